@@ -1,0 +1,59 @@
+# Journey Workbench — `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.install.stamp
+CLIENT ?= demo
+JOBS ?= 2
+
+.DEFAULT_GOAL := help
+
+## help: list the targets
+.PHONY: help
+help:
+	@echo "Journey Workbench"
+	@grep -E '^## ' $(MAKEFILE_LIST) | sed -e 's/^## /  make /' -e 's/: / — /'
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11" >&2; exit 2; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Journey Workbench (Python 3)" >/dev/null
+	@touch $(STAMP)
+
+## install: create .venv/ and install the workbench with its dev tools (fast when nothing changed)
+.PHONY: install
+install: $(STAMP)
+
+## demo: build the demo client and run the full report on it (prints the report's path)
+.PHONY: demo
+demo: $(STAMP)
+	$(BIN)/journey demo
+
+## test: run every test (library, CLI, notebooks)
+.PHONY: test
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+
+## lab: open JupyterLab on the notebooks with the project's kernel
+.PHONY: lab
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+## lint: check style with ruff
+.PHONY: lint
+lint: $(STAMP)
+	$(BIN)/ruff check journeylib tests bench
+	$(BIN)/ruff format --check journeylib tests bench
+
+## run: run the seven notebooks for CLIENT (make run CLIENT=acme)
+.PHONY: run
+run: $(STAMP)
+	$(BIN)/journey run $(CLIENT) --jobs $(JOBS)
+
+## clean: remove generated reports (keeps .venv/)
+.PHONY: clean
+clean:
+	rm -rf reports/ .pytest_cache .hypothesis

@@ -1,0 +1,291 @@
+"""The ``journey`` command line: thin wrappers over the public API.
+
+Every user-facing error is a :class:`~journeylib.errors.JourneyError`; here,
+and only here, it becomes one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from journeylib.errors import JourneyError
+
+app = typer.Typer(
+    name="journey",
+    help="Journey Workbench: customer journey maps computed from a SaaS company's data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a JourneyError into one line on stderr and exit status 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except JourneyError as exc:
+            err.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+ClientArg = Annotated[str, typer.Argument(help="A client name under data/, or the path of a client folder.")]
+
+
+@app.command()
+@_friendly
+def init(
+    client: ClientArg,
+    template: Annotated[str, typer.Option(help="Journey template name or path.")] = "b2b_saas_8_stage",
+) -> None:
+    """Create a client folder with a commented client.yaml and empty table headers."""
+    from journeylib.io import init_client
+    from journeylib.paths import client_dir_for_new
+
+    path = init_client(client_dir_for_new(client), template=template)
+    out.print(f"created {path} — add your exports there, then run `journey validate {client}`")
+
+
+@app.command()
+@_friendly
+def validate(client: ClientArg) -> None:
+    """Validate a client folder: rows in / valid / rejected per table, and the top reasons."""
+    from journeylib.io import load_client
+
+    c = load_client(client)
+    _print_quality(c)
+
+
+def _print_quality(c: Any) -> None:
+    from journeylib.io import data_quality
+
+    dq = data_quality(c)["tables"]
+    table = Table(title=f"{c.config.client} — {c.path}", title_justify="left")
+    for col in ("table", "rows in", "valid", "rejected", "top reasons"):
+        table.add_column(col, justify="right" if col in ("rows in", "valid", "rejected") else "left")
+    for name, q in dq.items():
+        reasons = sorted(q["reasons"].items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        table.add_row(
+            name,
+            f"{q['rows_in']:,}",
+            f"{q['rows_valid']:,}",
+            f"{q['rows_rejected']:,}",
+            ", ".join(f"{r} ({n:,})" for r, n in reasons) or "—",
+            style="yellow" if q["rows_rejected"] else None,
+        )
+    out.print(table)
+    rejected = sum(q["rows_rejected"] for q in dq.values())
+    if rejected:
+        out.print(f"{rejected:,} rows quarantined; `journey run` writes them with reasons to rejected/<table>.csv")
+    else:
+        out.print("all rows valid")
+
+
+@app.command()
+@_friendly
+def synth(
+    directory: Annotated[str, typer.Argument(help="Where to write the client (a name under data/ or a path).")],
+    accounts: Annotated[int, typer.Option(min=1, help="Number of accounts.")] = 2000,
+    months: Annotated[int, typer.Option(min=1, max=120, help="Months of history.")] = 12,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same bytes.")] = 42,
+    start: Annotated[str, typer.Option(help="First month, YYYY-MM.")] = "2025-01",
+    fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+) -> None:
+    """Generate a realistic synthetic client of any size."""
+    from journeylib.paths import client_dir_for_new
+    from journeylib.synth import synthesize
+
+    if fmt not in ("csv", "parquet"):
+        raise JourneyError("unknown format", where="--format", expected="csv or parquet", found=repr(fmt),
+                           fix="use --format csv or --format parquet")
+    path = client_dir_for_new(directory)
+    t0 = time.perf_counter()
+    with err.status(f"synthesising {accounts:,} accounts × {months} months into {path} …"):
+        rows = synthesize(path, accounts=accounts, months=months, seed=seed, start=start, fmt=fmt)
+    secs = time.perf_counter() - t0
+    out.print(f"wrote {path} in {secs:.1f}s: " + ", ".join(f"{t} {n:,}" for t, n in rows.items()))
+
+
+@app.command()
+@_friendly
+def demo(
+    accounts: Annotated[int, typer.Option(min=1, help="Accounts of a freshly generated demo client.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    no_run: Annotated[bool, typer.Option("--no-run", help="Only build and validate the demo client.")] = False,
+) -> None:
+    """Build (or reuse) the demo client in data/demo and run the full report on it."""
+    from journeylib.io import load_client
+    from journeylib.paths import data_dir
+    from journeylib.synth import synthesize
+
+    path = data_dir() / "demo"
+    if not (path / "client.yaml").exists():
+        with err.status(f"synthesising the demo client into {path} …"):
+            synthesize(path, accounts=accounts, months=12, seed=seed, start="2025-01", fmt="csv")
+    c = load_client(path)
+    _print_quality(c)
+    if no_run:
+        return
+    _run_one(str(path), out_dir=None, jobs=2)
+
+
+def _run_one(client: str, *, out_dir: str | None, jobs: int) -> None:
+    try:
+        from journeylib.report.runner import run_client
+    except ImportError:
+        out.print("the notebook runner is not available in this build; validated only")
+        return
+    result = run_client(client, out_dir=Path(out_dir) if out_dir else None, jobs=jobs, progress=err)
+    if result.status != "ok":
+        raise JourneyError(
+            "run failed",
+            where=str(result.run_dir),
+            found=result.error or "a notebook failed",
+            fix="open the failed notebook in the run's notebooks/ folder to see the error",
+        )
+    out.print(str(result.run_dir / "report.html"))
+
+
+@app.command()
+@_friendly
+def metrics(
+    client: ClientArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics.json document.")] = False,
+) -> None:
+    """Compute every metric; print a readable summary or the metrics.json document."""
+    from journeylib.io import load_client
+    from journeylib.metrics import metrics_document, metrics_json, summary_lines
+
+    c = load_client(client)
+    doc = metrics_document(c)
+    if as_json:
+        sys.stdout.write(metrics_json(doc))
+        return
+    for line in summary_lines(doc):
+        out.print(line, markup=False)
+
+
+@app.command()
+@_friendly
+def funnel(
+    client: ClientArg,
+    steps: Annotated[str, typer.Option(help="Comma-separated event names, in order.")],
+    window: Annotated[str, typer.Option(help="Conversion window: 300s, 5m, 1h, 14d.")] = "14d",
+    mode: Annotated[str, typer.Option(help="ordered, strict or unordered.")] = "ordered",
+    exclude: Annotated[list[str] | None, typer.Option(help="Exclusion X:I:J (event X between steps I and J, from 0).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the funnel as JSON.")] = False,
+) -> None:
+    """An ordered funnel over the client's events (metrics.md semantics)."""
+    from journeylib.io import load_client
+    from journeylib.journey import journey_events
+    from journeylib.metrics.funnels import funnel_json, ordered_funnel, parse_exclusion, parse_window
+    from journeylib.metrics.period import resolve_period
+
+    step_list = [s.strip() for s in steps.split(",") if s.strip()]
+    if len(step_list) < 2:
+        raise JourneyError("a funnel needs at least two steps", where="--steps", expected="E1,E2[,…]",
+                           found=repr(steps), fix="give two or more comma-separated event names")
+    if mode not in ("ordered", "strict", "unordered"):
+        raise JourneyError("unknown funnel mode", where="--mode", expected="ordered, strict or unordered",
+                           found=repr(mode), fix="use one of those modes")
+    try:
+        parse_window(window)
+    except ValueError:
+        raise JourneyError("bad conversion window", where="--window", expected="a number and s, m, h or d (e.g. 14d)",
+                           found=repr(window), fix="write the window like 300s, 5m, 1h or 14d") from None
+    exclusions = []
+    for x in exclude or []:
+        try:
+            exclusions.append(parse_exclusion(x))
+        except ValueError:
+            raise JourneyError("bad exclusion", where="--exclude", expected="EVENT:I:J with 0 <= I < J < number of steps",
+                               found=repr(x), fix="write e.g. --exclude logout:0:1") from None
+    for _, i, j in exclusions:
+        if not 0 <= i < j < len(step_list):
+            raise JourneyError("exclusion step indices out of range", where="--exclude",
+                               expected=f"0 <= I < J <= {len(step_list) - 1}", found=f"{i}:{j}",
+                               fix="count steps from 0")
+    c = load_client(client)
+    stream = journey_events(c)
+    period = resolve_period(c)
+    has_variant = "variant" in stream.columns and stream["variant"].is_not_null().any()
+    result = ordered_funnel(stream, steps=step_list, window=window, mode=mode, exclusions=exclusions,
+                            period=period, by_variant=bool(has_variant))
+    doc = funnel_json(result)
+    if as_json:
+        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+        return
+    table = Table(title=f"funnel {' → '.join(step_list)} (window {window}, {mode})", title_justify="left")
+    for col in ("step", "event", "accounts", "conversion", "from previous", "median time to convert"):
+        table.add_column(col)
+    for i, s in enumerate(doc["steps"], start=1):
+        table.add_row(str(i), s["event"], f"{s['count']:,}", _pct(s["conversion"]),
+                      _pct(s["conversion_from_previous"]), _dur(s["median_seconds_to_convert"]))
+    out.print(table)
+    out.print(f"in progress (window still open): {doc['in_progress']:,}")
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:.1f} %"
+
+
+def _dur(s: float | None) -> str:
+    if s is None:
+        return "—"
+    return f"{s / 86400:.1f} d" if s >= 86400 else f"{s / 3600:.1f} h" if s >= 3600 else f"{s:.0f} s"
+
+
+@app.command()
+@_friendly
+def run(
+    client: ClientArg,
+    out_dir: Annotated[str | None, typer.Option("--out", help="Output folder (default reports/CLIENT/RUN-ID).")] = None,
+    jobs: Annotated[int, typer.Option(min=1, help="Notebooks run in parallel.")] = 2,
+) -> None:
+    """Run the seven mapping-step notebooks for a client and build report.html."""
+    _run_one(client, out_dir=out_dir, jobs=jobs)
+
+
+@app.command()
+@_friendly
+def batch(
+    clients: Annotated[list[str], typer.Argument(help="Client names or paths.")],
+    jobs: Annotated[int, typer.Option(min=1, help="Workers.")] = 2,
+) -> None:
+    """Run many clients; one client's failure never stops the others."""
+    from journeylib.report.runner import batch as run_batch
+    from journeylib.report.runner import summary_table
+
+    results = run_batch(clients, jobs=jobs, progress=err)
+    out.print(summary_table(results))
+    failed = [r for r in results if r.status != "ok"]
+    if failed:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""The user-facing exception types.
+
+Every problem a user can meet is raised as a :class:`JourneyError` subclass
+whose message says what is wrong, where (file, column or key), what was
+expected, what was found and how to fix it. The CLI turns them into one line
+and exit status 2; nothing below the CLI prints or exits.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "ClientNameError",
+    "ConfigError",
+    "DataError",
+    "JourneyError",
+    "TemplateError",
+]
+
+
+class JourneyError(Exception):
+    """Base class of every error meant for the user (exit status 2).
+
+    Args:
+        what: what is wrong, in a few words.
+        where: the file, and the column or key, it concerns.
+        expected: what was expected there.
+        found: what was found instead.
+        fix: how the user can fix it.
+
+    Examples:
+        >>> str(JourneyError("missing column", where="accounts.csv: account_id",
+        ...     expected="a column named account_id", found="columns id, name",
+        ...     fix="rename the id column to account_id"))
+        'accounts.csv: account_id: missing column (expected a column named account_id, found columns id, name). Fix: rename the id column to account_id.'
+    """
+
+    exit_code = 2
+
+    def __init__(
+        self,
+        what: str,
+        *,
+        where: str | Path | None = None,
+        expected: str | None = None,
+        found: str | None = None,
+        fix: str | None = None,
+    ) -> None:
+        self.what = what
+        self.where = str(where) if where is not None else None
+        self.expected = expected
+        self.found = found
+        self.fix = fix
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        msg = f"{self.where}: {self.what}" if self.where else self.what
+        detail = []
+        if self.expected is not None:
+            detail.append(f"expected {self.expected}")
+        if self.found is not None:
+            detail.append(f"found {self.found}")
+        if detail:
+            msg += f" ({', '.join(detail)})"
+        if self.fix:
+            msg += f". Fix: {self.fix.rstrip('.')}."
+        return " ".join(msg.split())  # always one line
+
+
+class ConfigError(JourneyError):
+    """A bad ``client.yaml``: unreadable, unknown key, wrong type, missing key."""
+
+
+class TemplateError(JourneyError):
+    """An unknown or invalid journey template."""
+
+
+class DataError(JourneyError):
+    """A table that cannot be read as meant (a fatal data problem)."""
+
+
+class ClientNameError(JourneyError):
+    """A client name that is not a plain folder name, or a client that does not exist."""

@@ -1,0 +1,76 @@
+"""Shared fixtures: one ``constructor`` runs a metric test on every engine.
+
+``constructor(frame)`` turns a polars DataFrame into the native frame of the
+engine under test (polars eager, polars lazy, DuckDB, and PySpark when it is
+installed); metric functions take any of them and return polars results, so a
+test reads *data → result → expected* once and runs everywhere.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Callable
+from typing import Any
+
+import polars as pl
+import pytest
+
+os.environ.setdefault("TZ", "UTC")
+
+ENGINES = ["polars_eager", "polars_lazy", "duckdb"]
+if importlib.util.find_spec("pyspark") is not None and os.environ.get("JOURNEY_SKIP_SPARK") != "1":
+    ENGINES.append("pyspark")
+
+
+@pytest.fixture(scope="session")
+def _duckdb_con():
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone='UTC'")
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="session")
+def _spark():
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .appName("journeylib-tests")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.ui.enabled", "false")
+        .getOrCreate()
+    )
+    yield spark
+    spark.stop()
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request) -> str:
+    """The name of the engine under test."""
+    return request.param
+
+
+@pytest.fixture
+def constructor(engine: str, request) -> Callable[[pl.DataFrame | dict[str, Any]], Any]:
+    """Return a function that makes a native frame of the engine under test from polars data."""
+
+    def make(data: pl.DataFrame | dict[str, Any]) -> Any:
+        df = data if isinstance(data, pl.DataFrame) else pl.DataFrame(data)
+        if engine == "polars_eager":
+            return df
+        if engine == "polars_lazy":
+            return df.lazy()
+        if engine == "duckdb":
+            con = request.getfixturevalue("_duckdb_con")
+            return con.from_arrow(df.to_arrow())
+        if engine == "pyspark":
+            spark = request.getfixturevalue("_spark")
+            return spark.createDataFrame(df.to_pandas())
+        raise AssertionError(engine)
+
+    return make
