@@ -1,0 +1,87 @@
+"""The analysis period: a closed range of calendar months (UTC)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+__all__ = ["resolve_period", "month_range", "month_index", "month_from_index", "period_months"]
+
+
+def month_index(month: str) -> int:
+    """``'YYYY-MM'`` → an integer month index (year × 12 + month − 1).
+
+    Examples:
+        >>> month_index("2024-01"), month_index("2024-12")
+        (24288, 24299)
+    """
+    y, m = month.split("-")[:2]
+    return int(y) * 12 + int(m) - 1
+
+
+def month_from_index(idx: int) -> str:
+    """The inverse of :func:`month_index`.
+
+    Examples:
+        >>> month_from_index(24299)
+        '2024-12'
+    """
+    return f"{idx // 12:04d}-{idx % 12 + 1:02d}"
+
+
+def month_range(start: str, end: str) -> list[str]:
+    """Every month from ``start`` to ``end``, both included.
+
+    Examples:
+        >>> month_range("2024-11", "2025-02")
+        ['2024-11', '2024-12', '2025-01', '2025-02']
+    """
+    return [month_from_index(i) for i in range(month_index(start), month_index(end) + 1)]
+
+
+def period_months(period: tuple[str, str]) -> list[str]:
+    """The months of a period tuple."""
+    return month_range(*period)
+
+
+def _data_months(tables: dict[str, Any]) -> tuple[str | None, str | None]:
+    firsts: list[str] = []
+    lasts: list[str] = []
+    ev = tables.get("events")
+    if ev is not None and ev.height:
+        ts = ev.select(pl.col("timestamp").min().alias("lo"), pl.col("timestamp").max().alias("hi")).row(0)
+        if ts[0] is not None:
+            firsts.append(ts[0].strftime("%Y-%m"))
+            lasts.append(ts[1].strftime("%Y-%m"))
+    subs = tables.get("subscriptions")
+    if subs is not None and subs.height:
+        ms = subs.select(pl.col("month").min().alias("lo"), pl.col("month").max().alias("hi")).row(0)
+        if ms[0] is not None:
+            firsts.append(ms[0].strftime("%Y-%m"))
+            lasts.append(ms[1].strftime("%Y-%m"))
+    return (min(firsts) if firsts else None, max(lasts) if lasts else None)
+
+
+def resolve_period(client: Any) -> tuple[str, str]:
+    """The client's period: ``client.yaml: period`` where given, else the data's full months.
+
+    By default the period runs from the first to the last month in which
+    ``events.timestamp`` or ``subscriptions.month`` has data. A period with
+    only one end given takes the other from the data. A client with no data
+    at all falls back to the current month.
+    """
+    cfg = client.config.period
+    lo, hi = _data_months(client.tables)
+    start = (cfg.start if cfg and cfg.start else None) or lo
+    end = (cfg.end if cfg and cfg.end else None) or hi
+    if start is None and end is None:
+        import datetime as dt
+
+        today = dt.datetime.now(dt.UTC).strftime("%Y-%m")
+        return today, today
+    start = start or end
+    end = end or start
+    if start > end:  # only one end configured, and it lies outside the data
+        start, end = (start, start) if cfg and cfg.start else (end, end)
+    return start, end
