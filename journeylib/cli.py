@@ -181,7 +181,7 @@ def metrics(
         sys.stdout.write(metrics_json(doc))
         return
     for line in summary_lines(doc):
-        out.print(line, markup=False)
+        out.print(line, markup=False, soft_wrap=True)
 
 
 @app.command()

@@ -272,7 +272,7 @@ class ClientConfig(_Strict):
     milestones: list[Milestone] = Field(default_factory=list)
     goals: list[Goal] = Field(default_factory=list)
     event_mapping: dict[str, list[str]] = Field(default_factory=dict)
-    attribution_window_days: float = Field(default=90, gt=0)
+    attribution_window_days: int = Field(default=90, gt=0)
     description: str | None = None
 
     @field_validator("timezone")

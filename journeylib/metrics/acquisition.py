@@ -1,0 +1,644 @@
+"""Acquisition: CAC, CAC payback, CTR, branded search share, multi-touch attribution.
+
+Definitions: ``shared/spec/metrics.md`` § Acquisition. Every function takes native
+frames of any narwhals-supported engine (polars eager or lazy, DuckDB, PySpark),
+computes lazily and returns a small polars frame or a plain Python value.
+Undefined values (zero denominators) are ``None``.
+
+Readings of the spec chosen here (the "natural reading" rule):
+
+* "New customers" are the *new* movement of :mod:`journeylib.metrics.revenue`:
+  accounts whose first paid month is in the period and is not the first month
+  of the subscriptions table (that month is the opening balance and has no
+  movements). Reactivations are not new customers.
+* New customers whose ``acquisition_channel`` is null (or who are missing from
+  ``accounts``) are counted under the channel ``(none)``, as in attribution.
+* Money is summed in integer micro-units (see :mod:`journeylib.metrics.revenue`).
+* Attribution conversions are the ``subscription_started`` events: every account
+  whose first paid month is in the period, the table's first month included.
+* DuckDB and Spark sessions must use the UTC time zone (the project's
+  convention): the conversion instant is built by casting a date to a UTC
+  datetime.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any, Literal
+
+import narwhals as nw
+import polars as pl
+
+from journeylib.metrics.period import month_from_index
+from journeylib.metrics.revenue import (
+    _MICRO,
+    _lazy,
+    _ledger,
+    _month_index_expr,
+    _paid_rows,
+    _period_index,
+    _ratio,
+    _table_bounds,
+    _to_micro,
+)
+
+__all__ = [
+    "NO_CHANNEL",
+    "attribution",
+    "branded_search_by_month",
+    "branded_search_share",
+    "cac",
+    "cac_by_channel",
+    "cac_by_month",
+    "cac_payback_months",
+    "ctr",
+]
+
+NO_CHANNEL = "(none)"
+"""The channel of new customers and conversions without a known channel."""
+
+
+# ---------------------------------------------------------------- helpers
+def _in_period(mi: nw.Expr, first: int, last: int) -> nw.Expr:
+    return (mi >= first) & (mi <= last)
+
+
+def _new_customers(subscriptions: Any, period: tuple[str, str]) -> nw.LazyFrame | None:
+    """The period's new customers ``[account_id, mi, micro]`` (first paid month, its MRR).
+
+    ``None`` when the subscriptions table is empty.
+    """
+    first_p, last_p = _period_index(period)
+    table_first, _ = _table_bounds(subscriptions)
+    if table_first is None:
+        return None
+    lo = max(first_p, table_first + 1)  # the table's first month has no movements
+    return (
+        _paid_rows(subscriptions)
+        .with_columns(nw.col("mi").min().over("account_id").alias("first_mi"))
+        .filter((nw.col("mi") == nw.col("first_mi")) & _in_period(nw.col("mi"), lo, last_p))
+        .select("account_id", "mi", "micro")
+    )
+
+
+def _spend_micro(marketing: Any, first: int, last: int) -> int:
+    out = (
+        _lazy(marketing)
+        .filter(_in_period(_month_index_expr("month"), first, last))
+        .select(_to_micro("spend").sum().alias("spend"))
+        .collect(backend="polars")
+        .to_native()
+    )
+    return int(out.item() or 0)
+
+
+def _new_count(subscriptions: Any, period: tuple[str, str]) -> tuple[int, int]:
+    """Number of the period's new customers and the sum of their first-month MRR (micro)."""
+    new = _new_customers(subscriptions, period)
+    if new is None:
+        return 0, 0
+    n, total = (
+        new.select(nw.len().alias("n"), nw.col("micro").sum().alias("mrr"))
+        .collect(backend="polars")
+        .to_native()
+        .row(0)
+    )
+    return int(n or 0), int(total or 0)
+
+
+def _with_optional(lf: nw.LazyFrame, columns: dict[str, Any]) -> nw.LazyFrame:
+    """Add the optional ``columns`` a frame lacks, as nulls of the given dtypes."""
+    present = set(lf.collect_schema().names())
+    missing = [
+        nw.lit(None).cast(dtype).alias(c) for c, dtype in columns.items() if c not in present
+    ]
+    return lf.with_columns(*missing) if missing else lf
+
+
+def _branded(terms: Sequence[str]) -> nw.Expr:
+    """Whether ``query`` contains one of ``terms``, case-insensitively, as a substring."""
+    q = nw.col("query").str.to_lowercase()
+    expr = nw.lit(False)
+    for term in terms:
+        expr = expr | q.str.contains(term.lower(), literal=True)
+    return expr.fill_null(False)
+
+
+# ---------------------------------------------------------------- CAC
+def cac(marketing: Any, subscriptions: Any, *, period: tuple[str, str]) -> float | None:
+    """Customer acquisition cost of the period: Σ spend / new customers.
+
+    New customers are the new MRR movement (not reactivations) of the period's
+    months; null with zero new customers.
+
+    Args:
+        marketing: native frame with ``month``, ``spend``.
+        subscriptions: native frame with ``account_id``, ``month``, ``mrr``.
+        period: closed month range ``("YYYY-MM", "YYYY-MM")``.
+
+    Examples:
+        >>> import datetime as dt, polars as pl
+        >>> mkt = pl.DataFrame({"month": [dt.date(2024, 2, 1)], "channel": ["email"],
+        ...     "spend": [300.0]})
+        >>> subs = pl.DataFrame({"account_id": ["a", "b", "c"],
+        ...     "month": [dt.date(2024, 1, 1), dt.date(2024, 2, 1), dt.date(2024, 2, 1)],
+        ...     "mrr": [10.0, 10.0, 20.0]})
+        >>> cac(mkt, subs, period=("2024-01", "2024-02"))  # 300 / 2 (a is the opening balance)
+        150.0
+    """
+    first_p, last_p = _period_index(period)
+    n, _ = _new_count(subscriptions, period)
+    return _ratio(_spend_micro(marketing, first_p, last_p) / _MICRO, n)
+
+
+def cac_by_month(marketing: Any, subscriptions: Any, *, period: tuple[str, str]) -> pl.DataFrame:
+    """Monthly CAC: one row per month of the period, ``[month, spend, new_customers, cac]``.
+
+    ``new_customers`` (and so ``cac``) is null for a month without movements
+    (the subscriptions table's first month or before it); ``cac`` is null with
+    zero new customers.
+
+    Args:
+        marketing: native frame with ``month``, ``spend``.
+        subscriptions: native frame with ``account_id``, ``month``, ``mrr``.
+        period: closed month range ``("YYYY-MM", "YYYY-MM")``.
+
+    Examples:
+        >>> import datetime as dt, polars as pl
+        >>> mkt = pl.DataFrame({"month": [dt.date(2024, 2, 1)], "channel": ["email"],
+        ...     "spend": [300.0]})
+        >>> subs = pl.DataFrame({"account_id": ["a", "b", "c"],
+        ...     "month": [dt.date(2024, 1, 1), dt.date(2024, 2, 1), dt.date(2024, 2, 1)],
+        ...     "mrr": [10.0, 10.0, 20.0]})
+        >>> cac_by_month(mkt, subs, period=("2024-01", "2024-02")).rows()
+        [('2024-01', 0.0, None, None), ('2024-02', 300.0, 2, 150.0)]
+    """
+    first_p, last_p = _period_index(period)
+    spend = (
+        _lazy(marketing)
+        .with_columns(_month_index_expr("month").alias("mi"))
+        .filter(_in_period(nw.col("mi"), first_p, last_p))
+        .group_by("mi")
+        .agg(_to_micro("spend").sum().alias("spend"))
+        .collect(backend="polars")
+        .to_native()
+        .with_columns(pl.col("mi", "spend").cast(pl.Int64))
+    )
+    spend_by = dict(spend.iter_rows())
+    ledger = _ledger(subscriptions)
+    rows = []
+    for mi in range(first_p, last_p + 1):
+        s = spend_by.get(mi, 0) / _MICRO
+        n = ledger.movements(mi)["new_customers"] if ledger.has_movements(mi) else None
+        rows.append((month_from_index(mi), s, n, None if n is None else _ratio(s, n)))
+    return pl.DataFrame(
+        rows,
+        schema={
+            "month": pl.String,
+            "spend": pl.Float64,
+            "new_customers": pl.Int64,
+            "cac": pl.Float64,
+        },
+        orient="row",
+    )
+
+
+def cac_by_channel(
+    marketing: Any, subscriptions: Any, accounts: Any, *, period: tuple[str, str]
+) -> pl.DataFrame:
+    """CAC, reach and CTR per channel over the period.
+
+    The channels listed are those with marketing rows in the period plus the
+    ``acquisition_channel`` of the period's new customers (``(none)`` when null).
+    A channel with no marketing rows has spend 0 and null impressions, clicks
+    and CTR. ``impressions`` and ``clicks`` are each summed over the rows where
+    they are present; ``ctr`` over the rows with both present (null when there
+    are none or they have no impressions). ``cac`` is null with zero new customers.
+
+    Args:
+        marketing: native frame with ``month``, ``channel``, ``spend``, ``impressions``, ``clicks``.
+        subscriptions: native frame with ``account_id``, ``month``, ``mrr``.
+        accounts: native frame with ``account_id``, ``acquisition_channel``.
+        period: closed month range ``("YYYY-MM", "YYYY-MM")``.
+
+    Returns:
+        ``[channel, spend, new_customers, cac, impressions, clicks, ctr]`` sorted by channel.
+
+    Examples:
+        >>> import datetime as dt, polars as pl
+        >>> mkt = pl.DataFrame({"month": [dt.date(2024, 2, 1)], "channel": ["email"],
+        ...     "spend": [300.0], "impressions": [1000], "clicks": [50]})
+        >>> subs = pl.DataFrame({"account_id": ["a", "b", "c"],
+        ...     "month": [dt.date(2024, 1, 1), dt.date(2024, 2, 1), dt.date(2024, 2, 1)],
+        ...     "mrr": [10.0, 10.0, 20.0]})
+        >>> acc = pl.DataFrame({"account_id": ["a", "b", "c"],
+        ...     "acquisition_channel": ["email", "email", "referral"]})
+        >>> cac_by_channel(mkt, subs, acc, period=("2024-01", "2024-02")).rows()
+        [('email', 300.0, 1, 300.0, 1000, 50, 0.05), ('referral', 0.0, 1, 0.0, None, None, None)]
+    """
+    first_p, last_p = _period_index(period)
+    imp, clk = nw.col("impressions"), nw.col("clicks")
+    both = ~imp.is_null() & ~clk.is_null()
+    mkt = (
+        _with_optional(_lazy(marketing), {"impressions": nw.Int64(), "clicks": nw.Int64()})
+        .filter(_in_period(_month_index_expr("month"), first_p, last_p))
+        .group_by("channel")
+        .agg(
+            _to_micro("spend").sum().alias("spend"),
+            imp.sum().alias("impressions"),
+            imp.count().alias("n_imp"),
+            clk.sum().alias("clicks"),
+            clk.count().alias("n_clk"),
+            nw.when(both).then(imp).otherwise(0).sum().alias("both_imp"),
+            nw.when(both).then(clk).otherwise(0).sum().alias("both_clk"),
+            nw.when(both).then(1).otherwise(0).sum().alias("n_both"),
+        )
+        .collect(backend="polars")
+        .to_native()
+    )
+    mkt = mkt.with_columns(pl.exclude("channel").cast(pl.Int64))
+    new = _new_customers(subscriptions, period)
+    if new is None:
+        news = pl.DataFrame(schema={"channel": pl.String, "new_customers": pl.Int64})
+    else:
+        acc = _with_optional(_lazy(accounts), {"acquisition_channel": nw.String()})
+        acc = acc.select("account_id", "acquisition_channel")
+        news = (
+            new.join(acc, on="account_id", how="left")
+            .with_columns(nw.col("acquisition_channel").fill_null(NO_CHANNEL).alias("channel"))
+            .group_by("channel")
+            .agg(nw.len().alias("new_customers"))
+            .collect(backend="polars")
+            .to_native()
+            .with_columns(pl.col("new_customers").cast(pl.Int64))
+        )
+    # Small frames from here on: combine them eagerly in polars.
+    out = mkt.join(news, on="channel", how="full", coalesce=True).with_columns(
+        pl.col("new_customers").fill_null(0)
+    )
+    has_rows = pl.col("spend").is_not_null()
+    out = out.select(
+        pl.col("channel"),
+        (pl.col("spend").fill_null(0) / _MICRO).alias("spend"),
+        pl.col("new_customers"),
+        pl.when(pl.col("new_customers") > 0)
+        .then(pl.col("spend").fill_null(0) / _MICRO / pl.col("new_customers"))
+        .alias("cac"),
+        pl.when(has_rows & (pl.col("n_imp") > 0)).then(pl.col("impressions")).alias("impressions"),
+        pl.when(has_rows & (pl.col("n_clk") > 0)).then(pl.col("clicks")).alias("clicks"),
+        pl.when(has_rows & (pl.col("n_both") > 0) & (pl.col("both_imp") > 0))
+        .then(pl.col("both_clk") / pl.col("both_imp"))
+        .alias("ctr"),
+    )
+    return out.sort("channel")
+
+
+def cac_payback_months(
+    marketing: Any, subscriptions: Any, *, period: tuple[str, str], gross_margin: float = 1.0
+) -> float | None:
+    """Months of gross margin needed to earn back the CAC.
+
+    ``CAC / (mean first-month MRR of the period's new customers × gross_margin)``;
+    null when the CAC is null or the denominator is 0.
+
+    Args:
+        marketing: native frame with ``month``, ``spend``.
+        subscriptions: native frame with ``account_id``, ``month``, ``mrr``.
+        period: closed month range ``("YYYY-MM", "YYYY-MM")``.
+        gross_margin: fraction of revenue kept after cost of service.
+
+    Examples:
+        >>> import datetime as dt, polars as pl
+        >>> mkt = pl.DataFrame({"month": [dt.date(2024, 2, 1)], "channel": ["email"],
+        ...     "spend": [1200.0]})
+        >>> subs = pl.DataFrame({"account_id": ["a", "b"],
+        ...     "month": [dt.date(2024, 1, 1), dt.date(2024, 2, 1)], "mrr": [50.0, 100.0]})
+        >>> cac_payback_months(mkt, subs, period=("2024-01", "2024-02"), gross_margin=0.8)
+        15.0
+    """
+    first_p, last_p = _period_index(period)
+    n, first_mrr = _new_count(subscriptions, period)
+    if n == 0:
+        return None
+    acquisition_cost = _spend_micro(marketing, first_p, last_p) / _MICRO / n
+    return _ratio(acquisition_cost, first_mrr / _MICRO / n * gross_margin)
+
+
+def ctr(
+    marketing: Any,
+    *,
+    by: Literal["channel", "campaign"] = "channel",
+    period: tuple[str, str] | None = None,
+) -> pl.DataFrame:
+    """Click-through rate Σ clicks / Σ impressions per channel or per campaign.
+
+    Only rows with both impressions and clicks present count. Rows without a
+    campaign are grouped under ``(none)``. A group whose rows never have both
+    (or have no impressions) has null sums and CTR.
+
+    Args:
+        marketing: native frame with ``month``, ``channel``, ``campaign``, ``impressions``, ``clicks``.
+        by: ``"channel"`` or ``"campaign"``.
+        period: optional closed month range; all rows when ``None``.
+
+    Returns:
+        ``[<by>, impressions, clicks, ctr]`` sorted by ``<by>``.
+
+    Examples:
+        >>> import datetime as dt, polars as pl
+        >>> mkt = pl.DataFrame({"month": [dt.date(2024, 1, 1)] * 3, "channel": ["a", "a", "b"],
+        ...     "campaign": ["x", None, "y"], "impressions": [100, 100, None],
+        ...     "clicks": [5, 15, 3]})
+        >>> ctr(mkt).rows()
+        [('a', 200, 20, 0.1), ('b', None, None, None)]
+    """
+    if by not in ("channel", "campaign"):
+        raise ValueError(f"by must be 'channel' or 'campaign', got {by!r}")
+    optional = {"impressions": nw.Int64(), "clicks": nw.Int64(), "campaign": nw.String()}
+    lf = _with_optional(_lazy(marketing), optional)
+    if period is not None:
+        first_p, last_p = _period_index(period)
+        lf = lf.filter(_in_period(_month_index_expr("month"), first_p, last_p))
+    imp, clk = nw.col("impressions"), nw.col("clicks")
+    both = ~imp.is_null() & ~clk.is_null()
+    out = (
+        lf.with_columns(nw.col(by).fill_null(NO_CHANNEL))
+        .group_by(by)
+        .agg(
+            nw.when(both).then(imp).otherwise(0).sum().alias("impressions"),
+            nw.when(both).then(clk).otherwise(0).sum().alias("clicks"),
+            nw.when(both).then(1).otherwise(0).sum().alias("n"),
+        )
+        .collect(backend="polars")
+        .to_native()
+        .with_columns(pl.col("impressions", "clicks", "n").cast(pl.Int64))
+    )
+    usable = pl.col("n") > 0
+    return out.select(
+        pl.col(by),
+        pl.when(usable).then(pl.col("impressions")).alias("impressions"),
+        pl.when(usable).then(pl.col("clicks")).alias("clicks"),
+        pl.when(usable & (pl.col("impressions") > 0))
+        .then(pl.col("clicks") / pl.col("impressions"))
+        .alias("ctr"),
+    ).sort(by)
+
+
+# ---------------------------------------------------------------- branded search
+def branded_search_share(
+    search_queries: Any, *, period: tuple[str, str], branded_terms: Sequence[str]
+) -> float | None:
+    """Share of search clicks on branded queries over the period.
+
+    A query is branded when it contains a branded term as a case-insensitive
+    substring. Null when there are no clicks in the period, or no branded terms
+    are configured (the share cannot be measured then).
+
+    Args:
+        search_queries: native frame with ``date``, ``query``, ``clicks``.
+        period: closed month range ``("YYYY-MM", "YYYY-MM")``.
+        branded_terms: the client's brand terms.
+
+    Examples:
+        >>> import datetime as dt, polars as pl
+        >>> sq = pl.DataFrame({"date": [dt.date(2024, 1, 5)] * 2, "query": ["Acme login", "crm"],
+        ...     "clicks": [30, 70], "impressions": [40, 400]})
+        >>> branded_search_share(sq, period=("2024-01", "2024-01"), branded_terms=["acme"])
+        0.3
+    """
+    if not branded_terms:
+        return None
+    by_month = branded_search_by_month(search_queries, period=period, branded_terms=branded_terms)
+    return _ratio(by_month["branded_clicks"].sum(), by_month["clicks"].sum())
+
+
+def branded_search_by_month(
+    search_queries: Any, *, period: tuple[str, str], branded_terms: Sequence[str]
+) -> pl.DataFrame:
+    """Branded search share per month of the period (clicks, and impressions beside it).
+
+    One row per month of the period; a month without queries has zero sums and
+    null shares. With no branded terms the branded sums and the shares are null.
+
+    Args:
+        search_queries: native frame with ``date``, ``query``, ``clicks``, ``impressions``.
+        period: closed month range ``("YYYY-MM", "YYYY-MM")``.
+        branded_terms: the client's brand terms.
+
+    Returns:
+        ``[month, clicks, branded_clicks, share, impressions, branded_impressions,
+        impression_share]`` sorted by month.
+
+    Examples:
+        >>> import datetime as dt, polars as pl
+        >>> sq = pl.DataFrame({"date": [dt.date(2024, 1, 5)] * 2, "query": ["Acme login", "crm"],
+        ...     "clicks": [30, 70], "impressions": [40, 400]})
+        >>> branded_search_by_month(sq, period=("2024-01", "2024-02"), branded_terms=["ACME"]).rows()
+        [('2024-01', 100, 30, 0.3, 440, 40, 0.09090909090909091), ('2024-02', 0, 0, None, 0, 0, None)]
+    """
+    first_p, last_p = _period_index(period)
+    branded = _branded(branded_terms)
+    agg = (
+        _lazy(search_queries)
+        .with_columns(_month_index_expr("date").alias("mi"))
+        .filter(_in_period(nw.col("mi"), first_p, last_p))
+        .group_by("mi")
+        .agg(
+            nw.col("clicks").sum().alias("clicks"),
+            nw.when(branded).then(nw.col("clicks")).otherwise(0).sum().alias("branded_clicks"),
+            nw.col("impressions").sum().alias("impressions"),
+            nw.when(branded)
+            .then(nw.col("impressions"))
+            .otherwise(0)
+            .sum()
+            .alias("branded_impressions"),
+        )
+        .collect(backend="polars")
+        .to_native()
+        .with_columns(pl.all().cast(pl.Int64))
+    )
+    cells = {r["mi"]: r for r in agg.iter_rows(named=True)}
+    rows = []
+    for mi in range(first_p, last_p + 1):
+        r = cells.get(
+            mi, {"clicks": 0, "branded_clicks": 0, "impressions": 0, "branded_impressions": 0}
+        )
+        bc = r["branded_clicks"] if branded_terms else None
+        bi = r["branded_impressions"] if branded_terms else None
+        rows.append(
+            (
+                month_from_index(mi),
+                r["clicks"],
+                bc,
+                None if bc is None else _ratio(bc, r["clicks"]),
+                r["impressions"],
+                bi,
+                None if bi is None else _ratio(bi, r["impressions"]),
+            )
+        )
+    schema = {
+        "month": pl.String,
+        "clicks": pl.Int64,
+        "branded_clicks": pl.Int64,
+        "share": pl.Float64,
+        "impressions": pl.Int64,
+        "branded_impressions": pl.Int64,
+        "impression_share": pl.Float64,
+    }
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+# ---------------------------------------------------------------- attribution
+ATTRIBUTION_SCHEMA: dict[str, pl.DataType] = {
+    "channel": pl.String(),
+    "first_touch": pl.Float64(),
+    "last_touch": pl.Float64(),
+    "linear": pl.Float64(),
+    "position_based": pl.Float64(),
+}
+
+
+def _position_credit(n: int, pos: int) -> Fraction:
+    """Position-based credit of a touch: 40/40/20, n = 1 → 1, n = 2 → 1/2 each."""
+    if n == 1:
+        return Fraction(1)
+    if n == 2:
+        return Fraction(1, 2)
+    return Fraction(2, 5) if pos != 1 else Fraction(1, 5 * (n - 2))
+
+
+def attribution(
+    events: Any,
+    subscriptions: Any,
+    accounts: Any,
+    *,
+    period: tuple[str, str],
+    window_days: int = 90,
+    order_by: str | None = None,
+) -> pl.DataFrame:
+    """Credit conversions (``subscription_started``) to channels under four models.
+
+    A conversion is an account's first paid month, at the first instant of that
+    month (UTC), counted when the month is in the period. Its touches are the
+    account's events with a non-null channel and
+    ``conversion - window_days ≤ timestamp ≤ conversion`` (both ends included),
+    in order of timestamp, then ``order_by``. Models: first touch, last touch,
+    linear (1/n each), position-based (40 % first, 40 % last, 20 % split over
+    the middle; n = 1 gives 100 %, n = 2 gives 50/50). A conversion without
+    touches credits its account's ``acquisition_channel``, or ``(none)``. Each
+    model's credits sum to the number of conversions.
+
+    Ties at one timestamp keep the row order: ``order_by`` names a column that
+    gives it; by default the ``seq`` column of the journey stream when present,
+    else the row order of a polars frame; for other engines without such a
+    column, ties are broken by channel name (their row order is not defined).
+
+    Args:
+        events: native frame with ``account_id``, ``timestamp``, ``channel`` (raw events;
+            the unified journey stream works too: derived events have no channel).
+        subscriptions: native frame with ``account_id``, ``month``, ``mrr``.
+        accounts: native frame with ``account_id``, ``acquisition_channel``.
+        period: closed month range ``("YYYY-MM", "YYYY-MM")``.
+        window_days: look-back window in days (24 h each).
+        order_by: optional column that orders events with equal timestamps.
+
+    Returns:
+        ``[channel, first_touch, last_touch, linear, position_based]`` sorted by channel.
+
+    Examples:
+        >>> import datetime as dt, polars as pl
+        >>> utc = dt.timezone.utc
+        >>> ev = pl.DataFrame({"account_id": ["a", "a", "a"], "channel": ["ads", "email", "seo"],
+        ...     "timestamp": [dt.datetime(2024, 1, d, tzinfo=utc) for d in (10, 20, 30)]})
+        >>> subs = pl.DataFrame({"account_id": ["a"], "month": [dt.date(2024, 2, 1)], "mrr": [9.0]})
+        >>> acc = pl.DataFrame({"account_id": ["a"], "acquisition_channel": ["seo"]})
+        >>> attribution(ev, subs, acc, period=("2024-02", "2024-02")).rows()
+        [('ads', 1.0, 0.0, 0.3333333333333333, 0.4), ('email', 0.0, 0.0, 0.3333333333333333, 0.2), ('seo', 0.0, 1.0, 0.3333333333333333, 0.4)]
+    """
+    if window_days < 0:
+        raise ValueError(f"window_days must be >= 0, got {window_days}")
+    first_p, last_p = _period_index(period)
+
+    native = nw.to_native(events) if isinstance(events, nw.DataFrame | nw.LazyFrame) else events
+    ev = _lazy(native)
+    tie = order_by
+    if tie is None and "seq" in ev.collect_schema().names():
+        tie = "seq"
+    if tie is None and isinstance(native, pl.DataFrame | pl.LazyFrame):
+        # polars frames have a defined row order: number it before anything reorders rows.
+        tie = "_row"
+        ev = _lazy(native.with_row_index(tie))
+    order = ["timestamp", tie] if tie is not None else ["timestamp", "channel"]
+    extra = [tie] if tie not in (None, "account_id", "timestamp", "channel") else []
+
+    conversions = (
+        _lazy(subscriptions)
+        .with_columns(_month_index_expr("month").alias("mi"), _to_micro("mrr").alias("micro"))
+        .filter(nw.col("micro") > 0)
+        .group_by("account_id")
+        .agg(nw.col("mi").min().alias("mi"), nw.col("month").min().alias("conv_month"))
+        .filter(_in_period(nw.col("mi"), first_p, last_p))
+        .select("account_id", nw.col("conv_month").cast(nw.Datetime("us", "UTC")).alias("conv_at"))
+    )
+    touches = (
+        ev.filter(~nw.col("account_id").is_null() & ~nw.col("channel").is_null())
+        .select("account_id", "timestamp", "channel", *extra)
+        .join(conversions, on="account_id", how="inner")
+        .filter(
+            (nw.col("timestamp") <= nw.col("conv_at"))
+            & (nw.col("timestamp") >= nw.col("conv_at").dt.offset_by(f"-{window_days}d"))
+        )
+        .with_columns(nw.lit(1).alias("_one"))
+        .with_columns(
+            # cum_sum over a rows frame: ranks 1..n even when order keys tie.
+            nw.col("_one").cum_sum().over("account_id", order_by=order).alias("_rank"),
+            nw.col("_one").sum().over("account_id").alias("_n"),
+        )
+        .with_columns(
+            nw.when(nw.col("_rank") == 1)
+            .then(0)
+            .when(nw.col("_rank") == nw.col("_n"))
+            .then(2)
+            .otherwise(1)
+            .alias("_pos")
+        )
+    )
+    by_position = (
+        touches.group_by("channel", "_n", "_pos")
+        .agg(nw.len().alias("count"))
+        .collect(backend="polars")
+        .to_native()
+        .with_columns(pl.col("_n", "_pos", "count").cast(pl.Int64))
+    )
+    untouched = (
+        conversions.join(touches.select("account_id").unique(), on="account_id", how="anti")
+        .join(
+            _with_optional(_lazy(accounts), {"acquisition_channel": nw.String()}).select(
+                "account_id", "acquisition_channel"
+            ),
+            on="account_id",
+            how="left",
+        )
+        .with_columns(nw.col("acquisition_channel").fill_null(NO_CHANNEL).alias("channel"))
+        .group_by("channel")
+        .agg(nw.len().alias("count"))
+        .collect(backend="polars")
+        .to_native()
+        .with_columns(pl.col("count").cast(pl.Int64))
+    )
+
+    # Exact credit arithmetic on the small aggregate: sums are order-independent.
+    credits: dict[str, list[Fraction]] = {}
+    for channel, n, pos, count in by_position.iter_rows():
+        c = credits.setdefault(channel, [Fraction(0)] * 4)
+        c[0] += count if pos == 0 else 0
+        c[1] += count if (pos == 2 or n == 1) else 0
+        c[2] += Fraction(count, n)
+        c[3] += count * _position_credit(n, pos)
+    for channel, count in untouched.iter_rows():
+        c = credits.setdefault(channel, [Fraction(0)] * 4)
+        for i in range(4):
+            c[i] += count
+    rows = [(ch, *(float(v) for v in credits[ch])) for ch in sorted(credits)]
+    return pl.DataFrame(rows, schema=ATTRIBUTION_SCHEMA, orient="row")

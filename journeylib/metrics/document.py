@@ -1,0 +1,336 @@
+"""The metrics document: every number of the report, as ``metrics.json``.
+
+One function, :func:`metrics_document`, computes it from a loaded client; the
+CLI, the runner and the notebooks all call it, so their numbers cannot drift
+apart. Keys follow the contract of the metrics definitions; more keys are
+added beside the required ones (``by_month`` series, per-persona NPS, …).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from typing import Any
+
+import polars as pl
+
+from journeylib.metrics import (
+    acquisition,
+    feedback,
+    milestones,
+    onboarding,
+    retention,
+    revenue,
+    stages,
+    support,
+)
+from journeylib.metrics.goals import evaluate_goals
+from journeylib.metrics.period import resolve_period
+
+__all__ = ["metrics_document", "metrics_json", "summary_lines", "restrict_to_segment"]
+
+SCHEMA_VERSION = 1
+
+
+def _rows(df: pl.DataFrame | None, columns: list[str] | None = None) -> list[dict[str, Any]] | None:
+    if df is None:
+        return None
+    if columns is not None:
+        df = df.select(columns)
+    return df.to_dicts()
+
+
+def _clean(value: Any) -> Any:
+    """Make a value JSON-safe: NaN/inf → None, numpy scalars → Python, floats rounded to 10 places."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return None
+        value = round(value, 10)
+        return 0.0 if value == 0 else value
+    return value
+
+
+def restrict_to_segment(client: Any, segment: dict[str, str]) -> Any:
+    """A copy of ``client`` whose tables keep only the accounts matching ``segment`` (accounts columns).
+
+    Values compare as text, case-insensitively. Tables without ``account_id``
+    (marketing, search queries) are kept whole; anonymous events are dropped.
+    """
+    accounts = client.tables["accounts"]
+    cond = pl.lit(True)
+    for col, val in segment.items():
+        if col in accounts.columns:
+            cond = cond & (pl.col(col).cast(pl.String).str.to_lowercase() == str(val).lower())
+        else:
+            cond = pl.lit(False)
+    keep = accounts.filter(cond)
+    ids = keep["account_id"]
+    tables = {}
+    for name, df in client.tables.items():
+        if name == "accounts":
+            tables[name] = keep
+        elif "account_id" in df.columns:
+            tables[name] = df.filter(pl.col("account_id").is_in(ids.implode()))
+        else:
+            tables[name] = df
+    return dataclasses.replace(client, tables=tables)
+
+
+def _core(client: Any, period: tuple[str, str]) -> dict[str, Any]:
+    from journeylib.journey import journey_events
+
+    cfg = client.config
+    t = client.tables
+    accounts = t["accounts"]
+    events = t["events"]
+    subs = t.get("subscriptions")
+    marketing = t.get("marketing")
+    queries = t.get("search_queries")
+    tickets = t.get("tickets")
+    surveys = t.get("surveys")
+    template = client.template
+    stage_pairs = [(s.id, s.label) for s in template.stages]
+    stream = journey_events(client)
+
+    # ---- revenue
+    rev: dict[str, Any] | None = None
+    if subs is not None:
+        months = revenue.revenue_months(subs, period=period)
+        rev = {
+            "months": _rows(months),
+            "nrr_12m": revenue.nrr_12m(subs, period=period),
+            "grr_12m": revenue.grr_12m(subs, period=period),
+            "ltv": revenue.ltv(subs, period=period, gross_margin=cfg.gross_margin),
+        }
+
+    # ---- acquisition
+    acq: dict[str, Any] = {
+        "cac": None,
+        "cac_payback_months": None,
+        "branded_search_share": None,
+        "months": None,
+        "by_channel": None,
+        "attribution": None,
+        "ctr": None,
+        "branded_search_months": None,
+    }
+    if marketing is not None and subs is not None:
+        acq["cac"] = acquisition.cac(marketing, subs, period=period)
+        acq["cac_payback_months"] = acquisition.cac_payback_months(
+            marketing, subs, period=period, gross_margin=cfg.gross_margin
+        )
+        acq["months"] = _rows(acquisition.cac_by_month(marketing, subs, period=period))
+        acq["by_channel"] = _rows(acquisition.cac_by_channel(marketing, subs, accounts, period=period))
+    if marketing is not None:
+        by_ch = acquisition.ctr(marketing, by="channel", period=period)
+        tot_clicks = by_ch["clicks"].sum() if "clicks" in by_ch.columns else None
+        tot_impr = by_ch["impressions"].sum() if "impressions" in by_ch.columns else None
+        acq["ctr"] = (tot_clicks / tot_impr) if tot_impr else None
+    if queries is not None:
+        acq["branded_search_share"] = acquisition.branded_search_share(
+            queries, period=period, branded_terms=cfg.branded_terms
+        )
+        acq["branded_search_months"] = _rows(
+            acquisition.branded_search_by_month(queries, period=period, branded_terms=cfg.branded_terms)
+        )
+    if subs is not None:
+        acq["attribution"] = _rows(
+            acquisition.attribution(
+                events, subs, accounts, period=period, window_days=cfg.attribution_window_days
+            )
+        )
+
+    # ---- onboarding
+    onb: dict[str, Any] = {"activation_rate": None, "cohorts": None, "ttfv_days": None}
+    if cfg.activation is not None:
+        act = onboarding.activation(
+            accounts, stream, period=period, event=cfg.activation.event, within_days=cfg.activation.within_days
+        )
+        onb["activation_rate"] = act["activation_rate"]
+        onb["cohorts"] = _rows(act["cohorts"])
+    if cfg.first_value is not None:
+        onb["ttfv_days"] = onboarding.time_to_first_value(
+            accounts, stream, period=period, event=cfg.first_value.event
+        )
+    if cfg.engagement is not None and subs is not None:
+        eng = onboarding.engagement_scores(stream, subs, weights=cfg.engagement.weights, period=period)
+        last = eng.filter(pl.col("month") == eng["month"].max()) if eng.height else eng
+        onb["engagement_mean_weighted_events"] = float(last["raw_score"].mean()) if last.height else None
+
+    # ---- retention
+    ret = {
+        "activity": retention.activity_retention_matrix(accounts, events, period=period),
+        "revenue": _rows(revenue.revenue_retention(subs, period=period)) if subs is not None else None,
+    }
+
+    # ---- stages
+    stage_rows = _rows(stages.stage_funnel(stream, accounts, period=period, stages=stage_pairs))
+    n_visitors = stages.visitors(stream, period=period)
+
+    # ---- feedback
+    nps_doc: dict[str, Any] | None = None
+    if surveys is not None:
+        nps_doc = {
+            "overall": feedback.nps(surveys, period=period),
+            "by_stage": _rows(feedback.nps_by_stage(surveys, period=period, stage_order=template.stage_ids)),
+            "by_month": _rows(feedback.nps_by_month(surveys, period=period)),
+            "by_persona": _rows(feedback.nps_by_persona(surveys, accounts, period=period)),
+        }
+
+    # ---- support
+    sup: dict[str, Any] | None = None
+    if tickets is not None:
+        rt = support.resolution_time(tickets, period=period)
+        sup = {
+            "resolution_hours_median": rt["resolution_hours_median"],
+            "resolution_hours_p90": rt["resolution_hours_p90"],
+            "tickets_opened": rt.get("opened"),
+            "tickets_resolved": rt.get("resolved"),
+        }
+    referral = next((m for m in cfg.milestones if m.id == "referral"), None)
+    if referral is not None and subs is not None:
+        rr = support.referral_rate(stream, subs, period=period, event=referral.event)
+        sup = sup if sup is not None else {"resolution_hours_median": None, "resolution_hours_p90": None}
+        sup["referral_months"] = _rows(rr)
+        sup["referral_rate"] = rr["referral_rate"][-1] if rr.height else None
+
+    # ---- milestones
+    ms_rows = None
+    if cfg.milestones:
+        ms = milestones.milestones(
+            accounts,
+            stream,
+            subs if subs is not None else pl.DataFrame(
+                schema={"account_id": pl.String, "month": pl.Date, "mrr": pl.Float64}
+            ),
+            period=period,
+            milestones=[(m.id, m.event) for m in cfg.milestones],
+        )
+        ms_rows = _rows(ms)
+
+    return {
+        "revenue": rev,
+        "acquisition": acq,
+        "onboarding": onb,
+        "retention": ret,
+        "stages": stage_rows,
+        "visitors": n_visitors,
+        "nps": nps_doc,
+        "support": sup,
+        "milestones": ms_rows,
+    }
+
+
+def metrics_document(client: Any) -> dict[str, Any]:
+    """Compute the whole metrics document of a loaded client (the ``metrics.json`` contract).
+
+    Args:
+        client: a :class:`journeylib.io.Client`.
+
+    Returns:
+        A JSON-ready dict: ``schema_version, client, currency, period, revenue,
+        acquisition, onboarding, retention, stages, visitors, nps, support,
+        milestones, goals, data_quality``. Values that cannot be computed are
+        None; sections of absent optional tables are None.
+    """
+    from journeylib.io import data_quality
+
+    period = resolve_period(client)
+    core = _core(client, period)
+    doc: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "client": client.config.client,
+        "currency": client.config.currency,
+        "period": {"start": period[0], "end": period[1]},
+        **core,
+    }
+    doc = _clean(doc)
+
+    def segment_doc(segment: dict[str, str]) -> dict[str, Any]:
+        return _clean(_core(restrict_to_segment(client, segment), period))
+
+    doc["goals"] = _clean(
+        evaluate_goals(
+            client.config.goals,
+            doc,
+            period=period,
+            stage_ids=client.template.stage_ids,
+            segment_doc=segment_doc,
+            account_columns=client.tables["accounts"].columns,
+        )
+    )
+    doc["data_quality"] = _clean(data_quality(client))
+    return doc
+
+
+def metrics_json(doc: dict[str, Any]) -> str:
+    """The document as JSON text: stable key order, no NaN, UTF-8, trailing newline."""
+    return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _fmt(v: Any, unit: str = "") -> str:
+    if v is None:
+        return "—"
+    if unit == "%":
+        return f"{100 * v:.1f} %"
+    if unit == "$":
+        return f"{v:,.2f}"
+    if isinstance(v, float):
+        return f"{v:,.2f}"
+    return f"{v:,}" if isinstance(v, int) else str(v)
+
+
+def summary_lines(doc: dict[str, Any]) -> list[str]:
+    """A short readable summary of a metrics document, one line per headline number."""
+    cur = doc["currency"]
+    lines = [f"{doc['client']} — {doc['period']['start']} to {doc['period']['end']} ({cur})"]
+    rev = doc.get("revenue")
+    if rev and rev["months"]:
+        last = rev["months"][-1]
+        lines.append(
+            f"  MRR {last['month']}: {_fmt(last['mrr'], '$')} {cur}, {last['customers']:,} customers, "
+            f"net new {_fmt(last['net_new_mrr'], '$')}"
+        )
+        lines.append(
+            f"  logo churn {_fmt(last['logo_churn_rate'], '%')} (guides' formula {_fmt(last['churn_rate_simple'], '%')}), "
+            f"NRR 1m {_fmt(last['nrr_1m'], '%')}, NRR 12m {_fmt(rev['nrr_12m'], '%')}, LTV {_fmt(rev['ltv'], '$')}"
+        )
+    acq = doc.get("acquisition") or {}
+    lines.append(
+        f"  CAC {_fmt(acq.get('cac'), '$')}, payback {_fmt(acq.get('cac_payback_months'))} months, "
+        f"branded search share {_fmt(acq.get('branded_search_share'), '%')}"
+    )
+    onb = doc.get("onboarding") or {}
+    ttfv = onb.get("ttfv_days") or {}
+    lines.append(
+        f"  activation {_fmt(onb.get('activation_rate'), '%')}, time to first value median "
+        f"{_fmt(ttfv.get('median'))} days (reached {_fmt(ttfv.get('reached_share'), '%')})"
+    )
+    if doc.get("stages"):
+        lines.append("  stages: " + " → ".join(f"{s['id']} {s['reached']:,}" for s in doc["stages"]))
+    lines.append(f"  anonymous visitors: {_fmt(doc.get('visitors'))}")
+    nps = doc.get("nps")
+    if nps:
+        lines.append(f"  NPS {_fmt(nps['overall']['score'])} over {nps['overall']['responses']:,} responses")
+    sup = doc.get("support")
+    if sup:
+        lines.append(
+            f"  ticket resolution median {_fmt(sup.get('resolution_hours_median'))} h, "
+            f"p90 {_fmt(sup.get('resolution_hours_p90'))} h"
+        )
+    for g in doc.get("goals") or []:
+        lines.append(
+            f"  goal {g['id']}: {g['metric']} {_fmt(g['current'])} → target {_fmt(g['target'])} "
+            f"by {g['deadline']}: {g['status']}"
+        )
+    dq = doc.get("data_quality", {}).get("tables", {})
+    rejected = sum(t["rows_rejected"] for t in dq.values())
+    lines.append(f"  data quality: {rejected:,} rows quarantined across {len(dq)} tables")
+    return lines

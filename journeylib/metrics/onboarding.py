@@ -1,0 +1,413 @@
+"""Onboarding and adoption: activation, time to first value, engagement scores.
+
+Definitions: ``shared/spec/metrics.md`` § Onboarding and adoption. Every function
+takes native frames of any narwhals-supported engine (polars eager or lazy,
+DuckDB, PySpark), computes lazily and returns small polars results or plain
+Python values; undefined values (zero denominators) are ``None``.
+
+The private helpers at the top (month index arithmetic, "the period's signups",
+elapsed days) are shared by the sibling modules ``retention``, ``feedback``,
+``support`` and ``milestones``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import narwhals as nw
+import polars as pl
+
+from journeylib.config import parse_month
+from journeylib.metrics.period import month_index
+
+__all__ = [
+    "activation",
+    "engagement_scores",
+    "first_value_times",
+    "time_to_first_value",
+]
+
+_US_PER_DAY = 86_400_000_000
+
+
+# ---------------------------------------------------------------- shared helpers
+def _lazy(native: Any) -> nw.LazyFrame:
+    """Any native frame as a narwhals LazyFrame (eager frames are made lazy)."""
+    frame = nw.from_native(native)
+    return frame.lazy() if isinstance(frame, nw.DataFrame) else frame
+
+
+def _month_index(col: str) -> nw.Expr:
+    """Calendar month of a date/datetime column as ``year * 12 + month - 1`` (portable)."""
+    return nw.col(col).dt.year() * 12 + nw.col(col).dt.month() - 1
+
+
+def _period_index(period: tuple[str, str]) -> tuple[int, int]:
+    """The closed period ``("YYYY-MM", "YYYY-MM")`` as a pair of month indices."""
+    start, end = (parse_month(p) for p in period)
+    if start > end:
+        raise ValueError(f"period start {start} is after period end {end}")
+    return month_index(start), month_index(end)
+
+
+def _month_label_expr(col: str) -> pl.Expr:
+    """Polars expression: month index column → ``YYYY-MM`` (used after collecting)."""
+    c = pl.col(col)
+    return pl.format(
+        "{}-{}",
+        (c // 12).cast(pl.String).str.zfill(4),
+        (c % 12 + 1).cast(pl.String).str.zfill(2),
+    )
+
+
+def _in_period(col: str, first: int, last: int) -> nw.Expr:
+    """Whether a date/datetime column falls in the closed month range ``[first, last]``."""
+    idx = _month_index(col)
+    return (idx >= first) & (idx <= last)
+
+
+def _elapsed_days(later: str, earlier: str) -> nw.Expr:
+    """``later - earlier`` in days (float, 1 day = 24 h), exact to the microsecond."""
+    return (nw.col(later) - nw.col(earlier)).dt.total_microseconds() / _US_PER_DAY
+
+
+def _signups(accounts: Any, first: int, last: int) -> nw.LazyFrame:
+    """The period's signups: ``[account_id, signup_at, cohort_idx]``."""
+    return (
+        _lazy(accounts)
+        .filter(~nw.col("signup_at").is_null(), _in_period("signup_at", first, last))
+        .select("account_id", "signup_at", _month_index("signup_at").alias("cohort_idx"))
+    )
+
+
+def _account_events(stream: Any, events: Iterable[str]) -> nw.LazyFrame:
+    """Account rows of the stream whose event is one of ``events``: ``[account_id, event, timestamp]``."""
+    return (
+        _lazy(stream)
+        .filter(~nw.col("account_id").is_null(), nw.col("event").is_in(list(events)))
+        .select("account_id", "event", "timestamp")
+    )
+
+
+def _first_after_signup(stream: Any, signups: nw.LazyFrame, events: Iterable[str]) -> nw.LazyFrame:
+    """Per (account, event): the first such event at or after the account's signup_at.
+
+    Returns ``[account_id, event, signup_at, reached_at]`` for the signups that reached
+    each event.
+    """
+    return (
+        _account_events(stream, events)
+        .join(signups.select("account_id", "signup_at"), on="account_id", how="inner")
+        .filter(nw.col("timestamp") >= nw.col("signup_at"))
+        .group_by("account_id", "event")
+        .agg(nw.col("signup_at").min(), nw.col("timestamp").min().alias("reached_at"))
+    )
+
+
+def _data_end(stream: Any) -> dt.datetime | None:
+    """The latest timestamp in the stream ("the data's end"), or None when it is empty."""
+    out = _collect(_lazy(stream).select(nw.col("timestamp").max()))
+    return out.item(0, 0) if out.height else None
+
+
+def _collect(lf: nw.LazyFrame) -> pl.DataFrame:
+    return lf.collect(backend="polars").to_native()
+
+
+def _none_if_nan(value: Any) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return None if value != value else value
+
+
+# ---------------------------------------------------------------- activation
+_COHORT_SCHEMA = {
+    "cohort": pl.String,
+    "size": pl.Int64,
+    "activated": pl.Int64,
+    "activation_rate": pl.Float64,
+    "complete": pl.Boolean,
+}
+
+
+def activation(
+    accounts: Any,
+    stream: Any,
+    *,
+    period: tuple[str, str],
+    event: str,
+    within_days: float,
+) -> dict[str, Any]:
+    """Activation rate of the period's signups, overall and per signup cohort.
+
+    An account is activated when it has an ``event`` (raw or derived, from the
+    journey stream) at or after its ``signup_at`` and no later than
+    ``within_days`` × 24 h after it; both bounds are inclusive, to the
+    microsecond. A cohort (signup month) is ``complete`` when every member's
+    ``signup_at + within_days`` is not after the latest timestamp of the stream
+    (our reading of "the latest event timestamp in the data": the stream holds
+    every table's events). Months without signups have no cohort row.
+
+    Args:
+        accounts: accounts table (``account_id``, ``signup_at``).
+        stream: journey event stream (``account_id``, ``event``, ``timestamp``).
+        period: closed range of calendar months ``("YYYY-MM", "YYYY-MM")``.
+        event: the activation event name.
+        within_days: the activation window in days.
+
+    Returns:
+        ``{"activation_rate": float | None, "signups": int, "activated": int,
+        "cohorts": pl.DataFrame[cohort, size, activated, activation_rate, complete]}``;
+        the rate is None and the cohorts frame empty when there are no signups.
+
+    Examples:
+        >>> t = lambda d: dt.datetime(2024, 1, d, tzinfo=dt.UTC)
+        >>> accounts = pl.DataFrame({"account_id": ["a", "b"], "signup_at": [t(1), t(2)]})
+        >>> stream = pl.DataFrame({"account_id": ["a", "b"], "event": ["report", "report"],
+        ...                        "timestamp": [t(3), t(20)]})
+        >>> out = activation(accounts, stream, period=("2024-01", "2024-01"),
+        ...                  event="report", within_days=7)
+        >>> out["activation_rate"], out["cohorts"].row(0)
+        (0.5, ('2024-01', 2, 1, 0.5, True))
+    """
+    first, last = _period_index(period)
+    signups = _signups(accounts, first, last)
+    window_us = round(within_days * _US_PER_DAY)
+    activated = (
+        _account_events(stream, [event])
+        .join(signups.select("account_id", "signup_at"), on="account_id", how="inner")
+        .filter(
+            nw.col("timestamp") >= nw.col("signup_at"),
+            (nw.col("timestamp") - nw.col("signup_at")).dt.total_microseconds() <= window_us,
+        )
+        .select("account_id")
+        .unique()
+        .with_columns(nw.lit(1).cast(nw.Int64).alias("hit"))
+    )
+    per_cohort = _collect(
+        signups.join(activated, on="account_id", how="left")
+        .with_columns(nw.col("hit").fill_null(0))
+        .group_by("cohort_idx")
+        .agg(
+            nw.len().alias("size"),
+            nw.col("hit").sum().alias("activated"),
+            nw.col("signup_at").max().alias("last_signup"),
+        )
+    )
+    if per_cohort.height == 0:
+        return {
+            "activation_rate": None,
+            "signups": 0,
+            "activated": 0,
+            "cohorts": pl.DataFrame(schema=_COHORT_SCHEMA),
+        }
+    end = _data_end(stream)
+    window = pl.duration(microseconds=window_us)
+    complete = (
+        (pl.col("last_signup") + window <= pl.lit(end, dtype=pl.Datetime("us", "UTC")))
+        if end is not None
+        else pl.lit(False)
+    )
+    cohorts = (
+        per_cohort.with_columns(pl.col("size", "activated").cast(pl.Int64))
+        .sort("cohort_idx")
+        .select(
+            _month_label_expr("cohort_idx").alias("cohort"),
+            "size",
+            "activated",
+            (pl.col("activated") / pl.col("size")).alias("activation_rate"),
+            complete.fill_null(False).alias("complete"),
+        )
+        .cast(_COHORT_SCHEMA)
+    )
+    size, hits = int(cohorts["size"].sum()), int(cohorts["activated"].sum())
+    return {
+        "activation_rate": hits / size,
+        "signups": size,
+        "activated": hits,
+        "cohorts": cohorts,
+    }
+
+
+# ---------------------------------------------------------------- time to first value
+def _first_value_lazy(
+    accounts: Any, stream: Any, *, period: tuple[str, str], event: str
+) -> nw.LazyFrame:
+    first, last = _period_index(period)
+    signups = _signups(accounts, first, last)
+    reached = _first_after_signup(stream, signups, [event]).select("account_id", "reached_at")
+    return (
+        signups.join(reached, on="account_id", how="left")
+        .with_columns(_elapsed_days("reached_at", "signup_at").alias("days"))
+        .select("account_id", "signup_at", "reached_at", "days")
+    )
+
+
+def first_value_times(
+    accounts: Any, stream: Any, *, period: tuple[str, str], event: str
+) -> pl.DataFrame:
+    """Per signup of the period: when it first reached ``event`` and how many days that took.
+
+    ``reached_at`` is the first ``event`` (raw or derived) at or after
+    ``signup_at``; earlier events are ignored. Accounts that never reached it
+    have null ``reached_at`` and ``days``.
+
+    Args:
+        accounts: accounts table (``account_id``, ``signup_at``).
+        stream: journey event stream (``account_id``, ``event``, ``timestamp``).
+        period: closed range of calendar months.
+        event: the first-value event name.
+
+    Returns:
+        ``pl.DataFrame[account_id, signup_at, reached_at, days]`` sorted by signup_at, account_id.
+
+    Examples:
+        >>> t = lambda d, h=0: dt.datetime(2024, 1, d, h, tzinfo=dt.UTC)
+        >>> accounts = pl.DataFrame({"account_id": ["a", "b"], "signup_at": [t(1), t(2)]})
+        >>> stream = pl.DataFrame({"account_id": ["a", "a"], "event": ["report", "report"],
+        ...                        "timestamp": [t(3, 12), t(9)]})
+        >>> first_value_times(accounts, stream, period=("2024-01", "2024-01"),
+        ...                   event="report")["days"].to_list()
+        [2.5, None]
+    """
+    out = _collect(_first_value_lazy(accounts, stream, period=period, event=event))
+    return out.sort("signup_at", "account_id").with_columns(pl.col("days").cast(pl.Float64))
+
+
+def time_to_first_value(
+    accounts: Any, stream: Any, *, period: tuple[str, str], event: str
+) -> dict[str, float | int | None]:
+    """Time to first value of the period's signups: median, p75, p90 (days) and reached share.
+
+    Quantiles are taken over the signups that reached ``event`` (linear
+    interpolation); ``reached_share`` = reached / signups. All are None when
+    nothing can be computed (no signups, or none reached).
+
+    Args:
+        accounts: accounts table (``account_id``, ``signup_at``).
+        stream: journey event stream.
+        period: closed range of calendar months.
+        event: the first-value event name.
+
+    Returns:
+        ``{"median", "p75", "p90", "reached_share", "reached", "signups"}``.
+
+    Examples:
+        >>> t = lambda d: dt.datetime(2024, 1, d, tzinfo=dt.UTC)
+        >>> accounts = pl.DataFrame({"account_id": ["a", "b", "c"], "signup_at": [t(1)] * 3})
+        >>> stream = pl.DataFrame({"account_id": ["a", "b"], "event": ["report", "report"],
+        ...                        "timestamp": [t(2), t(4)]})
+        >>> out = time_to_first_value(accounts, stream, period=("2024-01", "2024-01"),
+        ...                           event="report")
+        >>> out["median"], out["p90"], round(out["reached_share"], 4)
+        (2.0, 2.8, 0.6667)
+    """
+    stats = _collect(
+        _first_value_lazy(accounts, stream, period=period, event=event).select(
+            nw.len().alias("signups"),
+            nw.col("reached_at").count().alias("reached"),
+            nw.col("days").median().alias("median"),
+            nw.col("days").quantile(0.75, interpolation="linear").alias("p75"),
+            nw.col("days").quantile(0.9, interpolation="linear").alias("p90"),
+        )
+    ).row(0, named=True)
+    signups, reached = int(stats["signups"] or 0), int(stats["reached"] or 0)
+    return {
+        "median": _none_if_nan(stats["median"]),
+        "p75": _none_if_nan(stats["p75"]),
+        "p90": _none_if_nan(stats["p90"]),
+        "reached_share": reached / signups if signups else None,
+        "reached": reached,
+        "signups": signups,
+    }
+
+
+# ---------------------------------------------------------------- engagement
+_ENGAGEMENT_SCHEMA = {
+    "month": pl.String,
+    "account_id": pl.String,
+    "raw_score": pl.Float64,
+    "score": pl.Float64,
+}
+
+
+def engagement_scores(
+    stream: Any,
+    subscriptions: Any,
+    *,
+    weights: Mapping[str, float],
+    period: tuple[str, str],
+) -> pl.DataFrame:
+    """Monthly engagement score of every paying account, as a percentile rank 0–100.
+
+    ``raw_score`` of account a in month m = Σ over a's stream rows in calendar
+    month m of ``weights[event]`` (0 for unlisted events). Scored accounts are
+    the paying accounts of m (``mrr > 0``); a paying account without events
+    scores 0. ``score`` is the percentile rank among the month's paying
+    accounts, defined as pandas' ``rank(pct=True, method="average") × 100``:
+    100 × (average 1-based rank of the raw score, ties sharing their mean rank)
+    / number of paying accounts. The top account scores 100; the range is
+    (0, 100].
+
+    Args:
+        stream: journey event stream (``account_id``, ``event``, ``timestamp``).
+        subscriptions: subscriptions table (``account_id``, ``month``, ``mrr``).
+        weights: event name → weight.
+        period: closed range of calendar months.
+
+    Returns:
+        ``pl.DataFrame[month, account_id, raw_score, score]`` sorted by month, account_id.
+
+    Examples:
+        >>> t = lambda d: dt.datetime(2024, 1, d, tzinfo=dt.UTC)
+        >>> stream = pl.DataFrame({"account_id": ["a", "a", "b"],
+        ...     "event": ["login", "invite", "login"], "timestamp": [t(1), t(2), t(3)]})
+        >>> subs = pl.DataFrame({"account_id": ["a", "b", "c"],
+        ...     "month": [dt.date(2024, 1, 1)] * 3, "mrr": [10.0, 10.0, 10.0]})
+        >>> engagement_scores(stream, subs, weights={"login": 1, "invite": 5},
+        ...     period=("2024-01", "2024-01")).select("account_id", "raw_score",
+        ...     pl.col("score").round(2)).rows()
+        [('a', 6.0, 100.0), ('b', 1.0, 66.67), ('c', 0.0, 33.33)]
+    """
+    first, last = _period_index(period)
+    paying = (
+        _lazy(subscriptions)
+        .filter(nw.col("mrr") > 0, _in_period("month", first, last))
+        .select("account_id", _month_index("month").alias("month_idx"))
+        .unique()
+    )
+    if weights:
+        weight = nw.lit(0.0)
+        for name, w in weights.items():
+            weight = nw.when(nw.col("event") == name).then(nw.lit(float(w))).otherwise(weight)
+        scored = (
+            _lazy(stream)
+            .filter(
+                ~nw.col("account_id").is_null(),
+                nw.col("event").is_in(list(weights)),
+                _in_period("timestamp", first, last),
+            )
+            .with_columns(_month_index("timestamp").alias("month_idx"), weight.alias("w"))
+            .group_by("account_id", "month_idx")
+            .agg(nw.col("w").sum().alias("raw_score"))
+        )
+        paying = paying.join(scored, on=["account_id", "month_idx"], how="left")
+    else:
+        paying = paying.with_columns(nw.lit(None).cast(nw.Float64).alias("raw_score"))
+    out = _collect(paying)
+    return (
+        out.with_columns(pl.col("raw_score").cast(pl.Float64).fill_null(0.0))
+        .with_columns(
+            (
+                pl.col("raw_score").rank(method="average").over("month_idx")
+                / pl.len().over("month_idx")
+                * 100
+            ).alias("score")
+        )
+        .sort("month_idx", "account_id")
+        .select(_month_label_expr("month_idx").alias("month"), "account_id", "raw_score", "score")
+        .cast(_ENGAGEMENT_SCHEMA)
+    )
