@@ -7,7 +7,7 @@ DuckDB or PySpark through narwhals), polars frames or plain values out.
 
 from journeylib.metrics.catalog import CATALOG, catalog_rows, get_metric
 from journeylib.metrics.document import metrics_document, metrics_json, restrict_to_segment, summary_lines
-from journeylib.metrics.period import resolve_period
+from journeylib.metrics.period import resolve_period, with_period
 
 __all__ = [
     "CATALOG",
@@ -18,4 +18,5 @@ __all__ = [
     "resolve_period",
     "restrict_to_segment",
     "summary_lines",
+    "with_period",
 ]

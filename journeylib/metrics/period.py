@@ -6,7 +6,7 @@ from typing import Any
 
 import polars as pl
 
-__all__ = ["resolve_period", "month_range", "month_index", "month_from_index", "period_months"]
+__all__ = ["resolve_period", "with_period", "month_range", "month_index", "month_from_index", "period_months"]
 
 
 def month_index(month: str) -> int:
@@ -85,3 +85,22 @@ def resolve_period(client: Any) -> tuple[str, str]:
     if start > end:  # only one end configured, and it lies outside the data
         start, end = (start, start) if cfg and cfg.start else (end, end)
     return start, end
+
+
+def with_period(client: Any, start: str | None = None, end: str | None = None) -> Any:
+    """A copy of ``client`` whose configured period is ``start``–``end`` (empty or None keeps the configured value).
+
+    Notebooks call it with their ``period_start`` / ``period_end`` parameters.
+    """
+    import dataclasses
+
+    from journeylib.config import PeriodConfig, parse_month
+
+    if not start and not end:
+        return client
+    cur = client.config.period
+    new = PeriodConfig(
+        start=parse_month(start) if start else (cur.start if cur else None),
+        end=parse_month(end) if end else (cur.end if cur else None),
+    )
+    return dataclasses.replace(client, config=client.config.model_copy(update={"period": new}))
