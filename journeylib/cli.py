@@ -258,7 +258,7 @@ def _dur(s: float | None) -> str:
 @_friendly
 def run(
     client: ClientArg,
-    out_dir: Annotated[str | None, typer.Option("--out", help="Output folder (default reports/CLIENT/RUN-ID).")] = None,
+    out_dir: Annotated[str | None, typer.Option("--out", help="Reports folder (default reports/); the run goes to DIR/CLIENT/RUN-ID.")] = None,
     jobs: Annotated[int, typer.Option(min=1, help="Notebooks run in parallel.")] = 2,
 ) -> None:
     """Run the seven mapping-step notebooks for a client and build report.html."""

@@ -13,7 +13,9 @@ Readings chosen where the spec leaves room (also in the report's appendix):
   metric's monthly history inside the period (first month, first complete
   signup cohort); for a metric without history the current value.
 * **Progress** = (current − baseline) / (target − baseline); 1 means the target
-  is met. **Time elapsed** = (period end − start) / (deadline − start), where
+  is met, a negative value a move the wrong way. When the baseline already
+  meets the target (a goal to hold a level), progress is 1 while the current
+  value still meets it and 0 once it does not. **Time elapsed** = (period end − start) / (deadline − start), where
   start is the goal's ``start`` or the period's first day, clipped to [0, 1].
 * **Status**: ``achieved`` when the current value meets the target (in the
   metric's good direction); otherwise ``off_track`` once the deadline has
@@ -162,14 +164,16 @@ def evaluate_goal(
     span = (goal.deadline - start).days
     elapsed = None if span <= 0 else min(1.0, max(0.0, (as_of - start).days / span))
 
+    higher = meta.higher_is_better if meta else True
     progress = None
     if current is not None and baseline is not None:
-        if goal.target == baseline:
-            progress = 1.0 if current == goal.target else 0.0
+        if _meets(baseline, goal.target, higher):
+            # A goal to hold a level the baseline already met: all or nothing.
+            progress = 1.0 if _meets(current, goal.target, higher) else 0.0
+            notes.append("the baseline already met the target: the goal is to hold it")
         else:
             progress = (current - baseline) / (goal.target - baseline)
 
-    higher = meta.higher_is_better if meta else True
     if meta is None:
         status = None
         notes.append(f"metric {goal.metric!r} is not in the catalogue")

@@ -1,0 +1,54 @@
+"""Stand-in notebooks for the runner and report tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+
+PARAMS = """\
+client: str = "demo"  # client name or path
+data_dir: str = ""  # data root
+output_dir: str = ""  # run folder
+period_start: str = ""  # YYYY-MM
+period_end: str = ""  # YYYY-MM
+"""
+
+# What the chart renderer emits (the marker contract of journeylib.report.assemble).
+STANDIN_BUNDLE = (
+    "<script data-jw-bundle>/*JW-STANDIN-BUNDLE*/window.vegaEmbed=function(){};</script>"
+)
+
+
+def chart_html(n: int) -> str:
+    """What one chart display emits: a bundle copy, the chart div and its script."""
+    return (
+        STANDIN_BUNDLE
+        + f'<div class="jw-chart" id="c{n}"></div>'
+        + f'<script data-jw-chart>vegaEmbed("#c{n}", {{}});</script>'
+    )
+
+
+def write_notebook(
+    path: Path,
+    code: list[str],
+    *,
+    title: str | None = None,
+    params: str | None = PARAMS,
+) -> Path:
+    """A notebook: optional markdown title, a `parameters` cell, then the code cells."""
+    cells = []
+    if title:
+        cells.append(new_markdown_cell(f"# {title}\n\nStand-in step."))
+    if params is not None:
+        p = new_code_cell(params)
+        p.metadata["tags"] = ["parameters"]
+        cells.append(p)
+    cells += [new_code_cell(src) for src in code]
+    nb = new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
