@@ -1,8 +1,8 @@
 """Shared fixtures: one ``constructor`` runs a metric test on every engine.
 
 ``constructor(frame)`` turns a polars DataFrame into the native frame of the
-engine under test (polars eager, polars lazy, DuckDB, and PySpark when it is
-installed); metric functions take any of them and return polars results, so a
+engine under test (polars eager, polars lazy, DuckDB, and PySpark with
+``JOURNEY_ALL_ENGINES=1``); metric functions take any of them and return polars results, so a
 test reads *data → result → expected* once and runs everywhere.
 """
 
@@ -19,7 +19,11 @@ import pytest
 os.environ.setdefault("TZ", "UTC")
 
 ENGINES = ["polars_eager", "polars_lazy", "duckdb"]
-if importlib.util.find_spec("pyspark") is not None and os.environ.get("JOURNEY_SKIP_SPARK") != "1":
+# Every metric test on Spark takes minutes of JVM round trips; the suite's Spark
+# parity runs in tests/metrics/test_spark_parity.py. JOURNEY_ALL_ENGINES=1 adds
+# Spark to every engine-parametrised test too.
+HAS_SPARK = importlib.util.find_spec("pyspark") is not None
+if HAS_SPARK and os.environ.get("JOURNEY_ALL_ENGINES") == "1":
     ENGINES.append("pyspark")
 
 
@@ -49,6 +53,29 @@ def _spark():
     spark.stop()
 
 
+def _spark_schema(schema: pl.Schema):
+    from pyspark.sql import types as T
+
+    def conv(dtype: pl.DataType):
+        if dtype == pl.String:
+            return T.StringType()
+        if dtype.is_integer():
+            return T.LongType()
+        if dtype.is_float():
+            return T.DoubleType()
+        if dtype == pl.Boolean:
+            return T.BooleanType()
+        if dtype == pl.Date:
+            return T.DateType()
+        if isinstance(dtype, pl.Datetime):
+            return T.TimestampType()
+        if dtype == pl.Null:
+            return T.StringType()
+        raise TypeError(f"no Spark type for {dtype}")
+
+    return T.StructType([T.StructField(name, conv(dt), True) for name, dt in schema.items()])
+
+
 @pytest.fixture(params=ENGINES)
 def engine(request) -> str:
     """The name of the engine under test."""
@@ -70,7 +97,7 @@ def constructor(engine: str, request) -> Callable[[pl.DataFrame | dict[str, Any]
             return con.from_arrow(df.to_arrow())
         if engine == "pyspark":
             spark = request.getfixturevalue("_spark")
-            return spark.createDataFrame(df.to_pandas())
+            return spark.createDataFrame(df.rows(), schema=_spark_schema(df.schema))
         raise AssertionError(engine)
 
     return make
