@@ -1,0 +1,55 @@
+"""Charts of the workbench: functions named ``chart_*`` that return altair charts.
+
+Each takes the small polars frames computed by ``journeylib.metrics`` and
+returns an ``alt.Chart``/``LayerChart``/``VConcatChart``; none shows or saves.
+Show one with ``journeylib.render.display``, write it with
+``journeylib.render.save_chart``. Importing this package registers and enables
+the one workbench theme.
+"""
+
+from journeylib.charts import theme
+from journeylib.charts.acquisition import chart_attribution, chart_cac_by_channel
+from journeylib.charts.feedback import chart_nps_over_tenure
+from journeylib.charts.funnels import (
+    chart_onboarding_map,
+    chart_ordered_funnel,
+    chart_stage_funnel,
+)
+from journeylib.charts.journey_map import (
+    JourneyMapData,
+    chart_journey_map,
+    chart_opportunity_map,
+    chart_persona_maps,
+    chart_service_blueprint,
+)
+from journeylib.charts.milestones import chart_milestone_retention, chart_milestone_times
+from journeylib.charts.personas import chart_day_in_life, chart_persona_comparison
+from journeylib.charts.retention import chart_retention_heatmap
+from journeylib.charts.revenue import chart_mrr_bridge, chart_mrr_movements, chart_nrr_grr
+from journeylib.charts.support import chart_ticket_mix
+from journeylib.charts.touchpoints import chart_touchpoint_flow
+
+__all__ = [
+    "JourneyMapData",
+    "chart_attribution",
+    "chart_cac_by_channel",
+    "chart_day_in_life",
+    "chart_journey_map",
+    "chart_milestone_retention",
+    "chart_milestone_times",
+    "chart_mrr_bridge",
+    "chart_mrr_movements",
+    "chart_nps_over_tenure",
+    "chart_nrr_grr",
+    "chart_onboarding_map",
+    "chart_opportunity_map",
+    "chart_ordered_funnel",
+    "chart_persona_comparison",
+    "chart_persona_maps",
+    "chart_retention_heatmap",
+    "chart_service_blueprint",
+    "chart_stage_funnel",
+    "chart_ticket_mix",
+    "chart_touchpoint_flow",
+    "theme",
+]

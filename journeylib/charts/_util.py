@@ -1,0 +1,140 @@
+"""Small helpers shared by the chart modules (private)."""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import polars as pl
+
+from journeylib.errors import DataError
+
+__all__: list[str] = []
+
+
+def require(frame: Any, columns: Iterable[str], *, name: str) -> pl.DataFrame:
+    """Return ``frame`` as a polars DataFrame, checking that it has ``columns``."""
+    if isinstance(frame, pl.LazyFrame):
+        frame = frame.collect()
+    if not isinstance(frame, pl.DataFrame):
+        try:
+            import narwhals as nw
+
+            frame = nw.from_native(frame).lazy().collect(backend="polars").to_native()
+        except Exception as exc:  # noqa: BLE001 - re-raised as a clear error below
+            raise DataError(
+                "not a data frame",
+                where=name,
+                expected="a polars DataFrame",
+                found=type(frame).__name__,
+                fix="pass the frame returned by the journeylib metric function",
+            ) from exc
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(
+            "missing columns for the chart",
+            where=name,
+            expected="columns " + ", ".join(columns),
+            found="columns " + ", ".join(frame.columns),
+            fix="pass the frame returned by the journeylib metric function",
+        )
+    return frame
+
+
+def as_month(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    """Turn a Date/Datetime month column into 'YYYY-MM' strings (strings pass through)."""
+    dtype = frame.schema[column]
+    if dtype == pl.Date or isinstance(dtype, pl.Datetime):
+        return frame.with_columns(pl.col(column).dt.strftime("%Y-%m"))
+    return frame.with_columns(pl.col(column).cast(pl.String))
+
+
+def values(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts: dates as ISO strings, NaN/inf as None."""
+    conv = []
+    for name, dtype in frame.schema.items():
+        if dtype == pl.Date:
+            conv.append(pl.col(name).dt.strftime("%Y-%m-%d"))
+        elif isinstance(dtype, pl.Datetime):
+            conv.append(pl.col(name).dt.strftime("%Y-%m-%dT%H:%M:%S"))
+        elif isinstance(dtype, pl.Duration | pl.Time | pl.Categorical | pl.Enum):
+            conv.append(pl.col(name).cast(pl.String))
+        elif dtype.is_float():
+            conv.append(
+                pl.when(pl.col(name).is_finite()).then(pl.col(name)).otherwise(None).alias(name)
+            )
+    if conv:
+        frame = frame.with_columns(conv)
+    return frame.to_dicts()
+
+
+def data(frame: pl.DataFrame | list[dict[str, Any]]) -> dict[str, Any]:
+    """Inline data for a chart (always inline, so a chart never fetches anything).
+
+    A plain ``{"values": rows}`` dict: ``alt.Data`` would validate every row
+    against the schema on construction, which costs seconds on a journey map.
+    """
+    if isinstance(frame, pl.DataFrame):
+        rows = values(frame)
+    else:
+        rows = [{k: _clean(v) for k, v in r.items()} for r in frame]
+    return {"values": rows}
+
+
+def _clean(v: Any) -> Any:
+    """NaN and infinities become None (JSON has no NaN; undefined values are null)."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def wrap(text: Any, width: int, *, max_lines: int | None = None) -> list[str]:
+    """Wrap ``text`` into lines of at most ``width`` characters (ellipsis past max_lines)."""
+    if text is None:
+        return []
+    lines = textwrap.wrap(str(text), width=max(width, 4), break_long_words=True) or [""]
+    if max_lines is not None and len(lines) > max_lines:
+        lines = lines[:max_lines]
+        last = lines[-1]
+        lines[-1] = (last[: max(width - 1, 1)].rstrip() + "…") if len(last) >= width else last + "…"
+    return lines
+
+
+def fmt_pct(x: float | None, digits: int = 0) -> str:
+    """0.623 -> '62 %'; None -> '–'."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "–"
+    return f"{100 * x:.{digits}f} %"
+
+
+def fmt_num(x: float | None, digits: int = 0) -> str:
+    """Compact thousands: 1234 -> '1,234', 12_345 -> '12.3k', 2.5e6 -> '2.5M'."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "–"
+    ax = abs(x)
+    if ax >= 1e6:
+        return f"{x / 1e6:.1f}M"
+    if ax >= 1e4:
+        return f"{x / 1e3:.1f}k"
+    return f"{x:,.{digits}f}"
+
+
+def fmt_days(x: float | None) -> str:
+    """Days as a short duration: 0.04 -> '58 min', 0.5 -> '12 h', 4.25 -> '4.2 d'."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "–"
+    if x < 1 / 24:
+        return f"{x * 1440:.0f} min"
+    if x < 1:
+        return f"{x * 24:.0f} h"
+    return f"{x:.1f} d"
+
+
+def ordered(seq: Sequence[Any]) -> list[Any]:
+    """Distinct values of ``seq`` in first-seen order."""
+    seen: dict[Any, None] = {}
+    for v in seq:
+        seen.setdefault(v, None)
+    return list(seen)

@@ -1,0 +1,131 @@
+"""Acquisition charts: CAC by channel and attribution models side by side."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+
+from journeylib.charts._util import data, fmt_num, require
+from journeylib.charts.theme import MUTED, NEUTRAL
+
+__all__ = ["ATTRIBUTION_MODELS", "chart_attribution", "chart_cac_by_channel"]
+
+ATTRIBUTION_MODELS = [
+    ("first_touch", "First touch"),
+    ("last_touch", "Last touch"),
+    ("linear", "Linear"),
+    ("position_based", "Position-based"),
+]
+
+
+def chart_cac_by_channel(
+    by_channel: pl.DataFrame,
+    *,
+    payback: float | None = None,
+    title: str = "Customer acquisition cost by channel",
+) -> alt.LayerChart:
+    """Horizontal bars of CAC per channel, labelled with spend and new customers.
+
+    A channel with no new customers has no CAC (null): it gets no bar and the
+    label says so.
+
+    Args:
+        by_channel: ``channel, spend, new_customers, cac`` (other columns are ignored).
+        payback: the period's CAC payback in months, shown in the subtitle.
+        title: chart title.
+
+    Returns:
+        A layered bar + text chart, channels sorted by CAC.
+
+    Examples:
+        >>> import polars as pl
+        >>> ch = pl.DataFrame({"channel": ["ads", "seo"], "spend": [900.0, 100.0],
+        ...     "new_customers": [3, 0], "cac": [300.0, None]})
+        >>> chart_cac_by_channel(ch, payback=7.5).to_dict()["title"]["subtitle"]
+        'CAC payback: 7.5 months'
+    """
+    df = require(by_channel, ["channel", "spend", "new_customers", "cac"], name="by_channel")
+    rows = []
+    for r in df.iter_rows(named=True):
+        cac_txt = "no new customers" if r["cac"] is None else f"CAC {fmt_num(r['cac'])}"
+        rows.append(
+            {
+                **r,
+                "channel": str(r["channel"]),
+                "cac_or_zero": r["cac"] or 0.0,
+                "text": f"{cac_txt} · {fmt_num(r['new_customers'])} new · "
+                f"spend {fmt_num(r['spend'])}",
+            }
+        )
+    rows.sort(key=lambda r: (r["cac"] is None, -(r["cac"] or 0.0)))
+    order = [r["channel"] for r in rows]
+    top = max([r["cac_or_zero"] for r in rows] + [1.0])
+    x = alt.X(
+        "cac_or_zero:Q", title="CAC (spend / new customers)", scale=alt.Scale(domain=[0, top * 1.9])
+    )
+    base = alt.Chart(data(rows)).encode(
+        y=alt.Y("channel:N", sort=order, title=None),
+        tooltip=[
+            alt.Tooltip("channel:N", title="Channel"),
+            alt.Tooltip("spend:Q", title="Spend", format=",.0f"),
+            alt.Tooltip("new_customers:Q", title="New customers"),
+            alt.Tooltip("cac:Q", title="CAC", format=",.0f"),
+        ],
+    )
+    bars = base.mark_bar(color=NEUTRAL, cornerRadiusEnd=3).encode(x=x)
+    labels = base.mark_text(align="left", dx=6, color=MUTED).encode(x=x, text=alt.Text("text:N"))
+    subtitle = f"CAC payback: {payback:.1f} months" if payback is not None else ""
+    return alt.layer(bars, labels).properties(
+        title=alt.Title(title, subtitle=subtitle), width=640, height=alt.Step(30)
+    )
+
+
+def chart_attribution(
+    attribution: pl.DataFrame, *, title: str = "Conversions attributed to channels"
+) -> alt.Chart:
+    """Credit per channel under the four attribution models, grouped side by side.
+
+    Args:
+        attribution: ``channel, first_touch, last_touch, linear, position_based``
+            (credits, summing to the conversions under each model).
+        title: chart title.
+
+    Returns:
+        A grouped horizontal bar chart (one colour per model).
+
+    Examples:
+        >>> import polars as pl
+        >>> a = pl.DataFrame({"channel": ["ads", "seo"], "first_touch": [2.0, 1.0],
+        ...     "last_touch": [1.0, 2.0], "linear": [1.5, 1.5], "position_based": [1.6, 1.4]})
+        >>> len(chart_attribution(a).data["values"])
+        8
+    """
+    cols = ["channel"] + [c for c, _ in ATTRIBUTION_MODELS]
+    df = require(attribution, cols, name="attribution")
+    rows = []
+    for r in df.iter_rows(named=True):
+        for i, (col, label) in enumerate(ATTRIBUTION_MODELS):
+            rows.append(
+                {"channel": str(r["channel"]), "model": label, "order": i, "credit": r[col] or 0.0}
+            )
+    totals: dict[str, float] = {}
+    for r in rows:
+        totals[r["channel"]] = totals.get(r["channel"], 0.0) + r["credit"]
+    order = sorted(totals, key=lambda c: -totals[c])
+    labels = [m[1] for m in ATTRIBUTION_MODELS]
+    return (
+        alt.Chart(data(rows))
+        .mark_bar(cornerRadiusEnd=2)
+        .encode(
+            y=alt.Y("channel:N", sort=order, title=None),
+            yOffset=alt.YOffset("model:N", sort=labels),
+            x=alt.X("credit:Q", title="Conversions credited"),
+            color=alt.Color("model:N", title="Model", sort=labels, scale=alt.Scale(domain=labels)),
+            tooltip=[
+                alt.Tooltip("channel:N", title="Channel"),
+                alt.Tooltip("model:N", title="Model"),
+                alt.Tooltip("credit:Q", title="Conversions", format=",.1f"),
+            ],
+        )
+        .properties(title=title, width=600, height=alt.Step(12))
+    )

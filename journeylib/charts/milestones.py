@@ -1,0 +1,141 @@
+"""Milestone charts: time to each milestone, and retention with and without it."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+
+from journeylib.charts._util import data, fmt_pct, ordered, require
+from journeylib.charts.theme import BAD, GOOD, MUTED, NEUTRAL
+
+__all__ = ["chart_milestone_retention", "chart_milestone_times"]
+
+
+def chart_milestone_times(
+    per_account: pl.DataFrame, *, title: str = "Days from signup to each milestone"
+) -> alt.LayerChart:
+    """Box plots of days to each milestone (accounts that reached it), with reached shares.
+
+    Args:
+        per_account: ``milestone, account_id, days, reached`` (bool; ``days``
+            null when not reached).
+        title: chart title.
+
+    Returns:
+        A layered box plot + text chart; the label gives the reached share.
+
+    Examples:
+        >>> import polars as pl
+        >>> p = pl.DataFrame({"milestone": ["activated"] * 3, "account_id": ["a", "b", "c"],
+        ...     "days": [1.0, 3.0, None], "reached": [True, True, False]})
+        >>> chart_milestone_times(p).to_dict()["layer"][0]["mark"]["type"]
+        'boxplot'
+    """
+    df = require(per_account, ["milestone", "account_id", "days", "reached"], name="per_account")
+    df = df.with_columns(pl.col("milestone").cast(pl.String))
+    names = ordered(df["milestone"].to_list())
+    summary = df.group_by("milestone", maintain_order=True).agg(
+        n=pl.len(),
+        reached=pl.col("reached").fill_null(False).sum(),
+        median=pl.col("days").filter(pl.col("reached").fill_null(False)).median(),
+        top=pl.col("days").filter(pl.col("reached").fill_null(False)).max(),
+    )
+    top_all = max([v for v in summary["top"].to_list() if v is not None] + [1.0])
+    labels = [
+        {
+            "milestone": r["milestone"],
+            "x": top_all * 1.03,
+            "text": f"reached {fmt_pct(r['reached'] / r['n'] if r['n'] else None)} "
+            f"({r['reached']:,}/{r['n']:,})"
+            + ("" if r["median"] is None else f" · median {r['median']:.1f} d"),
+        }
+        for r in summary.iter_rows(named=True)
+    ]
+    reached = df.filter(pl.col("reached").fill_null(False) & pl.col("days").is_not_null())
+    pts = reached.select("milestone", "days")
+    y = alt.Y("milestone:N", sort=names, title=None)
+    x_scale = alt.Scale(domain=[0, top_all * 1.75])
+    box = (
+        alt.Chart(data(pts))
+        .mark_boxplot(extent="min-max", size=18, color=NEUTRAL)
+        .encode(
+            y=y,
+            x=alt.X("days:Q", title="Days from signup (accounts that reached it)", scale=x_scale),
+        )
+    )
+    text = (
+        alt.Chart(data(labels))
+        .mark_text(align="left", color=MUTED)
+        .encode(y=y, x=alt.X("x:Q", scale=x_scale), text=alt.Text("text:N"))
+    )
+    return alt.layer(box, text).properties(title=title, width=640, height=alt.Step(40))
+
+
+def chart_milestone_retention(
+    milestones: pl.DataFrame, *, title: str = "6-month retention: reached vs not reached"
+) -> alt.LayerChart:
+    """Dumbbells of 6-month logo retention for accounts that reached each milestone or not.
+
+    Args:
+        milestones: ``id, retention_6m_reached, retention_6m_not_reached``
+            (fractions, nullable); an optional ``label`` column names the rows.
+        title: chart title.
+
+    Returns:
+        A layered rule + point + text chart; green = reached, orange = not.
+
+    Examples:
+        >>> import polars as pl
+        >>> m = pl.DataFrame({"id": ["activated"], "retention_6m_reached": [0.8],
+        ...     "retention_6m_not_reached": [0.4]})
+        >>> chart_milestone_retention(m).to_dict()["layer"][0]["mark"]["type"]
+        'rule'
+    """
+    df = require(
+        milestones, ["id", "retention_6m_reached", "retention_6m_not_reached"], name="milestones"
+    )
+    has_label = "label" in df.columns
+    span, pts = [], []
+    for r in df.iter_rows(named=True):
+        name = str(r["label"] if has_label and r["label"] else r["id"])
+        a, b = r["retention_6m_reached"], r["retention_6m_not_reached"]
+        lift = "" if a is None or b is None else f"{100 * (a - b):+.0f} pts"
+        span.append({"milestone": name, "lo": b, "hi": a, "lift": lift})
+        pts.append({"milestone": name, "group": "Reached", "value": a, "text": fmt_pct(a)})
+        pts.append({"milestone": name, "group": "Not reached", "value": b, "text": fmt_pct(b)})
+    names = [s["milestone"] for s in span]
+    y = alt.Y("milestone:N", sort=names, title=None)
+    x = alt.X(
+        "value:Q",
+        title="Logo retention 6 months after first payment",
+        scale=alt.Scale(domain=[0, 1.15]),
+        axis=alt.Axis(format="%"),
+    )
+    rule = (
+        alt.Chart(data(span))
+        .mark_rule(color="#cbd2d9", strokeWidth=4)
+        .encode(y=y, x=alt.X("lo:Q", scale=alt.Scale(domain=[0, 1.15])), x2=alt.X2(field="hi"))
+    )
+    colour = alt.Color(
+        "group:N", title=None, scale=alt.Scale(domain=["Reached", "Not reached"], range=[GOOD, BAD])
+    )
+    base = alt.Chart(data(pts)).encode(
+        y=y,
+        x=x,
+        color=colour,
+        tooltip=[
+            alt.Tooltip("milestone:N", title="Milestone"),
+            alt.Tooltip("group:N"),
+            alt.Tooltip("value:Q", title="6-month retention", format=".1%"),
+        ],
+    )
+    points = base.mark_point(filled=True, size=140, opacity=1)
+    text = base.mark_text(dy=-14, fontSize=11).encode(text=alt.Text("text:N"))
+    lift = (
+        alt.Chart(data(span))
+        .mark_text(align="left", dx=13, color=MUTED)
+        .encode(y=y, x=alt.X("hi:Q", scale=alt.Scale(domain=[0, 1.15])), text=alt.Text("lift:N"))
+    )
+    return alt.layer(rule, points, text, lift).properties(
+        title=title, width=600, height=alt.Step(44)
+    )

@@ -1,0 +1,250 @@
+"""Revenue charts: MRR movements, the MRR bridge, monthly NRR and GRR."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+
+from journeylib.charts._util import as_month, data, fmt_num, require
+from journeylib.charts.theme import BAD, GOOD, INK, MUTED, NEUTRAL
+
+__all__ = ["MOVEMENTS", "chart_mrr_bridge", "chart_mrr_movements", "chart_nrr_grr"]
+
+# (column, label, colour): gains in cool colours, losses in warm ones.
+MOVEMENTS = [
+    ("new_mrr", "New", "#0072B2"),
+    ("reactivation_mrr", "Reactivation", "#56B4E9"),
+    ("expansion_mrr", "Expansion", "#009E73"),
+    ("contraction_mrr", "Contraction", "#E69F00"),
+    ("churned_mrr", "Churn", "#D55E00"),
+]
+
+
+def chart_mrr_movements(months: pl.DataFrame, *, title: str = "MRR movements") -> alt.LayerChart:
+    """Stacked signed bars of the monthly MRR movements with the net new MRR line.
+
+    Args:
+        months: revenue months with ``month, new_mrr, expansion_mrr,
+            reactivation_mrr, contraction_mrr, churned_mrr, net_new_mrr``
+            (contraction and churn negative, as in metrics.md); ``mrr`` is
+            shown in the tooltip when present.
+        title: chart title.
+
+    Returns:
+        A layered chart: gains stack above zero, losses below, the net new MRR
+        as a black line with points.
+
+    Examples:
+        >>> import polars as pl
+        >>> months = pl.DataFrame({"month": ["2024-02"], "new_mrr": [100.0],
+        ...     "expansion_mrr": [20.0], "reactivation_mrr": [0.0],
+        ...     "contraction_mrr": [-10.0], "churned_mrr": [-30.0], "net_new_mrr": [80.0]})
+        >>> len(chart_mrr_movements(months).layer[0].data["values"])
+        5
+    """
+    cols = ["month"] + [c for c, _, _ in MOVEMENTS] + ["net_new_mrr"]
+    df = as_month(require(months, cols, name="months"), "month").sort("month")
+    long = []
+    for r in df.iter_rows(named=True):
+        for i, (col, label, _) in enumerate(MOVEMENTS):
+            long.append(
+                {"month": r["month"], "movement": label, "order": i, "amount": r[col] or 0.0}
+            )
+    net = [
+        {"month": r["month"], "net_new_mrr": r["net_new_mrr"], "mrr": r.get("mrr")}
+        for r in df.iter_rows(named=True)
+    ]
+    x = alt.X("month:O", title=None, axis=alt.Axis(labelAngle=-45 if df.height > 12 else 0))
+    bars = (
+        alt.Chart(data(long))
+        .mark_bar()
+        .encode(
+            x=x,
+            y=alt.Y("amount:Q", title="MRR change", stack="zero"),
+            color=alt.Color(
+                "movement:N",
+                title="Movement",
+                scale=alt.Scale(domain=[m[1] for m in MOVEMENTS], range=[m[2] for m in MOVEMENTS]),
+            ),
+            order=alt.Order("order:Q"),
+            tooltip=[
+                alt.Tooltip("month:O", title="Month"),
+                alt.Tooltip("movement:N", title="Movement"),
+                alt.Tooltip("amount:Q", title="Amount", format=",.0f"),
+            ],
+        )
+    )
+    line_base = alt.Chart(data(net)).encode(
+        x=x,
+        y=alt.Y("net_new_mrr:Q"),
+        tooltip=[
+            alt.Tooltip("month:O", title="Month"),
+            alt.Tooltip("net_new_mrr:Q", title="Net new MRR", format=",.0f"),
+            alt.Tooltip("mrr:Q", title="MRR", format=",.0f"),
+        ],
+    )
+    line = line_base.mark_line(color=INK, strokeWidth=2)
+    points = line_base.mark_point(color=INK, filled=True, size=50)
+    zero = alt.Chart(data([{"y": 0}])).mark_rule(color=MUTED).encode(y=alt.Y("y:Q"))
+    return alt.layer(bars, zero, line, points).properties(
+        title=alt.Title(title, subtitle="Bars: movements (losses below zero); line: net new MRR"),
+        width=alt.Step(44) if df.height > 14 else 640,
+        height=320,
+    )
+
+
+def chart_mrr_bridge(
+    months: pl.DataFrame, *, start: str, end: str, title: str | None = None
+) -> alt.LayerChart:
+    """Waterfall from MRR at the end of the month before ``start`` to MRR at ``end``.
+
+    MRR before ``start`` is ``mrr(start) − net_new_mrr(start)`` (the identity of
+    metrics.md), so the frame need not hold that month.
+
+    Args:
+        months: revenue months with ``month, mrr, net_new_mrr`` and the five
+            movement columns.
+        start: first month of the bridge, 'YYYY-MM'.
+        end: last month of the bridge, 'YYYY-MM'.
+        title: chart title (default names the months).
+
+    Returns:
+        A layered chart of floating bars (opening, movements, closing) with labels.
+
+    Examples:
+        >>> import polars as pl
+        >>> months = pl.DataFrame({"month": ["2024-02"], "mrr": [580.0], "new_mrr": [100.0],
+        ...     "expansion_mrr": [20.0], "reactivation_mrr": [0.0],
+        ...     "contraction_mrr": [-10.0], "churned_mrr": [-30.0], "net_new_mrr": [80.0]})
+        >>> bars = chart_mrr_bridge(months, start="2024-02", end="2024-02")
+        >>> [r["label"] for r in bars.data["values"]][::6]
+        ['MRR 2024-01', 'MRR 2024-02']
+    """
+    cols = ["month", "mrr", "net_new_mrr"] + [c for c, _, _ in MOVEMENTS]
+    df = as_month(require(months, cols, name="months"), "month")
+    sel = df.filter((pl.col("month") >= start) & (pl.col("month") <= end)).sort("month")
+    if sel.height == 0:
+        from journeylib.errors import DataError
+
+        raise DataError(
+            "no months in the bridge range",
+            where="months",
+            expected=f"months between {start} and {end}",
+            found=", ".join(df["month"].to_list()) or "no months",
+            fix="choose start and end among the months of the frame",
+        )
+    first = sel.row(0, named=True)
+    opening = (first["mrr"] or 0.0) - (first["net_new_mrr"] or 0.0)
+    y, m = int(start[:4]), int(start[5:7])
+    before = f"{y - (m == 1):04d}-{12 if m == 1 else m - 1:02d}"
+    rows = [
+        {
+            "label": f"MRR {before}",
+            "lo": 0.0,
+            "hi": opening,
+            "amount": opening,
+            "kind": "Balance",
+            "text": fmt_num(opening),
+        }
+    ]
+    level = opening
+    for col, label, _ in MOVEMENTS:
+        amount = float(sel[col].fill_null(0).sum())
+        rows.append(
+            {
+                "label": label,
+                "lo": min(level, level + amount),
+                "hi": max(level, level + amount),
+                "amount": amount,
+                "kind": "Gain" if amount >= 0 else "Loss",
+                "text": ("+" if amount >= 0 else "−") + fmt_num(abs(amount)),
+            }
+        )
+        level += amount
+    closing = sel.row(-1, named=True)["mrr"] or 0.0
+    rows.append(
+        {
+            "label": f"MRR {sel['month'][-1]}",
+            "lo": 0.0,
+            "hi": closing,
+            "amount": closing,
+            "kind": "Balance",
+            "text": fmt_num(closing),
+        }
+    )
+    order = [r["label"] for r in rows]
+    base = alt.Chart(data(rows)).encode(
+        x=alt.X("label:N", sort=order, title=None, axis=alt.Axis(labelAngle=0)),
+        tooltip=[
+            alt.Tooltip("label:N", title="Step"),
+            alt.Tooltip("amount:Q", title="Amount", format=",.0f"),
+        ],
+    )
+    bars = base.mark_bar(width=alt.RelativeBandSize(0.7)).encode(
+        y=alt.Y("lo:Q", title="MRR"),
+        y2=alt.Y2(field="hi"),
+        color=alt.Color(
+            "kind:N",
+            title=None,
+            scale=alt.Scale(domain=["Balance", "Gain", "Loss"], range=[NEUTRAL, GOOD, BAD]),
+        ),
+    )
+    labels = base.mark_text(baseline="bottom", dy=-4, fontWeight=600).encode(
+        y=alt.Y("hi:Q"), text=alt.Text("text:N")
+    )
+    return alt.layer(bars, labels).properties(
+        title=title or f"MRR bridge {start} to {end}", width=alt.Step(90), height=320
+    )
+
+
+def chart_nrr_grr(months: pl.DataFrame, *, title: str = "Monthly NRR and GRR") -> alt.LayerChart:
+    """Lines of monthly net and gross revenue retention, with the 100 % line.
+
+    Args:
+        months: ``month, nrr_1m, grr_1m`` (fractions; null months leave gaps).
+        title: chart title.
+
+    Returns:
+        A layered line chart.
+
+    Examples:
+        >>> import polars as pl
+        >>> m = pl.DataFrame({"month": ["2024-02", "2024-03"], "nrr_1m": [1.02, 0.99],
+        ...     "grr_1m": [0.97, 0.95]})
+        >>> chart_nrr_grr(m).to_dict()["layer"][0]["mark"]["type"]
+        'line'
+    """
+    df = as_month(require(months, ["month", "nrr_1m", "grr_1m"], name="months"), "month")
+    long = []
+    for r in df.sort("month").iter_rows(named=True):
+        long.append({"month": r["month"], "measure": "NRR", "value": r["nrr_1m"]})
+        long.append({"month": r["month"], "measure": "GRR", "value": r["grr_1m"]})
+    base = alt.Chart(data(long)).encode(
+        x=alt.X("month:O", title=None, axis=alt.Axis(labelAngle=-45 if df.height > 12 else 0)),
+        y=alt.Y(
+            "value:Q",
+            title="Retention (1 month)",
+            axis=alt.Axis(format="%"),
+            scale=alt.Scale(zero=False),
+        ),
+        color=alt.Color(
+            "measure:N",
+            title=None,
+            scale=alt.Scale(domain=["NRR", "GRR"], range=[NEUTRAL, "#E69F00"]),
+        ),
+        tooltip=[
+            alt.Tooltip("month:O", title="Month"),
+            alt.Tooltip("measure:N"),
+            alt.Tooltip("value:Q", title="Value", format=".1%"),
+        ],
+    )
+    ref = (
+        alt.Chart(data([{"y": 1.0}]))
+        .mark_rule(color=MUTED, strokeDash=[4, 4])
+        .encode(y=alt.Y("y:Q"))
+    )
+    return alt.layer(base.mark_line(), base.mark_point(filled=True), ref).properties(
+        title=alt.Title(title, subtitle="Dashed line: 100 % (revenue kept in full)"),
+        width=640,
+        height=280,
+    )

@@ -1,0 +1,90 @@
+"""Touchpoint flow: how each touchpoint feeds the next."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+
+from journeylib.charts._util import data, fmt_pct, ordered, require
+from journeylib.charts.theme import SEQUENTIAL
+
+__all__ = ["chart_touchpoint_flow"]
+
+
+def chart_touchpoint_flow(
+    transitions: pl.DataFrame,
+    *,
+    order: list[str] | None = None,
+    top_n: int = 16,
+    title: str = "Touchpoint flow",
+) -> alt.LayerChart:
+    """Transition matrix read as a flow: from-touchpoint rows, next-touchpoint columns.
+
+    A Sankey diagram needs a layout vega-lite does not have; a matrix whose
+    rows and columns follow the journey order reads as a flow (mass above the
+    diagonal = moving forward) and never overlaps.
+
+    Args:
+        transitions: ``from, to, count, share`` (share = count / all
+            transitions out of ``from``).
+        order: touchpoints in journey (template) order; default: by first
+            appearance in ``from`` then ``to``.
+        top_n: keep the ``top_n`` touchpoints with most transitions.
+        title: chart title.
+
+    Returns:
+        A layered rect + text chart; colour and label are the share of the row.
+
+    Examples:
+        >>> import polars as pl
+        >>> t = pl.DataFrame({"from": ["site", "site", "trial"], "to": ["trial", "docs", "docs"],
+        ...     "count": [30, 10, 5], "share": [0.75, 0.25, 1.0]})
+        >>> chart_touchpoint_flow(t).to_dict()["layer"][0]["mark"]["type"]
+        'rect'
+    """
+    df = require(transitions, ["from", "to", "count", "share"], name="transitions")
+    df = df.with_columns(pl.col("from").cast(pl.String), pl.col("to").cast(pl.String))
+    volume: dict[str, int] = {}
+    for r in df.iter_rows(named=True):
+        volume[r["from"]] = volume.get(r["from"], 0) + (r["count"] or 0)
+        volume[r["to"]] = volume.get(r["to"], 0) + (r["count"] or 0)
+    keep = set(sorted(volume, key=lambda t: -volume[t])[:top_n])
+    names = order if order is not None else ordered(df["from"].to_list() + df["to"].to_list())
+    names = [n for n in names if n in keep] + sorted(keep - set(names))
+    rows = [
+        {**r, "text": fmt_pct(r["share"]).replace(" ", "")}
+        for r in df.iter_rows(named=True)
+        if r["from"] in keep and r["to"] in keep
+    ]
+    base = alt.Chart(data(rows)).encode(
+        x=alt.X(
+            "to:N",
+            sort=names,
+            title="Next touchpoint",
+            axis=alt.Axis(orient="top", labelAngle=-40, labelLimit=140),
+        ),
+        y=alt.Y("from:N", sort=names, title="From touchpoint", axis=alt.Axis(labelLimit=160)),
+        tooltip=[
+            alt.Tooltip("from:N", title="From"),
+            alt.Tooltip("to:N", title="To"),
+            alt.Tooltip("count:Q", title="Transitions", format=","),
+            alt.Tooltip("share:Q", title="Share of from", format=".1%"),
+        ],
+    )
+    rect = base.mark_rect(stroke="white", strokeWidth=1).encode(
+        color=alt.Color(
+            "share:Q",
+            title="Share of the row",
+            scale=alt.Scale(scheme=SEQUENTIAL, domain=[0, 1]),
+            legend=alt.Legend(format="%", gradientLength=240, values=[0, 0.25, 0.5, 0.75, 1]),
+        ),
+    )
+    text = base.mark_text(fontSize=11).encode(
+        text=alt.Text("text:N"),
+        color=alt.condition("datum.share > 0.55", alt.value("white"), alt.value("#1f2933")),
+    )
+    return alt.layer(rect, text).properties(
+        title=alt.Title(title, subtitle="Each row: where accounts go next from that touchpoint"),
+        width=alt.Step(52),
+        height=alt.Step(28),
+    )

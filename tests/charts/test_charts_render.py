@@ -1,0 +1,127 @@
+"""Render every chart with vl-convert (slow): PNG, SVG, PDF, and a headless-browser check."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from journeylib import render
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def png_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("charts_png")
+
+
+def test_every_chart_renders_to_png(all_charts, png_dir):
+    for name, chart in all_charts.items():
+        path = render.save_chart(chart, png_dir / f"{name}.png", scale=1)
+        data = path.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n", name
+        # A blank or error image is a few KB; a drawn chart is tens of KB.
+        assert len(data) > 25_000, (name, len(data))
+
+
+def test_journey_map_png_is_a4_landscape_width(all_charts, png_dir):
+    import struct
+
+    path = render.save_chart(all_charts["journey_map"], png_dir / "map.png", scale=1)
+    width, height = struct.unpack(">II", path.read_bytes()[16:24])
+    assert 1100 <= width <= 1140  # the 1100 px map plus padding
+    assert height > 700
+
+
+@pytest.mark.parametrize("suffix,magic", [(".svg", b"<svg"), (".pdf", b"%PDF")])
+def test_svg_and_pdf(all_charts, tmp_path, suffix, magic):
+    path = render.save_chart(all_charts["mrr_movements"], tmp_path / f"m{suffix}")
+    assert path.read_bytes()[:4] == magic
+    assert path.stat().st_size > 5_000
+
+
+def test_chart_svg_has_client_text_escaped():
+    import polars as pl
+
+    from journeylib.charts import chart_stage_funnel
+
+    st = pl.DataFrame(
+        {
+            "id": ["a"],
+            "label": ["<script>alert(1)</script>"],
+            "reached": [3],
+            "conversion_from_previous": [None],
+            "median_days_from_previous": [None],
+        }
+    )
+    svg = render.chart_svg(chart_stage_funnel(st))
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+
+
+def _chromium() -> str | None:
+    return (
+        shutil.which("chromium")
+        or shutil.which("chromium-browser")
+        or shutil.which("google-chrome")
+    )
+
+
+@pytest.mark.skipif(_chromium() is None, reason="no chromium installed")
+def test_page_draws_offline_in_headless_chromium(all_charts, tmp_path):
+    """Two charts on one page are drawn as SVG by the inlined bundle, with no network."""
+    import polars as pl
+
+    from journeylib.charts import chart_stage_funnel
+
+    pwn = (
+        "</script><script>document.body.setAttribute('data-pwned','1')</script>"
+        "<img src=x onerror=\"document.body.setAttribute('data-pwned','2')\">"
+    )
+    st = pl.DataFrame(
+        {
+            "id": ["a", "b"],
+            "label": [pwn, "<!--"],
+            "reached": [9, 3],
+            "conversion_from_previous": [None, 0.33],
+            "median_days_from_previous": [None, 2.0],
+        }
+    )
+    page = render.page_html([chart_stage_funnel(st), all_charts["mrr_bridge"]], title=pwn)
+    html_path = tmp_path / "page.html"
+    html_path.write_text(page, encoding="utf-8")
+    profile = tempfile.mkdtemp()
+    out = subprocess.run(
+        [
+            _chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            html_path.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    shutil.rmtree(profile, ignore_errors=True)
+    import re
+
+    # Drop the scripts: their source mentions the error texts checked below.
+    dom = re.sub(r"<script.*?</script>", "", out.stdout, flags=re.DOTALL)
+    # vega-embed replaced each placeholder with an svg of the chart.
+    assert dom.count('class="marks"') == 2, out.stderr[-2000:]
+    assert "Chart not drawn" not in dom and "Chart error" not in dom
+    # The payload was shown as text (escaped), never run or parsed as markup.
+    assert not re.search(r"<body[^>]*data-pwned", dom)
+    assert "<img" not in dom
+    assert "&lt;img src=x" in dom
