@@ -32,10 +32,15 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/journey demo
 
-## test: run every test (library, CLI, notebooks)
+TEST_STAMP := $(VENV)/.install-test.stamp
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,spark]'
+	@touch $(TEST_STAMP)
+
+## test: run every test: library, doctests, CLI, notebooks (nbval), Spark parity
 .PHONY: test
-test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+test: $(TEST_STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q --nbval-lax --sanitize-with tests/nbval_sanitize.cfg tests journeylib notebooks
 
 ## lab: open JupyterLab on the notebooks with the project's kernel
 .PHONY: lab

@@ -6,7 +6,12 @@ DuckDB or PySpark through narwhals), polars frames or plain values out.
 """
 
 from journeylib.metrics.catalog import CATALOG, catalog_rows, get_metric
-from journeylib.metrics.document import metrics_document, metrics_json, restrict_to_segment, summary_lines
+from journeylib.metrics.document import (
+    metrics_document,
+    metrics_json,
+    restrict_to_segment,
+    summary_lines,
+)
 from journeylib.metrics.period import resolve_period, with_period
 
 __all__ = [

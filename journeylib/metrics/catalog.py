@@ -32,101 +32,270 @@ CATALOG: dict[str, Metric] = {
     m.id: m
     for m in [
         # ---- awareness
-        _M("visitors", "Anonymous visitors", "count", "awareness",
-           "Distinct anonymous visitor ids with at least one event in the period and no account id: "
-           "people who reached the website or product before identifying themselves. They are counted "
-           "apart from accounts and never enter the stage funnel."),
-        _M("website_visitors", "Website visitors", "count", "awareness",
-           "Same as anonymous visitors: distinct anonymous ids seen in the period."),
-        _M("branded_search_share", "Branded search share", "fraction", "awareness",
-           "Clicks on search queries that contain one of the client's branded terms (case-insensitive "
-           "substring), divided by all search clicks in the period. A rising share means more people "
-           "already know the brand by name."),
-        _M("ctr", "Click-through rate", "fraction", "awareness",
-           "Marketing clicks divided by impressions, summed over the rows where both are present, "
-           "per channel, campaign or overall."),
+        _M(
+            "visitors",
+            "Anonymous visitors",
+            "count",
+            "awareness",
+            "Distinct anonymous visitor ids with at least one event in the period and no account id: "
+            "people who reached the website or product before identifying themselves. They are counted "
+            "apart from accounts and never enter the stage funnel.",
+        ),
+        _M(
+            "website_visitors",
+            "Website visitors",
+            "count",
+            "awareness",
+            "Same as anonymous visitors: distinct anonymous ids seen in the period.",
+        ),
+        _M(
+            "branded_search_share",
+            "Branded search share",
+            "fraction",
+            "awareness",
+            "Clicks on search queries that contain one of the client's branded terms (case-insensitive "
+            "substring), divided by all search clicks in the period. A rising share means more people "
+            "already know the brand by name.",
+        ),
+        _M(
+            "ctr",
+            "Click-through rate",
+            "fraction",
+            "awareness",
+            "Marketing clicks divided by impressions, summed over the rows where both are present, "
+            "per channel, campaign or overall.",
+        ),
         # ---- decision
-        _M("cac", "Customer acquisition cost", "currency", "decision",
-           "Marketing and sales spend in the period divided by the customers who paid for the first "
-           "time in the period (the 'new' MRR movement; reactivated customers are not new). Null when "
-           "there were no new customers.", higher_is_better=False),
-        _M("cac_payback_months", "CAC payback", "months", "decision",
-           "Months of gross margin needed to earn back the acquisition cost: CAC divided by the mean "
-           "first-month MRR of the period's new customers times the gross margin.", higher_is_better=False),
-        _M("new_customers", "New customers", "count", "decision",
-           "Accounts whose first ever paid month falls in the period."),
-        _M("stage_conversion", "Stage conversion", "fraction", "decision",
-           "Share of the accounts that reached a journey stage (or any later one) that also reached the "
-           "next stage. As a goal metric it is the conversion from the first stage to the last."),
+        _M(
+            "cac",
+            "Customer acquisition cost",
+            "currency",
+            "decision",
+            "Marketing and sales spend in the period divided by the customers who paid for the first "
+            "time in the period (the 'new' MRR movement; reactivated customers are not new). Null when "
+            "there were no new customers.",
+            higher_is_better=False,
+        ),
+        _M(
+            "cac_payback_months",
+            "CAC payback",
+            "months",
+            "decision",
+            "Months of gross margin needed to earn back the acquisition cost: CAC divided by the mean "
+            "first-month MRR of the period's new customers times the gross margin.",
+            higher_is_better=False,
+        ),
+        _M(
+            "new_customers",
+            "New customers",
+            "count",
+            "decision",
+            "Accounts whose first ever paid month falls in the period.",
+        ),
+        _M(
+            "stage_conversion",
+            "Stage conversion",
+            "fraction",
+            "decision",
+            "Share of the accounts that reached a journey stage (or any later one) that also reached the "
+            "next stage. As a goal metric it is the conversion from the first stage to the last.",
+        ),
         # ---- onboarding
-        _M("activation_rate", "Activation rate", "fraction", "onboarding",
-           "Share of the period's sign-ups that performed the activation event at or after sign-up and "
-           "no later than the configured number of days after it (the bound is inclusive)."),
-        _M("ttfv_days_median", "Time to first value (median)", "days", "onboarding",
-           "Median days from sign-up to the first first-value event, over the period's sign-ups that "
-           "reached it. Quantiles interpolate linearly between order statistics.", higher_is_better=False),
-        _M("ttfv_days_p75", "Time to first value (p75)", "days", "onboarding",
-           "75th percentile of days from sign-up to first value.", higher_is_better=False),
-        _M("ttfv_days_p90", "Time to first value (p90)", "days", "onboarding",
-           "90th percentile of days from sign-up to first value.", higher_is_better=False),
-        _M("ttfv_reached_share", "Reached first value", "fraction", "onboarding",
-           "Share of the period's sign-ups that reached the first-value event at all."),
+        _M(
+            "activation_rate",
+            "Activation rate",
+            "fraction",
+            "onboarding",
+            "Share of the period's sign-ups that performed the activation event at or after sign-up and "
+            "no later than the configured number of days after it (the bound is inclusive).",
+        ),
+        _M(
+            "ttfv_days_median",
+            "Time to first value (median)",
+            "days",
+            "onboarding",
+            "Median days from sign-up to the first first-value event, over the period's sign-ups that "
+            "reached it. Quantiles interpolate linearly between order statistics.",
+            higher_is_better=False,
+        ),
+        _M(
+            "ttfv_days_p75",
+            "Time to first value (p75)",
+            "days",
+            "onboarding",
+            "75th percentile of days from sign-up to first value.",
+            higher_is_better=False,
+        ),
+        _M(
+            "ttfv_days_p90",
+            "Time to first value (p90)",
+            "days",
+            "onboarding",
+            "90th percentile of days from sign-up to first value.",
+            higher_is_better=False,
+        ),
+        _M(
+            "ttfv_reached_share",
+            "Reached first value",
+            "fraction",
+            "onboarding",
+            "Share of the period's sign-ups that reached the first-value event at all.",
+        ),
         # ---- adoption
-        _M("engagement_score", "Engagement score", "score", "adoption",
-           "A paying account's weighted count of events in a month (weights from client.yaml), expressed "
-           "as a percentile rank 0–100 among the accounts paying that month; as a single number, the "
-           "mean weighted event count per paying account in the last month."),
+        _M(
+            "engagement_score",
+            "Engagement score",
+            "score",
+            "adoption",
+            "A paying account's weighted count of events in a month (weights from client.yaml), expressed "
+            "as a percentile rank 0–100 among the accounts paying that month; as a single number, the "
+            "mean weighted event count per paying account in the last month.",
+        ),
         # ---- retention
-        _M("mrr", "Monthly recurring revenue", "currency", "retention",
-           "Sum of every account's MRR in the month (an account with no row pays 0)."),
-        _M("customers", "Paying customers", "count", "retention",
-           "Accounts with MRR above zero in the month."),
-        _M("net_new_mrr", "Net new MRR", "currency", "retention",
-           "New + expansion + reactivation + contraction + churned MRR of the month; equals MRR(m) − MRR(m−1)."),
-        _M("logo_churn_rate", "Logo churn rate", "fraction", "retention",
-           "Customers who paid in the previous month and pay nothing this month, divided by the customers "
-           "of the previous month. New and returning customers cannot hide it.", higher_is_better=False),
-        _M("churn_rate_simple", "Churn rate (guides' formula)", "fraction", "retention",
-           "(customers at the start of the month − customers at its end) / customers at the start, as the "
-           "journey-mapping guides give it. New and reactivated customers offset churn in it, so it can be "
-           "negative; it is shown beside the logo churn rate, never instead.", higher_is_better=False),
-        _M("gross_mrr_churn_rate", "Gross MRR churn rate", "fraction", "retention",
-           "MRR lost to contraction and churn in the month, divided by the previous month's MRR.",
-           higher_is_better=False),
-        _M("nrr_1m", "Net revenue retention (monthly)", "fraction", "retention",
-           "This month's MRR of last month's customers divided by their MRR last month (expansion counts, "
-           "new customers do not)."),
-        _M("grr_1m", "Gross revenue retention (monthly)", "fraction", "retention",
-           "Like monthly NRR but each customer's MRR is capped at last month's: only losses count, so it "
-           "never exceeds 1."),
-        _M("nrr_12m", "Net revenue retention (12 months)", "fraction", "retention",
-           "MRR in the period's last month of the customers who paid twelve months earlier, divided by "
-           "their MRR then. Null with less than thirteen months of history."),
-        _M("grr_12m", "Gross revenue retention (12 months)", "fraction", "retention",
-           "The twelve-month NRR with each customer's MRR capped at its starting value."),
-        _M("resolution_hours_median", "Resolution time (median)", "hours", "retention",
-           "Median hours from a ticket's opening to its resolution, over tickets opened in the period and "
-           "resolved.", higher_is_better=False),
-        _M("resolution_hours_p90", "Resolution time (p90)", "hours", "retention",
-           "90th percentile of ticket resolution hours.", higher_is_better=False),
+        _M(
+            "mrr",
+            "Monthly recurring revenue",
+            "currency",
+            "retention",
+            "Sum of every account's MRR in the month (an account with no row pays 0).",
+        ),
+        _M(
+            "customers",
+            "Paying customers",
+            "count",
+            "retention",
+            "Accounts with MRR above zero in the month.",
+        ),
+        _M(
+            "net_new_mrr",
+            "Net new MRR",
+            "currency",
+            "retention",
+            "New + expansion + reactivation + contraction + churned MRR of the month; equals MRR(m) − MRR(m−1).",
+        ),
+        _M(
+            "logo_churn_rate",
+            "Logo churn rate",
+            "fraction",
+            "retention",
+            "Customers who paid in the previous month and pay nothing this month, divided by the customers "
+            "of the previous month. New and returning customers cannot hide it.",
+            higher_is_better=False,
+        ),
+        _M(
+            "churn_rate_simple",
+            "Churn rate (guides' formula)",
+            "fraction",
+            "retention",
+            "(customers at the start of the month − customers at its end) / customers at the start, as the "
+            "journey-mapping guides give it. New and reactivated customers offset churn in it, so it can be "
+            "negative; it is shown beside the logo churn rate, never instead.",
+            higher_is_better=False,
+        ),
+        _M(
+            "gross_mrr_churn_rate",
+            "Gross MRR churn rate",
+            "fraction",
+            "retention",
+            "MRR lost to contraction and churn in the month, divided by the previous month's MRR.",
+            higher_is_better=False,
+        ),
+        _M(
+            "nrr_1m",
+            "Net revenue retention (monthly)",
+            "fraction",
+            "retention",
+            "This month's MRR of last month's customers divided by their MRR last month (expansion counts, "
+            "new customers do not).",
+        ),
+        _M(
+            "grr_1m",
+            "Gross revenue retention (monthly)",
+            "fraction",
+            "retention",
+            "Like monthly NRR but each customer's MRR is capped at last month's: only losses count, so it "
+            "never exceeds 1.",
+        ),
+        _M(
+            "nrr_12m",
+            "Net revenue retention (12 months)",
+            "fraction",
+            "retention",
+            "MRR in the period's last month of the customers who paid twelve months earlier, divided by "
+            "their MRR then. Null with less than thirteen months of history.",
+        ),
+        _M(
+            "grr_12m",
+            "Gross revenue retention (12 months)",
+            "fraction",
+            "retention",
+            "The twelve-month NRR with each customer's MRR capped at its starting value.",
+        ),
+        _M(
+            "resolution_hours_median",
+            "Resolution time (median)",
+            "hours",
+            "retention",
+            "Median hours from a ticket's opening to its resolution, over tickets opened in the period and "
+            "resolved.",
+            higher_is_better=False,
+        ),
+        _M(
+            "resolution_hours_p90",
+            "Resolution time (p90)",
+            "hours",
+            "retention",
+            "90th percentile of ticket resolution hours.",
+            higher_is_better=False,
+        ),
         # ---- expansion
-        _M("expansion_mrr", "Expansion MRR", "currency", "expansion",
-           "MRR added by customers who paid more than in the previous month, summed over the period."),
-        _M("arpa", "Average revenue per account", "currency", "expansion",
-           "MRR divided by paying customers in the month."),
-        _M("quick_ratio", "SaaS quick ratio", "ratio", "expansion",
-           "MRR gained (new + expansion + reactivation) divided by MRR lost (contraction + churn) in the "
-           "month; null when nothing was lost. Above 4 is usually read as efficient growth."),
-        _M("ltv", "Customer lifetime value", "currency", "expansion",
-           "Mean ARPA over the period's months × gross margin ÷ mean monthly logo churn rate; null when "
-           "churn is zero or undefined."),
+        _M(
+            "expansion_mrr",
+            "Expansion MRR",
+            "currency",
+            "expansion",
+            "MRR added by customers who paid more than in the previous month, summed over the period.",
+        ),
+        _M(
+            "arpa",
+            "Average revenue per account",
+            "currency",
+            "expansion",
+            "MRR divided by paying customers in the month.",
+        ),
+        _M(
+            "quick_ratio",
+            "SaaS quick ratio",
+            "ratio",
+            "expansion",
+            "MRR gained (new + expansion + reactivation) divided by MRR lost (contraction + churn) in the "
+            "month; null when nothing was lost. Above 4 is usually read as efficient growth.",
+        ),
+        _M(
+            "ltv",
+            "Customer lifetime value",
+            "currency",
+            "expansion",
+            "Mean ARPA over the period's months × gross margin ÷ mean monthly logo churn rate; null when "
+            "churn is zero or undefined.",
+        ),
         # ---- advocacy
-        _M("nps", "Net Promoter Score", "nps", "advocacy",
-           "100 × (promoters − detractors) / responses with a score, over responses dated in the period; "
-           "promoters answer 9–10, passives 7–8, detractors 0–6. Ranges from −100 to 100."),
-        _M("referral_rate", "Referral rate", "fraction", "advocacy",
-           "Paying accounts that performed the referral milestone event in the month, divided by the "
-           "month's paying accounts; as a single number, over the period's last month."),
+        _M(
+            "nps",
+            "Net Promoter Score",
+            "nps",
+            "advocacy",
+            "100 × (promoters − detractors) / responses with a score, over responses dated in the period; "
+            "promoters answer 9–10, passives 7–8, detractors 0–6. Ranges from −100 to 100.",
+        ),
+        _M(
+            "referral_rate",
+            "Referral rate",
+            "fraction",
+            "advocacy",
+            "Paying accounts that performed the referral milestone event in the month, divided by the "
+            "month's paying accounts; as a single number, over the period's last month.",
+        ),
     ]
 }
 

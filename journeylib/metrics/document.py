@@ -127,7 +127,9 @@ def _core(client: Any, period: tuple[str, str]) -> dict[str, Any]:
             marketing, subs, period=period, gross_margin=cfg.gross_margin
         )
         acq["months"] = _rows(acquisition.cac_by_month(marketing, subs, period=period))
-        acq["by_channel"] = _rows(acquisition.cac_by_channel(marketing, subs, accounts, period=period))
+        acq["by_channel"] = _rows(
+            acquisition.cac_by_channel(marketing, subs, accounts, period=period)
+        )
     if marketing is not None:
         by_ch = acquisition.ctr(marketing, by="channel", period=period)
         tot_clicks = by_ch["clicks"].sum() if "clicks" in by_ch.columns else None
@@ -138,7 +140,9 @@ def _core(client: Any, period: tuple[str, str]) -> dict[str, Any]:
             queries, period=period, branded_terms=cfg.branded_terms
         )
         acq["branded_search_months"] = _rows(
-            acquisition.branded_search_by_month(queries, period=period, branded_terms=cfg.branded_terms)
+            acquisition.branded_search_by_month(
+                queries, period=period, branded_terms=cfg.branded_terms
+            )
         )
     if subs is not None:
         acq["attribution"] = _rows(
@@ -151,7 +155,11 @@ def _core(client: Any, period: tuple[str, str]) -> dict[str, Any]:
     onb: dict[str, Any] = {"activation_rate": None, "cohorts": None, "ttfv_days": None}
     if cfg.activation is not None:
         act = onboarding.activation(
-            accounts, stream, period=period, event=cfg.activation.event, within_days=cfg.activation.within_days
+            accounts,
+            stream,
+            period=period,
+            event=cfg.activation.event,
+            within_days=cfg.activation.within_days,
         )
         onb["activation_rate"] = act["activation_rate"]
         onb["cohorts"] = _rows(act["cohorts"])
@@ -160,14 +168,20 @@ def _core(client: Any, period: tuple[str, str]) -> dict[str, Any]:
             accounts, stream, period=period, event=cfg.first_value.event
         )
     if cfg.engagement is not None and subs is not None:
-        eng = onboarding.engagement_scores(stream, subs, weights=cfg.engagement.weights, period=period)
+        eng = onboarding.engagement_scores(
+            stream, subs, weights=cfg.engagement.weights, period=period
+        )
         last = eng.filter(pl.col("month") == eng["month"].max()) if eng.height else eng
-        onb["engagement_mean_weighted_events"] = float(last["raw_score"].mean()) if last.height else None
+        onb["engagement_mean_weighted_events"] = (
+            float(last["raw_score"].mean()) if last.height else None
+        )
 
     # ---- retention
     ret = {
         "activity": retention.activity_retention_matrix(accounts, events, period=period),
-        "revenue": _rows(revenue.revenue_retention(subs, period=period)) if subs is not None else None,
+        "revenue": _rows(revenue.revenue_retention(subs, period=period))
+        if subs is not None
+        else None,
     }
 
     # ---- stages
@@ -179,7 +193,9 @@ def _core(client: Any, period: tuple[str, str]) -> dict[str, Any]:
     if surveys is not None:
         nps_doc = {
             "overall": feedback.nps(surveys, period=period),
-            "by_stage": _rows(feedback.nps_by_stage(surveys, period=period, stage_order=template.stage_ids)),
+            "by_stage": _rows(
+                feedback.nps_by_stage(surveys, period=period, stage_order=template.stage_ids)
+            ),
             "by_month": _rows(feedback.nps_by_month(surveys, period=period)),
             "by_persona": _rows(feedback.nps_by_persona(surveys, accounts, period=period)),
         }
@@ -197,7 +213,11 @@ def _core(client: Any, period: tuple[str, str]) -> dict[str, Any]:
     referral = next((m for m in cfg.milestones if m.id == "referral"), None)
     if referral is not None and subs is not None:
         rr = support.referral_rate(stream, subs, period=period, event=referral.event)
-        sup = sup if sup is not None else {"resolution_hours_median": None, "resolution_hours_p90": None}
+        sup = (
+            sup
+            if sup is not None
+            else {"resolution_hours_median": None, "resolution_hours_p90": None}
+        )
         sup["referral_months"] = _rows(rr)
         sup["referral_rate"] = rr["referral_rate"][-1] if rr.height else None
 
@@ -207,7 +227,9 @@ def _core(client: Any, period: tuple[str, str]) -> dict[str, Any]:
         ms = milestones.milestones(
             accounts,
             stream,
-            subs if subs is not None else pl.DataFrame(
+            subs
+            if subs is not None
+            else pl.DataFrame(
                 schema={"account_id": pl.String, "month": pl.Date, "mrr": pl.Float64}
             ),
             period=period,
@@ -314,11 +336,15 @@ def summary_lines(doc: dict[str, Any]) -> list[str]:
         f"{_fmt(ttfv.get('median'))} days (reached {_fmt(ttfv.get('reached_share'), '%')})"
     )
     if doc.get("stages"):
-        lines.append("  stages: " + " → ".join(f"{s['id']} {s['reached']:,}" for s in doc["stages"]))
+        lines.append(
+            "  stages: " + " → ".join(f"{s['id']} {s['reached']:,}" for s in doc["stages"])
+        )
     lines.append(f"  anonymous visitors: {_fmt(doc.get('visitors'))}")
     nps = doc.get("nps")
     if nps:
-        lines.append(f"  NPS {_fmt(nps['overall']['score'])} over {nps['overall']['responses']:,} responses")
+        lines.append(
+            f"  NPS {_fmt(nps['overall']['score'])} over {nps['overall']['responses']:,} responses"
+        )
     sup = doc.get("support")
     if sup:
         lines.append(

@@ -43,8 +43,16 @@ __all__ = ["metric_value", "metric_history", "evaluate_goal", "evaluate_goals", 
 SEGMENT_COLUMNS = ("persona", "acquisition_channel", "industry", "country", "role", "plan")
 
 _MONTHLY = {
-    "mrr", "customers", "net_new_mrr", "logo_churn_rate", "churn_rate_simple",
-    "gross_mrr_churn_rate", "nrr_1m", "grr_1m", "arpa", "quick_ratio",
+    "mrr",
+    "customers",
+    "net_new_mrr",
+    "logo_churn_rate",
+    "churn_rate_simple",
+    "gross_mrr_churn_rate",
+    "nrr_1m",
+    "grr_1m",
+    "arpa",
+    "quick_ratio",
 }
 
 
@@ -111,7 +119,11 @@ def metric_history(doc: dict[str, Any], metric_id: str) -> list[float]:
     elif metric_id == "cac":
         rows = [m.get("cac") for m in _get(doc, "acquisition", "months") or []]
     elif metric_id == "activation_rate":
-        rows = [c.get("activation_rate") for c in _get(doc, "onboarding", "cohorts") or [] if c.get("complete")]
+        rows = [
+            c.get("activation_rate")
+            for c in _get(doc, "onboarding", "cohorts") or []
+            if c.get("complete")
+        ]
     elif metric_id in ("ttfv_days_median",):
         rows = [c.get("median") for c in _get(doc, "onboarding", "ttfv_by_cohort") or []]
     elif metric_id == "nps":
@@ -160,7 +172,7 @@ def evaluate_goal(
         baseline_source = "data"
     start = goal.start or dt.date.fromisoformat(period[0] + "-01")
     end_y, end_m = (int(x) for x in period[1].split("-"))
-    as_of = (dt.date(end_y + end_m // 12, end_m % 12 + 1, 1) - dt.timedelta(days=1))
+    as_of = dt.date(end_y + end_m // 12, end_m % 12 + 1, 1) - dt.timedelta(days=1)
     span = (goal.deadline - start).days
     elapsed = None if span <= 0 else min(1.0, max(0.0, (as_of - start).days / span))
 
@@ -204,7 +216,9 @@ def evaluate_goal(
         width = (hi - lo) or abs(hi) * 0.1 or 1.0
         achievable = lo - width <= goal.target <= hi + width
         if not achievable:
-            notes.append(f"target {goal.target:g} lies far outside the metric's history ({lo:.3g} to {hi:.3g})")
+            notes.append(
+                f"target {goal.target:g} lies far outside the metric's history ({lo:.3g} to {hi:.3g})"
+            )
     relevant_stage = stage_for_template(goal.metric, stage_ids)
     checks = {
         "specific": meta is not None and seg_ok,
@@ -251,5 +265,7 @@ def evaluate_goals(
             cols = set(account_columns or SEGMENT_COLUMNS)
             if all(k in cols for k in g.segment):
                 d = segment_doc(dict(g.segment))
-        out.append(evaluate_goal(g, d, period=period, stage_ids=stage_ids, account_columns=account_columns))
+        out.append(
+            evaluate_goal(g, d, period=period, stage_ids=stage_ids, account_columns=account_columns)
+        )
     return out

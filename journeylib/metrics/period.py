@@ -6,7 +6,14 @@ from typing import Any
 
 import polars as pl
 
-__all__ = ["resolve_period", "with_period", "month_range", "month_index", "month_from_index", "period_months"]
+__all__ = [
+    "resolve_period",
+    "with_period",
+    "month_range",
+    "month_index",
+    "month_from_index",
+    "period_months",
+]
 
 
 def month_index(month: str) -> int:
@@ -50,13 +57,17 @@ def _data_months(tables: dict[str, Any]) -> tuple[str | None, str | None]:
     lasts: list[str] = []
     ev = tables.get("events")
     if ev is not None and ev.height:
-        ts = ev.select(pl.col("timestamp").min().alias("lo"), pl.col("timestamp").max().alias("hi")).row(0)
+        ts = ev.select(
+            pl.col("timestamp").min().alias("lo"), pl.col("timestamp").max().alias("hi")
+        ).row(0)
         if ts[0] is not None:
             firsts.append(ts[0].strftime("%Y-%m"))
             lasts.append(ts[1].strftime("%Y-%m"))
     subs = tables.get("subscriptions")
     if subs is not None and subs.height:
-        ms = subs.select(pl.col("month").min().alias("lo"), pl.col("month").max().alias("hi")).row(0)
+        ms = subs.select(pl.col("month").min().alias("lo"), pl.col("month").max().alias("hi")).row(
+            0
+        )
         if ms[0] is not None:
             firsts.append(ms[0].strftime("%Y-%m"))
             lasts.append(ms[1].strftime("%Y-%m"))
