@@ -1,0 +1,489 @@
+"""Journey stages and touchpoints: the stage funnel, where accounts stall, transitions.
+
+Definitions: ``shared/spec/metrics.md`` § Journey stages and touchpoints. Every
+function takes the unified journey event stream (``journeylib.journey``) as a
+native frame of any narwhals-supported engine (polars eager or lazy, DuckDB,
+PySpark), computes lazily and collects only small per-account or per-stage
+results to polars; undefined values (zero denominators, nothing to take a
+median of) are ``None``.
+
+Stages are passed as a list of ``(id, label)`` pairs in template order (a bare
+id means label = id); the stream's ``stage`` column holds the stage id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import narwhals as nw
+import polars as pl
+
+from journeylib.config import parse_month
+
+__all__ = [
+    "stage_entries",
+    "stage_funnel",
+    "stall_summary",
+    "stalled_accounts",
+    "touchpoint_transitions",
+    "visitors",
+]
+
+_US_PER_DAY = 86_400_000_000
+
+_FUNNEL_SCHEMA = {
+    "id": pl.String,
+    "label": pl.String,
+    "reached": pl.Int64,
+    "conversion_from_previous": pl.Float64,
+    "median_days_from_previous": pl.Float64,
+}
+
+
+# ---------------------------------------------------------------- private helpers
+def _lazy(native: Any) -> nw.LazyFrame:
+    """Any native frame as a narwhals LazyFrame (eager frames are made lazy)."""
+    frame = nw.from_native(native)
+    return frame.lazy() if isinstance(frame, nw.DataFrame) else frame
+
+
+def _collect(lf: nw.LazyFrame) -> pl.DataFrame:
+    return lf.collect(backend="polars").to_native()
+
+
+def _month_index(col: str) -> nw.Expr:
+    """Calendar month (UTC) of a datetime column as ``year * 12 + month - 1`` (portable)."""
+    return nw.col(col).dt.year() * 12 + nw.col(col).dt.month() - 1
+
+
+def _period_index(period: tuple[str, str]) -> tuple[int, int]:
+    """The closed period ``("YYYY-MM", "YYYY-MM")`` as a pair of month indices."""
+    start, end = (parse_month(p) for p in period)
+    first = int(start[:4]) * 12 + int(start[5:7]) - 1
+    last = int(end[:4]) * 12 + int(end[5:7]) - 1
+    if first > last:
+        raise ValueError(f"period start {start} is after period end {end}")
+    return first, last
+
+
+def _in_period(col: str, period: tuple[str, str]) -> nw.Expr:
+    """Whether a datetime column falls in the closed month range."""
+    first, last = _period_index(period)
+    idx = _month_index(col)
+    return (idx >= first) & (idx <= last)
+
+
+def _filter_period(lf: nw.LazyFrame, col: str, period: tuple[str, str] | None) -> nw.LazyFrame:
+    """Rows of ``lf`` whose ``col`` falls in the period (all rows without one)."""
+    return lf if period is None else lf.filter(_in_period(col, period))
+
+
+def _stage_pairs(stages: Sequence[Any]) -> list[tuple[str, str]]:
+    """``[(id, label)]`` from pairs or bare ids (label = id)."""
+    out: list[tuple[str, str]] = []
+    for s in stages:
+        if isinstance(s, str):
+            out.append((s, s))
+        else:
+            sid, label = s
+            out.append((str(sid), str(label) if label is not None else str(sid)))
+    ids = [s for s, _ in out]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"stage ids must be unique, found {ids}")
+    return out
+
+
+def _period_entries(
+    stream: Any,
+    accounts: Any,
+    *,
+    period: tuple[str, str],
+    stages: Sequence[Any],
+    by: str | None = None,
+) -> tuple[pl.DataFrame, list[tuple[str, str]]]:
+    """Per account × stage its entry instant, for the accounts first seen in the period.
+
+    Returns a polars frame ``[account_id, (by), stage, stage_index, entered_at]``
+    (one row per stage the account entered; ``stage_index`` 0-based in template
+    order) and the normalised stage pairs.
+    """
+    pairs = _stage_pairs(stages)
+    _, last = _period_index(period)
+    acc_cols = ["account_id"] + ([by] if by is not None else [])
+    acc = (
+        _lazy(accounts)
+        .filter(_in_period("first_seen_at", period))
+        .select(*acc_cols)
+        .unique(subset=["account_id"])
+    )
+    ev = (
+        _lazy(stream)
+        .filter(
+            ~nw.col("account_id").is_null(),
+            nw.col("stage").is_in([s for s, _ in pairs]),
+            _month_index("timestamp") <= last,
+        )
+        .select("account_id", "stage", "timestamp")
+    )
+    entries = (
+        ev.join(acc, on="account_id", how="inner")
+        .group_by(*acc_cols, "stage")
+        .agg(nw.col("timestamp").min().alias("entered_at"))
+    )
+    df = _collect(entries)
+    index = pl.DataFrame(
+        {"stage": [s for s, _ in pairs], "stage_index": list(range(len(pairs)))},
+        schema={"stage": pl.String, "stage_index": pl.Int64},
+    )
+    df = df.join(index, on="stage", how="inner").select(
+        *acc_cols, "stage", "stage_index", pl.col("entered_at").cast(pl.Datetime("us", "UTC"))
+    )
+    return df, pairs
+
+
+def _funnel_from_entries(df: pl.DataFrame, pairs: list[tuple[str, str]]) -> pl.DataFrame:
+    """The stage funnel of one group of accounts from its entries frame."""
+    n = len(pairs)
+    furthest = df.group_by("account_id").agg(pl.col("stage_index").max().alias("furthest"))
+    f = furthest["furthest"].to_list()
+    reached = [sum(1 for x in f if x >= i) for i in range(n)]
+    # entry(i) - entry(i-1) for accounts that entered both, not negative
+    cur = df.select("account_id", "stage_index", pl.col("entered_at").alias("t"))
+    prev = cur.with_columns(pl.col("stage_index") + 1).rename({"t": "t_prev"})
+    gaps = (
+        cur.join(prev, on=["account_id", "stage_index"], how="inner")
+        .filter(pl.col("t") >= pl.col("t_prev"))
+        .group_by("stage_index")
+        .agg(
+            ((pl.col("t") - pl.col("t_prev")).dt.total_microseconds() / _US_PER_DAY)
+            .median()
+            .alias("median")
+        )
+    )
+    medians = dict(zip(gaps["stage_index"].to_list(), gaps["median"].to_list(), strict=True))
+    rows = []
+    for i, (sid, label) in enumerate(pairs):
+        conv = None if i == 0 or reached[i - 1] == 0 else reached[i] / reached[i - 1]
+        med = medians.get(i) if i > 0 else None
+        rows.append((sid, label, reached[i], conv, med))
+    return pl.DataFrame(rows, schema=_FUNNEL_SCHEMA, orient="row")
+
+
+# ---------------------------------------------------------------- stage funnel
+def stage_entries(
+    stream: Any,
+    accounts: Any,
+    *,
+    period: tuple[str, str],
+    stages: Sequence[Any],
+) -> pl.DataFrame:
+    """Per account the stages it entered and when (its first event mapped to each stage).
+
+    Covers the accounts whose ``first_seen_at`` falls in the period, with all
+    their journey events (raw and derived) up to the end of the period's last
+    month. Stages never entered have no row.
+
+    Args:
+        stream: the journey event stream (``account_id``, ``timestamp``, ``stage``).
+        accounts: accounts table (``account_id``, ``first_seen_at``).
+        period: closed range of calendar months.
+        stages: ``(id, label)`` pairs (or bare ids) in template order.
+
+    Returns:
+        ``pl.DataFrame[account_id, stage_index, stage, label, entered_at]``
+        sorted by account_id, stage_index (``stage_index`` 1-based).
+
+    Examples:
+        >>> t = lambda d: dt.datetime(2024, 1, d, tzinfo=dt.UTC)
+        >>> accounts = pl.DataFrame({"account_id": ["a"], "first_seen_at": [t(1)]})
+        >>> stream = pl.DataFrame({"account_id": ["a", "a", "a"],
+        ...     "timestamp": [t(1), t(2), t(5)], "stage": ["aware", "aware", "buy"]})
+        >>> stage_entries(stream, accounts, period=("2024-01", "2024-01"),
+        ...     stages=[("aware", "Awareness"), ("buy", "Purchase")]).rows()  # doctest: +ELLIPSIS
+        [('a', 1, 'aware', 'Awareness', datetime.datetime(2024, 1, 1, ...)), ('a', 2, 'buy', ...)]
+    """
+    df, pairs = _period_entries(stream, accounts, period=period, stages=stages)
+    labels = pl.DataFrame(
+        {"stage": [s for s, _ in pairs], "label": [lab for _, lab in pairs]},
+        schema={"stage": pl.String, "label": pl.String},
+    )
+    return (
+        df.join(labels, on="stage", how="left")
+        .select(
+            "account_id",
+            (pl.col("stage_index") + 1).alias("stage_index"),
+            "stage",
+            "label",
+            "entered_at",
+        )
+        .sort("account_id", "stage_index")
+    )
+
+
+def stage_funnel(
+    stream: Any,
+    accounts: Any,
+    *,
+    period: tuple[str, str],
+    stages: Sequence[Any],
+    by: str | None = None,
+) -> pl.DataFrame:
+    """The stage funnel: accounts that reached each stage, conversion and median days between.
+
+    Covers the accounts whose ``first_seen_at`` falls in the period, with all
+    their journey events (raw and derived) up to the end of the period's last
+    month. An account *enters* a stage at its first event mapped to it;
+    ``reached(i)`` counts accounts that entered stage i **or any later stage**,
+    so the funnel never rises (a skipped stage still counts for the stages
+    before it). ``conversion_from_previous(i) = reached(i) / reached(i-1)``,
+    null for the first stage and when ``reached(i-1) = 0``.
+    ``median_days_from_previous(i)`` is the median of ``entry(i) - entry(i-1)``
+    in days over the accounts that entered both stages with entry(i) not
+    before entry(i-1); null when there are none. Accounts with no mapped event
+    enter no stage and are not counted. Anonymous visitors are never counted
+    (see :func:`visitors`).
+
+    Args:
+        stream: the journey event stream (``account_id``, ``timestamp``, ``stage``).
+        accounts: accounts table (``account_id``, ``first_seen_at`` and the ``by`` column).
+        period: closed range of calendar months.
+        stages: ``(id, label)`` pairs (or bare ids) in template order.
+        by: optional column of ``accounts`` (e.g. ``persona``) to give the same per group.
+
+    Returns:
+        ``pl.DataFrame[(by), id, label, reached, conversion_from_previous,
+        median_days_from_previous]`` in stage order (per group, groups sorted,
+        null group last; every stage listed for every group).
+
+    Examples:
+        >>> t = lambda d: dt.datetime(2024, 1, d, tzinfo=dt.UTC)
+        >>> accounts = pl.DataFrame({"account_id": ["a", "b"], "first_seen_at": [t(1), t(1)]})
+        >>> stream = pl.DataFrame({"account_id": ["a", "a", "b"],
+        ...     "timestamp": [t(1), t(3), t(2)], "stage": ["aware", "buy", "aware"]})
+        >>> stage_funnel(stream, accounts, period=("2024-01", "2024-01"),
+        ...     stages=[("aware", "Awareness"), ("buy", "Purchase")]).rows()
+        [('aware', 'Awareness', 2, None, None), ('buy', 'Purchase', 1, 0.5, 2.0)]
+    """
+    df, pairs = _period_entries(stream, accounts, period=period, stages=stages, by=by)
+    if by is None:
+        return _funnel_from_entries(df, pairs)
+    # groups come from the accounts of the period, so a group with no stage entered still shows
+    groups = _collect(
+        _lazy(accounts).filter(_in_period("first_seen_at", period)).select(by).unique()
+    )[by]
+    parts = []
+    for g in groups.sort(nulls_last=True).to_list():
+        sub = df.filter(pl.col(by).is_null() if g is None else pl.col(by) == g)
+        part = _funnel_from_entries(sub, pairs)
+        parts.append(part.select(pl.lit(g, dtype=groups.dtype).alias(by), pl.all()))
+    if not parts:
+        schema = {by: groups.dtype, **_FUNNEL_SCHEMA}
+        return pl.DataFrame(schema=schema)
+    return pl.concat(parts)
+
+
+def visitors(stream: Any, *, period: tuple[str, str] | None = None) -> int:
+    """Anonymous visitors: distinct ``anonymous_id`` of the period's rows without an account.
+
+    Reading: the rows are those with a timestamp in the period, a null
+    ``account_id`` and a non-null ``anonymous_id``; an anonymous id whose
+    other rows carry an account is still counted for its account-less rows
+    (identity stitching is the stream's job, not this count's).
+
+    Examples:
+        >>> t = lambda d: dt.datetime(2024, 1, d, tzinfo=dt.UTC)
+        >>> stream = pl.DataFrame({"account_id": [None, None, "a", None],
+        ...     "anonymous_id": ["v1", "v1", "v2", "v3"],
+        ...     "timestamp": [t(1), t(2), t(3), dt.datetime(2024, 2, 1, tzinfo=dt.UTC)]})
+        >>> visitors(stream, period=("2024-01", "2024-01"))
+        1
+    """
+    lf = _filter_period(_lazy(stream), "timestamp", period).filter(
+        nw.col("account_id").is_null(), ~nw.col("anonymous_id").is_null()
+    )
+    out = _collect(lf.select(nw.col("anonymous_id").n_unique().alias("n")))
+    return int(out["n"][0]) if out.height else 0
+
+
+# ---------------------------------------------------------------- where accounts stall
+def stalled_accounts(
+    stream: Any,
+    accounts: Any,
+    *,
+    period: tuple[str, str],
+    stages: Sequence[Any],
+    as_of: dt.datetime | None = None,
+) -> pl.DataFrame:
+    """Per account its furthest stage and how long since its last journey event.
+
+    Covers the accounts of :func:`stage_funnel` (first seen in the period,
+    events up to the period's end) that entered at least one stage. The
+    furthest stage is the latest stage in template order the account entered.
+    ``days_since_last_event`` is measured from the account's last journey
+    event (mapped or not, up to the period's end) to ``as_of``, by default the
+    latest timestamp of the stream up to the period's end (the data's end).
+
+    Returns:
+        ``pl.DataFrame[account_id, furthest_index (1-based), furthest_stage,
+        furthest_label, last_event_at, days_since_last_event]`` sorted by account.
+
+    Examples:
+        >>> t = lambda d: dt.datetime(2024, 1, d, tzinfo=dt.UTC)
+        >>> accounts = pl.DataFrame({"account_id": ["a", "b"], "first_seen_at": [t(1), t(1)]})
+        >>> stream = pl.DataFrame({"account_id": ["a", "a", "b", "b"],
+        ...     "timestamp": [t(1), t(3), t(2), t(11)], "stage": ["aware", "buy", "aware", None]})
+        >>> stalled_accounts(stream, accounts, period=("2024-01", "2024-01"),
+        ...     stages=["aware", "buy"]).select("account_id", "furthest_stage",
+        ...     "days_since_last_event").rows()
+        [('a', 'buy', 8.0), ('b', 'aware', 0.0)]
+    """
+    df, pairs = _period_entries(stream, accounts, period=period, stages=stages)
+    _, last = _period_index(period)
+    lf = _lazy(stream).filter(_month_index("timestamp") <= last)
+    if as_of is None:
+        end = _collect(lf.select(nw.col("timestamp").max().alias("t")))["t"]
+        as_of = end[0] if end.len() else None
+    acc = _lazy(accounts).filter(_in_period("first_seen_at", period)).select("account_id")
+    lasts = _collect(
+        lf.filter(~nw.col("account_id").is_null())
+        .join(acc, on="account_id", how="inner")
+        .group_by("account_id")
+        .agg(nw.col("timestamp").max().alias("last_event_at"))
+    ).with_columns(pl.col("last_event_at").cast(pl.Datetime("us", "UTC")))
+    labels = pl.DataFrame(
+        {
+            "furthest_index": list(range(1, len(pairs) + 1)),
+            "furthest_stage": [s for s, _ in pairs],
+            "furthest_label": [lab for _, lab in pairs],
+        },
+        schema={
+            "furthest_index": pl.Int64,
+            "furthest_stage": pl.String,
+            "furthest_label": pl.String,
+        },
+    )
+    as_of_lit = pl.lit(as_of, dtype=pl.Datetime("us", "UTC"))
+    return (
+        df.group_by("account_id")
+        .agg((pl.col("stage_index").max() + 1).alias("furthest_index"))
+        .join(labels, on="furthest_index", how="left")
+        .join(lasts, on="account_id", how="left")
+        .with_columns(
+            ((as_of_lit - pl.col("last_event_at")).dt.total_microseconds() / _US_PER_DAY).alias(
+                "days_since_last_event"
+            )
+        )
+        .select(
+            "account_id",
+            "furthest_index",
+            "furthest_stage",
+            "furthest_label",
+            "last_event_at",
+            "days_since_last_event",
+        )
+        .sort("account_id")
+    )
+
+
+def stall_summary(
+    stream: Any,
+    accounts: Any,
+    *,
+    period: tuple[str, str],
+    stages: Sequence[Any],
+    as_of: dt.datetime | None = None,
+) -> pl.DataFrame:
+    """Where accounts stall: per stage, the accounts whose furthest stage it is.
+
+    ``share`` = those accounts / the accounts that entered any stage (null
+    when none did); ``median_days_since_last_event`` over them (see
+    :func:`stalled_accounts`). The last stage's accounts went all the way.
+
+    Returns:
+        ``pl.DataFrame[id, label, accounts, share, median_days_since_last_event]``
+        in stage order.
+
+    Examples:
+        >>> t = lambda d: dt.datetime(2024, 1, d, tzinfo=dt.UTC)
+        >>> accounts = pl.DataFrame({"account_id": ["a", "b"], "first_seen_at": [t(1), t(1)]})
+        >>> stream = pl.DataFrame({"account_id": ["a", "a", "b"],
+        ...     "timestamp": [t(1), t(3), t(2)], "stage": ["aware", "buy", "aware"]})
+        >>> stall_summary(stream, accounts, period=("2024-01", "2024-01"),
+        ...     stages=["aware", "buy"]).rows()
+        [('aware', 'aware', 1, 0.5, 1.0), ('buy', 'buy', 1, 0.5, 0.0)]
+    """
+    per = stalled_accounts(stream, accounts, period=period, stages=stages, as_of=as_of)
+    pairs = _stage_pairs(stages)
+    total = per.height
+    agg = per.group_by("furthest_index").agg(
+        pl.len().alias("accounts"), pl.col("days_since_last_event").median().alias("median")
+    )
+    got = {r[0]: (r[1], r[2]) for r in agg.iter_rows()}
+    rows = []
+    for i, (sid, label) in enumerate(pairs, start=1):
+        n, med = got.get(i, (0, None))
+        rows.append((sid, label, int(n), n / total if total else None, med))
+    return pl.DataFrame(
+        rows,
+        schema={
+            "id": pl.String,
+            "label": pl.String,
+            "accounts": pl.Int64,
+            "share": pl.Float64,
+            "median_days_since_last_event": pl.Float64,
+        },
+        orient="row",
+    )
+
+
+# ---------------------------------------------------------------- touchpoint transitions
+def touchpoint_transitions(stream: Any, *, period: tuple[str, str] | None = None) -> pl.DataFrame:
+    """Touchpoint transitions: how accounts move from one touchpoint to the next.
+
+    Per account, its mapped events (``touchpoint`` not null; rows with an
+    account only; in the period when one is given) in time order, ties by
+    ``seq`` (file order); consecutive repeats of one touchpoint are collapsed
+    and every consecutive pair (from, to) is counted. ``share = count / all
+    transitions out of from``.
+
+    Returns:
+        ``pl.DataFrame[from, to, count, share]`` sorted by from, to.
+
+    Examples:
+        >>> t = lambda d: dt.datetime(2024, 1, d, tzinfo=dt.UTC)
+        >>> stream = pl.DataFrame({"account_id": ["a"] * 4,
+        ...     "timestamp": [t(1), t(2), t(3), t(4)], "seq": [0, 1, 2, 3],
+        ...     "touchpoint": ["ad", "ad", "demo", "ad"]})
+        >>> touchpoint_transitions(stream).rows()
+        [('ad', 'demo', 1, 1.0), ('demo', 'ad', 1, 1.0)]
+    """
+    order = ["timestamp", "seq"]
+    lf = (
+        _filter_period(_lazy(stream), "timestamp", period)
+        .filter(~nw.col("account_id").is_null(), ~nw.col("touchpoint").is_null())
+        .select("account_id", "timestamp", "seq", "touchpoint")
+        .with_columns(
+            nw.col("touchpoint").shift(1).over("account_id", order_by=order).alias("_prev")
+        )
+        # keep the first row of every run of one touchpoint
+        .filter(nw.col("_prev").is_null() | (nw.col("_prev") != nw.col("touchpoint")))
+        .with_columns(
+            nw.col("touchpoint").shift(1).over("account_id", order_by=order).alias("from")
+        )
+        .filter(~nw.col("from").is_null())
+        .with_columns(nw.col("touchpoint").alias("to"))
+        .group_by("from", "to")
+        .agg(nw.len().alias("count"))
+    )
+    df = _collect(lf)
+    return (
+        df.select(
+            pl.col("from").cast(pl.String),
+            pl.col("to").cast(pl.String),
+            pl.col("count").cast(pl.Int64),
+        )
+        .with_columns((pl.col("count") / pl.col("count").sum().over("from")).alias("share"))
+        .sort("from", "to")
+    )
