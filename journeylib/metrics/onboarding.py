@@ -20,6 +20,7 @@ import narwhals as nw
 import polars as pl
 
 from journeylib.config import parse_month
+from journeylib.metrics._nw import elapsed_us
 from journeylib.metrics.period import month_index
 
 __all__ = [
@@ -70,7 +71,7 @@ def _in_period(col: str, first: int, last: int) -> nw.Expr:
 
 def _elapsed_days(later: str, earlier: str) -> nw.Expr:
     """``later - earlier`` in days (float, 1 day = 24 h), exact to the microsecond."""
-    return (nw.col(later) - nw.col(earlier)).dt.total_microseconds() / _US_PER_DAY
+    return elapsed_us(later, earlier) / _US_PER_DAY
 
 
 def _signups(accounts: Any, first: int, last: int) -> nw.LazyFrame:
@@ -181,7 +182,7 @@ def activation(
         .join(signups.select("account_id", "signup_at"), on="account_id", how="inner")
         .filter(
             nw.col("timestamp") >= nw.col("signup_at"),
-            (nw.col("timestamp") - nw.col("signup_at")).dt.total_microseconds() <= window_us,
+            elapsed_us("timestamp", "signup_at") <= window_us,
         )
         .select("account_id")
         .unique()

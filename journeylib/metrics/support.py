@@ -12,6 +12,7 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
+from journeylib.metrics._nw import elapsed_us
 from journeylib.metrics.onboarding import (
     _collect,
     _in_period,
@@ -44,11 +45,7 @@ def _opened_in(tickets: Any, period: tuple[str, str]) -> nw.LazyFrame:
 
 def _with_hours(lf: nw.LazyFrame) -> nw.LazyFrame:
     """Add ``hours`` from opening to resolution (null when unresolved)."""
-    return lf.with_columns(
-        (
-            (nw.col("resolved_at") - nw.col("opened_at")).dt.total_microseconds() / _US_PER_HOUR
-        ).alias("hours")
-    )
+    return lf.with_columns((elapsed_us("resolved_at", "opened_at") / _US_PER_HOUR).alias("hours"))
 
 
 def _resolution_aggs() -> list[nw.Expr]:
