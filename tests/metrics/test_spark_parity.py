@@ -1,0 +1,124 @@
+"""The metric functions give the same results on PySpark ``local[2]`` as on polars.
+
+One small synthetic client, every metric family computed on both engines and
+compared. Skipped when the optional ``spark`` extra is not installed.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+pytest.importorskip("pyspark")
+
+from journeylib.io import load_client  # noqa: E402
+from journeylib.journey import journey_events  # noqa: E402
+from journeylib.metrics import (  # noqa: E402
+    acquisition,
+    feedback,
+    milestones,
+    onboarding,
+    resolve_period,
+    retention,
+    revenue,
+    stages,
+    support,
+)
+from journeylib.synth import synthesize  # noqa: E402
+
+pytestmark = pytest.mark.spark
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    path = tmp_path_factory.mktemp("spark") / "sparkco"
+    synthesize(path, accounts=150, months=13, seed=5, start="2024-01")
+    return load_client(path)
+
+
+@pytest.fixture(scope="module")
+def spark_of(_spark, client):
+    from tests.conftest import _spark_schema  # noqa: PLC0415
+
+    cache: dict[str, object] = {}
+
+    def make(name: str, df: pl.DataFrame | None = None):
+        if name not in cache:
+            frame = df if df is not None else client.tables[name]
+            cache[name] = _spark.createDataFrame(frame.rows(), schema=_spark_schema(frame.schema))
+        return cache[name]
+
+    return make
+
+
+def same(a, b):
+    if isinstance(a, pl.DataFrame):
+        key = [c for c in a.columns if a[c].dtype in (pl.String, pl.Date) or c in ("k", "month")]
+        assert_frame_equal(a.sort(key), b.sort(key), check_dtypes=False, abs_tol=1e-9, rel_tol=1e-9)
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for k in a:
+            same(a[k], b[k])
+    elif isinstance(a, float):
+        assert b == pytest.approx(a, rel=1e-9, abs=1e-9)
+    else:
+        assert a == b
+
+
+def test_revenue_family(client, spark_of):
+    period = resolve_period(client)
+    subs = client.tables["subscriptions"]
+    same(revenue.revenue_months(subs, period=period), revenue.revenue_months(spark_of("subscriptions"), period=period))
+    same(revenue.nrr_12m(subs, period=period), revenue.nrr_12m(spark_of("subscriptions"), period=period))
+    same(revenue.revenue_retention(subs, period=period),
+         revenue.revenue_retention(spark_of("subscriptions"), period=period))
+
+
+def test_acquisition_family(client, spark_of):
+    period = resolve_period(client)
+    t = client.tables
+    same(acquisition.cac_by_channel(t["marketing"], t["subscriptions"], t["accounts"], period=period),
+         acquisition.cac_by_channel(spark_of("marketing"), spark_of("subscriptions"), spark_of("accounts"),
+                                    period=period))
+    terms = client.config.branded_terms
+    same(acquisition.branded_search_by_month(t["search_queries"], period=period, branded_terms=terms),
+         acquisition.branded_search_by_month(spark_of("search_queries"), period=period, branded_terms=terms))
+    same(acquisition.attribution(t["events"], t["subscriptions"], t["accounts"], period=period),
+         acquisition.attribution(spark_of("events", t["events"].with_row_index("seq").with_columns(
+             pl.col("seq").cast(pl.Int64))), spark_of("subscriptions"), spark_of("accounts"), period=period,
+             order_by="seq"))
+
+
+def test_onboarding_retention_feedback_support(client, spark_of):
+    period = resolve_period(client)
+    t = client.tables
+    stream = journey_events(client)
+    s_stream = spark_of("stream", stream)
+    cfg = client.config
+    same(onboarding.activation(t["accounts"], stream, period=period, event=cfg.activation.event,
+                               within_days=cfg.activation.within_days),
+         onboarding.activation(spark_of("accounts"), s_stream, period=period, event=cfg.activation.event,
+                               within_days=cfg.activation.within_days))
+    same(onboarding.time_to_first_value(t["accounts"], stream, period=period, event=cfg.first_value.event),
+         onboarding.time_to_first_value(spark_of("accounts"), s_stream, period=period, event=cfg.first_value.event))
+    same(retention.activity_retention(t["accounts"], t["events"], period=period),
+         retention.activity_retention(spark_of("accounts"), spark_of("events"), period=period))
+    same(feedback.nps(t["surveys"], period=period), feedback.nps(spark_of("surveys"), period=period))
+    same(feedback.nps_by_stage(t["surveys"], period=period, stage_order=client.template.stage_ids),
+         feedback.nps_by_stage(spark_of("surveys"), period=period, stage_order=client.template.stage_ids))
+    same(support.resolution_time(t["tickets"], period=period),
+         support.resolution_time(spark_of("tickets"), period=period))
+    ms = [(m.id, m.event) for m in cfg.milestones]
+    same(milestones.milestones(t["accounts"], stream, t["subscriptions"], period=period, milestones=ms),
+         milestones.milestones(spark_of("accounts"), s_stream, spark_of("subscriptions"), period=period,
+                               milestones=ms))
+
+
+def test_stage_funnel_and_transitions(client, spark_of):
+    period = resolve_period(client)
+    stream = journey_events(client)
+    pairs = [(s.id, s.label) for s in client.template.stages]
+    same(stages.stage_funnel(stream, client.tables["accounts"], period=period, stages=pairs),
+         stages.stage_funnel(spark_of("stream", stream), spark_of("accounts"), period=period, stages=pairs))
+    same(stages.visitors(stream, period=period), stages.visitors(spark_of("stream", stream), period=period))
