@@ -40,7 +40,7 @@ $(TEST_STAMP): $(STAMP)
 ## test: run every test: library, doctests, CLI, notebooks (nbval), Spark parity
 .PHONY: test
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile -q --nbval-lax --sanitize-with tests/nbval_sanitize.cfg tests journeylib notebooks
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg tests journeylib notebooks
 
 ## lab: open JupyterLab on the notebooks with the project's kernel
 .PHONY: lab

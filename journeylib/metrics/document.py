@@ -167,6 +167,16 @@ def _core(client: Any, period: tuple[str, str]) -> dict[str, Any]:
         onb["ttfv_days"] = onboarding.time_to_first_value(
             accounts, stream, period=period, event=cfg.first_value.event
         )
+        fv = onboarding.first_value_times(accounts, stream, period=period, event=cfg.first_value.event)
+        onb["ttfv_by_cohort"] = _rows(
+            fv.group_by(pl.col("signup_at").dt.strftime("%Y-%m").alias("cohort"))
+            .agg(
+                pl.len().alias("signups"),
+                pl.col("days").is_not_null().sum().alias("reached"),
+                pl.col("days").median().alias("median"),
+            )
+            .sort("cohort")
+        )
     if cfg.engagement is not None and subs is not None:
         eng = onboarding.engagement_scores(
             stream, subs, weights=cfg.engagement.weights, period=period

@@ -51,7 +51,7 @@ NOTEBOOK_GLOB = "0[1-7]_*.ipynb"
 KERNEL_NAME = "python3"
 # Quiets the kernels' own start-up warnings (e.g. "running over TCP without
 # encryption"), which would otherwise interleave with the progress lines.
-_KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
+_KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
 _PARAM_TYPES = (str, int, float, bool, type(None), list, dict)
 
 
