@@ -427,5 +427,139 @@ def test_service_blueprint_marks_slowest_stage(blueprint):
         for r in rows_of(spec, lyr)
         if r["color"] == BAD
     ]
-    assert [r["text"] for r in slow] == ["median 18.2 h to resolve"]
+    # Wrapped to the column: "median 18.2 h" / "to resolve", both in vermillion.
+    assert " ".join(r["text"] for r in slow) == "median 18.2 h to resolve"
     assert "line of visibility" in texts(spec)
+
+
+def test_service_blueprint_back_stage_text_fits_eight_columns(blueprint):
+    """With 8 stages (~121 px columns) no back-stage line runs into the next column."""
+    from journeylib.charts import chart_service_blueprint
+    from journeylib.charts._canvas import CHAR_W
+
+    front, back = blueprint
+    stages = ["Awareness", "Consideration", "Decision", "Onboarding", "Adoption",
+              "Retention", "Expansion", "Advocacy"]
+    extra = pl.DataFrame(
+        {
+            "stage": ["Advocacy"],
+            "tickets": [12_345],
+            "top_category": ["billing and invoices questions"],
+            "resolution_hours_median": [123.4],
+        }
+    )
+    back = pl.concat([back, extra], how="vertical_relaxed")
+    spec = chart_service_blueprint(front, back, stages=stages).to_dict()
+    col_w = (1100 - 132) / 8
+    lines = []
+    for layer in spec["layer"]:
+        if layer["mark"]["type"] != "text" or layer["mark"].get("align") != "left":
+            continue
+        for r in rows_of(spec, layer):
+            if r["x"] < 132:
+                continue
+            lines.append(r["text"])
+            # Bold text is ~10 % wider than the regular glyph estimate.
+            assert len(r["text"]) * CHAR_W * r["size"] * 1.1 <= col_w - 8, r["text"]
+    assert "median 123.4 h" in lines and "to resolve" in lines
+
+
+def test_journey_map_situation_lane_grows_to_fit(map_data):
+    """A long situation paragraph is shown whole (no "…"), not cut at 6 lines."""
+    long = (
+        "Has a problem the product solves, sometimes without naming it yet, and runs into "
+        "the brand through a search, an ad, a post, a talk or a colleague."
+    )
+    t = map_data.texts.filter(pl.col("lane") != "situation")
+    situation = pl.DataFrame({"stage": ["awareness"], "lane": ["situation"], "text": [long]})
+    d = JourneyMapData(stages=map_data.stages, texts=pl.concat([situation, t]))
+    lines = map_texts(chart_journey_map(d))
+    start = next(i for i, x in enumerate(lines) if x.startswith("Has a problem"))
+    shown = []
+    for x in lines[start:]:
+        shown.append(x)
+        if x.endswith("colleague."):
+            break
+    assert len(shown) > 6 and not any("…" in x for x in shown)
+    assert " ".join(shown) == long
+
+
+def test_journey_map_kpi_value_and_trend_on_separate_lines(map_data):
+    spec = chart_journey_map(map_data).to_dict()
+    kp = map_data.kpis.filter(pl.col("trend").is_not_null()).row(0, named=True)
+    rows = [
+        r
+        for lyr in spec["layer"]
+        if lyr["mark"]["type"] == "text"
+        for r in rows_of(spec, lyr)
+    ]
+    value = next(r for r in rows if r["text"] == kp["value_text"])
+    trend = next(r for r in rows if r["text"] == kp["trend"])
+    assert trend["x"] == value["x"]  # under the value, not beside it
+    assert trend["y"] > value["y"]
+
+
+def test_persona_named_once_when_title_names_it(map_data):
+    d = JourneyMapData(
+        stages=map_data.stages,
+        texts=map_data.texts,
+        persona="Operations lead",
+        title="Customer journey map: current state · Operations lead",
+    )
+    spec = chart_journey_map(d).to_dict()
+    assert "subtitle" not in spec["title"]
+    assert not any(x.startswith("Persona:") for x in texts(spec))
+    assert any(x.startswith("Persona's") for x in texts(spec))  # the lane's own title
+
+
+def test_milestone_retention_zero_stands_clear_of_the_axis():
+    from journeylib.charts import chart_milestone_retention
+
+    m = pl.DataFrame(
+        {"id": ["first_value"], "retention_6m_reached": [0.9], "retention_6m_not_reached": [0.0]}
+    )
+    spec = chart_milestone_retention(m).to_dict()
+    domains = [
+        d["scale"]["domain"] for d in walk(spec) if isinstance(d.get("scale"), dict)
+        and "domain" in d["scale"] and d["scale"]["domain"][-1] == 1.15
+    ]
+    assert domains and all(lo < 0 for lo, _ in domains)
+    axis_values = [d["axis"]["values"] for d in walk(spec) if isinstance(d.get("axis"), dict)
+                   and "values" in d["axis"]]
+    assert axis_values and all(v == [0, 0.2, 0.4, 0.6, 0.8, 1.0] for v in axis_values)
+
+
+def test_opportunity_map_ticks_stop_at_top_score(opportunities):
+    from journeylib.charts import chart_opportunity_map
+
+    spec = chart_opportunity_map(opportunities).to_dict()
+    top = opportunities["score"].max()
+    ticks = next(
+        d["axis"]["values"] for d in walk(spec)
+        if isinstance(d.get("axis"), dict) and "values" in d["axis"]
+    )
+    assert len(ticks) == 5 and ticks[0] == 0 and ticks[-1] == pytest.approx(top)
+
+
+def test_touchpoint_flow_uses_labels(transitions):
+    labels = {"website": "Website", "pricing_page": "Pricing page", "blog": "Blog"}
+    spec = chart_touchpoint_flow(transitions, labels=labels, top_n=4).to_dict()
+    rows = inline_rows(spec)
+    shown = {r["from_name"] for r in rows} | {r["to_name"] for r in rows}
+    assert {"Website", "Pricing page"} <= shown
+    assert "trial_signup" in shown  # no label given: the id
+    sorts = [d["encoding"]["y"]["sort"] for d in walk(spec) if "y" in d.get("encoding", {})]
+    assert "Website" in sorts[0] and "website" not in sorts[0]
+
+
+def test_touchpoint_flow_label_columns_and_duplicate_labels(transitions):
+    df = transitions.with_columns(
+        from_label=pl.col("from").str.replace("_", " "),
+        to_label=pl.col("to").str.replace("_", " "),
+    )
+    rows = inline_rows(chart_touchpoint_flow(df).to_dict())
+    assert any(r["from_name"] == "pricing page" for r in rows)
+    same = {"website": "Site", "pricing_page": "Site"}
+    rows = inline_rows(chart_touchpoint_flow(transitions, labels=same).to_dict())
+    names = {r["from_name"] for r in rows}
+    assert {"Site (website)", "Site (pricing_page)"} <= names

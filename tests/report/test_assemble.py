@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
-from report_helpers import KERNELSPEC, chart_html
+from tests.report.report_helpers import KERNELSPEC, chart_html
 
 from journeylib.report import assemble, provenance, runner
 from journeylib.report.assemble import build_report, executive_summary, render_notebook

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import nbformat
 import pytest
-from report_helpers import chart_html, write_notebook
+from tests.report.report_helpers import chart_html, write_notebook
 from rich.console import Console
 
 from journeylib.errors import ClientNameError, DataError

@@ -1,0 +1,392 @@
+"""The explorer's logic without a browser: set widget values, assert on frames and chart specs.
+
+ipywidgets observers run synchronously, so setting ``explorer.persona.value``
+redraws the dependent panels before the next line. Expected values are
+computed here from the library on hand-restricted data (the explorer must show
+the same numbers as a direct call). A small synthetic client (300 accounts,
+6 months) is written once per module; variants of it lack subscriptions or have
+one account with a persona of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import polars as pl
+import pytest
+
+import journeylib as jl
+from journeylib import explore
+from journeylib.explore import ALL, DEPENDENCIES, PANELS, Explorer, Filters
+from journeylib.metrics import funnels, revenue, stages
+from journeylib.paths import PROJ_ROOT
+from journeylib.synth import synthesize
+
+PANEL_IDS = [p.id for p in PANELS]
+
+
+@pytest.fixture(scope="module")
+def client_dir(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("explore") / "acme"
+    synthesize(path, accounts=300, months=6, seed=7)
+    return path
+
+
+@pytest.fixture(scope="module")
+def client(client_dir):
+    return jl.load_client(client_dir)
+
+
+@pytest.fixture(scope="module")
+def stream(client):
+    return jl.journey_events(client)
+
+
+@pytest.fixture(scope="module")
+def no_subs_dir(client_dir, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("explore") / "nosubs"
+    shutil.copytree(client_dir, path)
+    for f in path.glob("subscriptions.*"):
+        f.unlink()
+    return path
+
+
+@pytest.fixture(scope="module")
+def solo_dir(client_dir, tmp_path_factory) -> Path:
+    """One account with a persona of its own and a hostile name."""
+    path = tmp_path_factory.mktemp("explore") / "solo"
+    shutil.copytree(client_dir, path)
+    acc = pl.read_csv(path / "accounts.csv", infer_schema=False)
+    acc = acc.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("solo")).otherwise(pl.col("persona"))
+        .alias("persona"),
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(pl.lit("<img src=x onerror=alert(1)>"))
+        .otherwise(pl.col("name"))
+        .alias("name"),
+    )
+    acc.write_csv(path / "accounts.csv")
+    return path
+
+
+@pytest.fixture
+def ex(client):
+    """An explorer that redraws every dependent panel at once (not only the tab on screen)."""
+    return Explorer(client, lazy_tabs=False)
+
+
+def period_of(ex: Explorer) -> tuple[str, str]:
+    return ex.period_value()
+
+
+def spec_values(chart) -> list[dict]:
+    """Every inline data row of an altair chart's spec."""
+    spec = chart.to_dict()
+    rows = [r for ds in spec.get("datasets", {}).values() for r in ds]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("data"), dict) and "values" in node["data"]:
+                rows.extend(node["data"]["values"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(spec)
+    return rows
+
+
+# ---------------------------------------------------------------- loading and controls
+def test_controls_are_filled_from_the_client(ex, client, stream):
+    acc = client.tables["accounts"]
+    assert ex.client is client
+    assert [v for _, v in ex.persona.options[1:]] == sorted(acc["persona"].unique().to_list())
+    assert [v for _, v in ex.channel.options[1:]] == sorted(
+        acc["acquisition_channel"].unique().to_list()
+    )
+    assert [v for _, v in ex.plan.options[1:]] == sorted(
+        client.tables["subscriptions"]["plan"].unique().to_list()
+    )
+    assert [v for _, v in ex.stage.options[1:]] == client.template.stage_ids
+    assert ex.period.options[0] == "2024-01" and ex.period.options[-1] == "2024-06"
+    assert period_of(ex) == jl.resolve_period(client)
+    assert set(ex.steps.allowed_tags) == set(
+        stream.filter(pl.col("account_id").is_not_null())["event"].unique().to_list()
+    )
+    assert len(ex.steps.value) >= 2
+    # every panel drawn once at start, each with a chart or a note
+    assert all(ex.redraws[p] == 1 for p in PANEL_IDS)
+    assert ex.charts["journey_map"] is not None and ex.charts["stage_funnel"] is not None
+
+
+def test_unfiltered_stage_funnel_is_the_library_s(ex, client, stream):
+    expected = stages.stage_funnel(
+        stream,
+        client.tables["accounts"],
+        period=period_of(ex),
+        stages=[(s.id, s.label) for s in client.template.stages],
+    )
+    assert ex.results["stage_funnel"].equals(expected)
+
+
+def test_persona_restricts_the_stage_funnel(ex, client, stream):
+    persona = ex.persona.options[1][1]
+    ex.persona.value = persona
+    acc = client.tables["accounts"].filter(pl.col("persona") == persona)
+    ids = acc["account_id"].implode()
+    expected = stages.stage_funnel(
+        stream.filter(pl.col("account_id").is_in(ids)),
+        acc,
+        period=period_of(ex),
+        stages=[(s.id, s.label) for s in client.template.stages],
+    )
+    got = ex.results["stage_funnel"]
+    assert got["reached"].to_list() == expected["reached"].to_list()
+    assert got.equals(expected)
+    # the chart draws those counts
+    drawn = {r["id"]: r["reached"] for r in spec_values(ex.charts["stage_funnel"]) if "id" in r}
+    assert drawn == dict(zip(expected["id"], expected["reached"], strict=True))
+    # and the status line counts the persona's accounts
+    assert f"{acc.height:,} of {client.tables['accounts'].height:,} accounts" in ex.status.value
+    # the journey map is the persona's too
+    assert persona in ex.charts["journey_map"].to_dict()["title"]["text"] or persona in json.dumps(
+        ex.charts["journey_map"].to_dict()["title"]
+    )
+
+
+def test_plan_filter_keeps_accounts_with_the_plan_in_any_month(ex, client):
+    subs = client.tables["subscriptions"]
+    plan = ex.plan.options[1][1]
+    ex.plan.value = plan
+    ids = subs.filter(pl.col("plan") == plan)["account_id"].unique()
+    expected = revenue.revenue_months(
+        subs.filter(pl.col("account_id").is_in(ids.implode())), period=period_of(ex)
+    )
+    assert ex.results["mrr_movements"].equals(expected)
+    assert ex.scope().ids.sort().to_list() == ids.sort().to_list()
+
+
+def test_variant_and_stage_filters(client, stream):
+    period = jl.resolve_period(client)
+    variant = stream["variant"].drop_nulls().unique().sort()[0]
+    got = explore.account_ids(client, stream, Filters(variant=variant), period=period)
+    expected = stream.filter(pl.col("variant") == variant)["account_id"].drop_nulls().unique()
+    assert got.to_list() == expected.sort().to_list()
+
+    stage = client.template.stage_ids[-1]
+    got = explore.account_ids(client, stream, Filters(stage=stage), period=("2024-01", "2024-02"))
+    end = pl.datetime(2024, 3, 1, time_zone="UTC")
+    expected = (
+        stream.filter(pl.col("stage") == stage, pl.col("timestamp") < end)["account_id"]
+        .drop_nulls()
+        .unique()
+    )
+    assert got.to_list() == expected.sort().to_list()
+    # filters combine: persona and stage = the intersection
+    persona = client.tables["accounts"]["persona"][0]
+    both = explore.account_ids(client, stream, Filters(persona=persona, stage=stage), period=period)
+    p_ids = set(client.tables["accounts"].filter(pl.col("persona") == persona)["account_id"])
+    s_ids = set(explore.account_ids(client, stream, Filters(stage=stage), period=period))
+    assert set(both) == p_ids & s_ids
+
+
+def test_restricted_tables_drop_anonymous_rows_and_keep_company_tables(client, stream):
+    ids = client.tables["accounts"]["account_id"].head(5)
+    out = explore.restrict_tables({**client.tables, "stream": stream}, ids)
+    assert all(isinstance(f, pl.LazyFrame) for f in out.values())
+    assert set(out["events"].collect()["account_id"]) <= set(ids)
+    assert out["marketing"].collect().equals(client.tables["marketing"])
+    assert out["stream"].collect()["account_id"].null_count() == 0
+
+
+# ---------------------------------------------------------------- redraw dependencies
+def test_changing_funnel_steps_redraws_only_the_funnel_panels(ex):
+    before = dict(ex.redraws)
+    ex.steps.value = list(reversed(ex.steps.value))
+    changed = {p for p in PANEL_IDS if ex.redraws[p] != before[p]}
+    assert changed == {"ordered_funnel", "accounts"}
+    assert all(ex.redraws[p] == before[p] + 1 for p in changed)
+    # window and mode: the same two; the dropped-at step: the accounts table alone
+    before = dict(ex.redraws)
+    ex.window.value = "30d"
+    ex.mode.value = "strict"
+    assert {p: ex.redraws[p] - before[p] for p in PANEL_IDS if ex.redraws[p] != before[p]} == {
+        "ordered_funnel": 2,
+        "accounts": 2,
+    }
+    ex.steps.value = [*ex.steps.value, "subscription_started"]
+    before = dict(ex.redraws)
+    ex.drop_step.value = 3
+    assert {p for p in PANEL_IDS if ex.redraws[p] != before[p]} == {"accounts"}
+
+
+def test_period_and_filters_redraw_every_panel(ex):
+    before = dict(ex.redraws)
+    ex.period.index = (1, 4)
+    assert all(ex.redraws[p] == before[p] + 1 for p in PANEL_IDS)
+    assert period_of(ex) == ("2024-02", "2024-05")
+    ex.channel.value = ex.channel.options[1][1]
+    assert all(ex.redraws[p] == before[p] + 2 for p in PANEL_IDS)
+    assert DEPENDENCIES["journey_map"] == {"period", "filters"}
+
+
+def test_lazy_tabs_draw_the_panel_on_screen_and_the_others_when_opened(client):
+    ex = Explorer(client)  # lazy_tabs=True
+    assert ex.visible_panel() == "journey_map"
+    assert ex.redraws["journey_map"] == 1 and ex.redraws["stage_funnel"] == 0
+    ex.persona.value = ex.persona.options[1][1]
+    assert ex.redraws["journey_map"] == 2 and ex.redraws["stage_funnel"] == 0
+    ex.tabs.selected_index = PANEL_IDS.index("stage_funnel")
+    assert ex.redraws["stage_funnel"] == 1
+    ex.tabs.selected_index = 0
+    ex.tabs.selected_index = PANEL_IDS.index("stage_funnel")
+    assert ex.redraws["stage_funnel"] == 1  # nothing changed since: not drawn again
+    assert ex.redraws["journey_map"] == 2
+
+
+def test_ordered_funnel_is_the_library_s_on_the_restricted_stream(ex, client, stream):
+    ex.channel.value = ex.channel.options[1][1]
+    ex.steps.value = ["signed_up", "subscription_started"]
+    ex.window.value = "60d"
+    ids = client.tables["accounts"].filter(pl.col("acquisition_channel") == ex.channel.value)[
+        "account_id"
+    ]
+    expected = funnels.ordered_funnel(
+        stream.filter(pl.col("account_id").is_in(ids.implode())),
+        steps=["signed_up", "subscription_started"],
+        window="60d",
+        period=period_of(ex),
+    )
+    assert ex.results["ordered_funnel"].equals(expected.steps)
+    drawn = [r["count"] for r in spec_values(ex.charts["ordered_funnel"]) if "count" in r]
+    assert drawn == expected.steps["count"].to_list()
+
+
+def test_a_bad_window_shows_the_error_in_the_funnel_panel_only(ex):
+    ex.window.value = "14x"
+    assert "window" in ex.messages["ordered_funnel"].lower()
+    assert ex.charts["ordered_funnel"] is None
+    assert ex.messages["stage_funnel"] is None and ex.charts["stage_funnel"] is not None
+
+
+# ---------------------------------------------------------------- empty states
+def test_a_filter_without_accounts_shows_a_message_not_an_empty_chart(solo_dir):
+    ex = Explorer(solo_dir, lazy_tabs=False)
+    solo = jl.load_client(solo_dir).tables["accounts"].filter(pl.col("persona") == "solo")
+    other = next(v for _, v in ex.channel.options[1:] if v != solo["acquisition_channel"][0])
+    ex.persona.value = "solo"
+    assert ex.messages["stage_funnel"] is None  # one account: still drawn
+    ex.channel.value = other
+    for p in ex._shown:
+        assert ex.messages[p].startswith("No accounts match these filters"), p
+        assert ex.charts[p] is None and ex.results[p] is None
+        html_out = ex.outputs[p].outputs[0]["data"]["text/html"]
+        assert "No accounts match these filters (persona = solo, channel = " in html_out
+    assert "0 of 300 accounts" in ex.status.value
+
+
+def test_client_text_is_escaped_in_the_accounts_table(solo_dir):
+    ex = Explorer(solo_dir, lazy_tabs=False)
+    ex.persona.value = "solo"
+    ex.steps.value = ["login", "nonexistent_step_never_done"]
+    ex.steps.value = ["login", "report_created"]
+    page = "".join(
+        o["data"]["text/html"] for p in PANEL_IDS for o in ex.outputs[p].outputs
+    )
+    assert "<img src=x" not in page
+    assert "onerror=alert(1)" not in page or "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_a_client_without_subscriptions_hides_the_revenue_panels_with_a_note(no_subs_dir):
+    ex = Explorer(no_subs_dir, lazy_tabs=False)
+    note = "Add subscriptions.csv to the client folder to see MRR movements."
+    assert ex.messages["mrr_movements"] == note
+    assert "mrr_movements" not in ex._shown and "revenue_retention" not in ex._shown
+    assert "MRR movements" not in ex.tabs.titles
+    assert len(ex.tabs.children) == len(PANELS) - 2
+    assert note in ex.hidden_note.value
+    assert ex.plan.disabled and ex.plan.options == (("All", ALL),)
+    # the other panels work, and a redraw never touches the hidden ones
+    ex.persona.value = ex.persona.options[1][1]
+    assert ex.redraws["mrr_movements"] == 0 and ex.charts["stage_funnel"] is not None
+
+
+# ---------------------------------------------------------------- accounts behind the number
+def test_export_writes_the_dropped_accounts(ex, client, stream, tmp_path, monkeypatch):
+    monkeypatch.setenv("JOURNEY_REPORTS_DIR", str(tmp_path / "reports"))
+    ex.steps.value = ["signed_up", "subscription_started"]
+    ex.window.value = "30d"
+    ex.drop_step.value = 2
+    res = funnels.ordered_funnel(
+        stream, steps=["signed_up", "subscription_started"], window="30d", period=period_of(ex)
+    )
+    expected = (
+        res.accounts.filter(
+            pl.col("furthest_step") == 1, ~pl.col("excluded"), ~pl.col("in_progress")
+        )["account_id"]
+        .sort()
+        .to_list()
+    )
+    assert expected, "the synthetic client has accounts that signed up and never paid"
+    assert ex.results["accounts"]["account_id"].to_list() == expected
+    path = ex.export_dropped()
+    assert path.parent == tmp_path / "reports" / "acme" / "explore"
+    assert path.name.startswith("dropped_step2_subscription_started_")
+    assert pl.read_csv(path)["account_id"].to_list() == expected
+    assert str(path) in ex.export_note.value
+    ex.export_button.click()  # the button does the same
+    assert ex.last_export.exists()
+
+
+def test_accounts_panel_needs_two_steps(ex):
+    ex.steps.value = ["signed_up"]
+    assert ex.drop_step.options == ()
+    assert "at least two funnel steps" in ex.messages["accounts"]
+    assert ex.export_dropped() is None
+
+
+# ---------------------------------------------------------------- clients
+def test_a_client_is_loaded_once_and_can_be_switched_by_path(client_dir, no_subs_dir, monkeypatch):
+    calls = []
+    real = explore.load_client
+    monkeypatch.setattr(explore, "load_client", lambda p: calls.append(p) or real(p))
+    ex = Explorer(client_dir)
+    ex.client_path.value = str(no_subs_dir)
+    assert ex.client.name == "nosubs" and "mrr_movements" not in ex._shown
+    ex.client_picker.value = str(client_dir.resolve())
+    assert ex.client.name == "acme" and "mrr_movements" in ex._shown
+    ex.load(client_dir)
+    assert len(calls) == 2
+
+
+def test_a_bad_client_path_says_so_and_keeps_the_client(client):
+    ex = Explorer(client)
+    ex.client_path.value = "/no/such/client/folder"
+    assert "no such client folder" in ex.status.value
+    assert ex.client is client
+
+
+def test_start_period_parameter(client):
+    ex = Explorer(client, period=("2024-02", "2024-03"))
+    assert period_of(ex) == ("2024-02", "2024-03")
+
+
+# ---------------------------------------------------------------- the notebook
+def test_notebook_is_thin_has_one_parameters_cell_and_no_outputs():
+    nb = nbformat.read(PROJ_ROOT / "notebooks" / "00_explore.ipynb", as_version=4)
+    assert nb.metadata.kernelspec.name == "python3"
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1
+    lines = [ln for ln in params[0].source.splitlines() if ln.strip()]
+    names = [ln.split(":")[0] for ln in lines]
+    assert names == ["client", "data_dir", "output_dir", "period_start", "period_end"]
+    assert all(ln.count("=") == 1 for ln in lines), "help comments carry no '='"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code)
+    assert "Explorer(client_dir" in code[-1].source and code[-1].source.endswith("jl_explorer")
+    assert not any("def " in c.source or "class " in c.source for c in code)
