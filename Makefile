@@ -40,7 +40,13 @@ $(TEST_STAMP): $(STAMP)
 ## test: run every test: library, doctests, CLI, notebooks (nbval), Spark parity
 .PHONY: test
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile -q --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg tests journeylib notebooks
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg \
+		tests journeylib $(wildcard notebooks/00_*.ipynb)
+
+## record: re-record the demo's key numbers checked by the notebook tests (after an intended change)
+.PHONY: record
+record: $(STAMP)
+	$(BIN)/python tests/notebooks/record.py
 
 ## lab: open JupyterLab on the notebooks with the project's kernel
 .PHONY: lab
