@@ -51,7 +51,7 @@ record: $(STAMP)
 ## lab: open JupyterLab on the notebooks with the project's kernel
 .PHONY: lab
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 ## lint: check style with ruff
 .PHONY: lint
