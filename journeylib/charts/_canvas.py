@@ -18,6 +18,31 @@ from journeylib.charts.theme import INK
 __all__: list[str] = []
 
 CHAR_W = 0.56  # average glyph width / font size, a little above DejaVu Sans
+# Keys every mark row has; any other key is tooltip data.
+_LAYOUT_KEYS = {"x", "y", "x2", "y2", "fill", "opacity", "color", "sw", "area", "text", "size"}
+
+
+def _runs(rows: list[dict[str, Any]]) -> list[tuple[frozenset[str], list[dict[str, Any]]]]:
+    """Consecutive rows split by the tooltip fields they carry (drawing order kept).
+
+    Each run gets a tooltip of its own fields only: a lane background would
+    otherwise show "Stage: undefined" on hover (and in its aria-label), and a
+    touchpoint dot "NPS: NaN".
+    """
+    out: list[tuple[frozenset[str], list[dict[str, Any]]]] = []
+    for r in rows:
+        keys = frozenset(k for k in r if k not in _LAYOUT_KEYS)
+        if out and out[-1][0] == keys:
+            out[-1][1].append(r)
+        else:
+            out.append((keys, [r]))
+    return out
+
+
+def _tooltip(tips: list[alt.Tooltip] | None, keys: frozenset[str]) -> Any:
+    """The tooltips among ``tips`` whose field the rows have (Undefined when none)."""
+    chosen = [t for t in tips or [] if t.to_dict().get("field") in keys]
+    return chosen or alt.Undefined
 
 
 def chars_for(width_px: float, font_size: float) -> int:
@@ -107,8 +132,8 @@ class Canvas:
         # Each layer gets its rows only after layering: altair deep-copies
         # sub-charts when it layers them, which is slow with many rows.
         empty = data([])
-        if self.rects:
-            rows_of.append(self.rects)
+        for keys, rows in _runs(self.rects):
+            rows_of.append(rows)
             layers.append(
                 alt.Chart(empty)
                 .mark_rect()
@@ -119,24 +144,25 @@ class Canvas:
                     y2=alt.Y2(field="y2"),
                     fill=alt.Fill("fill:N", scale=None),
                     opacity=alt.Opacity("opacity:Q", scale=None),
-                    tooltip=tooltips.get("rect", alt.Undefined),
+                    tooltip=_tooltip(tooltips.get("rect"), keys),
                 )
             )
-        for dashed, rows in self.rules.items():
-            rows_of.append(rows)
-            layers.append(
-                alt.Chart(empty)
-                .mark_rule(strokeDash=[5, 4] if dashed else alt.Undefined)
-                .encode(
-                    x=x,
-                    y=y,
-                    x2=alt.X2(field="x2"),
-                    y2=alt.Y2(field="y2"),
-                    color=alt.Color("color:N", scale=None),
-                    strokeWidth=alt.StrokeWidth("sw:Q", scale=None),
-                    tooltip=tooltips.get("rule", alt.Undefined),
+        for dashed, all_rules in self.rules.items():
+            for keys, rows in _runs(all_rules):
+                rows_of.append(rows)
+                layers.append(
+                    alt.Chart(empty)
+                    .mark_rule(strokeDash=[5, 4] if dashed else alt.Undefined)
+                    .encode(
+                        x=x,
+                        y=y,
+                        x2=alt.X2(field="x2"),
+                        y2=alt.Y2(field="y2"),
+                        color=alt.Color("color:N", scale=None),
+                        strokeWidth=alt.StrokeWidth("sw:Q", scale=None),
+                        tooltip=_tooltip(tooltips.get("rule"), keys),
+                    )
                 )
-            )
         if self.lines:
             rows_of.append(self.lines)
             layers.append(
@@ -150,19 +176,20 @@ class Canvas:
                     color=alt.Color("color:N", scale=None),
                 )
             )
-        for filled, rows in self.points.items():
-            rows_of.append(rows)
-            layers.append(
-                alt.Chart(empty)
-                .mark_point(filled=filled, opacity=1, strokeWidth=2)
-                .encode(
-                    x=x,
-                    y=y,
-                    size=alt.Size("area:Q", scale=None),
-                    color=alt.Color("color:N", scale=None),
-                    tooltip=tooltips.get("point", alt.Undefined),
+        for filled, all_points in self.points.items():
+            for keys, rows in _runs(all_points):
+                rows_of.append(rows)
+                layers.append(
+                    alt.Chart(empty)
+                    .mark_point(filled=filled, opacity=1, strokeWidth=2)
+                    .encode(
+                        x=x,
+                        y=y,
+                        size=alt.Size("area:Q", scale=None),
+                        color=alt.Color("color:N", scale=None),
+                        tooltip=_tooltip(tooltips.get("point"), keys),
+                    )
                 )
-            )
         for (align, weight, baseline), rows in self.texts.items():
             rows_of.append(rows)
             layers.append(

@@ -48,6 +48,11 @@ PAD = 8
 HEADER_BG = "#dbe9f6"
 LANE_BG = ["#f7f9fb", "#ffffff"]
 DIVIDER = "#d5dbe1"
+# Lines per text item before it is cut with "…". The persona's situation is one
+# paragraph per stage, so its lane grows to fit it (~150 characters need 11
+# lines in the 121 px columns of an 8-stage map); bullets are shorter.
+ITEM_MAX_LINES = 8
+SITUATION_MAX_LINES = 16
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,9 @@ class JourneyMapData:
             optional ``trend_good`` (bool: colours the trend), ``gap_text`` and
             ``status`` ('on_track', 'at_risk', 'off_track', 'achieved') for the
             future-state map.
-        persona: the persona the map is for (None = all accounts).
+        persona: the persona the map is for (None = all accounts); named once,
+            in the subtitle and the situation lane's title, unless ``title``
+            already names it.
         title: the map's title (default says current or future state).
     """
 
@@ -152,7 +159,7 @@ def _header(lay: _Layout) -> None:
         frac = (s["reached"] or 0) / top_reached
         bar_w = x1 - x0 - 2 * PAD
         y_bar = top + height - PAD - 8
-        c.rect(x0 + PAD, y_bar, x0 + PAD + bar_w, y_bar + 6, "#ffffff")
+        c.rect(x0 + PAD, y_bar, x0 + PAD + bar_w, y_bar + 6, "#ffffff", **tip)
         c.rect(x0 + PAD, y_bar, x0 + PAD + bar_w * frac, y_bar + 6, NEUTRAL, **tip)
     lay.y += height
     # Conversion from the previous stage, centred on the boundary between them.
@@ -181,7 +188,7 @@ def _text_lane(
     cells: dict[str, list[dict[str, Any]]],
     *,
     marker: str | None = None,
-    max_lines: int = 6,
+    max_lines: int = ITEM_MAX_LINES,
 ) -> None:
     width = lay.chars(11, indent=10)
     blocks = []
@@ -216,7 +223,7 @@ def _touchpoint_lane(
         rows = sorted(cells.get(s["id"], []), key=lambda r: -(r["events"] or 0))
         items = []
         for r in rows[:max_per_stage]:
-            name = wrap(r["label"] or r["touchpoint"], width, max_lines=2)
+            name = wrap(r["label"] or r["touchpoint"], width, max_lines=3)
             # One figure a line, so narrow columns never cut a number.
             stats = [f"{fmt_num(r['events'])} events", f"{fmt_num(r['accounts'])} accounts"]
             items.append((r, name, stats))
@@ -340,7 +347,7 @@ def _kpi_lane(lay: _Layout, cells: dict[str, list[dict[str, Any]]], *, future: b
     for s in lay.stages:
         items = []
         for r in cells.get(s["id"], []):
-            name = wrap(r.get("label") or r.get("metric"), width, max_lines=2)
+            name = wrap(r.get("label") or r.get("metric"), width, max_lines=3)
             target = r.get("target_text")
             gap = r.get("gap_text")
             extra = []
@@ -354,7 +361,16 @@ def _kpi_lane(lay: _Layout, cells: dict[str, list[dict[str, Any]]], *, future: b
             extra_lines = wrap(" · ".join(extra), width, max_lines=2) if extra else []
             items.append((r, name, extra_lines))
         blocks.append(items)
-    heights = [sum((len(nm) + 1 + len(ex)) * LINE_H + 8 for _, nm, ex in items) for items in blocks]
+
+    def value_lines(r: dict[str, Any]) -> int:
+        # The trend gets its own line under the value: side by side they meet
+        # in narrow (8-stage) columns.
+        return 2 if r.get("trend") else 1
+
+    heights = [
+        sum((len(nm) + value_lines(r) + len(ex)) * LINE_H + 8 for r, nm, ex in items)
+        for items in blocks
+    ]
     height = 2 * PAD + max(heights + [LINE_H])
     top = lay.lane("KPIs" + (": now → target" if future else ""), height)
     for i, items in enumerate(blocks):
@@ -364,7 +380,7 @@ def _kpi_lane(lay: _Layout, cells: dict[str, list[dict[str, Any]]], *, future: b
         if not items:
             c.text(x0, y, "–", color="#9aa5b1")
         for r, name, extra in items:
-            block_h = (len(name) + 1 + len(extra)) * LINE_H
+            block_h = (len(name) + value_lines(r) + len(extra)) * LINE_H
             status = r.get("status")
             if future and status in ("at_risk", "off_track"):
                 c.rect(x0 - 4, y - 2, x1 + 4, y + block_h + 2, "#fbe3d6")
@@ -372,12 +388,13 @@ def _kpi_lane(lay: _Layout, cells: dict[str, list[dict[str, Any]]], *, future: b
                 c.text(x0, y, line, color=MUTED, size=10)
                 y += LINE_H
             c.text(x0, y, str(r.get("value_text") or "–"), weight="bold", size=12)
+            y += LINE_H
             trend = r.get("trend")
             if trend:
                 good = r.get("trend_good")
                 colour = MUTED if good is None else (GOOD if good else BAD)
-                c.text(x1, y, str(trend), align="right", color=colour, size=11)
-            y += LINE_H
+                c.text(x0, y, str(trend), color=colour, size=11)
+                y += LINE_H
             colour = _STATUS_COLOUR.get(status, INK) if future else MUTED
             for line in extra:
                 c.text(
@@ -454,14 +471,18 @@ def chart_journey_map(
         assert texts is not None
         return _cells(texts.filter(pl.col("lane") == lane), ids)
 
-    if data.persona and "situation" not in lanes and "persona" not in lanes:
-        pass  # the persona is named in the title
+    default = "Customer journey map: " + ("future state" if state == "future" else "current state")
+    map_title = data.title or default
+    # Name the persona once: the situation lane and the subtitle name it only
+    # when the title does not already.
+    name_persona = bool(data.persona) and str(data.persona) not in map_title
     for lane in ["persona", *_BEFORE]:
         if lane in lanes:
             title = LANE_TITLES.get(lane, "Persona")
-            if lane in ("persona", "situation") and data.persona:
+            if lane in ("persona", "situation") and name_persona:
                 title = f"Persona: {data.persona}"
-            _text_lane(lay, title, lane_cells(lane))
+            cap = SITUATION_MAX_LINES if lane in ("persona", "situation") else ITEM_MAX_LINES
+            _text_lane(lay, title, lane_cells(lane), max_lines=cap)
     if data.touchpoints is not None:
         tp = require(
             data.touchpoints,
@@ -490,9 +511,8 @@ def chart_journey_map(
         if kp.height:
             _kpi_lane(lay, _cells(kp, ids), future=state == "future")
 
-    default = "Customer journey map: " + ("future state" if state == "future" else "current state")
     subtitle = []
-    if data.persona:
+    if name_persona:
         subtitle.append(f"Persona: {data.persona}")
     if state == "future":
         subtitle.append(
@@ -524,7 +544,7 @@ def chart_journey_map(
     }
     return lay.canvas.chart(
         lay.y,
-        title=alt.Title(data.title or default, subtitle=" · ".join(subtitle)),
+        title=alt.Title(map_title, subtitle=" · ".join(subtitle) if subtitle else alt.Undefined),
         tooltips=tooltips,
     )
 
@@ -610,9 +630,17 @@ def chart_opportunity_map(
         )
     order = [r["name"] for r in rows]
     top = max([r["score"] or 0 for r in rows] + [1e-9])
-    x = alt.X("score:Q", title="Opportunity score", scale=alt.Scale(domain=[0, top * 2.1]))
+    # The domain runs to twice the top score to leave room for the labels; the
+    # ticks stop at the top score, five of them, so their labels never crowd.
+    ticks = [top * k / 4 for k in range(5)]
+    x = alt.X(
+        "score:Q",
+        title="Opportunity score",
+        scale=alt.Scale(domain=[0, top * 2.1], nice=False),
+        axis=alt.Axis(values=ticks, format=".3~g", labelFlush=False),
+    )
     base = alt.Chart(data(rows)).encode(
-        y=alt.Y("name:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
+        y=alt.Y("name:N", sort=order, title=None, axis=alt.Axis(labelLimit=340)),
         tooltip=[
             alt.Tooltip("stage:N", title="Stage"),
             alt.Tooltip("touchpoint:N", title="Touchpoint"),
@@ -695,7 +723,7 @@ def chart_service_blueprint(
     blocks = []
     for s in order:
         rows = sorted(cells[s], key=lambda r: -(r["accounts"] or 0))
-        items = [(r, wrap(r["touchpoint"], width_ch, max_lines=2)) for r in rows[:max_touchpoints]]
+        items = [(r, wrap(r["touchpoint"], width_ch, max_lines=3)) for r in rows[:max_touchpoints]]
         blocks.append((items, len(rows) - len(items)))
     hs = [
         sum((len(nm) + 1) * LINE_H + 6 for _, nm in items) + (LINE_H if more else 0)
@@ -735,44 +763,54 @@ def chart_service_blueprint(
         r["resolution_hours_median"] for r in brows if r["resolution_hours_median"] is not None
     ]
     slowest = max(hours) if hours else None
-    btop = lay.lane("Back stage: support work", 2 * PAD + 6 * LINE_H)
+    # Every text is wrapped to its column: with 8 stages a column is ~120 px and
+    # "median 11.0 h to resolve" on one line would run into the next stage.
+    back_lines: list[list[tuple[str, dict[str, Any]]]] = []
+    for s in order:
+        if not bcells[s]:
+            back_lines.append([("no tickets", {"color": "#9aa5b1"})])
+            continue
+        r = bcells[s][0]
+        hrs = r["resolution_hours_median"]
+        slow = hrs is not None and slowest is not None and hrs == slowest and len(hours) > 1
+        lines = [(f"{fmt_num(r['tickets'])} tickets", {"weight": "bold"})]
+        lines += [
+            (line, {"color": MUTED})
+            for line in wrap(f"top: {r['top_category'] or '–'}", lay.chars(11), max_lines=2)
+        ]
+        style = {"color": BAD if slow else INK, "weight": "bold" if slow else "normal", "size": 10}
+        if hrs is None:
+            lines.append(("median resolution –", {**style, "color": MUTED}))
+        else:
+            # Bold text is wider: wrap as if the font were a size larger.
+            for part in (f"median {hrs:.1f} h", "to resolve"):
+                lines += [(line, style) for line in wrap(part, lay.chars(11), max_lines=2)]
+        back_lines.append(lines)
+    n_back = max([len(x) for x in back_lines] + [5])
+    btop = lay.lane("Back stage: support work", 2 * PAD + 14 + n_back * LINE_H)
     hint = wrap("tickets, top category, median resolution", chars_for(LABEL_W - 2 * PAD, 10))
     for j, line in enumerate(hint):
         c.text(PAD + 2, btop + PAD + 34 + 12 * j, line, size=10, color=MUTED)
     for i, s in enumerate(order):
         x0, x1 = lay.left(i) + PAD, lay.left(i + 1) - PAD
         y = btop + PAD
-        if not bcells[s]:
-            c.text(x0, y, "no tickets", color="#9aa5b1")
-            continue
-        r = bcells[s][0]
-        frac = (r["tickets"] or 0) / top_t
-        c.rect(
-            x0,
-            y + 2,
-            x0 + (x1 - x0) * frac,
-            y + 10,
-            "#E69F00",
-            stage=s,
-            tickets=r["tickets"],
-            top_category=r["top_category"],
-            hours=r["resolution_hours_median"],
-        )
-        c.text(x0, y + 14, f"{fmt_num(r['tickets'])} tickets", weight="bold")
-        for j, line in enumerate(
-            wrap(f"top: {r['top_category'] or '–'}", lay.chars(11), max_lines=1)
-        ):
-            c.text(x0, y + 14 + LINE_H * (1 + j), line, color=MUTED)
-        hrs = r["resolution_hours_median"]
-        slow = hrs is not None and slowest is not None and hrs == slowest and len(hours) > 1
-        c.text(
-            x0,
-            y + 14 + 2 * LINE_H,
-            "–" if hrs is None else f"median {hrs:.1f} h to resolve",
-            color=BAD if slow else INK,
-            weight="bold" if slow else "normal",
-            size=10,
-        )
+        if bcells[s]:
+            r = bcells[s][0]
+            frac = (r["tickets"] or 0) / top_t
+            c.rect(
+                x0,
+                y + 2,
+                x0 + (x1 - x0) * frac,
+                y + 10,
+                "#E69F00",
+                stage=s,
+                tickets=r["tickets"],
+                top_category=r["top_category"],
+                hours=r["resolution_hours_median"],
+            )
+            y += 14
+        for j, (line, style) in enumerate(back_lines[i]):
+            c.text(x0, y + j * LINE_H, line, **style)
     tooltips = {
         "point": [
             alt.Tooltip("stage:N", title="Stage"),

@@ -105,16 +105,19 @@ def chart_milestone_retention(
         pts.append({"milestone": name, "group": "Not reached", "value": b, "text": fmt_pct(b)})
     names = [s["milestone"] for s in span]
     y = alt.Y("milestone:N", sort=names, title=None)
+    # The domain starts a little below 0 so a 0 % dot stands clear of the axis
+    # and of the row labels; ticks stay within 0-100 %.
+    x_scale = alt.Scale(domain=[-0.06, 1.15], nice=False, zero=False)
     x = alt.X(
         "value:Q",
         title="Logo retention 6 months after first payment",
-        scale=alt.Scale(domain=[0, 1.15]),
-        axis=alt.Axis(format="%"),
+        scale=x_scale,
+        axis=alt.Axis(format="%", values=[0, 0.2, 0.4, 0.6, 0.8, 1.0]),
     )
     rule = (
         alt.Chart(data(span))
         .mark_rule(color="#cbd2d9", strokeWidth=4)
-        .encode(y=y, x=alt.X("lo:Q", scale=alt.Scale(domain=[0, 1.15])), x2=alt.X2(field="hi"))
+        .encode(y=y, x=alt.X("lo:Q", scale=x_scale), x2=alt.X2(field="hi"))
     )
     colour = alt.Color(
         "group:N", title=None, scale=alt.Scale(domain=["Reached", "Not reached"], range=[GOOD, BAD])
@@ -134,7 +137,7 @@ def chart_milestone_retention(
     lift = (
         alt.Chart(data(span))
         .mark_text(align="left", dx=13, color=MUTED)
-        .encode(y=y, x=alt.X("hi:Q", scale=alt.Scale(domain=[0, 1.15])), text=alt.Text("lift:N"))
+        .encode(y=y, x=alt.X("hi:Q", scale=x_scale), text=alt.Text("lift:N"))
     )
     return alt.layer(rule, points, text, lift).properties(
         title=title, width=600, height=alt.Step(44)

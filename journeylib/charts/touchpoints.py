@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import altair as alt
 import polars as pl
 
@@ -15,6 +17,7 @@ def chart_touchpoint_flow(
     transitions: pl.DataFrame,
     *,
     order: list[str] | None = None,
+    labels: Mapping[str, str] | None = None,
     top_n: int = 16,
     title: str = "Touchpoint flow",
 ) -> alt.LayerChart:
@@ -29,6 +32,10 @@ def chart_touchpoint_flow(
             transitions out of ``from``).
         order: touchpoints in journey (template) order; default: by first
             appearance in ``from`` then ``to``.
+        labels: touchpoint id → label shown on the axes and in tooltips (e.g.
+            ``{tp.id: tp.label for tp in template.touchpoints}``). Without it,
+            optional ``from_label``/``to_label`` columns are used, else the ids.
+            Two ids with the same label are told apart by their id.
         top_n: keep the ``top_n`` touchpoints with most transitions.
         title: chart title.
 
@@ -41,6 +48,9 @@ def chart_touchpoint_flow(
         ...     "count": [30, 10, 5], "share": [0.75, 0.25, 1.0]})
         >>> chart_touchpoint_flow(t).to_dict()["layer"][0]["mark"]["type"]
         'rect'
+        >>> spec = chart_touchpoint_flow(t, labels={"site": "Website"}).to_dict()
+        >>> spec["layer"][0]["encoding"]["y"]["sort"]
+        ['Website', 'trial', 'docs']
     """
     df = require(transitions, ["from", "to", "count", "share"], name="transitions")
     df = df.with_columns(pl.col("from").cast(pl.String), pl.col("to").cast(pl.String))
@@ -51,22 +61,37 @@ def chart_touchpoint_flow(
     keep = set(sorted(volume, key=lambda t: -volume[t])[:top_n])
     names = order if order is not None else ordered(df["from"].to_list() + df["to"].to_list())
     names = [n for n in names if n in keep] + sorted(keep - set(names))
+    label_of = _labels(df, labels)
+    shown = [label_of.get(n) or n for n in names]
+    for n, lab in zip(names, shown, strict=True):
+        if shown.count(lab) > 1:
+            label_of[n] = f"{lab} ({n})"
+    shown = [label_of.get(n) or n for n in names]
     rows = [
-        {**r, "text": fmt_pct(r["share"]).replace(" ", "")}
+        {
+            **r,
+            "from_name": label_of.get(r["from"]) or r["from"],
+            "to_name": label_of.get(r["to"]) or r["to"],
+            # A share that rounds to 0 % is still a flow: say "<1%", not "0%".
+            "text": "<1%"
+            if r["share"] is not None and 0 < r["share"] < 0.005
+            else fmt_pct(r["share"]).replace(" ", ""),
+        }
         for r in df.iter_rows(named=True)
         if r["from"] in keep and r["to"] in keep
     ]
     base = alt.Chart(data(rows)).encode(
         x=alt.X(
-            "to:N",
-            sort=names,
+            "to_name:N",
+            sort=shown,
             title="Next touchpoint",
-            axis=alt.Axis(orient="top", labelAngle=-40, labelLimit=140),
+            axis=alt.Axis(orient="top", labelAngle=-40, labelLimit=220),
         ),
-        y=alt.Y("from:N", sort=names, title="From touchpoint", axis=alt.Axis(labelLimit=160)),
+        # No y title: with long labels it lands on them; the subtitle says what rows are.
+        y=alt.Y("from_name:N", sort=shown, title=None, axis=alt.Axis(labelLimit=220)),
         tooltip=[
-            alt.Tooltip("from:N", title="From"),
-            alt.Tooltip("to:N", title="To"),
+            alt.Tooltip("from_name:N", title="From"),
+            alt.Tooltip("to_name:N", title="To"),
             alt.Tooltip("count:Q", title="Transitions", format=","),
             alt.Tooltip("share:Q", title="Share of from", format=".1%"),
         ],
@@ -84,7 +109,23 @@ def chart_touchpoint_flow(
         color=alt.condition("datum.share > 0.55", alt.value("white"), alt.value("#1f2933")),
     )
     return alt.layer(rect, text).properties(
-        title=alt.Title(title, subtitle="Each row: where accounts go next from that touchpoint"),
+        title=alt.Title(
+            title, subtitle="Each row: where accounts go next from that touchpoint (columns)"
+        ),
         width=alt.Step(52),
         height=alt.Step(28),
     )
+
+
+def _labels(df: pl.DataFrame, labels: Mapping[str, str] | None) -> dict[str, str]:
+    """Touchpoint id → label: the ``labels`` argument, else label columns of the frame."""
+    if labels is not None:
+        return {str(k): str(v) for k, v in labels.items() if v}
+    out: dict[str, str] = {}
+    for side in ("from", "to"):
+        col = f"{side}_label"
+        if col in df.columns:
+            for r in df.select(side, col).iter_rows():
+                if r[1]:
+                    out.setdefault(str(r[0]), str(r[1]))
+    return out

@@ -1,10 +1,13 @@
 r"""Assemble ``report.html``: one self-contained page from a run folder.
 
 The page holds, in order: an executive summary (headline KPIs with their
-trend, goal statuses, the largest stage drop-offs, data-quality warnings), one
-section per executed notebook (outputs only, code hidden), a data-quality
-section and an appendix of metric definitions. A sticky navigation bar links
-them; ``@media print`` hides it and keeps charts and tables whole.
+trend, goal statuses, the largest stage drop-offs, data-quality warnings), the
+journey map (the current-state map the run saved to ``charts/``, with the
+future-state and persona maps on tabs beside it), one section per executed
+notebook (outputs only, code hidden), a data-quality section and an appendix
+of metric definitions. A sticky navigation bar links them; printed (A4
+landscape) the navigation is hidden, every tab is shown and charts scale to
+the page width.
 
 Escaping contract (what is trusted, what is not):
 
@@ -28,6 +31,11 @@ Escaping contract (what is trusted, what is not):
   in the page head, before every chart. A ``<script src="http…">`` or
   ``<link href="http…">`` in an output is removed: the report never fetches
   anything.
+* The journey-map SVGs are files of the run folder written by vl-convert from
+  our own specs (client text is escaped in their ``<text>`` elements). They
+  are inlined only after :func:`clean_svg` parsed them as XML and wrote them
+  out again without scripts, ``foreignObject``, styles, links, event-handler
+  attributes or references that leave the document, every value escaped.
 """
 
 from __future__ import annotations
@@ -44,10 +52,13 @@ from typing import Any
 from journeylib import paths
 
 __all__ = [
+    "MAP_FILES",
     "NotebookSection",
     "build_report",
+    "clean_svg",
     "executive_summary",
     "format_value",
+    "journey_maps",
     "render_notebook",
 ]
 
@@ -86,6 +97,16 @@ _SKIP_CELL_TAGS = {
     "papermill-error-cell-tag",
 }
 _SKIP_OUTPUT_TAGS = {"remove_output", "remove-output"}
+
+# The maps of the "Journey map" section: files under ``charts/`` of the run
+# folder (written by notebook 07), in tab order, with their tab labels.
+MAP_FILES = (
+    ("journey_map", "Current state"),
+    ("future_state_map", "Future state"),
+    ("persona_maps", "Persona maps"),
+)
+# The notebook whose interactive maps the section points to.
+_MAPS_NOTEBOOK = re.compile(r"(^|_)visuali[sz]e_journey$")
 
 # Output mimetypes in the order we prefer them.
 _MIME_ORDER = (
@@ -291,6 +312,9 @@ def render_notebook(path: Path, found: _Collected | None = None) -> NotebookSect
     title, title_cell = _title_from(nb, path.stem)
     m = _STEP_PREFIX.match(path.stem)
     number = str(int(m.group(1))) if m else ""
+    if number:
+        # "# 07 Visualise the journey" would show as "7. 07 Visualise the journey".
+        title = re.sub(rf"^0*{number}(?:[.:)]|\s)\s*(?=\S)", "", title, count=1)
     parts: list[str] = []
     first_error: str | None = None
     for i, cell in enumerate(nb.cells):
@@ -654,6 +678,240 @@ def _data_quality(metrics: Mapping[str, Any] | None) -> list[dict[str, Any]] | N
     return rows
 
 
+# --------------------------------------------------------------------------- journey maps
+
+# Elements dropped with their content: they could run code, fetch something,
+# embed HTML or restyle the page. Compared on the local name, lower case.
+_SVG_DROP = {
+    "script",
+    "foreignobject",
+    "style",
+    "iframe",
+    "object",
+    "embed",
+    "audio",
+    "video",
+    "handler",
+    "listener",
+    "image",
+    "use",
+    "animate",
+    "set",
+    "animatetransform",
+    "animatemotion",
+    "a",
+}
+_URL_REF = re.compile(r"url\(\s*['\"]?\s*#([^)'\"\s]+)\s*['\"]?\s*\)", re.IGNORECASE)
+_ANY_URL = re.compile(r"url\(", re.IGNORECASE)
+_SIZE = re.compile(r"^\s*([0-9.]+)\s*(?:px)?\s*$")
+_TRANSLATE = re.compile(r"translate\(\s*([-0-9.eE]+)(?:[\s,]+([-0-9.eE]+))?\s*\)")
+
+# Printed, a map is cut into bands that each fit an A4 landscape page (273 x
+# 186 mm inside 12 mm margins) at the page width: a band's height is at most
+# this share of the map's width (the first band leaves room for the headings).
+_BAND_RATIO = 0.62
+_FIRST_BAND_RATIO = 0.52
+
+
+@dataclass(frozen=True)
+class _CleanSvg:
+    """A cleaned SVG: its markup, size and the y of its full-width horizontal rules."""
+
+    markup: str
+    width: float | None
+    height: float | None
+    rules_y: tuple[float, ...]
+
+
+def _local(name: str) -> str:
+    """'{namespace}local' -> 'local'."""
+    return name.rsplit("}", 1)[-1]
+
+
+def _float(value: str | None) -> float:
+    try:
+        return float(value) if value is not None else 0.0
+    except ValueError:
+        return 0.0
+
+
+def _clean_svg(text: str, id_prefix: str) -> _CleanSvg | None:
+    import xml.etree.ElementTree as ET
+
+    if re.search(r"<!DOCTYPE|<!ENTITY", text, re.IGNORECASE):
+        return None
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError:
+        return None
+    if _local(root.tag).lower() != "svg":
+        return None
+    size = {k: _SIZE.match(root.attrib.get(k, "")) for k in ("width", "height")}
+    width = float(size["width"].group(1)) if size["width"] else None
+    height = float(size["height"].group(1)) if size["height"] else None
+    rules: set[float] = set()
+
+    def url_ok(value: str) -> str | None:
+        # Only url(#id) references survive, renamed with the prefix.
+        refs = _URL_REF.sub(lambda m: f"url(#{id_prefix}-{m.group(1)})", value)
+        return refs if len(_ANY_URL.findall(refs)) == len(_URL_REF.findall(refs)) else None
+
+    def attrs(el: ET.Element, is_root: bool) -> list[tuple[str, str]]:
+        out = []
+        for key, value in el.attrib.items():
+            name = _local(key)
+            low = name.lower()
+            if key.startswith("{http://www.w3.org/XML/1998/namespace}"):
+                name = f"xml:{name}"
+            if low.startswith("on") or low in ("href", "src", "base") or name == "xml:base":
+                continue
+            if is_root and low in ("width", "height", "class", "style"):
+                continue
+            if low == "id":
+                value = f"{id_prefix}-{value}"
+            if "url(" in value.lower():
+                checked = url_ok(value)
+                if checked is None:
+                    continue
+                value = checked
+            out.append((name, value))
+        return out
+
+    def note_rule(el: ET.Element, dy: float) -> None:
+        # A horizontal line across (nearly) the whole map: a lane boundary,
+        # where a printed page may break without cutting through text.
+        x1, x2 = _float(el.get("x1")), _float(el.get("x2"))
+        y1, y2 = _float(el.get("y1")), _float(el.get("y2"))
+        if width and abs(y2 - y1) < 0.5 and abs(x2 - x1) >= 0.9 * (width - 20):
+            rules.add(round(dy + y1, 1))
+
+    def write(el: ET.Element, parts: list[str], dy: float, is_root: bool = False) -> None:
+        tag = _local(el.tag)
+        if tag.lower() in _SVG_DROP:
+            if el.tail and not is_root:
+                parts.append(html.escape(el.tail, quote=False))
+            return
+        m = _TRANSLATE.search(el.get("transform") or "")
+        if m:
+            dy += _float(m.group(2))
+        if tag.lower() == "line":
+            note_rule(el, dy)
+        items = attrs(el, is_root)
+        if is_root:
+            if not any(k.lower() == "viewbox" for k, _ in items) and width and height:
+                items.append(("viewBox", f"0 0 {width:g} {height:g}"))
+            items.append(("class", "jw-map-svg"))
+            if width:
+                items.append(("style", f"max-width:{width:g}px"))
+        attr_text = "".join(f' {k}="{html.escape(v, quote=True)}"' for k, v in items)
+        parts.append(f"<{tag}{attr_text}>")
+        if is_root:  # one group to point print bands at (<use href="#…-content">)
+            parts.append(f'<g id="{html.escape(id_prefix)}-content">')
+        if el.text:
+            parts.append(html.escape(el.text, quote=False))
+        for child in el:
+            write(child, parts, dy)
+        if is_root:
+            parts.append("</g>")
+        parts.append(f"</{tag}>")
+        if el.tail and not is_root:
+            parts.append(html.escape(el.tail, quote=False))
+
+    parts: list[str] = []
+    write(root, parts, 0.0, is_root=True)
+    return _CleanSvg("".join(parts), width, height, tuple(sorted(rules)))
+
+
+def clean_svg(text: str, *, id_prefix: str = "jw") -> str | None:
+    """An SVG document rebuilt safe to inline in the page, or None when it is no SVG.
+
+    The file is parsed as XML (a document with a DTD is refused, so no entity
+    is expanded) and written out again element by element, every text and
+    attribute value escaped. Dropped: scripts, ``foreignObject``, ``style``,
+    links, images, ``use``, animations and other active elements (with their
+    content), event-handler attributes, ``href``/``src`` attributes and any
+    ``url()`` that does not point inside the document. Ids get ``id_prefix``
+    so two inlined SVGs never share one; the content is wrapped in a group
+    ``<id_prefix>-content``. The root loses its fixed width and height (the
+    page scales it; the viewBox keeps its shape) and gets the class
+    ``jw-map-svg``.
+
+    Examples:
+        >>> out = clean_svg('<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" '
+        ...                 'width="10" height="5"><script>alert(1)</script>'
+        ...                 '<text onclick="x()">a &lt; b</text></svg>')
+        >>> print(out)
+        <svg viewBox="0 0 10 5" class="jw-map-svg" style="max-width:10px"><g id="jw-content"><text>a &lt; b</text></g></svg>
+        >>> clean_svg("<html>no svg</html>") is None
+        True
+    """
+    cleaned = _clean_svg(text, id_prefix)
+    return cleaned.markup if cleaned else None
+
+
+def _bands(svg: _CleanSvg) -> list[tuple[float, float]]:
+    """Horizontal bands of the map for print, cut at lane boundaries where possible."""
+    if not svg.width or not svg.height:
+        return []
+    bands: list[tuple[float, float]] = []
+    top = 0.0
+    while True:
+        ratio = _FIRST_BAND_RATIO if not bands else _BAND_RATIO
+        limit = svg.width * ratio
+        if svg.height - top <= limit:
+            bands.append((top, svg.height))
+            return bands
+        fits = [y for y in svg.rules_y if top + limit * 0.25 < y <= top + limit]
+        cut = max(fits) if fits else top + limit  # no boundary close enough: cut anyway
+        bands.append((top, cut))
+        top = cut
+
+
+def _print_bands(svg: _CleanSvg, id_prefix: str) -> str:
+    """Page-sized views of the map for print: each shows one band of the same content."""
+    parts = []
+    for y0, y1 in _bands(svg):
+        # A pixel of overlap so a boundary rule is not lost between two bands.
+        y0p, h = max(y0 - 1, 0), y1 - max(y0 - 1, 0)
+        parts.append(
+            f'<svg class="jw-map-band" viewBox="0 {y0p:g} {svg.width:g} {h:g}" '
+            f'style="max-width:{svg.width:g}px">'
+            f'<use href="#{html.escape(id_prefix)}-content"></use></svg>'
+        )
+    return "".join(parts)
+
+
+def journey_maps(run_dir: str | Path) -> list[dict[str, str]]:
+    """The saved journey maps of a run, cleaned for inlining, in :data:`MAP_FILES` order.
+
+    Returns:
+        One ``{id, label, svg, print_svg}`` per ``charts/<name>.svg`` found:
+        ``id`` is the file name with dashes, ``svg`` the cleaned map (see
+        :func:`clean_svg`), ``print_svg`` page-sized bands of it for print,
+        cut at lane boundaries (they reference the map's content, so they
+        add no copy of it). Maps that cannot be read are left out.
+    """
+    out = []
+    for stem, label in MAP_FILES:
+        path = Path(run_dir) / "charts" / f"{stem}.svg"
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        prefix = f"jw-{stem.replace('_', '-')}"
+        cleaned = _clean_svg(text, prefix)
+        if cleaned:
+            out.append(
+                {
+                    "id": stem.replace("_", "-"),
+                    "label": label,
+                    "svg": cleaned.markup,
+                    "print_svg": _print_bands(cleaned, prefix),
+                }
+            )
+    return out
+
+
 # --------------------------------------------------------------------------- the page
 
 
@@ -718,6 +976,11 @@ def build_report(
     )
     found = _Collected()
     sections = [render_notebook(p, found) for p in nb_paths]
+    maps = [
+        {**m, "svg": Markup(m["svg"]), "print_svg": Markup(m["print_svg"])}  # noqa: S704 - cleaned
+        for m in journey_maps(run_dir)
+    ]
+    maps_step = next((s for s in sections if _MAPS_NOTEBOOK.search(s.name)), None)
     catalog = _catalog()
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(paths.templates_dir())),
@@ -733,6 +996,8 @@ def build_report(
         summary=executive_summary(metrics, catalog),
         has_metrics=metrics is not None,
         problems=list(problems),
+        maps=maps,
+        maps_step=maps_step.__dict__ if maps_step else None,
         sections=[
             {**s.__dict__, "body": Markup(s.body)}  # noqa: S704 - rendered and cleaned above
             for s in sections

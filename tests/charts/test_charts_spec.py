@@ -438,8 +438,16 @@ def test_service_blueprint_back_stage_text_fits_eight_columns(blueprint):
     from journeylib.charts._canvas import CHAR_W
 
     front, back = blueprint
-    stages = ["Awareness", "Consideration", "Decision", "Onboarding", "Adoption",
-              "Retention", "Expansion", "Advocacy"]
+    stages = [
+        "Awareness",
+        "Consideration",
+        "Decision",
+        "Onboarding",
+        "Adoption",
+        "Retention",
+        "Expansion",
+        "Advocacy",
+    ]
     extra = pl.DataFrame(
         {
             "stage": ["Advocacy"],
@@ -487,12 +495,7 @@ def test_journey_map_situation_lane_grows_to_fit(map_data):
 def test_journey_map_kpi_value_and_trend_on_separate_lines(map_data):
     spec = chart_journey_map(map_data).to_dict()
     kp = map_data.kpis.filter(pl.col("trend").is_not_null()).row(0, named=True)
-    rows = [
-        r
-        for lyr in spec["layer"]
-        if lyr["mark"]["type"] == "text"
-        for r in rows_of(spec, lyr)
-    ]
+    rows = [r for lyr in spec["layer"] if lyr["mark"]["type"] == "text" for r in rows_of(spec, lyr)]
     value = next(r for r in rows if r["text"] == kp["value_text"])
     trend = next(r for r in rows if r["text"] == kp["trend"])
     assert trend["x"] == value["x"]  # under the value, not beside it
@@ -520,12 +523,18 @@ def test_milestone_retention_zero_stands_clear_of_the_axis():
     )
     spec = chart_milestone_retention(m).to_dict()
     domains = [
-        d["scale"]["domain"] for d in walk(spec) if isinstance(d.get("scale"), dict)
-        and "domain" in d["scale"] and d["scale"]["domain"][-1] == 1.15
+        d["scale"]["domain"]
+        for d in walk(spec)
+        if isinstance(d.get("scale"), dict)
+        and "domain" in d["scale"]
+        and d["scale"]["domain"][-1] == 1.15
     ]
     assert domains and all(lo < 0 for lo, _ in domains)
-    axis_values = [d["axis"]["values"] for d in walk(spec) if isinstance(d.get("axis"), dict)
-                   and "values" in d["axis"]]
+    axis_values = [
+        d["axis"]["values"]
+        for d in walk(spec)
+        if isinstance(d.get("axis"), dict) and "values" in d["axis"]
+    ]
     assert axis_values and all(v == [0, 0.2, 0.4, 0.6, 0.8, 1.0] for v in axis_values)
 
 
@@ -535,7 +544,8 @@ def test_opportunity_map_ticks_stop_at_top_score(opportunities):
     spec = chart_opportunity_map(opportunities).to_dict()
     top = opportunities["score"].max()
     ticks = next(
-        d["axis"]["values"] for d in walk(spec)
+        d["axis"]["values"]
+        for d in walk(spec)
         if isinstance(d.get("axis"), dict) and "values" in d["axis"]
     )
     assert len(ticks) == 5 and ticks[0] == 0 and ticks[-1] == pytest.approx(top)
@@ -563,3 +573,20 @@ def test_touchpoint_flow_label_columns_and_duplicate_labels(transitions):
     rows = inline_rows(chart_touchpoint_flow(transitions, labels=same).to_dict())
     names = {r["from_name"] for r in rows}
     assert {"Site (website)", "Site (pricing_page)"} <= names
+
+
+def test_journey_map_tooltips_only_name_fields_the_mark_has(map_data):
+    """Backgrounds get no tooltip; a touchpoint dot's tooltip has no NPS (no "undefined")."""
+    spec = chart_journey_map(map_data).to_dict()
+    for layer in spec["layer"]:
+        tips = layer.get("encoding", {}).get("tooltip", [])
+        fields_ = {t["field"] for t in tips}
+        for r in rows_of(spec, layer):
+            assert fields_ <= set(r), (layer["mark"]["type"], fields_ - set(r))
+    point_tips = [
+        {t["field"] for t in lyr["encoding"].get("tooltip", [])}
+        for lyr in spec["layer"]
+        if lyr["mark"]["type"] == "point"
+    ]
+    assert {"touchpoint", "events", "accounts", "kind"} in point_tips
+    assert any("nps" in t and "touchpoint" not in t for t in point_tips)

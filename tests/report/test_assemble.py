@@ -15,10 +15,10 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
-from tests.report.report_helpers import KERNELSPEC, chart_html
 
 from journeylib.report import assemble, provenance, runner
 from journeylib.report.assemble import build_report, executive_summary, render_notebook
+from tests.report.report_helpers import KERNELSPEC, chart_html
 
 XSS = "<script>alert(1)</script>"
 IMG_XSS = "<img src=x onerror=alert(1)>"
@@ -544,3 +544,146 @@ def test_in_headless_chromium_nothing_runs_and_charts_draw(tmp_path: Path) -> No
     assert not re.search(r'<html[^>]*data-pwned="1"', dom)  # no payload ran
     assert 'data-pwned="1"' not in dom
     assert dom.count('class="marks"') == 1  # the chart was drawn offline
+
+
+# ---------------------------------------------------------------- the journey map section
+
+MAP_SVG = (
+    '<?xml version="1.0" encoding="utf-8"?>\n'
+    '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+    'class="marks" width="1112" height="900" viewBox="0 0 1112 900" onload="alert(1)">'
+    '<defs><linearGradient id="g1"><stop offset="0" stop-color="#fff"/></linearGradient>'
+    "</defs>"
+    '<rect width="10" height="10" fill="url(#g1)"/>'
+    '<rect width="10" height="10" fill="url(https://evil.example/x.svg#a)"/>'
+    '<script>alert(2)</script><SCRIPT xlink:href="https://evil.example/x.js"/>'
+    '<foreignObject><img xmlns="http://www.w3.org/1999/xhtml" src="x" onerror="alert(3)"/>'
+    "</foreignObject>"
+    '<a xlink:href="javascript:alert(4)"><text>link</text></a>'
+    '<image href="https://evil.example/p.png"/>'
+    '<style>@import url("https://evil.example/s.css");</style>'
+    '<text x="1" y="2" onclick="alert(5)">{label} &lt;script&gt;alert(6)&lt;/script&gt;</text>'
+    "</svg>"
+)
+
+
+def _map_run(tmp_path: Path, maps: tuple[str, ...]) -> Path:
+    run = tmp_path / "20260101T000000Z"
+    nbs = run / "notebooks"
+    _executed(nbs / "01_define_goals.ipynb", [new_markdown_cell("# Define goals")])
+    _executed(nbs / "07_visualize_journey.ipynb", [new_markdown_cell("# 07 Visualise the journey")])
+    (run / "charts").mkdir(parents=True)
+    for name in maps:
+        (run / "charts" / f"{name}.svg").write_text(
+            MAP_SVG.format(label=f"MAP-{name}"), encoding="utf-8"
+        )
+    return run
+
+
+def test_journey_map_section_right_after_the_summary(tmp_path: Path) -> None:
+    run = _map_run(tmp_path, ("journey_map", "future_state_map", "persona_maps"))
+    page = build_report(run, title="t", metrics=METRICS).read_text(encoding="utf-8")
+    ids = re.findall(r'<section class="jw-section[^"]*" id="([^"]+)"', page)
+    assert ids[:4] == [
+        "summary",
+        "journey-map",
+        "step-01_define_goals",
+        "step-07_visualize_journey",
+    ]
+    nav = page[page.index("<nav") : page.index("</nav>")]
+    assert re.findall(r'href="#([^"]+)"', nav)[:2] == ["summary", "journey-map"]
+    section = page[page.index('id="journey-map"') : page.index('id="step-01_define_goals"')]
+    # Current state first, then the future-state and persona maps on tabs.
+    assert section.index("MAP-journey_map") < section.index("MAP-future_state_map")
+    assert section.index("MAP-future_state_map") < section.index("MAP-persona_maps")
+    assert re.findall(r"<label for=\"jw-tab-([^\"]+)\">([^<]+)</label>", section) == [
+        ("journey-map", "Current state"),
+        ("future-state-map", "Future state"),
+        ("persona-maps", "Persona maps"),
+    ]
+    assert section.count('type="radio"') == 3 and section.count("checked") == 1
+    assert section.count('<svg class="jw-map-svg"') + section.count("jw-map-svg") >= 3
+    assert 'href="#step-07_visualize_journey"' in section  # the interactive versions
+    # The step number is not repeated from the notebook's own "07 …" title.
+    assert ">7. Visualise the journey</a>" in nav
+
+
+def test_journey_map_svgs_are_cleaned(tmp_path: Path) -> None:
+    run = _map_run(tmp_path, ("journey_map", "future_state_map"))
+    page = build_report(run, title="t", metrics=None).read_text(encoding="utf-8")
+    section = page[page.index('id="journey-map"') : page.index('id="step-01_define_goals"')]
+    low = section.lower()
+    assert "<script" not in low and "onload" not in low and "onclick" not in low
+    assert "onerror" not in low and "foreignobject" not in low and "<style" not in low
+    assert "evil.example" not in low and "javascript:" not in low and "<image" not in low
+    assert "<?xml" not in section
+    # Client text stays escaped text; ids are unique per map and references follow.
+    assert "MAP-journey_map &lt;script&gt;alert(6)&lt;/script&gt;" in section
+    assert 'id="jw-journey-map-g1"' in section and 'fill="url(#jw-journey-map-g1)"' in section
+    assert 'id="jw-future-state-map-g1"' in section
+    # The root scales with the page: no fixed size, its shape kept by the viewBox.
+    root = re.search(r"<svg [^>]*>", section).group(0)
+    assert 'viewBox="0 0 1112 900"' in root and 'class="jw-map-svg"' in root
+    assert " width=" not in root and " height=" not in root
+
+
+def test_journey_map_alone_has_no_tabs(tmp_path: Path) -> None:
+    run = _map_run(tmp_path, ("journey_map",))
+    page = build_report(run, title="t", metrics=None).read_text(encoding="utf-8")
+    section = page[page.index('id="journey-map"') : page.index('id="step-01_define_goals"')]
+    assert 'type="radio"' not in section and "MAP-journey_map" in section
+
+
+def test_no_journey_map_section_without_saved_maps(tmp_path: Path) -> None:
+    run = _map_run(tmp_path, ())
+    (run / "charts" / "journey_map.svg").write_text("not an svg", encoding="utf-8")
+    page = build_report(run, title="t", metrics=None).read_text(encoding="utf-8")
+    assert 'id="journey-map"' not in page and 'href="#journey-map"' not in page
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<html><body>no svg</body></html>",
+        "<svg><unclosed></svg>",
+        '<!DOCTYPE svg [<!ENTITY x "boom">]><svg>&x;</svg>',
+    ],
+)
+def test_clean_svg_refuses_what_is_not_a_plain_svg(text: str) -> None:
+    assert assemble.clean_svg(text) is None
+
+
+def test_print_css_is_a4_landscape_and_scales_charts(page: str) -> None:
+    assert "@page { size: A4 landscape; margin: 12mm; }" in page
+    css = page[page.index("@media print") :]
+    assert "max-width: 100% !important; height: auto !important;" in css
+    assert ".jw-tab-panel { display: block !important;" in css  # every map tab is printed
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_CHROMIUM is None, reason="no headless Chromium")
+def test_in_headless_chromium_inlined_maps_run_nothing(tmp_path: Path) -> None:
+    run = _map_run(tmp_path, ("journey_map", "future_state_map"))
+    pwn_svg = MAP_SVG.replace("alert(", "document.documentElement.setAttribute('data-pwned',")
+    (run / "charts" / "journey_map.svg").write_text(
+        pwn_svg.format(label="MAP-journey_map"), encoding="utf-8"
+    )
+    report = build_report(run, title="t", metrics=None)
+    dom = subprocess.run(
+        [
+            _CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--virtual-time-budget=3000",
+            "--dump-dom",
+            report.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    assert "data-pwned" not in dom.split("<body", 1)[1].split(">", 1)[0]
+    assert not re.search(r"<html[^>]*data-pwned", dom)
+    assert dom.count('class="jw-map-svg"') == 2

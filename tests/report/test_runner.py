@@ -14,7 +14,6 @@ from types import SimpleNamespace
 
 import nbformat
 import pytest
-from tests.report.report_helpers import chart_html, write_notebook
 from rich.console import Console
 
 from journeylib.errors import ClientNameError, DataError
@@ -28,6 +27,7 @@ from journeylib.report.runner import (
     run_client,
     summary_table,
 )
+from tests.report.report_helpers import chart_html, write_notebook
 
 OK_NB = [
     "from pathlib import Path\n"
