@@ -25,9 +25,9 @@ from journeylib.metrics import (
     metrics_document,
     metrics_json,
     resolve_period,
-    with_period,
     restrict_to_segment,
     summary_lines,
+    with_period,
 )
 from journeylib.paths import PROJ_ROOT, data_dir, reports_dir, resolve_client_dir
 

@@ -48,14 +48,18 @@ def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-ClientArg = Annotated[str, typer.Argument(help="A client name under data/, or the path of a client folder.")]
+ClientArg = Annotated[
+    str, typer.Argument(help="A client name under data/, or the path of a client folder.")
+]
 
 
 @app.command()
 @_friendly
 def init(
     client: ClientArg,
-    template: Annotated[str, typer.Option(help="Journey template name or path.")] = "b2b_saas_8_stage",
+    template: Annotated[
+        str, typer.Option(help="Journey template name or path.")
+    ] = "b2b_saas_8_stage",
 ) -> None:
     """Create a client folder with a commented client.yaml and empty table headers."""
     from journeylib.io import init_client
@@ -81,7 +85,9 @@ def _print_quality(c: Any) -> None:
     dq = data_quality(c)["tables"]
     table = Table(title=f"{c.config.client} — {c.path}", title_justify="left")
     for col in ("table", "rows in", "valid", "rejected", "top reasons"):
-        table.add_column(col, justify="right" if col in ("rows in", "valid", "rejected") else "left")
+        table.add_column(
+            col, justify="right" if col in ("rows in", "valid", "rejected") else "left"
+        )
     for name, q in dq.items():
         reasons = sorted(q["reasons"].items(), key=lambda kv: (-kv[1], kv[0]))[:3]
         table.add_row(
@@ -95,7 +101,9 @@ def _print_quality(c: Any) -> None:
     out.print(table)
     rejected = sum(q["rows_rejected"] for q in dq.values())
     if rejected:
-        out.print(f"{rejected:,} rows quarantined; `journey run` writes them with reasons to rejected/<table>.csv")
+        out.print(
+            f"{rejected:,} rows quarantined; `journey run` writes them with reasons to rejected/<table>.csv"
+        )
     else:
         out.print("all rows valid")
 
@@ -103,7 +111,9 @@ def _print_quality(c: Any) -> None:
 @app.command()
 @_friendly
 def synth(
-    directory: Annotated[str, typer.Argument(help="Where to write the client (a name under data/ or a path).")],
+    directory: Annotated[
+        str, typer.Argument(help="Where to write the client (a name under data/ or a path).")
+    ],
     accounts: Annotated[int, typer.Option(min=1, help="Number of accounts.")] = 2000,
     months: Annotated[int, typer.Option(min=1, max=120, help="Months of history.")] = 12,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same bytes.")] = 42,
@@ -115,8 +125,13 @@ def synth(
     from journeylib.synth import synthesize
 
     if fmt not in ("csv", "parquet"):
-        raise JourneyError("unknown format", where="--format", expected="csv or parquet", found=repr(fmt),
-                           fix="use --format csv or --format parquet")
+        raise JourneyError(
+            "unknown format",
+            where="--format",
+            expected="csv or parquet",
+            found=repr(fmt),
+            fix="use --format csv or --format parquet",
+        )
     path = client_dir_for_new(directory)
     t0 = time.perf_counter()
     with err.status(f"synthesising {accounts:,} accounts × {months} months into {path} …"):
@@ -128,9 +143,13 @@ def synth(
 @app.command()
 @_friendly
 def demo(
-    accounts: Annotated[int, typer.Option(min=1, help="Accounts of a freshly generated demo client.")] = 2000,
+    accounts: Annotated[
+        int, typer.Option(min=1, help="Accounts of a freshly generated demo client.")
+    ] = 2000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
-    no_run: Annotated[bool, typer.Option("--no-run", help="Only build and validate the demo client.")] = False,
+    no_run: Annotated[
+        bool, typer.Option("--no-run", help="Only build and validate the demo client.")
+    ] = False,
 ) -> None:
     """Build (or reuse) the demo client in data/demo and run the full report on it."""
     from journeylib.io import load_client
@@ -169,7 +188,9 @@ def _run_one(client: str, *, out_dir: str | None, jobs: int) -> None:
 @_friendly
 def metrics(
     client: ClientArg,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics.json document.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the metrics.json document.")
+    ] = False,
 ) -> None:
     """Compute every metric; print a readable summary or the metrics.json document."""
     from journeylib.io import load_client
@@ -191,55 +212,109 @@ def funnel(
     steps: Annotated[str, typer.Option(help="Comma-separated event names, in order.")],
     window: Annotated[str, typer.Option(help="Conversion window: 300s, 5m, 1h, 14d.")] = "14d",
     mode: Annotated[str, typer.Option(help="ordered, strict or unordered.")] = "ordered",
-    exclude: Annotated[list[str] | None, typer.Option(help="Exclusion X:I:J (event X between steps I and J, from 0).")] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(help="Exclusion X:I:J (event X between steps I and J, from 0)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the funnel as JSON.")] = False,
 ) -> None:
     """An ordered funnel over the client's events (metrics.md semantics)."""
     from journeylib.io import load_client
     from journeylib.journey import journey_events
-    from journeylib.metrics.funnels import funnel_json, ordered_funnel, parse_exclusion, parse_window
+    from journeylib.metrics.funnels import (
+        funnel_json,
+        ordered_funnel,
+        parse_exclusion,
+        parse_window,
+    )
     from journeylib.metrics.period import resolve_period
 
     step_list = [s.strip() for s in steps.split(",") if s.strip()]
     if len(step_list) < 2:
-        raise JourneyError("a funnel needs at least two steps", where="--steps", expected="E1,E2[,…]",
-                           found=repr(steps), fix="give two or more comma-separated event names")
+        raise JourneyError(
+            "a funnel needs at least two steps",
+            where="--steps",
+            expected="E1,E2[,…]",
+            found=repr(steps),
+            fix="give two or more comma-separated event names",
+        )
     if mode not in ("ordered", "strict", "unordered"):
-        raise JourneyError("unknown funnel mode", where="--mode", expected="ordered, strict or unordered",
-                           found=repr(mode), fix="use one of those modes")
+        raise JourneyError(
+            "unknown funnel mode",
+            where="--mode",
+            expected="ordered, strict or unordered",
+            found=repr(mode),
+            fix="use one of those modes",
+        )
     try:
         parse_window(window)
     except ValueError:
-        raise JourneyError("bad conversion window", where="--window", expected="a number and s, m, h or d (e.g. 14d)",
-                           found=repr(window), fix="write the window like 300s, 5m, 1h or 14d") from None
+        raise JourneyError(
+            "bad conversion window",
+            where="--window",
+            expected="a number and s, m, h or d (e.g. 14d)",
+            found=repr(window),
+            fix="write the window like 300s, 5m, 1h or 14d",
+        ) from None
     exclusions = []
     for x in exclude or []:
         try:
             exclusions.append(parse_exclusion(x))
         except ValueError:
-            raise JourneyError("bad exclusion", where="--exclude", expected="EVENT:I:J with 0 <= I < J < number of steps",
-                               found=repr(x), fix="write e.g. --exclude logout:0:1") from None
+            raise JourneyError(
+                "bad exclusion",
+                where="--exclude",
+                expected="EVENT:I:J with 0 <= I < J < number of steps",
+                found=repr(x),
+                fix="write e.g. --exclude logout:0:1",
+            ) from None
     for _, i, j in exclusions:
         if not 0 <= i < j < len(step_list):
-            raise JourneyError("exclusion step indices out of range", where="--exclude",
-                               expected=f"0 <= I < J <= {len(step_list) - 1}", found=f"{i}:{j}",
-                               fix="count steps from 0")
+            raise JourneyError(
+                "exclusion step indices out of range",
+                where="--exclude",
+                expected=f"0 <= I < J <= {len(step_list) - 1}",
+                found=f"{i}:{j}",
+                fix="count steps from 0",
+            )
     c = load_client(client)
     stream = journey_events(c)
     period = resolve_period(c)
     has_variant = "variant" in stream.columns and stream["variant"].is_not_null().any()
-    result = ordered_funnel(stream, steps=step_list, window=window, mode=mode, exclusions=exclusions,
-                            period=period, by_variant=bool(has_variant))
+    result = ordered_funnel(
+        stream,
+        steps=step_list,
+        window=window,
+        mode=mode,
+        exclusions=exclusions,
+        period=period,
+        by_variant=bool(has_variant),
+    )
     doc = funnel_json(result)
     if as_json:
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
         return
-    table = Table(title=f"funnel {' → '.join(step_list)} (window {window}, {mode})", title_justify="left")
-    for col in ("step", "event", "accounts", "conversion", "from previous", "median time to convert"):
+    table = Table(
+        title=f"funnel {' → '.join(step_list)} (window {window}, {mode})", title_justify="left"
+    )
+    for col in (
+        "step",
+        "event",
+        "accounts",
+        "conversion",
+        "from previous",
+        "median time to convert",
+    ):
         table.add_column(col)
     for i, s in enumerate(doc["steps"], start=1):
-        table.add_row(str(i), s["event"], f"{s['count']:,}", _pct(s["conversion"]),
-                      _pct(s["conversion_from_previous"]), _dur(s["median_seconds_to_convert"]))
+        table.add_row(
+            str(i),
+            s["event"],
+            f"{s['count']:,}",
+            _pct(s["conversion"]),
+            _pct(s["conversion_from_previous"]),
+            _dur(s["median_seconds_to_convert"]),
+        )
     out.print(table)
     out.print(f"in progress (window still open): {doc['in_progress']:,}")
 
@@ -251,14 +326,21 @@ def _pct(x: float | None) -> str:
 def _dur(s: float | None) -> str:
     if s is None:
         return "—"
-    return f"{s / 86400:.1f} d" if s >= 86400 else f"{s / 3600:.1f} h" if s >= 3600 else f"{s:.0f} s"
+    return (
+        f"{s / 86400:.1f} d" if s >= 86400 else f"{s / 3600:.1f} h" if s >= 3600 else f"{s:.0f} s"
+    )
 
 
 @app.command()
 @_friendly
 def run(
     client: ClientArg,
-    out_dir: Annotated[str | None, typer.Option("--out", help="Reports folder (default reports/); the run goes to DIR/CLIENT/RUN-ID.")] = None,
+    out_dir: Annotated[
+        str | None,
+        typer.Option(
+            "--out", help="Reports folder (default reports/); the run goes to DIR/CLIENT/RUN-ID."
+        ),
+    ] = None,
     jobs: Annotated[int, typer.Option(min=1, help="Notebooks run in parallel.")] = 2,
 ) -> None:
     """Run the seven mapping-step notebooks for a client and build report.html."""
@@ -280,6 +362,47 @@ def batch(
     failed = [r for r in results if r.status != "ok"]
     if failed:
         raise typer.Exit(1)
+
+
+@app.command(name="import")
+@_friendly
+def import_(
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="segment (or rudderstack), stripe, hubspot, zendesk, search_console, nps."
+        ),
+    ],
+    files: Annotated[list[Path], typer.Argument(help="The export files.")],
+    client: Annotated[
+        str,
+        typer.Option(
+            "--client", help="A client name under data/ or a folder path; created when new."
+        ),
+    ],
+    identity: Annotated[
+        Path | None,
+        typer.Option("--identity", help="CSV map of source keys to accounts: KEY,account_id."),
+    ] = None,
+    date: Annotated[
+        str | None,
+        typer.Option(
+            "--date",
+            help="YYYY-MM-DD: the day of a Search Console export, or a Stripe export's date.",
+        ),
+    ] = None,
+    template: Annotated[
+        str, typer.Option(help="Journey template of a newly created client.")
+    ] = "b2b_saas_8_stage",
+) -> None:
+    """Import tool exports (Segment, Stripe, HubSpot, Zendesk, Search Console, NPS) into a client folder."""
+    from journeylib.importers import import_files
+
+    report = import_files(
+        source, list(files), client, identity=identity, date=date, template=template
+    )
+    for line in report.lines():
+        out.print(line, markup=False, soft_wrap=True)
 
 
 def main() -> None:

@@ -155,7 +155,9 @@ class JourneyTemplate(_Strict):
             s.model_copy(
                 update={
                     "touchpoints": [
-                        tp.model_copy(update={"events": list(mapping[tp.id])}) if tp.id in mapping else tp
+                        tp.model_copy(update={"events": list(mapping[tp.id])})
+                        if tp.id in mapping
+                        else tp
                         for tp in s.touchpoints
                     ]
                 }
@@ -216,7 +218,9 @@ class PersonaRule(_Strict):
     id: str
     label: str | None = None
     description: str | None = None
-    match: dict[str, Range | list[str | int | float] | str | int | float] = Field(default_factory=dict)
+    match: dict[str, Range | list[str | int | float] | str | int | float] = Field(
+        default_factory=dict
+    )
     goals: list[str] = Field(default_factory=list)
     challenges: list[str] = Field(default_factory=list)
     buying_behaviour: str | None = None
@@ -228,7 +232,9 @@ class PersonaRule(_Strict):
         allowed = {"industry", "company_size", "country", "role", "acquisition_channel", "name"}
         for key in v:
             if key not in allowed:
-                raise ValueError(f"match on unknown accounts column {key!r} (use one of {sorted(allowed)})")
+                raise ValueError(
+                    f"match on unknown accounts column {key!r} (use one of {sorted(allowed)})"
+                )
         return v
 
 
@@ -281,7 +287,9 @@ class ClientConfig(_Strict):
         try:
             zoneinfo.ZoneInfo(v)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {v!r} (use an IANA name such as UTC or Europe/Berlin)") from None
+            raise ValueError(
+                f"unknown time zone {v!r} (use an IANA name such as UTC or Europe/Berlin)"
+            ) from None
         return v
 
     @field_validator("client")
@@ -301,17 +309,29 @@ def _read_yaml(path: Path, error: type[ConfigError] | type[TemplateError]) -> An
             where=path,
             expected="a YAML file",
             found="nothing",
-            fix="create it (see templates/client.yaml)" if error is ConfigError else "check the template name or path",
+            fix="create it (see templates/client.yaml)"
+            if error is ConfigError
+            else "check the template name or path",
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise error("cannot read file", where=path, found=type(exc).__name__, fix="check the file is UTF-8 text") from None
+        raise error(
+            "cannot read file",
+            where=path,
+            found=type(exc).__name__,
+            fix="check the file is UTF-8 text",
+        ) from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise error("not valid YAML", where=where, found=str(problem), fix="correct the YAML syntax at that line") from None
+        raise error(
+            "not valid YAML",
+            where=where,
+            found=str(problem),
+            fix="correct the YAML syntax at that line",
+        ) from None
 
 
 def _first_error(exc: ValidationError) -> tuple[str, str, str]:
@@ -330,12 +350,12 @@ def _first_error(exc: ValidationError) -> tuple[str, str, str]:
 
 
 def load_client_config(path: str | Path) -> ClientConfig:
-    """Read a ``client.yaml`` safely into a :class:`ClientConfig`.
+    r"""Read a ``client.yaml`` safely into a :class:`ClientConfig`.
 
     Examples:
         >>> import tempfile, pathlib
         >>> p = pathlib.Path(tempfile.mkdtemp()) / "client.yaml"
-        >>> _ = p.write_text("client: Acme\\njourney: saas_5_stage\\n")
+        >>> _ = p.write_text("client: Acme\njourney: saas_5_stage\n")
         >>> load_client_config(p).currency
         'USD'
     """
@@ -414,8 +434,12 @@ def load_template(ref: str, *, client_dir: str | Path | None = None) -> JourneyT
             )
     raw = _read_yaml(path, TemplateError)
     if not isinstance(raw, dict):
-        raise TemplateError("a template must be a mapping with a 'stages' list", where=path,
-                            found=type(raw).__name__, fix="see templates/journeys/saas_5_stage.yaml")
+        raise TemplateError(
+            "a template must be a mapping with a 'stages' list",
+            where=path,
+            found=type(raw).__name__,
+            fix="see templates/journeys/saas_5_stage.yaml",
+        )
     try:
         return JourneyTemplate.model_validate(raw)
     except ValidationError as exc:

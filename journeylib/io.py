@@ -74,8 +74,23 @@ __all__ = [
 #: File endings accepted for a table, in the order they are looked for.
 EXTENSIONS: tuple[str, ...] = (".csv", ".csv.gz", ".parquet")
 
-_NULL_TOKENS = ["", "NA", "N/A", "n/a", "na", "null", "NULL", "Null", "None", "none",
-                "NaN", "nan", "NAN", "NaT", "nat"]
+_NULL_TOKENS = [
+    "",
+    "NA",
+    "N/A",
+    "n/a",
+    "na",
+    "null",
+    "NULL",
+    "Null",
+    "None",
+    "none",
+    "NaN",
+    "nan",
+    "NAN",
+    "NaT",
+    "nat",
+]
 
 _EXPECTED = {
     "datetime": "ISO 8601 timestamps such as 2024-03-01T09:30:00Z or 2024-03-01 09:30",
@@ -155,7 +170,11 @@ def find_table_file(client_dir: str | Path, table: str) -> Path | None:
         ('events.csv.gz', None)
     """
     client_dir = Path(client_dir)
-    found = [client_dir / f"{table}{ext}" for ext in EXTENSIONS if (client_dir / f"{table}{ext}").exists()]
+    found = [
+        client_dir / f"{table}{ext}"
+        for ext in EXTENSIONS
+        if (client_dir / f"{table}{ext}").exists()
+    ]
     if len(found) > 1:
         names = " and ".join(p.name for p in found)
         raise DataError(
@@ -215,7 +234,9 @@ def _check_columns(raw: pl.DataFrame, spec: TableSpec, path: Path) -> None:
         if col not in found:
             lower = {c.lower().strip().replace(" ", "_"): c for c in found}
             close = difflib.get_close_matches(col, list(lower), n=1, cutoff=0.6)
-            hint = f"rename '{lower[close[0]]}' to '{col}'" if close else f"add a column named '{col}'"
+            hint = (
+                f"rename '{lower[close[0]]}' to '{col}'" if close else f"add a column named '{col}'"
+            )
             sep = next((c for c in (";", "\t", "|") if len(found) == 1 and c in found[0]), None)
             if sep is not None:  # a whole header in one column: not comma-separated
                 hint = f"save the file comma-separated (it seems to use {sep!r} between columns)"
@@ -250,7 +271,9 @@ def _normalise_typed(s: pl.Series) -> pl.Series:
 
 
 def _localise(naive: pl.Series, tz: str) -> pl.Series:
-    return naive.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null").dt.convert_time_zone("UTC")
+    return naive.dt.replace_time_zone(
+        tz, ambiguous="earliest", non_existent="null"
+    ).dt.convert_time_zone("UTC")
 
 
 _AWARE_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%z")
@@ -447,12 +470,21 @@ def read_table(client_dir: str | Path, table: str, *, timezone: str = "UTC") -> 
     columns: list[pl.Series] = [pl.Series(ROW, range(n), dtype=pl.Int64)]
     failures: list[pl.DataFrame] = []
     # Text read as text: strip blanks, empty means missing; one select, so columns run in parallel.
-    plain_text = [c for c, k in spec.columns.items()
-                  if k in ("id", "text") and c in raw.columns and raw.schema[c] == pl.String]
-    stripped = raw.select(
-        pl.when(pl.col(c).str.strip_chars().str.len_bytes() > 0).then(pl.col(c).str.strip_chars())
-        for c in plain_text
-    ) if plain_text else pl.DataFrame()
+    plain_text = [
+        c
+        for c, k in spec.columns.items()
+        if k in ("id", "text") and c in raw.columns and raw.schema[c] == pl.String
+    ]
+    stripped = (
+        raw.select(
+            pl.when(pl.col(c).str.strip_chars().str.len_bytes() > 0).then(
+                pl.col(c).str.strip_chars()
+            )
+            for c in plain_text
+        )
+        if plain_text
+        else pl.DataFrame()
+    )
     for col, kind in spec.columns.items():
         if col not in raw.columns:
             columns.append(pl.Series(col, [None] * n, dtype=canonical_dtype(kind)))
@@ -501,12 +533,17 @@ def _as_text(col: pl.Series) -> pl.Series:
         return col
     if col.dtype.is_nested() or col.dtype == pl.Object:
         # No cast to text exists for these; the rows are few, so Python is fine here.
-        return pl.Series(col.name, [None if v is None else json.dumps(v, default=str) for v in col.to_list()],
-                         dtype=pl.String)
+        return pl.Series(
+            col.name,
+            [None if v is None else json.dumps(v, default=str) for v in col.to_list()],
+            dtype=pl.String,
+        )
     try:
         return col.cast(pl.String, strict=False)
     except pl.exceptions.PolarsError:
-        return pl.Series(col.name, [None if v is None else str(v) for v in col.to_list()], dtype=pl.String)
+        return pl.Series(
+            col.name, [None if v is None else str(v) for v in col.to_list()], dtype=pl.String
+        )
 
 
 def validate_table(
@@ -540,9 +577,7 @@ def validate_table(
         rule, cols = spec.keep_first
         copies = later_copies(data.parsed, cols)
         if copies.any():
-            parts.append(
-                data.parsed.select(ROW).filter(copies).with_columns(reason=pl.lit(rule))
-            )
+            parts.append(data.parsed.select(ROW).filter(copies).with_columns(reason=pl.lit(rule)))
     if spec.foreign_key and valid_account_ids is not None:
         key = pl.col(spec.foreign_key)
         parts.append(
@@ -559,7 +594,9 @@ def validate_table(
     long = long.join(implied, on=[ROW, "reason"], how="anti")
     order = {name: i for i, name in enumerate(rule_names(data.name))}
     reasons = (
-        long.with_columns(order=pl.col("reason").replace_strict(order, default=len(order), return_dtype=pl.Int64))
+        long.with_columns(
+            order=pl.col("reason").replace_strict(order, default=len(order), return_dtype=pl.Int64)
+        )
         .sort(ROW, "order")
         .group_by(ROW, maintain_order=True)
         .agg(pl.col("reason").str.join(";"))
@@ -569,9 +606,8 @@ def validate_table(
         raw = raw.rename({"reason": "reason_in_file"})
     bad_rows = reasons.get_column(ROW).implode()
     picked = raw.filter(pl.int_range(pl.len(), dtype=pl.Int64).is_in(bad_rows))  # few rows
-    rejected = (
-        picked.select(_as_text(picked.get_column(c)) for c in picked.columns)
-        .with_columns(reasons.sort(ROW).get_column("reason"))
+    rejected = picked.select(_as_text(picked.get_column(c)) for c in picked.columns).with_columns(
+        reasons.sort(ROW).get_column("reason")
     )
     valid = good if reasons.height == 0 else good.filter(~pl.col(ROW).is_in(bad_rows))
     valid = valid.drop(ROW)
@@ -768,6 +804,8 @@ def init_client(
     for table in TABLE_ORDER:
         if any((path / f"{table}{ext}").exists() for ext in EXTENSIONS):
             continue
-        (path / f"{table}.csv").write_text(",".join(TABLES[table].column_names) + "\n", encoding="utf-8")
+        (path / f"{table}.csv").write_text(
+            ",".join(TABLES[table].column_names) + "\n", encoding="utf-8"
+        )
     cfg_path.write_text(text, encoding="utf-8")
     return path

@@ -61,8 +61,9 @@ _DERIVED_SOURCES = ("tickets", "surveys")  # derived moments that are not a stag
 _MIN_ANSWERS = 10  # fewest survey answers for a data-driven NPS pain point
 # Metrics of anonymous or company-wide data (visitors, search, marketing spend) that
 # a persona's own accounts cannot give: left off the persona maps.
-_NOT_PER_PERSONA = frozenset({"visitors", "website_visitors", "branded_search_share", "ctr",
-                              "cac", "cac_payback_months"})
+_NOT_PER_PERSONA = frozenset(
+    {"visitors", "website_visitors", "branded_search_share", "ctr", "cac", "cac_payback_months"}
+)
 
 
 # ---------------------------------------------------------------- small helpers
@@ -183,24 +184,39 @@ def _scope(client: Any, stream: Any, persona: str | None) -> _Scope:
     return _Scope(accounts, stream, surveys, period)
 
 
-def _stage_frame(client: Any, doc: Mapping[str, Any], sc: _Scope, persona: str | None) -> pl.DataFrame:
-    schema = {"order": pl.Int64, "id": pl.String, "label": pl.String, "reached": pl.Int64,
-              "conversion_from_previous": pl.Float64, "median_days_from_previous": pl.Float64}
+def _stage_frame(
+    client: Any, doc: Mapping[str, Any], sc: _Scope, persona: str | None
+) -> pl.DataFrame:
+    schema = {
+        "order": pl.Int64,
+        "id": pl.String,
+        "label": pl.String,
+        "reached": pl.Int64,
+        "conversion_from_previous": pl.Float64,
+        "median_days_from_previous": pl.Float64,
+    }
     if persona is None and doc.get("stages"):
-        rows = [{"order": i, **{k: r.get(k) for k in list(schema)[1:]}}
-                for i, r in enumerate(doc["stages"], start=1)]
+        rows = [
+            {"order": i, **{k: r.get(k) for k in list(schema)[1:]}}
+            for i, r in enumerate(doc["stages"], start=1)
+        ]
         return pl.DataFrame(rows, schema=schema)
-    funnel = stages.stage_funnel(sc.stream, sc.accounts, period=sc.period,
-                                 stages=stage_pairs(client.template))
-    return funnel.with_columns(pl.int_range(1, pl.len() + 1).cast(pl.Int64).alias("order")).select(
-        list(schema)).cast(schema)
+    funnel = stages.stage_funnel(
+        sc.stream, sc.accounts, period=sc.period, stages=stage_pairs(client.template)
+    )
+    return (
+        funnel.with_columns(pl.int_range(1, pl.len() + 1).cast(pl.Int64).alias("order"))
+        .select(list(schema))
+        .cast(schema)
+    )
 
 
 def _touchpoint_frame(client: Any, sc: _Scope) -> pl.DataFrame:
     from journeylib.journey import touchpoint_inventory
 
-    inv = touchpoint_inventory(sc.stream.filter(_in_period("timestamp", sc.period)),
-                               client.template)
+    inv = touchpoint_inventory(
+        sc.stream.filter(_in_period("timestamp", sc.period)), client.template
+    )
     return inv.select("stage", "touchpoint", "label", "kind", "events", "accounts")
 
 
@@ -211,33 +227,48 @@ def _emotion_frame(client: Any, sc: _Scope) -> pl.DataFrame | None:
     by_stage = feedback.nps_by_stage(sc.surveys, period=sc.period, stage_order=order)
     if by_stage.height == 0:
         return None
-    ci = [feedback.nps_interval(r["promoters"], r["passives"], r["detractors"])
-          for r in by_stage.iter_rows(named=True)]
+    ci = [
+        feedback.nps_interval(r["promoters"], r["passives"], r["detractors"])
+        for r in by_stage.iter_rows(named=True)
+    ]
     sent = feedback.sentiment_by_stage(sc.surveys, period=sc.period, stage_order=order)
     return (
         by_stage.with_columns(
             pl.Series("ci_low", [c[0] for c in ci], dtype=pl.Float64),
             pl.Series("ci_high", [c[1] for c in ci], dtype=pl.Float64),
         )
-        .join(sent.select("stage", pl.col("mean_sentiment").alias("sentiment")), on="stage",
-              how="left")
-        .select("stage", pl.col("score").alias("nps"), "responses", "ci_low", "ci_high",
-                "sentiment")
+        .join(
+            sent.select("stage", pl.col("mean_sentiment").alias("sentiment")),
+            on="stage",
+            how="left",
+        )
+        .select(
+            "stage", pl.col("score").alias("nps"), "responses", "ci_low", "ci_high", "sentiment"
+        )
     )
 
 
 def _touchpoint_nps(sc: _Scope) -> pl.DataFrame:
     """NPS per ``surveys.touchpoint`` (responses with a score, dated in the period)."""
     if sc.surveys is None or "touchpoint" not in sc.surveys.columns:
-        return pl.DataFrame(schema={"touchpoint": pl.String, "nps": pl.Float64,
-                                    "responses": pl.Int64})
-    s = sc.surveys.filter(pl.col("score").is_not_null(), pl.col("touchpoint").is_not_null(),
-                          _in_period("responded_at", sc.period))
-    return s.group_by("touchpoint").agg(
-        (100 * ((pl.col("score") >= 9).sum() - (pl.col("score") <= 6).sum()) / pl.len())
-        .cast(pl.Float64).alias("nps"),
-        pl.len().cast(pl.Int64).alias("responses"),
-    ).sort("touchpoint")
+        return pl.DataFrame(
+            schema={"touchpoint": pl.String, "nps": pl.Float64, "responses": pl.Int64}
+        )
+    s = sc.surveys.filter(
+        pl.col("score").is_not_null(),
+        pl.col("touchpoint").is_not_null(),
+        _in_period("responded_at", sc.period),
+    )
+    return (
+        s.group_by("touchpoint")
+        .agg(
+            (100 * ((pl.col("score") >= 9).sum() - (pl.col("score") <= 6).sum()) / pl.len())
+            .cast(pl.Float64)
+            .alias("nps"),
+            pl.len().cast(pl.Int64).alias("responses"),
+        )
+        .sort("touchpoint")
+    )
 
 
 def _data_pain_points(
@@ -253,30 +284,49 @@ def _data_pain_points(
     """
     out: list[dict[str, str]] = []
     rows = st.sort("order").to_dicts()
-    drops = [(rows[i]["conversion_from_previous"], rows[i - 1]["id"], rows[i]["label"])
-             for i in range(1, len(rows)) if rows[i]["conversion_from_previous"] is not None]
+    drops = [
+        (rows[i]["conversion_from_previous"], rows[i - 1]["id"], rows[i]["label"])
+        for i in range(1, len(rows))
+        if rows[i]["conversion_from_previous"] is not None
+    ]
     for conv, sid, next_label in sorted(drops)[:2]:
         if conv < 0.6:
-            out.append({"stage": sid, "lane": "pain_points",
-                        "text": f"Data: {100 * (1 - conv):.0f} % stop before {next_label}"})
+            out.append(
+                {
+                    "stage": sid,
+                    "lane": "pain_points",
+                    "text": f"Data: {100 * (1 - conv):.0f} % stop before {next_label}",
+                }
+            )
     if emotion is not None:
         ok = emotion.filter(pl.col("responses") >= _MIN_ANSWERS, pl.col("nps").is_not_null())
         if ok.height >= 2:
             worst = ok.sort("nps").row(0, named=True)
             if worst["nps"] < 30:
-                out.append({"stage": worst["stage"], "lane": "pain_points",
-                            "text": f"Data: lowest NPS of the journey ({worst['nps']:+.0f}, "
-                                    f"n = {worst['responses']})"})
+                out.append(
+                    {
+                        "stage": worst["stage"],
+                        "lane": "pain_points",
+                        "text": f"Data: lowest NPS of the journey ({worst['nps']:+.0f}, "
+                        f"n = {worst['responses']})",
+                    }
+                )
     tp_nps = _touchpoint_nps(sc).filter(pl.col("responses") >= _MIN_ANSWERS, pl.col("nps") < 0)
     if tp_nps.height:
         worst = tp_nps.sort("nps").row(0, named=True)
-        where = {tp.id: (st_.id, tp.display) for st_ in client.template.stages
-                 for tp in st_.touchpoints}
+        where = {
+            tp.id: (st_.id, tp.display) for st_ in client.template.stages for tp in st_.touchpoints
+        }
         if worst["touchpoint"] in where:
             sid, label = where[worst["touchpoint"]]
-            out.append({"stage": sid, "lane": "pain_points",
-                        "text": f"Data: {label} scores NPS {worst['nps']:+.0f} "
-                                f"(n = {worst['responses']})"})
+            out.append(
+                {
+                    "stage": sid,
+                    "lane": "pain_points",
+                    "text": f"Data: {label} scores NPS {worst['nps']:+.0f} "
+                    f"(n = {worst['responses']})",
+                }
+            )
     return out
 
 
@@ -292,8 +342,13 @@ def _goal_for(doc: Mapping[str, Any], metric: str, persona: str | None) -> dict[
 
 
 def _kpi_row(
-    stage: str, metric: str, label: str, current: float | None, history: list[float],
-    goal: dict[str, Any] | None, currency: str,
+    stage: str,
+    metric: str,
+    label: str,
+    current: float | None,
+    history: list[float],
+    goal: dict[str, Any] | None,
+    currency: str,
 ) -> dict[str, Any]:
     meta = get_metric(metric)
     unit = meta.unit if meta else None
@@ -313,14 +368,20 @@ def _kpi_row(
         status = goal.get("status")
         if current is not None and goal.get("target") is not None:
             gap = goal["target"] - current
-            gap_text = "none" if status == "achieved" else _delta_text(gap, unit, current,
-                                                                        currency)
+            gap_text = "none" if status == "achieved" else _delta_text(gap, unit, current, currency)
     if unit == "currency" and currency:
         label = f"{label} ({currency})"
-    return {"stage": stage, "metric": metric, "label": label,
-            "value_text": format_metric(current, unit), "trend": trend,
-            "trend_good": good, "target_text": target_text, "gap_text": gap_text,
-            "status": status}
+    return {
+        "stage": stage,
+        "metric": metric,
+        "label": label,
+        "value_text": format_metric(current, unit),
+        "trend": trend,
+        "trend_good": good,
+        "target_text": target_text,
+        "gap_text": gap_text,
+        "status": status,
+    }
 
 
 def _kpi_frame(
@@ -350,11 +411,19 @@ def _kpi_frame(
                 continue
             goal = _goal_for(doc, kpi, persona)
             if kpi == "stage_conversion":
-                row = _kpi_row(s.id, kpi, "Conversion from previous stage", conv.get(s.id), [],
-                               None, cur)
+                row = _kpi_row(
+                    s.id, kpi, "Conversion from previous stage", conv.get(s.id), [], None, cur
+                )
             else:
-                row = _kpi_row(s.id, kpi, meta.label, metric_value(dict(doc), kpi),
-                               metric_history(dict(doc), kpi), goal, cur)
+                row = _kpi_row(
+                    s.id,
+                    kpi,
+                    meta.label,
+                    metric_value(dict(doc), kpi),
+                    metric_history(dict(doc), kpi),
+                    goal,
+                    cur,
+                )
             rows.append(row)
             seen.add((s.id, kpi))
     for g in doc.get("goals") or []:
@@ -372,9 +441,17 @@ def _kpi_frame(
             names = persona_labels(client)
             label += " · " + ", ".join(names.get(str(v), str(v)) for v in seg.values())
         rows.append(_kpi_row(sid, metric, label, g.get("current"), [], g, cur))
-    schema = {"stage": pl.String, "metric": pl.String, "label": pl.String,
-              "value_text": pl.String, "trend": pl.String, "trend_good": pl.Boolean,
-              "target_text": pl.String, "gap_text": pl.String, "status": pl.String}
+    schema = {
+        "stage": pl.String,
+        "metric": pl.String,
+        "label": pl.String,
+        "value_text": pl.String,
+        "trend": pl.String,
+        "trend_good": pl.Boolean,
+        "target_text": pl.String,
+        "gap_text": pl.String,
+        "status": pl.String,
+    }
     return pl.DataFrame(rows, schema=schema)
 
 
@@ -431,8 +508,11 @@ def journey_map_data(
     texts.extend(_data_pain_points(client, st, emotion, sc))
     opp = _opportunities(client, sc, _arpa(kpi_doc)).head(3)
     texts.extend(
-        {"stage": r["stage"], "lane": "opportunities",
-         "text": f"Data: {r['touchpoint']} loses {r['lost']:,} of {r['volume']:,} accounts"}
+        {
+            "stage": r["stage"],
+            "lane": "opportunities",
+            "text": f"Data: {r['touchpoint']} loses {r['lost']:,} of {r['volume']:,} accounts",
+        }
         for r in opp.iter_rows(named=True)
     )
     name = labels.get(persona, persona) if persona else None
@@ -442,8 +522,9 @@ def journey_map_data(
         stages=st.drop("median_days_from_previous"),
         touchpoints=_touchpoint_frame(client, sc),
         emotion=emotion,
-        texts=pl.DataFrame(texts, schema={"stage": pl.String, "lane": pl.String,
-                                          "text": pl.String}),
+        texts=pl.DataFrame(
+            texts, schema={"stage": pl.String, "lane": pl.String, "text": pl.String}
+        ),
         kpis=_kpi_frame(client, kpi_doc, persona, st),
         persona=name,
         title=title,
@@ -467,8 +548,10 @@ def persona_map_data(
         return {}  # no persona rules matched anyone: one map per persona would repeat the whole
     labels = persona_labels(client)
     order = [p for p in labels if p in present] + sorted(present - set(labels))
-    return {labels.get(p, p): journey_map_data(client, doc, stream, persona=p, future=future)
-            for p in order}
+    return {
+        labels.get(p, p): journey_map_data(client, doc, stream, persona=p, future=future)
+        for p in order
+    }
 
 
 # ---------------------------------------------------------------- opportunity map
@@ -479,56 +562,75 @@ def _arpa(doc: Mapping[str, Any]) -> float | None:
 
 def _opportunities(client: Any, sc: _Scope, arpa: float | None) -> pl.DataFrame:
     """Per touchpoint of every stage but the last: volume, lost accounts, drop-off and score."""
-    schema = {"stage": pl.String, "touchpoint": pl.String, "drop_off": pl.Float64,
-              "volume": pl.Int64, "revenue_at_risk": pl.Float64, "score": pl.Float64,
-              "lost": pl.Int64}
+    schema = {
+        "stage": pl.String,
+        "touchpoint": pl.String,
+        "drop_off": pl.Float64,
+        "volume": pl.Int64,
+        "revenue_at_risk": pl.Float64,
+        "score": pl.Float64,
+        "lost": pl.Int64,
+    }
     pairs = stage_pairs(client.template)
     if len(pairs) < 2:
         return pl.DataFrame(schema=schema)
-    furthest = stages.stalled_accounts(sc.stream, sc.accounts, period=sc.period,
-                                       stages=pairs).select("account_id", "furthest_index")
+    furthest = stages.stalled_accounts(
+        sc.stream, sc.accounts, period=sc.period, stages=pairs
+    ).select("account_id", "furthest_index")
     if furthest.height == 0:
         return pl.DataFrame(schema=schema)
-    index = pl.DataFrame({"stage": [s for s, _ in pairs],
-                          "stage_index": list(range(1, len(pairs) + 1))},
-                         schema={"stage": pl.String, "stage_index": pl.Int64})
+    index = pl.DataFrame(
+        {"stage": [s for s, _ in pairs], "stage_index": list(range(1, len(pairs) + 1))},
+        schema={"stage": pl.String, "stage_index": pl.Int64},
+    )
     lost_stage = furthest.group_by("furthest_index").agg(pl.len().cast(pl.Int64).alias("n"))
-    lost_stage = dict(zip(lost_stage["furthest_index"].to_list(), lost_stage["n"].to_list(),
-                          strict=True))
+    lost_stage = dict(
+        zip(lost_stage["furthest_index"].to_list(), lost_stage["n"].to_list(), strict=True)
+    )
     tp_label = {tp.id: tp.display for s in client.template.stages for tp in s.touchpoints}
     use = (
-        sc.stream.filter(pl.col("account_id").is_not_null(), pl.col("touchpoint").is_not_null(),
-                         _up_to_end("timestamp", sc.period))
-        .select("account_id", "touchpoint", "stage").unique()
+        sc.stream.filter(
+            pl.col("account_id").is_not_null(),
+            pl.col("touchpoint").is_not_null(),
+            _up_to_end("timestamp", sc.period),
+        )
+        .select("account_id", "touchpoint", "stage")
+        .unique()
         .join(index, on="stage", how="inner")
         .join(furthest, on="account_id", how="inner")
         .filter(pl.col("stage_index") < len(pairs))
         .group_by("stage", "stage_index", "touchpoint")
-        .agg(pl.len().cast(pl.Int64).alias("volume"),
-             (pl.col("furthest_index") == pl.col("stage_index")).sum().cast(pl.Int64)
-             .alias("lost"))
+        .agg(
+            pl.len().cast(pl.Int64).alias("volume"),
+            (pl.col("furthest_index") == pl.col("stage_index")).sum().cast(pl.Int64).alias("lost"),
+        )
     )
     if use.height == 0:
         return pl.DataFrame(schema=schema)
     risk = pl.col("stage_index").replace_strict(lost_stage, default=0, return_dtype=pl.Float64)
     out = use.with_columns(
         (pl.col("lost") / pl.col("volume")).alias("drop_off"),
-        (risk * arpa).alias("revenue_at_risk") if arpa is not None
+        (risk * arpa).alias("revenue_at_risk")
+        if arpa is not None
         else pl.lit(None, dtype=pl.Float64).alias("revenue_at_risk"),
     ).with_columns(
-        (pl.col("drop_off") * pl.col("volume") * pl.col("revenue_at_risk").fill_null(1.0))
-        .alias("_raw")
+        (pl.col("drop_off") * pl.col("volume") * pl.col("revenue_at_risk").fill_null(1.0)).alias(
+            "_raw"
+        )
     )
     top = out["_raw"].max()
     out = out.with_columns(
         (pl.col("_raw") / top if top else pl.lit(None, dtype=pl.Float64)).alias("score"),
-        pl.col("touchpoint").replace_strict(tp_label, default=pl.col("touchpoint"),
-                                            return_dtype=pl.String),
+        pl.col("touchpoint").replace_strict(
+            tp_label, default=pl.col("touchpoint"), return_dtype=pl.String
+        ),
     )
     return (
-        out.sort(["score", "stage_index", "touchpoint"], descending=[True, False, False],
-                 nulls_last=True)
-        .select(list(schema)).cast(schema)
+        out.sort(
+            ["score", "stage_index", "touchpoint"], descending=[True, False, False], nulls_last=True
+        )
+        .select(list(schema))
+        .cast(schema)
     )
 
 
@@ -557,8 +659,11 @@ def opportunity_frame(client: Any, doc: Mapping[str, Any], stream: Any) -> pl.Da
         and ``touchpoint`` the touchpoint's label (what the chart shows).
     """
     out = _opportunities(client, _scope(client, stream, None), _arpa(doc))
-    return out.with_columns(pl.col("stage").replace_strict(
-        dict(stage_pairs(client.template)), default=pl.col("stage"), return_dtype=pl.String))
+    return out.with_columns(
+        pl.col("stage").replace_strict(
+            dict(stage_pairs(client.template)), default=pl.col("stage"), return_dtype=pl.String
+        )
+    )
 
 
 # ---------------------------------------------------------------- service blueprint
@@ -566,19 +671,30 @@ def _ticket_stages(client: Any, stream: pl.DataFrame, tickets: pl.DataFrame) -> 
     """Each ticket with the stage its account was in when it opened it (or null)."""
     order = client.template.stage_ids
     entries = (
-        stream.filter(pl.col("account_id").is_not_null(), pl.col("stage").is_in(order),
-                      ~pl.col("source").is_in(_DERIVED_SOURCES))
-        .group_by("account_id", "stage").agg(pl.col("timestamp").min().alias("entered_at"))
-        .with_columns(pl.col("stage").replace_strict(order, list(range(len(order))),
-                                                     return_dtype=pl.Int64).alias("idx"))
+        stream.filter(
+            pl.col("account_id").is_not_null(),
+            pl.col("stage").is_in(order),
+            ~pl.col("source").is_in(_DERIVED_SOURCES),
+        )
+        .group_by("account_id", "stage")
+        .agg(pl.col("timestamp").min().alias("entered_at"))
+        .with_columns(
+            pl.col("stage")
+            .replace_strict(order, list(range(len(order))), return_dtype=pl.Int64)
+            .alias("idx")
+        )
     )
     at = (
         tickets.select("ticket_id", "account_id", "opened_at")
         .join(entries, on="account_id", how="inner")
         .filter(pl.col("entered_at") <= pl.col("opened_at"))
-        .group_by("ticket_id").agg(pl.col("idx").max())
-        .with_columns(pl.col("idx").replace_strict(list(range(len(order))), order,
-                                                   return_dtype=pl.String).alias("stage"))
+        .group_by("ticket_id")
+        .agg(pl.col("idx").max())
+        .with_columns(
+            pl.col("idx")
+            .replace_strict(list(range(len(order))), order, return_dtype=pl.String)
+            .alias("stage")
+        )
     )
     return tickets.join(at.select("ticket_id", "stage"), on="ticket_id", how="left")
 
@@ -611,36 +727,57 @@ def blueprint_frames(
     del doc
     sc = _scope(client, stream, None)
     inv = _touchpoint_frame(client, sc)
-    front = inv.filter(pl.col("accounts") > 0).select("stage", pl.col("label").alias(
-        "touchpoint"), "accounts")
-    back_schema = {"stage": pl.String, "tickets": pl.Int64, "top_category": pl.String,
-                   "resolution_hours_median": pl.Float64}
+    front = inv.filter(pl.col("accounts") > 0).select(
+        "stage", pl.col("label").alias("touchpoint"), "accounts"
+    )
+    back_schema = {
+        "stage": pl.String,
+        "tickets": pl.Int64,
+        "top_category": pl.String,
+        "resolution_hours_median": pl.Float64,
+    }
     tickets = client.table("tickets")
     if tickets is None:
         return front, pl.DataFrame(schema=back_schema)
     t = _ticket_stages(client, sc.stream, tickets.filter(_in_period("opened_at", sc.period)))
     t = t.filter(pl.col("stage").is_not_null()).with_columns(
-        ((pl.col("resolved_at") - pl.col("opened_at")).dt.total_microseconds() / 3.6e9)
-        .alias("hours"))
+        ((pl.col("resolved_at") - pl.col("opened_at")).dt.total_microseconds() / 3.6e9).alias(
+            "hours"
+        )
+    )
     top = (
-        t.group_by("stage", "category").agg(pl.len().alias("n"))
+        t.group_by("stage", "category")
+        .agg(pl.len().alias("n"))
         .sort(["stage", "n", "category"], descending=[False, True, False], nulls_last=True)
-        .group_by("stage", maintain_order=True).first()
+        .group_by("stage", maintain_order=True)
+        .first()
         .select("stage", pl.col("category").alias("top_category"))
     )
     back = (
-        t.group_by("stage").agg(pl.len().cast(pl.Int64).alias("tickets"),
-                                pl.col("hours").median().alias("resolution_hours_median"))
+        t.group_by("stage")
+        .agg(
+            pl.len().cast(pl.Int64).alias("tickets"),
+            pl.col("hours").median().alias("resolution_hours_median"),
+        )
         .join(top, on="stage", how="left")
-        .with_columns(pl.col("stage").replace_strict(
-            client.template.stage_ids, list(range(len(client.template.stage_ids))),
-            return_dtype=pl.Int64).alias("_o"))
-        .sort("_o").select(list(back_schema)).cast(back_schema)
+        .with_columns(
+            pl.col("stage")
+            .replace_strict(
+                client.template.stage_ids,
+                list(range(len(client.template.stage_ids))),
+                return_dtype=pl.Int64,
+            )
+            .alias("_o")
+        )
+        .sort("_o")
+        .select(list(back_schema))
+        .cast(back_schema)
         .with_columns(pl.col("top_category").str.replace_all("_", " "))
     )
     labels = dict(stage_pairs(client.template))
-    relabel = pl.col("stage").replace_strict(labels, default=pl.col("stage"),
-                                             return_dtype=pl.String)
+    relabel = pl.col("stage").replace_strict(
+        labels, default=pl.col("stage"), return_dtype=pl.String
+    )
     return front.with_columns(relabel), back.with_columns(relabel)
 
 
@@ -680,8 +817,11 @@ def day_in_life_frame(
         s.select("account_id", local.alias("t"))
         .join(acc, on="account_id", how="left")
         .with_columns(pl.col("persona").fill_null("(none)"))
-        .group_by("persona", pl.col("t").dt.weekday().cast(pl.Int64).alias("weekday"),
-                  pl.col("t").dt.hour().cast(pl.Int64).alias("hour"))
+        .group_by(
+            "persona",
+            pl.col("t").dt.weekday().cast(pl.Int64).alias("weekday"),
+            pl.col("t").dt.hour().cast(pl.Int64).alias("hour"),
+        )
         .agg(pl.len().cast(pl.Int64).alias("events"))
     )
     if labels:
@@ -704,13 +844,22 @@ def milestone_times(client: Any, stream: Any) -> pl.DataFrame:
     period = resolve_period(client)
     accounts = client.tables["accounts"]
     parts = [
-        onboarding.first_value_times(accounts, _df(stream), period=period, event=m.event)
-        .select(pl.lit(m.label or m.id).alias("milestone"), pl.lit(m.id).alias("id"),
-                "account_id", "days", pl.col("reached_at").is_not_null().alias("reached"))
+        onboarding.first_value_times(accounts, _df(stream), period=period, event=m.event).select(
+            pl.lit(m.label or m.id).alias("milestone"),
+            pl.lit(m.id).alias("id"),
+            "account_id",
+            "days",
+            pl.col("reached_at").is_not_null().alias("reached"),
+        )
         for m in client.config.milestones
     ]
-    schema = {"milestone": pl.String, "id": pl.String, "account_id": pl.String,
-              "days": pl.Float64, "reached": pl.Boolean}
+    schema = {
+        "milestone": pl.String,
+        "id": pl.String,
+        "account_id": pl.String,
+        "days": pl.Float64,
+        "reached": pl.Boolean,
+    }
     return pl.concat(parts).cast(schema) if parts else pl.DataFrame(schema=schema)
 
 
@@ -723,12 +872,21 @@ def milestone_table(client: Any, stream: Any) -> pl.DataFrame:
         paying_reached, paying_not_reached]``.
     """
     cfg = client.config.milestones
-    out = ms.milestones(client.tables["accounts"], _df(stream), client.table("subscriptions"),
-                        period=resolve_period(client), milestones=cfg)
+    out = ms.milestones(
+        client.tables["accounts"],
+        _df(stream),
+        client.table("subscriptions"),
+        period=resolve_period(client),
+        milestones=cfg,
+    )
     labels = {m.id: m.label or m.id for m in cfg}
-    return out.select("id", pl.col("id").replace_strict(labels, default=pl.col("id"),
-                                                        return_dtype=pl.String).alias("label"),
-                      pl.exclude("id"))
+    return out.select(
+        "id",
+        pl.col("id")
+        .replace_strict(labels, default=pl.col("id"), return_dtype=pl.String)
+        .alias("label"),
+        pl.exclude("id"),
+    )
 
 
 def milestone_revenue(client: Any, stream: Any) -> pl.DataFrame:
@@ -745,10 +903,16 @@ def milestone_revenue(client: Any, stream: Any) -> pl.DataFrame:
         mrr_per_signup_reached, mrr_per_signup_not_reached,
         paying_share_reached, paying_share_not_reached]``.
     """
-    schema = {"id": pl.String, "label": pl.String, "signups_reached": pl.Int64,
-              "signups_not_reached": pl.Int64, "mrr_per_signup_reached": pl.Float64,
-              "mrr_per_signup_not_reached": pl.Float64, "paying_share_reached": pl.Float64,
-              "paying_share_not_reached": pl.Float64}
+    schema = {
+        "id": pl.String,
+        "label": pl.String,
+        "signups_reached": pl.Int64,
+        "signups_not_reached": pl.Int64,
+        "mrr_per_signup_reached": pl.Float64,
+        "mrr_per_signup_not_reached": pl.Float64,
+        "paying_share_reached": pl.Float64,
+        "paying_share_not_reached": pl.Float64,
+    }
     subs = client.table("subscriptions")
     times = milestone_times(client, stream)
     if subs is None or times.height == 0:
@@ -756,28 +920,40 @@ def milestone_revenue(client: Any, stream: Any) -> pl.DataFrame:
     last = _period_idx(resolve_period(client))[1]
     mrr = (
         subs.filter(_month_idx("month") == last)
-        .group_by("account_id").agg(pl.col("mrr").sum().alias("mrr"))
+        .group_by("account_id")
+        .agg(pl.col("mrr").sum().alias("mrr"))
     )
     g = (
         times.join(mrr, on="account_id", how="left")
         .with_columns(pl.col("mrr").fill_null(0.0))
         .group_by("id", "milestone", "reached", maintain_order=True)
-        .agg(pl.len().cast(pl.Int64).alias("n"), pl.col("mrr").mean().alias("mrr"),
-             (pl.col("mrr") > 0).mean().alias("paying"))
+        .agg(
+            pl.len().cast(pl.Int64).alias("n"),
+            pl.col("mrr").mean().alias("mrr"),
+            (pl.col("mrr") > 0).mean().alias("paying"),
+        )
     )
 
     def pick(flag: bool, col: str) -> pl.Expr:
         return pl.col(col).filter(pl.col("reached") == flag).first()
 
-    out = g.group_by("id", "milestone", maintain_order=True).agg(
-        pick(True, "n").alias("signups_reached"), pick(False, "n").alias("signups_not_reached"),
-        pick(True, "mrr").alias("mrr_per_signup_reached"),
-        pick(False, "mrr").alias("mrr_per_signup_not_reached"),
-        pick(True, "paying").alias("paying_share_reached"),
-        pick(False, "paying").alias("paying_share_not_reached"),
-    ).rename({"milestone": "label"})
-    return out.with_columns(pl.col("signups_reached", "signups_not_reached").fill_null(0)).select(
-        list(schema)).cast(schema)
+    out = (
+        g.group_by("id", "milestone", maintain_order=True)
+        .agg(
+            pick(True, "n").alias("signups_reached"),
+            pick(False, "n").alias("signups_not_reached"),
+            pick(True, "mrr").alias("mrr_per_signup_reached"),
+            pick(False, "mrr").alias("mrr_per_signup_not_reached"),
+            pick(True, "paying").alias("paying_share_reached"),
+            pick(False, "paying").alias("paying_share_not_reached"),
+        )
+        .rename({"milestone": "label"})
+    )
+    return (
+        out.with_columns(pl.col("signups_reached", "signups_not_reached").fill_null(0))
+        .select(list(schema))
+        .cast(schema)
+    )
 
 
 def stuck_table(client: Any, stream: Any, *, out_dir: str | Path | None = None) -> pl.DataFrame:
@@ -794,12 +970,19 @@ def stuck_table(client: Any, stream: Any, *, out_dir: str | Path | None = None) 
     accounts = client.tables["accounts"]
     names = accounts.select("account_id", *(["name"] if "name" in accounts.columns else []))
     parts = [
-        ms.stuck_before(accounts, _df(stream), milestone_event=m.event, period=period)
-        .select(pl.lit(m.label or m.id).alias("milestone"), pl.all())
+        ms.stuck_before(accounts, _df(stream), milestone_event=m.event, period=period).select(
+            pl.lit(m.label or m.id).alias("milestone"), pl.all()
+        )
         for m in client.config.milestones
     ]
-    schema = {"milestone": pl.String, "account_id": pl.String, "name": pl.String,
-              "persona": pl.String, "signup_at": _TS, "days_since_signup": pl.Float64}
+    schema = {
+        "milestone": pl.String,
+        "account_id": pl.String,
+        "name": pl.String,
+        "persona": pl.String,
+        "signup_at": _TS,
+        "days_since_signup": pl.Float64,
+    }
     if not parts:
         out = pl.DataFrame(schema=schema)
     else:
@@ -828,13 +1011,19 @@ def stage_entry_summary(entries: pl.DataFrame, template: Any) -> pl.DataFrame:
         in template order, every stage listed (0 accounts when none entered it).
     """
     pairs = stage_pairs(template)
-    base = pl.DataFrame({"stage": [s for s, _ in pairs], "label": [lab for _, lab in pairs]},
-                        schema={"stage": pl.String, "label": pl.String})
-    agg = _df(entries).group_by("stage").agg(
-        pl.col("account_id").n_unique().cast(pl.Int64).alias("accounts"),
-        pl.col("entered_at").min().alias("first_entry"),
-        pl.col("entered_at").median().alias("median_entry"),
-        pl.col("entered_at").max().alias("last_entry"),
+    base = pl.DataFrame(
+        {"stage": [s for s, _ in pairs], "label": [lab for _, lab in pairs]},
+        schema={"stage": pl.String, "label": pl.String},
+    )
+    agg = (
+        _df(entries)
+        .group_by("stage")
+        .agg(
+            pl.col("account_id").n_unique().cast(pl.Int64).alias("accounts"),
+            pl.col("entered_at").min().alias("first_entry"),
+            pl.col("entered_at").median().alias("median_entry"),
+            pl.col("entered_at").max().alias("last_entry"),
+        )
     )
     return base.join(agg, on="stage", how="left", maintain_order="left").with_columns(
         pl.col("accounts").fill_null(0)
@@ -877,13 +1066,16 @@ def stage_briefs(template: Any, funnel: pl.DataFrame, stall: pl.DataFrame | None
         if n.get("median_days_from_previous") is not None:
             facts.append(f"median **{n['median_days_from_previous']:.1f} days** after it")
         if s.id in stalls and stalls[s.id]["share"] is not None:
-            facts.append(f"**{stalls[s.id]['accounts']:,}** stopped here "
-                         f"({100 * stalls[s.id]['share']:.0f} %)")
+            facts.append(
+                f"**{stalls[s.id]['accounts']:,}** stopped here "
+                f"({100 * stalls[s.id]['share']:.0f} %)"
+            )
         parts = [f"### {i}. {html.escape(s.label)}\n", "; ".join(facts) + ".\n"]
         if s.situation:
             parts.append(f"*{html.escape(s.situation.strip())}*\n")
         parts.append(
-            _bullets("Customer actions", s.actions) + _bullets("Decisions", s.decisions)
+            _bullets("Customer actions", s.actions)
+            + _bullets("Decisions", s.decisions)
             + _bullets("Information needs", s.information_needs)
             + _bullets("Pain points to look for", s.pain_points)
         )
@@ -909,8 +1101,10 @@ def _typical_order(stream: pl.DataFrame, events: list[str]) -> pl.DataFrame:
     return (
         firsts.with_columns(pl.col("t").min().over("account_id").alias("t0"))
         .group_by("event")
-        .agg(pl.len().alias("accounts"),
-             ((pl.col("t") - pl.col("t0")).dt.total_seconds() / 86400).median().alias("offset"))
+        .agg(
+            pl.len().alias("accounts"),
+            ((pl.col("t") - pl.col("t0")).dt.total_seconds() / 86400).median().alias("offset"),
+        )
         .sort(["offset", "accounts", "event"], descending=[False, True, False])
     )
 
@@ -944,10 +1138,14 @@ def onboarding_steps(
     stage = _onboarding_stage(client.template)
     if stage is None:
         return []
-    events = list(dict.fromkeys(e for tp in stage.touchpoints for e in tp.events
-                                if e not in DERIVED_EVENTS))
-    s = _df(stream).filter(pl.col("source") == "events", pl.col("event").is_in(events),
-                           pl.col("account_id").is_not_null())
+    events = list(
+        dict.fromkeys(e for tp in stage.touchpoints for e in tp.events if e not in DERIVED_EVENTS)
+    )
+    s = _df(stream).filter(
+        pl.col("source") == "events",
+        pl.col("event").is_in(events),
+        pl.col("account_id").is_not_null(),
+    )
     order = _typical_order(s, events)
     if order.height == 0:
         return []
@@ -963,8 +1161,10 @@ def onboarding_steps(
     rest = [e for e in order["event"].to_list() if e != first["event"]]
     s = s.select("account_id", "timestamp", "event", "seq")
     while rest and len(path) < max_steps:
-        counts = {e: int(ordered_funnel(s, steps=[*path, e], window=window).steps["count"][-1])
-                  for e in rest}
+        counts = {
+            e: int(ordered_funnel(s, steps=[*path, e], window=window).steps["count"][-1])
+            for e in rest
+        }
         best = max(rest, key=lambda e: (counts[e], -rest.index(e)))
         if counts[best] < keep * n_prev:
             break
@@ -995,8 +1195,10 @@ def variant_steps(stream: Any, *, max_steps: int = 5) -> list[str]:
 
 # ---------------------------------------------------------------- files
 def save_charts(
-    charts: Mapping[str, Any], charts_dir: str | Path | None, *, formats: Sequence[str] = ("svg",
-                                                                                           "png")
+    charts: Mapping[str, Any],
+    charts_dir: str | Path | None,
+    *,
+    formats: Sequence[str] = ("svg", "png"),
 ) -> list[Path]:
     """Write each named chart to ``charts_dir/<name>.<format>``; nothing when ``charts_dir`` is None.
 
@@ -1007,5 +1209,8 @@ def save_charts(
 
     if charts_dir is None:
         return []
-    return [save_chart(chart, Path(charts_dir) / f"{name}.{fmt}")
-            for name, chart in charts.items() for fmt in formats]
+    return [
+        save_chart(chart, Path(charts_dir) / f"{name}.{fmt}")
+        for name, chart in charts.items()
+        for fmt in formats
+    ]

@@ -182,8 +182,16 @@ class AccountsSchema(dy.Schema):
     company_size_below_one = _at_least("company_size", 1)
 
 
-_EVENT_COLUMNS = ["timestamp", "account_id", "anonymous_id", "user_id", "event", "channel",
-                  "campaign", "variant"]
+_EVENT_COLUMNS = [
+    "timestamp",
+    "account_id",
+    "anonymous_id",
+    "user_id",
+    "event",
+    "channel",
+    "campaign",
+    "variant",
+]
 
 
 class EventsSchema(dy.Schema):
@@ -299,8 +307,11 @@ class SurveysSchema(dy.Schema):
 
 def _with_row_number(schema: type[dy.Schema]) -> type[dy.Schema]:
     # The schema plus the row-number column, so that failures can be traced to file rows.
-    return type(schema)(f"{schema.__name__}WithRow", (schema,),
-                        {"__module__": __name__, "row_nr": dy.Int64(nullable=True, alias=ROW)})
+    return type(schema)(
+        f"{schema.__name__}WithRow",
+        (schema,),
+        {"__module__": __name__, "row_nr": dy.Int64(nullable=True, alias=ROW)},
+    )
 
 
 # ------------------------------------------------------------------ table registry
@@ -349,9 +360,18 @@ TABLES: dict[str, TableSpec] = {
     "accounts": TableSpec(
         "accounts",
         AccountsSchema,
-        {"account_id": "id", "first_seen_at": "datetime", "signup_at": "datetime",
-         "name": "text", "industry": "text", "company_size": "int", "country": "text",
-         "role": "text", "acquisition_channel": "text", "persona": "text"},
+        {
+            "account_id": "id",
+            "first_seen_at": "datetime",
+            "signup_at": "datetime",
+            "name": "text",
+            "industry": "text",
+            "company_size": "int",
+            "country": "text",
+            "role": "text",
+            "acquisition_channel": "text",
+            "persona": "text",
+        },
         required_columns=("account_id", "first_seen_at"),
         required_table=True,
         foreign_key=None,
@@ -359,8 +379,16 @@ TABLES: dict[str, TableSpec] = {
     "events": TableSpec(
         "events",
         EventsSchema,
-        {"timestamp": "datetime", "account_id": "id", "anonymous_id": "id", "user_id": "id",
-         "event": "text", "channel": "text", "campaign": "text", "variant": "text"},
+        {
+            "timestamp": "datetime",
+            "account_id": "id",
+            "anonymous_id": "id",
+            "user_id": "id",
+            "event": "text",
+            "channel": "text",
+            "campaign": "text",
+            "variant": "text",
+        },
         required_columns=("timestamp", "event"),
         any_of_columns=(("account_id", "anonymous_id"),),
         required_table=True,
@@ -375,32 +403,57 @@ TABLES: dict[str, TableSpec] = {
     "marketing": TableSpec(
         "marketing",
         MarketingSchema,
-        {"month": "month", "channel": "text", "campaign": "text", "spend": "float",
-         "impressions": "int", "clicks": "int"},
+        {
+            "month": "month",
+            "channel": "text",
+            "campaign": "text",
+            "spend": "float",
+            "impressions": "int",
+            "clicks": "int",
+        },
         required_columns=("month", "channel", "spend"),
         foreign_key=None,
     ),
     "search_queries": TableSpec(
         "search_queries",
         SearchQueriesSchema,
-        {"date": "date", "query": "text", "clicks": "int", "impressions": "int",
-         "position": "float"},
+        {
+            "date": "date",
+            "query": "text",
+            "clicks": "int",
+            "impressions": "int",
+            "position": "float",
+        },
         required_columns=("date", "query", "clicks", "impressions"),
         foreign_key=None,
     ),
     "tickets": TableSpec(
         "tickets",
         TicketsSchema,
-        {"ticket_id": "id", "account_id": "id", "opened_at": "datetime",
-         "resolved_at": "datetime", "category": "text", "channel": "text",
-         "satisfaction": "int", "text": "text"},
+        {
+            "ticket_id": "id",
+            "account_id": "id",
+            "opened_at": "datetime",
+            "resolved_at": "datetime",
+            "category": "text",
+            "channel": "text",
+            "satisfaction": "int",
+            "text": "text",
+        },
         required_columns=("ticket_id", "account_id", "opened_at"),
     ),
     "surveys": TableSpec(
         "surveys",
         SurveysSchema,
-        {"response_id": "id", "account_id": "id", "responded_at": "datetime", "score": "int",
-         "stage": "text", "touchpoint": "text", "comment": "text"},
+        {
+            "response_id": "id",
+            "account_id": "id",
+            "responded_at": "datetime",
+            "score": "int",
+            "stage": "text",
+            "touchpoint": "text",
+            "comment": "text",
+        },
         required_columns=("response_id", "responded_at"),
     ),
 }
@@ -467,9 +520,11 @@ def later_copies(frame: pl.DataFrame, columns: list[str] | tuple[str, ...]) -> p
     candidates = order.filter(shared).sort()
     if candidates.len() == 0:
         return none
-    later = ~frame.select(list(columns))[candidates].select(
-        pl.struct(list(columns)).is_first_distinct()
-    ).to_series()
+    later = (
+        ~frame.select(list(columns))[candidates]
+        .select(pl.struct(list(columns)).is_first_distinct())
+        .to_series()
+    )
     return none.scatter(candidates.filter(later), True)
 
 
@@ -483,9 +538,13 @@ _DESCRIPTIONS = {
     "impressions_below_clicks": "fewer impressions than clicks",
     UNKNOWN_ACCOUNT: "account_id is not a valid row of accounts",
 }
-_PARSE_WORDS = {"bad_timestamp": "an ISO 8601 timestamp", "bad_month": "a month (YYYY-MM)",
-                "bad_date": "a date (YYYY-MM-DD)", "bad_integer": "an integer",
-                "bad_number": "a finite number"}
+_PARSE_WORDS = {
+    "bad_timestamp": "an ISO 8601 timestamp",
+    "bad_month": "a month (YYYY-MM)",
+    "bad_date": "a date (YYYY-MM-DD)",
+    "bad_integer": "an integer",
+    "bad_number": "a finite number",
+}
 
 
 def describe_reason(reason: str) -> str:
@@ -502,9 +561,13 @@ def describe_reason(reason: str) -> str:
         return f"{col} is not {_PARSE_WORDS.get(prefix, 'readable')}"
     if reason in _DESCRIPTIONS:
         return _DESCRIPTIONS[reason]
-    for suffix, text in (("_missing", "is empty"), ("_duplicate", "appears more than once"),
-                         ("_out_of_range", "is out of range"), ("_negative", "is negative"),
-                         ("_below_one", "is below 1")):
+    for suffix, text in (
+        ("_missing", "is empty"),
+        ("_duplicate", "appears more than once"),
+        ("_out_of_range", "is out of range"),
+        ("_negative", "is negative"),
+        ("_below_one", "is below 1"),
+    ):
         if reason.endswith(suffix):
             return f"{reason.removesuffix(suffix)} {text}"
     return reason.replace("_", " ")

@@ -167,7 +167,9 @@ def _core(client: Any, period: tuple[str, str]) -> dict[str, Any]:
         onb["ttfv_days"] = onboarding.time_to_first_value(
             accounts, stream, period=period, event=cfg.first_value.event
         )
-        fv = onboarding.first_value_times(accounts, stream, period=period, event=cfg.first_value.event)
+        fv = onboarding.first_value_times(
+            accounts, stream, period=period, event=cfg.first_value.event
+        )
         onb["ttfv_by_cohort"] = _rows(
             fv.group_by(pl.col("signup_at").dt.strftime("%Y-%m").alias("cohort"))
             .agg(

@@ -119,8 +119,10 @@ def frame_html(
     numeric = {c for c, t in df.schema.items() if t.is_numeric()}
     # Inline alignment, so tables read the same in Jupyter (which right-aligns every cell)
     # and in the report.
-    cls = {c: ' class="num" style="text-align:right"' if c in numeric
-           else ' style="text-align:left"' for c in df.columns}
+    cls = {
+        c: ' class="num" style="text-align:right"' if c in numeric else ' style="text-align:left"'
+        for c in df.columns
+    }
     head = "".join(f"<th{cls[c]}>{html.escape(str(c))}</th>" for c in df.columns)
     shown = df.head(max_rows) if max_rows >= 0 else df
     rows = []

@@ -105,15 +105,27 @@ def test_metrics_json_is_byte_identical_across_runs(small_client):
 
 
 def test_funnel_json_shape(small_client):
-    proc = journey("funnel", str(small_client), "--steps", "website_visit,signed_up,subscription_started",
-                   "--window", "30d", "--json")
+    proc = journey(
+        "funnel",
+        str(small_client),
+        "--steps",
+        "website_visit,signed_up,subscription_started",
+        "--window",
+        "30d",
+        "--json",
+    )
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert set(doc) >= {"steps", "in_progress"}
     counts = [s["count"] for s in doc["steps"]]
     assert counts == sorted(counts, reverse=True)
-    assert set(doc["steps"][0]) >= {"event", "count", "conversion", "conversion_from_previous",
-                                   "median_seconds_to_convert"}
+    assert set(doc["steps"][0]) >= {
+        "event",
+        "count",
+        "conversion",
+        "conversion_from_previous",
+        "median_seconds_to_convert",
+    }
 
 
 @pytest.mark.parametrize(
@@ -133,7 +145,9 @@ def test_funnel_bad_options_exit_2(small_client, args, needle):
 
 def test_synth_same_seed_same_bytes(tmp_path):
     for d in ("a", "b"):
-        proc = journey("synth", str(tmp_path / d / "acme"), "--accounts", "60", "--months", "3", "--seed", "9")
+        proc = journey(
+            "synth", str(tmp_path / d / "acme"), "--accounts", "60", "--months", "3", "--seed", "9"
+        )
         assert proc.returncode == 0, proc.stderr
     files = sorted((tmp_path / "a" / "acme").iterdir())
     assert len(files) >= 8

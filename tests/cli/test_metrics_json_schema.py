@@ -26,11 +26,25 @@ def arr(item: dict, *, nullable: bool = False) -> dict:
 
 REVENUE_MONTH = obj(
     {
-        "month": MONTH, "mrr": NUM, "customers": INT,
-        "new_mrr": NUM, "expansion_mrr": NUM, "reactivation_mrr": NUM, "contraction_mrr": NUM,
-        "churned_mrr": NUM, "net_new_mrr": NUM, "new_customers": INT, "reactivated_customers": INT,
-        "churned_customers": INT, "logo_churn_rate": RATE, "churn_rate_simple": NUM,
-        "gross_mrr_churn_rate": RATE, "nrr_1m": NUM, "grr_1m": RATE, "arpa": NUM, "quick_ratio": NUM,
+        "month": MONTH,
+        "mrr": NUM,
+        "customers": INT,
+        "new_mrr": NUM,
+        "expansion_mrr": NUM,
+        "reactivation_mrr": NUM,
+        "contraction_mrr": NUM,
+        "churned_mrr": NUM,
+        "net_new_mrr": NUM,
+        "new_customers": INT,
+        "reactivated_customers": INT,
+        "churned_customers": INT,
+        "logo_churn_rate": RATE,
+        "churn_rate_simple": NUM,
+        "gross_mrr_churn_rate": RATE,
+        "nrr_1m": NUM,
+        "grr_1m": RATE,
+        "arpa": NUM,
+        "quick_ratio": NUM,
     }
 )
 
@@ -40,52 +54,135 @@ SCHEMA = obj(
         "client": {"type": "string"},
         "currency": {"type": "string"},
         "period": obj({"start": MONTH, "end": MONTH}),
-        "revenue": obj({"months": arr(REVENUE_MONTH), "nrr_12m": NUM, "grr_12m": RATE, "ltv": NUM}, nullable=True),
+        "revenue": obj(
+            {"months": arr(REVENUE_MONTH), "nrr_12m": NUM, "grr_12m": RATE, "ltv": NUM},
+            nullable=True,
+        ),
         "acquisition": obj(
             {
-                "cac": NUM, "cac_payback_months": NUM, "branded_search_share": RATE,
-                "months": arr(obj({"month": MONTH, "spend": NUM, "new_customers": INT, "cac": NUM}), nullable=True),
-                "by_channel": arr(obj({"channel": {"type": "string"}, "spend": NUM, "new_customers": INT, "cac": NUM,
-                                       "impressions": INT, "clicks": INT, "ctr": RATE}), nullable=True),
-                "attribution": arr(obj({"channel": {"type": "string"}, "first_touch": NUM, "last_touch": NUM,
-                                        "linear": NUM, "position_based": NUM}), nullable=True),
+                "cac": NUM,
+                "cac_payback_months": NUM,
+                "branded_search_share": RATE,
+                "months": arr(
+                    obj({"month": MONTH, "spend": NUM, "new_customers": INT, "cac": NUM}),
+                    nullable=True,
+                ),
+                "by_channel": arr(
+                    obj(
+                        {
+                            "channel": {"type": "string"},
+                            "spend": NUM,
+                            "new_customers": INT,
+                            "cac": NUM,
+                            "impressions": INT,
+                            "clicks": INT,
+                            "ctr": RATE,
+                        }
+                    ),
+                    nullable=True,
+                ),
+                "attribution": arr(
+                    obj(
+                        {
+                            "channel": {"type": "string"},
+                            "first_touch": NUM,
+                            "last_touch": NUM,
+                            "linear": NUM,
+                            "position_based": NUM,
+                        }
+                    ),
+                    nullable=True,
+                ),
             },
             nullable=True,
         ),
         "onboarding": obj(
             {
                 "activation_rate": RATE,
-                "cohorts": arr(obj({"cohort": MONTH, "size": INT, "activation_rate": RATE,
-                                    "complete": {"type": "boolean"}}), nullable=True),
-                "ttfv_days": obj({"median": NUM, "p75": NUM, "p90": NUM, "reached_share": RATE}, nullable=True),
+                "cohorts": arr(
+                    obj(
+                        {
+                            "cohort": MONTH,
+                            "size": INT,
+                            "activation_rate": RATE,
+                            "complete": {"type": "boolean"},
+                        }
+                    ),
+                    nullable=True,
+                ),
+                "ttfv_days": obj(
+                    {"median": NUM, "p75": NUM, "p90": NUM, "reached_share": RATE}, nullable=True
+                ),
             },
             nullable=True,
         ),
         "retention": obj(
-            {"activity": arr(obj({"cohort": MONTH, "size": INT, "rates": arr(RATE)}))}, nullable=True
+            {"activity": arr(obj({"cohort": MONTH, "size": INT, "rates": arr(RATE)}))},
+            nullable=True,
         ),
-        "stages": arr(obj({"id": {"type": "string"}, "label": {"type": "string"}, "reached": INT,
-                           "conversion_from_previous": RATE, "median_days_from_previous": NUM})),
+        "stages": arr(
+            obj(
+                {
+                    "id": {"type": "string"},
+                    "label": {"type": "string"},
+                    "reached": INT,
+                    "conversion_from_previous": RATE,
+                    "median_days_from_previous": NUM,
+                }
+            )
+        ),
         "visitors": INT,
         "nps": obj(
             {
-                "overall": obj({"score": NUM, "responses": INT, "promoters": INT, "passives": INT, "detractors": INT}),
+                "overall": obj(
+                    {
+                        "score": NUM,
+                        "responses": INT,
+                        "promoters": INT,
+                        "passives": INT,
+                        "detractors": INT,
+                    }
+                ),
                 "by_stage": arr(obj({"stage": {"type": "string"}, "score": NUM, "responses": INT})),
             },
             nullable=True,
         ),
-        "support": obj({"resolution_hours_median": NUM, "resolution_hours_p90": NUM}, nullable=True),
-        "milestones": arr(obj({"id": {"type": "string"}, "reached_share": RATE, "median_days": NUM}), nullable=True),
-        "goals": arr(obj({"id": {"type": "string"}, "metric": {"type": "string"}, "baseline": NUM, "current": NUM,
-                          "target": NUM, "deadline": {"type": "string"}, "progress": NUM,
-                          "status": {"enum": ["on_track", "at_risk", "off_track", "achieved", None]}})),
+        "support": obj(
+            {"resolution_hours_median": NUM, "resolution_hours_p90": NUM}, nullable=True
+        ),
+        "milestones": arr(
+            obj({"id": {"type": "string"}, "reached_share": RATE, "median_days": NUM}),
+            nullable=True,
+        ),
+        "goals": arr(
+            obj(
+                {
+                    "id": {"type": "string"},
+                    "metric": {"type": "string"},
+                    "baseline": NUM,
+                    "current": NUM,
+                    "target": NUM,
+                    "deadline": {"type": "string"},
+                    "progress": NUM,
+                    "status": {"enum": ["on_track", "at_risk", "off_track", "achieved", None]},
+                }
+            )
+        ),
         "data_quality": obj(
             {
                 "tables": {
                     "type": "object",
-                    "additionalProperties": obj({"rows_in": INT, "rows_valid": INT, "rows_rejected": INT,
-                                                 "reasons": {"type": "object",
-                                                             "additionalProperties": {"type": "integer"}}}),
+                    "additionalProperties": obj(
+                        {
+                            "rows_in": INT,
+                            "rows_valid": INT,
+                            "rows_rejected": INT,
+                            "reasons": {
+                                "type": "object",
+                                "additionalProperties": {"type": "integer"},
+                            },
+                        }
+                    ),
                 }
             }
         ),
@@ -95,7 +192,9 @@ SCHEMA = obj(
 
 def _metrics_json(path: Path) -> dict:
     exe = Path(sys.executable).with_name("journey")
-    proc = subprocess.run([str(exe), "metrics", str(path), "--json"], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [str(exe), "metrics", str(path), "--json"], capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
@@ -112,11 +211,14 @@ def test_document_matches_the_contract(doc):
 def test_lists_are_sorted(doc):
     months = [m["month"] for m in doc["revenue"]["months"]]
     assert months == sorted(months)
-    assert [c["cohort"] for c in doc["onboarding"]["cohorts"]] == sorted(c["cohort"] for c in doc["onboarding"]["cohorts"])
+    assert [c["cohort"] for c in doc["onboarding"]["cohorts"]] == sorted(
+        c["cohort"] for c in doc["onboarding"]["cohorts"]
+    )
     channels = [c["channel"] for c in doc["acquisition"]["by_channel"]]
     assert channels == sorted(channels)
     assert [c["channel"] for c in doc["acquisition"]["attribution"]] == sorted(
-        c["channel"] for c in doc["acquisition"]["attribution"])
+        c["channel"] for c in doc["acquisition"]["attribution"]
+    )
 
 
 def test_rows_in_equal_valid_plus_rejected(doc):

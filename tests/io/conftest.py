@@ -35,17 +35,53 @@ BASE_CONFIG: dict[str, Any] = {
     "journey": "./journey.yaml",
     "timezone": "UTC",
     "personas": [
-        {"id": "enterprise_it", "match": {"company_size": {"min": 500}, "role": ["IT_Director", "cto"]}},
+        {
+            "id": "enterprise_it",
+            "match": {"company_size": {"min": 500}, "role": ["IT_Director", "cto"]},
+        },
         {"id": "smb", "match": {"company_size": {"max": 49}}},
     ],
 }
 
 _ACCOUNTS = [
     # account_id, first_seen_at, signup_at, name, industry, company_size, country, role, channel, persona
-    ("a1", "2024-01-01T09:00:00Z", "2024-01-02T10:00:00Z", "Acme", "software", "120", "DE", "cto", "organic_search", ""),
+    (
+        "a1",
+        "2024-01-01T09:00:00Z",
+        "2024-01-02T10:00:00Z",
+        "Acme",
+        "software",
+        "120",
+        "DE",
+        "cto",
+        "organic_search",
+        "",
+    ),
     ("a2", "2024-01-05T09:00:00Z", "", "Beta", "retail", "8", "FR", "ceo", "paid_search", ""),
-    ("a3", "2024-02-01T09:00:00Z", "2024-02-03T09:00:00Z", "Gamma", "finance", "900", "US", "it_director", "referral", ""),
-    ("a4", "2024-02-10T09:00:00Z", "2024-02-11T09:00:00Z", "Delta", "software", "60", "GB", "cmo", "social", "founder"),
+    (
+        "a3",
+        "2024-02-01T09:00:00Z",
+        "2024-02-03T09:00:00Z",
+        "Gamma",
+        "finance",
+        "900",
+        "US",
+        "it_director",
+        "referral",
+        "",
+    ),
+    (
+        "a4",
+        "2024-02-10T09:00:00Z",
+        "2024-02-11T09:00:00Z",
+        "Delta",
+        "software",
+        "60",
+        "GB",
+        "cmo",
+        "social",
+        "founder",
+    ),
 ]
 _EVENTS = [
     # timestamp, account_id, anonymous_id, user_id, event, channel, campaign, variant
@@ -73,9 +109,27 @@ _SEARCH = [
     ("2024-01-04", "acme login", "12", "20", ""),
 ]
 _TICKETS = [
-    ("t1", "a1", "2024-01-04T10:00:00Z", "2024-01-04T12:00:00Z", "how_to", "chat", "5", "How do I export?"),
+    (
+        "t1",
+        "a1",
+        "2024-01-04T10:00:00Z",
+        "2024-01-04T12:00:00Z",
+        "how_to",
+        "chat",
+        "5",
+        "How do I export?",
+    ),
     ("t2", "a3", "2024-02-05T10:00:00Z", "", "bug", "email", "", "Report fails"),
-    ("t3", "a1", "2024-02-06T10:00:00Z", "2024-02-08T10:00:00Z", "billing", "email", "3", "Invoice"),
+    (
+        "t3",
+        "a1",
+        "2024-02-06T10:00:00Z",
+        "2024-02-08T10:00:00Z",
+        "billing",
+        "email",
+        "3",
+        "Invoice",
+    ),
 ]
 _SURVEYS = [
     ("r1", "a1", "2024-01-20T10:00:00Z", "9", "adoption", "reports", "Great reports"),
@@ -84,19 +138,60 @@ _SURVEYS = [
 ]
 
 COLUMNS = {
-    "accounts": ["account_id", "first_seen_at", "signup_at", "name", "industry", "company_size",
-                 "country", "role", "acquisition_channel", "persona"],
-    "events": ["timestamp", "account_id", "anonymous_id", "user_id", "event", "channel",
-               "campaign", "variant"],
+    "accounts": [
+        "account_id",
+        "first_seen_at",
+        "signup_at",
+        "name",
+        "industry",
+        "company_size",
+        "country",
+        "role",
+        "acquisition_channel",
+        "persona",
+    ],
+    "events": [
+        "timestamp",
+        "account_id",
+        "anonymous_id",
+        "user_id",
+        "event",
+        "channel",
+        "campaign",
+        "variant",
+    ],
     "subscriptions": ["account_id", "month", "mrr", "plan", "seats"],
     "marketing": ["month", "channel", "campaign", "spend", "impressions", "clicks"],
     "search_queries": ["date", "query", "clicks", "impressions", "position"],
-    "tickets": ["ticket_id", "account_id", "opened_at", "resolved_at", "category", "channel",
-                "satisfaction", "text"],
-    "surveys": ["response_id", "account_id", "responded_at", "score", "stage", "touchpoint", "comment"],
+    "tickets": [
+        "ticket_id",
+        "account_id",
+        "opened_at",
+        "resolved_at",
+        "category",
+        "channel",
+        "satisfaction",
+        "text",
+    ],
+    "surveys": [
+        "response_id",
+        "account_id",
+        "responded_at",
+        "score",
+        "stage",
+        "touchpoint",
+        "comment",
+    ],
 }
-_ROWS = {"accounts": _ACCOUNTS, "events": _EVENTS, "subscriptions": _SUBSCRIPTIONS,
-         "marketing": _MARKETING, "search_queries": _SEARCH, "tickets": _TICKETS, "surveys": _SURVEYS}
+_ROWS = {
+    "accounts": _ACCOUNTS,
+    "events": _EVENTS,
+    "subscriptions": _SUBSCRIPTIONS,
+    "marketing": _MARKETING,
+    "search_queries": _SEARCH,
+    "tickets": _TICKETS,
+    "surveys": _SURVEYS,
+}
 
 
 def base_tables() -> dict[str, list[dict[str, str]]]:
@@ -151,12 +246,18 @@ class Folder:
         rows = self.tables[table]
         extra = list(dict.fromkeys(k for r in rows for k in r if k not in COLUMNS[table]))
         cols = [c for c in [*COLUMNS[table], *extra] if c not in self.dropped.get(table, [])]
-        df = pl.DataFrame({c: [r.get(c, "") for r in rows] for c in cols}, schema=dict.fromkeys(cols, pl.String))
+        df = pl.DataFrame(
+            {c: [r.get(c, "") for r in rows] for c in cols}, schema=dict.fromkeys(cols, pl.String)
+        )
         return df.rename(self.renamed.get(table, {}))
 
     def write(self) -> Path:
         self.path.mkdir(parents=True, exist_ok=True)
-        text = self.config_text if self.config_text is not None else yaml.safe_dump(self.config, sort_keys=False)
+        text = (
+            self.config_text
+            if self.config_text is not None
+            else yaml.safe_dump(self.config, sort_keys=False)
+        )
         (self.path / "client.yaml").write_text(text)
         (self.path / "journey.yaml").write_text(self.journey_text)
         for table in self.tables:

@@ -45,10 +45,19 @@ def test_base_client_loads_clean(folder):
     for table, frame in client.tables.items():
         assert frame.schema == TABLES[table].polars_schema, table  # extra column `note` dropped
         assert client.rejected[table].height == 0
-        assert client.quality[table] == {"rows_in": folder.n_rows(table), "rows_valid": folder.n_rows(table),
-                                         "rows_rejected": 0, "reasons": {}}
+        assert client.quality[table] == {
+            "rows_in": folder.n_rows(table),
+            "rows_valid": folder.n_rows(table),
+            "rows_rejected": 0,
+            "reasons": {},
+        }
         assert client.sources[table] == folder.path.resolve() / f"{table}.csv"
-    assert client.tables["accounts"]["persona"].to_list() == ["unassigned", "smb", "enterprise_it", "founder"]
+    assert client.tables["accounts"]["persona"].to_list() == [
+        "unassigned",
+        "smb",
+        "enterprise_it",
+        "founder",
+    ]
 
 
 def test_values_are_parsed_to_canonical_types(folder):
@@ -103,8 +112,9 @@ def test_parquet_with_native_types_equals_csv(folder, tmp_path: Path):
     for table, frame in csv_client.tables.items():
         native = frame
         if table == "accounts":
-            native = native.with_columns(pl.col("persona").replace({"unassigned": None, "smb": None,
-                                                                    "enterprise_it": None}))
+            native = native.with_columns(
+                pl.col("persona").replace({"unassigned": None, "smb": None, "enterprise_it": None})
+            )
         native.write_parquet(pq / f"{table}.parquet")
     pq_client = load_client(pq)
     for table in COLUMNS:
@@ -121,15 +131,20 @@ def test_parquet_all_text_equals_csv(folder, make_folder):
 
 
 def test_integer_ids_are_read_as_decimal_text(tmp_path: Path):
-    pl.DataFrame({"account_id": [7, 42], "first_seen_at": [dt.datetime(2024, 1, 1)] * 2}).write_parquet(
-        tmp_path / "accounts.parquet")
-    pl.DataFrame({"timestamp": [dt.datetime(2024, 1, 2)], "account_id": [7.0], "event": ["login"]}).write_parquet(
-        tmp_path / "events.parquet")
+    pl.DataFrame(
+        {"account_id": [7, 42], "first_seen_at": [dt.datetime(2024, 1, 1)] * 2}
+    ).write_parquet(tmp_path / "accounts.parquet")
+    pl.DataFrame(
+        {"timestamp": [dt.datetime(2024, 1, 2)], "account_id": [7.0], "event": ["login"]}
+    ).write_parquet(tmp_path / "events.parquet")
     acc = read_table(tmp_path, "accounts")
     assert acc.parsed["account_id"].to_list() == ["7", "42"]
     assert read_table(tmp_path, "events").parsed["account_id"].to_list() == ["7"]
     (tmp_path / "tickets.csv").write_text("ticket_id,account_id,opened_at\n007,42,2024-01-01\n")
-    assert read_table(tmp_path, "tickets").parsed.row(0)[1:3] == ("007", "42")  # text stays as written
+    assert read_table(tmp_path, "tickets").parsed.row(0)[1:3] == (
+        "007",
+        "42",
+    )  # text stays as written
 
 
 def test_find_table_file_refuses_two_files(tmp_path: Path):
@@ -147,27 +162,52 @@ def _events_at(tmp_path: Path, values: list[str], *, timezone: str) -> list:
 
 
 def test_naive_timestamps_are_read_in_the_client_time_zone(tmp_path: Path):
-    got = _events_at(tmp_path, ["2024-01-15T10:00:00", "2024-07-15 10:00", "2024-07-15", "2024-07-15T10:00:00.250"],
-                     timezone="Europe/Berlin")
-    assert got == [_utc(2024, 1, 15, 9), _utc(2024, 7, 15, 8), _utc(2024, 7, 14, 22),
-                   dt.datetime(2024, 7, 15, 8, 0, 0, 250000, tzinfo=UTC)]
+    got = _events_at(
+        tmp_path,
+        ["2024-01-15T10:00:00", "2024-07-15 10:00", "2024-07-15", "2024-07-15T10:00:00.250"],
+        timezone="Europe/Berlin",
+    )
+    assert got == [
+        _utc(2024, 1, 15, 9),
+        _utc(2024, 7, 15, 8),
+        _utc(2024, 7, 14, 22),
+        dt.datetime(2024, 7, 15, 8, 0, 0, 250000, tzinfo=UTC),
+    ]
 
 
 def test_offsets_are_converted_to_utc_whatever_the_client_zone(tmp_path: Path):
-    got = _events_at(tmp_path, ["2024-07-15T10:00:00+02:00", "2024-07-15T10:00:00Z", "2024-07-15T03:00:00-0500",
-                                "2024-07-15 10:00:00+00:00"], timezone="America/New_York")
-    assert got == [_utc(2024, 7, 15, 8), _utc(2024, 7, 15, 10), _utc(2024, 7, 15, 8), _utc(2024, 7, 15, 10)]
+    got = _events_at(
+        tmp_path,
+        [
+            "2024-07-15T10:00:00+02:00",
+            "2024-07-15T10:00:00Z",
+            "2024-07-15T03:00:00-0500",
+            "2024-07-15 10:00:00+00:00",
+        ],
+        timezone="America/New_York",
+    )
+    assert got == [
+        _utc(2024, 7, 15, 8),
+        _utc(2024, 7, 15, 10),
+        _utc(2024, 7, 15, 8),
+        _utc(2024, 7, 15, 10),
+    ]
 
 
 def test_mixed_naive_and_offset_values_in_one_column(tmp_path: Path):
-    got = _events_at(tmp_path, ["2024-01-01T00:00:00", "2024-01-01T00:00:00+01:00"], timezone="Asia/Tokyo")
+    got = _events_at(
+        tmp_path, ["2024-01-01T00:00:00", "2024-01-01T00:00:00+01:00"], timezone="Asia/Tokyo"
+    )
     assert got == [_utc(2023, 12, 31, 15), _utc(2023, 12, 31, 23)]
 
 
 def test_daylight_saving_gap_and_overlap(tmp_path: Path):
     # 02:30 on 31 March 2024 does not exist in Berlin; 02:30 on 27 October exists twice (earlier taken)
-    got = _events_at(tmp_path, ["2024-03-31T02:30:00", "2024-10-27T02:30:00", "2024-03-31T01:30:00"],
-                     timezone="Europe/Berlin")
+    got = _events_at(
+        tmp_path,
+        ["2024-03-31T02:30:00", "2024-10-27T02:30:00", "2024-03-31T01:30:00"],
+        timezone="Europe/Berlin",
+    )
     assert got == [None, _utc(2024, 10, 27, 0, 30), _utc(2024, 3, 31, 0, 30)]
 
 
@@ -180,7 +220,8 @@ def test_client_timezone_reaches_the_loader(folder):
 
 def test_months_accept_any_date_in_the_month(tmp_path: Path):
     (tmp_path / "marketing.csv").write_text(
-        "month,channel,spend\n2024-03,a,1\n2024-03-31,a,1\n2024-03-15T23:30:00Z,a,1\n2024-04-01T00:30:00+02:00,a,1\n")
+        "month,channel,spend\n2024-03,a,1\n2024-03-31,a,1\n2024-03-15T23:30:00Z,a,1\n2024-04-01T00:30:00+02:00,a,1\n"
+    )
     got = read_table(tmp_path, "marketing").parsed["month"].to_list()
     assert got == [dt.date(2024, 3, 1)] * 4  # the last one is 31 March 22:30 UTC
 
@@ -192,7 +233,15 @@ def test_rejected_rows_are_unchanged_as_read(folder, tmp_path: Path):
     client = load_client(folder.write())
     rej = client.rejected["subscriptions"]
     assert rej.columns == [*COLUMNS["subscriptions"], "note", "reason"]
-    assert rej.row(0) == ("a3", "2024-02", " -900.50 ", "  Enterprise ", "50", "subscriptions-2", "mrr_negative")
+    assert rej.row(0) == (
+        "a3",
+        "2024-02",
+        " -900.50 ",
+        "  Enterprise ",
+        "50",
+        "subscriptions-2",
+        "mrr_negative",
+    )
     written = write_rejected(client, tmp_path / "run")
     assert written == [tmp_path / "run" / "rejected" / "subscriptions.csv"]
     back = pl.read_csv(written[0], infer_schema=False)
@@ -201,13 +250,22 @@ def test_rejected_rows_are_unchanged_as_read(folder, tmp_path: Path):
 
 
 def test_rejected_parquet_rows_are_text(tmp_path: Path):
-    pl.DataFrame({"account_id": [1, 2], "first_seen_at": ["2024-01-01", "2024-01-02"],
-                  "company_size": [0, 5]}).write_parquet(tmp_path / "accounts.parquet")
-    pl.DataFrame({"timestamp": ["2024-01-02"], "account_id": ["1"], "event": ["x"]}).write_csv(tmp_path / "events.csv")
+    pl.DataFrame(
+        {
+            "account_id": [1, 2],
+            "first_seen_at": ["2024-01-01", "2024-01-02"],
+            "company_size": [0, 5],
+        }
+    ).write_parquet(tmp_path / "accounts.parquet")
+    pl.DataFrame({"timestamp": ["2024-01-02"], "account_id": ["1"], "event": ["x"]}).write_csv(
+        tmp_path / "events.csv"
+    )
     (tmp_path / "client.yaml").write_text("client: X\njourney: ./j.yaml\n")
     (tmp_path / "j.yaml").write_text(MINI_JOURNEY)
     client = load_client(tmp_path)
-    assert client.rejected["accounts"].rows() == [("1", "2024-01-01", "0", "company_size_below_one")]
+    assert client.rejected["accounts"].rows() == [
+        ("1", "2024-01-01", "0", "company_size_below_one")
+    ]
     assert client.rejected["events"]["reason"].to_list() == ["unknown_account"]
 
 
@@ -224,7 +282,9 @@ def test_data_quality_counts_each_reason_of_a_row(folder):
     dq = data_quality(client)
     assert list(dq["tables"]) == sorted(COLUMNS)
     assert dq["tables"]["accounts"] == {
-        "rows_in": 4, "rows_valid": 3, "rows_rejected": 1,
+        "rows_in": 4,
+        "rows_valid": 3,
+        "rows_rejected": 1,
         "reasons": {"company_size_below_one": 1, "signup_before_first_seen": 1},
     }
     assert dq["tables"]["subscriptions"]["reasons"] == {"unknown_account": 1}
@@ -286,8 +346,11 @@ def test_init_client_creates_a_loadable_empty_client(project_root: Path):
 def test_init_client_uses_the_shipped_client_yaml(project_root: Path):
     (project_root / "templates" / "client.yaml").write_text(
         "# Who the client is\nclient: Example Corp   # display name\ncurrency: EUR\njourney: saas_5_stage\n"
-        "# personas:\n#   - id: x\n")
-    path = init_client(project_root / "elsewhere" / "acme", template="saas_5_stage", name='Acme: "<b>" & Co')
+        "# personas:\n#   - id: x\n"
+    )
+    path = init_client(
+        project_root / "elsewhere" / "acme", template="saas_5_stage", name='Acme: "<b>" & Co'
+    )
     text = (path / "client.yaml").read_text()
     assert "# Who the client is" in text and "# display name" in text and "#   - id: x" in text
     cfg = yaml.safe_load(text)
@@ -320,15 +383,36 @@ def test_init_with_the_real_templates_if_present(tmp_path: Path):
 
 # ---------------------------------------------------------------- property test
 _GARBAGE = st.one_of(
-    st.sampled_from(["", " ", "NA", "null", "x", "-1", "0", "11", "3.5", "1e3", "inf", "2024-13-01",
-                     "2024-03-31T02:30:00", "tomorrow", '"quoted, comma"', "ü€", "<script>", "007"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "NA",
+            "null",
+            "x",
+            "-1",
+            "0",
+            "11",
+            "3.5",
+            "1e3",
+            "inf",
+            "2024-13-01",
+            "2024-03-31T02:30:00",
+            "tomorrow",
+            '"quoted, comma"',
+            "ü€",
+            "<script>",
+            "007",
+        ]
+    ),
     st.text(max_size=6),
 )
 _VALID = {
     "id": st.sampled_from(["a1", "a2", "a3", "007", ""]),
     "text": st.sampled_from(["login", "web", "Acme", "", "x y"]),
-    "datetime": st.sampled_from(["2024-01-01T10:00:00Z", "2024-01-02 09:30", "2024-02-01",
-                                 "2024-01-01T10:00:00+01:00", ""]),
+    "datetime": st.sampled_from(
+        ["2024-01-01T10:00:00Z", "2024-01-02 09:30", "2024-02-01", "2024-01-01T10:00:00+01:00", ""]
+    ),
     "month": st.sampled_from(["2024-01", "2024-02", "2024-02-15", ""]),
     "date": st.sampled_from(["2024-01-01", "2024-01-02", ""]),
     "int": st.sampled_from(["0", "1", "5", "10", "250", ""]),
@@ -351,8 +435,10 @@ def _table(draw, table: str) -> pl.DataFrame:
         cols.append("extra")
         kinds["extra"] = "text"
     n = draw(st.integers(0, 25))
-    return pl.DataFrame({c: [draw(_cells(kinds[c])) for _ in range(n)] for c in cols},
-                        schema=dict.fromkeys(cols, pl.String))
+    return pl.DataFrame(
+        {c: [draw(_cells(kinds[c])) for _ in range(n)] for c in cols},
+        schema=dict.fromkeys(cols, pl.String),
+    )
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -387,9 +473,17 @@ def test_loader_never_crashes_and_keeps_every_row(data):
 
 
 def test_nested_extra_parquet_column_is_kept_as_text_in_quarantine(tmp_path: Path):
-    pl.DataFrame({"account_id": ["a", "a"], "first_seen_at": ["2024-01-01", "2024-01-02"],
-                  "tags": [["x", "y"], None], "meta": [{"k": 1}, {"k": 2}]}).write_parquet(tmp_path / "accounts.parquet")
-    pl.DataFrame({"timestamp": ["2024-01-02"], "anonymous_id": ["v1"], "event": ["x"]}).write_csv(tmp_path / "events.csv")
+    pl.DataFrame(
+        {
+            "account_id": ["a", "a"],
+            "first_seen_at": ["2024-01-01", "2024-01-02"],
+            "tags": [["x", "y"], None],
+            "meta": [{"k": 1}, {"k": 2}],
+        }
+    ).write_parquet(tmp_path / "accounts.parquet")
+    pl.DataFrame({"timestamp": ["2024-01-02"], "anonymous_id": ["v1"], "event": ["x"]}).write_csv(
+        tmp_path / "events.csv"
+    )
     (tmp_path / "client.yaml").write_text("client: X\njourney: ./j.yaml\n")
     (tmp_path / "j.yaml").write_text(MINI_JOURNEY)
     client = load_client(tmp_path)
@@ -400,16 +494,32 @@ def test_nested_extra_parquet_column_is_kept_as_text_in_quarantine(tmp_path: Pat
 
 
 def test_nested_canonical_column_is_fatal(tmp_path: Path):
-    pl.DataFrame({"account_id": [["a"]], "first_seen_at": ["2024-01-01"]}).write_parquet(tmp_path / "accounts.parquet")
+    pl.DataFrame({"account_id": [["a"]], "first_seen_at": ["2024-01-01"]}).write_parquet(
+        tmp_path / "accounts.parquet"
+    )
     with pytest.raises(JourneyError, match="account_id"):
         read_table(tmp_path, "accounts")
 
 
 def test_more_timestamp_spellings(tmp_path: Path):
-    got = _events_at(tmp_path, ["2024-01-01T10:00:00Z", "2024-01-01T10:00:00+01", "2024-01-01 10:00:00 UTC",
-                                "2024-01-01T10:00:00.123456789Z", "2024-01-01t10:00Z"], timezone="UTC")
-    assert got == [_utc(2024, 1, 1, 10), _utc(2024, 1, 1, 9), _utc(2024, 1, 1, 10),
-                   dt.datetime(2024, 1, 1, 10, 0, 0, 123456, tzinfo=UTC), _utc(2024, 1, 1, 10)]
+    got = _events_at(
+        tmp_path,
+        [
+            "2024-01-01T10:00:00Z",
+            "2024-01-01T10:00:00+01",
+            "2024-01-01 10:00:00 UTC",
+            "2024-01-01T10:00:00.123456789Z",
+            "2024-01-01t10:00Z",
+        ],
+        timezone="UTC",
+    )
+    assert got == [
+        _utc(2024, 1, 1, 10),
+        _utc(2024, 1, 1, 9),
+        _utc(2024, 1, 1, 10),
+        dt.datetime(2024, 1, 1, 10, 0, 0, 123456, tzinfo=UTC),
+        _utc(2024, 1, 1, 10),
+    ]
 
 
 def test_valid_frames_satisfy_the_public_schemas(folder):

@@ -30,14 +30,19 @@ def test_list_match_is_case_insensitive_text():
 
 def test_scalar_match_is_equality():
     acc = _accounts(country=["DE", "de", "FR"], company_size=[10, 500, 500])
-    got = assign_personas(acc, [_rule("german", country="DE"), _rule("five_hundred", company_size=500)])
+    got = assign_personas(
+        acc, [_rule("german", country="DE"), _rule("five_hundred", company_size=500)]
+    )
     assert got["persona"].to_list() == ["german", "german", "five_hundred"]
 
 
 def test_numeric_list_matches_int_column():
     acc = _accounts(company_size=[1, 2, 3])
     assert assign_personas(acc, [_rule("x", company_size=[2, 3.0])])["persona"].to_list() == [
-        UNASSIGNED, "x", "x"]
+        UNASSIGNED,
+        "x",
+        "x",
+    ]
 
 
 def test_range_is_inclusive_and_nulls_never_match():
@@ -65,7 +70,9 @@ def test_first_matching_rule_wins():
 
 
 def test_explicit_persona_in_the_data_wins():
-    acc = _accounts(company_size=[900, 900, 900]).with_columns(persona=pl.Series(["founder", None, "  "]))
+    acc = _accounts(company_size=[900, 900, 900]).with_columns(
+        persona=pl.Series(["founder", None, "  "])
+    )
     got = assign_personas(acc, [_rule("big", company_size={"min": 1})])
     assert got["persona"].to_list() == ["founder", "big", "big"]
 
@@ -84,8 +91,12 @@ def test_no_rules_means_unassigned_and_missing_column_is_added():
 
 
 def test_rule_on_a_column_the_frame_lacks_never_matches():
-    acc = pl.DataFrame({"account_id": ["a"], "persona": [None]}, schema_overrides={"persona": pl.String})
-    assert assign_personas(acc, [_rule("x", industry=["retail"])])["persona"].to_list() == [UNASSIGNED]
+    acc = pl.DataFrame(
+        {"account_id": ["a"], "persona": [None]}, schema_overrides={"persona": pl.String}
+    )
+    assert assign_personas(acc, [_rule("x", industry=["retail"])])["persona"].to_list() == [
+        UNASSIGNED
+    ]
 
 
 def test_input_frame_is_not_mutated():
@@ -96,9 +107,19 @@ def test_input_frame_is_not_mutated():
 
 @pytest.mark.parametrize("n", [0, 1, 100_000])
 def test_vectorised_over_many_rows(n):
-    acc = _accounts(company_size=list(range(n)) or [], role=["cto"] * n) if n else pl.DataFrame(
-        {"account_id": [], "company_size": [], "role": [], "persona": []},
-        schema={"account_id": pl.String, "company_size": pl.Int64, "role": pl.String, "persona": pl.String})
+    acc = (
+        _accounts(company_size=list(range(n)) or [], role=["cto"] * n)
+        if n
+        else pl.DataFrame(
+            {"account_id": [], "company_size": [], "role": [], "persona": []},
+            schema={
+                "account_id": pl.String,
+                "company_size": pl.Int64,
+                "role": pl.String,
+                "persona": pl.String,
+            },
+        )
+    )
     got = assign_personas(acc, [_rule("big", company_size={"min": 50_000}), _rule("rest")])
     assert got.height == n
     assert got["persona"].null_count() == 0
@@ -111,8 +132,10 @@ def test_vectorised_over_many_rows(n):
     lo=st.integers(0, 1000),
 )
 def test_every_account_gets_exactly_one_persona(sizes, lo):
-    acc = pl.DataFrame({"company_size": sizes, "persona": [None] * len(sizes)},
-                       schema={"company_size": pl.Int64, "persona": pl.String})
+    acc = pl.DataFrame(
+        {"company_size": sizes, "persona": [None] * len(sizes)},
+        schema={"company_size": pl.Int64, "persona": pl.String},
+    )
     got = assign_personas(acc, [_rule("big", company_size={"min": lo})])
     expected = ["big" if s is not None and s >= lo else UNASSIGNED for s in sizes]
     assert got["persona"].to_list() == expected

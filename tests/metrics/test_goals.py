@@ -6,7 +6,16 @@ from journeylib.config import Goal
 from journeylib.metrics.goals import evaluate_goal, metric_value
 
 PERIOD = ("2025-01", "2025-06")  # as of 2025-06-30
-STAGES = ["awareness", "consideration", "decision", "onboarding", "adoption", "retention", "expansion", "advocacy"]
+STAGES = [
+    "awareness",
+    "consideration",
+    "decision",
+    "onboarding",
+    "adoption",
+    "retention",
+    "expansion",
+    "advocacy",
+]
 
 
 def doc_with(months=None, **sections):
@@ -19,7 +28,9 @@ def churn_months(*rates):
 
 def test_progress_against_time_elapsed_gives_on_track():
     # deadline 2025-12-31 from 2025-01-01: 180 of 364 days elapsed at 2025-06-30 → 0.4945
-    g = Goal(id="g", metric="activation_rate", baseline=0.2, target=0.4, deadline=dt.date(2025, 12, 31))
+    g = Goal(
+        id="g", metric="activation_rate", baseline=0.2, target=0.4, deadline=dt.date(2025, 12, 31)
+    )
     r = evaluate_goal(g, {"onboarding": {"activation_rate": 0.32}}, period=PERIOD, stage_ids=STAGES)
     assert r["progress"] == pytest.approx(0.6)
     assert r["time_elapsed"] == pytest.approx(180 / 364)
@@ -27,16 +38,26 @@ def test_progress_against_time_elapsed_gives_on_track():
 
 
 def test_at_risk_and_off_track_thresholds():
-    g = Goal(id="g", metric="activation_rate", baseline=0.2, target=0.4, deadline=dt.date(2025, 12, 31))
-    at_risk = evaluate_goal(g, {"onboarding": {"activation_rate": 0.26}}, period=PERIOD, stage_ids=STAGES)
+    g = Goal(
+        id="g", metric="activation_rate", baseline=0.2, target=0.4, deadline=dt.date(2025, 12, 31)
+    )
+    at_risk = evaluate_goal(
+        g, {"onboarding": {"activation_rate": 0.26}}, period=PERIOD, stage_ids=STAGES
+    )
     assert at_risk["progress"] == pytest.approx(0.3) and at_risk["status"] == "at_risk"
-    off = evaluate_goal(g, {"onboarding": {"activation_rate": 0.21}}, period=PERIOD, stage_ids=STAGES)
+    off = evaluate_goal(
+        g, {"onboarding": {"activation_rate": 0.21}}, period=PERIOD, stage_ids=STAGES
+    )
     assert off["status"] == "off_track"
 
 
 def test_lower_is_better_metric_achieved():
-    g = Goal(id="g", metric="ttfv_days_median", baseline=30, target=20, deadline=dt.date(2025, 12, 31))
-    r = evaluate_goal(g, {"onboarding": {"ttfv_days": {"median": 19.5}}}, period=PERIOD, stage_ids=STAGES)
+    g = Goal(
+        id="g", metric="ttfv_days_median", baseline=30, target=20, deadline=dt.date(2025, 12, 31)
+    )
+    r = evaluate_goal(
+        g, {"onboarding": {"ttfv_days": {"median": 19.5}}}, period=PERIOD, stage_ids=STAGES
+    )
     assert r["status"] == "achieved" and r["progress"] == pytest.approx(1.05)
 
 
@@ -58,11 +79,18 @@ def test_deadline_passed_without_reaching_target_is_off_track():
 def test_smart_checks():
     g = Goal(id="g", metric="no_such_metric", target=1, deadline=dt.date(2024, 1, 1))
     r = evaluate_goal(g, {}, period=PERIOD, stage_ids=STAGES)
-    assert r["checks"] == {"specific": False, "measurable": False, "achievable": None, "relevant": False,
-                           "time_bound": False}
+    assert r["checks"] == {
+        "specific": False,
+        "measurable": False,
+        "achievable": None,
+        "relevant": False,
+        "time_bound": False,
+    }
     assert r["status"] is None
     g2 = Goal(id="g", metric="logo_churn_rate", target=0.5, deadline=dt.date(2025, 12, 31))
-    r2 = evaluate_goal(g2, doc_with(churn_months(0.05, 0.04, 0.06)), period=PERIOD, stage_ids=STAGES)
+    r2 = evaluate_goal(
+        g2, doc_with(churn_months(0.05, 0.04, 0.06)), period=PERIOD, stage_ids=STAGES
+    )
     # history 0.04..0.06, width 0.02 → achievable range [0.02, 0.08]; 0.5 is not
     assert r2["checks"]["achievable"] is False
     assert r2["checks"]["relevant"] is True and r2["stage"] == "retention"
@@ -70,14 +98,25 @@ def test_smart_checks():
 
 def test_relevant_translates_to_the_five_stage_model():
     g = Goal(id="g", metric="cac", target=100, baseline=200, deadline=dt.date(2025, 12, 31))
-    r = evaluate_goal(g, {"acquisition": {"cac": 150.0}}, period=PERIOD,
-                      stage_ids=["awareness", "consideration", "conversion", "retention", "advocacy"])
+    r = evaluate_goal(
+        g,
+        {"acquisition": {"cac": 150.0}},
+        period=PERIOD,
+        stage_ids=["awareness", "consideration", "conversion", "retention", "advocacy"],
+    )
     assert r["stage"] == "conversion" and r["checks"]["relevant"]
 
 
 def test_metric_value_reads_the_document():
-    doc = {"stages": [{"reached": 200}, {"reached": 50}], "revenue": {"months": [
-        {"expansion_mrr": 10.0, "new_customers": 2}, {"expansion_mrr": 5.0, "new_customers": 3}]}}
+    doc = {
+        "stages": [{"reached": 200}, {"reached": 50}],
+        "revenue": {
+            "months": [
+                {"expansion_mrr": 10.0, "new_customers": 2},
+                {"expansion_mrr": 5.0, "new_customers": 3},
+            ]
+        },
+    }
     assert metric_value(doc, "stage_conversion") == 0.25
     assert metric_value(doc, "expansion_mrr") == 15.0
     assert metric_value(doc, "new_customers") == 5

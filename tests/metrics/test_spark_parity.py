@@ -69,25 +69,53 @@ def same(a, b):
 def test_revenue_family(client, spark_of):
     period = resolve_period(client)
     subs = client.tables["subscriptions"]
-    same(revenue.revenue_months(subs, period=period), revenue.revenue_months(spark_of("subscriptions"), period=period))
-    same(revenue.nrr_12m(subs, period=period), revenue.nrr_12m(spark_of("subscriptions"), period=period))
-    same(revenue.revenue_retention(subs, period=period),
-         revenue.revenue_retention(spark_of("subscriptions"), period=period))
+    same(
+        revenue.revenue_months(subs, period=period),
+        revenue.revenue_months(spark_of("subscriptions"), period=period),
+    )
+    same(
+        revenue.nrr_12m(subs, period=period),
+        revenue.nrr_12m(spark_of("subscriptions"), period=period),
+    )
+    same(
+        revenue.revenue_retention(subs, period=period),
+        revenue.revenue_retention(spark_of("subscriptions"), period=period),
+    )
 
 
 def test_acquisition_family(client, spark_of):
     period = resolve_period(client)
     t = client.tables
-    same(acquisition.cac_by_channel(t["marketing"], t["subscriptions"], t["accounts"], period=period),
-         acquisition.cac_by_channel(spark_of("marketing"), spark_of("subscriptions"), spark_of("accounts"),
-                                    period=period))
+    same(
+        acquisition.cac_by_channel(
+            t["marketing"], t["subscriptions"], t["accounts"], period=period
+        ),
+        acquisition.cac_by_channel(
+            spark_of("marketing"), spark_of("subscriptions"), spark_of("accounts"), period=period
+        ),
+    )
     terms = client.config.branded_terms
-    same(acquisition.branded_search_by_month(t["search_queries"], period=period, branded_terms=terms),
-         acquisition.branded_search_by_month(spark_of("search_queries"), period=period, branded_terms=terms))
-    same(acquisition.attribution(t["events"], t["subscriptions"], t["accounts"], period=period),
-         acquisition.attribution(spark_of("events", t["events"].with_row_index("seq").with_columns(
-             pl.col("seq").cast(pl.Int64))), spark_of("subscriptions"), spark_of("accounts"), period=period,
-             order_by="seq"))
+    same(
+        acquisition.branded_search_by_month(
+            t["search_queries"], period=period, branded_terms=terms
+        ),
+        acquisition.branded_search_by_month(
+            spark_of("search_queries"), period=period, branded_terms=terms
+        ),
+    )
+    same(
+        acquisition.attribution(t["events"], t["subscriptions"], t["accounts"], period=period),
+        acquisition.attribution(
+            spark_of(
+                "events",
+                t["events"].with_row_index("seq").with_columns(pl.col("seq").cast(pl.Int64)),
+            ),
+            spark_of("subscriptions"),
+            spark_of("accounts"),
+            period=period,
+            order_by="seq",
+        ),
+    )
 
 
 def test_onboarding_retention_feedback_support(client, spark_of):
@@ -96,29 +124,69 @@ def test_onboarding_retention_feedback_support(client, spark_of):
     stream = journey_events(client)
     s_stream = spark_of("stream", stream)
     cfg = client.config
-    same(onboarding.activation(t["accounts"], stream, period=period, event=cfg.activation.event,
-                               within_days=cfg.activation.within_days),
-         onboarding.activation(spark_of("accounts"), s_stream, period=period, event=cfg.activation.event,
-                               within_days=cfg.activation.within_days))
-    same(onboarding.time_to_first_value(t["accounts"], stream, period=period, event=cfg.first_value.event),
-         onboarding.time_to_first_value(spark_of("accounts"), s_stream, period=period, event=cfg.first_value.event))
-    same(retention.activity_retention(t["accounts"], t["events"], period=period),
-         retention.activity_retention(spark_of("accounts"), spark_of("events"), period=period))
-    same(feedback.nps(t["surveys"], period=period), feedback.nps(spark_of("surveys"), period=period))
-    same(feedback.nps_by_stage(t["surveys"], period=period, stage_order=client.template.stage_ids),
-         feedback.nps_by_stage(spark_of("surveys"), period=period, stage_order=client.template.stage_ids))
-    same(support.resolution_time(t["tickets"], period=period),
-         support.resolution_time(spark_of("tickets"), period=period))
+    same(
+        onboarding.activation(
+            t["accounts"],
+            stream,
+            period=period,
+            event=cfg.activation.event,
+            within_days=cfg.activation.within_days,
+        ),
+        onboarding.activation(
+            spark_of("accounts"),
+            s_stream,
+            period=period,
+            event=cfg.activation.event,
+            within_days=cfg.activation.within_days,
+        ),
+    )
+    same(
+        onboarding.time_to_first_value(
+            t["accounts"], stream, period=period, event=cfg.first_value.event
+        ),
+        onboarding.time_to_first_value(
+            spark_of("accounts"), s_stream, period=period, event=cfg.first_value.event
+        ),
+    )
+    same(
+        retention.activity_retention(t["accounts"], t["events"], period=period),
+        retention.activity_retention(spark_of("accounts"), spark_of("events"), period=period),
+    )
+    same(
+        feedback.nps(t["surveys"], period=period), feedback.nps(spark_of("surveys"), period=period)
+    )
+    same(
+        feedback.nps_by_stage(t["surveys"], period=period, stage_order=client.template.stage_ids),
+        feedback.nps_by_stage(
+            spark_of("surveys"), period=period, stage_order=client.template.stage_ids
+        ),
+    )
+    same(
+        support.resolution_time(t["tickets"], period=period),
+        support.resolution_time(spark_of("tickets"), period=period),
+    )
     ms = [(m.id, m.event) for m in cfg.milestones]
-    same(milestones.milestones(t["accounts"], stream, t["subscriptions"], period=period, milestones=ms),
-         milestones.milestones(spark_of("accounts"), s_stream, spark_of("subscriptions"), period=period,
-                               milestones=ms))
+    same(
+        milestones.milestones(
+            t["accounts"], stream, t["subscriptions"], period=period, milestones=ms
+        ),
+        milestones.milestones(
+            spark_of("accounts"), s_stream, spark_of("subscriptions"), period=period, milestones=ms
+        ),
+    )
 
 
 def test_stage_funnel_and_transitions(client, spark_of):
     period = resolve_period(client)
     stream = journey_events(client)
     pairs = [(s.id, s.label) for s in client.template.stages]
-    same(stages.stage_funnel(stream, client.tables["accounts"], period=period, stages=pairs),
-         stages.stage_funnel(spark_of("stream", stream), spark_of("accounts"), period=period, stages=pairs))
-    same(stages.visitors(stream, period=period), stages.visitors(spark_of("stream", stream), period=period))
+    same(
+        stages.stage_funnel(stream, client.tables["accounts"], period=period, stages=pairs),
+        stages.stage_funnel(
+            spark_of("stream", stream), spark_of("accounts"), period=period, stages=pairs
+        ),
+    )
+    same(
+        stages.visitors(stream, period=period),
+        stages.visitors(spark_of("stream", stream), period=period),
+    )

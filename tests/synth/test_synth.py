@@ -12,18 +12,60 @@ from journeylib.config import load_client_config, load_template
 from journeylib.errors import JourneyError
 from journeylib.synth import CHANNELS, RAW_EVENTS, UNMAPPED_EVENTS, synthesize
 
-TABLES = ["accounts", "events", "subscriptions", "marketing", "search_queries", "tickets", "surveys"]
+TABLES = [
+    "accounts",
+    "events",
+    "subscriptions",
+    "marketing",
+    "search_queries",
+    "tickets",
+    "surveys",
+]
 COLUMNS = {
-    "accounts": ["account_id", "first_seen_at", "signup_at", "name", "industry", "company_size",
-                 "country", "role", "acquisition_channel", "persona"],
-    "events": ["timestamp", "account_id", "anonymous_id", "user_id", "event", "channel", "campaign",
-               "variant"],
+    "accounts": [
+        "account_id",
+        "first_seen_at",
+        "signup_at",
+        "name",
+        "industry",
+        "company_size",
+        "country",
+        "role",
+        "acquisition_channel",
+        "persona",
+    ],
+    "events": [
+        "timestamp",
+        "account_id",
+        "anonymous_id",
+        "user_id",
+        "event",
+        "channel",
+        "campaign",
+        "variant",
+    ],
     "subscriptions": ["account_id", "month", "mrr", "plan", "seats"],
     "marketing": ["month", "channel", "campaign", "spend", "impressions", "clicks"],
     "search_queries": ["date", "query", "clicks", "impressions", "position"],
-    "tickets": ["ticket_id", "account_id", "opened_at", "resolved_at", "category", "channel",
-                "satisfaction", "text"],
-    "surveys": ["response_id", "account_id", "responded_at", "score", "stage", "touchpoint", "comment"],
+    "tickets": [
+        "ticket_id",
+        "account_id",
+        "opened_at",
+        "resolved_at",
+        "category",
+        "channel",
+        "satisfaction",
+        "text",
+    ],
+    "surveys": [
+        "response_id",
+        "account_id",
+        "responded_at",
+        "score",
+        "stage",
+        "touchpoint",
+        "comment",
+    ],
 }
 START = "2024-01"
 MONTHS = 12
@@ -58,13 +100,26 @@ def test_every_table_and_client_yaml_written(client, t):
         assert t[name].height == rows[name] > 0
         assert t[name].columns == COLUMNS[name]
     cfg = load_client_config(out / "client.yaml")
-    assert (cfg.client, cfg.journey, cfg.currency, cfg.gross_margin) == ("acme", "b2b_saas_8_stage", "USD", 0.8)
+    assert (cfg.client, cfg.journey, cfg.currency, cfg.gross_margin) == (
+        "acme",
+        "b2b_saas_8_stage",
+        "USD",
+        0.8,
+    )
     assert cfg.activation.event == "first_report_created" and cfg.activation.within_days == 14
     assert cfg.first_value.event == "first_report_created"
     assert cfg.branded_terms == ["acme"]
     assert [p.id for p in cfg.personas] == ["enterprise_it", "mid_market_ops", "smb_founder"]
-    assert {m.event for m in cfg.milestones} == {"onboarding_completed", "first_report_created", "referral_sent"}
-    assert {g.metric for g in cfg.goals} == {"ttfv_days_median", "activation_rate", "logo_churn_rate"}
+    assert {m.event for m in cfg.milestones} == {
+        "onboarding_completed",
+        "first_report_created",
+        "referral_sent",
+    }
+    assert {g.metric for g in cfg.goals} == {
+        "ttfv_days_median",
+        "activation_rate",
+        "logo_churn_rate",
+    }
     assert all(g.deadline.isoformat()[:7] >= "2024-12" for g in cfg.goals)
     assert (cfg.period.start, cfg.period.end) == ("2024-01", "2024-12")
 
@@ -96,7 +151,10 @@ def test_every_row_follows_the_rules_of_data_md(t):
     assert set(acc["acquisition_channel"].unique()) <= set(CHANNELS)
     # events: an account or an anonymous id, never both missing; no exact duplicates
     assert ev.filter(pl.col("account_id").is_null() & pl.col("anonymous_id").is_null()).height == 0
-    assert ev.filter(pl.col("account_id").is_not_null() & pl.col("anonymous_id").is_not_null()).height == 0
+    assert (
+        ev.filter(pl.col("account_id").is_not_null() & pl.col("anonymous_id").is_not_null()).height
+        == 0
+    )
     assert ev.is_duplicated().sum() == 0
     assert subs.select("account_id", "month").is_duplicated().sum() == 0
     assert subs["mrr"].min() >= 0 and subs["seats"].min() >= 0
@@ -206,7 +264,9 @@ def test_the_stage_funnel_narrows(t):
 def test_fewer_sign_up_than_are_known_and_fewer_pay_than_sign_up(t):
     new = t["accounts"].filter(pl.col("first_seen_at") >= pl.datetime(2024, 1, 1, time_zone="UTC"))
     signed = new.filter(pl.col("signup_at").is_not_null())
-    paying = _first_paid(t["subscriptions"]).filter(pl.col("account_id").is_in(new["account_id"].implode()))
+    paying = _first_paid(t["subscriptions"]).filter(
+        pl.col("account_id").is_in(new["account_id"].implode())
+    )
     assert new.height > signed.height > paying.height > 0
 
 
@@ -224,27 +284,42 @@ def test_churn_and_reactivation_happen(t):
 
 
 def test_mrr_moves_both_ways(t):
-    subs = t["subscriptions"].sort("account_id", "month").with_columns(
-        prev=pl.col("mrr").shift(1).over("account_id", order_by="month"),
-        prev_k=_month_index("month").shift(1).over("account_id", order_by="month"),
-    ).filter(pl.col("prev_k") == _month_index("month") - 1)
+    subs = (
+        t["subscriptions"]
+        .sort("account_id", "month")
+        .with_columns(
+            prev=pl.col("mrr").shift(1).over("account_id", order_by="month"),
+            prev_k=_month_index("month").shift(1).over("account_id", order_by="month"),
+        )
+        .filter(pl.col("prev_k") == _month_index("month") - 1)
+    )
     assert subs.filter(pl.col("mrr") > pl.col("prev")).height > 0  # expansion
     assert subs.filter(pl.col("mrr") < pl.col("prev")).height > 0  # contraction
 
 
 def test_how_to_share_of_tickets_falls_with_tenure(t):
-    tk = t["tickets"].join(_first_paid(t["subscriptions"]), on="account_id").with_columns(
-        tenure=_month_index("opened_at") - pl.col("first_k")
+    tk = (
+        t["tickets"]
+        .join(_first_paid(t["subscriptions"]), on="account_id")
+        .with_columns(tenure=_month_index("opened_at") - pl.col("first_k"))
     )
     early = tk.filter(pl.col("tenure") <= 1)["category"].eq("how_to").mean()
     late = tk.filter(pl.col("tenure") >= 6)["category"].eq("how_to").mean()
     assert early > late + 0.1
-    assert set(tk["category"].unique()) == {"how_to", "bug", "billing", "advanced", "feature_request"}
+    assert set(tk["category"].unique()) == {
+        "how_to",
+        "bug",
+        "billing",
+        "advanced",
+        "feature_request",
+    }
 
 
 def test_paid_search_costs_more_per_customer_than_organic(t):
     table_first = _month_index("month").min()
-    first = _first_paid(t["subscriptions"]).filter(pl.col("first_k") > t["subscriptions"].select(table_first).item())
+    first = _first_paid(t["subscriptions"]).filter(
+        pl.col("first_k") > t["subscriptions"].select(table_first).item()
+    )
     new = first.join(t["accounts"], on="account_id").group_by("acquisition_channel").len()
     spend = t["marketing"].group_by("channel").agg(pl.col("spend").sum())
     cac = dict(
@@ -256,11 +331,16 @@ def test_paid_search_costs_more_per_customer_than_organic(t):
 
 
 def test_time_to_first_value_depends_on_persona(t):
-    first = t["events"].filter(pl.col("event") == "first_report_created").group_by("account_id").agg(
-        fv=pl.col("timestamp").min()
+    first = (
+        t["events"]
+        .filter(pl.col("event") == "first_report_created")
+        .group_by("account_id")
+        .agg(fv=pl.col("timestamp").min())
     )
-    j = t["accounts"].join(first, on="account_id").with_columns(
-        days=(pl.col("fv") - pl.col("signup_at")).dt.total_seconds() / 86400
+    j = (
+        t["accounts"]
+        .join(first, on="account_id")
+        .with_columns(days=(pl.col("fv") - pl.col("signup_at")).dt.total_seconds() / 86400)
     )
     assert j["days"].min() >= 0
     smb = j.filter(pl.col("company_size") <= 50)["days"].median()
@@ -282,8 +362,12 @@ def test_the_treatment_converts_better_on_a_larger_sample(tmp_path):
     ev = pl.read_parquet(tmp_path / "ab" / "events.parquet").filter(pl.col("variant").is_not_null())
     c = ev.group_by("variant", "event").agg(pl.col("account_id").n_unique())
     rate = {
-        v: c.filter((pl.col("variant") == v) & (pl.col("event") == "payment_submitted"))["account_id"].item()
-        / c.filter((pl.col("variant") == v) & (pl.col("event") == "checkout_started"))["account_id"].item()
+        v: c.filter((pl.col("variant") == v) & (pl.col("event") == "payment_submitted"))[
+            "account_id"
+        ].item()
+        / c.filter((pl.col("variant") == v) & (pl.col("event") == "checkout_started"))[
+            "account_id"
+        ].item()
         for v in ["control", "treatment"]
     }
     assert rate["treatment"] > rate["control"] + 0.05

@@ -14,21 +14,74 @@ from journeylib.synth import RAW_EVENTS, UNMAPPED_EVENTS, synthesize
 
 TEMPLATES = {
     "saas_5_stage": ["awareness", "consideration", "conversion", "retention", "advocacy"],
-    "b2b_saas_8_stage": ["awareness", "consideration", "decision", "onboarding", "adoption",
-                         "retention", "expansion", "advocacy"],
+    "b2b_saas_8_stage": [
+        "awareness",
+        "consideration",
+        "decision",
+        "onboarding",
+        "adoption",
+        "retention",
+        "expansion",
+        "advocacy",
+    ],
 }
-DERIVED = ["signed_up", "subscription_started", "subscription_renewed", "expanded", "contracted",
-           "churned", "reactivated", "ticket_opened", "ticket_resolved", "survey_answered"]
+DERIVED = [
+    "signed_up",
+    "subscription_started",
+    "subscription_renewed",
+    "expanded",
+    "contracted",
+    "churned",
+    "reactivated",
+    "ticket_opened",
+    "ticket_resolved",
+    "survey_answered",
+]
 KPI_IDS = {
-    "website_visitors", "branded_search_share", "ctr", "cac", "cac_payback_months", "activation_rate",
-    "ttfv_days_median", "engagement_score", "nps", "logo_churn_rate", "churn_rate_simple", "nrr_12m",
-    "grr_12m", "expansion_mrr", "ltv", "resolution_hours_median", "referral_rate", "mrr", "arpa",
-    "quick_ratio", "stage_conversion",
+    "website_visitors",
+    "branded_search_share",
+    "ctr",
+    "cac",
+    "cac_payback_months",
+    "activation_rate",
+    "ttfv_days_median",
+    "engagement_score",
+    "nps",
+    "logo_churn_rate",
+    "churn_rate_simple",
+    "nrr_12m",
+    "grr_12m",
+    "expansion_mrr",
+    "ltv",
+    "resolution_hours_median",
+    "referral_rate",
+    "mrr",
+    "arpa",
+    "quick_ratio",
+    "stage_conversion",
 }
-STAGE_LISTS = ["phases", "actions", "decisions", "information_needs", "emotions", "pain_points",
-               "opportunities", "kpis", "touchpoints"]
-TOUCHPOINT_TEXT = ["label", "kind", "channel", "customer_goal", "company_goal", "customer_does",
-                   "company_does", "customer_feels", "desired_outcome"]
+STAGE_LISTS = [
+    "phases",
+    "actions",
+    "decisions",
+    "information_needs",
+    "emotions",
+    "pain_points",
+    "opportunities",
+    "kpis",
+    "touchpoints",
+]
+TOUCHPOINT_TEXT = [
+    "label",
+    "kind",
+    "channel",
+    "customer_goal",
+    "company_goal",
+    "customer_does",
+    "company_does",
+    "customer_feels",
+    "desired_outcome",
+]
 DEMO = PROJ_ROOT / "data" / "demo"
 
 
@@ -106,7 +159,9 @@ def test_client_yaml_template_loads_with_another_name(tmp_path: Path):
     text = (templates_dir() / "client.yaml").read_text(encoding="utf-8")
     assert text.count('client: "New client"') == 1
     p = tmp_path / "client.yaml"
-    p.write_text(text.replace('client: "New client"', 'client: "Globex: EU & US"'), encoding="utf-8")
+    p.write_text(
+        text.replace('client: "New client"', 'client: "Globex: EU & US"'), encoding="utf-8"
+    )
     assert load_client_config(p).client == "Globex: EU & US"
 
 

@@ -1,0 +1,241 @@
+"""Importers: from the exports analysts actually receive to the canonical tables.
+
+``journey import SOURCE FILE… --client CLIENT`` (and :func:`import_files`) maps
+each export of a tool into the canonical tables of ``data.md`` and merges them
+into the client folder (created with :func:`journeylib.io.init_client` when it
+does not exist). Rows that cannot be mapped are quarantined, with a reason, in
+``<client>/import_rejected/<source>.csv``; nothing is dropped silently.
+
+Sources: ``segment`` (also RudderStack), ``stripe``, ``hubspot``, ``zendesk``,
+``search_console``, ``nps`` (Delighted or Typeform). The mapping of every
+source is documented in ``docs/importers.md``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from journeylib.errors import DataError, JourneyError
+from journeylib.importers._common import (
+    Converted,
+    ImportContext,
+    append_rejected,
+    merge_table,
+    read_export_csv,
+    read_identity_map,
+)
+from journeylib.schemas import TABLE_ORDER
+
+__all__ = ["SOURCES", "ImportReport", "import_files"]
+
+#: Source name -> (module, one-line description). Aliases map onto the same module.
+SOURCES: dict[str, str] = {
+    "segment": "Segment / RudderStack track, page, identify and group calls (JSON lines)",
+    "stripe": "Stripe subscriptions export (CSV)",
+    "hubspot": "HubSpot companies and deals exports (CSV)",
+    "zendesk": "Zendesk tickets export (CSV)",
+    "search_console": "Google Search Console Queries export (CSV)",
+    "nps": "NPS survey export: Delighted or Typeform (CSV)",
+}
+_ALIASES = {
+    "rudderstack": "segment",
+    "gsc": "search_console",
+    "search-console": "search_console",
+    "delighted": "nps",
+    "typeform": "nps",
+}
+
+
+@dataclass
+class ImportReport:
+    """What an import did.
+
+    Attributes:
+        source: the importer used.
+        client_dir: the client folder written to.
+        created: whether the client folder was created by this import.
+        files: the files read.
+        rows_read: input rows (CSV rows or JSON lines) over all files.
+        tables: per canonical table written, ``{"added", "updated", "skipped"}``.
+        rejected: rows quarantined.
+        reasons: quarantine reasons with their counts.
+        rejected_path: the quarantine file, or None when nothing was quarantined.
+        notes: extra remarks (e.g. accounts created for unknown Stripe customers).
+    """
+
+    source: str
+    client_dir: Path
+    created: bool
+    files: list[Path]
+    rows_read: int = 0
+    tables: dict[str, dict[str, int]] = field(default_factory=dict)
+    rejected: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    rejected_path: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """The report as short lines for the terminal."""
+        out = [
+            f"{'created' if self.created else 'updated'} {self.client_dir} from "
+            f"{len(self.files)} {self.source} file(s), {self.rows_read:,} rows read"
+        ]
+        for t, s in self.tables.items():
+            extra = f", {s['updated']:,} updated" if s["updated"] else ""
+            extra += f", {s['skipped']:,} already present" if s["skipped"] else ""
+            out.append(f"  {t}: {s['added']:,} added{extra}")
+        if self.rejected:
+            why = ", ".join(
+                f"{r} ({n:,})" for r, n in sorted(self.reasons.items(), key=lambda kv: -kv[1])
+            )
+            out.append(f"  {self.rejected:,} rows quarantined in {self.rejected_path}: {why}")
+        else:
+            out.append("  no rows quarantined")
+        out.extend(f"  note: {n}" for n in self.notes)
+        return out
+
+
+def _source_module(source: str):  # noqa: ANN202 - a module
+    name = _ALIASES.get(source.lower(), source.lower().replace("-", "_"))
+    if name not in SOURCES:
+        raise JourneyError(
+            "unknown import source",
+            where="SOURCE",
+            expected=", ".join(SOURCES),
+            found=repr(source),
+            fix="use one of: " + ", ".join(SOURCES),
+        )
+    return name, importlib.import_module(f"journeylib.importers.{name}")
+
+
+def _client(client: str | Path, template: str) -> tuple[Path, bool]:
+    from journeylib.io import init_client
+    from journeylib.paths import client_dir_for_new
+
+    path = client_dir_for_new(client)
+    if (path / "client.yaml").exists():
+        return path, False
+    return init_client(path, template=template), True
+
+
+def _existing_accounts(client_dir: Path) -> pl.DataFrame:
+    from journeylib.io import find_table_file
+
+    path = find_table_file(client_dir, "accounts")
+    if path is None or path.name.endswith(".parquet"):
+        if path is not None:
+            return pl.read_parquet(path).with_columns(pl.all().cast(pl.String))
+        return pl.DataFrame(schema={"account_id": pl.String, "name": pl.String})
+    return read_export_csv(path, "accounts table")
+
+
+def import_files(
+    source: str,
+    files: list[str | Path],
+    client: str | Path,
+    *,
+    identity: str | Path | None = None,
+    date: str | None = None,
+    template: str = "b2b_saas_8_stage",
+) -> ImportReport:
+    """Import exports of ``source`` into the client folder ``client``.
+
+    Every file is read and mapped before anything is written, so a wrong file
+    (a fatal :class:`~journeylib.errors.DataError`) leaves the client untouched
+    (except that a new client folder may have been created).
+
+    Args:
+        source: ``segment``, ``stripe``, ``hubspot``, ``zendesk``, ``search_console`` or ``nps``.
+        files: the export files.
+        client: a client name under ``data/`` or a folder path; created when it
+            has no ``client.yaml``.
+        identity: an identity map CSV (a source key column, such as ``user_id``
+            or a Stripe customer id, and ``account_id``).
+        date: ``YYYY-MM-DD``: the day of a Search Console export, or the export
+            date of a Stripe export (active subscriptions run through its month).
+        template: the journey template of a newly created client.
+
+    Returns:
+        The :class:`ImportReport`.
+
+    Raises:
+        JourneyError: unknown source, a file that is not an export of ``source``,
+            a bad option value.
+    """
+    from journeylib.config import load_client_config
+    from journeylib.paths import client_dir_for_new
+
+    name, module = _source_module(source)
+    if not files:
+        raise JourneyError(
+            "no files to import",
+            where="FILE",
+            expected="one or more export files",
+            found="none",
+            fix="give the export files after the source name",
+        )
+    paths = [Path(f).expanduser() for f in files]
+    for p in paths:
+        if not p.is_file():
+            raise DataError(
+                "file not found",
+                where=p,
+                expected=f"a {SOURCES[name]}",
+                found="no such file",
+                fix="check the path of the export",
+            )
+    if date is not None:
+        import datetime as dt
+
+        try:
+            dt.date.fromisoformat(date)
+        except ValueError:
+            raise JourneyError(
+                "bad date",
+                where="--date",
+                expected="a date YYYY-MM-DD",
+                found=repr(date),
+                fix="write the date like 2024-03-31",
+            ) from None
+    ident = read_identity_map(Path(identity).expanduser()) if identity else {}
+    client_dir = client_dir_for_new(client)
+    exists = (client_dir / "client.yaml").exists()
+    # A new client is read in UTC (what init_client writes); nothing is created before every
+    # file has been read and mapped, so a wrong file leaves no half-made client behind.
+    tz = load_client_config(client_dir / "client.yaml").timezone if exists else "UTC"
+    accounts = (
+        _existing_accounts(client_dir)
+        if exists
+        else pl.DataFrame(schema={"account_id": pl.String, "name": pl.String})
+    )
+    ctx = ImportContext(
+        client_dir=client_dir, timezone=tz, accounts=accounts, identity=ident, date=date
+    )
+    converted: Converted = module.convert(paths, ctx)
+    client_dir, created = _client(client_dir, template)
+    report = ImportReport(
+        source=name,
+        client_dir=client_dir,
+        created=created,
+        files=paths,
+        rows_read=converted.rows_read,
+        notes=list(converted.notes),
+    )
+    for table in TABLE_ORDER:  # accounts first: later tables may refer to them
+        frame = converted.tables.get(table)
+        if frame is None:
+            continue
+        report.tables[table] = merge_table(client_dir, table, frame, timezone=tz)
+    rej = converted.rejected
+    if rej.height:
+        report.rejected = rej.height
+        report.reasons = dict(
+            Counter(r for cell in rej["reason"].to_list() for r in cell.split(";"))
+        )
+        report.rejected_path = append_rejected(client_dir, name, rej)
+    return report

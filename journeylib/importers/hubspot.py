@@ -1,0 +1,232 @@
+"""HubSpot companies and deals exports (CSV) -> accounts and deal events.
+
+A companies export (``Record ID``, ``Company name``, ``Industry``, ``Number of
+Employees``, ``Lifecycle Stage``, ``Original Source``, ``Create Date``, …)
+becomes accounts. A deals export (``Record ID``, ``Deal Name``, ``Deal Stage``,
+``Amount``, ``Create Date``, ``Close Date``, ``Associated Company IDs`` or
+``Associated Company``) becomes events: ``deal_created`` at the create date,
+``deal_won`` / ``deal_lost`` at the close date of closed deals. Which file is
+which is told by its columns (a deals export has ``Deal Stage``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from journeylib.importers._common import (
+    Converted,
+    ImportContext,
+    col,
+    concat_rejected,
+    find_col,
+    norm_name,
+    parse_number,
+    parse_timestamps,
+    read_export_csv,
+    rejected_frame,
+    require_columns,
+    typed,
+)
+
+__all__ = ["ORIGINAL_SOURCE", "channel_from_original_source", "convert"]
+
+WHAT = "HubSpot companies or deals export"
+
+#: HubSpot's Original Source values (internal names; labels are matched after upper-casing
+#: and replacing blanks by ``_``) -> the workbench's channel vocabulary.
+ORIGINAL_SOURCE: dict[str, str] = {
+    "ORGANIC_SEARCH": "organic_search",
+    "PAID_SEARCH": "paid_search",
+    "SOCIAL_MEDIA": "social",
+    "ORGANIC_SOCIAL": "social",
+    "PAID_SOCIAL": "social",
+    "REFERRALS": "referral",
+    "AI_REFERRALS": "referral",
+    "EMAIL_MARKETING": "email",
+    "DIRECT_TRAFFIC": "direct",
+    "OFFLINE": "events",
+    "OFFLINE_SOURCES": "events",
+    "OTHER_CAMPAIGNS": "partner",
+}
+
+C_ID = ["Record ID", "Company ID", "Company ID (Record ID)", "hs_object_id"]
+C_NAME = ["Company name", "Name", "Company Name"]
+C_CREATE = ["Create Date", "Created Date", "createdate"]
+C_INDUSTRY = ["Industry"]
+C_EMPLOYEES = ["Number of Employees", "Employees", "numberofemployees"]
+C_SOURCE = [
+    "Original Source",
+    "Original Source Type",
+    "Original Traffic Source",
+    "hs_analytics_source",
+]
+C_COUNTRY = ["Country/Region", "Country"]
+C_STAGE = ["Deal Stage", "dealstage"]
+C_DEAL_ID = ["Record ID", "Deal ID", "hs_object_id"]
+C_DEAL_COMPANY_ID = [
+    "Associated Company IDs",
+    "Associated Company IDs (Primary)",
+    "Associated Company ID",
+    "Associated Company IDs (Sales Hub)",
+]
+C_DEAL_COMPANY = ["Associated Company", "Associated Company (Primary)", "Company"]
+C_CLOSE = ["Close Date", "closedate"]
+
+
+def channel_from_original_source(value: str | None) -> str | None:
+    """HubSpot's Original Source (internal value or label) as a channel.
+
+    Unknown values are kept, in snake case.
+
+    Examples:
+        >>> channel_from_original_source("ORGANIC_SEARCH"), channel_from_original_source("Paid Social")
+        ('organic_search', 'social')
+        >>> channel_from_original_source("Offline Sources"), channel_from_original_source(None)
+        ('events', None)
+    """
+    if value is None or not value.strip():
+        return None
+    key = "_".join(value.strip().upper().replace("-", " ").split())
+    return ORIGINAL_SOURCE.get(key, key.lower())
+
+
+def _is_deals(df: pl.DataFrame) -> bool:
+    return find_col(df, C_STAGE) is not None
+
+
+def _companies(
+    df: pl.DataFrame, path: Path, ctx: ImportContext
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    id_col, create_col = require_columns(df, path, "HubSpot companies export", [C_ID, C_CREATE])
+    created = parse_timestamps(col(df, create_col), ctx.timezone)
+    employees = parse_number(col(df, find_col(df, C_EMPLOYEES)))
+    employees = pl.select(
+        pl.when((employees >= 1) & (employees == employees.floor())).then(employees)
+    ).to_series()
+    frame = pl.DataFrame(
+        {
+            "account_id": col(df, id_col).str.replace(r"\.0+$", ""),
+            "first_seen_at": created,
+            "name": col(df, find_col(df, C_NAME)),
+            "industry": col(df, find_col(df, C_INDUSTRY)),
+            "company_size": employees.cast(pl.Int64),
+            "country": col(df, find_col(df, C_COUNTRY)),
+            "acquisition_channel": pl.Series(
+                [
+                    channel_from_original_source(v)
+                    for v in col(df, find_col(df, C_SOURCE)).to_list()
+                ],
+                dtype=pl.String,
+            ),
+        }
+    )
+    reason = pl.select(
+        pl.when(frame["account_id"].is_null())
+        .then(pl.lit("record_id_missing"))
+        .when(frame["first_seen_at"].is_null())
+        .then(pl.lit("bad_timestamp:create_date"))
+        .when(~frame["account_id"].is_first_distinct())
+        .then(pl.lit("record_id_duplicate"))
+    ).to_series()
+    return typed(
+        "accounts", {c: frame.filter(reason.is_null())[c] for c in frame.columns}
+    ), rejected_frame(df, reason, path)
+
+
+def _deals(
+    df: pl.DataFrame, path: Path, ctx: ImportContext, known: set[str], by_name: dict[str, str]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    (stage_col,) = require_columns(df, path, "HubSpot deals export", [C_STAGE])
+    company_id = (
+        col(df, find_col(df, C_DEAL_COMPANY_ID)).str.split(";").list.first().str.strip_chars()
+    )
+    company_name = (
+        col(df, find_col(df, C_DEAL_COMPANY)).str.split(";").list.first().str.strip_chars()
+    )
+    accounts = []
+    for cid, cname in zip(company_id.to_list(), company_name.to_list(), strict=True):
+        aid = None
+        if cid:
+            cid = cid.removesuffix(".0")
+            aid = ctx.identity.get(cid) or (cid if cid in known else None)
+        if aid is None and cname:
+            aid = (
+                ctx.identity.get(cname)
+                or ctx.identity.get(cname.lower())
+                or by_name.get(norm_name(cname))
+            )
+            aid = aid or (cname if cname in known else None)
+        accounts.append(aid)
+    stage = col(df, stage_col).str.to_lowercase().str.replace_all(r"[^a-z]", "")
+    created = parse_timestamps(col(df, find_col(df, C_CREATE)), ctx.timezone)
+    closed = parse_timestamps(col(df, find_col(df, C_CLOSE)), ctx.timezone)
+    frame = pl.DataFrame(
+        {
+            "account_id": pl.Series(accounts, dtype=pl.String),
+            "stage": stage,
+            "created": created,
+            "closed": closed,
+        }
+    )
+    won = stage.str.contains("closedwon|^won$")
+    lost = stage.str.contains("closedlost|^lost$")
+    reason = pl.select(
+        pl.when(frame["account_id"].is_null())
+        .then(pl.lit("unknown_company"))
+        .when(frame["created"].is_null() & ~((won | lost) & frame["closed"].is_not_null()))
+        .then(pl.lit("no_dated_stage"))
+    ).to_series()
+    ok = frame.filter(reason.is_null()).with_columns(
+        won=won.filter(reason.is_null()), lost=lost.filter(reason.is_null())
+    )
+    created_ev = ok.filter(pl.col("created").is_not_null()).select(
+        "account_id", timestamp="created", event=pl.lit("deal_created")
+    )
+    closed_ev = ok.filter((pl.col("won") | pl.col("lost")) & pl.col("closed").is_not_null()).select(
+        "account_id",
+        timestamp="closed",
+        event=pl.when(pl.col("won")).then(pl.lit("deal_won")).otherwise(pl.lit("deal_lost")),
+    )
+    ev = pl.concat([created_ev, closed_ev]).sort("timestamp", "account_id")
+    return typed("events", {c: ev[c] for c in ev.columns}, ev.height), rejected_frame(
+        df, reason, path
+    )
+
+
+def convert(files: list[Path], ctx: ImportContext) -> Converted:
+    """Map HubSpot companies (and deals) exports to accounts (and deal events)."""
+    frames = []
+    for path in files:
+        df = read_export_csv(path, WHAT)
+        if not _is_deals(df) and find_col(df, C_ID) is None:
+            require_columns(df, path, "HubSpot companies export", [C_ID, C_CREATE])
+        frames.append((path, df))
+    rows_read = sum(df.height for _, df in frames)
+    accounts, events, rejected = [], [], []
+    for path, df in frames:  # companies first: deals refer to them
+        if not _is_deals(df):
+            acc, rej = _companies(df, path, ctx)
+            accounts.append(acc)
+            rejected.append(rej)
+    acc_all = pl.concat(accounts) if accounts else None
+    known = ctx.account_ids() | (
+        set(acc_all["account_id"].to_list()) if acc_all is not None else set()
+    )
+    by_name = ctx.names_to_ids()
+    if acc_all is not None:
+        for aid, name in acc_all.select("account_id", "name").iter_rows():
+            if name:
+                by_name.setdefault(norm_name(name), aid)
+    for path, df in frames:
+        if _is_deals(df):
+            ev, rej = _deals(df, path, ctx, known, by_name)
+            events.append(ev)
+            rejected.append(rej)
+    tables: dict[str, pl.DataFrame] = {}
+    if acc_all is not None:
+        tables["accounts"] = acc_all
+    if events:
+        tables["events"] = pl.concat(events)
+    return Converted(tables=tables, rejected=concat_rejected(rejected), rows_read=rows_read)

@@ -1,0 +1,205 @@
+"""NPS survey exports (CSV: Delighted or Typeform) -> surveys.
+
+Delighted's responses export: ``Response ID``, ``Score``, ``Comment``,
+``Created At`` (also seen as ``Response Date`` / ``Response timestamp``),
+``Email``, ``Name``, and person properties such as ``Company``.
+Typeform's responses export: ``#`` (or ``Response ID`` / ``Token``), one column
+per question (the NPS question reads "How likely are you to recommend …"), the
+next free-text question as the comment, ``Submit Date (UTC)`` or
+``Submitted At``, and hidden fields such as ``email`` or ``company``.
+
+The account comes from the identity map (email, company or domain ->
+account_id), else the ``Company`` column matched on account names or ids,
+else the email's domain matched on account names ("jane@acme-analytics.com"
+-> an account named "Acme Analytics"). A response without an account is kept
+with an empty account_id (surveys.account_id is optional).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import polars as pl
+
+from journeylib.errors import DataError
+from journeylib.importers._common import (
+    Converted,
+    ImportContext,
+    col,
+    concat_rejected,
+    find_col,
+    norm_name,
+    parse_number,
+    parse_timestamps,
+    read_export_csv,
+    rejected_frame,
+    typed,
+)
+
+__all__ = ["convert"]
+
+WHAT = "NPS survey export (Delighted or Typeform)"
+
+C_SCORE = ["Score", "NPS", "NPS Score", "Rating"]
+C_DATE = [
+    "Created At",
+    "Response Date",
+    "Response timestamp",
+    "Responded At",
+    "Submitted At",
+    "Submit Date (UTC)",
+    "Date",
+    "Timestamp",
+]
+C_ID = ["Response ID", "Response Id", "#", "Token", "Id", "ID"]
+C_COMMENT = ["Comment", "Comments", "Feedback", "Reason"]
+C_EMAIL = ["Email", "E-mail", "Email Address", "email"]
+C_COMPANY = ["Company", "Company Name", "Organization", "Account", "company"]
+C_STAGE = ["Stage", "stage"]
+C_TOUCHPOINT = ["Touchpoint", "touchpoint"]
+
+_FREE_MAIL = {
+    "gmail.com",
+    "googlemail.com",
+    "yahoo.com",
+    "hotmail.com",
+    "outlook.com",
+    "live.com",
+    "icloud.com",
+    "me.com",
+    "aol.com",
+    "proton.me",
+    "protonmail.com",
+    "gmx.de",
+    "gmx.net",
+    "web.de",
+    "yandex.ru",
+    "mail.ru",
+    "qq.com",
+    "163.com",
+}
+
+
+def _score_column(df: pl.DataFrame) -> str | None:
+    hit = find_col(df, C_SCORE)
+    if hit is not None:
+        return hit
+    for c in df.columns:  # Typeform: the question text is the header
+        if "likely" in c.lower() and "recommend" in c.lower():
+            return c
+    return None
+
+
+def _comment_column(df: pl.DataFrame, score: str) -> str | None:
+    hit = find_col(df, C_COMMENT)
+    if hit is not None:
+        return hit
+    # Typeform: the follow-up question ("Why …?", "What is the main reason …?") right after the score.
+    i = df.columns.index(score)
+    for c in df.columns[i + 1 : i + 3]:
+        if c.strip().lower().startswith(("why", "what")) or "reason" in c.lower():
+            return c
+    return None
+
+
+def _stable_id(*parts: str | None) -> str:
+    return "nps-" + hashlib.sha1("\x1f".join(p or "" for p in parts).encode()).hexdigest()[:12]
+
+
+def convert(files: list[Path], ctx: ImportContext) -> Converted:
+    """Map Delighted / Typeform NPS exports to surveys rows."""
+    out, rejected = [], []
+    rows_read = 0
+    by_name = ctx.names_to_ids()
+    known = ctx.account_ids()
+    for path in files:
+        df = read_export_csv(path, WHAT)
+        rows_read += df.height
+        score_col = _score_column(df)
+        date_col = find_col(df, C_DATE)
+        for needed, hit in (("Score", score_col), ("Created At", date_col)):
+            if hit is None:
+                raise DataError(
+                    f"this is not a {WHAT}",
+                    where=f"{path}: {needed}",
+                    expected=f"a column '{needed}'"
+                    + (
+                        " (or a 'How likely are you to recommend …' question)"
+                        if needed == "Score"
+                        else " (or 'Submitted At')"
+                    ),
+                    found="columns " + ", ".join(df.columns[:12]),
+                    fix="export the survey responses again as CSV, or pick the importer that matches the file",
+                )
+        score_text = col(df, score_col)
+        score = parse_number(score_text.str.extract(r"^\s*(\d+(?:\.\d+)?)", 1))
+        responded = parse_timestamps(col(df, date_col), ctx.timezone)
+        emails = col(df, find_col(df, C_EMAIL)).str.to_lowercase().to_list()
+        companies = col(df, find_col(df, C_COMPANY)).to_list()
+        accounts = []
+        for email, company in zip(emails, companies, strict=True):
+            domain = email.rsplit("@", 1)[-1] if email and "@" in email else None
+            aid = None
+            for key in (email, company, company.lower() if company else None, domain):
+                if key and key in ctx.identity:
+                    aid = ctx.identity[key]
+                    break
+            if aid is None and company:
+                aid = by_name.get(norm_name(company)) or (company if company in known else None)
+            if aid is None and domain and domain not in _FREE_MAIL:
+                aid = by_name.get(norm_name(domain.split(".")[-2] if domain.count(".") else domain))
+            accounts.append(aid)
+        ids = col(df, find_col(df, C_ID)).str.replace(r"\.0+$", "")
+        dates = col(df, date_col).to_list()
+        ids = pl.Series(
+            [
+                i or _stable_id(e, d, s)
+                for i, e, d, s in zip(
+                    ids.to_list(), emails, dates, score_text.to_list(), strict=True
+                )
+            ],
+            dtype=pl.String,
+        )
+        comment_col = _comment_column(df, score_col)
+        frame = pl.DataFrame(
+            {
+                "response_id": ids,
+                "account_id": pl.Series(accounts, dtype=pl.String),
+                "responded_at": responded,
+                "score": score,
+                "stage": col(df, find_col(df, C_STAGE)),
+                "touchpoint": col(df, find_col(df, C_TOUCHPOINT)),
+                "comment": col(df, comment_col),
+            }
+        )
+        reason = pl.select(
+            pl.when(frame["responded_at"].is_null())
+            .then(pl.lit("bad_timestamp:responded_at"))
+            .when(
+                score_text.is_not_null()
+                & (
+                    frame["score"].is_null()
+                    | (frame["score"] != frame["score"].floor())
+                    | ~frame["score"].is_between(0, 10)
+                )
+            )
+            .then(pl.lit("bad_score"))
+            .when(~frame["response_id"].is_first_distinct())
+            .then(pl.lit("response_id_duplicate"))
+        ).to_series()
+        rejected.append(rejected_frame(df, reason, path))
+        out.append(frame.filter(reason.is_null()).with_columns(pl.col("score").cast(pl.Int64)))
+    tables = {}
+    notes = []
+    if out:
+        t = pl.concat(out)
+        tables["surveys"] = typed("surveys", {c: t[c] for c in t.columns}, t.height)
+        unmatched = t["account_id"].null_count()
+        if unmatched:
+            notes.append(
+                f"{unmatched:,} responses matched no account (kept with an empty account_id)"
+            )
+    return Converted(
+        tables=tables, rejected=concat_rejected(rejected), rows_read=rows_read, notes=notes
+    )

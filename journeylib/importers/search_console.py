@@ -1,0 +1,126 @@
+"""Google Search Console "Queries" export (CSV) -> search_queries.
+
+The Performance report's export (Export > CSV / Google Sheets) holds one file
+per tab; the queries file has the columns ``Top queries``, ``Clicks``,
+``Impressions``, ``CTR``, ``Position`` and **no date column**: it sums the
+report's whole date range. The date of the rows is, in this order:
+
+1. the ``--date YYYY-MM-DD`` option;
+2. a ``Date`` column, when the file has one (a query × date export made with the API or Looker Studio);
+3. the end of the date range in the ``Filters.csv`` that the same export puts
+   next to ``Queries.csv`` (a row ``Date`` with a value ending in a date, e.g.
+   ``2024-01-01 - 2024-03-31``).
+
+Without any of these the import stops and asks for ``--date``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import polars as pl
+
+from journeylib.errors import DataError
+from journeylib.importers._common import (
+    Converted,
+    ImportContext,
+    col,
+    concat_rejected,
+    find_col,
+    parse_number,
+    parse_timestamps,
+    read_export_csv,
+    rejected_frame,
+    require_columns,
+    typed,
+)
+
+__all__ = ["convert"]
+
+WHAT = "Search Console Queries export"
+
+C_QUERY = ["Top queries", "Query", "Top query", "Queries"]
+C_CLICKS = ["Clicks", "Url Clicks"]
+C_IMPRESSIONS = ["Impressions"]
+C_POSITION = ["Position", "Average position", "Avg. position"]
+C_DATE = ["Date"]
+
+
+def _date_from_filters(path: Path) -> dt.date | None:
+    filters = path.with_name("Filters.csv")
+    if not filters.is_file():
+        return None
+    try:
+        df = read_export_csv(filters, "Search Console Filters.csv")
+    except DataError:
+        return None
+    if df.width < 2:
+        return None
+    for name, value in df.select(df.columns[:2]).iter_rows():
+        if name and name.strip().lower() == "date" and value:
+            found = re.findall(r"\d{4}-\d{2}-\d{2}", value)
+            if found:
+                return dt.date.fromisoformat(found[-1])
+    return None
+
+
+def convert(files: list[Path], ctx: ImportContext) -> Converted:
+    """Map Search Console Queries exports to search_queries rows."""
+    out, rejected = [], []
+    rows_read = 0
+    for path in files:
+        df = read_export_csv(path, WHAT)
+        rows_read += df.height
+        q_col, c_col, i_col = require_columns(df, path, WHAT, [C_QUERY, C_CLICKS, C_IMPRESSIONS])
+        date_col = find_col(df, C_DATE)
+        if ctx.date:
+            date = pl.Series([dt.date.fromisoformat(ctx.date)] * df.height, dtype=pl.Date)
+        elif date_col is not None:
+            date = parse_timestamps(col(df, date_col), "UTC").dt.date()
+        else:
+            d = _date_from_filters(path)
+            if d is None:
+                raise DataError(
+                    "the Search Console Queries export has no date",
+                    where=f"{path}: Date",
+                    expected="--date YYYY-MM-DD (the last day of the exported range)",
+                    found="no Date column and no Filters.csv with the date range next to the file",
+                    fix="run journey import search_console FILE --date YYYY-MM-DD",
+                )
+            date = pl.Series([d] * df.height, dtype=pl.Date)
+        clicks = parse_number(col(df, c_col))
+        impressions = parse_number(col(df, i_col))
+        position = parse_number(col(df, find_col(df, C_POSITION)))
+        frame = pl.DataFrame(
+            {
+                "date": date,
+                "query": col(df, q_col),
+                "clicks": clicks,
+                "impressions": impressions,
+                "position": position,
+            }
+        )
+        whole = (pl.col("clicks") == pl.col("clicks").floor()) & (
+            pl.col("impressions") == pl.col("impressions").floor()
+        )
+        reason = frame.select(
+            pl.when(pl.col("query").is_null())
+            .then(pl.lit("query_missing"))
+            .when(pl.col("date").is_null())
+            .then(pl.lit("bad_date"))
+            .when(pl.col("clicks").is_null() | pl.col("impressions").is_null() | ~whole)
+            .then(pl.lit("bad_integer"))
+            .alias("r")
+        ).to_series()
+        rejected.append(rejected_frame(df, reason, path))
+        ok = frame.filter(reason.is_null())
+        out.append(
+            ok.with_columns(pl.col("clicks").cast(pl.Int64), pl.col("impressions").cast(pl.Int64))
+        )
+    tables = {}
+    if out:
+        t = pl.concat(out)
+        tables["search_queries"] = typed("search_queries", {c: t[c] for c in t.columns}, t.height)
+    return Converted(tables=tables, rejected=concat_rejected(rejected), rows_read=rows_read)

@@ -1,0 +1,401 @@
+"""Segment / RudderStack calls (JSON lines) -> events and accounts.
+
+Each line is one call as the Segment spec documents it (RudderStack uses the
+same shape): ``type`` (track, page, screen, identify, group, alias), ``event``,
+``userId``, ``anonymousId``, ``timestamp``, ``context.campaign`` (UTM name,
+source, medium), ``context.groupId``, ``properties``, ``traits``, ``groupId``.
+
+* track -> one event named ``snake(event)`` ("Report Created" -> report_created);
+  page / screen -> ``snake(name) + "_page_viewed"`` / ``"_screen_viewed"``
+  (``page_viewed`` without a name).
+* identify and group calls tie users to accounts (``traits.company.id`` or
+  ``traits.company_id`` on identify; ``groupId`` on group) and carry the
+  company traits (name, industry, employees); they are not events themselves.
+* anonymousId -> userId links from any call carrying both, so a visitor's
+  events before sign-up belong to the account too (anonymous_id is kept).
+* ``--identity`` map (user_id,account_id) wins over the traits.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from journeylib.errors import DataError
+from journeylib.importers._common import (
+    Converted,
+    ImportContext,
+    concat_rejected,
+    parse_timestamps,
+    snake,
+    typed,
+)
+
+__all__ = ["channel_from_utm", "convert"]
+
+WHAT = "Segment/RudderStack event export (JSON lines)"
+
+_PAID_SEARCH = {
+    "cpc",
+    "ppc",
+    "paid_search",
+    "paidsearch",
+    "sem",
+    "search_ads",
+    "paid-search",
+    "cpm_search",
+}
+_SOCIAL = {
+    "social",
+    "social-media",
+    "social_media",
+    "paid_social",
+    "paidsocial",
+    "paid-social",
+    "sm",
+    "social-network",
+    "social_network",
+}
+_SOCIAL_SOURCES = {
+    "facebook",
+    "linkedin",
+    "twitter",
+    "x",
+    "instagram",
+    "reddit",
+    "youtube",
+    "tiktok",
+    "t.co",
+    "fb",
+    "meta",
+}
+_EMAIL = {"email", "e-mail", "newsletter", "mail", "hs_email"}
+_PARTNER = {"partner", "affiliate", "affiliates", "partners", "reseller"}
+_EVENTS = {
+    "event",
+    "events",
+    "webinar",
+    "conference",
+    "offline",
+    "tradeshow",
+    "trade_show",
+    "meetup",
+}
+_DIRECT = {"(none)", "none", "direct", "(direct)"}
+
+#: Events that mark the account's sign-up (the first sets accounts.signup_at).
+SIGNUP_EVENTS = ("signed_up", "account_created")
+
+
+def channel_from_utm(source: str | None, medium: str | None) -> str | None:
+    """The channel of a UTM source/medium pair, in the workbench's channel vocabulary.
+
+    The medium decides first, then the source; an unknown medium is kept,
+    lower-cased (a channel of its own); no UTM at all gives None.
+
+    Examples:
+        >>> channel_from_utm("google", "cpc"), channel_from_utm("google", "organic")
+        ('paid_search', 'organic_search')
+        >>> channel_from_utm("linkedin", None), channel_from_utm("newsletter", "email")
+        ('social', 'email')
+        >>> channel_from_utm(None, None), channel_from_utm("(direct)", "(none)")
+        (None, 'direct')
+    """
+    s = (source or "").strip().lower() or None
+    m = (medium or "").strip().lower() or None
+    if m is not None:
+        if m == "organic":
+            return "organic_search"
+        if m in _PAID_SEARCH:
+            return "paid_search"
+        if m in _SOCIAL:
+            return "social"
+        if m in _EMAIL:
+            return "email"
+        if m == "referral":
+            return "social" if s in _SOCIAL_SOURCES else "referral"
+        if m in _PARTNER:
+            return "partner"
+        if m in _EVENTS:
+            return "events"
+        if m in _DIRECT:
+            return "direct"
+        if m in ("display", "banner", "paid"):
+            return "paid_search" if s in ("google", "bing") else m
+        return m
+    if s is None:
+        return None
+    if s in _SOCIAL_SOURCES:
+        return "social"
+    if s in _EMAIL:
+        return "email"
+    if s in _DIRECT:
+        return "direct"
+    if s in _PARTNER:
+        return "partner"
+    return "referral"
+
+
+def _get(d: Any, *path: str) -> Any:
+    for p in path:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(p)
+    return d
+
+
+def _text(v: Any) -> str | None:
+    if v is None or isinstance(v, dict | list):
+        return None
+    s = str(v).strip()
+    if isinstance(v, float) and v.is_integer():
+        s = str(int(v))
+    return s or None
+
+
+def _int(v: Any) -> int | None:
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, int):
+        return v if v >= 1 else None
+    try:
+        f = float(str(v).replace(",", "").strip())
+    except ValueError:
+        return None
+    return int(f) if f.is_integer() and f >= 1 else None
+
+
+def _company_traits(traits: dict) -> dict[str, Any]:
+    return {
+        "name": _text(traits.get("name")),
+        "industry": _text(traits.get("industry")),
+        "company_size": _int(
+            traits.get("employees", traits.get("employee_count", traits.get("size")))
+        ),
+        "country": _text(_get(traits, "address", "country") or traits.get("country")),
+    }
+
+
+def _read_lines(path: Path) -> list[tuple[int, str, dict | None, str | None]]:
+    """(line number, raw text, parsed object or None, reason) per non-blank line."""
+    out = []
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise DataError(
+            "cannot read the file",
+            where=path,
+            expected=f"a {WHAT}",
+            found=str(exc),
+            fix="check the path of the export",
+        ) from None
+    stripped = text.lstrip()
+    if stripped.startswith("["):  # a JSON array of calls (what some exports give)
+        try:
+            arr = json.loads(text)
+        except json.JSONDecodeError:
+            arr = None
+        if isinstance(arr, list):
+            return [
+                (
+                    i + 1,
+                    json.dumps(o)[:500],
+                    o if isinstance(o, dict) else None,
+                    None if isinstance(o, dict) else "bad_json",
+                )
+                for i, o in enumerate(arr)
+            ]
+    for i, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            out.append((i, line[:500], None, "bad_json"))
+            continue
+        out.append(
+            (
+                i,
+                line[:500],
+                obj if isinstance(obj, dict) else None,
+                None if isinstance(obj, dict) else "bad_json",
+            )
+        )
+    return out
+
+
+def convert(files: list[Path], ctx: ImportContext) -> Converted:
+    """Map Segment/RudderStack JSON-lines files to events and accounts."""
+    calls: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = []
+    rows_read = 0
+    for path in files:
+        lines = _read_lines(path)
+        rows_read += len(lines)
+        if lines and not any(o is not None and "type" in o for _, _, o, _ in lines):
+            first = next((o for _, _, o, _ in lines if o is not None), None)
+            raise DataError(
+                f"this is not a {WHAT}",
+                where=f"{path}: type",
+                expected="JSON objects with a 'type' field (track, page, identify, group)",
+                found=f"keys {', '.join(list(first)[:10])}" if first else "no JSON objects",
+                fix="export the raw Segment/RudderStack calls as JSON lines, or pick the importer that matches the file",
+            )
+        for n, raw, obj, reason in lines:
+            if obj is None:
+                rejected.append({"file": path.name, "line": str(n), "reason": reason, "raw": raw})
+                continue
+            calls.append({"file": path.name, "line": n, "raw": raw, "obj": obj})
+
+    def reject(c: dict, reason: str) -> None:
+        rejected.append(
+            {"file": c["file"], "line": str(c["line"]), "reason": reason, "raw": c["raw"]}
+        )
+
+    # Timestamps in one vectorised pass.
+    ts_text = [
+        _text(
+            c["obj"].get("timestamp")
+            or c["obj"].get("originalTimestamp")
+            or c["obj"].get("sentAt")
+            or c["obj"].get("receivedAt")
+        )
+        for c in calls
+    ]
+    ts = (
+        parse_timestamps(pl.Series(ts_text, dtype=pl.String), ctx.timezone).to_list()
+        if calls
+        else []
+    )
+
+    good: list[dict[str, Any]] = []
+    for c, t in zip(calls, ts, strict=True):
+        o = c["obj"]
+        kind = str(o.get("type", "")).strip().lower()
+        if kind not in ("track", "page", "screen", "identify", "group", "alias"):
+            reject(c, "unsupported_type" if kind else "type_missing")
+            continue
+        if t is None:
+            reject(c, "bad_timestamp")
+            continue
+        c.update(kind=kind, ts=t, user=_text(o.get("userId")), anon=_text(o.get("anonymousId")))
+        if kind != "alias" and c["user"] is None and c["anon"] is None:
+            reject(c, "user_and_anonymous_id_missing")
+            continue
+        good.append(c)
+
+    # Identity: anonymousId -> userId, userId -> account, account traits. Later calls win.
+    anon_user: dict[str, str] = {}
+    user_account: dict[str, str] = {}
+    traits_of: dict[str, dict[str, Any]] = {}
+    for c in sorted(good, key=lambda c: c["ts"]):
+        o = c["obj"]
+        if c["kind"] == "alias":
+            prev, new = _text(o.get("previousId")), c["user"]
+            if prev and new:
+                anon_user[prev] = new
+            continue
+        if c["user"] and c["anon"]:
+            anon_user[c["anon"]] = c["user"]
+        account = None
+        traits: dict = {}
+        if c["kind"] == "identify":
+            t = o.get("traits") or {}
+            company = t.get("company") if isinstance(t.get("company"), dict) else {}
+            account = (
+                _text(company.get("id")) or _text(t.get("company_id")) or _text(t.get("groupId"))
+            )
+            traits = _company_traits(company) if company else {}
+        elif c["kind"] == "group":
+            account = _text(o.get("groupId"))
+            traits = _company_traits(o.get("traits") or {})
+        if account:
+            if c["user"]:
+                user_account[c["user"]] = account
+            rec = traits_of.setdefault(account, {})
+            rec.update({k: v for k, v in traits.items() if v is not None})
+    user_account.update(ctx.identity)  # the analyst's map wins over the traits
+
+    events: list[dict[str, Any]] = []
+    first_seen: dict[str, Any] = {}
+    signup: dict[str, Any] = {}
+    for c in good:
+        o = c["obj"]
+        user = c["user"] or (anon_user.get(c["anon"]) if c["anon"] else None)
+        account = (user_account.get(user) if user else None) or _text(_get(o, "context", "groupId"))
+        if c["kind"] in ("identify", "group"):
+            aid = account if c["kind"] == "identify" else _text(o.get("groupId"))
+            if aid:
+                first_seen[aid] = min(first_seen.get(aid, c["ts"]), c["ts"])
+            continue
+        if c["kind"] == "alias":
+            continue
+        if c["kind"] == "track":
+            name = snake(_text(o.get("event")) or "")
+            if not name:
+                reject(c, "event_missing")
+                continue
+        else:
+            page = _text(o.get("name")) or _text(_get(o, "properties", "name"))
+            suffix = "page_viewed" if c["kind"] == "page" else "screen_viewed"
+            name = f"{snake(page)}_{suffix}" if page and snake(page) else suffix
+        campaign = _get(o, "context", "campaign") or {}
+        channel = channel_from_utm(_text(campaign.get("source")), _text(campaign.get("medium")))
+        events.append(
+            {
+                "timestamp": c["ts"],
+                "account_id": account,
+                # unknown users stay anonymous visitors: their anonymousId, or their userId when absent
+                "anonymous_id": c["anon"] or (c["user"] if account is None else None),
+                "user_id": c["user"],
+                "event": name,
+                "channel": channel,
+                "campaign": _text(campaign.get("name")),
+                "variant": _text(_get(o, "properties", "variant")),
+            }
+        )
+        if account:
+            first_seen[account] = min(first_seen.get(account, c["ts"]), c["ts"])
+            if name in SIGNUP_EVENTS:
+                signup[account] = min(signup.get(account, c["ts"]), c["ts"])
+
+    tables: dict[str, pl.DataFrame] = {}
+    if events:
+        cols = {k: [e[k] for e in events] for k in events[0]}
+        cols["timestamp"] = pl.Series(cols["timestamp"], dtype=pl.Datetime("us", "UTC"))
+        tables["events"] = typed("events", cols)
+    if first_seen:
+        ids = sorted(first_seen)
+        tables["accounts"] = typed(
+            "accounts",
+            {
+                "account_id": ids,
+                "first_seen_at": pl.Series(
+                    [first_seen[a] for a in ids], dtype=pl.Datetime("us", "UTC")
+                ),
+                "signup_at": pl.Series(
+                    [signup.get(a) for a in ids], dtype=pl.Datetime("us", "UTC")
+                ),
+                "name": pl.Series([traits_of.get(a, {}).get("name") for a in ids], dtype=pl.String),
+                "industry": pl.Series(
+                    [traits_of.get(a, {}).get("industry") for a in ids], dtype=pl.String
+                ),
+                "company_size": pl.Series(
+                    [traits_of.get(a, {}).get("company_size") for a in ids], dtype=pl.Int64
+                ),
+                "country": pl.Series(
+                    [traits_of.get(a, {}).get("country") for a in ids], dtype=pl.String
+                ),
+            },
+        )
+    rej = concat_rejected([pl.DataFrame(rejected)]) if rejected else pl.DataFrame()
+    anon = sum(1 for e in events if e["account_id"] is None)
+    notes = (
+        [f"{anon:,} events of users without a known account kept as anonymous visitors"]
+        if anon
+        else []
+    )
+    return Converted(tables=tables, rejected=rej, rows_read=rows_read, notes=notes)

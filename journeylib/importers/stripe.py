@@ -1,0 +1,222 @@
+"""Stripe subscriptions export (CSV) -> subscriptions (monthly MRR rows) and missing accounts.
+
+The Stripe Dashboard's subscriptions export has one row per subscription with
+``id``, ``Customer ID``, ``Status``, ``Plan`` / ``Product``, ``Quantity``,
+``Interval``, ``Amount`` (major units: 49.00 means $49), ``Created (UTC)``,
+``Start (UTC)``, ``Trial End (UTC)``, ``Canceled At (UTC)``, ``Ended At (UTC)``
+and, where a coupon applies, ``Coupon``. Older layouts say ``Plan Amount`` /
+``Plan Interval``; both are accepted.
+
+Each subscription becomes one row per calendar month from its first paid month
+(the month of ``Created``, or of ``Trial End`` when the trial ends later)
+through the month *before* it ended (``Ended At``, else ``Canceled At``), or
+through the export month when it is still active. MRR = amount × quantity,
+normalised to a month (year / 12, week × 52 / 12, day × 365 / 12, divided by
+the interval count), minus a percent discount when the export has one.
+Several subscriptions of one customer in one month are summed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from journeylib.importers._common import (
+    Converted,
+    ImportContext,
+    col,
+    concat_rejected,
+    find_col,
+    parse_number,
+    parse_timestamps,
+    read_export_csv,
+    rejected_frame,
+    require_columns,
+    typed,
+)
+
+__all__ = ["convert"]
+
+WHAT = "Stripe subscriptions export"
+
+C_CUSTOMER = ["Customer ID", "Customer", "customer", "customer_id"]
+C_AMOUNT = ["Amount", "Plan Amount", "Price Amount", "Unit Amount", "plan_amount"]
+C_INTERVAL = ["Interval", "Plan Interval", "Price Interval", "plan_interval"]
+C_CREATED = ["Created (UTC)", "Created", "created", "Start (UTC)", "Start Date (UTC)"]
+C_COUNT = ["Interval Count", "Plan Interval Count", "Price Interval Count"]
+C_QUANTITY = ["Quantity", "quantity"]
+C_STATUS = ["Status", "status"]
+C_TRIAL_END = ["Trial End (UTC)", "Trial End"]
+C_CANCELED = ["Canceled At (UTC)", "Canceled At", "canceled_at", "Cancelled At (UTC)"]
+C_ENDED = ["Ended At (UTC)", "Ended At", "ended_at"]
+C_PLAN = [
+    "Plan",
+    "Plan Name",
+    "Product",
+    "Product Name",
+    "Plan Nickname",
+    "Price Nickname",
+    "Plan ID",
+    "Price ID",
+]
+C_DISCOUNT = ["Discount Percent", "Percent Off", "Coupon Percent Off", "Discount %"]
+C_NAME = ["Customer Name", "Customer Description", "Customer Email"]
+C_PERIOD_START = ["Current Period Start (UTC)", "Current Period Start"]
+
+_PER_MONTH = {"month": 1.0, "year": 1 / 12, "week": 52 / 12, "day": 365 / 12}
+_INTERVAL_WORDS = {
+    "monthly": "month",
+    "yearly": "year",
+    "annual": "year",
+    "annually": "year",
+    "weekly": "week",
+    "daily": "day",
+}
+_UNPAID = {"incomplete", "incomplete_expired"}
+
+
+def _month_index(ts: pl.Series) -> pl.Series:
+    return ts.dt.year().cast(pl.Int64) * 12 + ts.dt.month().cast(pl.Int64) - 1
+
+
+def convert(files: list[Path], ctx: ImportContext) -> Converted:
+    """Map Stripe subscriptions exports to monthly subscriptions rows (and accounts for new customers)."""
+    parts: list[pl.DataFrame] = []
+    rejected: list[pl.DataFrame] = []
+    rows_read = 0
+    for path in files:
+        df = read_export_csv(path, WHAT)
+        rows_read += df.height
+        customer, amount, interval, created = require_columns(
+            df, path, WHAT, [C_CUSTOMER, C_AMOUNT, C_INTERVAL, C_CREATED]
+        )
+        tz = ctx.timezone
+        status = col(df, find_col(df, C_STATUS)).str.to_lowercase()
+        frame = pl.DataFrame(
+            {
+                "customer": col(df, customer),
+                "amount": parse_number(col(df, amount)),
+                "amount_text": col(df, amount),
+                "interval": col(df, interval).str.to_lowercase().replace(_INTERVAL_WORDS),
+                "count": parse_number(col(df, find_col(df, C_COUNT))).fill_null(1.0),
+                "quantity": parse_number(col(df, find_col(df, C_QUANTITY))),
+                "quantity_text": col(df, find_col(df, C_QUANTITY)),
+                "status": status,
+                "created": parse_timestamps(col(df, created), tz),
+                "created_text": col(df, created),
+                "trial_end": parse_timestamps(col(df, find_col(df, C_TRIAL_END)), tz),
+                "canceled": parse_timestamps(col(df, find_col(df, C_CANCELED)), tz),
+                "canceled_text": col(df, find_col(df, C_CANCELED)),
+                "ended": parse_timestamps(col(df, find_col(df, C_ENDED)), tz),
+                "ended_text": col(df, find_col(df, C_ENDED)),
+                "period_start": parse_timestamps(col(df, find_col(df, C_PERIOD_START)), tz),
+                "plan": col(df, find_col(df, C_PLAN)),
+                "discount": parse_number(col(df, find_col(df, C_DISCOUNT))),
+                "name": col(df, find_col(df, C_NAME)),
+            }
+        )
+        frame = frame.with_columns(
+            quantity=pl.col("quantity").fill_null(
+                pl.when(pl.col("quantity_text").is_null()).then(1.0)
+            ),
+        )
+        # The export month: --date, else the latest date the file knows of.
+        if ctx.date:
+            as_of = pl.Series([ctx.date]).str.to_date()[0]
+            as_of_idx = as_of.year * 12 + as_of.month - 1
+        else:
+            latest = pl.concat(
+                [frame["created"], frame["canceled"], frame["ended"], frame["period_start"]]
+            ).max()
+            as_of_idx = latest.year * 12 + latest.month - 1 if latest is not None else None
+        end_ts = pl.coalesce(pl.col("ended"), pl.col("canceled"))
+        reason = (
+            pl.when(pl.col("customer").is_null())
+            .then(pl.lit("customer_id_missing"))
+            .when(pl.col("amount").is_null() | (pl.col("amount") < 0))
+            .then(pl.lit("bad_amount"))
+            .when(~pl.col("interval").is_in(list(_PER_MONTH)))
+            .then(pl.lit("unknown_interval"))
+            .when(
+                (pl.col("count") <= 0) | (pl.col("quantity").is_null()) | (pl.col("quantity") < 0)
+            )
+            .then(pl.lit("bad_quantity"))
+            .when(pl.col("created").is_null())
+            .then(pl.lit("bad_timestamp:created"))
+            .when(pl.col("status").is_in(list(_UNPAID)))
+            .then(pl.lit("never_paid"))
+            .when(pl.col("ended_text").is_not_null() & pl.col("ended").is_null())
+            .then(pl.lit("bad_timestamp:ended_at"))
+            .when(pl.col("canceled_text").is_not_null() & pl.col("canceled").is_null())
+            .then(pl.lit("bad_timestamp:canceled_at"))
+            .when((pl.col("status") == "canceled") & end_ts.is_null())
+            .then(pl.lit("canceled_without_date"))
+        )
+        frame = frame.with_columns(reason=reason)
+        start = pl.max_horizontal(pl.col("created"), pl.col("trial_end"))
+        frame = frame.with_columns(
+            first_idx=start.dt.year().cast(pl.Int64) * 12 + start.dt.month().cast(pl.Int64) - 1,
+            last_idx=pl.when(end_ts.is_not_null())
+            .then(end_ts.dt.year().cast(pl.Int64) * 12 + end_ts.dt.month().cast(pl.Int64) - 2)
+            .otherwise(pl.lit(as_of_idx, dtype=pl.Int64)),
+        )
+        frame = frame.with_columns(
+            reason=pl.when(pl.col("reason").is_null() & (pl.col("last_idx") < pl.col("first_idx")))
+            .then(pl.lit("no_paid_month"))
+            .otherwise(pl.col("reason"))
+        )
+        rejected.append(rejected_frame(df, frame["reason"], path))
+        ok = frame.filter(pl.col("reason").is_null())
+        mrr = (
+            pl.col("amount")
+            * pl.col("quantity")
+            * pl.col("interval").replace_strict(_PER_MONTH, return_dtype=pl.Float64)
+            / pl.col("count")
+            * (1 - pl.col("discount").fill_null(0.0).clip(0, 100) / 100)
+        )
+        ok = ok.with_columns(
+            mrr=mrr,
+            seats=pl.col("quantity").round(0).cast(pl.Int64),
+            month_idx=pl.int_ranges(pl.col("first_idx"), pl.col("last_idx") + 1),
+        )
+        parts.append(
+            ok.explode("month_idx").select(
+                "customer", "name", "created", "month_idx", "mrr", "plan", "seats"
+            )
+        )
+    subs = pl.concat(parts) if parts else pl.DataFrame()
+    tables: dict[str, pl.DataFrame] = {}
+    notes: list[str] = []
+    if subs.height:
+        subs = subs.with_columns(account_id=pl.col("customer").replace(ctx.identity))
+        monthly = (
+            subs.sort("mrr", descending=True)
+            .group_by("account_id", "month_idx", maintain_order=True)
+            .agg(pl.col("mrr").sum(), pl.col("seats").sum(), pl.col("plan").first())
+            .with_columns(month=pl.date(pl.col("month_idx") // 12, pl.col("month_idx") % 12 + 1, 1))
+            .sort("account_id", "month")
+        )
+        tables["subscriptions"] = typed(
+            "subscriptions",
+            {c: monthly[c] for c in ("account_id", "month", "mrr", "plan", "seats")},
+        )
+        # Customers the client does not know yet get an account, so their revenue is not lost.
+        known = ctx.account_ids()
+        new = (
+            subs.filter(~pl.col("account_id").is_in(list(known)))
+            .group_by("account_id")
+            .agg(
+                pl.col("created").min().alias("first_seen_at"), pl.col("name").drop_nulls().first()
+            )
+            .sort("account_id")
+        )
+        if new.height:
+            tables["accounts"] = typed("accounts", {c: new[c] for c in new.columns})
+            notes.append(
+                f"{new.height:,} accounts created for Stripe customers the client did not know "
+                "(map them with --identity customer_id,account_id to link them to existing accounts)"
+            )
+    return Converted(
+        tables=tables, rejected=concat_rejected(rejected), rows_read=rows_read, notes=notes
+    )

@@ -1,0 +1,175 @@
+"""Zendesk tickets export (CSV) -> tickets.
+
+Zendesk's CSV export of tickets has ``Id``, ``Subject``, ``Requester``,
+``Organization``, ``Created at``, ``Solved at``, ``Ticket type``, ``Tags``,
+``Via``, ``Satisfaction Score`` (Good / Bad / Offered / Unoffered) and more;
+views exported from the agent interface may say ``Requester organization``
+and ``Type``. Both are accepted.
+
+The account is found from the organisation: the analyst's identity map
+(organization,account_id), else an account of the client whose ``name``
+matches (case, blanks and punctuation ignored), else an account whose
+``account_id`` is the organisation itself. Tickets of an organisation that
+matches no account are quarantined (``unknown_organization``): import the
+accounts first (HubSpot, Segment) or give an identity map.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from journeylib.importers._common import (
+    Converted,
+    ImportContext,
+    col,
+    concat_rejected,
+    find_col,
+    norm_name,
+    parse_timestamps,
+    read_export_csv,
+    rejected_frame,
+    require_columns,
+    typed,
+)
+
+__all__ = ["category_of", "channel_of_via", "convert"]
+
+WHAT = "Zendesk tickets export"
+
+C_ID = ["Id", "ID", "Ticket ID", "Ticket Id"]
+C_CREATED = ["Created at", "Created", "Ticket created - Timestamp"]
+C_ORG = [
+    "Requester organization",
+    "Organization",
+    "Organization name",
+    "Requester organization name",
+]
+C_SOLVED = ["Solved at", "Solved"]
+C_TYPE = ["Type", "Ticket type"]
+C_TAGS = ["Tags"]
+C_VIA = ["Via", "Channel", "Ticket channel"]
+C_SAT = ["Satisfaction Score", "Satisfaction score", "Satisfaction", "Satisfaction rating"]
+C_SUBJECT = ["Subject"]
+
+_TYPE = {"question": "how_to", "incident": "bug", "problem": "bug", "task": "task"}
+
+
+def category_of(ticket_type: str | None, tags: str | None) -> str | None:
+    """The ticket category: a billing or feature tag first, else the ticket type.
+
+    Examples:
+        >>> category_of("question", None), category_of("incident", "billing urgent")
+        ('how_to', 'billing')
+        >>> category_of(None, "feature_request"), category_of("problem", ""), category_of(None, None)
+        ('feature_request', 'bug', None)
+    """
+    for tag in (tags or "").replace(",", " ").lower().split():
+        if "billing" in tag or tag in ("invoice", "refund", "payment"):
+            return "billing"
+        if tag.startswith("feature"):
+            return "feature_request"
+        if tag in ("bug", "how_to", "advanced"):
+            return tag
+    if ticket_type is None:
+        return None
+    return _TYPE.get(ticket_type.strip().lower())
+
+
+def channel_of_via(via: str | None) -> str | None:
+    """Zendesk's Via as a support channel (email, chat, phone, web, api, social, …).
+
+    Examples:
+        >>> channel_of_via("Mail"), channel_of_via("Web Widget"), channel_of_via("Voicemail")
+        ('email', 'chat', 'phone')
+        >>> channel_of_via("Web form"), channel_of_via("Twitter DM")
+        ('web', 'social')
+    """
+    if via is None:
+        return None
+    v = via.strip().lower()
+    if v in ("mail", "email", "e-mail") or "mail" in v and "voice" not in v:
+        return "email"
+    if any(w in v for w in ("chat", "widget", "messaging", "messenger", "whatsapp", "sms")):
+        return "chat"
+    if any(w in v for w in ("voice", "phone", "call")):
+        return "phone"
+    if any(w in v for w in ("twitter", "facebook", "instagram", "social")):
+        return "social"
+    if v in ("web form", "web", "help center", "web service", "api"):
+        return "api" if v in ("api", "web service") else "web"
+    return "_".join(v.split())
+
+
+def convert(files: list[Path], ctx: ImportContext) -> Converted:
+    """Map Zendesk tickets exports to tickets."""
+    out, rejected = [], []
+    rows_read = 0
+    by_name = ctx.names_to_ids()
+    known = ctx.account_ids()
+    for path in files:
+        df = read_export_csv(path, WHAT)
+        rows_read += df.height
+        id_col, created_col, org_col = require_columns(df, path, WHAT, [C_ID, C_CREATED, C_ORG])
+        orgs = col(df, org_col).to_list()
+        accounts = []
+        for org in orgs:
+            aid = None
+            if org:
+                aid = (
+                    ctx.identity.get(org)
+                    or ctx.identity.get(org.lower())
+                    or by_name.get(norm_name(org))
+                )
+                aid = aid or (org if org in known else None)
+            accounts.append(aid)
+        types = col(df, find_col(df, C_TYPE)).to_list()
+        tags = col(df, find_col(df, C_TAGS)).to_list()
+        sat = col(df, find_col(df, C_SAT)).str.to_lowercase()
+        solved_text = col(df, find_col(df, C_SOLVED))
+        frame = pl.DataFrame(
+            {
+                "ticket_id": col(df, id_col).str.replace(r"\.0+$", ""),
+                "account_id": pl.Series(accounts, dtype=pl.String),
+                "opened_at": parse_timestamps(col(df, created_col), ctx.timezone),
+                "resolved_at": parse_timestamps(solved_text, ctx.timezone),
+                "category": pl.Series(
+                    [category_of(t, g) for t, g in zip(types, tags, strict=True)], dtype=pl.String
+                ),
+                "channel": pl.Series(
+                    [channel_of_via(v) for v in col(df, find_col(df, C_VIA)).to_list()],
+                    dtype=pl.String,
+                ),
+                "satisfaction": pl.select(
+                    pl.when(sat.str.starts_with("good"))
+                    .then(5)
+                    .when(sat.str.starts_with("bad"))
+                    .then(1)
+                )
+                .to_series()
+                .cast(pl.Int64),
+                "text": col(df, find_col(df, C_SUBJECT)),
+            }
+        )
+        reason = pl.select(
+            pl.when(frame["ticket_id"].is_null())
+            .then(pl.lit("ticket_id_missing"))
+            .when(pl.Series(orgs, dtype=pl.String).is_null())
+            .then(pl.lit("organization_missing"))
+            .when(frame["account_id"].is_null())
+            .then(pl.lit("unknown_organization"))
+            .when(frame["opened_at"].is_null())
+            .then(pl.lit("bad_timestamp:created_at"))
+            .when(solved_text.is_not_null() & frame["resolved_at"].is_null())
+            .then(pl.lit("bad_timestamp:solved_at"))
+            .when(~frame["ticket_id"].is_first_distinct())
+            .then(pl.lit("ticket_id_duplicate"))
+        ).to_series()
+        rejected.append(rejected_frame(df, reason, path))
+        out.append(frame.filter(reason.is_null()))
+    tables = {}
+    if out:
+        t = pl.concat(out)
+        tables["tickets"] = typed("tickets", {c: t[c] for c in t.columns}, t.height)
+    return Converted(tables=tables, rejected=concat_rejected(rejected), rows_read=rows_read)

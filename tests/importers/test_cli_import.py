@@ -1,0 +1,71 @@
+"""`journey import` through the installed console script."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
+JOURNEY = Path(sys.executable).with_name("journey")
+
+
+def journey(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(JOURNEY), *args], capture_output=True, text=True, timeout=120)
+
+
+def test_cli_import_creates_client_and_reports(tmp_path: Path) -> None:
+    client = tmp_path / "acme"
+    r = journey(
+        "import",
+        "hubspot",
+        str(FIX / "hubspot_companies.csv"),
+        str(FIX / "hubspot_deals.csv"),
+        "--client",
+        str(client),
+    )
+    assert r.returncode == 0, r.stderr
+    assert "accounts: 3 added" in r.stdout and "events: 5 added" in r.stdout
+    assert "2 rows quarantined" in r.stdout
+    r = journey(
+        "import",
+        "search_console",
+        str(FIX / "Queries.csv"),
+        "--client",
+        str(client),
+        "--date",
+        "2024-03-31",
+    )
+    assert r.returncode == 0, r.stderr
+    assert "search_queries: 3 added" in r.stdout
+    q = pl.read_csv(client / "search_queries.csv", infer_schema=False)
+    assert q["query"].to_list() == ["acme analytics", "dashboard software", "acme login"]
+    r = journey("validate", str(client))
+    assert r.returncode == 0, r.stderr
+
+
+def test_cli_wrong_file_exits_2_with_one_line(tmp_path: Path) -> None:
+    client = tmp_path / "acme"
+    r = journey("import", "stripe", str(FIX / "zendesk_tickets.csv"), "--client", str(client))
+    assert r.returncode == 2
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, r.stderr
+    assert "this is not a Stripe subscriptions export" in lines[0] and "Customer ID" in lines[0]
+    assert "Traceback" not in r.stderr and not client.exists()
+
+
+def test_cli_unknown_source_and_bad_date_exit_2(tmp_path: Path) -> None:
+    r = journey("import", "salesforce", str(FIX / "Queries.csv"), "--client", str(tmp_path / "c"))
+    assert r.returncode == 2 and "unknown import source" in r.stderr
+    r = journey(
+        "import",
+        "search_console",
+        str(FIX / "Queries.csv"),
+        "--client",
+        str(tmp_path / "c"),
+        "--date",
+        "31/03/2024",
+    )
+    assert r.returncode == 2 and "bad date" in r.stderr
