@@ -1,0 +1,89 @@
+"""Client text full of script payloads goes through the real run and never runs in the report.
+
+Every text field a client supplies (client and persona names, industries, roles,
+channels, campaigns, event names, variants, ticket text and categories,
+survey comments, search queries) carries ``<script>`` and ``onerror=``
+payloads; the seven notebooks run on it, and headless Chromium opens the
+report and checks that nothing ran.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import polars as pl
+import pytest
+import yaml
+
+from journeylib.report.runner import run_client
+from journeylib.synth import synthesize
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+PWN = "document.documentElement.setAttribute('data-pwned','1')"
+PAYLOAD = f'<script>{PWN}</script><img src=x onerror="{PWN}">'
+
+pytestmark = pytest.mark.slow
+
+
+def _poison(df: pl.DataFrame, columns: list[str], every: int = 7) -> pl.DataFrame:
+    idx = pl.int_range(pl.len())
+    return df.with_columns(
+        pl.when(idx % every == 0).then(pl.col(c) + PAYLOAD).otherwise(pl.col(c)).alias(c)
+        for c in columns
+        if c in df.columns
+    )
+
+
+@pytest.fixture(scope="module")
+def poisoned(tmp_path_factory):
+    path = tmp_path_factory.mktemp("xss") / "xssco"
+    synthesize(path, accounts=250, months=8, seed=11, start="2025-01")
+    fields = {
+        "accounts": ["name", "industry", "role", "acquisition_channel"],
+        "events": ["event", "channel", "campaign", "variant"],
+        "tickets": ["text", "category", "channel"],
+        "surveys": ["comment"],
+        "marketing": ["campaign", "channel"],
+        "search_queries": ["query"],
+    }
+    for table, cols in fields.items():
+        f = path / f"{table}.csv"
+        df = pl.read_csv(f, infer_schema=False)
+        _poison(df, cols).write_csv(f)
+    cfg = yaml.safe_load((path / "client.yaml").read_text())
+    cfg["client"] = "Acme " + PAYLOAD
+    for p in cfg.get("personas", []):
+        p["label"] = (p.get("label") or p["id"]) + PAYLOAD
+        p["goals"] = [*p.get("goals", []), PAYLOAD]
+    (path / "client.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return path
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no headless Chromium")
+def test_payloads_in_every_text_field_never_run(poisoned, tmp_path):
+    result = run_client(poisoned, out_dir=tmp_path, jobs=2)
+    assert result.status == "ok", result.error
+    html = (result.run_dir / "report.html").read_text()
+    assert "&lt;script&gt;" in html  # the payload is shown as text
+    dom = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'chrome'}",
+            "--virtual-time-budget=20000",
+            "--dump-dom",
+            (result.run_dir / "report.html").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    ).stdout
+    assert "<html" in dom
+    assert 'data-pwned="1"' not in dom
