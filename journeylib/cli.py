@@ -246,21 +246,15 @@ def funnel(
             found=repr(mode),
             fix="use one of those modes",
         )
-    try:
-        parse_window(window)
-    except ValueError:
-        raise JourneyError(
-            "bad conversion window",
-            where="--window",
-            expected="a number and s, m, h or d (e.g. 14d)",
-            found=repr(window),
-            fix="write the window like 300s, 5m, 1h or 14d",
-        ) from None
+    # parse_window raises ConfigError naming --window itself (it never raises a bare
+    # ValueError for a string); it runs here so that a bad window is reported before
+    # the client is loaded.
+    parse_window(window)
     exclusions = []
     for x in exclude or []:
         try:
             exclusions.append(parse_exclusion(x))
-        except ValueError:
+        except ValueError:  # int() of a non-decimal digit such as "²"; ConfigError passes
             raise JourneyError(
                 "bad exclusion",
                 where="--exclude",

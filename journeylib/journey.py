@@ -40,6 +40,7 @@ import narwhals as nw
 import polars as pl
 
 from journeylib.config import JourneyTemplate
+from journeylib.metrics._nw import to_lazy
 
 __all__ = [
     "DERIVED_EVENTS",
@@ -103,12 +104,6 @@ _EVENT_RANK = {
 
 
 # ---------------------------------------------------------------- helpers
-def _lazy(native: Any) -> nw.LazyFrame[Any]:
-    """Any supported native frame (or narwhals frame) → a narwhals LazyFrame."""
-    frame = nw.from_native(native)
-    return frame.lazy() if isinstance(frame, nw.DataFrame) else frame
-
-
 def _is_polars(native: Any) -> bool:
     return isinstance(native, pl.DataFrame | pl.LazyFrame)
 
@@ -165,7 +160,7 @@ def _subscription_events(subscriptions: Any) -> list[nw.LazyFrame[Any]]:
     c≠p, churned (c=0 on an explicit row with p>0; or at m+1 for a paid month m
     whose m+1 has no row, as long as m+1 is not after the table's last month).
     """
-    subs = _lazy(subscriptions)
+    subs = to_lazy(subscriptions)
     s = (
         subs.select(
             nw.col("account_id"),
@@ -228,7 +223,7 @@ def _derived_lazy(
     """The derived rows with seq numbered from 0, or None when no table was given."""
     parts: list[nw.LazyFrame[Any]] = []
     if accounts is not None:
-        acc = _lazy(accounts).filter(~nw.col("signup_at").is_null())
+        acc = to_lazy(accounts).filter(~nw.col("signup_at").is_null())
         parts.append(
             _derived_rows(
                 acc,
@@ -241,7 +236,7 @@ def _derived_lazy(
     if subscriptions is not None:
         parts.extend(_subscription_events(subscriptions))
     if tickets is not None:
-        tk = _lazy(tickets)
+        tk = to_lazy(tickets)
         parts.append(
             _derived_rows(
                 tk,
@@ -263,7 +258,7 @@ def _derived_lazy(
             )
         )
     if surveys is not None:
-        sv = _lazy(surveys)
+        sv = to_lazy(surveys)
         parts.append(
             _derived_rows(
                 sv,
@@ -419,7 +414,7 @@ def _raw_lazy(events: Any) -> nw.LazyFrame[Any]:
     """Raw events in the stream shape (no touchpoint/stage), with seq = file row order."""
     if _is_polars(events) and "seq" not in events.collect_schema().names():
         events = events.with_row_index("seq")  # polars keeps the file's row order
-    lf = _lazy(events)
+    lf = to_lazy(events)
     names = set(lf.collect_schema().names())
     missing = [_null_text(c) for c in _RAW_OPTIONAL if c not in names]
     if missing:
@@ -563,7 +558,7 @@ def unmapped_events(stream: Any) -> pl.DataFrame:
         >>> unmapped_events(s).rows()
         [('x', 'events', 2, 1)]
     """
-    lf = _lazy(stream).filter(nw.col("touchpoint").is_null())
+    lf = to_lazy(stream).filter(nw.col("touchpoint").is_null())
     out = _distinct_counts(lf, ["event", "source"])
     return out.select("event", "source", "rows", "accounts").sort(
         ["rows", "event", "source"], descending=[True, False, False]
@@ -603,7 +598,7 @@ def touchpoint_inventory(
         >>> touchpoint_inventory(s, tpl).select("touchpoint", "events", "accounts", "share").rows()
         [('website', 2, 2, 1.0), ('blog', 0, 0, 0.0)]
     """
-    lf = _lazy(stream)
+    lf = to_lazy(stream)
     counts = _distinct_counts(lf.filter(~nw.col("touchpoint").is_null()), ["touchpoint"])
     visitors = (
         lf.filter(
@@ -686,9 +681,9 @@ def account_stage_entries(stream: Any, template: JourneyTemplate) -> pl.DataFram
         >>> [(r[1], r[2].day) for r in account_stage_entries(s, tpl).rows()]
         [('awareness', 2), ('conversion', 1)]
     """
-    lf = _lazy(stream)
+    lf = to_lazy(stream)
     if "stage" not in lf.collect_schema().names():
-        lf = _lazy(map_events(lf.to_native(), template))
+        lf = to_lazy(map_events(lf.to_native(), template))
     order = template.stage_ids
     out = (
         lf.filter(~nw.col("account_id").is_null() & nw.col("stage").is_in(order))

@@ -1,4 +1,8 @@
-"""Engine-neutral expression helpers shared by the metric modules.
+"""Engine-neutral frame and expression helpers shared by the metric modules.
+
+``to_lazy`` / ``collect`` move between native frames, narwhals LazyFrames and
+small polars results; ``month_index_of`` / ``in_months`` / ``in_period`` /
+``filter_period`` select calendar months portably.
 
 narwhals implements duration arithmetic (``dt.total_seconds`` and friends) on
 polars and DuckDB but not on PySpark; these helpers build the same numbers from
@@ -8,9 +12,25 @@ all engines.
 
 from __future__ import annotations
 
-import narwhals as nw
+from typing import Any
 
-__all__ = ["epoch_us", "elapsed_us", "US_PER_DAY", "US_PER_HOUR"]
+import narwhals as nw
+import polars as pl
+
+from journeylib.metrics.period import period_index
+
+__all__ = [
+    "epoch_us",
+    "elapsed_us",
+    "US_PER_DAY",
+    "US_PER_HOUR",
+    "to_lazy",
+    "collect",
+    "month_index_of",
+    "in_months",
+    "in_period",
+    "filter_period",
+]
 
 US_PER_HOUR = 3_600_000_000
 US_PER_DAY = 86_400_000_000
@@ -55,3 +75,40 @@ def elapsed_us(later: str, earlier: str) -> nw.Expr:
         172800000005
     """
     return epoch_us(later) - epoch_us(earlier)
+
+
+def to_lazy(native: Any) -> nw.LazyFrame[Any]:
+    """Any native frame (or narwhals frame) as a narwhals LazyFrame (eager frames are made lazy)."""
+    frame = nw.from_native(native)
+    return frame.lazy() if isinstance(frame, nw.DataFrame) else frame
+
+
+def collect(lf: nw.LazyFrame[Any]) -> pl.DataFrame:
+    """A narwhals LazyFrame collected to a polars DataFrame."""
+    return lf.collect(backend="polars").to_native()
+
+
+def month_index_of(col: str) -> nw.Expr:
+    """Calendar month (UTC) of a date/datetime column as ``year * 12 + month - 1`` (portable).
+
+    The engine's own integer type is kept (no cast).
+    """
+    return nw.col(col).dt.year() * 12 + nw.col(col).dt.month() - 1
+
+
+def in_months(col: str, first: int, last: int) -> nw.Expr:
+    """Whether a date/datetime column falls in the closed month-index range ``[first, last]``."""
+    idx = month_index_of(col)
+    return (idx >= first) & (idx <= last)
+
+
+def in_period(col: str, period: tuple[str, str]) -> nw.Expr:
+    """Whether a date/datetime column falls in the closed period ``("YYYY-MM", "YYYY-MM")``."""
+    return in_months(col, *period_index(period))
+
+
+def filter_period(
+    lf: nw.LazyFrame[Any], col: str, period: tuple[str, str] | None
+) -> nw.LazyFrame[Any]:
+    """Rows of ``lf`` whose ``col`` falls in the period (all rows without one)."""
+    return lf if period is None else lf.filter(in_period(col, period))

@@ -30,10 +30,10 @@ from typing import Any, Literal
 import narwhals as nw
 import polars as pl
 
+from journeylib.metrics._nw import to_lazy
 from journeylib.metrics.period import month_from_index
 from journeylib.metrics.revenue import (
     _MICRO,
-    _lazy,
     _ledger,
     _month_index_expr,
     _paid_rows,
@@ -61,6 +61,10 @@ NO_CHANNEL = "(none)"
 
 # ---------------------------------------------------------------- helpers
 def _in_period(mi: nw.Expr, first: int, last: int) -> nw.Expr:
+    """Whether a month-index expression lies in ``[first, last]``.
+
+    ``_nw.in_months`` is the same test on a date column (it derives the index itself).
+    """
     return (mi >= first) & (mi <= last)
 
 
@@ -84,7 +88,7 @@ def _new_customers(subscriptions: Any, period: tuple[str, str]) -> nw.LazyFrame 
 
 def _spend_micro(marketing: Any, first: int, last: int) -> int:
     out = (
-        _lazy(marketing)
+        to_lazy(marketing)
         .filter(_in_period(_month_index_expr("month"), first, last))
         .select(_to_micro("spend").sum().alias("spend"))
         .collect(backend="polars")
@@ -176,7 +180,7 @@ def cac_by_month(marketing: Any, subscriptions: Any, *, period: tuple[str, str])
     """
     first_p, last_p = _period_index(period)
     spend = (
-        _lazy(marketing)
+        to_lazy(marketing)
         .with_columns(_month_index_expr("month").alias("mi"))
         .filter(_in_period(nw.col("mi"), first_p, last_p))
         .group_by("mi")
@@ -241,7 +245,7 @@ def cac_by_channel(
     imp, clk = nw.col("impressions"), nw.col("clicks")
     both = ~imp.is_null() & ~clk.is_null()
     mkt = (
-        _with_optional(_lazy(marketing), {"impressions": nw.Int64(), "clicks": nw.Int64()})
+        _with_optional(to_lazy(marketing), {"impressions": nw.Int64(), "clicks": nw.Int64()})
         .filter(_in_period(_month_index_expr("month"), first_p, last_p))
         .group_by("channel")
         .agg(
@@ -262,7 +266,7 @@ def cac_by_channel(
     if new is None:
         news = pl.DataFrame(schema={"channel": pl.String, "new_customers": pl.Int64})
     else:
-        acc = _with_optional(_lazy(accounts), {"acquisition_channel": nw.String()})
+        acc = _with_optional(to_lazy(accounts), {"acquisition_channel": nw.String()})
         acc = acc.select("account_id", "acquisition_channel")
         news = (
             new.join(acc, on="account_id", how="left")
@@ -356,7 +360,7 @@ def ctr(
     if by not in ("channel", "campaign"):
         raise ValueError(f"by must be 'channel' or 'campaign', got {by!r}")
     optional = {"impressions": nw.Int64(), "clicks": nw.Int64(), "campaign": nw.String()}
-    lf = _with_optional(_lazy(marketing), optional)
+    lf = _with_optional(to_lazy(marketing), optional)
     if period is not None:
         first_p, last_p = _period_index(period)
         lf = lf.filter(_in_period(_month_index_expr("month"), first_p, last_p))
@@ -440,7 +444,7 @@ def branded_search_by_month(
     first_p, last_p = _period_index(period)
     branded = _branded(branded_terms)
     agg = (
-        _lazy(search_queries)
+        to_lazy(search_queries)
         .with_columns(_month_index_expr("date").alias("mi"))
         .filter(_in_period(nw.col("mi"), first_p, last_p))
         .group_by("mi")
@@ -561,19 +565,19 @@ def attribution(
     first_p, last_p = _period_index(period)
 
     native = nw.to_native(events) if isinstance(events, nw.DataFrame | nw.LazyFrame) else events
-    ev = _lazy(native)
+    ev = to_lazy(native)
     tie = order_by
     if tie is None and "seq" in ev.collect_schema().names():
         tie = "seq"
     if tie is None and isinstance(native, pl.DataFrame | pl.LazyFrame):
         # polars frames have a defined row order: number it before anything reorders rows.
         tie = "_row"
-        ev = _lazy(native.with_row_index(tie))
+        ev = to_lazy(native.with_row_index(tie))
     order = ["timestamp", tie] if tie is not None else ["timestamp", "channel"]
     extra = [tie] if tie not in (None, "account_id", "timestamp", "channel") else []
 
     conversions = (
-        _lazy(subscriptions)
+        to_lazy(subscriptions)
         .with_columns(_month_index_expr("month").alias("mi"), _to_micro("mrr").alias("micro"))
         .filter(nw.col("micro") > 0)
         .group_by("account_id")
@@ -614,7 +618,7 @@ def attribution(
     untouched = (
         conversions.join(touches.select("account_id").unique(), on="account_id", how="anti")
         .join(
-            _with_optional(_lazy(accounts), {"acquisition_channel": nw.String()}).select(
+            _with_optional(to_lazy(accounts), {"acquisition_channel": nw.String()}).select(
                 "account_id", "acquisition_channel"
             ),
             on="account_id",

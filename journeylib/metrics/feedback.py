@@ -22,14 +22,8 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from journeylib.metrics.onboarding import (
-    _collect,
-    _in_period,
-    _lazy,
-    _month_index,
-    _month_label_expr,
-    _period_index,
-)
+from journeylib.metrics._nw import collect, in_months, month_index_of, to_lazy
+from journeylib.metrics.period import month_label_expr, period_index
 
 __all__ = [
     "DEFAULT_THEMES",
@@ -53,9 +47,9 @@ _COUNTS = ("responses", "promoters", "passives", "detractors")
 # ---------------------------------------------------------------- NPS
 def _scored(surveys: Any, period: tuple[str, str]) -> nw.LazyFrame:
     """Responses with a score dated in the period."""
-    first, last = _period_index(period)
-    return _lazy(surveys).filter(
-        ~nw.col("score").is_null(), _in_period("responded_at", first, last)
+    first, last = period_index(period)
+    return to_lazy(surveys).filter(
+        ~nw.col("score").is_null(), in_months("responded_at", first, last)
     )
 
 
@@ -68,7 +62,7 @@ def _nps_counts(lf: nw.LazyFrame, by: list[str]) -> pl.DataFrame:
         ((score >= 7) & (score <= 8)).cast(nw.Int64).sum().alias("passives"),
         (score <= 6).cast(nw.Int64).sum().alias("detractors"),
     ]
-    out = _collect(lf.group_by(*by).agg(*aggs) if by else lf.select(*aggs))
+    out = collect(lf.group_by(*by).agg(*aggs) if by else lf.select(*aggs))
     return out.with_columns(pl.col(*_COUNTS).cast(pl.Int64).fill_null(0))
 
 
@@ -135,9 +129,9 @@ def nps_by_month(surveys: Any, *, period: tuple[str, str]) -> pl.DataFrame:
         >>> nps_by_month(surveys, period=("2024-01", "2024-03")).select("month", "score").rows()
         [('2024-01', 0.0), ('2024-02', None), ('2024-03', 0.0)]
     """
-    first, last = _period_index(period)
+    first, last = period_index(period)
     counts = _nps_counts(
-        _scored(surveys, period).with_columns(_month_index("responded_at").alias("month_idx")),
+        _scored(surveys, period).with_columns(month_index_of("responded_at").alias("month_idx")),
         ["month_idx"],
     ).with_columns(pl.col("month_idx").cast(pl.Int64))
     months = pl.DataFrame(
@@ -149,7 +143,7 @@ def nps_by_month(surveys: Any, *, period: tuple[str, str]) -> pl.DataFrame:
     return (
         _with_score(out)
         .sort("month_idx")
-        .select(_month_label_expr("month_idx").alias("month"), "score", *_COUNTS)
+        .select(month_label_expr("month_idx").alias("month"), "score", *_COUNTS)
     )
 
 
@@ -205,7 +199,7 @@ def nps_by_persona(surveys: Any, accounts: Any, *, period: tuple[str, str]) -> p
         ...     "persona", "score").rows()
         [('ent', -100.0), ('smb', 100.0), (None, 100.0)]
     """
-    personas = _lazy(accounts).select("account_id", "persona")
+    personas = to_lazy(accounts).select("account_id", "persona")
     lf = (
         _scored(surveys, period)
         .select("account_id", "score")
@@ -328,11 +322,11 @@ def _lexicon_frame() -> pl.DataFrame:
 
 def _comments(surveys: Any, period: tuple[str, str] | None) -> pl.DataFrame:
     """The surveys (optionally those dated in the period) as a polars frame."""
-    lf = _lazy(surveys)
+    lf = to_lazy(surveys)
     if period is not None:
-        first, last = _period_index(period)
-        lf = lf.filter(_in_period("responded_at", first, last))
-    return _collect(lf)
+        first, last = period_index(period)
+        lf = lf.filter(in_months("responded_at", first, last))
+    return collect(lf)
 
 
 def _normalised_comment() -> pl.Expr:
@@ -421,7 +415,7 @@ def comment_sentiment(surveys: Any) -> pl.DataFrame:
         >>> comment_sentiment(surveys)["sentiment"].to_list()
         [1.0, -1.0, 0.0, 1.0, 1.0, None]
     """
-    return _add_sentiment(_collect(_lazy(surveys)))
+    return _add_sentiment(collect(to_lazy(surveys)))
 
 
 def sentiment_by_stage(

@@ -63,7 +63,7 @@ import numpy as np
 import polars as pl
 
 from journeylib.errors import ConfigError
-from journeylib.metrics.stages import _collect, _filter_period, _lazy
+from journeylib.metrics._nw import collect, filter_period, to_lazy
 
 __all__ = [
     "FunnelResult",
@@ -368,7 +368,7 @@ def _collect_rows(
     by_variant: bool,
 ) -> tuple[pl.DataFrame, Any, pl.DataFrame | None]:
     """Filter lazily on the input's engine; collect only the rows the matching needs."""
-    lf = _lazy(native)
+    lf = to_lazy(native)
     names = lf.collect_schema().names()
     missing = [c for c in ("account_id", "timestamp", "event") if c not in names]
     if by_variant and "variant" not in names:
@@ -381,15 +381,15 @@ def _collect_rows(
             found=f"columns {', '.join(names)}",
             fix=f"add the column(s) {', '.join(missing)}",
         )
-    lf = _filter_period(lf, "timestamp", period)
-    end = _collect(lf.select(nw.col("timestamp").max().alias("t")))
+    lf = filter_period(lf, "timestamp", period)
+    end = collect(lf.select(nw.col("timestamp").max().alias("t")))
     data_end = end["t"][0] if end.height else None
     acc_rows = lf.filter(~nw.col("account_id").is_null())
     wanted = sorted(set(steps) | {x for x, _, _ in excl})
     # strict mode needs every row of the account: any other event breaks an attempt
     sel = acc_rows if mode == "strict" else acc_rows.filter(nw.col("event").is_in(wanted))
     seq = nw.col("seq") if "seq" in names else nw.lit(0)
-    rows = _collect(
+    rows = collect(
         sel.select(
             nw.col("account_id").cast(nw.String),
             "timestamp",
@@ -403,7 +403,7 @@ def _collect_rows(
             "account_id", "timestamp", nw.col("variant").cast(nw.String)
         )
         first = v.group_by("account_id").agg(nw.col("timestamp").min().alias("_first"))
-        variants = _collect(
+        variants = collect(
             v.join(first, on="account_id", how="inner")
             .filter(nw.col("timestamp") == nw.col("_first"))
             .group_by("account_id")

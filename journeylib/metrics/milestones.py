@@ -12,16 +12,9 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from journeylib.metrics.onboarding import (
-    _collect,
-    _data_end,
-    _elapsed_days,
-    _first_after_signup,
-    _lazy,
-    _month_index,
-    _period_index,
-    _signups,
-)
+from journeylib.metrics._nw import collect, month_index_of, to_lazy
+from journeylib.metrics.onboarding import _data_end, _elapsed_days, _first_after_signup, _signups
+from journeylib.metrics.period import period_index
 from journeylib.metrics.support import _first_paid
 
 __all__ = ["milestones", "stuck_before"]
@@ -65,15 +58,15 @@ def _paying_judged(subscriptions: Any | None, signups: nw.LazyFrame) -> pl.DataF
     """
     if subscriptions is None:
         return pl.DataFrame(schema={"account_id": pl.String, "retained": pl.Int64})
-    subs = _lazy(subscriptions)
-    subs_end = _collect(subs.select(_month_index("month").max().alias("end"))).item(0, 0)
+    subs = to_lazy(subscriptions)
+    subs_end = collect(subs.select(month_index_of("month").max().alias("end"))).item(0, 0)
     paid_months = (
         subs.filter(nw.col("mrr") > 0)
-        .select("account_id", _month_index("month").alias("month_idx"))
+        .select("account_id", month_index_of("month").alias("month_idx"))
         .unique()
         .with_columns(nw.lit(1).cast(nw.Int64).alias("retained"))
     )
-    return _collect(
+    return collect(
         _first_paid(subscriptions)
         .join(signups.select("account_id"), on="account_id", how="inner")
         .with_columns((nw.col("first_paid_idx") + _RETENTION_HORIZON).alias("month_idx"))
@@ -136,10 +129,10 @@ def milestones(
     pairs = _pairs(milestones)
     if not pairs:
         return pl.DataFrame(schema=_SCHEMA)
-    first, last = _period_index(period)
+    first, last = period_index(period)
     signups = _signups(accounts, first, last)
-    n_signups = int(_collect(signups.select(nw.len())).item(0, 0) or 0)
-    reached = _collect(
+    n_signups = int(collect(signups.select(nw.len())).item(0, 0) or 0)
+    reached = collect(
         _first_after_signup(stream, signups, {event for _, event in pairs}).select(
             "account_id", "event", _elapsed_days("reached_at", "signup_at").alias("days")
         )
@@ -201,8 +194,8 @@ def stuck_before(
         ...              period=("2024-01", "2024-01")).drop("signup_at").rows()
         [('b', 9.0, 'ent'), ('c', 8.0, 'smb')]
     """
-    first, last = _period_index(period)
-    acc = _lazy(accounts)
+    first, last = period_index(period)
+    acc = to_lazy(accounts)
     has_persona = "persona" in acc.collect_schema().names()
     signups = _signups(accounts, first, last)
     if has_persona:
@@ -210,7 +203,7 @@ def stuck_before(
     else:
         signups = signups.with_columns(nw.lit(None).cast(nw.String).alias("persona"))
     reached = _first_after_signup(stream, signups, [milestone_event]).select("account_id")
-    stuck = _collect(
+    stuck = collect(
         signups.join(reached, on="account_id", how="anti").select(
             "account_id", "signup_at", "persona"
         )

@@ -5,9 +5,10 @@ takes native frames of any narwhals-supported engine (polars eager or lazy,
 DuckDB, PySpark), computes lazily and returns small polars results or plain
 Python values; undefined values (zero denominators) are ``None``.
 
-The private helpers at the top (month index arithmetic, "the period's signups",
-elapsed days) are shared by the sibling modules ``retention``, ``feedback``,
-``support`` and ``milestones``.
+The private helpers at the top ("the period's signups", elapsed days, the data's
+end) are shared by the sibling modules ``retention``, ``feedback``, ``support``
+and ``milestones``; the frame and month-index helpers they all use live in
+``journeylib.metrics._nw`` and ``journeylib.metrics.period``.
 """
 
 from __future__ import annotations
@@ -19,9 +20,15 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from journeylib.config import parse_month
-from journeylib.metrics._nw import elapsed_us
-from journeylib.metrics.period import month_index
+from journeylib.metrics._nw import (
+    US_PER_DAY,
+    collect,
+    elapsed_us,
+    in_months,
+    month_index_of,
+    to_lazy,
+)
+from journeylib.metrics.period import month_label_expr, period_index
 
 __all__ = [
     "activation",
@@ -30,63 +37,26 @@ __all__ = [
     "time_to_first_value",
 ]
 
-_US_PER_DAY = 86_400_000_000
-
 
 # ---------------------------------------------------------------- shared helpers
-def _lazy(native: Any) -> nw.LazyFrame:
-    """Any native frame as a narwhals LazyFrame (eager frames are made lazy)."""
-    frame = nw.from_native(native)
-    return frame.lazy() if isinstance(frame, nw.DataFrame) else frame
-
-
-def _month_index(col: str) -> nw.Expr:
-    """Calendar month of a date/datetime column as ``year * 12 + month - 1`` (portable)."""
-    return nw.col(col).dt.year() * 12 + nw.col(col).dt.month() - 1
-
-
-def _period_index(period: tuple[str, str]) -> tuple[int, int]:
-    """The closed period ``("YYYY-MM", "YYYY-MM")`` as a pair of month indices."""
-    start, end = (parse_month(p) for p in period)
-    if start > end:
-        raise ValueError(f"period start {start} is after period end {end}")
-    return month_index(start), month_index(end)
-
-
-def _month_label_expr(col: str) -> pl.Expr:
-    """Polars expression: month index column → ``YYYY-MM`` (used after collecting)."""
-    c = pl.col(col)
-    return pl.format(
-        "{}-{}",
-        (c // 12).cast(pl.String).str.zfill(4),
-        (c % 12 + 1).cast(pl.String).str.zfill(2),
-    )
-
-
-def _in_period(col: str, first: int, last: int) -> nw.Expr:
-    """Whether a date/datetime column falls in the closed month range ``[first, last]``."""
-    idx = _month_index(col)
-    return (idx >= first) & (idx <= last)
-
-
 def _elapsed_days(later: str, earlier: str) -> nw.Expr:
     """``later - earlier`` in days (float, 1 day = 24 h), exact to the microsecond."""
-    return elapsed_us(later, earlier) / _US_PER_DAY
+    return elapsed_us(later, earlier) / US_PER_DAY
 
 
 def _signups(accounts: Any, first: int, last: int) -> nw.LazyFrame:
     """The period's signups: ``[account_id, signup_at, cohort_idx]``."""
     return (
-        _lazy(accounts)
-        .filter(~nw.col("signup_at").is_null(), _in_period("signup_at", first, last))
-        .select("account_id", "signup_at", _month_index("signup_at").alias("cohort_idx"))
+        to_lazy(accounts)
+        .filter(~nw.col("signup_at").is_null(), in_months("signup_at", first, last))
+        .select("account_id", "signup_at", month_index_of("signup_at").alias("cohort_idx"))
     )
 
 
 def _account_events(stream: Any, events: Iterable[str]) -> nw.LazyFrame:
     """Account rows of the stream whose event is one of ``events``: ``[account_id, event, timestamp]``."""
     return (
-        _lazy(stream)
+        to_lazy(stream)
         .filter(~nw.col("account_id").is_null(), nw.col("event").is_in(list(events)))
         .select("account_id", "event", "timestamp")
     )
@@ -109,12 +79,8 @@ def _first_after_signup(stream: Any, signups: nw.LazyFrame, events: Iterable[str
 
 def _data_end(stream: Any) -> dt.datetime | None:
     """The latest timestamp in the stream ("the data's end"), or None when it is empty."""
-    out = _collect(_lazy(stream).select(nw.col("timestamp").max()))
+    out = collect(to_lazy(stream).select(nw.col("timestamp").max()))
     return out.item(0, 0) if out.height else None
-
-
-def _collect(lf: nw.LazyFrame) -> pl.DataFrame:
-    return lf.collect(backend="polars").to_native()
 
 
 def _none_if_nan(value: Any) -> float | None:
@@ -174,9 +140,9 @@ def activation(
         >>> out["activation_rate"], out["cohorts"].row(0)
         (0.5, ('2024-01', 2, 1, 0.5, True))
     """
-    first, last = _period_index(period)
+    first, last = period_index(period)
     signups = _signups(accounts, first, last)
-    window_us = round(within_days * _US_PER_DAY)
+    window_us = round(within_days * US_PER_DAY)
     activated = (
         _account_events(stream, [event])
         .join(signups.select("account_id", "signup_at"), on="account_id", how="inner")
@@ -188,7 +154,7 @@ def activation(
         .unique()
         .with_columns(nw.lit(1).cast(nw.Int64).alias("hit"))
     )
-    per_cohort = _collect(
+    per_cohort = collect(
         signups.join(activated, on="account_id", how="left")
         .with_columns(nw.col("hit").fill_null(0))
         .group_by("cohort_idx")
@@ -216,7 +182,7 @@ def activation(
         per_cohort.with_columns(pl.col("size", "activated").cast(pl.Int64))
         .sort("cohort_idx")
         .select(
-            _month_label_expr("cohort_idx").alias("cohort"),
+            month_label_expr("cohort_idx").alias("cohort"),
             "size",
             "activated",
             (pl.col("activated") / pl.col("size")).alias("activation_rate"),
@@ -237,7 +203,7 @@ def activation(
 def _first_value_lazy(
     accounts: Any, stream: Any, *, period: tuple[str, str], event: str
 ) -> nw.LazyFrame:
-    first, last = _period_index(period)
+    first, last = period_index(period)
     signups = _signups(accounts, first, last)
     reached = _first_after_signup(stream, signups, [event]).select("account_id", "reached_at")
     return (
@@ -274,7 +240,7 @@ def first_value_times(
         ...                   event="report")["days"].to_list()
         [2.5, None]
     """
-    out = _collect(_first_value_lazy(accounts, stream, period=period, event=event))
+    out = collect(_first_value_lazy(accounts, stream, period=period, event=event))
     return out.sort("signup_at", "account_id").with_columns(pl.col("days").cast(pl.Float64))
 
 
@@ -306,7 +272,7 @@ def time_to_first_value(
         >>> out["median"], out["p90"], round(out["reached_share"], 4)
         (2.0, 2.8, 0.6667)
     """
-    stats = _collect(
+    stats = collect(
         _first_value_lazy(accounts, stream, period=period, event=event).select(
             nw.len().alias("signups"),
             nw.col("reached_at").count().alias("reached"),
@@ -373,11 +339,11 @@ def engagement_scores(
         ...     pl.col("score").round(2)).rows()
         [('a', 6.0, 100.0), ('b', 1.0, 66.67), ('c', 0.0, 33.33)]
     """
-    first, last = _period_index(period)
+    first, last = period_index(period)
     paying = (
-        _lazy(subscriptions)
-        .filter(nw.col("mrr") > 0, _in_period("month", first, last))
-        .select("account_id", _month_index("month").alias("month_idx"))
+        to_lazy(subscriptions)
+        .filter(nw.col("mrr") > 0, in_months("month", first, last))
+        .select("account_id", month_index_of("month").alias("month_idx"))
         .unique()
     )
     if weights:
@@ -385,20 +351,20 @@ def engagement_scores(
         for name, w in weights.items():
             weight = nw.when(nw.col("event") == name).then(nw.lit(float(w))).otherwise(weight)
         scored = (
-            _lazy(stream)
+            to_lazy(stream)
             .filter(
                 ~nw.col("account_id").is_null(),
                 nw.col("event").is_in(list(weights)),
-                _in_period("timestamp", first, last),
+                in_months("timestamp", first, last),
             )
-            .with_columns(_month_index("timestamp").alias("month_idx"), weight.alias("w"))
+            .with_columns(month_index_of("timestamp").alias("month_idx"), weight.alias("w"))
             .group_by("account_id", "month_idx")
             .agg(nw.col("w").sum().alias("raw_score"))
         )
         paying = paying.join(scored, on=["account_id", "month_idx"], how="left")
     else:
         paying = paying.with_columns(nw.lit(None).cast(nw.Float64).alias("raw_score"))
-    out = _collect(paying)
+    out = collect(paying)
     return (
         out.with_columns(pl.col("raw_score").cast(pl.Float64).fill_null(0.0))
         .with_columns(
@@ -409,6 +375,6 @@ def engagement_scores(
             ).alias("score")
         )
         .sort("month_idx", "account_id")
-        .select(_month_label_expr("month_idx").alias("month"), "account_id", "raw_score", "score")
+        .select(month_label_expr("month_idx").alias("month"), "account_id", "raw_score", "score")
         .cast(_ENGAGEMENT_SCHEMA)
     )

@@ -6,12 +6,16 @@ from typing import Any
 
 import polars as pl
 
+from journeylib.config import parse_month
+
 __all__ = [
     "resolve_period",
     "with_period",
     "month_range",
     "month_index",
     "month_from_index",
+    "month_label_expr",
+    "period_index",
     "period_months",
 ]
 
@@ -35,6 +39,37 @@ def month_from_index(idx: int) -> str:
         '2024-12'
     """
     return f"{idx // 12:04d}-{idx % 12 + 1:02d}"
+
+
+def month_label_expr(col: str) -> pl.Expr:
+    """Polars expression: month index column → ``YYYY-MM`` (the column form of :func:`month_from_index`).
+
+    Examples:
+        >>> pl.DataFrame({"mi": [24288, 24299]}).select(month_label_expr("mi"))["mi"].to_list()
+        ['2024-01', '2024-12']
+    """
+    c = pl.col(col)
+    return pl.format(
+        "{}-{}",
+        (c // 12).cast(pl.String).str.zfill(4),
+        (c % 12 + 1).cast(pl.String).str.zfill(2),
+    )
+
+
+def period_index(period: tuple[str, str]) -> tuple[int, int]:
+    """The closed period ``("YYYY-MM", "YYYY-MM")`` as a pair of month indices.
+
+    Each end is normalised with :func:`journeylib.config.parse_month`; a start after
+    the end is a ``ValueError`` naming the normalised months.
+
+    Examples:
+        >>> period_index(("2024-01", "2024-12-31"))
+        (24288, 24299)
+    """
+    start, end = (parse_month(p) for p in period)
+    if start > end:
+        raise ValueError(f"period start {start} is after period end {end}")
+    return month_index(start), month_index(end)
 
 
 def month_range(start: str, end: str) -> list[str]:

@@ -13,14 +13,9 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from journeylib.metrics.onboarding import (
-    _collect,
-    _lazy,
-    _month_index,
-    _month_label_expr,
-    _period_index,
-    _signups,
-)
+from journeylib.metrics._nw import collect, month_index_of, to_lazy
+from journeylib.metrics.onboarding import _signups
+from journeylib.metrics.period import month_label_expr, period_index
 
 __all__ = ["activity_retention", "activity_retention_matrix"]
 
@@ -59,12 +54,12 @@ def activity_retention(accounts: Any, events: Any, *, period: tuple[str, str]) -
         >>> activity_retention(accounts, events, period=("2024-01", "2024-02")).rows()
         [('2024-01', 2, 0, 2, 1.0), ('2024-01', 2, 1, 1, 0.5)]
     """
-    first, last = _period_index(period)
+    first, last = period_index(period)
     signups = _signups(accounts, first, last).select("account_id", "cohort_idx")
     activity = (
-        _lazy(events)
+        to_lazy(events)
         .filter(~nw.col("account_id").is_null())
-        .select("account_id", _month_index("timestamp").alias("month_idx"))
+        .select("account_id", month_index_of("timestamp").alias("month_idx"))
         .unique()
     )
     active = (
@@ -74,8 +69,8 @@ def activity_retention(accounts: Any, events: Any, *, period: tuple[str, str]) -
         .group_by("cohort_idx", "k")
         .agg(nw.len().alias("active"))
     )
-    sizes = _collect(signups.group_by("cohort_idx").agg(nw.len().alias("size")))
-    active_df = _collect(active)
+    sizes = collect(signups.group_by("cohort_idx").agg(nw.len().alias("size")))
+    active_df = collect(active)
     if sizes.height == 0:
         return pl.DataFrame(schema=_SCHEMA)
     # The full (cohort, k) grid is built after collecting: it is one row per
@@ -97,7 +92,7 @@ def activity_retention(accounts: Any, events: Any, *, period: tuple[str, str]) -
     return (
         grid.sort("cohort_idx", "k")
         .select(
-            _month_label_expr("cohort_idx").alias("cohort"),
+            month_label_expr("cohort_idx").alias("cohort"),
             "size",
             "k",
             "active",

@@ -31,6 +31,7 @@ import narwhals as nw
 import polars as pl
 
 from journeylib.config import parse_month
+from journeylib.metrics._nw import to_lazy
 from journeylib.metrics.period import month_from_index, month_index
 
 __all__ = [
@@ -81,14 +82,12 @@ RETENTION_SCHEMA: dict[str, pl.DataType] = {
 
 
 # ---------------------------------------------------------------- shared helpers
-def _lazy(native: Any) -> nw.LazyFrame:
-    """Any native frame as a narwhals LazyFrame (eager frames are made lazy)."""
-    frame = nw.from_native(native)
-    return frame.lazy() if isinstance(frame, nw.DataFrame) else frame
-
-
 def _month_index_expr(col: str) -> nw.Expr:
-    """Calendar month of a date/datetime column as ``year * 12 + month - 1`` (portable)."""
+    """Calendar month of a date/datetime column as ``year * 12 + month - 1``, cast to Int64.
+
+    Unlike ``_nw.month_index_of`` (which keeps the engine's integer type) the
+    result is always Int64.
+    """
     return (nw.col(col).dt.year() * 12 + nw.col(col).dt.month() - 1).cast(nw.Int64)
 
 
@@ -111,7 +110,11 @@ def _ratio(num: float, den: float) -> float | None:
 
 
 def _period_index(period: tuple[Any, Any]) -> tuple[int, int]:
-    """The closed period ``("YYYY-MM", "YYYY-MM")`` as a pair of month indices."""
+    """The closed period ``("YYYY-MM", "YYYY-MM")`` as a pair of month indices.
+
+    Unlike ``period.period_index`` the error names the period's ends as given,
+    not normalised.
+    """
     first, last = (month_index(parse_month(p)) for p in period)
     if first > last:
         raise ValueError(f"period start {period[0]} is after period end {period[1]}")
@@ -121,7 +124,7 @@ def _period_index(period: tuple[Any, Any]) -> tuple[int, int]:
 def _paid_rows(subscriptions: Any) -> nw.LazyFrame:
     """The paid rows ``[account_id, mi, micro]`` (micro-units > 0) of a subscriptions frame."""
     return (
-        _lazy(subscriptions)
+        to_lazy(subscriptions)
         .select(
             nw.col("account_id"),
             _month_index_expr("month").alias("mi"),
@@ -134,7 +137,7 @@ def _paid_rows(subscriptions: Any) -> nw.LazyFrame:
 def _table_bounds(subscriptions: Any) -> tuple[int | None, int | None]:
     """First and last month index of the subscriptions table (rows with mrr 0 included)."""
     out = (
-        _lazy(subscriptions)
+        to_lazy(subscriptions)
         .select(nw.col("month").min().alias("lo"), nw.col("month").max().alias("hi"))
         .collect(backend="polars")
         .to_native()

@@ -20,7 +20,15 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from journeylib.config import parse_month
+from journeylib.metrics._nw import (
+    US_PER_DAY,
+    collect,
+    filter_period,
+    in_period,
+    month_index_of,
+    to_lazy,
+)
+from journeylib.metrics.period import period_index
 
 __all__ = [
     "stage_entries",
@@ -30,8 +38,6 @@ __all__ = [
     "touchpoint_transitions",
     "visitors",
 ]
-
-_US_PER_DAY = 86_400_000_000
 
 _FUNNEL_SCHEMA = {
     "id": pl.String,
@@ -43,43 +49,6 @@ _FUNNEL_SCHEMA = {
 
 
 # ---------------------------------------------------------------- private helpers
-def _lazy(native: Any) -> nw.LazyFrame:
-    """Any native frame as a narwhals LazyFrame (eager frames are made lazy)."""
-    frame = nw.from_native(native)
-    return frame.lazy() if isinstance(frame, nw.DataFrame) else frame
-
-
-def _collect(lf: nw.LazyFrame) -> pl.DataFrame:
-    return lf.collect(backend="polars").to_native()
-
-
-def _month_index(col: str) -> nw.Expr:
-    """Calendar month (UTC) of a datetime column as ``year * 12 + month - 1`` (portable)."""
-    return nw.col(col).dt.year() * 12 + nw.col(col).dt.month() - 1
-
-
-def _period_index(period: tuple[str, str]) -> tuple[int, int]:
-    """The closed period ``("YYYY-MM", "YYYY-MM")`` as a pair of month indices."""
-    start, end = (parse_month(p) for p in period)
-    first = int(start[:4]) * 12 + int(start[5:7]) - 1
-    last = int(end[:4]) * 12 + int(end[5:7]) - 1
-    if first > last:
-        raise ValueError(f"period start {start} is after period end {end}")
-    return first, last
-
-
-def _in_period(col: str, period: tuple[str, str]) -> nw.Expr:
-    """Whether a datetime column falls in the closed month range."""
-    first, last = _period_index(period)
-    idx = _month_index(col)
-    return (idx >= first) & (idx <= last)
-
-
-def _filter_period(lf: nw.LazyFrame, col: str, period: tuple[str, str] | None) -> nw.LazyFrame:
-    """Rows of ``lf`` whose ``col`` falls in the period (all rows without one)."""
-    return lf if period is None else lf.filter(_in_period(col, period))
-
-
 def _stage_pairs(stages: Sequence[Any]) -> list[tuple[str, str]]:
     """``[(id, label)]`` from pairs or bare ids (label = id)."""
     out: list[tuple[str, str]] = []
@@ -110,20 +79,20 @@ def _period_entries(
     order) and the normalised stage pairs.
     """
     pairs = _stage_pairs(stages)
-    _, last = _period_index(period)
+    _, last = period_index(period)
     acc_cols = ["account_id"] + ([by] if by is not None else [])
     acc = (
-        _lazy(accounts)
-        .filter(_in_period("first_seen_at", period))
+        to_lazy(accounts)
+        .filter(in_period("first_seen_at", period))
         .select(*acc_cols)
         .unique(subset=["account_id"])
     )
     ev = (
-        _lazy(stream)
+        to_lazy(stream)
         .filter(
             ~nw.col("account_id").is_null(),
             nw.col("stage").is_in([s for s, _ in pairs]),
-            _month_index("timestamp") <= last,
+            month_index_of("timestamp") <= last,
         )
         .select("account_id", "stage", "timestamp")
     )
@@ -132,7 +101,7 @@ def _period_entries(
         .group_by(*acc_cols, "stage")
         .agg(nw.col("timestamp").min().alias("entered_at"))
     )
-    df = _collect(entries)
+    df = collect(entries)
     index = pl.DataFrame(
         {"stage": [s for s, _ in pairs], "stage_index": list(range(len(pairs)))},
         schema={"stage": pl.String, "stage_index": pl.Int64},
@@ -157,7 +126,7 @@ def _funnel_from_entries(df: pl.DataFrame, pairs: list[tuple[str, str]]) -> pl.D
         .filter(pl.col("t") >= pl.col("t_prev"))
         .group_by("stage_index")
         .agg(
-            ((pl.col("t") - pl.col("t_prev")).dt.total_microseconds() / _US_PER_DAY)
+            ((pl.col("t") - pl.col("t_prev")).dt.total_microseconds() / US_PER_DAY)
             .median()
             .alias("median")
         )
@@ -270,8 +239,8 @@ def stage_funnel(
     if by is None:
         return _funnel_from_entries(df, pairs)
     # groups come from the accounts of the period, so a group with no stage entered still shows
-    groups = _collect(
-        _lazy(accounts).filter(_in_period("first_seen_at", period)).select(by).unique()
+    groups = collect(
+        to_lazy(accounts).filter(in_period("first_seen_at", period)).select(by).unique()
     )[by]
     parts = []
     for g in groups.sort(nulls_last=True).to_list():
@@ -300,10 +269,10 @@ def visitors(stream: Any, *, period: tuple[str, str] | None = None) -> int:
         >>> visitors(stream, period=("2024-01", "2024-01"))
         1
     """
-    lf = _filter_period(_lazy(stream), "timestamp", period).filter(
+    lf = filter_period(to_lazy(stream), "timestamp", period).filter(
         nw.col("account_id").is_null(), ~nw.col("anonymous_id").is_null()
     )
-    out = _collect(lf.select(nw.col("anonymous_id").n_unique().alias("n")))
+    out = collect(lf.select(nw.col("anonymous_id").n_unique().alias("n")))
     return int(out["n"][0]) if out.height else 0
 
 
@@ -340,13 +309,13 @@ def stalled_accounts(
         [('a', 'buy', 8.0), ('b', 'aware', 0.0)]
     """
     df, pairs = _period_entries(stream, accounts, period=period, stages=stages)
-    _, last = _period_index(period)
-    lf = _lazy(stream).filter(_month_index("timestamp") <= last)
+    _, last = period_index(period)
+    lf = to_lazy(stream).filter(month_index_of("timestamp") <= last)
     if as_of is None:
-        end = _collect(lf.select(nw.col("timestamp").max().alias("t")))["t"]
+        end = collect(lf.select(nw.col("timestamp").max().alias("t")))["t"]
         as_of = end[0] if end.len() else None
-    acc = _lazy(accounts).filter(_in_period("first_seen_at", period)).select("account_id")
-    lasts = _collect(
+    acc = to_lazy(accounts).filter(in_period("first_seen_at", period)).select("account_id")
+    lasts = collect(
         lf.filter(~nw.col("account_id").is_null())
         .join(acc, on="account_id", how="inner")
         .group_by("account_id")
@@ -371,7 +340,7 @@ def stalled_accounts(
         .join(labels, on="furthest_index", how="left")
         .join(lasts, on="account_id", how="left")
         .with_columns(
-            ((as_of_lit - pl.col("last_event_at")).dt.total_microseconds() / _US_PER_DAY).alias(
+            ((as_of_lit - pl.col("last_event_at")).dt.total_microseconds() / US_PER_DAY).alias(
                 "days_since_last_event"
             )
         )
@@ -461,7 +430,7 @@ def touchpoint_transitions(stream: Any, *, period: tuple[str, str] | None = None
     """
     order = ["timestamp", "seq"]
     lf = (
-        _filter_period(_lazy(stream), "timestamp", period)
+        filter_period(to_lazy(stream), "timestamp", period)
         .filter(~nw.col("account_id").is_null(), ~nw.col("touchpoint").is_null())
         .select("account_id", "timestamp", "seq", "touchpoint")
         .with_columns(
@@ -477,7 +446,7 @@ def touchpoint_transitions(stream: Any, *, period: tuple[str, str] | None = None
         .group_by("from", "to")
         .agg(nw.len().alias("count"))
     )
-    df = _collect(lf)
+    df = collect(lf)
     return (
         df.select(
             pl.col("from").cast(pl.String),

@@ -12,16 +12,16 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from journeylib.metrics._nw import elapsed_us
-from journeylib.metrics.onboarding import (
-    _collect,
-    _in_period,
-    _lazy,
-    _month_index,
-    _month_label_expr,
-    _none_if_nan,
-    _period_index,
+from journeylib.metrics._nw import (
+    US_PER_HOUR,
+    collect,
+    elapsed_us,
+    in_months,
+    month_index_of,
+    to_lazy,
 )
+from journeylib.metrics.onboarding import _none_if_nan
+from journeylib.metrics.period import month_label_expr, period_index
 
 __all__ = [
     "PRE_PAID",
@@ -31,7 +31,6 @@ __all__ = [
     "ticket_mix_by_tenure",
 ]
 
-_US_PER_HOUR = 3_600_000_000
 
 #: Tenure label of tickets opened before the account's first paid month (or by accounts never paid).
 PRE_PAID = "pre-paid"
@@ -39,13 +38,13 @@ PRE_PAID = "pre-paid"
 
 def _opened_in(tickets: Any, period: tuple[str, str]) -> nw.LazyFrame:
     """Tickets opened in the period."""
-    first, last = _period_index(period)
-    return _lazy(tickets).filter(_in_period("opened_at", first, last))
+    first, last = period_index(period)
+    return to_lazy(tickets).filter(in_months("opened_at", first, last))
 
 
 def _with_hours(lf: nw.LazyFrame) -> nw.LazyFrame:
     """Add ``hours`` from opening to resolution (null when unresolved)."""
-    return lf.with_columns((elapsed_us("resolved_at", "opened_at") / _US_PER_HOUR).alias("hours"))
+    return lf.with_columns((elapsed_us("resolved_at", "opened_at") / US_PER_HOUR).alias("hours"))
 
 
 def _resolution_aggs() -> list[nw.Expr]:
@@ -77,7 +76,7 @@ def resolution_time(tickets: Any, *, period: tuple[str, str]) -> dict[str, float
         >>> resolution_time(tickets, period=("2024-01", "2024-01"))
         {'resolution_hours_median': 4.0, 'resolution_hours_p90': 5.6, 'resolved': 2, 'opened': 3}
     """
-    row = _collect(_with_hours(_opened_in(tickets, period)).select(*_resolution_aggs())).row(
+    row = collect(_with_hours(_opened_in(tickets, period)).select(*_resolution_aggs())).row(
         0, named=True
     )
     return {
@@ -118,7 +117,7 @@ def resolution_by_category(tickets: Any, *, period: tuple[str, str]) -> pl.DataF
     has_satisfaction = "satisfaction" in lf.collect_schema().names()
     if has_satisfaction:
         aggs.append(nw.col("satisfaction").cast(nw.Float64).mean().alias("satisfaction_mean"))
-    out = _collect(lf.group_by("category").agg(*aggs)).with_columns(
+    out = collect(lf.group_by("category").agg(*aggs)).with_columns(
         pl.col("opened", "resolved").cast(pl.Int64),
         pl.col("resolution_hours_median", "resolution_hours_p90").cast(pl.Float64).fill_nan(None),
     )
@@ -149,10 +148,10 @@ _MIX_SCHEMA = {
 def _first_paid(subscriptions: Any) -> nw.LazyFrame:
     """Each paying account's first paid month index ``s`` (over the whole table)."""
     return (
-        _lazy(subscriptions)
+        to_lazy(subscriptions)
         .filter(nw.col("mrr") > 0)
         .group_by("account_id")
-        .agg(_month_index("month").min().alias("first_paid_idx"))
+        .agg(month_index_of("month").min().alias("first_paid_idx"))
     )
 
 
@@ -188,9 +187,9 @@ def ticket_mix_by_tenure(
         [('pre-paid', None, 'billing', 1, 1.0), ('0', 0, 'how_to', 1, 1.0), ('2', 2, 'bug', 1, 1.0)]
     """
     tenure = nw.col("opened_idx") - nw.col("first_paid_idx")
-    counts = _collect(
+    counts = collect(
         _opened_in(tickets, period)
-        .select("account_id", "category", _month_index("opened_at").alias("opened_idx"))
+        .select("account_id", "category", month_index_of("opened_at").alias("opened_idx"))
         .join(_first_paid(subscriptions), on="account_id", how="left")
         .with_columns(
             nw.when(tenure >= 0).then(tenure).otherwise(nw.lit(None)).alias("tenure_months")
@@ -237,25 +236,25 @@ def referral_rate(
         ...               event="referral_sent").rows()
         [('2024-01', 2, 1, 0.5), ('2024-02', 0, 0, None)]
     """
-    first, last = _period_index(period)
+    first, last = period_index(period)
     paying = (
-        _lazy(subscriptions)
-        .filter(nw.col("mrr") > 0, _in_period("month", first, last))
-        .select("account_id", _month_index("month").alias("month_idx"))
+        to_lazy(subscriptions)
+        .filter(nw.col("mrr") > 0, in_months("month", first, last))
+        .select("account_id", month_index_of("month").alias("month_idx"))
         .unique()
     )
     referred = (
-        _lazy(stream)
+        to_lazy(stream)
         .filter(
             ~nw.col("account_id").is_null(),
             nw.col("event") == event,
-            _in_period("timestamp", first, last),
+            in_months("timestamp", first, last),
         )
-        .select("account_id", _month_index("timestamp").alias("month_idx"))
+        .select("account_id", month_index_of("timestamp").alias("month_idx"))
         .unique()
         .with_columns(nw.lit(1).cast(nw.Int64).alias("referred"))
     )
-    counts = _collect(
+    counts = collect(
         paying.join(referred, on=["account_id", "month_idx"], how="left")
         .with_columns(nw.col("referred").fill_null(0))
         .group_by("month_idx")
@@ -269,7 +268,7 @@ def referral_rate(
         .with_columns(pl.col("paying", "referrers").fill_null(0))
         .sort("month_idx")
         .select(
-            _month_label_expr("month_idx").alias("month"),
+            month_label_expr("month_idx").alias("month"),
             "paying",
             "referrers",
             pl.when(pl.col("paying") > 0)
