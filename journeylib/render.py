@@ -91,7 +91,9 @@ def vega_bundle() -> str:
 def _spec(chart: alt.TopLevelMixin | dict[str, Any]) -> dict[str, Any]:
     if isinstance(chart, dict):
         return chart
-    return chart.to_dict()
+    # Schema validation costs a third of a redraw in the explorer; every chart
+    # function's spec is validated by its own test (tests/charts), not at draw time.
+    return chart.to_dict(validate=False)
 
 
 def _script_json(obj: Any) -> str:

@@ -25,7 +25,7 @@ from journeylib.metrics import (
     stages,
     support,
 )
-from journeylib.metrics.goals import evaluate_goals
+from journeylib.metrics.goals import evaluate_goals, metric_sections
 from journeylib.metrics.period import resolve_period
 
 __all__ = ["metrics_document", "metrics_json", "summary_lines", "restrict_to_segment"]
@@ -83,8 +83,14 @@ def restrict_to_segment(client: Any, segment: dict[str, str]) -> Any:
     return dataclasses.replace(client, tables=tables)
 
 
-def _core(client: Any, period: tuple[str, str]) -> dict[str, Any]:
+def _core(
+    client: Any, period: tuple[str, str], sections: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """The document's sections; ``sections`` limits the work to those named (None: all)."""
     from journeylib.journey import journey_events
+
+    def want(name: str) -> bool:
+        return sections is None or name in sections
 
     cfg = client.config
     t = client.tables
@@ -97,11 +103,12 @@ def _core(client: Any, period: tuple[str, str]) -> dict[str, Any]:
     surveys = t.get("surveys")
     template = client.template
     stage_pairs = [(s.id, s.label) for s in template.stages]
-    stream = journey_events(client)
+    needs_stream = {"onboarding", "stages", "support", "milestones"}
+    stream = journey_events(client) if sections is None or sections & needs_stream else None
 
     # ---- revenue
     rev: dict[str, Any] | None = None
-    if subs is not None:
+    if subs is not None and want("revenue"):
         months = revenue.revenue_months(subs, period=period)
         rev = {
             "months": _rows(months),
@@ -121,6 +128,8 @@ def _core(client: Any, period: tuple[str, str]) -> dict[str, Any]:
         "ctr": None,
         "branded_search_months": None,
     }
+    if not want("acquisition"):
+        marketing = queries = None
     if marketing is not None and subs is not None:
         acq["cac"] = acquisition.cac(marketing, subs, period=period)
         acq["cac_payback_months"] = acquisition.cac_payback_months(
@@ -144,7 +153,7 @@ def _core(client: Any, period: tuple[str, str]) -> dict[str, Any]:
                 queries, period=period, branded_terms=cfg.branded_terms
             )
         )
-    if subs is not None:
+    if subs is not None and want("acquisition"):
         acq["attribution"] = _rows(
             acquisition.attribution(
                 events, subs, accounts, period=period, window_days=cfg.attribution_window_days
@@ -153,7 +162,7 @@ def _core(client: Any, period: tuple[str, str]) -> dict[str, Any]:
 
     # ---- onboarding
     onb: dict[str, Any] = {"activation_rate": None, "cohorts": None, "ttfv_days": None}
-    if cfg.activation is not None:
+    if cfg.activation is not None and want("onboarding"):
         act = onboarding.activation(
             accounts,
             stream,
@@ -163,7 +172,7 @@ def _core(client: Any, period: tuple[str, str]) -> dict[str, Any]:
         )
         onb["activation_rate"] = act["activation_rate"]
         onb["cohorts"] = _rows(act["cohorts"])
-    if cfg.first_value is not None:
+    if cfg.first_value is not None and want("onboarding"):
         onb["ttfv_days"] = onboarding.time_to_first_value(
             accounts, stream, period=period, event=cfg.first_value.event
         )
@@ -179,7 +188,7 @@ def _core(client: Any, period: tuple[str, str]) -> dict[str, Any]:
             )
             .sort("cohort")
         )
-    if cfg.engagement is not None and subs is not None:
+    if cfg.engagement is not None and subs is not None and want("onboarding"):
         eng = onboarding.engagement_scores(
             stream, subs, weights=cfg.engagement.weights, period=period
         )
@@ -189,20 +198,24 @@ def _core(client: Any, period: tuple[str, str]) -> dict[str, Any]:
         )
 
     # ---- retention
-    ret = {
-        "activity": retention.activity_retention_matrix(accounts, events, period=period),
-        "revenue": _rows(revenue.revenue_retention(subs, period=period))
-        if subs is not None
-        else None,
-    }
+    ret = None
+    if want("retention"):
+        ret = {
+            "activity": retention.activity_retention_matrix(accounts, events, period=period),
+            "revenue": _rows(revenue.revenue_retention(subs, period=period))
+            if subs is not None
+            else None,
+        }
 
     # ---- stages
-    stage_rows = _rows(stages.stage_funnel(stream, accounts, period=period, stages=stage_pairs))
-    n_visitors = stages.visitors(stream, period=period)
+    stage_rows = n_visitors = None
+    if want("stages"):
+        stage_rows = _rows(stages.stage_funnel(stream, accounts, period=period, stages=stage_pairs))
+        n_visitors = stages.visitors(stream, period=period)
 
     # ---- feedback
     nps_doc: dict[str, Any] | None = None
-    if surveys is not None:
+    if surveys is not None and want("nps"):
         nps_doc = {
             "overall": feedback.nps(surveys, period=period),
             "by_stage": _rows(
@@ -214,6 +227,8 @@ def _core(client: Any, period: tuple[str, str]) -> dict[str, Any]:
 
     # ---- support
     sup: dict[str, Any] | None = None
+    if not want("support"):
+        tickets = None
     if tickets is not None:
         rt = support.resolution_time(tickets, period=period)
         sup = {
@@ -223,7 +238,7 @@ def _core(client: Any, period: tuple[str, str]) -> dict[str, Any]:
             "tickets_resolved": rt.get("resolved"),
         }
     referral = next((m for m in cfg.milestones if m.id == "referral"), None)
-    if referral is not None and subs is not None:
+    if referral is not None and subs is not None and want("support"):
         rr = support.referral_rate(stream, subs, period=period, event=referral.event)
         sup = (
             sup
@@ -235,7 +250,7 @@ def _core(client: Any, period: tuple[str, str]) -> dict[str, Any]:
 
     # ---- milestones
     ms_rows = None
-    if cfg.milestones:
+    if cfg.milestones and want("milestones"):
         ms = milestones.milestones(
             accounts,
             stream,
@@ -287,8 +302,10 @@ def metrics_document(client: Any) -> dict[str, Any]:
     }
     doc = _clean(doc)
 
-    def segment_doc(segment: dict[str, str]) -> dict[str, Any]:
-        return _clean(_core(restrict_to_segment(client, segment), period))
+    def segment_doc(segment: dict[str, str], metric: str) -> dict[str, Any]:
+        # Only the sections the goal's metric reads: a segment goal costs one metric, not a document.
+        sections = metric_sections(metric)
+        return _clean(_core(restrict_to_segment(client, segment), period, sections))
 
     doc["goals"] = _clean(
         evaluate_goals(

@@ -38,7 +38,14 @@ from typing import Any
 from journeylib.config import Goal
 from journeylib.metrics.catalog import get_metric, stage_for_template
 
-__all__ = ["metric_value", "metric_history", "evaluate_goal", "evaluate_goals", "SEGMENT_COLUMNS"]
+__all__ = [
+    "metric_sections",
+    "metric_value",
+    "metric_history",
+    "evaluate_goal",
+    "evaluate_goals",
+    "SEGMENT_COLUMNS",
+]
 
 SEGMENT_COLUMNS = ("persona", "acquisition_channel", "industry", "country", "role", "plan")
 
@@ -63,6 +70,41 @@ def _get(doc: dict[str, Any], *path: str) -> Any:
             return None
         cur = cur[p]
     return cur
+
+
+_SECTION_OF = {
+    **dict.fromkeys(
+        [*_MONTHLY, "expansion_mrr", "new_customers", "nrr_12m", "grr_12m", "ltv"], "revenue"
+    ),
+    **dict.fromkeys(["cac", "cac_payback_months", "branded_search_share", "ctr"], "acquisition"),
+    **dict.fromkeys(
+        [
+            "activation_rate",
+            "ttfv_days_median",
+            "ttfv_days_p75",
+            "ttfv_days_p90",
+            "ttfv_reached_share",
+            "engagement_score",
+        ],
+        "onboarding",
+    ),
+    "nps": "nps",
+    **dict.fromkeys(
+        ["resolution_hours_median", "resolution_hours_p90", "referral_rate"], "support"
+    ),
+    **dict.fromkeys(["visitors", "website_visitors", "stage_conversion"], "stages"),
+}
+
+
+def metric_sections(metric_id: str) -> frozenset[str] | None:
+    """The metrics-document sections a metric's value and history are read from (None: unknown).
+
+    Examples:
+        >>> sorted(metric_sections("ttfv_days_median"))
+        ['onboarding']
+    """
+    section = _SECTION_OF.get(metric_id)
+    return None if section is None else frozenset({section})
 
 
 def metric_value(doc: dict[str, Any], metric_id: str) -> float | None:
@@ -254,17 +296,17 @@ def evaluate_goals(
     *,
     period: tuple[str, str],
     stage_ids: list[str],
-    segment_doc: Callable[[dict[str, str]], dict[str, Any]] | None = None,
+    segment_doc: Callable[[dict[str, str], str], dict[str, Any]] | None = None,
     account_columns: list[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Evaluate every goal; a goal with a segment reads the document ``segment_doc(segment)`` gives."""
+    """Evaluate every goal; a goal with a segment reads ``segment_doc(segment, metric)``."""
     out = []
     for g in goals:
         d = doc
         if g.segment and segment_doc is not None:
             cols = set(account_columns or SEGMENT_COLUMNS)
             if all(k in cols for k in g.segment):
-                d = segment_doc(dict(g.segment))
+                d = segment_doc(dict(g.segment), g.metric)
         out.append(
             evaluate_goal(g, d, period=period, stage_ids=stage_ids, account_columns=account_columns)
         )
