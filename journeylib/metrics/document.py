@@ -237,16 +237,15 @@ def _core(
             "tickets_opened": rt.get("opened"),
             "tickets_resolved": rt.get("resolved"),
         }
+    referral_doc: dict[str, Any] | None = None
     referral = next((m for m in cfg.milestones if m.id == "referral"), None)
     if referral is not None and subs is not None and want("support"):
         rr = support.referral_rate(stream, subs, period=period, event=referral.event)
-        sup = (
-            sup
-            if sup is not None
-            else {"resolution_hours_median": None, "resolution_hours_p90": None}
-        )
-        sup["referral_months"] = _rows(rr)
-        sup["referral_rate"] = rr["referral_rate"][-1] if rr.height else None
+        referral_doc = {
+            "event": referral.event,
+            "rate": rr["referral_rate"][-1] if rr.height else None,
+            "months": _rows(rr),
+        }
 
     # ---- milestones
     ms_rows = None
@@ -273,6 +272,7 @@ def _core(
         "visitors": n_visitors,
         "nps": nps_doc,
         "support": sup,
+        "referral": referral_doc,
         "milestones": ms_rows,
     }
 

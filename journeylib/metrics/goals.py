@@ -138,7 +138,7 @@ def metric_value(doc: dict[str, Any], metric_id: str) -> float | None:
         "nps": ("nps", "overall", "score"),
         "resolution_hours_median": ("support", "resolution_hours_median"),
         "resolution_hours_p90": ("support", "resolution_hours_p90"),
-        "referral_rate": ("support", "referral_rate"),
+        "referral_rate": ("referral", "rate"),
         "visitors": ("visitors",),
         "website_visitors": ("visitors",),
     }
@@ -173,7 +173,7 @@ def metric_history(doc: dict[str, Any], metric_id: str) -> list[float]:
     elif metric_id == "branded_search_share":
         rows = [m.get("share") for m in _get(doc, "acquisition", "branded_search_months") or []]
     elif metric_id == "referral_rate":
-        rows = [m.get("referral_rate") for m in _get(doc, "support", "referral_months") or []]
+        rows = [m.get("referral_rate") for m in _get(doc, "referral", "months") or []]
     return [float(v) for v in rows if v is not None]
 
 

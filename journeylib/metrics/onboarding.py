@@ -78,8 +78,17 @@ def _first_after_signup(stream: Any, signups: nw.LazyFrame, events: Iterable[str
 
 
 def _data_end(stream: Any) -> dt.datetime | None:
-    """The latest timestamp in the stream ("the data's end"), or None when it is empty."""
-    out = collect(to_lazy(stream).select(nw.col("timestamp").max()))
+    """The latest event timestamp in the data ("the data's end"), or None when there is none.
+
+    Read as the latest *raw* event (``source == 'events'`` when the frame has a
+    ``source`` column): derived rows such as ``subscription_started`` sit on
+    the first instant of a subscriptions month and would move the end past
+    the last thing anybody did.
+    """
+    lf = to_lazy(stream)
+    if "source" in lf.collect_schema().names():
+        lf = lf.filter(nw.col("source") == "events")
+    out = collect(lf.select(nw.col("timestamp").max()))
     return out.item(0, 0) if out.height else None
 
 
@@ -114,9 +123,11 @@ def activation(
     journey stream) at or after its ``signup_at`` and no later than
     ``within_days`` × 24 h after it; both bounds are inclusive, to the
     microsecond. A cohort (signup month) is ``complete`` when every member's
-    ``signup_at + within_days`` is not after the latest timestamp of the stream
-    (our reading of "the latest event timestamp in the data": the stream holds
-    every table's events). Months without signups have no cohort row.
+    ``signup_at + within_days`` is not after the latest raw event timestamp
+    (rows of ``source == 'events'`` when the stream has a ``source`` column;
+    derived rows such as a subscription month's first instant do not count as
+    "the latest event timestamp in the data"). Months without signups have no
+    cohort row.
 
     Args:
         accounts: accounts table (``account_id``, ``signup_at``).
