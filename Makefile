@@ -53,6 +53,11 @@ record: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
+## bench: time journey metrics against DuckDB SQL and pandas on 1 M and 10 M events (BENCH_ARGS="--big" adds 50 M and 100 M; writes reports/bench/)
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python bench/run_bench.py $(BENCH_ARGS)
+
 ## lint: check style with ruff
 .PHONY: lint
 lint: $(STAMP)

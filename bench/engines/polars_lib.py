@@ -1,0 +1,118 @@
+"""The library on its default polars engine.
+
+* ``doc``: exactly ``journey metrics``: ``metrics_document(load_client(path))``
+  (every section of metrics.json, goals and data quality included).
+* ``subset``: ``load_client`` plus only the library functions of the five metric
+  families the hand-written engines implement (revenue months, activity
+  retention, stage funnel, ordered funnel, CAC by channel): the like-for-like
+  comparison with the DuckDB and pandas engines.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from common import month_label
+
+
+def _doc_results(doc: dict[str, Any]) -> dict[str, Any]:
+    rev = [
+        [
+            m["month"],
+            m["mrr"],
+            m["customers"],
+            m["new_mrr"],
+            m["expansion_mrr"],
+            m["reactivation_mrr"],
+            m["contraction_mrr"],
+            m["churned_mrr"],
+            m["net_new_mrr"],
+        ]
+        for m in doc["revenue"]["months"]
+    ]
+    ret = [
+        [c["cohort"], k, c["size"], r]
+        for c in doc["retention"]["activity"]
+        for k, r in enumerate(c["rates"])
+    ]
+    st = [[s["id"], s["reached"]] for s in doc["stages"]]
+    cac = [
+        [c["channel"], c["spend"], c["new_customers"], c["cac"]]
+        for c in doc["acquisition"]["by_channel"]
+    ]
+    return {"revenue": rev, "retention": ret, "stages": st, "funnel": None, "cac": cac}
+
+
+def run_doc(spec: dict[str, Any]) -> dict[str, Any]:
+    import journeylib
+
+    t0 = time.perf_counter()
+    client = journeylib.load_client(spec["client"])
+    t1 = time.perf_counter()
+    doc = journeylib.metrics_document(client)
+    t2 = time.perf_counter()
+    return {"load_seconds": t1 - t0, "compute_seconds": t2 - t1, "results": _doc_results(doc)}
+
+
+def run_subset(spec: dict[str, Any]) -> dict[str, Any]:
+    import journeylib
+    from journeylib.journey import journey_events
+    from journeylib.metrics import acquisition, retention, revenue, stages
+    from journeylib.metrics.funnels import ordered_funnel
+    from journeylib.metrics.period import resolve_period
+
+    t0 = time.perf_counter()
+    c = journeylib.load_client(spec["client"])
+    t1 = time.perf_counter()
+    period = resolve_period(c)
+    t = c.tables
+    steps: dict[str, float] = {}
+    tick = time.perf_counter()
+
+    def done(name: str) -> None:
+        nonlocal tick
+        now = time.perf_counter()
+        steps[name] = now - tick
+        tick = now
+
+    months = revenue.revenue_months(t["subscriptions"], period=period)
+    done("revenue")
+    ret = retention.activity_retention(t["accounts"], t["events"], period=period)
+    done("retention")
+    stream = journey_events(c)
+    done("journey_stream")
+    pairs = [(s.id, s.label) for s in c.template.stages]
+    st = stages.stage_funnel(stream, t["accounts"], period=period, stages=pairs)
+    done("stages")
+    fun = ordered_funnel(
+        t["events"],
+        steps=spec["funnel_steps"],
+        window=spec["window_us"] // 1_000_000,
+        period=period,
+    )
+    done("funnel")
+    cac = acquisition.cac_by_channel(
+        t["marketing"], t["subscriptions"], t["accounts"], period=period
+    )
+    done("cac")
+    t2 = time.perf_counter()
+    assert [month_label(x) for x in spec["period"]] == list(period), (spec["period"], period)
+    res = {
+        "revenue": months.select(
+            "month",
+            "mrr",
+            "customers",
+            "new_mrr",
+            "expansion_mrr",
+            "reactivation_mrr",
+            "contraction_mrr",
+            "churned_mrr",
+            "net_new_mrr",
+        ).rows(),
+        "retention": ret.select("cohort", "k", "size", "rate").rows(),
+        "stages": st.select("id", "reached").rows(),
+        "funnel": fun.steps["count"].to_list(),
+        "cac": cac.select("channel", "spend", "new_customers", "cac").rows(),
+    }
+    return {"load_seconds": t1 - t0, "compute_seconds": t2 - t1, "steps": steps, "results": res}

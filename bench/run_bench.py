@@ -1,0 +1,448 @@
+"""Journey Workbench benchmark: `make bench` (not part of `make test`).
+
+Synthesises clients of 1 M and 10 M events (``--big`` adds 50 M and 100 M),
+then times, in one run, each engine in its own child process (peak RSS from
+``os.wait4``), engines interleaved and their order rotated run by run:
+
+* ``scan_polars`` / ``scan_duckdb``: a bare scan of the columns the metrics read;
+* ``polars_doc``: ``journey metrics`` (``metrics_document(load_client(path))``);
+* ``polars_subset``: ``load_client`` + the library functions of the five families below;
+* ``duckdb`` / ``duckdb_hive``: those five families as hand-written DuckDB SQL
+  (flat ``events.parquet`` / the hive-partitioned copy ``events/month=YYYY-MM/``);
+* ``pandas``: the same in straightforward pandas.
+
+The five families: revenue movements per month, activity retention, stage
+funnel reached counts, an ordered 3-step funnel, CAC by channel. Every engine's
+numbers are compared with the library's (``polars_subset``). Also timed:
+``journey run demo`` (wall time and the per-notebook seconds of run.json).
+
+Prints a table of medians and ratios and writes it as JSON under reports/bench/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE / "engines"))
+
+SIZES = {
+    "100k": 100_000,
+    "1m": 1_000_000,
+    "10m": 10_000_000,
+    "50m": 50_000_000,
+    "100m": 100_000_000,
+}
+MONTHS = 24
+EVENTS_PER_ACCOUNT = 50  # synth: ~50 events per account (anonymous visitors included) at 24 months
+ENGINES = [
+    "scan_polars",
+    "scan_duckdb",
+    "polars_doc",
+    "polars_subset",
+    "duckdb",
+    "duckdb_hive",
+    "pandas",
+]
+FUNNEL_STEPS = ["website_visit", "pricing_page_viewed", "trial_started"]
+WINDOW_US = 14 * 86_400 * 1_000_000
+REFERENCE = "polars_subset"
+
+
+# ---------------------------------------------------------------- child side
+def child(engine: str, spec_path: str, out_path: str) -> None:
+    spec = json.loads(Path(spec_path).read_text())
+    if engine == "scan_polars":
+        import scan
+
+        res = scan.run_polars(spec)
+    elif engine == "scan_duckdb":
+        import scan
+
+        res = scan.run_duckdb(spec)
+    elif engine == "polars_doc":
+        import polars_lib
+
+        res = polars_lib.run_doc(spec)
+    elif engine == "polars_subset":
+        import polars_lib
+
+        res = polars_lib.run_subset(spec)
+    elif engine in ("duckdb", "duckdb_hive"):
+        import duckdb_sql
+
+        res = duckdb_sql.run(spec, layout="hive" if engine == "duckdb_hive" else "flat")
+    elif engine == "pandas":
+        import pandas_impl
+
+        res = pandas_impl.run(spec)
+    else:
+        raise SystemExit(f"unknown engine {engine}")
+    res["vm_hwm_mb"] = _vm_hwm_mb()
+    Path(out_path).write_text(json.dumps(res, default=str))
+
+
+def _vm_hwm_mb() -> float | None:
+    """Peak RSS of this process (VmHWM: per address space, so not inherited across exec).
+
+    ``ru_maxrss`` of a child is not usable here: Linux carries the parent's
+    high-water mark over fork + exec, so every child would report at least the
+    driver's own RSS.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+# ---------------------------------------------------------------- data
+def prepare(size: str, data_dir: Path, seed: int) -> dict[str, Any]:
+    """Synthesise (once, cached) the client of ``size`` events, its hive copy, and the spec."""
+    n = SIZES[size]
+    folder = data_dir / f"bench_{size}_s{seed}"
+    done = folder / ".bench-complete"
+    if not done.exists():
+        import journeylib.synth as synth
+
+        print(
+            f"[{size}] synthesising {n // EVENTS_PER_ACCOUNT:,} accounts × {MONTHS} months …",
+            flush=True,
+        )
+        t0 = time.perf_counter()
+        rows = synth.synthesize(
+            folder,
+            accounts=n // EVENTS_PER_ACCOUNT,
+            months=MONTHS,
+            seed=seed,
+            start="2024-01",
+            fmt="parquet",
+        )
+        _write_hive(folder)
+        done.write_text(json.dumps({"rows": rows, "seconds": time.perf_counter() - t0}))
+        print(f"[{size}] {rows['events']:,} events in {time.perf_counter() - t0:.1f} s", flush=True)
+    info = json.loads(done.read_text())
+    from journeylib.config import load_client_config
+
+    # the template as load_client sees it (event_mapping applied)
+    from journeylib.io import _load_template
+    from journeylib.metrics.period import month_index
+
+    cfg = load_client_config(folder / "client.yaml")
+    tpl = _load_template(cfg, folder)
+    stage_ids = [s.id for s in tpl.stages]
+    stage_of = {e: stage_ids.index(st) for e, (_, st) in tpl.event_map().items()}
+    assert cfg.period is not None and cfg.period.start and cfg.period.end
+    spec = {
+        "client": str(folder),
+        "events_hive": str(folder / "events_hive"),
+        "period": [month_index(cfg.period.start), month_index(cfg.period.end)],
+        "stages": stage_ids,
+        "stage_of": stage_of,
+        "funnel_steps": FUNNEL_STEPS,
+        "window_us": WINDOW_US,
+    }
+    size_bytes = {p.name: p.stat().st_size for p in folder.glob("*.parquet")}
+    return {"spec": spec, "rows": info["rows"], "parquet_bytes": size_bytes}
+
+
+def _write_hive(folder: Path) -> None:
+    """events.parquet → events_hive/month=YYYY-MM/*.parquet (journeylib.io reads flat files only)."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
+    src = folder / "events.parquet"
+    dst = folder / "events_hive"
+    con.execute(
+        f"COPY (SELECT *, strftime(timestamp, '%Y-%m') AS month FROM read_parquet('{src}')) "
+        f"TO '{dst}' (FORMAT parquet, PARTITION_BY (month), OVERWRITE_OR_IGNORE)"
+    )
+
+
+# ---------------------------------------------------------------- driver
+def run_child(engine: str, spec: dict[str, Any], tmp: Path) -> dict[str, Any]:
+    spec_path = tmp / "spec.json"
+    spec_path.write_text(json.dumps(spec))
+    out_path = tmp / f"{engine}.out.json"
+    out_path.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--child",
+            engine,
+            str(spec_path),
+            str(out_path),
+        ],
+        cwd=ROOT,
+    )
+    _, status, ru = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        return {
+            "engine": engine,
+            "error": f"exit {proc.returncode}",
+            "wall": wall,
+            "rss_mb": ru.ru_maxrss / 1024,
+        }
+    res = json.loads(out_path.read_text())
+    # VmHWM from the child itself; ru_maxrss (wait4) as the fallback, see _vm_hwm_mb
+    res.update(engine=engine, wall=wall, rss_mb=res.get("vm_hwm_mb") or ru.ru_maxrss / 1024)
+    res["ru_maxrss_mb"] = ru.ru_maxrss / 1024
+    res["seconds"] = res["load_seconds"] + res["compute_seconds"]
+    return res
+
+
+def bench_size(
+    size: str, data_dir: Path, engines: list[str], runs: int, seed: int
+) -> dict[str, Any]:
+    from common import compare, normalise
+
+    data = prepare(size, data_dir, seed)
+    spec = data["spec"]
+    samples: dict[str, list[dict[str, Any]]] = {e: [] for e in engines}
+    with tempfile.TemporaryDirectory(prefix="journey-bench-") as tmpdir:
+        tmp = Path(tmpdir)
+        for r in range(runs):
+            order = engines[r % len(engines) :] + engines[: r % len(engines)]
+            for e in order:
+                res = run_child(e, spec, tmp)
+                samples[e].append(res)
+                shown = f"{res['seconds']:.2f} s" if "seconds" in res else res["error"]
+                print(
+                    f"[{size}] run {r + 1}/{runs} {e:<14} {shown}  rss {res['rss_mb']:.0f} MB",
+                    flush=True,
+                )
+    summary: dict[str, Any] = {}
+    for e, runs_e in samples.items():
+        ok = [s for s in runs_e if "seconds" in s]
+        if not ok:
+            summary[e] = {"error": runs_e[0].get("error")}
+            continue
+        summary[e] = {
+            "median_s": statistics.median(s["seconds"] for s in ok),
+            "median_load_s": statistics.median(s["load_seconds"] for s in ok),
+            "median_compute_s": statistics.median(s["compute_seconds"] for s in ok),
+            "median_wall_s": statistics.median(s["wall"] for s in ok),
+            "all_s": [round(s["seconds"], 3) for s in ok],
+            "median_steps_s": {
+                k: round(statistics.median(s["steps"][k] for s in ok), 3)
+                for k in (ok[0].get("steps") or {})
+            },
+            "peak_rss_mb": max(s["rss_mb"] for s in ok),
+        }
+    # agreement with the library (the last run's results; all runs give the same numbers)
+    ref_raw = next((s["results"] for s in samples.get(REFERENCE, []) if s.get("results")), None)
+    agreement: dict[str, Any] = {}
+    if ref_raw is not None:
+        ref = normalise(ref_raw)
+        for e in engines:
+            res = next((s["results"] for s in samples[e] if s.get("results")), None)
+            if res is not None and e != REFERENCE:
+                agreement[e] = compare(ref, normalise(res))
+    med = {e: v.get("median_s") for e, v in summary.items()}
+
+    def ratio(a: str, b: str) -> float | None:
+        return med[a] / med[b] if med.get(a) and med.get(b) else None
+
+    ratios = {
+        "polars_doc/duckdb": ratio("polars_doc", "duckdb"),
+        "polars_subset/duckdb": ratio("polars_subset", "duckdb"),
+        "polars_subset/duckdb_hive": ratio("polars_subset", "duckdb_hive"),
+        "pandas/polars_doc": ratio("pandas", "polars_doc"),
+        "pandas/polars_subset": ratio("pandas", "polars_subset"),
+        "polars_doc/scan_polars": ratio("polars_doc", "scan_polars"),
+        "polars_subset/scan_polars": ratio("polars_subset", "scan_polars"),
+        "duckdb/scan_duckdb": ratio("duckdb", "scan_duckdb"),
+    }
+    return {
+        "size": size,
+        "rows": data["rows"],
+        "parquet_mb": round(sum(data["parquet_bytes"].values()) / 2**20, 1),
+        "engines": summary,
+        "ratios": ratios,
+        "agreement": agreement,
+        "funnel_steps": FUNNEL_STEPS,
+        "period": spec["period"],
+    }
+
+
+def bench_demo(runs: int) -> dict[str, Any]:
+    journey = ROOT / ".venv" / "bin" / "journey"
+    cmd = [str(journey if journey.exists() else "journey"), "run", "demo", "--jobs", "2"]
+    out: list[dict[str, Any]] = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+        latest = ROOT / "reports" / "demo" / "latest.txt"
+        run_json = None
+        if latest.exists():
+            rid = latest.read_text().strip()
+            p = Path(rid) if Path(rid).is_absolute() else ROOT / "reports" / "demo" / rid
+            p = p / "run.json" if p.is_dir() else p
+            if p.exists():
+                run_json = json.loads(p.read_text())
+        entry = {"exit": proc.returncode, "wall_s": round(wall, 2)}
+        if run_json:
+            entry.update(
+                status=run_json.get("status"),
+                run_seconds=run_json.get("seconds"),
+                jobs=run_json.get("jobs"),
+                notebooks={n["name"]: n["seconds"] for n in run_json.get("notebooks", [])},
+            )
+        print(
+            f"[demo] journey run demo: {entry['wall_s']} s wall, exit {proc.returncode}", flush=True
+        )
+        out.append(entry)
+    return {"runs": out, "median_wall_s": statistics.median(e["wall_s"] for e in out)}
+
+
+def _fmt(v: Any, unit: str = "") -> str:
+    return "—" if v is None else f"{v:.2f}{unit}"
+
+
+def print_table(report: dict[str, Any]) -> None:
+    for s in report["sizes"]:
+        print()
+        print(
+            f"== {s['size']}: {s['rows']['events']:,} events, {s['rows']['accounts']:,} accounts, "
+            f"{s['parquet_mb']} MB Parquet; medians of {report['runs']} runs"
+        )
+        print(
+            f"{'engine':<15}{'median s':>10}{'load s':>9}{'compute s':>11}{'wall s':>9}{'peak RSS MB':>13}  agrees with library"
+        )
+        for e, v in s["engines"].items():
+            if "error" in v:
+                print(f"{e:<15}  error: {v['error']}")
+                continue
+            agr = s["agreement"].get(e)
+            if e == REFERENCE:
+                agr_s = "(reference)"
+            elif agr is None:
+                agr_s = "n/a (no metric output)"
+            else:
+                bad = {k: m for k, m in agr.items() if m not in ("ok", "missing")}
+                agr_s = (
+                    "yes" if not bad else "NO: " + "; ".join(f"{k}: {m}" for k, m in bad.items())
+                )
+                missing = [k for k, m in agr.items() if m == "missing"]
+                if missing:
+                    agr_s += f" (not computed: {', '.join(missing)})"
+            print(
+                f"{e:<15}{v['median_s']:>10.2f}{v['median_load_s']:>9.2f}{v['median_compute_s']:>11.2f}"
+                f"{v['median_wall_s']:>9.2f}{v['peak_rss_mb']:>13.0f}  {agr_s}"
+            )
+        print("ratios: " + ", ".join(f"{k} {_fmt(v)}" for k, v in s["ratios"].items()))
+        for e, v in s["engines"].items():
+            if v.get("median_steps_s"):
+                parts = ", ".join(f"{k} {x:.2f}" for k, x in v["median_steps_s"].items())
+                print(f"  {e} compute by family (s): {parts}")
+    if report.get("demo"):
+        d = report["demo"]
+        print()
+        print(f"== journey run demo: median wall {d['median_wall_s']:.1f} s")
+        for r in d["runs"]:
+            nb = ", ".join(f"{k} {v:.1f}" for k, v in (r.get("notebooks") or {}).items())
+            print(
+                f"  wall {r['wall_s']} s, run.json {r.get('run_seconds')} s, jobs {r.get('jobs')}: {nb}"
+            )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--child", nargs=3, metavar=("ENGINE", "SPEC", "OUT"), help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--sizes",
+        default="1m,10m",
+        help="comma-separated of 100k,1m,10m,50m,100m (default 1m,10m; 100k is a smoke test)",
+    )
+    ap.add_argument(
+        "--big", action="store_true", help="also run 50m and 100m (slow, needs memory and disk)"
+    )
+    ap.add_argument("--runs", type=int, default=3, help="runs per engine (median; default 3)")
+    ap.add_argument("--engines", default=",".join(ENGINES), help="comma-separated engines")
+    ap.add_argument(
+        "--data-dir",
+        default=os.environ.get(
+            "JOURNEY_BENCH_DATA", str(Path(tempfile.gettempdir()) / "journey-bench")
+        ),
+    )
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument(
+        "--demo-runs", type=int, default=1, help="timed `journey run demo` runs (0: skip)"
+    )
+    ap.add_argument("--out", default=str(ROOT / "reports" / "bench"))
+    args = ap.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    sizes = [s for s in args.sizes.split(",") if s]
+    if args.big:
+        sizes += [s for s in ("50m", "100m") if s not in sizes]
+    bad = [s for s in sizes if s not in SIZES]
+    if bad:
+        raise SystemExit(f"error: unknown size {bad}; use {', '.join(SIZES)}")
+    engines = [e for e in args.engines.split(",") if e]
+    data_dir = Path(args.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {
+        "started_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_avg_start": os.getloadavg(),
+        },
+        "runs": args.runs,
+        "sizes": [],
+    }
+    try:
+        import duckdb
+        import pandas
+        import polars
+
+        report["versions"] = {
+            "polars": polars.__version__,
+            "duckdb": duckdb.__version__,
+            "pandas": pandas.__version__,
+        }
+    except ImportError:
+        pass
+    for size in sizes:
+        report["sizes"].append(bench_size(size, data_dir, engines, args.runs, args.seed))
+    if args.demo_runs > 0:
+        report["demo"] = bench_demo(args.demo_runs)
+    report["machine"]["load_avg_end"] = os.getloadavg()
+    print_table(report)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = report["started_at"].replace(":", "").replace("-", "")
+    path = out / f"bench-{stamp}.json"
+    text = json.dumps(report, indent=2, default=str) + "\n"
+    path.write_text(text)
+    (out / "latest.json").write_text(text)
+    print(f"\nwrote {path}")
+
+
+if __name__ == "__main__":
+    main()
