@@ -55,7 +55,7 @@ CATALOG: dict[str, Metric] = {
             "awareness",
             "Clicks on search queries that contain one of the client's branded terms (case-insensitive "
             "substring), divided by all search clicks in the period. A rising share means more people "
-            "already know the brand by name.",
+            "already know the brand by name. Null when client.yaml lists no branded terms.",
         ),
         _M(
             "ctr",
@@ -107,7 +107,9 @@ CATALOG: dict[str, Metric] = {
             "fraction",
             "onboarding",
             "Share of the period's sign-ups that performed the activation event at or after sign-up and "
-            "no later than the configured number of days after it (the bound is inclusive).",
+            "no later than the configured number of days after it (the bound is inclusive). A signup "
+            "cohort is complete when every member's window ends no later than the latest raw event in "
+            "the data (derived rows such as a subscription month's first instant do not count).",
         ),
         _M(
             "ttfv_days_median",
@@ -148,8 +150,9 @@ CATALOG: dict[str, Metric] = {
             "score",
             "adoption",
             "A paying account's weighted count of events in a month (weights from client.yaml), expressed "
-            "as a percentile rank 0–100 among the accounts paying that month; as a single number, the "
-            "mean weighted event count per paying account in the last month.",
+            "as a percentile rank among the accounts paying that month (average rank of ties ÷ number "
+            "of accounts × 100, so the top account scores 100); as a single number, the mean weighted "
+            "event count per paying account in the last month.",
         ),
         # ---- retention
         _M(
@@ -157,7 +160,8 @@ CATALOG: dict[str, Metric] = {
             "Monthly recurring revenue",
             "currency",
             "retention",
-            "Sum of every account's MRR in the month (an account with no row pays 0).",
+            "Sum of every account's MRR in the month (an account with no row pays 0, also in months "
+            "after the subscriptions table ends: set the period in client.yaml when events run later).",
         ),
         _M(
             "customers",
