@@ -35,6 +35,7 @@ __all__ = [
     "parse_number",
     "parse_timestamps",
     "read_export_csv",
+    "tz_of_column",
     "read_identity_map",
     "rejected_frame",
     "require_columns",
@@ -285,6 +286,19 @@ def parse_timestamps(s: pl.Series, tz: str = "UTC") -> pl.Series:
     epoch = pl.select(pl.when(epoch > 100_000_000).then(epoch)).to_series()
     tries.append((epoch * 1_000_000).cast(pl.Datetime("us")).dt.replace_time_zone("UTC"))
     return pl.select(pl.coalesce(tries)).to_series().alias(s.name)
+
+
+def tz_of_column(name: str | None, tz: str) -> str:
+    """The time zone of a column's naive timestamps: UTC when the header says so, else ``tz``.
+
+    Stripe's Dashboard exports (``Created (UTC)``) and Typeform's (``Submit Date (UTC)``)
+    name the zone in the header; reading those in the client's zone would shift them.
+
+    Examples:
+        >>> tz_of_column("Created (UTC)", "Europe/Berlin"), tz_of_column("Created at", "Europe/Berlin")
+        ('UTC', 'Europe/Berlin')
+    """
+    return "UTC" if name is not None and "(utc)" in name.lower() else tz
 
 
 # ------------------------------------------------------------------ rejected rows

@@ -1,10 +1,14 @@
 """HubSpot companies and deals exports (CSV) -> accounts and deal events.
 
-A companies export (``Record ID``, ``Company name``, ``Industry``, ``Number of
-Employees``, ``Lifecycle Stage``, ``Original Source``, ``Create Date``, …)
-becomes accounts. A deals export (``Record ID``, ``Deal Name``, ``Deal Stage``,
-``Amount``, ``Create Date``, ``Close Date``, ``Associated Company IDs`` or
-``Associated Company``) becomes events: ``deal_created`` at the create date,
+HubSpot's exports (CRM > Companies / Deals > Export) name the columns by the
+property *labels* and write option values as labels too ("Organic search",
+"Computer Software", "Closed Won"), unless the internal values were asked for;
+both are accepted. A companies export (``Record ID``, ``Company name``,
+``Industry``, ``Number of Employees``, ``Lifecycle Stage``, ``Original Source``
+(newer portals: ``Original Traffic Source``), ``Create Date``, …) becomes
+accounts. A deals export (``Record ID``, ``Deal Name``, ``Deal Stage``,
+``Amount``, ``Create Date``, ``Close Date``, ``Associated Company IDs (Primary)``,
+``Associated Company IDs`` or ``Associated Company``) becomes events: ``deal_created`` at the create date,
 ``deal_won`` / ``deal_lost`` at the close date of closed deals. Which file is
 which is told by its columns (a deals export has ``Deal Stage``).
 """
@@ -48,7 +52,8 @@ ORIGINAL_SOURCE: dict[str, str] = {
     "DIRECT_TRAFFIC": "direct",
     "OFFLINE": "events",
     "OFFLINE_SOURCES": "events",
-    "OTHER_CAMPAIGNS": "partner",
+    # HubSpot: visits from tracking URLs other than social, email and paid search ads.
+    "OTHER_CAMPAIGNS": "other_campaigns",
 }
 
 C_ID = ["Record ID", "Company ID", "Company ID (Record ID)", "hs_object_id"]
@@ -65,13 +70,14 @@ C_SOURCE = [
 C_COUNTRY = ["Country/Region", "Country"]
 C_STAGE = ["Deal Stage", "dealstage"]
 C_DEAL_ID = ["Record ID", "Deal ID", "hs_object_id"]
+# The primary company first: "Associated Company IDs" may list several companies.
 C_DEAL_COMPANY_ID = [
-    "Associated Company IDs",
     "Associated Company IDs (Primary)",
+    "Associated Company IDs",
     "Associated Company ID",
     "Associated Company IDs (Sales Hub)",
 ]
-C_DEAL_COMPANY = ["Associated Company", "Associated Company (Primary)", "Company"]
+C_DEAL_COMPANY = ["Associated Company (Primary)", "Associated Company", "Company"]
 C_CLOSE = ["Close Date", "closedate"]
 
 

@@ -3,10 +3,13 @@
 Delighted's responses export: ``Response ID``, ``Score``, ``Comment``,
 ``Created At`` (also seen as ``Response Date`` / ``Response timestamp``),
 ``Email``, ``Name``, and person properties such as ``Company``.
-Typeform's responses export: ``#`` (or ``Response ID`` / ``Token``), one column
-per question (the NPS question reads "How likely are you to recommend …"), the
-next free-text question as the comment, ``Submit Date (UTC)`` or
-``Submitted At``, and hidden fields such as ``email`` or ``company``.
+Typeform's responses download (CSV): ``#`` (the response token), one column
+per question headed by the question text (the NPS question reads "How likely
+are you to recommend …"), the next free-text question as the comment, hidden
+fields under their own names (e.g. ``email``, ``company``), then ``Response
+Type`` (completed / partial), ``Start Date (UTC)``, ``Stage Date (UTC)``,
+``Submit Date (UTC)``, ``Network ID`` and ``Tags``. Partial responses are
+quarantined (``partial_response``): they were never submitted.
 
 The account comes from the identity map (email, company or domain ->
 account_id), else the ``Company`` column matched on account names or ids,
@@ -35,6 +38,7 @@ from journeylib.importers._common import (
     read_export_csv,
     rejected_frame,
     typed,
+    tz_of_column,
 )
 
 __all__ = ["convert"]
@@ -57,6 +61,7 @@ C_COMMENT = ["Comment", "Comments", "Feedback", "Reason"]
 C_EMAIL = ["Email", "E-mail", "Email Address", "email"]
 C_COMPANY = ["Company", "Company Name", "Organization", "Account", "company"]
 C_STAGE = ["Stage", "stage"]
+C_RESPONSE_TYPE = ["Response Type"]  # Typeform: completed / partial
 C_TOUCHPOINT = ["Touchpoint", "touchpoint"]
 
 _FREE_MAIL = {
@@ -134,7 +139,9 @@ def convert(files: list[Path], ctx: ImportContext) -> Converted:
                 )
         score_text = col(df, score_col)
         score = parse_number(score_text.str.extract(r"^\s*(\d+(?:\.\d+)?)", 1))
-        responded = parse_timestamps(col(df, date_col), ctx.timezone)
+        # "Submit Date (UTC)" (Typeform) is UTC whatever the client's zone.
+        responded = parse_timestamps(col(df, date_col), tz_of_column(date_col, ctx.timezone))
+        response_type = col(df, find_col(df, C_RESPONSE_TYPE)).str.to_lowercase()
         emails = col(df, find_col(df, C_EMAIL)).str.to_lowercase().to_list()
         companies = col(df, find_col(df, C_COMPANY)).to_list()
         accounts = []
@@ -174,7 +181,9 @@ def convert(files: list[Path], ctx: ImportContext) -> Converted:
             }
         )
         reason = pl.select(
-            pl.when(frame["responded_at"].is_null())
+            pl.when(response_type == "partial")
+            .then(pl.lit("partial_response"))
+            .when(frame["responded_at"].is_null())
             .then(pl.lit("bad_timestamp:responded_at"))
             .when(
                 score_text.is_not_null()

@@ -7,9 +7,11 @@ report's whole date range. The date of the rows is, in this order:
 
 1. the ``--date YYYY-MM-DD`` option;
 2. a ``Date`` column, when the file has one (a query × date export made with the API or Looker Studio);
-3. the end of the date range in the ``Filters.csv`` that the same export puts
-   next to ``Queries.csv`` (a row ``Date`` with a value ending in a date, e.g.
-   ``2024-01-01 - 2024-03-31``).
+3. the last day in the per-day file of the same export next to ``Queries.csv``
+   (``Dates.csv``, called ``Chart.csv`` in older exports: ``Date``, ``Clicks``, …);
+4. the end of the date range in the ``Filters.csv`` of the same export (a row
+   ``Date`` whose value ends in a ``YYYY-MM-DD``; a preset such as "Last 3 months"
+   has no date and is skipped).
 
 Without any of these the import stops and asks for ``--date``.
 """
@@ -48,6 +50,25 @@ C_POSITION = ["Position", "Average position", "Avg. position"]
 C_DATE = ["Date"]
 
 
+def _date_from_dates_file(path: Path) -> dt.date | None:
+    """The last day of the per-day companion file (Dates.csv, older exports: Chart.csv)."""
+    for name in ("Dates.csv", "Chart.csv"):
+        other = path.with_name(name)
+        if not other.is_file():
+            continue
+        try:
+            df = read_export_csv(other, f"Search Console {name}")
+        except DataError:
+            continue
+        date_col = find_col(df, C_DATE)
+        if date_col is None:
+            continue
+        last = parse_timestamps(col(df, date_col), "UTC").max()
+        if last is not None:
+            return last.date()
+    return None
+
+
 def _date_from_filters(path: Path) -> dt.date | None:
     filters = path.with_name("Filters.csv")
     if not filters.is_file():
@@ -80,13 +101,14 @@ def convert(files: list[Path], ctx: ImportContext) -> Converted:
         elif date_col is not None:
             date = parse_timestamps(col(df, date_col), "UTC").dt.date()
         else:
-            d = _date_from_filters(path)
+            d = _date_from_dates_file(path) or _date_from_filters(path)
             if d is None:
                 raise DataError(
                     "the Search Console Queries export has no date",
                     where=f"{path}: Date",
                     expected="--date YYYY-MM-DD (the last day of the exported range)",
-                    found="no Date column and no Filters.csv with the date range next to the file",
+                    found="no Date column, and no Dates.csv, Chart.csv or dated Filters.csv "
+                    "next to the file",
                     fix="run journey import search_console FILE --date YYYY-MM-DD",
                 )
             date = pl.Series([d] * df.height, dtype=pl.Date)

@@ -34,6 +34,7 @@ from journeylib.importers._common import (
     rejected_frame,
     require_columns,
     typed,
+    tz_of_column,
 )
 
 __all__ = ["convert"]
@@ -58,6 +59,7 @@ C_PLAN = [
     "Plan Nickname",
     "Price Nickname",
     "Plan ID",
+    "Plan price ID",
     "Price ID",
 ]
 C_DISCOUNT = ["Discount Percent", "Percent Off", "Coupon Percent Off", "Discount %"]
@@ -80,6 +82,15 @@ def _month_index(ts: pl.Series) -> pl.Series:
     return ts.dt.year().cast(pl.Int64) * 12 + ts.dt.month().cast(pl.Int64) - 1
 
 
+def _timestamps(
+    df: pl.DataFrame, aliases: list[str], tz: str, name: str | None = None
+) -> pl.Series:
+    # The Dashboard names the zone in the header ("Created (UTC)"): such columns are read
+    # in UTC, others (older layouts without the suffix) in the client's zone.
+    name = name if name is not None else find_col(df, aliases)
+    return parse_timestamps(col(df, name), tz_of_column(name, tz))
+
+
 def convert(files: list[Path], ctx: ImportContext) -> Converted:
     """Map Stripe subscriptions exports to monthly subscriptions rows (and accounts for new customers)."""
     parts: list[pl.DataFrame] = []
@@ -91,8 +102,8 @@ def convert(files: list[Path], ctx: ImportContext) -> Converted:
         customer, amount, interval, created = require_columns(
             df, path, WHAT, [C_CUSTOMER, C_AMOUNT, C_INTERVAL, C_CREATED]
         )
-        tz = ctx.timezone
         status = col(df, find_col(df, C_STATUS)).str.to_lowercase()
+        tz = ctx.timezone
         frame = pl.DataFrame(
             {
                 "customer": col(df, customer),
@@ -103,14 +114,14 @@ def convert(files: list[Path], ctx: ImportContext) -> Converted:
                 "quantity": parse_number(col(df, find_col(df, C_QUANTITY))),
                 "quantity_text": col(df, find_col(df, C_QUANTITY)),
                 "status": status,
-                "created": parse_timestamps(col(df, created), tz),
+                "created": _timestamps(df, C_CREATED, tz, created),
                 "created_text": col(df, created),
-                "trial_end": parse_timestamps(col(df, find_col(df, C_TRIAL_END)), tz),
-                "canceled": parse_timestamps(col(df, find_col(df, C_CANCELED)), tz),
+                "trial_end": _timestamps(df, C_TRIAL_END, tz),
+                "canceled": _timestamps(df, C_CANCELED, tz),
                 "canceled_text": col(df, find_col(df, C_CANCELED)),
-                "ended": parse_timestamps(col(df, find_col(df, C_ENDED)), tz),
+                "ended": _timestamps(df, C_ENDED, tz),
                 "ended_text": col(df, find_col(df, C_ENDED)),
-                "period_start": parse_timestamps(col(df, find_col(df, C_PERIOD_START)), tz),
+                "period_start": _timestamps(df, C_PERIOD_START, tz),
                 "plan": col(df, find_col(df, C_PLAN)),
                 "discount": parse_number(col(df, find_col(df, C_DISCOUNT))),
                 "name": col(df, find_col(df, C_NAME)),

@@ -1,10 +1,14 @@
 """Zendesk tickets export (CSV) -> tickets.
 
-Zendesk's CSV export of tickets has ``Id``, ``Subject``, ``Requester``,
-``Organization``, ``Created at``, ``Solved at``, ``Ticket type``, ``Tags``,
-``Via``, ``Satisfaction Score`` (Good / Bad / Offered / Unoffered) and more;
-views exported from the agent interface may say ``Requester organization``
-and ``Type``. Both are accepted.
+Zendesk's CSV export of tickets (Admin Center > Account > Tools > Reports >
+Export; the columns are listed in Zendesk's help article "Exporting ticket,
+user, or organization data from your account") has ``ID`` (written ``Id`` in
+the files), ``Requester``, ``Subject``, ``Tags``, ``Via``, ``Ticket type``,
+``Created at``, ``Organization``, ``Solved at``, ``Satisfaction Score`` (Not
+Offered / Offered / Good / Bad) and more. Its dates are in the Zendesk
+account's time zone, without an offset: they are read in the client's
+``timezone``, which should be the same. Views exported from the agent
+interface may say ``Requester organization`` and ``Type``; both are accepted.
 
 The account is found from the organisation: the analyst's identity map
 (organization,account_id), else an account of the client whose ``name``
@@ -41,8 +45,8 @@ WHAT = "Zendesk tickets export"
 C_ID = ["Id", "ID", "Ticket ID", "Ticket Id"]
 C_CREATED = ["Created at", "Created", "Ticket created - Timestamp"]
 C_ORG = [
-    "Requester organization",
     "Organization",
+    "Requester organization",
     "Organization name",
     "Requester organization name",
 ]

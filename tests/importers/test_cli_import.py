@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
 JOURNEY = Path(sys.executable).with_name("journey")
@@ -69,3 +70,22 @@ def test_cli_unknown_source_and_bad_date_exit_2(tmp_path: Path) -> None:
         "31/03/2024",
     )
     assert r.returncode == 2 and "bad date" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("source", "file", "message"),
+    [
+        ("segment", "Queries.csv", "this is not a Segment/RudderStack"),
+        ("hubspot", "Queries.csv", "this is not a HubSpot companies export"),
+        ("zendesk", "hubspot_companies.csv", "this is not a Zendesk tickets export"),
+        ("nps", "Queries.csv", "this is not a NPS survey export"),
+        ("search_console", "zendesk_tickets.csv", "this is not a Search Console Queries"),
+    ],
+)
+def test_cli_wrong_file_every_source(tmp_path: Path, source: str, file: str, message: str) -> None:
+    client = tmp_path / "acme"
+    r = journey("import", source, str(FIX / file), "--client", str(client))
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert r.returncode == 2 and len(lines) == 1, r.stderr
+    assert message in lines[0] and file in lines[0] and "Traceback" not in r.stderr
+    assert not client.exists()

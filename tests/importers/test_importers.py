@@ -70,16 +70,17 @@ def test_hubspot_companies_and_deals(client: Path) -> None:
         (
             "1001",
             "Acme Analytics",
-            "COMPUTER_SOFTWARE",
+            "Computer Software",  # the export writes option labels by default
             "250",
             "US",
             "organic_search",
             "2024-01-05T09:00:00Z",
         ),
-        ("1002", "Globex", "FINANCIAL_SERVICES", "40", "DE", "paid_search", "2024-01-10T14:30:00Z"),
+        ("1002", "Globex", "Financial Services", "40", "DE", "paid_search", "2024-01-10T14:30:00Z"),
         ("1003", "Initech", None, "12", "GB", "events", "2024-02-01T00:00:00Z"),
     ]
     ev = read(client, "events")
+    # deal 5001 lists companies 1003;1001: the primary company (1001) is taken
     assert rows(ev, "timestamp", "account_id", "event") == [
         ("2024-01-20T00:00:00Z", "1001", "deal_created"),
         ("2024-01-25T00:00:00Z", "1002", "deal_created"),
@@ -110,8 +111,13 @@ def test_hubspot_companies_and_deals(client: Path) -> None:
         ("DIRECT_TRAFFIC", "direct"),
         ("OFFLINE", "events"),
         ("Offline Sources", "events"),
-        ("OTHER_CAMPAIGNS", "partner"),
-        ("Organic Search", "organic_search"),
+        ("OTHER_CAMPAIGNS", "other_campaigns"),
+        ("Other campaigns", "other_campaigns"),
+        ("Organic search", "organic_search"),
+        ("Organic social", "social"),
+        ("Email marketing", "email"),
+        ("Referrals", "referral"),
+        ("Direct traffic", "direct"),
         ("", None),
     ],
 )
@@ -309,7 +315,8 @@ def test_nps_delighted_and_typeform(client: Path) -> None:
         ("r3", None, "2024-03-01T09:00:00Z", "10", None),  # gmail: no account, kept
         ("t1", "1001", "2024-03-05T10:00:00Z", "8", "Good support"),  # Typeform question column
     ]
-    assert rep.reasons == {"bad_score": 1}
+    # the never-submitted Typeform response is quarantined, not read as a survey answer
+    assert rep.reasons == {"bad_score": 1, "partial_response": 1}
 
 
 # ------------------------------------------------------------------ Search Console
@@ -410,3 +417,90 @@ def test_full_metrics_on_imported_client(client: Path) -> None:
     assert doc["support"]["tickets_opened"] == 4
     # branded terms of the default client.yaml do not match; the share is still computed
     assert doc["acquisition"]["branded_search_share"] is not None
+
+
+# ------------------------------------------------------------------ time zones of the exports
+def _ctx(tmp_path: Path, tz: str):  # noqa: ANN202 - an ImportContext
+    from journeylib.importers._common import ImportContext
+
+    return ImportContext(client_dir=tmp_path / "c", timezone=tz)
+
+
+def test_stripe_utc_columns_ignore_the_client_zone(tmp_path: Path) -> None:
+    """``Created (UTC)`` is UTC: 1 Mar 00:30 stays March for a Berlin client (in Berlin time
+    it would be 29 Feb 23:30 UTC and add a February row)."""
+    from journeylib.importers import stripe
+
+    f = tmp_path / "subs.csv"
+    f.write_text(
+        "id,Customer ID,Status,Plan,Quantity,Interval,Amount,Created (UTC),Canceled At (UTC),"
+        "Ended At (UTC)\nsub_1,cus_A,active,Pro,1,month,10.00,2024-03-01 00:30,,\n"
+    )
+    ctx = _ctx(tmp_path, "Europe/Berlin")
+    ctx.date = "2024-04-30"
+    subs = stripe.convert([f], ctx).tables["subscriptions"]
+    assert subs["month"].to_list() == [dt.date(2024, 3, 1), dt.date(2024, 4, 1)]
+
+
+def test_typeform_submit_date_is_utc_and_zendesk_dates_are_local(tmp_path: Path) -> None:
+    """Typeform says ``Submit Date (UTC)``; Zendesk writes the account's zone without an offset."""
+    from journeylib.importers import nps, zendesk
+
+    ctx = _ctx(tmp_path, "Europe/Berlin")
+    s = nps.convert([FIX / "typeform_responses.csv"], ctx).tables["surveys"]
+    assert s["responded_at"].to_list() == [ts("2024-03-05T10:00:00")]
+    ctx.accounts = pl.DataFrame({"account_id": ["1002"], "name": ["Globex"]})
+    t = zendesk.convert([FIX / "zendesk_tickets.csv"], ctx).tables["tickets"]
+    # ticket 2: "2024-02-01 09:00" in Berlin (UTC+1 in winter) is 08:00 UTC
+    assert t.filter(pl.col("ticket_id") == "2")["opened_at"].to_list() == [
+        ts("2024-02-01T08:00:00")
+    ]
+
+
+# ------------------------------------------------------------------ Search Console companions
+def test_search_console_date_from_dates_file(tmp_path: Path) -> None:
+    """The export's per-day file (Dates.csv; Chart.csv in older exports) gives the last day."""
+    for name in ("Dates.csv", "Chart.csv"):
+        export = tmp_path / name.removesuffix(".csv")
+        export.mkdir()
+        (export / "Queries.csv").write_text((FIX / "Queries.csv").read_text())
+        (export / name).write_text(
+            "Date,Clicks,Impressions,CTR,Position\n2024-03-30,10,100,10%,2.1\n"
+            "2024-03-31,12,120,10%,2.0\n2024-03-01,1,10,10%,3\n"
+        )
+        # a preset range in Filters.csv has no date: the per-day file is used
+        (export / "Filters.csv").write_text("Filter,Value\nDate,Last 3 months\n")
+        client = tmp_path / f"client_{name}"
+        import_files("search_console", [export / "Queries.csv"], client)
+        assert set(read(client, "search_queries")["date"]) == {"2024-03-31"}
+
+
+def test_search_console_preset_filters_only_asks_for_date(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "Queries.csv").write_text((FIX / "Queries.csv").read_text())
+    (export / "Filters.csv").write_text("Filter,Value\nSearch type,Web\nDate,Last 3 months\n")
+    with pytest.raises(DataError, match="--date"):
+        import_files("search_console", [export / "Queries.csv"], tmp_path / "c")
+    assert not (tmp_path / "c").exists()
+
+
+# ------------------------------------------------------------------ wrong files: every source
+@pytest.mark.parametrize(
+    ("source", "file", "column"),
+    [
+        ("zendesk", "stripe_subscriptions.csv", "Created at"),
+        ("stripe", "hubspot_companies.csv", "Customer ID"),
+        ("nps", "zendesk_tickets.csv", "Score"),
+        ("search_console", "delighted_responses.csv", "Top queries"),
+        ("hubspot", "typeform_responses.csv", "Record ID"),
+    ],
+)
+def test_wrong_file_names_first_missing_column(
+    client: Path, source: str, file: str, column: str
+) -> None:
+    with pytest.raises(DataError) as info:
+        import_files(source, [FIX / file], client)
+    msg = str(info.value)
+    assert "\n" not in msg and f"{file}: {column}" in msg
+    assert not client.exists()
