@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from journeylib.errors import JourneyError
@@ -39,7 +40,8 @@ def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except JourneyError as exc:
-            err.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+            # Escaped: a message may hold brackets (pip install '.[spark]') rich would eat.
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             err.print("interrupted")
@@ -191,12 +193,32 @@ def metrics(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the metrics.json document.")
     ] = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="Engine the metrics run on: polars, duckdb or spark (needs the spark extra).",
+        ),
+    ] = "polars",
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            help="Spark master URL for --engine spark (default local[2]; "
+            "SPARK_REMOTE selects a Spark Connect server instead).",
+        ),
+    ] = None,
 ) -> None:
-    """Compute every metric; print a readable summary or the metrics.json document."""
+    """Compute every metric; print a readable summary or the metrics.json document.
+
+    Every engine gives the same document: the tables are validated with polars,
+    then handed to DuckDB or Spark, where the metric functions run.
+    """
+    from journeylib.engines import check_engine, to_engine
     from journeylib.io import load_client
     from journeylib.metrics import metrics_document, metrics_json, summary_lines
 
-    c = load_client(client)
+    engine = check_engine(engine)  # before loading: a bad name fails fast
+    # polars reads Parquet events lazily (streaming); the other engines get in-memory tables
+    c = to_engine(load_client(client, lazy=engine == "polars"), engine, spark_master=spark_master)
     doc = metrics_document(c)
     if as_json:
         sys.stdout.write(metrics_json(doc))

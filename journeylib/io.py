@@ -45,6 +45,7 @@ from journeylib.config import ClientConfig, JourneyTemplate, load_client_config,
 from journeylib.errors import ConfigError, DataError, JourneyError
 from journeylib.paths import client_dir_for_new, resolve_client_dir, templates_dir
 from journeylib.personas import assign_personas
+from journeylib.scan import lazy_schema, scan_events
 from journeylib.schemas import (
     ROW,
     TABLE_ORDER,
@@ -134,7 +135,9 @@ class Client:
         config: the validated ``client.yaml``.
         template: the journey template, with ``event_mapping`` applied.
         tables: valid rows per table in canonical dtypes (absent optional tables
-            are missing from the dict); ``accounts.persona`` is filled.
+            are missing from the dict); ``accounts.persona`` is filled. With
+            ``load_client(..., lazy=True)`` a Parquet events table is a
+            :class:`polars.LazyFrame`; every other table is a DataFrame.
         rejected: per loaded table, the quarantined rows as read plus ``reason``
             (an empty frame when nothing was quarantined).
         quality: per loaded table, ``{rows_in, rows_valid, rows_rejected, reasons}``.
@@ -145,12 +148,12 @@ class Client:
     path: Path
     config: ClientConfig
     template: JourneyTemplate
-    tables: dict[str, pl.DataFrame]
+    tables: dict[str, pl.DataFrame | pl.LazyFrame]
     rejected: dict[str, pl.DataFrame] = field(default_factory=dict)
     quality: dict[str, dict[str, Any]] = field(default_factory=dict)
     sources: dict[str, Path] = field(default_factory=dict)
 
-    def table(self, name: str) -> pl.DataFrame | None:
+    def table(self, name: str) -> pl.DataFrame | pl.LazyFrame | None:
         """The valid rows of table ``name``, or None when the client has no such table."""
         return self.tables.get(name)
 
@@ -158,6 +161,10 @@ class Client:
 # ------------------------------------------------------------------ finding and reading
 def find_table_file(client_dir: str | Path, table: str) -> Path | None:
     """The file of ``table`` in ``client_dir`` (``.csv``, ``.csv.gz`` or ``.parquet``), or None.
+
+    A folder named after the table holding Parquet files (``events/`` with
+    ``events/month=2025-01/part.parquet``, …) counts as the table's file: its
+    Parquet files are read in path order, the partition names are not read.
 
     Raises:
         DataError: when more than one file exists for the table.
@@ -175,6 +182,9 @@ def find_table_file(client_dir: str | Path, table: str) -> Path | None:
         for ext in EXTENSIONS
         if (client_dir / f"{table}{ext}").exists()
     ]
+    folder = client_dir / table
+    if folder.is_dir() and next(folder.rglob("*.parquet"), None) is not None:
+        found.append(folder)  # a folder of Parquet files, e.g. month partitions
     if len(found) > 1:
         names = " and ".join(p.name for p in found)
         raise DataError(
@@ -193,10 +203,12 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _read_raw(path: Path) -> pl.DataFrame:
-    is_csv = not path.name.endswith(".parquet")
+    is_csv = not path.name.endswith(".parquet") and not path.is_dir()
     try:
         if is_csv:
             df = pl.read_csv(path, infer_schema=False, encoding="utf8")
+        elif path.is_dir():
+            df = pl.read_parquet(path / "**" / "*.parquet", hive_partitioning=False)
         else:
             df = pl.read_parquet(path)
     except pl.exceptions.NoDataError:
@@ -640,11 +652,16 @@ def _load_template(cfg: ClientConfig, client_dir: Path) -> JourneyTemplate:
     return template
 
 
-def load_client(arg: str | Path) -> Client:
+def load_client(arg: str | Path, *, lazy: bool = False) -> Client:
     """Load a client: ``client.yaml``, the journey template and every table, validated.
 
     Args:
         arg: a client name under ``data/`` or the path of a client folder.
+        lazy: keep an events table stored as Parquet (a file or a folder of
+            partitions) as a :class:`polars.LazyFrame` of its valid rows
+            instead of reading it into memory (:mod:`journeylib.scan`): the
+            metric path reads it streaming. Quarantine and quality counts are
+            the same as the eager loader's. CSV events are read eagerly.
 
     Returns:
         The :class:`Client`, with valid rows in ``tables`` and quarantined rows in
@@ -669,11 +686,19 @@ def load_client(arg: str | Path) -> Client:
     cfg = load_client_config(path / "client.yaml")
     template = _load_template(cfg, path)
     read: dict[str, TableData] = {}
+    scanned: Path | None = None  # the events file loaded lazily
     for table in TABLE_ORDER:  # every fatal check first: read and parse all tables
+        if lazy and table == "events":
+            found = find_table_file(path, table)
+            schema = lazy_schema(found, timezone=cfg.timezone) if found is not None else None
+            if found is not None and schema is not None:
+                _check_columns(pl.DataFrame(schema=schema), TABLES[table], found)
+                scanned = found
+                continue
         data = read_table(path, table, timezone=cfg.timezone)
         if data is not None:
             read[table] = data
-    tables: dict[str, pl.DataFrame] = {}
+    tables: dict[str, Any] = {}
     rejected: dict[str, pl.DataFrame] = {}
     quality: dict[str, dict[str, Any]] = {}
     valid_ids: pl.Series | None = None
@@ -683,15 +708,26 @@ def load_client(arg: str | Path) -> Client:
             valid = assign_personas(valid, cfg.personas)
             valid_ids = valid.get_column("account_id")
         tables[table], rejected[table], quality[table] = valid, bad, q
+    sources = {t: d.path for t, d in read.items()}
+    if scanned is not None:
+        lt = scan_events(scanned, timezone=cfg.timezone, valid_account_ids=valid_ids)
+        assert lt is not None  # lazy_schema said it can be scanned
+        tables["events"], rejected["events"], quality["events"] = lt.valid, lt.rejected, lt.quality
+        sources["events"] = scanned
+    order = {t: i for i, t in enumerate(TABLE_ORDER)}
+
+    def in_order(d: dict[str, Any]) -> dict[str, Any]:
+        return dict(sorted(d.items(), key=lambda kv: order[kv[0]]))
+
     return Client(
         name=path.name,
         path=path,
         config=cfg,
         template=template,
-        tables=tables,
-        rejected=rejected,
-        quality=quality,
-        sources={t: d.path for t, d in read.items()},
+        tables=in_order(tables),
+        rejected=in_order(rejected),
+        quality=in_order(quality),
+        sources=in_order(sources),
     )
 
 

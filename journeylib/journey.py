@@ -441,6 +441,7 @@ def journey_events(
     template: JourneyTemplate | None = None,
     *,
     lazy: bool = False,
+    sort: bool = True,
 ) -> Any:
     """The unified journey event stream: raw and derived events, mapped to touchpoints and stages.
 
@@ -458,6 +459,10 @@ def journey_events(
         template: the journey template (required with a dict of tables).
         lazy: return the native lazy frame of the input engine (polars
             LazyFrame, DuckDB relation) instead of a collected polars DataFrame.
+        sort: order the rows by (account_id, timestamp, seq). The metric
+            functions never rely on row order (they order by ``seq`` where it
+            matters), so the metric path passes False and skips the most
+            expensive step of building the stream.
 
     Returns:
         Columns account_id, anonymous_id, user_id, timestamp (Datetime us UTC),
@@ -515,11 +520,9 @@ def journey_events(
         return empty.lazy() if lazy else empty
     stream = parts[0] if len(parts) == 1 else nw.concat(parts, how="vertical")
     tp, stage = _mapping_exprs(template)
-    stream = (
-        stream.with_columns(tp, stage)
-        .select(*STREAM_COLUMNS)
-        .sort("account_id", "timestamp", "seq", nulls_last=True)
-    )
+    stream = stream.with_columns(tp, stage).select(*STREAM_COLUMNS)
+    if sort:
+        stream = stream.sort("account_id", "timestamp", "seq", nulls_last=True)
     return _finish(stream, lazy=lazy)
 
 

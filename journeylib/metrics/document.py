@@ -32,6 +32,18 @@ __all__ = ["metrics_document", "metrics_json", "summary_lines", "restrict_to_seg
 
 SCHEMA_VERSION = 1
 
+#: The journey stream columns the document's metrics read.
+_STREAM_USED = [
+    "account_id",
+    "anonymous_id",
+    "timestamp",
+    "event",
+    "touchpoint",
+    "stage",
+    "source",
+    "seq",
+]
+
 
 def _rows(df: pl.DataFrame | None, columns: list[str] | None = None) -> list[dict[str, Any]] | None:
     if df is None:
@@ -63,7 +75,11 @@ def restrict_to_segment(client: Any, segment: dict[str, str]) -> Any:
     Values compare as text, case-insensitively. Tables without ``account_id``
     (marketing, search queries) are kept whole; anonymous events are dropped.
     """
+    from journeylib.engines import engine_of
+
     accounts = client.tables["accounts"]
+    if engine_of(accounts) != "polars":  # DuckDB relations, Spark DataFrames
+        return _restrict_native(client, segment)
     cond = pl.lit(True)
     for col, val in segment.items():
         if col in accounts.columns:
@@ -76,10 +92,39 @@ def restrict_to_segment(client: Any, segment: dict[str, str]) -> Any:
     for name, df in client.tables.items():
         if name == "accounts":
             tables[name] = keep
-        elif "account_id" in df.columns:
+        elif "account_id" in df.collect_schema().names():
             tables[name] = df.filter(pl.col("account_id").is_in(ids.implode()))
         else:
             tables[name] = df
+    return dataclasses.replace(client, tables=tables)
+
+
+def _restrict_native(client: Any, segment: dict[str, str]) -> Any:
+    """:func:`restrict_to_segment` on any engine's frames (DuckDB, Spark), through narwhals."""
+    import narwhals as nw
+
+    from journeylib.metrics._nw import to_lazy
+
+    accounts = to_lazy(client.tables["accounts"])
+    columns = accounts.collect_schema().names()
+    cond = nw.lit(True)
+    for col, val in segment.items():
+        if col in columns:
+            cond = cond & (nw.col(col).cast(nw.String()).str.to_lowercase() == str(val).lower())
+        else:
+            cond = nw.lit(False)
+    keep = accounts.filter(cond)
+    ids = keep.select("account_id").unique()
+    tables = {}
+    for name, native in client.tables.items():
+        frame = to_lazy(native)
+        if name == "accounts":
+            tables[name] = keep.to_native()
+        elif "account_id" in frame.collect_schema().names():
+            # A semi join keeps the rows of the segment's accounts (anonymous rows drop out).
+            tables[name] = frame.join(ids, on="account_id", how="semi").to_native()
+        else:
+            tables[name] = native
     return dataclasses.replace(client, tables=tables)
 
 
@@ -87,7 +132,9 @@ def _core(
     client: Any, period: tuple[str, str], sections: frozenset[str] | None = None
 ) -> dict[str, Any]:
     """The document's sections; ``sections`` limits the work to those named (None: all)."""
+    from journeylib.engines import engine_of
     from journeylib.journey import journey_events
+    from journeylib.metrics._nw import to_lazy
 
     def want(name: str) -> bool:
         return sections is None or name in sections
@@ -104,7 +151,18 @@ def _core(
     template = client.template
     stage_pairs = [(s.id, s.label) for s in template.stages]
     needs_stream = {"onboarding", "stages", "support", "milestones"}
-    stream = journey_events(client) if sections is None or sections & needs_stream else None
+    stream = None
+    if sections is None or sections & needs_stream:
+        # Built once, unsorted (no metric relies on row order, and a global sort
+        # is the costliest step), with only the columns the metrics read: on a
+        # lazily loaded client only those are read from the events files.
+        stream = journey_events(client, sort=False, lazy=True)
+        if engine_of(accounts) == "polars":
+            stream = stream.select(_STREAM_USED).collect()
+        else:
+            # DuckDB/Spark tables (journeylib.engines): the metrics join the stream with
+            # them, so it stays on their engine, lazy.
+            stream = to_lazy(stream).select(_STREAM_USED).to_native()
 
     # ---- revenue
     rev: dict[str, Any] | None = None
@@ -289,9 +347,10 @@ def metrics_document(client: Any) -> dict[str, Any]:
         milestones, goals, data_quality``. Values that cannot be computed are
         None; sections of absent optional tables are None.
     """
+    from journeylib.engines import period_view
     from journeylib.io import data_quality
 
-    period = resolve_period(client)
+    period = resolve_period(period_view(client))
     core = _core(client, period)
     doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,

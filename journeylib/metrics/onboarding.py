@@ -26,6 +26,7 @@ from journeylib.metrics._nw import (
     elapsed_us,
     in_months,
     month_index_of,
+    months_filter,
     to_lazy,
 )
 from journeylib.metrics.period import month_label_expr, period_index
@@ -361,12 +362,12 @@ def engagement_scores(
         weight = nw.lit(0.0)
         for name, w in weights.items():
             weight = nw.when(nw.col("event") == name).then(nw.lit(float(w))).otherwise(weight)
+        lf = to_lazy(stream)
         scored = (
-            to_lazy(stream)
-            .filter(
+            lf.filter(
                 ~nw.col("account_id").is_null(),
                 nw.col("event").is_in(list(weights)),
-                in_months("timestamp", first, last),
+                months_filter(lf, "timestamp", first, last),
             )
             .with_columns(month_index_of("timestamp").alias("month_idx"), weight.alias("w"))
             .group_by("account_id", "month_idx")

@@ -91,10 +91,14 @@ def _data_months(tables: dict[str, Any]) -> tuple[str | None, str | None]:
     firsts: list[str] = []
     lasts: list[str] = []
     ev = tables.get("events")
-    if ev is not None and ev.height:
-        ts = ev.select(
-            pl.col("timestamp").min().alias("lo"), pl.col("timestamp").max().alias("hi")
-        ).row(0)
+    if ev is not None:
+        # min/max of an empty frame are null; a lazy events table is read streaming
+        ts = (
+            ev.lazy()
+            .select(pl.col("timestamp").min().alias("lo"), pl.col("timestamp").max().alias("hi"))
+            .collect()
+            .row(0)
+        )
         if ts[0] is not None:
             firsts.append(ts[0].strftime("%Y-%m"))
             lasts.append(ts[1].strftime("%Y-%m"))

@@ -13,7 +13,7 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from journeylib.metrics._nw import collect, month_index_of, to_lazy
+from journeylib.metrics._nw import collect, month_index_of, months_filter, to_lazy
 from journeylib.metrics.onboarding import _signups
 from journeylib.metrics.period import month_label_expr, period_index
 
@@ -56,9 +56,10 @@ def activity_retention(accounts: Any, events: Any, *, period: tuple[str, str]) -
     """
     first, last = period_index(period)
     signups = _signups(accounts, first, last).select("account_id", "cohort_idx")
+    lf = to_lazy(events)
     activity = (
-        to_lazy(events)
-        .filter(~nw.col("account_id").is_null())
+        # only months a cohort of the period can be active in: [first, last]
+        lf.filter(~nw.col("account_id").is_null(), months_filter(lf, "timestamp", first, last))
         .select("account_id", month_index_of("timestamp").alias("month_idx"))
         .unique()
     )

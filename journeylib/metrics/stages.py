@@ -25,7 +25,7 @@ from journeylib.metrics._nw import (
     collect,
     filter_period,
     in_period,
-    month_index_of,
+    months_filter,
     to_lazy,
 )
 from journeylib.metrics.period import period_index
@@ -87,19 +87,19 @@ def _period_entries(
         .select(*acc_cols)
         .unique(subset=["account_id"])
     )
-    ev = (
-        to_lazy(stream)
-        .filter(
-            ~nw.col("account_id").is_null(),
-            nw.col("stage").is_in([s for s, _ in pairs]),
-            month_index_of("timestamp") <= last,
-        )
-        .select("account_id", "stage", "timestamp")
-    )
+    lf = to_lazy(stream)
+    ev = lf.filter(
+        ~nw.col("account_id").is_null(),
+        nw.col("stage").is_in([s for s, _ in pairs]),
+        months_filter(lf, "timestamp", last=last),
+    ).select("account_id", "stage", "timestamp")
+    # First entry per account and stage, then the period's accounts: grouping
+    # before the join makes the join one row per account × stage, not per event.
     entries = (
-        ev.join(acc, on="account_id", how="inner")
-        .group_by(*acc_cols, "stage")
+        ev.group_by("account_id", "stage")
         .agg(nw.col("timestamp").min().alias("entered_at"))
+        .join(acc, on="account_id", how="inner")
+        .select(*acc_cols, "stage", "entered_at")
     )
     df = collect(entries)
     index = pl.DataFrame(
@@ -310,7 +310,8 @@ def stalled_accounts(
     """
     df, pairs = _period_entries(stream, accounts, period=period, stages=stages)
     _, last = period_index(period)
-    lf = to_lazy(stream).filter(month_index_of("timestamp") <= last)
+    lf = to_lazy(stream)
+    lf = lf.filter(months_filter(lf, "timestamp", last=last))
     if as_of is None:
         end = collect(lf.select(nw.col("timestamp").max().alias("t")))["t"]
         as_of = end[0] if end.len() else None

@@ -18,6 +18,7 @@ from journeylib.metrics._nw import (
     elapsed_us,
     in_months,
     month_index_of,
+    months_filter,
     to_lazy,
 )
 from journeylib.metrics.onboarding import _none_if_nan
@@ -243,12 +244,12 @@ def referral_rate(
         .select("account_id", month_index_of("month").alias("month_idx"))
         .unique()
     )
+    lf = to_lazy(stream)
     referred = (
-        to_lazy(stream)
-        .filter(
+        lf.filter(
             ~nw.col("account_id").is_null(),
             nw.col("event") == event,
-            in_months("timestamp", first, last),
+            months_filter(lf, "timestamp", first, last),
         )
         .select("account_id", month_index_of("timestamp").alias("month_idx"))
         .unique()

@@ -1,0 +1,256 @@
+"""Run the metrics on another engine: a loaded client's tables as DuckDB or Spark frames.
+
+The metric functions are written once with narwhals and take any native frame
+(polars, DuckDB relation, PySpark DataFrame). :func:`to_engine` turns a loaded
+client's polars tables into the frames of another engine, so that
+``metrics_document(to_engine(client, "duckdb"))`` computes the same document on
+DuckDB; ``journey metrics CLIENT --engine duckdb|spark`` does exactly that.
+
+SQL engines have no row order, and the metrics break ties between events at the
+same timestamp by file row order (attribution, the journey stream's ``seq``).
+So :func:`to_engine` adds that order to ``events`` as an Int64 ``seq`` column
+before it hands the table to the engine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import os
+import warnings
+from typing import Any
+
+import narwhals as nw
+import polars as pl
+
+from journeylib.errors import JourneyError
+from journeylib.metrics._nw import to_lazy
+
+__all__ = [
+    "ENGINES",
+    "check_engine",
+    "to_engine",
+    "engine_of",
+    "make_spark_session",
+    "period_view",
+    "to_polars",
+]
+
+#: The engines ``journey metrics --engine`` accepts; polars is the default.
+ENGINES = ("polars", "duckdb", "spark")
+
+
+def check_engine(engine: str) -> str:
+    """The engine name, normalised; a usable engine or a one-line :class:`JourneyError`.
+
+    Raises:
+        JourneyError: an unknown engine, or ``spark`` when pyspark is not installed.
+
+    Examples:
+        >>> check_engine(" DuckDB ")
+        'duckdb'
+        >>> check_engine("sql")
+        Traceback (most recent call last):
+        ...
+        journeylib.errors.JourneyError: unknown engine (expected polars, duckdb or spark, found 'sql'). Fix: pass --engine polars, duckdb or spark.
+    """
+    name = engine.strip().lower()
+    if name not in ENGINES:
+        raise JourneyError(
+            "unknown engine",
+            expected="polars, duckdb or spark",
+            found=repr(engine),
+            fix="pass --engine polars, duckdb or spark",
+        )
+    if name == "spark" and importlib.util.find_spec("pyspark") is None:
+        raise JourneyError(
+            "the spark engine needs pyspark, which is not installed",
+            fix="pip install '.[spark]' (pyspark and a Java 17+ runtime), or use --engine duckdb",
+        )
+    return name
+
+
+def engine_of(frame: Any) -> str:
+    """The engine of a native frame: ``polars``, ``duckdb``, ``spark`` or ``other``.
+
+    Examples:
+        >>> engine_of(pl.DataFrame({"a": [1]})), engine_of(pl.LazyFrame({"a": [1]}))
+        ('polars', 'polars')
+    """
+    if isinstance(frame, pl.DataFrame | pl.LazyFrame):
+        return "polars"
+    module = type(frame).__module__
+    if module.startswith("duckdb"):
+        return "duckdb"
+    if module.startswith("pyspark"):
+        return "spark"
+    return "other"
+
+
+def to_polars(frame: Any) -> pl.DataFrame:
+    """Any native frame collected to a polars DataFrame (for small tables and results).
+
+    Examples:
+        >>> to_polars(pl.LazyFrame({"a": [1, 2]})).shape
+        (2, 1)
+    """
+    if isinstance(frame, pl.DataFrame):
+        return frame
+    native = nw.from_native(frame)
+    if isinstance(native, nw.DataFrame):
+        return native.to_polars()
+    return native.collect(backend="polars").to_native()
+
+
+def period_view(client: Any) -> Any:
+    """The client as :func:`journeylib.metrics.resolve_period` needs it: polars ``events`` and ``subscriptions``.
+
+    A polars client is returned as is. Else ``events`` and ``subscriptions`` are
+    replaced by two-row polars frames holding their first and last
+    ``timestamp`` / ``month`` (one small aggregate on the engine), which give the
+    same period as the full tables.
+
+    Examples:
+        >>> import types
+        >>> c = types.SimpleNamespace(tables={"events": pl.DataFrame({"timestamp": [1]})})
+        >>> period_view(c) is c
+        True
+    """
+    bounds = {"events": "timestamp", "subscriptions": "month"}
+    tables = client.tables
+    if all(isinstance(tables[t], pl.DataFrame) for t in bounds if t in tables):
+        return client
+    small = dict(tables)
+    for name, col in bounds.items():
+        if name in tables:
+            lo_hi = to_polars(
+                to_lazy(tables[name]).select(
+                    nw.col(col).min().alias("lo"), nw.col(col).max().alias("hi")
+                )
+            )
+            small[name] = pl.DataFrame({col: [lo_hi["lo"][0], lo_hi["hi"][0]]})
+    return dataclasses.replace(client, tables=small)
+
+
+def _with_seq(name: str, df: pl.DataFrame) -> pl.DataFrame:
+    # Row order is lost on SQL engines: carry it as a column (see the module docstring).
+    if name == "events" and "seq" not in df.columns:
+        return df.with_row_index("seq").with_columns(pl.col("seq").cast(pl.Int64))
+    return df
+
+
+def make_spark_session(master: str | None = None) -> Any:
+    """The Spark session the metrics run on: the active one, a Spark Connect one, or a new one.
+
+    An active session is reused (a notebook on a cluster, ``spark-submit``). Else,
+    with ``SPARK_REMOTE`` set, pyspark connects to that Spark Connect server; else a
+    session is built on ``master`` (default ``local[2]``). The session time zone is
+    set to UTC, because every metric reads months and days in UTC.
+
+    Raises:
+        JourneyError: when pyspark is not installed.
+    """
+    check_engine("spark")
+    from pyspark.sql import SparkSession
+
+    # pyspark checks the pandas version on its Arrow paths and warns about pandas >= 3 on
+    # every table; the metrics move data through Arrow only, so the warning is noise.
+    warnings.filterwarnings("ignore", message=".*PySpark does not yet fully support pandas")
+
+    spark = SparkSession.getActiveSession()
+    if spark is None:
+        builder = SparkSession.builder.appName("journeylib")
+        if not os.environ.get("SPARK_REMOTE"):
+            builder = (
+                builder.master(master or "local[2]")
+                .config("spark.ui.enabled", "false")
+                .config("spark.ui.showConsoleProgress", "false")
+                # Small tables: Spark's default of 200 shuffle partitions is pure overhead.
+                .config("spark.sql.shuffle.partitions", "4")
+            )
+        spark = builder.getOrCreate()
+        if not os.environ.get("SPARK_REMOTE"):
+            spark.sparkContext.setLogLevel("ERROR")
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    return spark
+
+
+def _spark_frame(spark: Any, df: pl.DataFrame) -> Any:
+    """A polars frame as a Spark DataFrame with the matching Spark types."""
+    from pyspark.sql import types as T
+
+    def conv(dtype: pl.DataType) -> Any:
+        if dtype == pl.String or dtype == pl.Null or isinstance(dtype, pl.Enum | pl.Categorical):
+            return T.StringType()
+        if dtype.is_integer():
+            return T.LongType()
+        if dtype.is_float():
+            return T.DoubleType()
+        if dtype == pl.Boolean:
+            return T.BooleanType()
+        if dtype == pl.Date:
+            return T.DateType()
+        if isinstance(dtype, pl.Datetime):
+            return T.TimestampType()
+        raise JourneyError(
+            "a column type the spark engine cannot carry",
+            expected="text, numbers, booleans, dates or timestamps",
+            found=str(dtype),
+        )
+
+    schema = T.StructType([T.StructField(n, conv(t), True) for n, t in df.schema.items()])
+    plain = df.with_columns(pl.col(pl.Enum, pl.Categorical, pl.Null).cast(pl.String))
+    frame = spark.createDataFrame(plain.to_arrow(), schema=schema)
+    # Each table feeds several metrics: keep it on the executors after its first use.
+    return frame.cache()
+
+
+def to_engine(
+    client: Any,
+    engine: str,
+    *,
+    spark_session: Any = None,
+    spark_master: str | None = None,
+) -> Any:
+    """A copy of a loaded client whose ``tables`` are native frames of ``engine``.
+
+    ``polars`` returns the client unchanged; ``duckdb`` makes one relation per
+    table on one in-memory connection (time zone UTC); ``spark`` makes one Spark
+    DataFrame per table on ``spark_session`` (else :func:`make_spark_session`). The
+    ``events`` table gains an Int64 ``seq`` column (file row order) on DuckDB and
+    Spark, which have no row order of their own. Everything else (config,
+    template, quality, rejected rows) is shared with ``client``.
+
+    Args:
+        client: a :class:`journeylib.io.Client` with polars tables.
+        engine: ``polars``, ``duckdb`` or ``spark``.
+        spark_session: an existing SparkSession to use (``spark`` only).
+        spark_master: the Spark master URL when a session is built (default ``local[2]``).
+
+    Raises:
+        JourneyError: an unknown engine, or ``spark`` without pyspark installed.
+
+    Examples:
+        >>> import types
+        >>> c = types.SimpleNamespace(tables={"accounts": pl.DataFrame({"account_id": ["a"]})})
+        >>> to_engine(c, "polars") is c
+        True
+        >>> to_engine(c, "sql")
+        Traceback (most recent call last):
+        ...
+        journeylib.errors.JourneyError: unknown engine (expected polars, duckdb or spark, found 'sql'). Fix: pass --engine polars, duckdb or spark.
+    """
+    engine = check_engine(engine)
+    if engine == "polars":
+        return client
+    tables = {name: _with_seq(name, to_polars(df)) for name, df in client.tables.items()}
+    if engine == "duckdb":
+        import duckdb
+
+        con = duckdb.connect()
+        con.execute("SET TimeZone='UTC'")
+        native = {name: con.from_arrow(df.to_arrow()) for name, df in tables.items()}
+    else:
+        spark = spark_session if spark_session is not None else make_spark_session(spark_master)
+        native = {name: _spark_frame(spark, df) for name, df in tables.items()}
+    return dataclasses.replace(client, tables=native)

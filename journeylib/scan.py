@@ -1,0 +1,317 @@
+"""Lazy loading of the events table: validate big Parquet inputs without reading them into memory.
+
+:func:`journeylib.io.load_client` reads every table eagerly, which is right for
+the small tables and for CSV, but the events table of a big client does not fit
+(10 M events take about 4 GB to read, parse and validate eagerly). With
+``load_client(..., lazy=True)`` an events table stored as Parquet (one
+``events.parquet`` file, or an ``events/`` folder of Parquet files such as the
+month partitions ``events/month=YYYY-MM/part.parquet``) is instead:
+
+1. scanned once, streaming, to compute per row a 64-bit hash of the parsed
+   row and a bit mask of the broken rules (9 bytes per row in memory);
+2. checked for later exact copies (``duplicate_event``) from the hashes alone:
+   only rows whose hash occurs twice are fetched and compared value by value,
+   exactly as :func:`journeylib.schemas.later_copies` does;
+3. left as a :class:`polars.LazyFrame` of the valid rows (the scan, parsed,
+   minus the quarantined row numbers), which every metric then reads
+   streaming. Only the quarantined rows are ever materialised.
+
+The result is the same as the eager loader's, row for row and reason for
+reason (``tests/io/test_scan.py`` checks it): same valid rows in the same
+order, same quarantined rows as read plus ``reason``, same quality counts.
+
+Parquet columns of the types a writer of this format produces (text, integer
+ids, timestamps with or without a time zone, dates) are parsed as lazy
+expressions. A file with anything else in a column (timestamps stored as text,
+float ids, nested values) is read by the eager loader instead, which knows
+every text format; :func:`scan_events` returns None for it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from journeylib.schemas import (
+    DUPLICATE_EVENT,
+    ROW,
+    TABLES,
+    UNKNOWN_ACCOUNT,
+    canonical_dtype,
+    missing_reason,
+    parse_reason,
+    rule_names,
+)
+
+__all__ = ["LazyTable", "lazy_schema", "parquet_source", "scan_events"]
+
+_TABLE = "events"
+
+
+class LazyTable:
+    """The events table loaded lazily: valid rows as a LazyFrame, plus what was quarantined.
+
+    Attributes:
+        valid: the valid rows in canonical columns and dtypes, file order, not read yet.
+        rejected: the quarantined rows as read (all columns as text) plus ``reason``.
+        quality: ``{rows_in, rows_valid, rows_rejected, reasons: {reason: count}}``.
+    """
+
+    def __init__(self, valid: pl.LazyFrame, rejected: pl.DataFrame, quality: dict[str, Any]):
+        self.valid = valid
+        self.rejected = rejected
+        self.quality = quality
+
+
+def parquet_source(path: Path) -> str | None:
+    """What to scan for a table path: the file, a glob over a folder of Parquet files, or None.
+
+    A folder is read as every ``*.parquet`` below it, in path order (so month
+    partitions come in month order); partition folder names are not read as
+    columns, the rows carry their own timestamps.
+
+    Examples:
+        >>> parquet_source(Path("c/events.csv")) is None
+        True
+        >>> parquet_source(Path("c/events.parquet"))
+        'c/events.parquet'
+    """
+    if path.is_dir():
+        return str(path / "**" / "*.parquet")
+    if path.name.endswith(".parquet"):
+        return str(path)
+    return None
+
+
+def lazy_schema(path: Path, *, timezone: str = "UTC") -> pl.Schema | None:
+    """The columns of a Parquet events table when it can be loaded lazily, else None.
+
+    None for CSV, for a file that cannot be read (the eager reader then says
+    why in one line) and for column types only the eager reader parses.
+    """
+    source = parquet_source(path)
+    if source is None:
+        return None
+    try:
+        schema = _scan(source).collect_schema()
+    except Exception:  # unreadable: let the eager reader produce the one-line error
+        return None
+    schema.pop(ROW, None)
+    return schema if _parsed_exprs(schema, timezone) is not None else None
+
+
+def _scan(source: str) -> pl.LazyFrame:
+    return pl.scan_parquet(source, hive_partitioning=False, row_index_name=ROW)
+
+
+def _parse_expr(name: str, dtype: pl.DataType, kind: str, tz: str) -> pl.Expr | None:
+    """The lazy parse of one column, as the eager loader parses it; None when it needs the eager way."""
+    col = pl.col(name)
+    if kind in ("id", "text"):
+        if dtype == pl.String:
+            text = col
+        elif dtype.is_integer():
+            text = col.cast(pl.String)
+        else:
+            return None
+        text = text.str.strip_chars()
+        return pl.when(text.str.len_bytes() > 0).then(text)
+    if kind == "datetime" and isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+        return col.dt.convert_time_zone("UTC").cast(pl.Datetime("us", "UTC"))
+    if kind == "datetime" and isinstance(dtype, pl.Datetime | pl.Date):
+        return (
+            col.cast(pl.Datetime("us"))
+            .dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null")
+            .dt.convert_time_zone("UTC")
+            .cast(pl.Datetime("us", "UTC"))
+        )
+    return None
+
+
+def _parsed_exprs(
+    schema: pl.Schema, tz: str, clean: frozenset[str] = frozenset()
+) -> list[pl.Expr] | None:
+    """The parse of every canonical column; ``clean`` text columns are taken as they are.
+
+    A text column is *clean* when pass 1 found no value that normalising
+    (strip blanks, empty → missing) changes: later scans then skip the strip,
+    the most expensive part of reading text.
+    """
+    spec = TABLES[_TABLE]
+    exprs: list[pl.Expr] = []
+    for name, kind in spec.columns.items():
+        if name not in schema:
+            exprs.append(pl.lit(None, dtype=canonical_dtype(kind)).alias(name))
+            continue
+        if name in clean:
+            exprs.append(pl.col(name))
+            continue
+        expr = _parse_expr(name, schema[name], kind, tz)
+        if expr is None:
+            return None
+        exprs.append(expr.cast(canonical_dtype(kind)).alias(name))
+    return exprs
+
+
+def _rule_exprs(schema: pl.Schema, valid_ids: pl.Series | None) -> dict[str, pl.Expr]:
+    """Each row rule of the events table (except duplicate_event) as 'this row breaks it'.
+
+    Evaluated on the parsed columns; ``__ts_present`` is the raw timestamp's presence.
+    """
+    ts, event = pl.col("timestamp"), pl.col("event")
+    account, anonymous = pl.col("account_id"), pl.col("anonymous_id")
+    bad_ts = pl.col("__ts_present") & ts.is_null()
+    rules = {
+        parse_reason("datetime", "timestamp"): bad_ts,
+        # a timestamp that did not parse is reported as bad_timestamp, not also as missing
+        missing_reason("timestamp"): ts.is_null() & ~bad_ts,
+        missing_reason("event"): event.is_null(),
+        "account_or_anonymous_id_missing": account.is_null() & anonymous.is_null(),
+    }
+    if valid_ids is not None:
+        rules[UNKNOWN_ACCOUNT] = account.is_not_null() & ~account.is_in(valid_ids.implode())
+    order = rule_names(_TABLE)
+    missing = [r for r in rules if r not in order]
+    if missing:  # pragma: no cover - a rule renamed in schemas.py without this module
+        raise AssertionError(f"rules {missing} are not rules of {_TABLE}")
+    return dict(sorted(rules.items(), key=lambda kv: order.index(kv[0])))
+
+
+def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    from journeylib.io import _as_text as column_as_text
+
+    return frame.select(column_as_text(frame.get_column(c)) for c in frame.columns)
+
+
+def scan_events(
+    path: Path, *, timezone: str, valid_account_ids: pl.Series | None
+) -> LazyTable | None:
+    """Validate a Parquet events table lazily; None when its column types need the eager reader.
+
+    Args:
+        path: ``events.parquet`` or a folder of Parquet files.
+        timezone: the IANA zone naive timestamps are written in.
+        valid_account_ids: the account_id of the valid accounts (``unknown_account``).
+
+    Returns:
+        The :class:`LazyTable`, or None when the file is not Parquet or a
+        column's type is one only the eager reader parses.
+    """
+    source = parquet_source(path)
+    if source is None:
+        return None
+    scan = _scan(source)
+    schema = scan.collect_schema()
+    parsed = _parsed_exprs(schema, timezone)
+    if parsed is None:
+        return None
+    spec = TABLES[_TABLE]
+    cols = list(spec.columns)
+    ts_present = (
+        pl.col("timestamp").is_not_null() if "timestamp" in schema else pl.lit(False)
+    ).alias("__ts_present")
+    parsed_lf = scan.select(ROW, ts_present, *parsed)
+    rules = _rule_exprs(schema, valid_account_ids)
+    names = list(rules)
+    bits = pl.sum_horizontal(
+        expr.fill_null(False).cast(pl.UInt16) * (1 << i) for i, expr in enumerate(rules.values())
+    ).cast(pl.UInt16)
+    # Text columns whose values normalising may change (blanks, empty strings).
+    text = [
+        c for c, k in spec.columns.items() if k in ("id", "text") and schema.get(c) == pl.String
+    ]
+    dirty = pl.sum_horizontal(
+        (
+            pl.col(f"__raw_{c}").is_not_null()
+            & (pl.col(c).is_null() | (pl.col(c) != pl.col(f"__raw_{c}")))
+        ).cast(pl.UInt8)
+        * (1 << i)
+        for i, c in enumerate(text)
+    ).cast(pl.UInt8)
+    # Pass 1, streaming: one hash and two bit masks per row (rules broken, text changed).
+    per_row = (
+        scan.select(ROW, ts_present, *parsed, *(pl.col(c).alias(f"__raw_{c}") for c in text))
+        .select(
+            pl.struct(cols).hash(seed=0).alias("h"),
+            bits.alias("bits"),
+            (dirty if text else pl.lit(0, dtype=pl.UInt8)).alias("dirty"),
+        )
+        .collect(engine="streaming")
+    )
+    n = per_row.height
+    changed = per_row.select(
+        [(pl.col("dirty") & (1 << i)).gt(0).any().alias(c) for i, c in enumerate(text)]
+        or [pl.lit(False).alias("_")]
+    ).row(0, named=True)
+    clean = frozenset(c for c in text if not changed.get(c))
+    hashes = per_row.get_column("h")
+    # Later exact copies: compare value by value only the rows whose hash is shared.
+    # A sort of the hashes finds the shared ones (cheaper than a hash table of every row).
+    sorted_h = hashes.sort()
+    shared = sorted_h.filter((sorted_h == sorted_h.shift(1)).fill_null(False))
+    candidates = (
+        hashes.is_in(shared.implode()).arg_true().cast(pl.Int64)
+        if shared.len()
+        else pl.Series(ROW, [], dtype=pl.Int64)
+    )
+    dup_rows = pl.Series(ROW, [], dtype=pl.Int64)
+    if candidates.len():
+        cand = (
+            parsed_lf.filter(pl.col(ROW).is_in(candidates.implode()))
+            .select(ROW, *cols)
+            .collect(engine="streaming")
+            .sort(ROW)
+        )
+        later = ~cand.select(pl.struct(cols).is_first_distinct()).to_series()
+        dup_rows = cand.get_column(ROW).filter(later)
+    del hashes, sorted_h, shared
+    flagged = (
+        per_row.select(pl.col("bits"))
+        .with_row_index(ROW)
+        .with_columns(pl.col(ROW).cast(pl.Int64))
+        .filter((pl.col("bits") > 0) | pl.col(ROW).is_in(dup_rows.implode()))
+        .with_columns(dup=pl.col(ROW).is_in(dup_rows.implode()))
+    )
+    del per_row
+    # Reasons in reporting order: the rule bits, with duplicate_event in its place.
+    order_names = rule_names(_TABLE)
+    parts = [
+        (order_names.index(name), (pl.col("bits") & (1 << i)) > 0, name)
+        for i, name in enumerate(names)
+    ]
+    parts.append((order_names.index(DUPLICATE_EVENT), pl.col("dup"), DUPLICATE_EVENT))
+    parts.sort(key=lambda p: p[0])
+    reasons = flagged.select(
+        ROW,
+        pl.concat_str(
+            [pl.when(cond).then(pl.lit(name)) for _, cond, name in parts],
+            separator=";",
+            ignore_nulls=True,
+        ).alias("reason"),
+    )
+    counts = {name: int(flagged.select(cond.sum()).item()) for _, cond, name in parts}
+    bad_rows = reasons.get_column(ROW)
+    raw = (
+        scan.filter(pl.col(ROW).is_in(bad_rows.implode())).collect(engine="streaming").sort(ROW)
+        if bad_rows.len()
+        else scan.head(0).collect()
+    )
+    raw = raw.drop(ROW)
+    if "reason" in raw.columns:  # keep the file's own column next to ours
+        raw = raw.rename({"reason": "reason_in_file"})
+    rejected = _as_text(raw).with_columns(reasons.get_column("reason"))
+    fast = _parsed_exprs(schema, timezone, clean)
+    assert fast is not None  # the same columns parsed before
+    valid = scan.select(ROW, *fast)
+    if bad_rows.len():
+        valid = valid.filter(~pl.col(ROW).is_in(bad_rows.implode()))
+    valid = valid.drop(ROW)
+    quality = {
+        "rows_in": n,
+        "rows_valid": n - rejected.height,
+        "rows_rejected": rejected.height,
+        "reasons": {r: c for r, c in sorted(counts.items()) if c},
+    }
+    return LazyTable(valid, rejected, quality)

@@ -1,0 +1,266 @@
+"""The lazy events loader gives exactly what the eager loader gives.
+
+``load_client(path, lazy=True)`` validates a Parquet events table streaming
+(journeylib.scan) instead of reading it. Every test here loads the same folder
+both ways and compares valid rows (in order), quarantined rows with their
+reasons, and the quality counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from journeylib.io import find_table_file, load_client
+from journeylib.scan import lazy_schema
+
+from .conftest import Folder
+
+UTC = dt.UTC
+
+
+def _t(day: int, hour: int = 9, minute: int = 0) -> dt.datetime:
+    return dt.datetime(2024, 3, day, hour, minute, tzinfo=UTC)
+
+
+#: Typed events with every row rule of the events table broken at least once.
+_EVENTS = pl.DataFrame(
+    {
+        "timestamp": [
+            _t(1),
+            _t(1),
+            _t(2),
+            None,
+            _t(3),
+            _t(4),
+            _t(4),
+            _t(5),
+            _t(6),
+            _t(6),
+            _t(7),
+            None,
+        ],
+        "account_id": [
+            "a1",
+            "a1",
+            " a2 ",
+            "a1",
+            None,
+            "zz",
+            "a1",
+            "",
+            "a2",
+            "a2",
+            None,
+            "a1",
+        ],
+        "anonymous_id": [
+            None,
+            None,
+            None,
+            None,
+            "v1",
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        ],
+        "user_id": ["u1", "u1", None, None, None, None, None, None, "u2", "u2", None, None],
+        "event": [
+            "login",
+            "login",
+            "page_view",
+            "login",
+            "page_view",
+            "login",
+            "  ",
+            "login",
+            "report_created",
+            "report_created",
+            "login",
+            "login",
+        ],
+        "channel": [
+            None,
+            None,
+            "email ",
+            None,
+            "organic_search",
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        ],
+        "campaign": [None] * 12,
+        "variant": [None, None, None, None, None, None, None, None, "B", "B", None, None],
+        "note": [f"events-{i}" for i in range(12)],
+    },
+    schema_overrides={"campaign": pl.String},
+)
+# row 1: later copy of row 0; row 3: timestamp missing; row 5: unknown account;
+# row 6: event blank; row 7: account blank and no visitor; row 9: copy of row 8
+# except its note (the note is not a canonical column, so it is a duplicate);
+# row 10: no account and no visitor; row 11: a copy of row 3 (invalid and duplicate).
+_EVENTS = _EVENTS.with_columns(
+    pl.when(pl.int_range(pl.len()) == 11)
+    .then(pl.lit("events-3"))
+    .otherwise(pl.col("note"))
+    .alias("note")
+)
+
+
+def _write_events(folder: Folder, events: pl.DataFrame, *, partitioned: bool = False) -> Path:
+    path = folder.write()
+    (path / "events.csv").unlink()
+    if not partitioned:
+        events.write_parquet(path / "events.parquet")
+        return path
+    month = pl.col("timestamp").dt.strftime("%Y-%m").fill_null("none")
+    for (key,), part in events.with_row_index("_i").group_by(month.alias("m")):
+        d = path / "events" / f"month={key}"
+        d.mkdir(parents=True, exist_ok=True)
+        part.drop("_i").write_parquet(d / "part-0.parquet")
+    return path
+
+
+def _assert_same(path: Path) -> None:
+    eager = load_client(path)
+    lazy = load_client(path, lazy=True)
+    ev = lazy.tables["events"]
+    assert isinstance(ev, pl.LazyFrame)
+    assert ev.collect().equals(eager.tables["events"])
+    assert lazy.rejected["events"].equals(eager.rejected["events"])
+    assert lazy.quality == eager.quality
+    assert list(lazy.tables) == list(eager.tables)
+    assert lazy.sources["events"] == eager.sources["events"]
+
+
+def test_typed_parquet_same_as_eager(folder: Folder) -> None:
+    path = _write_events(folder, _EVENTS)
+    _assert_same(path)
+    q = load_client(path, lazy=True).quality["events"]
+    assert q["rows_in"] == 12
+    assert q["reasons"] == {
+        "account_or_anonymous_id_missing": 2,
+        "duplicate_event": 3,
+        "event_missing": 1,
+        "timestamp_missing": 2,
+        "unknown_account": 1,
+    }
+    rejected = load_client(path, lazy=True).rejected["events"]
+    assert rejected.select("note", "reason").rows() == [
+        ("events-1", "duplicate_event"),
+        ("events-3", "timestamp_missing"),
+        ("events-5", "unknown_account"),
+        ("events-6", "event_missing"),
+        ("events-7", "account_or_anonymous_id_missing"),
+        ("events-9", "duplicate_event"),
+        ("events-10", "account_or_anonymous_id_missing"),
+        ("events-3", "timestamp_missing;duplicate_event"),  # row 11, a copy of row 3
+    ]
+
+
+def test_partitioned_folder_same_as_eager(folder: Folder) -> None:
+    path = _write_events(folder, _EVENTS.drop_nulls("timestamp"), partitioned=True)
+    assert find_table_file(path, "events") == path / "events"
+    _assert_same(path)
+
+
+def test_naive_timestamps_in_client_zone(folder: Folder) -> None:
+    """Naive timestamps are local time of client.yaml's zone; one in the DST gap is bad."""
+    folder.config["timezone"] = "Europe/Berlin"
+    events = _EVENTS.head(3).with_columns(
+        pl.Series(
+            "timestamp",
+            [
+                dt.datetime(2024, 3, 31, 2, 30),
+                dt.datetime(2024, 3, 31, 3, 30),
+                dt.datetime(2024, 10, 27, 2, 30),
+            ],
+        )
+    )
+    path = _write_events(folder, events)
+    _assert_same(path)
+    lazy = load_client(path, lazy=True)
+    assert lazy.rejected["events"]["reason"].to_list() == ["bad_timestamp:timestamp"]
+    assert lazy.tables["events"].collect()["timestamp"].to_list() == [
+        dt.datetime(2024, 3, 31, 1, 30, tzinfo=UTC),
+        dt.datetime(2024, 10, 27, 0, 30, tzinfo=UTC),  # ambiguous: the earlier instant
+    ]
+
+
+def test_integer_ids_and_own_reason_column(folder: Folder) -> None:
+    folder.tables["accounts"][0]["account_id"] = "7"
+    for row in folder.tables["events"]:
+        row["account_id"] = "7"
+    events = _EVENTS.filter(pl.col("account_id").str.strip_chars() == "a1").with_columns(
+        pl.lit(7, dtype=pl.Int64).alias("account_id"), pl.lit("x").alias("reason")
+    )
+    path = _write_events(folder, events)
+    _assert_same(path)
+    rejected = load_client(path, lazy=True).rejected["events"]
+    assert "reason_in_file" in rejected.columns
+
+
+def test_text_timestamps_fall_back_to_the_eager_reader(folder: Folder) -> None:
+    events = _EVENTS.with_columns(pl.col("timestamp").dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    path = _write_events(folder, events)
+    assert lazy_schema(path / "events.parquet") is None
+    lazy = load_client(path, lazy=True)
+    assert isinstance(lazy.tables["events"], pl.DataFrame)
+    assert lazy.quality == load_client(path).quality
+
+
+def test_csv_events_stay_eager(folder: Folder) -> None:
+    path = folder.write()
+    lazy = load_client(path, lazy=True)
+    assert isinstance(lazy.tables["events"], pl.DataFrame)
+    assert lazy.tables["events"].equals(load_client(path).tables["events"])
+
+
+_text = st.sampled_from([None, "", " ", "a1", "a2", " a1", "zz", "x"])
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.integers(0, 3)),
+            _text,
+            _text,
+            st.sampled_from([None, "login", "page_view", " "]),
+        ),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_random_events_same_as_eager(tmp_path_factory: pytest.TempPathFactory, rows) -> None:
+    events = pl.DataFrame(
+        {
+            "timestamp": [None if d is None else _t(1 + d) for d, *_ in rows],
+            "account_id": [r[1] for r in rows],
+            "anonymous_id": [r[2] for r in rows],
+            "event": [r[3] for r in rows],
+        },
+        schema={
+            "timestamp": pl.Datetime("us", "UTC"),
+            "account_id": pl.String,
+            "anonymous_id": pl.String,
+            "event": pl.String,
+        },
+    )
+    folder = Folder(tmp_path_factory.mktemp("prop") / "c")
+    _assert_same(_write_events(folder, events))
