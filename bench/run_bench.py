@@ -1,22 +1,26 @@
 """Journey Workbench benchmark: `make bench` (not part of `make test`).
 
 Synthesises clients of 1 M and 10 M events (``--big`` adds 50 M and 100 M),
-then times, in one run, each engine in its own child process (peak RSS from
-``os.wait4``), engines interleaved and their order rotated run by run:
+each written as Parquet with the events partitioned by month
+(``bench_<size>_s<seed>/events/month=YYYY-MM/*.parquet``, every other table one
+file), then times, in one run, each engine in its own child process (peak RSS
+from the child's VmHWM), engines interleaved and their order rotated run by run:
 
 * ``scan_polars`` / ``scan_duckdb``: a bare scan of the columns the metrics read;
-* ``polars_doc``: ``journey metrics`` (``metrics_document(load_client(path))``);
-* ``polars_subset``: ``load_client`` + the library functions of the five families below;
-* ``duckdb`` / ``duckdb_hive``: those five families as hand-written DuckDB SQL
-  (flat ``events.parquet`` / the hive-partitioned copy ``events/month=YYYY-MM/``);
+* ``polars_doc``: ``journey metrics`` (``metrics_document(load_client(path, lazy=True))``);
+* ``polars_subset``: ``load_client(path, lazy=True)`` + the library functions of
+  the five families below;
+* ``duckdb``: those five families as hand-written DuckDB SQL over the same files;
 * ``pandas``: the same in straightforward pandas.
 
 The five families: revenue movements per month, activity retention, stage
 funnel reached counts, an ordered 3-step funnel, CAC by channel. Every engine's
 numbers are compared with the library's (``polars_subset``). Also timed:
-``journey run demo`` (wall time and the per-notebook seconds of run.json).
+``journey run demo`` (wall time and the per-notebook seconds of run.json) and
+``journey batch --jobs 2`` over 1 and 8 copies of the demo client.
 
-Prints a table of medians and ratios and writes it as JSON under reports/bench/.
+Prints a table of medians, ratios and the quality bars met, and writes it as
+JSON under reports/bench/.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -53,7 +58,6 @@ ENGINES = [
     "polars_doc",
     "polars_subset",
     "duckdb",
-    "duckdb_hive",
     "pandas",
 ]
 FUNNEL_STEPS = ["website_visit", "pricing_page_viewed", "trial_started"]
@@ -80,10 +84,10 @@ def child(engine: str, spec_path: str, out_path: str) -> None:
         import polars_lib
 
         res = polars_lib.run_subset(spec)
-    elif engine in ("duckdb", "duckdb_hive"):
+    elif engine == "duckdb":
         import duckdb_sql
 
-        res = duckdb_sql.run(spec, layout="hive" if engine == "duckdb_hive" else "flat")
+        res = duckdb_sql.run(spec)
     elif engine == "pandas":
         import pandas_impl
 
@@ -111,18 +115,49 @@ def _vm_hwm_mb() -> float | None:
 
 
 # ---------------------------------------------------------------- data
+TABLES = [
+    "accounts",
+    "events",
+    "subscriptions",
+    "marketing",
+    "search_queries",
+    "tickets",
+    "surveys",
+]
+LAYOUT = "events/month=YYYY-MM/*.parquet"
+
+
 def prepare(size: str, data_dir: Path, seed: int) -> dict[str, Any]:
-    """Synthesise (once, cached) the client of ``size`` events, its hive copy, and the spec."""
+    """The client of ``size`` events (synthesised once, cached) in the partitioned layout, and the spec.
+
+    The cache folder ``bench_<size>_s<seed>/`` ends up with one Parquet file
+    per table except the events, which are ``events/month=YYYY-MM/*.parquet``
+    (no flat ``events.parquet``: the loader would see two files for the table).
+    ``.bench-complete`` marks a finished folder. Also handled, in place:
+
+    * a folder of the old layout (``events.parquet`` plus the partitioned copy
+      ``events_hive/``): ``events_hive`` becomes ``events``, ``events.parquet`` goes;
+    * a folder written by ``journeylib.synth.synthesize(..., fmt="parquet")``
+      directly (no marker): adopted when its seven tables are readable; the rows
+      and seconds come from ``<data dir>/synth<N>.json`` when it exists (``50m`` →
+      ``synth50.json``), else the rows are counted from the files.
+    """
     n = SIZES[size]
     folder = data_dir / f"bench_{size}_s{seed}"
     done = folder / ".bench-complete"
-    if not done.exists():
+    flat, part, hive = folder / "events.parquet", folder / "events", folder / "events_hive"
+    info: dict[str, Any] | None = json.loads(done.read_text()) if done.exists() else None
+    if info is None:
+        info = _adopt(folder, data_dir, size)
+    if info is None:
         import journeylib.synth as synth
 
         print(
             f"[{size}] synthesising {n // EVENTS_PER_ACCOUNT:,} accounts × {MONTHS} months …",
             flush=True,
         )
+        for d in (part, hive):  # left over by an interrupted run
+            shutil.rmtree(d, ignore_errors=True)
         t0 = time.perf_counter()
         rows = synth.synthesize(
             folder,
@@ -132,10 +167,21 @@ def prepare(size: str, data_dir: Path, seed: int) -> dict[str, Any]:
             start="2024-01",
             fmt="parquet",
         )
-        _write_hive(folder)
-        done.write_text(json.dumps({"rows": rows, "seconds": time.perf_counter() - t0}))
-        print(f"[{size}] {rows['events']:,} events in {time.perf_counter() - t0:.1f} s", flush=True)
-    info = json.loads(done.read_text())
+        info = {"rows": rows, "seconds": time.perf_counter() - t0}
+        print(f"[{size}] {rows['events']:,} events in {info['seconds']:.1f} s", flush=True)
+    if info.get("layout") != LAYOUT:
+        # ``events/`` only ever appears complete (a rename), so once it exists the flat file goes
+        if not part.exists():
+            if hive.is_dir() and done.exists():  # old layout: the marker says events_hive is whole
+                print(f"[{size}] converting: events_hive/ → events/, removing events.parquet")
+                hive.rename(part)
+            else:
+                print(f"[{size}] partitioning events.parquet by month …", flush=True)
+                _partition(flat, part)
+        shutil.rmtree(hive, ignore_errors=True)
+        flat.unlink(missing_ok=True)
+        info["layout"] = LAYOUT
+        done.write_text(json.dumps(info))
     from journeylib.config import load_client_config
 
     # the template as load_client sees it (event_mapping applied)
@@ -149,30 +195,66 @@ def prepare(size: str, data_dir: Path, seed: int) -> dict[str, Any]:
     assert cfg.period is not None and cfg.period.start and cfg.period.end
     spec = {
         "client": str(folder),
-        "events_hive": str(folder / "events_hive"),
+        "events_dir": str(part),
+        "events_glob": str(part / "*" / "*.parquet"),
         "period": [month_index(cfg.period.start), month_index(cfg.period.end)],
         "stages": stage_ids,
         "stage_of": stage_of,
         "funnel_steps": FUNNEL_STEPS,
         "window_us": WINDOW_US,
     }
-    size_bytes = {p.name: p.stat().st_size for p in folder.glob("*.parquet")}
-    return {"spec": spec, "rows": info["rows"], "parquet_bytes": size_bytes}
+    parquet_bytes = sum(p.stat().st_size for p in folder.rglob("*.parquet"))
+    return {"spec": spec, "rows": info["rows"], "parquet_bytes": parquet_bytes}
 
 
-def _write_hive(folder: Path) -> None:
-    """events.parquet → events_hive/month=YYYY-MM/*.parquet (journeylib.io reads flat files only)."""
+def _adopt(folder: Path, data_dir: Path, size: str) -> dict[str, Any] | None:
+    """The marker info of a folder synthesised without this script, or None when it is not whole.
+
+    Whole means: client.yaml and the seven tables (``events.parquet`` or a
+    finished ``events/``) readable as Parquet. A file still being written has
+    no footer yet, so it is not readable.
+    """
+    import polars as pl
+
+    if not (folder / "client.yaml").exists():
+        return None
+    rows: dict[str, int] = {}
+    for t in TABLES:
+        path = folder / f"{t}.parquet"
+        if t == "events" and (folder / "events").is_dir():
+            path = folder / "events" / "*" / "*.parquet"
+        try:
+            lf = pl.scan_parquet(path, hive_partitioning=False)
+            rows[t] = int(lf.select(pl.len()).collect().item())  # from the footers
+        except Exception:
+            return None
+    info: dict[str, Any] = {"rows": rows, "seconds": None}
+    side = data_dir / f"synth{size.removesuffix('m')}.json" if size.endswith("m") else None
+    if side is not None and side.exists():
+        info.update(json.loads(side.read_text()))
+    print(f"[{size}] adopting {folder} ({rows['events']:,} events)", flush=True)
+    return info
+
+
+def _partition(src: Path, dst: Path) -> None:
+    """events.parquet → dst/month=YYYY-MM/*.parquet, written to a temporary folder then renamed.
+
+    DuckDB's COPY … PARTITION_BY writes the partition key into the folder
+    names only, not as a column of the files.
+    """
     import duckdb
 
+    tmp = dst.with_name(dst.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
-    src = folder / "events.parquet"
-    dst = folder / "events_hive"
     con.execute(
         f"COPY (SELECT *, strftime(timestamp, '%Y-%m') AS month FROM read_parquet('{src}')) "
-        f"TO '{dst}' (FORMAT parquet, PARTITION_BY (month), OVERWRITE_OR_IGNORE)"
+        f"TO '{tmp}' (FORMAT parquet, PARTITION_BY (month))"
     )
+    con.close()
+    tmp.rename(dst)
 
 
 # ---------------------------------------------------------------- driver
@@ -266,23 +348,142 @@ def bench_size(
     ratios = {
         "polars_doc/duckdb": ratio("polars_doc", "duckdb"),
         "polars_subset/duckdb": ratio("polars_subset", "duckdb"),
-        "polars_subset/duckdb_hive": ratio("polars_subset", "duckdb_hive"),
         "pandas/polars_doc": ratio("pandas", "polars_doc"),
         "pandas/polars_subset": ratio("pandas", "polars_subset"),
         "polars_doc/scan_polars": ratio("polars_doc", "scan_polars"),
         "polars_subset/scan_polars": ratio("polars_subset", "scan_polars"),
         "duckdb/scan_duckdb": ratio("duckdb", "scan_duckdb"),
     }
+    peak = {e: v.get("peak_rss_mb") for e, v in summary.items()}
     return {
         "size": size,
+        "bars": bars(size, ratios, peak),
         "rows": data["rows"],
-        "parquet_mb": round(sum(data["parquet_bytes"].values()) / 2**20, 1),
+        "parquet_mb": round(data["parquet_bytes"] / 2**20, 1),
         "engines": summary,
         "ratios": ratios,
         "agreement": agreement,
         "funnel_steps": FUNNEL_STEPS,
         "period": spec["period"],
     }
+
+
+def bars(size: str, ratios: dict[str, float | None], peak: dict[str, Any]) -> list[dict[str, Any]]:
+    """The speed and memory bars of shared/spec/quality.md for this size: met or not, with numbers.
+
+    ``binding`` says whether the spec sets the bar at this size (the speed
+    bars at 10 M events and up, pandas 4× from 50 M, RSS 1.5 GB at 50 M and
+    3 GB at 100 M); the others are shown for information.
+    """
+    n = SIZES[size]
+    pandas_min = 4.0 if n >= SIZES["50m"] else 3.0
+    out: list[dict[str, Any]] = []
+
+    def bar(name: str, value: float | None, op: str, limit: float, binding: bool) -> None:
+        met = None if value is None else (value <= limit if op == "<=" else value >= limit)
+        out.append(
+            {"bar": name, "value": value, "op": op, "limit": limit, "met": met, "binding": binding}
+        )
+
+    speed = n >= SIZES["10m"]
+    bar("journey metrics vs DuckDB SQL", ratios["polars_doc/duckdb"], "<=", 1.0, speed)
+    bar("library subset vs DuckDB SQL", ratios["polars_subset/duckdb"], "<=", 1.0, speed)
+    bar("pandas vs journey metrics", ratios["pandas/polars_doc"], ">=", pandas_min, speed)
+    bar("pandas vs library subset", ratios["pandas/polars_subset"], ">=", pandas_min, speed)
+    bar("journey metrics vs bare scan", ratios["polars_doc/scan_polars"], "<=", 5.0, speed)
+    rss = peak.get("polars_doc")
+    gb = None if rss is None else rss / 1024
+    if n >= SIZES["100m"]:
+        bar("journey metrics peak RSS (GB)", gb, "<=", 3.0, True)
+    else:
+        bar("journey metrics peak RSS (GB)", gb, "<=", 1.5, n == SIZES["50m"])
+    return out
+
+
+def _print_bars(s: dict[str, Any]) -> None:
+    print(f"bars at {s['size']}:")
+    for b in s["bars"]:
+        verdict = {True: "met", False: "NOT met", None: "not measured"}[b["met"]]
+        val = "—" if b["value"] is None else f"{b['value']:.2f}"
+        note = "" if b["binding"] else "  (informative: the spec sets it at another size)"
+        print(f"  {b['bar']:<32} {val:>7} {b['op']} {b['limit']:<4}  {verdict}{note}")
+
+
+def bench_batch(runs: int, counts: tuple[int, ...] = (1, 8), jobs: int = 2) -> dict[str, Any]:
+    """``journey batch CLIENT… --jobs 2`` over 1 and 8 copies of data/demo, wall time per run.
+
+    The copies live in a temporary folder and are passed as paths; their
+    reports go to a temporary reports folder (``JOURNEY_REPORTS_DIR``), so the
+    project's reports/ is left alone. Linear scaling: 8 clients take at most
+    8× one client (per-client time no worse than one client alone); with 2
+    clients side by side, ideally about 4×.
+    """
+    journey = ROOT / ".venv" / "bin" / "journey"
+    exe = str(journey if journey.exists() else "journey")
+    out: dict[int, list[dict[str, Any]]] = {k: [] for k in counts}
+    with tempfile.TemporaryDirectory(prefix="journey-bench-batch-") as tmpdir:
+        tmp = Path(tmpdir)
+        clients = []
+        for i in range(max(counts)):
+            d = tmp / "clients" / f"bench_batch_{i + 1}"
+            shutil.copytree(ROOT / "data" / "demo", d)
+            clients.append(str(d))
+        reports = tmp / "reports"
+        env = dict(os.environ, JOURNEY_REPORTS_DIR=str(reports))
+        for r in range(runs):
+            for k in counts:
+                cmd = [exe, "batch", *clients[:k], "--jobs", str(jobs)]
+                t0 = time.perf_counter()
+                proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+                wall = time.perf_counter() - t0
+                per_client = {}
+                for c in clients[:k]:
+                    rj = _latest_run_json(reports / Path(c).name)
+                    per_client[Path(c).name] = (
+                        {"status": rj.get("status"), "seconds": rj.get("seconds")} if rj else None
+                    )
+                ok = proc.returncode == 0 and all(
+                    v and v["status"] == "ok" for v in per_client.values()
+                )
+                out[k].append(
+                    {
+                        "exit": proc.returncode,
+                        "ok": ok,
+                        "wall_s": round(wall, 2),
+                        "clients": per_client,
+                    }
+                )
+                print(
+                    f"[batch] run {r + 1}/{runs} {k} client(s) --jobs {jobs}: {wall:.1f} s wall, "
+                    f"exit {proc.returncode}" + ("" if ok else " (a client failed)"),
+                    flush=True,
+                )
+                if not ok and proc.stderr:
+                    print("  " + proc.stderr.strip().splitlines()[-1], flush=True)
+                shutil.rmtree(reports, ignore_errors=True)
+    med = {k: statistics.median(e["wall_s"] for e in v) for k, v in out.items()}
+    one, many = med[counts[0]], med[counts[-1]]
+    ratio = many / one if one else None
+    return {
+        "jobs": jobs,
+        "clients": list(counts),
+        "runs": {str(k): v for k, v in out.items()},
+        "median_wall_s": {str(k): v for k, v in med.items()},
+        "ratio": ratio,  # t(8) / t(1): linear ≤ 8, ideal ≈ 4 with 2 side by side
+        "per_client_ratio": None if ratio is None else ratio / counts[-1] * counts[0],
+        "linear": None if ratio is None else ratio <= counts[-1] / counts[0],
+        "all_ok": all(e["ok"] for v in out.values() for e in v),
+    }
+
+
+def _latest_run_json(client_reports: Path) -> dict[str, Any] | None:
+    latest = client_reports / "latest.txt"
+    if not latest.exists():
+        return None
+    rid = latest.read_text().strip()
+    p = Path(rid) if Path(rid).is_absolute() else client_reports / rid
+    p = p / "run.json" if p.is_dir() else p
+    return json.loads(p.read_text()) if p.exists() else None
 
 
 def bench_demo(runs: int) -> dict[str, Any]:
@@ -352,6 +553,7 @@ def print_table(report: dict[str, Any]) -> None:
                 f"{v['median_wall_s']:>9.2f}{v['peak_rss_mb']:>13.0f}  {agr_s}"
             )
         print("ratios: " + ", ".join(f"{k} {_fmt(v)}" for k, v in s["ratios"].items()))
+        _print_bars(s)
         for e, v in s["engines"].items():
             if v.get("median_steps_s"):
                 parts = ", ".join(f"{k} {x:.2f}" for k, x in v["median_steps_s"].items())
@@ -365,6 +567,25 @@ def print_table(report: dict[str, Any]) -> None:
             print(
                 f"  wall {r['wall_s']} s, run.json {r.get('run_seconds')} s, jobs {r.get('jobs')}: {nb}"
             )
+    if report.get("batch"):
+        _print_batch(report["batch"])
+
+
+def _print_batch(b: dict[str, Any]) -> None:
+    k1, k8 = b["clients"][0], b["clients"][-1]
+    t1, t8 = b["median_wall_s"][str(k1)], b["median_wall_s"][str(k8)]
+    print()
+    print(
+        f"== journey batch --jobs {b['jobs']}: median wall {k1} client {t1:.1f} s, {k8} clients {t8:.1f} s"
+    )
+    if b["ratio"] is not None:
+        verdict = "met" if b["linear"] else "NOT met"
+        print(
+            f"  {k8} clients / {k1} client {b['ratio']:.2f}× (linear ≤ {k8 // k1}×, ideal ≈ "
+            f"{k8 // k1 / b['jobs']:.0f}× with {b['jobs']} side by side); per-client time "
+            f"{b['per_client_ratio']:.2f}× one client alone: scales linearly {verdict}"
+            + ("" if b["all_ok"] else "  (some client runs failed)")
+        )
 
 
 def main() -> None:
@@ -391,6 +612,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument(
         "--demo-runs", type=int, default=1, help="timed `journey run demo` runs (0: skip)"
+    )
+    ap.add_argument(
+        "--batch-runs",
+        type=int,
+        default=1,
+        help="timed `journey batch --jobs 2` runs over 1 and 8 demo copies (0: skip)",
     )
     ap.add_argument("--out", default=str(ROOT / "reports" / "bench"))
     args = ap.parse_args()
@@ -432,6 +659,8 @@ def main() -> None:
         report["sizes"].append(bench_size(size, data_dir, engines, args.runs, args.seed))
     if args.demo_runs > 0:
         report["demo"] = bench_demo(args.demo_runs)
+    if args.batch_runs > 0:
+        report["batch"] = bench_batch(args.batch_runs)
     report["machine"]["load_avg_end"] = os.getloadavg()
     print_table(report)
     out = Path(args.out)

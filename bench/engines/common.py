@@ -3,8 +3,9 @@
 Every engine gets the same *spec* (a JSON-able dict computed once by the
 driver from the client folder, outside the timed region):
 
-* ``client``: the client folder (flat files: what ``journeylib.io`` reads);
-* ``events_hive``: the hive-partitioned copy of ``events`` (``month=YYYY-MM/``);
+* ``client``: the client folder: one Parquet file per table, the events as
+  month partitions ``events/month=YYYY-MM/*.parquet`` (what ``journeylib.io`` reads);
+* ``events_dir``: that ``events/`` folder; ``events_glob``: its files (``events/*/*.parquet``);
 * ``period``: ``[first, last]`` month indices (year * 12 + month - 1);
 * ``stages``: stage ids in template order; ``stage_of``: event name -> stage index;
 * ``funnel_steps`` and ``window_us``: the ordered 3-step funnel.

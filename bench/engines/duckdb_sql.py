@@ -1,5 +1,8 @@
 """The five metric families written by hand as DuckDB SQL over the client's Parquet files.
 
+The events are read from the month partitions ``events/month=YYYY-MM/*.parquet``,
+the other tables from their single Parquet files.
+
 Same definitions as journeylib (shared/spec/metrics.md), same readings:
 money summed in integer micro-units, month index = year * 12 + month - 1 in UTC,
 the stage funnel over raw + derived journey events mapped by the template,
@@ -24,17 +27,17 @@ def _q(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def _views(con: Any, spec: dict[str, Any], layout: str) -> None:
+def _views(con: Any, spec: dict[str, Any]) -> None:
     d = Path(spec["client"])
     for t in ("accounts", "subscriptions", "marketing", "tickets", "surveys"):
         con.execute(
             f"CREATE VIEW {t} AS SELECT * FROM read_parquet({_q(str(d / (t + '.parquet')))})"
         )
-    if layout == "hive":
-        src = f"read_parquet({_q(spec['events_hive'] + '/*/*.parquet')}, hive_partitioning = true)"
-    else:
-        src = f"read_parquet({_q(str(d / 'events.parquet'))})"
-    con.execute(f"CREATE VIEW events AS SELECT * FROM {src}")
+    # the month partitions; their names are not read as a column (the rows carry timestamps)
+    con.execute(
+        "CREATE VIEW events AS SELECT * FROM "
+        f"read_parquet({_q(spec['events_glob'])}, hive_partitioning = false)"
+    )
     values = ", ".join(f"({_q(e)}, {i})" for e, i in spec["stage_of"].items())
     con.execute("CREATE TABLE stage_map(event VARCHAR, idx INTEGER)")
     con.execute(f"INSERT INTO stage_map VALUES {values}")
@@ -180,14 +183,14 @@ def cac_sql(first: int, last: int) -> str:
     """
 
 
-def run(spec: dict[str, Any], layout: str = "flat") -> dict[str, Any]:
+def run(spec: dict[str, Any]) -> dict[str, Any]:
     import duckdb
 
     t0 = time.perf_counter()
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
-    _views(con, spec, layout)
+    _views(con, spec)
     first, last = spec["period"]
     steps: dict[str, float] = {}
     tick = time.perf_counter()

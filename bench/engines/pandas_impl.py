@@ -19,9 +19,11 @@ def _mi(s: pd.Series) -> pd.Series:
     return s.dt.year.astype("int64") * 12 + s.dt.month.astype("int64") - 1
 
 
-def _read(spec: dict[str, Any], table: str, columns: list[str], layout: str) -> pd.DataFrame:
-    if table == "events" and layout == "hive":
-        return pd.read_parquet(spec["events_hive"], columns=columns)
+def _read(spec: dict[str, Any], table: str, columns: list[str]) -> pd.DataFrame:
+    if table == "events":
+        # the events folder of month partitions; partitioning=None: pyarrow would otherwise
+        # add the partition key ``month`` as a column (not asked for here anyway)
+        return pd.read_parquet(spec["events_dir"], columns=columns, partitioning=None)
     return pd.read_parquet(Path(spec["client"]) / f"{table}.parquet", columns=columns)
 
 
@@ -215,22 +217,21 @@ def cac(marketing, subs, accounts, first: int, last: int) -> list[list[Any]]:
     return out
 
 
-def run(spec: dict[str, Any], layout: str = "flat") -> dict[str, Any]:
+def run(spec: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     first, last = spec["period"]
     accounts = _read(
         spec,
         "accounts",
         ["account_id", "first_seen_at", "signup_at", "acquisition_channel"],
-        "flat",
     )
-    events = _read(spec, "events", ["timestamp", "account_id", "event"], layout)
-    subs = _read(spec, "subscriptions", ["account_id", "month", "mrr"], "flat")
+    events = _read(spec, "events", ["timestamp", "account_id", "event"])
+    subs = _read(spec, "subscriptions", ["account_id", "month", "mrr"])
     subs["month"] = pd.to_datetime(subs["month"])
-    marketing = _read(spec, "marketing", ["month", "channel", "spend"], "flat")
+    marketing = _read(spec, "marketing", ["month", "channel", "spend"])
     marketing["month"] = pd.to_datetime(marketing["month"])
-    tickets = _read(spec, "tickets", ["account_id", "opened_at", "resolved_at"], "flat")
-    surveys = _read(spec, "surveys", ["account_id", "responded_at"], "flat")
+    tickets = _read(spec, "tickets", ["account_id", "opened_at", "resolved_at"])
+    surveys = _read(spec, "surveys", ["account_id", "responded_at"])
     t1 = time.perf_counter()
     steps: dict[str, float] = {}
     res: dict[str, Any] = {}

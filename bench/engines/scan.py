@@ -3,7 +3,9 @@
 Sums of timestamps and numbers and sums of string lengths, so that neither
 engine can answer from Parquet metadata (DuckDB answers count/min/max from the
 row-group statistics). The columns are those ``journey metrics`` reads from
-each table (events: timestamp, account_id, anonymous_id, event, channel).
+each table (events: timestamp, account_id, anonymous_id, event, channel); the
+events are the month partitions ``events/month=YYYY-MM/*.parquet``, the other
+tables one Parquet file each.
 """
 
 from __future__ import annotations
@@ -31,24 +33,20 @@ COLUMNS: dict[str, dict[str, list[str]]] = {
 }
 
 
-def _events_source(spec: dict[str, Any], layout: str) -> str:
-    if layout == "hive":
-        return spec["events_hive"] + "/*/*.parquet"
-    return str(Path(spec["client"]) / "events.parquet")
+def _source(spec: dict[str, Any], table: str) -> str:
+    if table == "events":
+        return spec["events_glob"]
+    return str(Path(spec["client"]) / f"{table}.parquet")
 
 
-def run_polars(spec: dict[str, Any], layout: str = "flat") -> dict[str, Any]:
+def run_polars(spec: dict[str, Any]) -> dict[str, Any]:
     import polars as pl
 
     t0 = time.perf_counter()
     out = {}
     for table, cols in COLUMNS.items():
-        path = (
-            _events_source(spec, layout)
-            if table == "events"
-            else str(Path(spec["client"]) / f"{table}.parquet")
-        )
-        lf = pl.scan_parquet(path)
+        # partition names are not columns (as journeylib.scan reads them)
+        lf = pl.scan_parquet(_source(spec, table), hive_partitioning=False)
         exprs = [
             pl.col(c).cast(pl.Datetime("us")).dt.epoch("s").cast(pl.Float64).sum().alias(c)
             for c in cols["ts"]
@@ -65,7 +63,7 @@ def run_polars(spec: dict[str, Any], layout: str = "flat") -> dict[str, Any]:
     }
 
 
-def run_duckdb(spec: dict[str, Any], layout: str = "flat") -> dict[str, Any]:
+def run_duckdb(spec: dict[str, Any]) -> dict[str, Any]:
     import duckdb
 
     t0 = time.perf_counter()
@@ -74,16 +72,12 @@ def run_duckdb(spec: dict[str, Any], layout: str = "flat") -> dict[str, Any]:
     con.execute("SET enable_progress_bar = false")
     out = {}
     for table, cols in COLUMNS.items():
-        path = (
-            _events_source(spec, layout)
-            if table == "events"
-            else str(Path(spec["client"]) / f"{table}.parquet")
-        )
         exprs = [f"sum(epoch({c}))" for c in cols["ts"]]
         exprs += [f"sum(strlen({c}))" for c in cols["str"]]
         exprs += [f"sum({c}::DOUBLE)" for c in cols["num"]]
         out[table] = con.execute(
-            f"SELECT {', '.join(exprs)} FROM read_parquet('{path}')"
+            f"SELECT {', '.join(exprs)} "
+            f"FROM read_parquet('{_source(spec, table)}', hive_partitioning = false)"
         ).fetchone()
     t1 = time.perf_counter()
     return {

@@ -32,17 +32,9 @@ __all__ = ["metrics_document", "metrics_json", "summary_lines", "restrict_to_seg
 
 SCHEMA_VERSION = 1
 
-#: The journey stream columns the document's metrics read.
-_STREAM_USED = [
-    "account_id",
-    "anonymous_id",
-    "timestamp",
-    "event",
-    "touchpoint",
-    "stage",
-    "source",
-    "seq",
-]
+#: The journey stream columns the document's metrics read (not touchpoint: no
+#: metric of the document groups by it, and leaving it out saves a lookup per event).
+_STREAM_USED = ["account_id", "anonymous_id", "timestamp", "event", "stage", "source", "seq"]
 
 
 def _rows(df: pl.DataFrame | None, columns: list[str] | None = None) -> list[dict[str, Any]] | None:
@@ -128,6 +120,21 @@ def _restrict_native(client: Any, segment: dict[str, str]) -> Any:
     return dataclasses.replace(client, tables=tables)
 
 
+#: Above this many valid events (read lazily from Parquet), the document keeps the
+#: journey stream lazy and runs every query on polars' streaming engine: each
+#: metric then re-reads the events instead of holding the stream in memory (at
+#: 50 M events: about 4.7 GB peak instead of 6.6 GB, in about the same time;
+#: at 10 M the in-memory stream is about 20 % faster).
+STREAMING_ABOVE_ROWS = 20_000_000
+
+
+def _streaming(client: Any) -> bool:
+    """Whether the document of ``client`` is computed streaming (see STREAMING_ABOVE_ROWS)."""
+    events = client.tables.get("events")
+    rows = client.quality.get("events", {}).get("rows_valid", 0)
+    return isinstance(events, pl.LazyFrame) and rows > STREAMING_ABOVE_ROWS
+
+
 def _core(
     client: Any, period: tuple[str, str], sections: frozenset[str] | None = None
 ) -> dict[str, Any]:
@@ -158,7 +165,9 @@ def _core(
         # lazily loaded client only those are read from the events files.
         stream = journey_events(client, sort=False, lazy=True)
         if engine_of(accounts) == "polars":
-            stream = stream.select(_STREAM_USED).collect()
+            stream = stream.select(_STREAM_USED)
+            if not _streaming(client):
+                stream = stream.collect()
         else:
             # DuckDB/Spark tables (journeylib.engines): the metrics join the stream with
             # them, so it stays on their engine, lazy.
@@ -348,9 +357,17 @@ def metrics_document(client: Any) -> dict[str, Any]:
         None; sections of absent optional tables are None.
     """
     from journeylib.engines import period_view
-    from journeylib.io import data_quality
 
     period = resolve_period(period_view(client))
+    if _streaming(client):
+        with pl.Config(engine_affinity="streaming"):
+            return _document(client, period)
+    return _document(client, period)
+
+
+def _document(client: Any, period: tuple[str, str]) -> dict[str, Any]:
+    from journeylib.io import data_quality
+
     core = _core(client, period)
     doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,

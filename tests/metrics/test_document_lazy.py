@@ -51,3 +51,16 @@ def test_partitioned_events_document_equals_single_file(clients: dict[str, Path]
     hive = load_client(clients["hive"], lazy=True)
     assert hive.sources["events"] == clients["hive"] / "events"
     assert metrics_json(metrics_document(hive)) == flat
+
+
+def test_streaming_mode_document_equals_in_memory(
+    clients: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Big clients keep the stream lazy and run on the streaming engine: same document."""
+    from journeylib.metrics import document
+
+    in_memory = metrics_json(metrics_document(load_client(clients["hive"], lazy=True)))
+    monkeypatch.setattr(document, "STREAMING_ABOVE_ROWS", 0)
+    lazy = load_client(clients["hive"], lazy=True)
+    assert document._streaming(lazy)
+    assert metrics_json(metrics_document(lazy)) == in_memory
