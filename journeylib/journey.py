@@ -504,15 +504,16 @@ def journey_events(
         parts.append(raw)
         if derived is not None:
             # Derived rows come after every raw row in seq: offset by the raw row count
-            # (max seq + 1, so a given seq column with gaps stays unique).
-            offset = raw.select(
-                (nw.col("seq").max() + 1).fill_null(0).cast(nw.Int64()).alias("_off")
+            # (max seq + 1, so a given seq column with gaps stays unique). Computed
+            # up front as a number: a plan that read the raw events twice (once for
+            # the offset, once for the rows) would hold them all in memory.
+            off = (
+                raw.select((nw.col("seq").max() + 1).fill_null(0).cast(nw.Int64()).alias("o"))
+                .collect(backend="polars")
+                .to_native()
+                .item()
             )
-            derived = (
-                derived.join(offset, how="cross")
-                .with_columns((nw.col("seq") + nw.col("_off")).alias("seq"))
-                .drop("_off")
-            )
+            derived = derived.with_columns((nw.col("seq") + nw.lit(int(off or 0))).alias("seq"))
     if derived is not None:
         parts.append(derived.select(*_DERIVED_ORDER))
     if not parts:

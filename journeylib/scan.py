@@ -7,8 +7,9 @@ the small tables and for CSV, but the events table of a big client does not fit
 ``events.parquet`` file, or an ``events/`` folder of Parquet files such as the
 month partitions ``events/month=YYYY-MM/part.parquet``) is instead:
 
-1. scanned once, streaming, to compute per row a 64-bit hash of the parsed
-   row and a bit mask of the broken rules (9 bytes per row in memory);
+1. scanned once, streaming, to compute per row a 32-bit hash of the parsed
+   row and bit masks of the broken rules and of the text that normalising
+   changes (7 bytes per row in memory);
 2. checked for later exact copies (``duplicate_event``) from the hashes alone:
    only rows whose hash occurs twice are fetched and compared value by value,
    exactly as :func:`journeylib.schemas.later_copies` does;
@@ -234,7 +235,9 @@ def scan_events(
     per_row = (
         scan.select(ROW, ts_present, *parsed, *(pl.col(c).alias(f"__raw_{c}") for c in text))
         .select(
-            pl.struct(cols).hash(seed=0).alias("h"),
+            # 32 bits are enough to find candidate copies (every candidate is
+            # compared value by value) and halve the memory of the hashes.
+            pl.struct(cols).hash(seed=0).cast(pl.UInt32, wrap_numerical=True).alias("h"),
             bits.alias("bits"),
             (dirty if text else pl.lit(0, dtype=pl.UInt8)).alias("dirty"),
         )
@@ -267,14 +270,20 @@ def scan_events(
         later = ~cand.select(pl.struct(cols).is_first_distinct()).to_series()
         dup_rows = cand.get_column(ROW).filter(later)
     del hashes, sorted_h, shared
-    flagged = (
-        per_row.select(pl.col("bits"))
-        .with_row_index(ROW)
-        .with_columns(pl.col(ROW).cast(pl.Int64))
-        .filter((pl.col("bits") > 0) | pl.col(ROW).is_in(dup_rows.implode()))
-        .with_columns(dup=pl.col(ROW).is_in(dup_rows.implode()))
-    )
+    bits_col = per_row.get_column("bits")
     del per_row
+    # Only the flagged rows get a row number (a row-number column for every row
+    # would be the biggest allocation of the load).
+    rows = (
+        pl.concat([(bits_col > 0).arg_true().cast(pl.Int64), dup_rows.cast(pl.Int64)])
+        .unique()
+        .sort()
+        .alias(ROW)
+    )
+    flagged = pl.DataFrame([rows]).with_columns(
+        bits=bits_col.gather(rows), dup=pl.col(ROW).is_in(dup_rows.implode())
+    )
+    del bits_col
     # Reasons in reporting order: the rule bits, with duplicate_event in its place.
     order_names = rule_names(_TABLE)
     parts = [
