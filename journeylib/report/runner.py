@@ -20,6 +20,7 @@ error raised *inside* one of them marks the run failed with a one-line error.
 from __future__ import annotations
 
 import importlib
+import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -41,6 +42,8 @@ __all__ = [
     "batch",
     "discover_notebooks",
     "latest_run",
+    "longest_first",
+    "previous_seconds",
     "run_client",
     "summary_table",
 ]
@@ -52,6 +55,9 @@ KERNEL_NAME = "python3"
 # Quiets the kernels' own start-up warnings (e.g. "running over TCP without
 # encryption"), which would otherwise interleave with the progress lines.
 _KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
+# Start-up work done once per run instead of once per kernel (see journeylib.report.warmup):
+# loaded as an IPython extension, so nothing shows in the notebook itself.
+_WARMUP_ARGS = ["--IPKernelApp.extensions=journeylib.report.warmup"]
 _PARAM_TYPES = (str, int, float, bool, type(None), list, dict)
 
 
@@ -201,6 +207,52 @@ def latest_run(client_reports_dir: Path) -> Path | None:
     return run if run.is_dir() else None
 
 
+def previous_seconds(client_reports_dir: Path) -> dict[str, float]:
+    """Seconds per notebook in the client's latest run (``run.json``), empty when none."""
+    run = latest_run(client_reports_dir)
+    if run is None:
+        return {}
+    try:
+        doc = json.loads((run / "run.json").read_text(encoding="utf-8"))
+        return {
+            str(n["name"]): float(n["seconds"])
+            for n in doc.get("notebooks", [])
+            if isinstance(n, dict) and isinstance(n.get("seconds"), int | float)
+        }
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return {}
+
+
+def longest_first(
+    notebooks: Iterable[Any], client_reports_dir: Path, *, names: Sequence[str] | None = None
+) -> list[Any]:
+    """The notebooks in the order to start them: the longest of the previous run first.
+
+    Notebooks the previous run did not time (or every notebook, on a client's
+    first run) come first, in the given order: an unknown one may be long.
+
+    Args:
+        notebooks: notebook paths (or any items, with ``names`` giving their stems).
+        client_reports_dir: ``reports/<client>/``, where the previous run is.
+        names: the notebook names of the items; default each path's stem.
+
+    Examples:
+        >>> import tempfile
+        >>> nbs = [Path("01_a.ipynb"), Path("02_b.ipynb")]
+        >>> [p.name for p in longest_first(nbs, Path(tempfile.mkdtemp()))]
+        ['01_a.ipynb', '02_b.ipynb']
+    """
+    items = list(notebooks)
+    stems = list(names) if names is not None else [Path(p).stem for p in items]
+    seconds = previous_seconds(client_reports_dir)
+    unknown = [i for i, stem in enumerate(stems) if stem not in seconds]
+    # sorted() is stable: equal times keep the given order.
+    known = sorted(
+        (i for i, stem in enumerate(stems) if stem in seconds), key=lambda i: -seconds[stems[i]]
+    )
+    return [items[i] for i in unknown + known]
+
+
 def one_line(exc: BaseException) -> str:
     """An exception as one line: ``Type: message`` (the message of a JourneyError alone)."""
     if isinstance(exc, JourneyError):
@@ -293,6 +345,9 @@ def _execute_notebook(
     timeout: float | None,
 ) -> NotebookResult:
     """Run one notebook with papermill; never raises for a failure inside the notebook."""
+    from journeylib.report.warmup import skip_slow_iri_checker
+
+    skip_slow_iri_checker()  # before papermill imports nbformat -> jsonschema
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -309,7 +364,7 @@ def _execute_notebook(
             # papermill's own ``cwd=`` does os.chdir in the driver, which races
             # between threads; nbclient's resources path starts the kernel there.
             resources={"metadata": {"path": str(cwd)}},
-            extra_arguments=list(_KERNEL_ARGS),
+            extra_arguments=[*_KERNEL_ARGS, *_WARMUP_ARGS],
             execution_timeout=timeout,
         )
     except PapermillExecutionError as exc:
@@ -434,7 +489,12 @@ def run_client(
 
     pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix=f"run-{folder_name}")
     try:
-        futures = [pool.submit(work, nb) for nb in nb_paths]
+        # Longest first (by the client's previous run): the last notebook to start
+        # is then a short one, so the kernels finish close together.
+        order = longest_first(
+            range(len(nb_paths)), client_reports, names=[p.stem for p in nb_paths]
+        )
+        futures = {i: pool.submit(work, nb_paths[i]) for i in order}
         # The metrics document is computed in this thread while the kernels work.
         try:
             metrics_doc = _metrics_document(client)
@@ -448,7 +508,7 @@ def run_client(
             _write_rejected(client, tmp_dir)
         except Exception as exc:
             errors.append(f"rejected rows: {one_line(exc)}")
-        results = [f.result() for f in futures]
+        results = [futures[i].result() for i in range(len(nb_paths))]  # run.json: given order
     except BaseException:
         # Interrupted: do not wait for the queued notebooks; the folder keeps its
         # .tmp name, so nothing looks complete.
