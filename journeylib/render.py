@@ -18,8 +18,10 @@ import hashlib
 import html
 import itertools
 import json
+import os
 import re
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,8 @@ import vl_convert as vlc
 from journeylib.charts import theme as _theme  # noqa: F401 - registers the workbench theme
 
 __all__ = [
+    "bundle_cache_dir",
+    "cached_vega_bundle",
     "chart_html",
     "chart_spec_json",
     "chart_svg",
@@ -70,9 +74,11 @@ def _vl_version() -> str | None:
 def vega_bundle() -> str:
     """The vega + vega-lite + vega-embed JavaScript bundle, for an inline ``<script>``.
 
-    Built once per process by ``vl_convert.javascript_bundle()`` (about 0.9 MB,
-    no network); it defines ``window.vegaEmbed``, ``window.vega`` and
-    ``window.vegaLite``.
+    Built by ``vl_convert.javascript_bundle()`` (about 0.9 MB, no network; it
+    defines ``window.vegaEmbed``, ``window.vega`` and ``window.vegaLite``).
+    Building takes about 2.5 s, so the text is kept once per process and in a
+    file cache shared by processes (every notebook kernel of a run, every
+    JupyterLab session): :func:`cached_vega_bundle`.
 
     Returns:
         The JavaScript source, safe to put between ``<script>`` tags.
@@ -81,11 +87,83 @@ def vega_bundle() -> str:
         >>> "window.vegaEmbed" in vega_bundle()
         True
     """
+    return cached_vega_bundle(_build_vega_bundle)
+
+
+def _build_vega_bundle() -> str:
     bundle = vlc.javascript_bundle(vl_version=_vl_version())
     # The bundle has no such sequences today; guard against a future version.
     # Both replacements are identity escapes inside JS strings and regexes.
     bundle = re.sub(r"</(script)", r"<\\/\1", bundle, flags=re.IGNORECASE)
     return bundle.replace("<!--", "<\\!--")
+
+
+# The bundle defines this; a cache file without it is not a bundle (truncated, foreign).
+_BUNDLE_MARK = "window.vegaEmbed"
+
+
+def bundle_cache_dir() -> Path:
+    """Where the vega bundle is kept: ``$JOURNEY_CACHE_DIR``, else the user cache folder.
+
+    The user cache folder is ``$XDG_CACHE_HOME/journeylib`` (default
+    ``~/.cache/journeylib``).
+    """
+    explicit = os.environ.get("JOURNEY_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "journeylib"
+
+
+def _bundle_key() -> str:
+    """Everything the bundle's text depends on: vl-convert, vega-lite version, render.py."""
+    source = Path(__file__).read_bytes()
+    parts = [
+        getattr(vlc, "__version__", "?"),
+        str(_vl_version()),
+        hashlib.sha256(source).hexdigest(),
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
+
+
+def cached_vega_bundle(
+    build: Callable[[], str] | None = None, *, cache_dir: Path | None = None
+) -> str:
+    """The vega bundle of ``journeylib.render.vega_bundle()``, read from a file when built before.
+
+    Args:
+        build: what builds the bundle when there is no cache file (default: the
+            renderer's own builder, ``render._build_vega_bundle``).
+        cache_dir: the cache folder (default :func:`bundle_cache_dir`).
+
+    Returns:
+        The same text ``build()`` returns. When the cache folder cannot be read
+        or written the bundle is built as usual.
+    """
+    if build is None:
+        build = _build_vega_bundle
+    try:
+        path = (cache_dir or bundle_cache_dir()) / f"vega-bundle-{_bundle_key()}.js"
+    except Exception:  # no home folder, renderer missing: no cache, never no chart
+        return build()
+    try:
+        text = path.read_text(encoding="utf-8")
+        if _BUNDLE_MARK in text:
+            return text
+    except (OSError, UnicodeDecodeError):
+        pass
+    text = build()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written aside and renamed: a kernel reading at the same moment sees
+        # either no file or a whole one.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".vega-bundle-", suffix=".part")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return text
 
 
 def _spec(chart: alt.TopLevelMixin | dict[str, Any]) -> dict[str, Any]:

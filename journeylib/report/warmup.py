@@ -15,21 +15,20 @@ any notebook cell did real work:
   JavaScript. :func:`cached_vega_bundle` keeps the result in a file keyed by the
   vl-convert version, the vega-lite version and the renderer's source, so a run
   builds it at most once (and later runs not at all).
+  :func:`journeylib.render.vega_bundle` reads it through this cache in every
+  process, JupyterLab included.
 
 The runner loads this module into every kernel as an IPython extension
-(``--IPKernelApp.extensions=journeylib.report.warmup``): nothing appears in the
-notebook's namespace or outputs, and a notebook opened in JupyterLab runs
-exactly as before, only without these shortcuts. A failure here never stops a
-notebook: every step falls back to the normal, slower path.
+(``--IPKernelApp.extensions=journeylib.report.warmup``) to keep the ``iri``
+parser out: nothing appears in the notebook's namespace or outputs, and a
+notebook opened in JupyterLab runs exactly as before, only without that
+shortcut. A failure here never stops a notebook: every step falls back to the
+normal, slower path.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,9 +39,6 @@ __all__ = [
     "load_ipython_extension",
     "skip_slow_iri_checker",
 ]
-
-# The bundle defines this; a cache file without it is not a bundle (truncated, foreign).
-_BUNDLE_MARK = "window.vegaEmbed"
 
 
 def skip_slow_iri_checker() -> bool:
@@ -69,97 +65,25 @@ def skip_slow_iri_checker() -> bool:
 
 
 def bundle_cache_dir() -> Path:
-    """Where the vega bundle is kept: ``$JOURNEY_CACHE_DIR``, else the user cache folder.
-
-    The user cache folder is ``$XDG_CACHE_HOME/journeylib`` (default
-    ``~/.cache/journeylib``).
-    """
-    explicit = os.environ.get("JOURNEY_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "journeylib"
-
-
-def _bundle_key() -> str:
-    """Everything the bundle's text depends on: vl-convert, vega-lite version, render.py."""
-    import vl_convert as vlc
-
+    """:func:`journeylib.render.bundle_cache_dir` (imported late: see the module docstring)."""
     from journeylib import render
 
-    source = Path(render.__file__).read_bytes()
-    parts = [
-        getattr(vlc, "__version__", "?"),
-        str(render._vl_version()),
-        hashlib.sha256(source).hexdigest(),
-    ]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
+    return render.bundle_cache_dir()
 
 
 def cached_vega_bundle(
     build: Callable[[], str] | None = None, *, cache_dir: Path | None = None
 ) -> str:
-    """The vega bundle of ``journeylib.render.vega_bundle()``, read from a file when built before.
+    """:func:`journeylib.render.cached_vega_bundle`, imported only when called.
 
-    Args:
-        build: what builds the bundle when there is no cache file (default: the
-            renderer's own ``vega_bundle``, unwrapped from any cache).
-        cache_dir: the cache folder (default :func:`bundle_cache_dir`).
-
-    Returns:
-        The same text ``build()`` returns. When the cache folder cannot be read
-        or written the bundle is built as usual.
+    The renderer imports altair and with it ``jsonschema``; importing it with
+    this module would come before :func:`skip_slow_iri_checker` can act.
     """
-    if build is None:
-        from journeylib import render
-
-        build = getattr(render.vega_bundle, "__wrapped__", render.vega_bundle)
-    try:
-        path = (cache_dir or bundle_cache_dir()) / f"vega-bundle-{_bundle_key()}.js"
-    except Exception:  # no home folder, renderer missing: no cache, never no chart
-        return build()
-    try:
-        text = path.read_text(encoding="utf-8")
-        if _BUNDLE_MARK in text:
-            return text
-    except (OSError, UnicodeDecodeError):
-        pass
-    text = build()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Written aside and renamed: a kernel reading at the same moment sees
-        # either no file or a whole one.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".vega-bundle-", suffix=".part")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except OSError:
-        pass
-    return text
-
-
-def _use_cached_bundle() -> None:
-    """Point ``journeylib.render.vega_bundle`` at the file-cached bundle (in this process)."""
     from journeylib import render
 
-    original: Any = render.vega_bundle
-    if getattr(original, "_jw_file_cached", False):
-        return
-    build = getattr(original, "__wrapped__", original)
-
-    @functools.cache
-    def vega_bundle() -> str:
-        return cached_vega_bundle(build)
-
-    vega_bundle.__doc__ = original.__doc__
-    vega_bundle._jw_file_cached = True  # type: ignore[attr-defined]
-    render.vega_bundle = vega_bundle  # type: ignore[assignment]
+    return render.cached_vega_bundle(build, cache_dir=cache_dir)
 
 
 def load_ipython_extension(ipython: Any) -> None:  # noqa: ARG001 - IPython's signature
     """Run when a kernel starts with ``--IPKernelApp.extensions=journeylib.report.warmup``."""
     skip_slow_iri_checker()
-    try:
-        _use_cached_bundle()
-    except Exception:  # noqa: S110 - without the cache the notebook still draws, only slower
-        pass
