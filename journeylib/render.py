@@ -91,11 +91,8 @@ def vega_bundle() -> str:
 
 
 def _build_vega_bundle() -> str:
-    bundle = vlc.javascript_bundle(vl_version=_vl_version())
-    # The bundle has no such sequences today; guard against a future version.
-    # Both replacements are identity escapes inside JS strings and regexes.
-    bundle = re.sub(r"</(script)", r"<\\/\1", bundle, flags=re.IGNORECASE)
-    return bundle.replace("<!--", "<\\!--")
+    # The bundle has no such sequences today; the escaping guards against a future version.
+    return _escape_bundle(vlc.javascript_bundle(vl_version=_vl_version()))
 
 
 # The bundle defines this; a cache file without it is not a bundle (truncated, foreign).
@@ -126,6 +123,19 @@ def _bundle_key() -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
 
 
+def _private(path: Path) -> bool:
+    """Owned by this user and writable by nobody else."""
+    st = path.stat()
+    return st.st_uid == os.getuid() and not st.st_mode & 0o022
+
+
+def _escape_bundle(bundle: str) -> str:
+    # Identity escapes inside JS strings and regexes: the text can neither close
+    # the <script> element it is put in nor open an HTML comment there.
+    bundle = re.sub(r"</(script)", r"<\\/\1", bundle, flags=re.IGNORECASE)
+    return bundle.replace("<!--", "<\\!--")
+
+
 def cached_vega_bundle(
     build: Callable[[], str] | None = None, *, cache_dir: Path | None = None
 ) -> str:
@@ -139,22 +149,34 @@ def cached_vega_bundle(
     Returns:
         The same text ``build()`` returns. When the cache folder cannot be read
         or written the bundle is built as usual.
+
+    The text goes into every report as a script, so a cache file is trusted
+    only when this user owns it and its folder, and nobody else can write to
+    the folder (a shared ``JOURNEY_CACHE_DIR`` such as ``/tmp`` is not used);
+    the ``</script`` and ``<!--`` escaping is applied again on reading. Older
+    bundles (another renderer or vl-convert version) are removed on writing.
     """
     if build is None:
         build = _build_vega_bundle
     try:
-        path = (cache_dir or bundle_cache_dir()) / f"vega-bundle-{_bundle_key()}.js"
+        folder = cache_dir or bundle_cache_dir()
+        path = folder / f"vega-bundle-{_bundle_key()}.js"
     except Exception:  # no home folder, renderer missing: no cache, never no chart
         return build()
     try:
-        text = path.read_text(encoding="utf-8")
-        if _BUNDLE_MARK in text:
-            return text
+        if _private(folder) and _private(path):
+            text = path.read_text(encoding="utf-8")
+            if _BUNDLE_MARK in text:
+                return _escape_bundle(text)
     except (OSError, UnicodeDecodeError):
         pass
     text = build()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _private(folder):
+            return text
+        for old in folder.glob("vega-bundle-*.js"):
+            old.unlink(missing_ok=True)
         # Written aside and renamed: a kernel reading at the same moment sees
         # either no file or a whole one.
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".vega-bundle-", suffix=".part")

@@ -100,6 +100,8 @@ def lazy_schema(path: Path, *, timezone: str = "UTC") -> pl.Schema | None:
     except Exception:  # unreadable: let the eager reader produce the one-line error
         return None
     schema.pop(ROW, None)
+    if any(name != name.lstrip("\ufeff").strip() for name in schema):
+        return None  # header noise (blanks, a BOM): the eager reader renames such columns
     return schema if _parsed_exprs(schema, timezone) is not None else None
 
 
@@ -180,6 +182,26 @@ def _rule_exprs(schema: pl.Schema, valid_ids: pl.Series | None) -> dict[str, pl.
     return dict(sorted(rules.items(), key=lambda kv: order.index(kv[0])))
 
 
+def _check_some_timestamp_parses(
+    scan: pl.LazyFrame, path: Path, n_bad: int, rejected: pl.DataFrame
+) -> None:
+    """The eager reader's fatal check: a timestamp column none of whose values can be read."""
+    from journeylib.errors import DataError
+    from journeylib.io import _EXPECTED
+
+    present = scan.select(pl.col("timestamp").is_not_null().sum()).collect().item()
+    if n_bad != present:
+        return
+    examples = rejected.get_column("timestamp").unique(maintain_order=True).head(3).to_list()
+    raise DataError(
+        "no value of column 'timestamp' can be read",
+        where=f"{path}: timestamp",
+        expected=_EXPECTED["datetime"],
+        found=", ".join(repr(v) for v in examples),
+        fix="correct the column 'timestamp' (is it shifted or mislabelled?)",
+    )
+
+
 def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
     from journeylib.io import _as_text as column_as_text
 
@@ -199,7 +221,34 @@ def scan_events(
     Returns:
         The :class:`LazyTable`, or None when the file is not Parquet or a
         column's type is one only the eager reader parses.
+
+    Raises:
+        DataError: a file that cannot be read (corrupt, or a partition whose
+            columns differ from the first one's), or a timestamp column of
+            which no value can be read; the same one-line errors as the
+            eager reader's.
     """
+    from journeylib.errors import DataError
+    from journeylib.io import _first_line
+
+    try:
+        return _scan_events(path, timezone=timezone, valid_account_ids=valid_account_ids)
+    except pl.exceptions.PolarsError as exc:
+        raise DataError(
+            "cannot read the file",
+            where=path,
+            expected="Parquet files with the same columns and types"
+            if path.is_dir()
+            else "a Parquet file",
+            found=_first_line(exc).removeprefix("found "),
+            fix="export the table again as Parquet (every partition with the same columns), "
+            "or as CSV",
+        ) from None
+
+
+def _scan_events(
+    path: Path, *, timezone: str, valid_account_ids: pl.Series | None
+) -> LazyTable | None:
     source = parquet_source(path)
     if source is None:
         return None
@@ -311,6 +360,9 @@ def scan_events(
     if "reason" in raw.columns:  # keep the file's own column next to ours
         raw = raw.rename({"reason": "reason_in_file"})
     rejected = _as_text(raw).with_columns(reasons.get_column("reason"))
+    bad_ts = parse_reason("datetime", "timestamp")
+    if counts.get(bad_ts):
+        _check_some_timestamp_parses(scan, path, counts[bad_ts], rejected)
     fast = _parsed_exprs(schema, timezone, clean)
     assert fast is not None  # the same columns parsed before
     valid = scan.select(ROW, *fast)

@@ -381,12 +381,12 @@ def format_table(table: str, df: pl.DataFrame) -> pl.DataFrame:
 
 
 def _read_existing(path: Path) -> pl.DataFrame:
-    if path.name.endswith(".parquet"):
+    if path.name.endswith(".parquet") or path.is_dir():
         raise DataError(
             "cannot append to a Parquet table",
             where=path,
             expected="the table as CSV (.csv or .csv.gz)",
-            found="a Parquet file",
+            found="a folder of Parquet files" if path.is_dir() else "a Parquet file",
             fix="convert the table to CSV first, or import into a new client folder",
         )
     return read_export_csv(path, f"{path.name} table")

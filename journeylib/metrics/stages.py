@@ -273,7 +273,8 @@ def visitors(stream: Any, *, period: tuple[str, str] | None = None) -> int:
         nw.col("account_id").is_null(), ~nw.col("anonymous_id").is_null()
     )
     out = collect(lf.select(nw.col("anonymous_id").n_unique().alias("n")))
-    return int(out["n"][0]) if out.height else 0
+    # n_unique of no rows is null on DuckDB (0 on polars)
+    return int(out["n"][0] or 0) if out.height else 0
 
 
 # ---------------------------------------------------------------- where accounts stall

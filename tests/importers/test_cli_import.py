@@ -89,3 +89,27 @@ def test_cli_wrong_file_every_source(tmp_path: Path, source: str, file: str, mes
     assert r.returncode == 2 and len(lines) == 1, r.stderr
     assert message in lines[0] and file in lines[0] and "Traceback" not in r.stderr
     assert not client.exists()
+
+
+def test_cli_import_into_partitioned_events_says_parquet(tmp_path: Path) -> None:
+    """Events kept as month partitions (events/month=…/*.parquet) cannot be appended to."""
+    client = tmp_path / "acme"
+    r = journey("import", "hubspot", str(FIX / "hubspot_companies.csv"), "--client", str(client))
+    assert r.returncode == 0, r.stderr
+    events = pl.read_csv(client / "events.csv")
+    (client / "events.csv").unlink()
+    (client / "events" / "month=2024-01").mkdir(parents=True)
+    events.write_parquet(client / "events" / "month=2024-01" / "part-0.parquet")
+    r = journey(
+        "import",
+        "segment",
+        str(FIX / "segment_events.jsonl"),
+        "--client",
+        str(client),
+        "--identity",
+        str(FIX / "segment_identity.csv"),
+    )
+    assert r.returncode == 2
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "cannot append to a Parquet table" in lines[0], r.stderr
+    assert "a folder of Parquet files" in lines[0]

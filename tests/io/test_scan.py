@@ -264,3 +264,50 @@ def test_random_events_same_as_eager(tmp_path_factory: pytest.TempPathFactory, r
     )
     folder = Folder(tmp_path_factory.mktemp("prop") / "c")
     _assert_same(_write_events(folder, events))
+
+
+def test_bad_partition_is_one_line_error_like_eager(folder: Folder) -> None:
+    """A later partition with other columns, or a corrupt one: the eager reader's kind of error."""
+    from journeylib.errors import DataError
+
+    events = _EVENTS.drop_nulls("timestamp").with_columns(
+        pl.when(pl.int_range(pl.len()) % 2 == 0)
+        .then(pl.col("timestamp").dt.offset_by("1mo"))
+        .otherwise(pl.col("timestamp"))
+    )
+    path = _write_events(folder, events, partitioned=True)
+    parts = sorted((path / "events").rglob("*.parquet"))
+    assert len(parts) == 2
+    last = parts[-1]
+    pl.read_parquet(last).drop("channel").write_parquet(last)
+    for lazy in (False, True):
+        with pytest.raises(DataError) as err:
+            load_client(path, lazy=lazy)
+        assert "cannot read the file" in str(err.value)
+        assert "\n" not in str(err.value)
+    last.write_bytes(b"PAR1 not really parquet")
+    with pytest.raises(DataError, match="cannot read the file"):
+        load_client(path, lazy=True)
+
+
+def test_header_blanks_fall_back_to_the_eager_reader(folder: Folder) -> None:
+    path = _write_events(folder, _EVENTS.rename({"channel": " channel", "timestamp": "timestamp "}))
+    lazy = load_client(path, lazy=True)
+    assert isinstance(lazy.tables["events"], pl.DataFrame)
+    assert lazy.tables["events"]["channel"].drop_nulls().len() == 2
+    assert lazy.quality == load_client(path).quality
+
+
+def test_no_readable_timestamp_is_fatal_like_eager(folder: Folder) -> None:
+    from journeylib.errors import DataError
+
+    folder.config["timezone"] = "Europe/Berlin"
+    gap = [dt.datetime(2024, 3, 31, 2, 30), dt.datetime(2024, 3, 31, 2, 45)]
+    path = _write_events(folder, _EVENTS.head(2).with_columns(pl.Series("timestamp", gap)))
+    messages = []
+    for lazy in (False, True):
+        with pytest.raises(DataError) as err:
+            load_client(path, lazy=lazy)
+        messages.append(str(err.value))
+    assert messages[0] == messages[1]
+    assert "no value of column 'timestamp' can be read" in messages[0]

@@ -218,6 +218,12 @@ def test_visitors_counts_distinct_anonymous_ids_without_an_account(constructor):
     assert visitors(constructor(ev)) == 3
 
 
+def test_visitors_is_zero_without_anonymous_rows(constructor):
+    """No visitor rows: 0 on every engine (DuckDB's count of distinct over no rows is null)."""
+    ev = stream([("a", None, day(1), None, None), ("b", "v1", day(2), None, None)])
+    assert visitors(constructor(ev), period=PERIOD) == 0
+
+
 # ---------------------------------------------------------------- touchpoint transitions
 def test_transitions_collapse_repeats_and_keep_file_order_on_ties(constructor):
     ev = pl.concat(

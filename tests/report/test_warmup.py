@@ -171,3 +171,28 @@ def test_runner_kernels_are_warmed_and_started_longest_first(
     out = json.loads((result.run_dir / "notebooks" / "02_warm.ipynb").read_text(encoding="utf-8"))
     text = "".join("".join(o.get("text", "")) for c in out["cells"] for o in c.get("outputs", []))
     assert "iri True" in text and "bundle True" in text and "namespace False" in text
+
+
+def test_cache_in_a_folder_others_can_write_is_not_trusted(tmp_path: Path) -> None:
+    """A bundle planted in a shared folder never reaches a report."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    from journeylib import render
+
+    planted = "window.vegaEmbed=1;</script><script>alert(1)</script>"
+    (shared / f"vega-bundle-{render._bundle_key()}.js").write_text(planted)
+    out = warmup.cached_vega_bundle(lambda: "window.vegaEmbed=2", cache_dir=shared)
+    assert out == "window.vegaEmbed=2"
+
+
+def test_cached_text_is_escaped_again_when_read(tmp_path: Path) -> None:
+    from journeylib import render
+
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    (cache / f"vega-bundle-{render._bundle_key()}.js").write_text(
+        "window.vegaEmbed='</script><!--'"
+    )
+    out = warmup.cached_vega_bundle(lambda: "unused", cache_dir=cache)
+    assert "</script" not in out and "<!--" not in out and "window.vegaEmbed" in out
