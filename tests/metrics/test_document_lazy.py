@@ -64,3 +64,19 @@ def test_streaming_mode_document_equals_in_memory(
     lazy = load_client(clients["hive"], lazy=True)
     assert document._streaming(lazy)
     assert metrics_json(metrics_document(lazy)) == in_memory
+
+
+def test_cli_metrics_reads_partitioned_parquet(clients: dict[str, Path]) -> None:
+    """`journey metrics` (lazy on polars) prints the eager document for a partitioned client."""
+    import subprocess
+    import sys
+
+    journey = Path(sys.executable).with_name("journey")
+    out = subprocess.run(
+        [str(journey), "metrics", str(clients["hive"]), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == metrics_json(metrics_document(load_client(clients["csv"])))
