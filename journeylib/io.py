@@ -440,6 +440,18 @@ def _parse_column(raw: pl.Series, kind: Kind, tz: str) -> tuple[pl.Series, pl.Se
     return out.cast(canonical_dtype(kind)).alias(name), present
 
 
+def unreadable_column(path: Path, col: str, kind: Kind, bad_values: pl.Series) -> DataError:
+    """The fatal error for a column none of whose values parses (up to 3 of them shown)."""
+    examples = bad_values.cast(pl.String).unique(maintain_order=True)
+    return DataError(
+        f"no value of column '{col}' can be read",
+        where=f"{path}: {col}",
+        expected=_EXPECTED[kind],
+        found=", ".join(repr(v) for v in examples.head(3).to_list()),
+        fix=f"correct the column '{col}' (is it shifted or mislabelled?)",
+    )
+
+
 def read_table(client_dir: str | Path, table: str, *, timezone: str = "UTC") -> TableData | None:
     r"""Find, read and parse one table of a client folder (no row validation yet).
 
@@ -517,15 +529,7 @@ def read_table(client_dir: str | Path, table: str, *, timezone: str = "UTC") -> 
         bad = present & parsed.is_null()
         n_bad = int(bad.sum())
         if n_bad and n_bad == int(present.sum()):
-            examples = raw.get_column(col).filter(bad).cast(pl.String).unique(maintain_order=True)
-            shown = ", ".join(repr(v) for v in examples.head(3).to_list())
-            raise DataError(
-                f"no value of column '{col}' can be read",
-                where=f"{path}: {col}",
-                expected=_EXPECTED[kind],
-                found=shown,
-                fix=f"correct the column '{col}' (is it shifted or mislabelled?)",
-            )
+            raise unreadable_column(path, col, kind, raw.get_column(col).filter(bad))
         if n_bad:
             failures.append(
                 pl.DataFrame({ROW: bad.arg_true().cast(pl.Int64)}).with_columns(

@@ -44,6 +44,7 @@ from journeylib.schemas import (
     missing_reason,
     parse_reason,
     rule_names,
+    shared_hash_rows,
 )
 
 __all__ = ["LazyTable", "lazy_schema", "parquet_source", "scan_events"]
@@ -186,20 +187,11 @@ def _check_some_timestamp_parses(
     scan: pl.LazyFrame, path: Path, n_bad: int, rejected: pl.DataFrame
 ) -> None:
     """The eager reader's fatal check: a timestamp column none of whose values can be read."""
-    from journeylib.errors import DataError
-    from journeylib.io import _EXPECTED
+    from journeylib.io import unreadable_column
 
     present = scan.select(pl.col("timestamp").is_not_null().sum()).collect().item()
-    if n_bad != present:
-        return
-    examples = rejected.get_column("timestamp").unique(maintain_order=True).head(3).to_list()
-    raise DataError(
-        "no value of column 'timestamp' can be read",
-        where=f"{path}: timestamp",
-        expected=_EXPECTED["datetime"],
-        found=", ".join(repr(v) for v in examples),
-        fix="correct the column 'timestamp' (is it shifted or mislabelled?)",
-    )
+    if n_bad == present:
+        raise unreadable_column(path, "timestamp", "datetime", rejected.get_column("timestamp"))
 
 
 def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
@@ -300,14 +292,8 @@ def _scan_events(
     clean = frozenset(c for c in text if not changed.get(c))
     hashes = per_row.get_column("h")
     # Later exact copies: compare value by value only the rows whose hash is shared.
-    # A sort of the hashes finds the shared ones (cheaper than a hash table of every row).
-    sorted_h = hashes.sort()
-    shared = sorted_h.filter((sorted_h == sorted_h.shift(1)).fill_null(False))
-    candidates = (
-        hashes.is_in(shared.implode()).arg_true().cast(pl.Int64)
-        if shared.len()
-        else pl.Series(ROW, [], dtype=pl.Int64)
-    )
+    candidates = shared_hash_rows(hashes)
+    del hashes
     dup_rows = pl.Series(ROW, [], dtype=pl.Int64)
     if candidates.len():
         cand = (
@@ -318,7 +304,6 @@ def _scan_events(
         )
         later = ~cand.select(pl.struct(cols).is_first_distinct()).to_series()
         dup_rows = cand.get_column(ROW).filter(later)
-    del hashes, sorted_h, shared
     bits_col = per_row.get_column("bits")
     del per_row
     # Only the flagged rows get a row number (a row-number column for every row

@@ -56,6 +56,7 @@ __all__ = [
     "missing_reason",
     "parse_reason",
     "rule_names",
+    "shared_hash_rows",
 ]
 
 #: The row-number column carried through validation (the 0-based row of the file).
@@ -495,6 +496,24 @@ def rule_names(table: str) -> list[str]:
     return names
 
 
+def shared_hash_rows(hashes: pl.Series) -> pl.Series:
+    """The row numbers (Int64, ascending) whose hash occurs more than once.
+
+    The candidates of the keep-first duplicate rule: only these rows need a
+    value-by-value comparison. A sort of the hashes finds the shared ones,
+    much cheaper than a hash table of every row.
+
+    Examples:
+        >>> shared_hash_rows(pl.Series([7, 3, 7, 5, 3], dtype=pl.UInt64)).to_list()
+        [0, 1, 2, 4]
+    """
+    sorted_h = hashes.sort()
+    shared = sorted_h.filter((sorted_h == sorted_h.shift(1)).fill_null(False))
+    if shared.len() == 0:
+        return pl.Series(ROW, [], dtype=pl.Int64)
+    return hashes.is_in(shared.implode()).arg_true().cast(pl.Int64).alias(ROW)
+
+
 def later_copies(frame: pl.DataFrame, columns: list[str] | tuple[str, ...]) -> pl.Series:
     """True for each row equal on ``columns`` to an earlier row (the keep-first duplicate rule).
 
@@ -512,12 +531,7 @@ def later_copies(frame: pl.DataFrame, columns: list[str] | tuple[str, ...]) -> p
     if n < 2:
         return none
     hashes = frame.select(pl.struct(list(columns)).hash(seed=0)).to_series()
-    order = hashes.arg_sort()
-    sorted_hashes = hashes.gather(order)
-    shared = (sorted_hashes == sorted_hashes.shift(1)).fill_null(False) | (
-        sorted_hashes == sorted_hashes.shift(-1)
-    ).fill_null(False)
-    candidates = order.filter(shared).sort()
+    candidates = shared_hash_rows(hashes)
     if candidates.len() == 0:
         return none
     later = (
