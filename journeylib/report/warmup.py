@@ -12,7 +12,7 @@ any notebook cell did real work:
   out of the process; ``jsonschema`` then simply has no ``iri`` checker.
 * about 2.5 s in ``vl_convert.javascript_bundle()``, which bundles vega,
   vega-lite and vega-embed anew on every call, for the same 0.9 MB of
-  JavaScript. :func:`cached_vega_bundle` keeps the result in a file keyed by the
+  JavaScript. :func:`journeylib.render.cached_vega_bundle` keeps the result in a file keyed by the
   vl-convert version, the vega-lite version and the renderer's source, so a run
   builds it at most once (and later runs not at all).
   :func:`journeylib.render.vega_bundle` reads it through this cache in every
@@ -29,13 +29,9 @@ normal, slower path.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "bundle_cache_dir",
-    "cached_vega_bundle",
     "load_ipython_extension",
     "skip_slow_iri_checker",
 ]
@@ -62,26 +58,6 @@ def skip_slow_iri_checker() -> bool:
         return False
     sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]
     return True
-
-
-def bundle_cache_dir() -> Path:
-    """:func:`journeylib.render.bundle_cache_dir` (imported late: see the module docstring)."""
-    from journeylib import render
-
-    return render.bundle_cache_dir()
-
-
-def cached_vega_bundle(
-    build: Callable[[], str] | None = None, *, cache_dir: Path | None = None
-) -> str:
-    """:func:`journeylib.render.cached_vega_bundle`, imported only when called.
-
-    The renderer imports altair and with it ``jsonschema``; importing it with
-    this module would come before :func:`skip_slow_iri_checker` can act.
-    """
-    from journeylib import render
-
-    return render.cached_vega_bundle(build, cache_dir=cache_dir)
 
 
 def load_ipython_extension(ipython: Any) -> None:  # noqa: ARG001 - IPython's signature

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from journeylib.report import runner, warmup
+from journeylib import render
+from journeylib.report import runner
 from journeylib.report.runner import longest_first, previous_seconds, run_client
 from tests.report.report_helpers import write_notebook
 
@@ -24,8 +25,8 @@ def test_bundle_is_built_once_then_read(tmp_path: Path) -> None:
         calls.append(1)
         return "/* bundle */ window.vegaEmbed=function(){}; ünïcode"
 
-    first = warmup.cached_vega_bundle(build, cache_dir=tmp_path)
-    second = warmup.cached_vega_bundle(build, cache_dir=tmp_path)
+    first = render.cached_vega_bundle(build, cache_dir=tmp_path)
+    second = render.cached_vega_bundle(build, cache_dir=tmp_path)
     assert len(calls) == 1  # the second call read the file
     assert first == second == "/* bundle */ window.vegaEmbed=function(){}; ünïcode"
     files = list(tmp_path.glob("vega-bundle-*.js"))
@@ -33,10 +34,10 @@ def test_bundle_is_built_once_then_read(tmp_path: Path) -> None:
 
 
 def test_bundle_cache_ignores_a_broken_file(tmp_path: Path) -> None:
-    warmup.cached_vega_bundle(lambda: "window.vegaEmbed=1", cache_dir=tmp_path)
+    render.cached_vega_bundle(lambda: "window.vegaEmbed=1", cache_dir=tmp_path)
     (cached,) = tmp_path.glob("vega-bundle-*.js")
     cached.write_text("truncated", encoding="utf-8")
-    assert warmup.cached_vega_bundle(lambda: "window.vegaEmbed=2", cache_dir=tmp_path) == (
+    assert render.cached_vega_bundle(lambda: "window.vegaEmbed=2", cache_dir=tmp_path) == (
         "window.vegaEmbed=2"
     )
     assert cached.read_text(encoding="utf-8") == "window.vegaEmbed=2"
@@ -45,17 +46,17 @@ def test_bundle_cache_ignores_a_broken_file(tmp_path: Path) -> None:
 def test_bundle_cache_unwritable_still_builds(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder", encoding="utf-8")
-    assert warmup.cached_vega_bundle(lambda: "window.vegaEmbed", cache_dir=blocker) == (
+    assert render.cached_vega_bundle(lambda: "window.vegaEmbed", cache_dir=blocker) == (
         "window.vegaEmbed"
     )
 
 
 def test_bundle_cache_dir_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.setenv("JOURNEY_CACHE_DIR", str(tmp_path / "c"))
-    assert warmup.bundle_cache_dir() == tmp_path / "c"
+    assert render.bundle_cache_dir() == tmp_path / "c"
     monkeypatch.delenv("JOURNEY_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert warmup.bundle_cache_dir() == tmp_path / "xdg" / "journeylib"
+    assert render.bundle_cache_dir() == tmp_path / "xdg" / "journeylib"
 
 
 def _python(code: str, tmp_path: Path) -> str:
@@ -74,7 +75,7 @@ def test_extension_gives_the_real_bundle_from_the_cache(tmp_path: Path) -> None:
         "from journeylib import render\n"
         "built = render.vega_bundle()\n"
         "def fail(): raise AssertionError('rebuilt')\n"
-        "again = warmup.cached_vega_bundle(fail)\n"
+        "again = render.cached_vega_bundle(fail)\n"
         "page = render.page_html([{'mark': 'point'}], title='t')\n"
         "print(built == again, 'window.vegaEmbed' in built, page.count(built))\n"
     )
@@ -138,7 +139,7 @@ WARM_NB = [
     "import sys\n"
     "from journeylib import render\n"
     "print('iri', sys.modules.get('rfc3987_syntax', 'loaded') is None)\n"
-    "from journeylib.report.warmup import bundle_cache_dir\n"
+    "from journeylib.render import bundle_cache_dir\n"
     "render.vega_bundle()\n"
     "print('bundle', any(bundle_cache_dir().glob('vega-bundle-*.js')))\n"
     "print('namespace', 'warmup' in dir())",
@@ -178,21 +179,19 @@ def test_cache_in_a_folder_others_can_write_is_not_trusted(tmp_path: Path) -> No
     shared = tmp_path / "shared"
     shared.mkdir()
     shared.chmod(0o777)
-    from journeylib import render
 
     planted = "window.vegaEmbed=1;</script><script>alert(1)</script>"
     (shared / f"vega-bundle-{render._bundle_key()}.js").write_text(planted)
-    out = warmup.cached_vega_bundle(lambda: "window.vegaEmbed=2", cache_dir=shared)
+    out = render.cached_vega_bundle(lambda: "window.vegaEmbed=2", cache_dir=shared)
     assert out == "window.vegaEmbed=2"
 
 
 def test_cached_text_is_escaped_again_when_read(tmp_path: Path) -> None:
-    from journeylib import render
 
     cache = tmp_path / "cache"
     cache.mkdir(mode=0o700)
     (cache / f"vega-bundle-{render._bundle_key()}.js").write_text(
         "window.vegaEmbed='</script><!--'"
     )
-    out = warmup.cached_vega_bundle(lambda: "unused", cache_dir=cache)
+    out = render.cached_vega_bundle(lambda: "unused", cache_dir=cache)
     assert "</script" not in out and "<!--" not in out and "window.vegaEmbed" in out
