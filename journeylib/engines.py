@@ -33,6 +33,7 @@ __all__ = [
     "engine_of",
     "make_spark_session",
     "period_view",
+    "spark_schema",
     "to_polars",
 ]
 
@@ -175,8 +176,8 @@ def make_spark_session(master: str | None = None) -> Any:
     return spark
 
 
-def _spark_frame(spark: Any, df: pl.DataFrame) -> Any:
-    """A polars frame as a Spark DataFrame with the matching Spark types."""
+def spark_schema(schema: pl.Schema) -> Any:
+    """The Spark schema (a ``StructType``) matching a polars schema, every field nullable."""
     from pyspark.sql import types as T
 
     def conv(dtype: pl.DataType) -> Any:
@@ -198,7 +199,12 @@ def _spark_frame(spark: Any, df: pl.DataFrame) -> Any:
             found=str(dtype),
         )
 
-    schema = T.StructType([T.StructField(n, conv(t), True) for n, t in df.schema.items()])
+    return T.StructType([T.StructField(n, conv(t), True) for n, t in schema.items()])
+
+
+def _spark_frame(spark: Any, df: pl.DataFrame) -> Any:
+    """A polars frame as a Spark DataFrame with the matching Spark types."""
+    schema = spark_schema(df.schema)
     plain = df.with_columns(pl.col(pl.Enum, pl.Categorical, pl.Null).cast(pl.String))
     frame = spark.createDataFrame(plain.to_arrow(), schema=schema)
     # Each table feeds several metrics: keep it on the executors after its first use.

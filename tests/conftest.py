@@ -53,29 +53,6 @@ def _spark():
     spark.stop()
 
 
-def _spark_schema(schema: pl.Schema):
-    from pyspark.sql import types as T
-
-    def conv(dtype: pl.DataType):
-        if dtype == pl.String:
-            return T.StringType()
-        if dtype.is_integer():
-            return T.LongType()
-        if dtype.is_float():
-            return T.DoubleType()
-        if dtype == pl.Boolean:
-            return T.BooleanType()
-        if dtype == pl.Date:
-            return T.DateType()
-        if isinstance(dtype, pl.Datetime):
-            return T.TimestampType()
-        if dtype == pl.Null:
-            return T.StringType()
-        raise TypeError(f"no Spark type for {dtype}")
-
-    return T.StructType([T.StructField(name, conv(dt), True) for name, dt in schema.items()])
-
-
 @pytest.fixture(params=ENGINES)
 def engine(request) -> str:
     """The name of the engine under test."""
@@ -97,7 +74,9 @@ def constructor(engine: str, request) -> Callable[[pl.DataFrame | dict[str, Any]
             return con.from_arrow(df.to_arrow())
         if engine == "pyspark":
             spark = request.getfixturevalue("_spark")
-            return spark.createDataFrame(df.rows(), schema=_spark_schema(df.schema))
+            from journeylib.engines import spark_schema
+
+            return spark.createDataFrame(df.rows(), schema=spark_schema(df.schema))
         raise AssertionError(engine)
 
     return make

@@ -39,14 +39,14 @@ def client(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def spark_of(_spark, client):
-    from tests.conftest import _spark_schema  # noqa: PLC0415
+    from journeylib.engines import spark_schema  # noqa: PLC0415
 
     cache: dict[str, object] = {}
 
     def make(name: str, df: pl.DataFrame | None = None):
         if name not in cache:
             frame = df if df is not None else client.tables[name]
-            cache[name] = _spark.createDataFrame(frame.rows(), schema=_spark_schema(frame.schema))
+            cache[name] = _spark.createDataFrame(frame.rows(), schema=spark_schema(frame.schema))
         return cache[name]
 
     return make
