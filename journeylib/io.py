@@ -706,13 +706,17 @@ def load_client(arg: str | Path, *, lazy: bool = False) -> Client:
     rejected: dict[str, pl.DataFrame] = {}
     quality: dict[str, dict[str, Any]] = {}
     valid_ids: pl.Series | None = None
-    for table, data in read.items():  # accounts first: the others check against its valid rows
+    sources = {t: d.path for t, d in read.items()}
+    for table in list(read):  # accounts first: the others check against its valid rows
+        # Each table as read is let go once validated: holding every table twice
+        # (as read and validated) would double the load's peak memory.
+        data = read.pop(table)
         valid, bad, q = validate_table(data, valid_account_ids=valid_ids)
+        del data
         if table == "accounts":
             valid = assign_personas(valid, cfg.personas)
             valid_ids = valid.get_column("account_id")
         tables[table], rejected[table], quality[table] = valid, bad, q
-    sources = {t: d.path for t, d in read.items()}
     if scanned is not None:
         lt = scan_events(scanned, timezone=cfg.timezone, valid_account_ids=valid_ids)
         assert lt is not None  # lazy_schema said it can be scanned
