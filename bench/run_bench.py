@@ -434,8 +434,8 @@ def bars(size: str, ratios: dict[str, float | None], peak: dict[str, Any]) -> li
     bar("pandas vs journey metrics", ratios["pandas/polars_doc"], ">=", pandas_min, speed)
     bar("pandas vs library subset", ratios["pandas/polars_subset"], ">=", pandas_min, speed)
     bar("journey metrics vs bare scan", ratios["polars_doc/scan_polars"], "<=", 5.0, speed)
-    rss = peak.get("polars_doc")
-    gb = None if rss is None else rss / 1024
+    rss = peak.get("polars_doc")  # MiB
+    gb = None if rss is None else rss * 2**20 / 1e9  # the spec's GB: 10^9 bytes
     if n >= SIZES["100m"]:
         bar("journey metrics peak RSS (GB)", gb, "<=", 3.0, True)
     else:
@@ -572,7 +572,7 @@ def print_table(report: dict[str, Any]) -> None:
             f"{s['parquet_mb']} MB Parquet; medians of {report['runs']} runs"
         )
         print(
-            f"{'engine':<15}{'median s':>10}{'load s':>9}{'compute s':>11}{'wall s':>9}{'peak RSS MB':>13}  agrees with library"
+            f"{'engine':<15}{'median s':>10}{'load s':>9}{'compute s':>11}{'wall s':>9}{'peak RSS MiB':>13}  agrees with library"
         )
         for e, v in s["engines"].items():
             if "error" in v:

@@ -261,13 +261,18 @@ def _scan_events(
         expr.fill_null(False).cast(pl.UInt16) * (1 << i) for i, expr in enumerate(rules.values())
     ).cast(pl.UInt16)
     # Text columns whose values normalising may change (blanks, empty strings).
+    # Stripping only removes characters, so a value changed iff its length did:
+    # comparing lengths is cheaper than comparing the strings.
     text = [
         c for c, k in spec.columns.items() if k in ("id", "text") and schema.get(c) == pl.String
     ]
     dirty = pl.sum_horizontal(
         (
             pl.col(f"__raw_{c}").is_not_null()
-            & (pl.col(c).is_null() | (pl.col(c) != pl.col(f"__raw_{c}")))
+            & (
+                pl.col(c).is_null()
+                | (pl.col(c).str.len_bytes() != pl.col(f"__raw_{c}").str.len_bytes())
+            )
         ).cast(pl.UInt8)
         * (1 << i)
         for i, c in enumerate(text)
