@@ -45,7 +45,7 @@ from journeylib.config import ClientConfig, JourneyTemplate, load_client_config,
 from journeylib.errors import ConfigError, DataError, JourneyError
 from journeylib.paths import client_dir_for_new, resolve_client_dir, templates_dir
 from journeylib.personas import assign_personas
-from journeylib.scan import lazy_schema, scan_events
+from journeylib.scan import lazy_schema, scan_events, scan_parquet
 from journeylib.schemas import (
     ROW,
     TABLE_ORDER,
@@ -164,7 +164,8 @@ def find_table_file(client_dir: str | Path, table: str) -> Path | None:
 
     A folder named after the table holding Parquet files (``events/`` with
     ``events/month=2025-01/part.parquet``, …) counts as the table's file: its
-    Parquet files are read in path order, the partition names are not read.
+    Parquet files are read in path order, the partition names are not read,
+    and a column some partitions lack is missing (null) in their rows.
 
     Raises:
         DataError: when more than one file exists for the table.
@@ -208,9 +209,11 @@ def _read_raw(path: Path) -> pl.DataFrame:
         if is_csv:
             df = pl.read_csv(path, infer_schema=False, encoding="utf8")
         elif path.is_dir():
-            df = pl.read_parquet(path / "**" / "*.parquet", hive_partitioning=False)
+            df = scan_parquet(path).collect()
         else:
             df = pl.read_parquet(path)
+    except DataError:  # a folder of partitions that disagree: already one line
+        raise
     except pl.exceptions.NoDataError:
         raise DataError(
             "the file is empty",

@@ -47,7 +47,7 @@ from journeylib.schemas import (
     shared_hash_rows,
 )
 
-__all__ = ["LazyTable", "lazy_schema", "parquet_source", "scan_events"]
+__all__ = ["LazyTable", "lazy_schema", "parquet_source", "scan_events", "scan_parquet"]
 
 _TABLE = "events"
 
@@ -87,27 +87,90 @@ def parquet_source(path: Path) -> str | None:
     return None
 
 
+def scan_parquet(path: Path, *, row_index: str | None = None) -> pl.LazyFrame:
+    """A Parquet table as a LazyFrame: one file, or every ``*.parquet`` below a folder.
+
+    The files of a folder are read in path order (month partitions in month
+    order) and may differ in their columns: a later month that adds a column,
+    or an early one that lacks it, is read with that column missing (null) in
+    the files without it, and validation then treats those cells as any
+    missing value. Partition folder names are not read as columns.
+
+    Raises:
+        DataError: a file that cannot be read, or two files that store the
+            same column with different types (one line, naming the column and
+            both files).
+    """
+    if not path.is_dir():
+        return pl.scan_parquet(path, hive_partitioning=False, row_index_name=row_index)
+    files = sorted(path.rglob("*.parquet"))
+    if not files:
+        return pl.scan_parquet(
+            str(path / "**" / "*.parquet"), hive_partitioning=False, row_index_name=row_index
+        )
+    schema = _folder_schema(path, files)
+    return pl.scan_parquet(
+        files,
+        hive_partitioning=False,
+        row_index_name=row_index,
+        schema=schema,
+        missing_columns="insert" if schema is not None else "raise",
+    )
+
+
+def _folder_schema(path: Path, files: list[Path]) -> pl.Schema | None:
+    """The union of the files' columns (first-seen order); None when every file has the same."""
+    from journeylib.errors import DataError
+    from journeylib.io import _first_line
+
+    schemas = []
+    for f in files:
+        try:
+            schemas.append(pl.read_parquet_schema(f))
+        except Exception as exc:  # polars, arrow and OS errors all mean: unreadable
+            raise DataError(
+                "cannot read the file",
+                where=f,
+                expected="a Parquet file",
+                found=_first_line(exc).removeprefix("found "),
+                fix="export the table again as Parquet (every partition), or as CSV",
+            ) from None
+    if all(s == schemas[0] for s in schemas[1:]):
+        return None
+    union: dict[str, pl.DataType] = {}
+    seen_in: dict[str, Path] = {}
+    for f, schema in zip(files, schemas, strict=True):
+        for name, dtype in schema.items():
+            if name in union and union[name] != dtype:
+                raise DataError(
+                    f"partitions store column {name} with different types",
+                    where=path,
+                    expected=f"{name} as {union[name]} in every file, as in "
+                    f"{seen_in[name].relative_to(path)}",
+                    found=f"{dtype} in {f.relative_to(path)}",
+                    fix="export every partition with the same column types",
+                )
+            union.setdefault(name, dtype)
+            seen_in.setdefault(name, f)
+    return pl.Schema(union)
+
+
 def lazy_schema(path: Path, *, timezone: str = "UTC") -> pl.Schema | None:
     """The columns of a Parquet events table when it can be loaded lazily, else None.
 
     None for CSV, for a file that cannot be read (the eager reader then says
     why in one line) and for column types only the eager reader parses.
     """
-    source = parquet_source(path)
-    if source is None:
+    if parquet_source(path) is None:
         return None
     try:
-        schema = _scan(source).collect_schema()
+        schema = scan_parquet(path, row_index=ROW).collect_schema()
     except Exception:  # unreadable: let the eager reader produce the one-line error
         return None
     schema.pop(ROW, None)
     if any(name != name.lstrip("\ufeff").strip() for name in schema):
         return None  # header noise (blanks, a BOM): the eager reader renames such columns
     return schema if _parsed_exprs(schema, timezone) is not None else None
-
-
-def _scan(source: str) -> pl.LazyFrame:
-    return pl.scan_parquet(source, hive_partitioning=False, row_index_name=ROW)
 
 
 def _parse_expr(name: str, dtype: pl.DataType, kind: str, tz: str) -> pl.Expr | None:
@@ -215,10 +278,11 @@ def scan_events(
         column's type is one only the eager reader parses.
 
     Raises:
-        DataError: a file that cannot be read (corrupt, or a partition whose
-            columns differ from the first one's), or a timestamp column of
+        DataError: a file that cannot be read (corrupt, or partitions that
+            store a column with different types), or a timestamp column of
             which no value can be read; the same one-line errors as the
-            eager reader's.
+            eager reader's. Partitions that differ only in which columns
+            they have are read (see :func:`scan_parquet`).
     """
     from journeylib.errors import DataError
     from journeylib.io import _first_line
@@ -229,11 +293,11 @@ def scan_events(
         raise DataError(
             "cannot read the file",
             where=path,
-            expected="Parquet files with the same columns and types"
+            expected="Parquet files with the same column types"
             if path.is_dir()
             else "a Parquet file",
             found=_first_line(exc).removeprefix("found "),
-            fix="export the table again as Parquet (every partition with the same columns), "
+            fix="export the table again as Parquet (every partition with the same column types), "
             "or as CSV",
         ) from None
 
@@ -241,10 +305,9 @@ def scan_events(
 def _scan_events(
     path: Path, *, timezone: str, valid_account_ids: pl.Series | None
 ) -> LazyTable | None:
-    source = parquet_source(path)
-    if source is None:
+    if parquet_source(path) is None:
         return None
-    scan = _scan(source)
+    scan = scan_parquet(path, row_index=ROW)
     schema = scan.collect_schema()
     parsed = _parsed_exprs(schema, timezone)
     if parsed is None:

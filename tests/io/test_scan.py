@@ -266,10 +266,7 @@ def test_random_events_same_as_eager(tmp_path_factory: pytest.TempPathFactory, r
     _assert_same(_write_events(folder, events))
 
 
-def test_bad_partition_is_one_line_error_like_eager(folder: Folder) -> None:
-    """A later partition with other columns, or a corrupt one: the eager reader's kind of error."""
-    from journeylib.errors import DataError
-
+def _two_partitions(folder: Folder) -> tuple[Path, Path]:
     events = _EVENTS.drop_nulls("timestamp").with_columns(
         pl.when(pl.int_range(pl.len()) % 2 == 0)
         .then(pl.col("timestamp").dt.offset_by("1mo"))
@@ -278,16 +275,46 @@ def test_bad_partition_is_one_line_error_like_eager(folder: Folder) -> None:
     path = _write_events(folder, events, partitioned=True)
     parts = sorted((path / "events").rglob("*.parquet"))
     assert len(parts) == 2
-    last = parts[-1]
+    return path, parts[-1]
+
+
+def test_partitions_with_different_columns_are_read_as_missing_values(folder: Folder) -> None:
+    """A later month without a column (or with one more): read, the cells missing, as eager."""
+    path, last = _two_partitions(folder)
+    first = sorted((path / "events").rglob("*.parquet"))[0]
+    whole = load_client(path).tables["events"]
     pl.read_parquet(last).drop("channel").write_parquet(last)
+    pl.read_parquet(first).with_columns(extra=pl.lit("x")).write_parquet(first)
+    _assert_same(path)
+    events = load_client(path, lazy=True).tables["events"].collect()
+    # the rows of the last partition lost their channel, nothing else changed
+    assert events.height == whole.height
+    assert events.drop("channel").equals(whole.drop("channel"))
+    last_month = last.parent.name.removeprefix("month=")
+    in_last = pl.col("timestamp").dt.strftime("%Y-%m") == last_month
+    expected = whole.with_columns(pl.when(~in_last).then(pl.col("channel")).alias("channel"))
+    assert whole.filter(in_last)["channel"].null_count() < whole.filter(in_last).height
+    assert events.equals(expected)
+
+
+def test_bad_partition_is_one_line_error_like_eager(folder: Folder) -> None:
+    """Partitions that store a column with two types, or a corrupt one: one-line errors."""
+    from journeylib.errors import DataError
+
+    path, last = _two_partitions(folder)
+    pl.read_parquet(last).with_columns(pl.col("channel").cast(pl.Categorical)).write_parquet(last)
     for lazy in (False, True):
         with pytest.raises(DataError) as err:
             load_client(path, lazy=lazy)
-        assert "cannot read the file" in str(err.value)
-        assert "\n" not in str(err.value)
+        message = str(err.value)
+        assert "partitions store column channel with different types" in message
+        assert last.name in message and "month=" in message
+        assert "\n" not in message
     last.write_bytes(b"PAR1 not really parquet")
-    with pytest.raises(DataError, match="cannot read the file"):
-        load_client(path, lazy=True)
+    for lazy in (False, True):
+        with pytest.raises(DataError, match="cannot read the file") as err:
+            load_client(path, lazy=lazy)
+        assert "\n" not in str(err.value)
 
 
 def test_header_blanks_fall_back_to_the_eager_reader(folder: Folder) -> None:
