@@ -240,12 +240,10 @@ def _core(
         onb["activation_rate"] = act["activation_rate"]
         onb["cohorts"] = _rows(act["cohorts"])
     if cfg.first_value is not None and want("onboarding"):
-        onb["ttfv_days"] = onboarding.time_to_first_value(
-            accounts, stream, period=period, event=cfg.first_value.event
-        )
         fv = onboarding.first_value_times(
             accounts, stream, period=period, event=cfg.first_value.event
         )
+        onb["ttfv_days"] = onboarding.first_value_summary(fv)  # time_to_first_value, one read
         onb["ttfv_by_cohort"] = _rows(
             fv.group_by(pl.col("signup_at").dt.strftime("%Y-%m").alias("cohort"))
             .agg(

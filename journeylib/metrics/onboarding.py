@@ -34,6 +34,7 @@ from journeylib.metrics.period import month_label_expr, period_index
 __all__ = [
     "activation",
     "engagement_scores",
+    "first_value_summary",
     "first_value_times",
     "time_to_first_value",
 ]
@@ -284,14 +285,25 @@ def time_to_first_value(
         >>> out["median"], out["p90"], round(out["reached_share"], 4)
         (2.0, 2.8, 0.6667)
     """
-    stats = collect(
-        _first_value_lazy(accounts, stream, period=period, event=event).select(
-            nw.len().alias("signups"),
-            nw.col("reached_at").count().alias("reached"),
-            nw.col("days").median().alias("median"),
-            nw.col("days").quantile(0.75, interpolation="linear").alias("p75"),
-            nw.col("days").quantile(0.9, interpolation="linear").alias("p90"),
-        )
+    return first_value_summary(first_value_times(accounts, stream, period=period, event=event))
+
+
+def first_value_summary(times: pl.DataFrame) -> dict[str, float | int | None]:
+    """:func:`time_to_first_value` from the per-signup rows of :func:`first_value_times`.
+
+    For a caller that needs both (the metrics document): the events are read once.
+
+    Examples:
+        >>> times = pl.DataFrame({"reached_at": [1, 2, None], "days": [1.0, 3.0, None]})
+        >>> first_value_summary(times)["median"], first_value_summary(times)["reached"]
+        (2.0, 2)
+    """
+    stats = times.select(
+        pl.len().alias("signups"),
+        pl.col("reached_at").count().alias("reached"),
+        pl.col("days").median().alias("median"),
+        pl.col("days").quantile(0.75, interpolation="linear").alias("p75"),
+        pl.col("days").quantile(0.9, interpolation="linear").alias("p90"),
     ).row(0, named=True)
     signups, reached = int(stats["signups"] or 0), int(stats["reached"] or 0)
     return {
