@@ -9,14 +9,17 @@
   months, activity retention, stage funnel, ordered funnel, CAC by channel):
   the like-for-like comparison with the DuckDB and pandas engines. The journey
   stream is built as the document builds it (unsorted, only the columns the
-  metrics read, collected once).
+  metrics read; collected once, or above ``STREAMING_ABOVE_ROWS`` events kept
+  lazy with every query on the streaming engine).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
+import polars as pl
 from common import month_label
 
 
@@ -63,7 +66,7 @@ def run_subset(spec: dict[str, Any]) -> dict[str, Any]:
     import journeylib
     from journeylib.journey import journey_events
     from journeylib.metrics import acquisition, retention, revenue, stages
-    from journeylib.metrics.document import _STREAM_USED
+    from journeylib.metrics.document import _STREAM_USED, _streaming
     from journeylib.metrics.funnels import ordered_funnel
     from journeylib.metrics.period import resolve_period
 
@@ -81,27 +84,33 @@ def run_subset(spec: dict[str, Any]) -> dict[str, Any]:
         steps[name] = now - tick
         tick = now
 
-    months = revenue.revenue_months(t["subscriptions"], period=period)
-    done("revenue")
-    ret = retention.activity_retention(t["accounts"], t["events"], period=period)
-    done("retention")
-    # as metrics_document builds it: once, unsorted, only the columns the metrics read
-    stream = journey_events(c, sort=False, lazy=True).select(_STREAM_USED).collect()
-    done("journey_stream")
-    pairs = [(s.id, s.label) for s in c.template.stages]
-    st = stages.stage_funnel(stream, t["accounts"], period=period, stages=pairs)
-    done("stages")
-    fun = ordered_funnel(
-        t["events"],  # the raw events: a LazyFrame over the partitions
-        steps=spec["funnel_steps"],
-        window=spec["window_us"] // 1_000_000,
-        period=period,
-    )
-    done("funnel")
-    cac = acquisition.cac_by_channel(
-        t["marketing"], t["subscriptions"], t["accounts"], period=period
-    )
-    done("cac")
+    # as metrics_document runs: in memory, or streaming above STREAMING_ABOVE_ROWS events
+    streaming = _streaming(c)
+    config = pl.Config(engine_affinity="streaming") if streaming else contextlib.nullcontext()
+    with config:
+        months = revenue.revenue_months(t["subscriptions"], period=period)
+        done("revenue")
+        ret = retention.activity_retention(t["accounts"], t["events"], period=period)
+        done("retention")
+        # as metrics_document builds it: once, unsorted, only the columns the metrics read
+        stream = journey_events(c, sort=False, lazy=True).select(_STREAM_USED)
+        if not streaming:
+            stream = stream.collect()
+        done("journey_stream")
+        pairs = [(s.id, s.label) for s in c.template.stages]
+        st = stages.stage_funnel(stream, t["accounts"], period=period, stages=pairs)
+        done("stages")
+        fun = ordered_funnel(
+            t["events"],  # the raw events: a LazyFrame over the partitions
+            steps=spec["funnel_steps"],
+            window=spec["window_us"] // 1_000_000,
+            period=period,
+        )
+        done("funnel")
+        cac = acquisition.cac_by_channel(
+            t["marketing"], t["subscriptions"], t["accounts"], period=period
+        )
+        done("cac")
     t2 = time.perf_counter()
     assert [month_label(x) for x in spec["period"]] == list(period), (spec["period"], period)
     res = {
