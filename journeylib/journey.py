@@ -387,7 +387,11 @@ def _with_mapping(lf: nw.LazyFrame[Any], template: JourneyTemplate) -> nw.LazyFr
     """
     emap = template.event_map()
     native = lf.to_native()
-    if emap and isinstance(native, pl.LazyFrame) and native.collect_schema()["event"] == pl.String:
+    if (
+        emap
+        and isinstance(native, pl.LazyFrame)
+        and native.collect_schema().get("event") == pl.String
+    ):
         names = native.collect_schema().names()
         order = [*names, *(c for c in ("touchpoint", "stage") if c not in names)]
         native = native.drop("touchpoint", "stage", strict=False)

@@ -92,9 +92,10 @@ def scan_parquet(path: Path, *, row_index: str | None = None) -> pl.LazyFrame:
 
     The files of a folder are read in path order (month partitions in month
     order) and may differ in their columns: a later month that adds a column,
-    or an early one that lacks it, is read with that column missing (null) in
-    the files without it, and validation then treats those cells as any
-    missing value. Partition folder names are not read as columns.
+    or an early one that lacks it (or stores it with no value, as the Null
+    type), is read with that column missing (null) in the files without it,
+    and validation then treats those cells as any missing value. Partition
+    folder names are not read as columns.
 
     Raises:
         DataError: a file that cannot be read, or two files that store the
@@ -103,7 +104,9 @@ def scan_parquet(path: Path, *, row_index: str | None = None) -> pl.LazyFrame:
     """
     if not path.is_dir():
         return pl.scan_parquet(path, hive_partitioning=False, row_index_name=row_index)
-    files = sorted(path.rglob("*.parquet"))
+    # Files only (a Spark-style folder may be named ``2025-01.parquet``), in the
+    # order of their path text, as polars' own glob orders them.
+    files = sorted((p for p in path.rglob("*.parquet") if p.is_file()), key=Path.as_posix)
     if not files:
         return pl.scan_parquet(
             str(path / "**" / "*.parquet"), hive_partitioning=False, row_index_name=row_index
@@ -141,6 +144,13 @@ def _folder_schema(path: Path, files: list[Path]) -> pl.Schema | None:
     seen_in: dict[str, Path] = {}
     for f, schema in zip(files, schemas, strict=True):
         for name, dtype in schema.items():
+            if dtype == pl.Null:  # a column with no value in this file (pandas writes it so)
+                union.setdefault(name, dtype)
+                seen_in.setdefault(name, f)
+                continue
+            if union.get(name) == pl.Null:  # the first file with a value gives the type
+                union[name] = dtype
+                seen_in[name] = f
             if name in union and union[name] != dtype:
                 raise DataError(
                     f"partitions store column {name} with different types",
@@ -177,6 +187,8 @@ def _parse_expr(name: str, dtype: pl.DataType, kind: str, tz: str) -> pl.Expr | 
     """The lazy parse of one column, as the eager loader parses it; None when it needs the eager way."""
     col = pl.col(name)
     if kind in ("id", "text"):
+        if dtype == pl.Null:  # no value in any file: missing everywhere
+            return col.cast(pl.String)
         if dtype == pl.String:
             text = col
         elif dtype.is_integer():

@@ -96,7 +96,7 @@ def run_subset(spec: dict[str, Any]) -> dict[str, Any]:
         stream = journey_events(c, sort=False, lazy=True).select(_STREAM_USED)
         if not streaming:
             stream = stream.collect()
-        done("journey_stream")
+        done("journey_stream")  # streaming: only the plan; reading it counts in the next steps
         pairs = [(s.id, s.label) for s in c.template.stages]
         st = stages.stage_funnel(stream, t["accounts"], period=period, stages=pairs)
         done("stages")

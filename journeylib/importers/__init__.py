@@ -129,8 +129,9 @@ def _existing_accounts(client_dir: Path) -> pl.DataFrame:
     path = find_table_file(client_dir, "accounts")
     if path is None or path.name.endswith(".parquet") or path.is_dir():
         if path is not None:
-            source = path / "**" / "*.parquet" if path.is_dir() else path
-            frame = pl.read_parquet(source, hive_partitioning=False)
+            from journeylib.scan import scan_parquet
+
+            frame = scan_parquet(path).collect()
             return frame.with_columns(pl.all().cast(pl.String))
         return pl.DataFrame(schema={"account_id": pl.String, "name": pl.String})
     return read_export_csv(path, "accounts table")

@@ -297,6 +297,36 @@ def test_partitions_with_different_columns_are_read_as_missing_values(folder: Fo
     assert events.equals(expected)
 
 
+def test_partition_with_an_empty_column_stored_as_null_type(folder: Folder) -> None:
+    """pandas writes a column with no value as the Null type: that is a missing value, not a clash."""
+    path, last = _two_partitions(folder)
+    whole = load_client(path).tables["events"]
+    first = sorted((path / "events").rglob("*.parquet"))[0]
+    for part in (last, first):  # the Null-typed file after, then before, the String one
+        pl.read_parquet(part).with_columns(campaign=pl.lit(None)).write_parquet(part)
+        assert pl.read_parquet_schema(part)["campaign"] == pl.Null
+        _assert_same(path)
+    events = load_client(path, lazy=True).tables["events"].collect()
+    assert events.schema["campaign"] == pl.String
+    assert events.drop("campaign").equals(whole.drop("campaign"))
+    assert events["campaign"].null_count() == events.height
+
+
+def test_folders_named_like_parquet_files_are_not_read_twice(folder: Folder) -> None:
+    """A Spark-style layout (``events/2025-01.parquet/part-0.parquet``): each file read once."""
+    path, _ = _two_partitions(folder)
+    whole = load_client(path)
+    for part in sorted((path / "events").rglob("*.parquet")):
+        spark_dir = part.parent.with_name(part.parent.name + ".parquet")
+        spark_dir.mkdir()
+        part.rename(spark_dir / part.name)
+        part.parent.rmdir()
+    _assert_same(path)
+    again = load_client(path)
+    assert again.quality == whole.quality
+    assert again.tables["events"].equals(whole.tables["events"])
+
+
 def test_bad_partition_is_one_line_error_like_eager(folder: Folder) -> None:
     """Partitions that store a column with two types, or a corrupt one: one-line errors."""
     from journeylib.errors import DataError
