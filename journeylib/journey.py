@@ -387,12 +387,9 @@ def _with_mapping(lf: nw.LazyFrame[Any], template: JourneyTemplate) -> nw.LazyFr
     """
     emap = template.event_map()
     native = lf.to_native()
-    if (
-        emap
-        and isinstance(native, pl.LazyFrame)
-        and native.collect_schema().get("event") == pl.String
-    ):
-        names = native.collect_schema().names()
+    schema = native.collect_schema() if isinstance(native, pl.LazyFrame) else None
+    if emap and schema is not None and schema.get("event") == pl.String:
+        names = schema.names()
         order = [*names, *(c for c in ("touchpoint", "stage") if c not in names)]
         native = native.drop("touchpoint", "stage", strict=False)
         mapping = pl.LazyFrame(

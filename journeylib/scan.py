@@ -144,24 +144,20 @@ def _folder_schema(path: Path, files: list[Path]) -> pl.Schema | None:
     seen_in: dict[str, Path] = {}
     for f, schema in zip(files, schemas, strict=True):
         for name, dtype in schema.items():
-            if dtype == pl.Null:  # a column with no value in this file (pandas writes it so)
-                union.setdefault(name, dtype)
-                seen_in.setdefault(name, f)
-                continue
-            if union.get(name) == pl.Null:  # the first file with a value gives the type
-                union[name] = dtype
-                seen_in[name] = f
-            if name in union and union[name] != dtype:
+            known = union.get(name)
+            # A file storing a column as the Null type has no value in it (pandas
+            # writes such columns so): the first file with a value gives the type.
+            if known is None or (known == pl.Null and dtype != pl.Null):
+                union[name], seen_in[name] = dtype, f
+            elif dtype not in (known, pl.Null) and known != pl.Null:
                 raise DataError(
                     f"partitions store column {name} with different types",
                     where=path,
-                    expected=f"{name} as {union[name]} in every file, as in "
+                    expected=f"{name} as {known} in every file, as in "
                     f"{seen_in[name].relative_to(path)}",
                     found=f"{dtype} in {f.relative_to(path)}",
                     fix="export every partition with the same column types",
                 )
-            union.setdefault(name, dtype)
-            seen_in.setdefault(name, f)
     return pl.Schema(union)
 
 
