@@ -255,7 +255,7 @@ def _core(
         )
     if cfg.engagement is not None and subs is not None and want("onboarding"):
         eng = onboarding.engagement_scores(
-            stream, subs, weights=cfg.engagement.weights, period=period
+            stream, subs, weights=cfg.engagement.weights, period=period, accounts=accounts
         )
         last = eng.filter(pl.col("month") == eng["month"].max()) if eng.height else eng
         onb["engagement_mean_weighted_events"] = (
@@ -276,7 +276,10 @@ def _core(
     stage_rows = n_visitors = None
     if want("stages"):
         stage_rows = _rows(stages.stage_funnel(stream, accounts, period=period, stages=stage_pairs))
-        n_visitors = stages.visitors(stream, period=period)
+        # Derived rows always carry an account, so the visitors of the stream are those
+        # of the raw events: counted there, without building the derived rows again.
+        has_anon = "anonymous_id" in to_lazy(events).collect_schema().names()
+        n_visitors = stages.visitors(events, period=period) if has_anon else 0
 
     # ---- feedback
     nps_doc: dict[str, Any] | None = None

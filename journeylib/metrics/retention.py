@@ -13,6 +13,14 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
+from journeylib.metrics._keys import (
+    MONTH_BITS,
+    account_key,
+    account_month_key,
+    account_part,
+    keys_distinct,
+    polars_lazy,
+)
 from journeylib.metrics._nw import collect, month_index_of, months_filter, to_lazy
 from journeylib.metrics.onboarding import _signups
 from journeylib.metrics.period import month_label_expr, period_index
@@ -28,6 +36,39 @@ _SCHEMA = {
 }
 
 
+def _active_by_key(
+    in_range: nw.LazyFrame[Any], signups: nw.LazyFrame[Any], first: int
+) -> pl.DataFrame:
+    """Active accounts per (cohort_idx, k) on polars, the events grouped by account-month key.
+
+    The distinct (account, month) pairs of the events are distinct 64-bit keys
+    (``metrics._keys``): half the time and memory of distinct text pairs at 50 M
+    events. They are joined to the signups by the key's account part.
+    """
+    offset = month_index_of("timestamp") - first
+    months = (
+        in_range.with_columns(offset.alias("_m"))
+        .to_native()
+        .select(account_month_key(pl.col("_m")).alias("_k"))
+        .unique()
+        .select(
+            account_part(pl.col("_k")).alias("_a"),
+            ((pl.col("_k") & (2**MONTH_BITS - 1)).cast(pl.Int64) + first).alias("month_idx"),
+        )
+    )
+    cohorts = signups.to_native().select(
+        account_part(account_key()).alias("_a"), pl.col("cohort_idx").cast(pl.Int64)
+    )
+    return (
+        cohorts.join(months, on="_a", how="inner")
+        .with_columns((pl.col("month_idx") - pl.col("cohort_idx")).alias("k"))
+        .filter(pl.col("k") >= 0)
+        .group_by("cohort_idx", "k")
+        .agg(pl.len().alias("active"))
+        .collect()
+    )
+
+
 def activity_retention(accounts: Any, events: Any, *, period: tuple[str, str]) -> pl.DataFrame:
     """Activity retention of the period's signups by signup cohort, in long form.
 
@@ -36,7 +77,9 @@ def activity_retention(accounts: Any, events: Any, *, period: tuple[str, str]) -
     c + k. ``rate = active / size``. Rows are given for every k with
     c + k not after the period's last month (k = 0 always), with ``active = 0``
     where nobody was active; events before the signup month and after the
-    period's end are not counted. Months without signups have no cohort.
+    period's end are not counted. Months without signups have no cohort. On
+    polars frames the (account, month) pairs are found by an integer key of
+    ``account_id`` and month (``metrics._keys``; same result, less memory).
 
     Args:
         accounts: accounts table (``account_id``, ``signup_at``).
@@ -57,21 +100,26 @@ def activity_retention(accounts: Any, events: Any, *, period: tuple[str, str]) -
     first, last = period_index(period)
     signups = _signups(accounts, first, last).select("account_id", "cohort_idx")
     lf = to_lazy(events)
-    activity = (
-        # only months a cohort of the period can be active in: [first, last]
-        lf.filter(~nw.col("account_id").is_null(), months_filter(lf, "timestamp", first, last))
-        .select("account_id", month_index_of("timestamp").alias("month_idx"))
-        .unique()
+    # only months a cohort of the period can be active in: [first, last]
+    in_range = lf.filter(
+        ~nw.col("account_id").is_null(), months_filter(lf, "timestamp", first, last)
     )
-    active = (
-        signups.join(activity, on="account_id", how="inner")
-        .with_columns((nw.col("month_idx") - nw.col("cohort_idx")).alias("k"))
-        .filter(nw.col("k") >= 0, nw.col("month_idx") <= last)
-        .group_by("cohort_idx", "k")
-        .agg(nw.len().alias("active"))
-    )
+    fast = polars_lazy(accounts, events)
+    if fast is not None and last - first < 2**MONTH_BITS and keys_distinct(fast[0], months=True):
+        active_df = _active_by_key(in_range, signups, first)
+    else:
+        activity = in_range.select(
+            "account_id", month_index_of("timestamp").alias("month_idx")
+        ).unique()
+        active = (
+            signups.join(activity, on="account_id", how="inner")
+            .with_columns((nw.col("month_idx") - nw.col("cohort_idx")).alias("k"))
+            .filter(nw.col("k") >= 0, nw.col("month_idx") <= last)
+            .group_by("cohort_idx", "k")
+            .agg(nw.len().alias("active"))
+        )
+        active_df = collect(active)
     sizes = collect(signups.group_by("cohort_idx").agg(nw.len().alias("size")))
-    active_df = collect(active)
     if sizes.height == 0:
         return pl.DataFrame(schema=_SCHEMA)
     # The full (cohort, k) grid is built after collecting: it is one row per

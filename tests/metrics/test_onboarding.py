@@ -249,7 +249,8 @@ def subs(rows: list[tuple]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=SUBS_SCHEMA, orient="row")
 
 
-def test_engagement_scores_percentile_rank(constructor):
+@pytest.mark.parametrize("with_accounts", [False, True], ids=["text-keys", "accounts-given"])
+def test_engagement_scores_percentile_rank(constructor, with_accounts):
     weights = {"login": 1, "invite": 5}
     ev = stream(
         [
@@ -276,8 +277,14 @@ def test_engagement_scores_percentile_rank(constructor):
             ("a", dt.date(2024, 3, 1), 10.0),
         ]
     )
+    # Given the accounts, polars frames group by integer account keys (metrics._keys).
+    acc = accounts([(a, ts(2024, 1, 1)) for a in "abcde"]) if with_accounts else None
     out = engagement_scores(
-        constructor(ev), constructor(sb), weights=weights, period=("2024-01", "2024-02")
+        constructor(ev),
+        constructor(sb),
+        weights=weights,
+        period=("2024-01", "2024-02"),
+        accounts=None if acc is None else constructor(acc),
     )
     # Jan ranks (average ties): d 1, b/c 2.5, a 4 of n = 4 → 25, 62.5, 62.5, 100.
     assert out.rows() == [

@@ -1,0 +1,82 @@
+"""Integer account keys for the heaviest group-bys on polars.
+
+Polars groups 50 M events by a text ``account_id`` at about twice the time and
+memory of a 64-bit integer key: a group keeps its key's text, and every row's
+text is hashed and compared. On polars frames the stage funnel, activity
+retention and engagement scores therefore group by polars' 64-bit hash of
+``account_id`` (with the calendar month packed into its low 8 bits where they
+group by account and month) and join the small result back to the account ids
+of the accounts table (or of the subscriptions).
+
+Exactness: the ids of that table are checked to have distinct keys, and the
+text keys are used when they do not. An account id that occurs only on the
+event side, outside that table, could merge with one of the table's only by a
+key collision (odds about n·m / 2^56 for n and m distinct ids); a loaded
+client has no such ids (events of unknown accounts are quarantined by
+``journeylib.io``). DuckDB and Spark frames always group by the text ids.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+__all__ = [
+    "MONTH_BITS",
+    "account_key",
+    "account_month_key",
+    "account_part",
+    "keys_distinct",
+    "polars_lazy",
+]
+
+#: Low bits of the account-month key that hold the month (offset from the period's first month).
+MONTH_BITS = 8
+_ACCOUNT_PART = (2**64 - 1) ^ (2**MONTH_BITS - 1)
+
+
+def account_key(col: str = "account_id") -> pl.Expr:
+    """The 64-bit key of an account id (polars' hash, fixed seed: stable within a run)."""
+    return pl.col(col).hash(seed=0)
+
+
+def account_month_key(month_offset: pl.Expr, col: str = "account_id") -> pl.Expr:
+    """One 64-bit key per (account, month): the account key with ``month_offset`` in its low bits.
+
+    ``month_offset`` must lie in ``[0, 2**MONTH_BITS)``.
+    """
+    return (account_key(col) & pl.lit(_ACCOUNT_PART, dtype=pl.UInt64)) | month_offset.cast(
+        pl.UInt64
+    )
+
+
+def account_part(key: pl.Expr) -> pl.Expr:
+    """The account part of an account-month key (the account key with its low bits cleared)."""
+    return key & pl.lit(_ACCOUNT_PART, dtype=pl.UInt64)
+
+
+def polars_lazy(*frames: Any) -> list[pl.LazyFrame] | None:
+    """The frames as polars LazyFrames when every one is a polars frame, else None."""
+    if not all(isinstance(f, pl.DataFrame | pl.LazyFrame) for f in frames):
+        return None
+    return [f.lazy() for f in frames]
+
+
+def keys_distinct(ids: pl.LazyFrame, *, months: bool = False, col: str = "account_id") -> bool:
+    """Whether the distinct non-null ids of ``ids`` have distinct keys.
+
+    ``months``: check the account part of the account-month key (fewer bits).
+    """
+    key = account_key(col)
+    if months:
+        key = account_part(key)
+    n_ids, n_keys = (
+        ids.select(col)
+        .filter(pl.col(col).is_not_null())
+        .unique()
+        .select(pl.len().alias("ids"), key.n_unique().alias("keys"))
+        .collect()
+        .row(0)
+    )
+    return n_ids == n_keys
