@@ -366,7 +366,15 @@ def _scan_events(
         or [pl.lit(False).alias("_")]
     ).row(0, named=True)
     clean = frozenset(c for c in text if not changed.get(c))
+    # Only the rows that break a rule keep their bits, and only the flagged rows
+    # get a row number (a row-number column for every row would be the biggest
+    # allocation of the load). The per-row masks go before the duplicate check,
+    # the load's largest working set.
+    bits_col = per_row.get_column("bits")
+    broken = (bits_col > 0).arg_true().cast(pl.Int64).alias(ROW)
+    broken_bits = pl.DataFrame([broken, bits_col.gather(broken).alias("bits")])
     hashes = per_row.get_column("h")
+    del per_row, bits_col
     # Later exact copies: compare value by value only the rows whose hash is shared.
     candidates = shared_hash_rows(hashes)
     del hashes
@@ -380,20 +388,16 @@ def _scan_events(
         )
         later = ~cand.select(pl.struct(cols).is_first_distinct()).to_series()
         dup_rows = cand.get_column(ROW).filter(later)
-    bits_col = per_row.get_column("bits")
-    del per_row
-    # Only the flagged rows get a row number (a row-number column for every row
-    # would be the biggest allocation of the load).
-    rows = (
-        pl.concat([(bits_col > 0).arg_true().cast(pl.Int64), dup_rows.cast(pl.Int64)])
-        .unique()
-        .sort()
-        .alias(ROW)
+    rows = pl.concat([broken, dup_rows.cast(pl.Int64)]).unique().sort().alias(ROW)
+    flagged = (
+        pl.DataFrame([rows])
+        .join(broken_bits, on=ROW, how="left", maintain_order="left")
+        .with_columns(
+            pl.col("bits").fill_null(0).cast(pl.UInt16),
+            dup=pl.col(ROW).is_in(dup_rows.implode()),
+        )
     )
-    flagged = pl.DataFrame([rows]).with_columns(
-        bits=bits_col.gather(rows), dup=pl.col(ROW).is_in(dup_rows.implode())
-    )
-    del bits_col
+    del broken_bits
     # Reasons in reporting order: the rule bits, with duplicate_event in its place.
     order_names = rule_names(_TABLE)
     parts = [

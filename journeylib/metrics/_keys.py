@@ -56,11 +56,19 @@ def account_part(key: pl.Expr) -> pl.Expr:
     return key & pl.lit(_ACCOUNT_PART, dtype=pl.UInt64)
 
 
-def polars_lazy(*frames: Any) -> list[pl.LazyFrame] | None:
-    """The frames as polars LazyFrames when every one is a polars frame, else None."""
+def polars_lazy(*frames: Any, col: str = "account_id") -> list[pl.LazyFrame] | None:
+    """The frames as polars LazyFrames when every one is a polars frame with a text ``col``.
+
+    None otherwise: other engines, and ids of another type (a Categorical or
+    integer id hashes differently from its text, so keys would not match across
+    frames; the text path compares them, or refuses to).
+    """
     if not all(isinstance(f, pl.DataFrame | pl.LazyFrame) for f in frames):
         return None
-    return [f.lazy() for f in frames]
+    lazy = [f.lazy() for f in frames]
+    if not all(f.collect_schema().get(col) == pl.String for f in lazy):
+        return None
+    return lazy
 
 
 def keys_distinct(ids: pl.LazyFrame, *, months: bool = False, col: str = "account_id") -> bool:

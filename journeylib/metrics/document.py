@@ -276,7 +276,7 @@ def _core(
     stage_rows = n_visitors = None
     if want("stages"):
         stage_rows = _rows(stages.stage_funnel(stream, accounts, period=period, stages=stage_pairs))
-        # Derived rows always carry an account, so the visitors of the stream are those
+        # Derived rows carry no anonymous_id, so the visitors of the stream are those
         # of the raw events: counted there, without building the derived rows again.
         has_anon = "anonymous_id" in to_lazy(events).collect_schema().names()
         n_visitors = stages.visitors(events, period=period) if has_anon else 0

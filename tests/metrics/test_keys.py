@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from narwhals.exceptions import NarwhalsError
 
 from journeylib.metrics import _keys, onboarding, retention, stages
 from journeylib.metrics._keys import account_month_key, account_part, keys_distinct
@@ -169,3 +170,17 @@ def test_collision_falls_back_to_text_keys(monkeypatch):
     assert funnel["reached"].to_list() == [2, 1, 1]
     ret = retention.activity_retention(accounts, stream, period=PERIOD)
     assert ret.filter(pl.col("cohort") == "2024-01")["active"].to_list()[:2] == [2, 1]
+
+
+def test_ids_of_another_type_take_the_text_path():
+    """A Categorical account_id hashes differently from its text: no keys, the text path decides."""
+    t = _ts(0, 0)
+    acc = pl.DataFrame({"account_id": ["a", "b"], "first_seen_at": [t] * 2, "signup_at": [t] * 2})
+    ev = pl.DataFrame(
+        {"account_id": ["a", "b"], "timestamp": [_ts(1, 0), _ts(2, 0)], "stage": ["aware"] * 2}
+    ).with_columns(pl.col("account_id").cast(pl.Categorical))
+    assert _keys.polars_lazy(ev, acc) is None
+    with pytest.raises(NarwhalsError, match="join keys"):  # the text join refuses them
+        stages.stage_funnel(ev, acc, period=PERIOD, stages=STAGES)
+    with pytest.raises(NarwhalsError, match="join keys"):
+        retention.activity_retention(acc, ev, period=PERIOD)
