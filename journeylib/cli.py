@@ -423,6 +423,9 @@ def import_(
 
 def main() -> None:
     """Console-script entry point."""
+    from journeylib.scan import bound_scan_memory
+
+    bound_scan_memory()  # before any Parquet is read
     app()
 
 

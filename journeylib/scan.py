@@ -30,6 +30,7 @@ every text format; :func:`scan_events` returns None for it.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,33 @@ from journeylib.schemas import (
     shared_hash_rows,
 )
 
-__all__ = ["LazyTable", "lazy_schema", "parquet_source", "scan_events", "scan_parquet"]
+__all__ = [
+    "LazyTable",
+    "bound_scan_memory",
+    "lazy_schema",
+    "parquet_source",
+    "scan_events",
+    "scan_parquet",
+]
+
+#: Row groups polars' streaming Parquet reader may decode ahead (see bound_scan_memory).
+PREFETCH_ROW_GROUPS = "2"
+
+
+def bound_scan_memory() -> None:
+    """Let polars' streaming Parquet reader decode at most 2 row groups ahead (unless set).
+
+    By default it reads further ahead the more threads it has, and the load's
+    streaming pass over big events folders is the peak of ``journey metrics``:
+    at 50 M events it reached 1.57 GiB on 4 threads against 1.26 GiB on 2.
+    With 2 row groups ahead: 1.39 GiB on 4 threads, 1.23 on 2, no slower on 2.
+    Sets ``POLARS_ROW_GROUP_PREFETCH_SIZE`` in this process's environment when
+    it is not set already; to take effect it must run before the process's
+    first Parquet scan. The ``journey`` command calls it at start (its
+    notebook kernels inherit the setting).
+    """
+    os.environ.setdefault("POLARS_ROW_GROUP_PREFETCH_SIZE", PREFETCH_ROW_GROUPS)
+
 
 _TABLE = "events"
 

@@ -53,7 +53,9 @@ def _doc_results(doc: dict[str, Any]) -> dict[str, Any]:
 
 def run_doc(spec: dict[str, Any]) -> dict[str, Any]:
     import journeylib
+    from journeylib.scan import bound_scan_memory
 
+    bound_scan_memory()  # as the journey command does at start
     t0 = time.perf_counter()
     client = journeylib.load_client(spec["client"], lazy=True)
     t1 = time.perf_counter()
@@ -64,6 +66,9 @@ def run_doc(spec: dict[str, Any]) -> dict[str, Any]:
 
 def run_subset(spec: dict[str, Any]) -> dict[str, Any]:
     import journeylib
+    from journeylib.scan import bound_scan_memory
+
+    bound_scan_memory()  # as the journey command does at start
     from journeylib.journey import journey_events
     from journeylib.metrics import acquisition, retention, revenue, stages
     from journeylib.metrics.document import _STREAM_USED, _streaming

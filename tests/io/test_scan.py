@@ -9,6 +9,7 @@ reasons, and the quality counts.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import polars as pl
@@ -368,3 +369,27 @@ def test_no_readable_timestamp_is_fatal_like_eager(folder: Folder) -> None:
         messages.append(str(err.value))
     assert messages[0] == messages[1]
     assert "no value of column 'timestamp' can be read" in messages[0]
+
+
+def test_bound_scan_memory_sets_the_prefetch_unless_set(monkeypatch):
+    from journeylib import scan
+
+    monkeypatch.delenv("POLARS_ROW_GROUP_PREFETCH_SIZE", raising=False)
+    scan.bound_scan_memory()
+    assert os.environ["POLARS_ROW_GROUP_PREFETCH_SIZE"] == "2"
+    monkeypatch.setenv("POLARS_ROW_GROUP_PREFETCH_SIZE", "16")  # the user's own setting wins
+    scan.bound_scan_memory()
+    assert os.environ["POLARS_ROW_GROUP_PREFETCH_SIZE"] == "16"
+
+
+def test_the_journey_command_bounds_the_prefetch(monkeypatch):
+    """``journey`` sets it before any command runs (its notebook kernels inherit it)."""
+    from journeylib import cli
+
+    monkeypatch.delenv("POLARS_ROW_GROUP_PREFETCH_SIZE", raising=False)
+    seen = {}
+    monkeypatch.setattr(
+        cli, "app", lambda: seen.setdefault("v", os.environ.get("POLARS_ROW_GROUP_PREFETCH_SIZE"))
+    )
+    cli.main()
+    assert seen["v"] == "2"
