@@ -28,6 +28,7 @@ __all__ = [
     "account_month_key",
     "account_part",
     "keys_distinct",
+    "month_part",
     "polars_lazy",
 ]
 
@@ -56,6 +57,11 @@ def account_part(key: pl.Expr) -> pl.Expr:
     return key & pl.lit(_ACCOUNT_PART, dtype=pl.UInt64)
 
 
+def month_part(key: pl.Expr) -> pl.Expr:
+    """The month offset packed into an account-month key (Int64)."""
+    return (key & (2**MONTH_BITS - 1)).cast(pl.Int64)
+
+
 def polars_lazy(*frames: Any, col: str = "account_id") -> list[pl.LazyFrame] | None:
     """The frames as polars LazyFrames when every one is a polars frame with a text ``col``.
 
@@ -71,13 +77,17 @@ def polars_lazy(*frames: Any, col: str = "account_id") -> list[pl.LazyFrame] | N
     return lazy
 
 
-def keys_distinct(ids: pl.LazyFrame, *, months: bool = False, col: str = "account_id") -> bool:
+def keys_distinct(ids: pl.LazyFrame, *, months: int | None = None, col: str = "account_id") -> bool:
     """Whether the distinct non-null ids of ``ids`` have distinct keys.
 
-    ``months``: check the account part of the account-month key (fewer bits).
+    ``months``: the number of months the account-month keys must hold; False
+    when they cannot (more than ``2**MONTH_BITS``), else the account part of
+    the key (fewer bits) is checked.
     """
     key = account_key(col)
-    if months:
+    if months is not None:
+        if months > 2**MONTH_BITS:
+            return False
         key = account_part(key)
     n_ids, n_keys = (
         ids.select(col)

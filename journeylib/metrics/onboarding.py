@@ -20,7 +20,7 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from journeylib.metrics._keys import MONTH_BITS, account_month_key, keys_distinct, polars_lazy
+from journeylib.metrics._keys import account_month_key, keys_distinct, polars_lazy
 from journeylib.metrics._nw import (
     US_PER_DAY,
     collect,
@@ -327,31 +327,17 @@ _ENGAGEMENT_SCHEMA = {
 
 
 def _scored_by_key(
-    lf: nw.LazyFrame[Any],
-    paying: nw.LazyFrame[Any],
-    *,
-    weights: Mapping[str, float],
-    first: int,
-    last: int,
+    rows: nw.LazyFrame[Any], paying: nw.LazyFrame[Any], *, first: int
 ) -> nw.LazyFrame[Any]:
-    """``paying`` with its ``raw_score`` column, the stream grouped by account-month key (polars).
+    """``paying`` with its ``raw_score`` column, the weighted rows summed by account-month key.
 
     The same sums as the text-keyed group-by of :func:`engagement_scores`, over
-    one 64-bit key per account and month (``metrics._keys``).
+    one 64-bit key per account and month (``metrics._keys``; polars frames).
     """
-    weight = pl.lit(0.0)
-    for name, w in weights.items():
-        weight = pl.when(pl.col("event") == name).then(pl.lit(float(w))).otherwise(weight)
-    offset = month_index_of("timestamp") - first
-    rows = lf.filter(
-        ~nw.col("account_id").is_null(),
-        nw.col("event").is_in(list(weights)),
-        months_filter(lf, "timestamp", first, last),
-    ).with_columns(offset.alias("_m"))
     scored = (
         rows.to_native()
-        .group_by(account_month_key(pl.col("_m")).alias("_k"))
-        .agg(weight.sum().alias("raw_score"))
+        .group_by(account_month_key(pl.col("month_idx") - first).alias("_k"))
+        .agg(pl.col("w").sum().alias("raw_score"))
     )
     keyed = paying.to_native().with_columns(
         account_month_key(pl.col("month_idx") - first).alias("_k")
@@ -410,30 +396,24 @@ def engagement_scores(
         .select("account_id", month_index_of("month").alias("month_idx"))
         .unique()
     )
-    fast = polars_lazy(stream, subscriptions, accounts) if accounts is not None else None
-    if (
-        weights
-        and fast is not None
-        and last - first < 2**MONTH_BITS
-        and keys_distinct(fast[2], months=True)
-    ):
-        paying = _scored_by_key(to_lazy(stream), paying, weights=weights, first=first, last=last)
-    elif weights:
+    if weights:
         weight = nw.lit(0.0)
         for name, w in weights.items():
             weight = nw.when(nw.col("event") == name).then(nw.lit(float(w))).otherwise(weight)
         lf = to_lazy(stream)
-        scored = (
-            lf.filter(
-                ~nw.col("account_id").is_null(),
-                nw.col("event").is_in(list(weights)),
-                months_filter(lf, "timestamp", first, last),
+        rows = lf.filter(
+            ~nw.col("account_id").is_null(),
+            nw.col("event").is_in(list(weights)),
+            months_filter(lf, "timestamp", first, last),
+        ).with_columns(month_index_of("timestamp").alias("month_idx"), weight.alias("w"))
+        fast = polars_lazy(stream, subscriptions, accounts) if accounts is not None else None
+        if fast is not None and keys_distinct(fast[2], months=last - first + 1):
+            paying = _scored_by_key(rows, paying, first=first)
+        else:
+            scored = rows.group_by("account_id", "month_idx").agg(
+                nw.col("w").sum().alias("raw_score")
             )
-            .with_columns(month_index_of("timestamp").alias("month_idx"), weight.alias("w"))
-            .group_by("account_id", "month_idx")
-            .agg(nw.col("w").sum().alias("raw_score"))
-        )
-        paying = paying.join(scored, on=["account_id", "month_idx"], how="left")
+            paying = paying.join(scored, on=["account_id", "month_idx"], how="left")
     else:
         paying = paying.with_columns(nw.lit(None).cast(nw.Float64).alias("raw_score"))
     out = collect(paying)

@@ -14,11 +14,11 @@ import narwhals as nw
 import polars as pl
 
 from journeylib.metrics._keys import (
-    MONTH_BITS,
     account_key,
     account_month_key,
     account_part,
     keys_distinct,
+    month_part,
     polars_lazy,
 )
 from journeylib.metrics._nw import collect, month_index_of, months_filter, to_lazy
@@ -53,7 +53,7 @@ def _active_by_key(
         .unique()
         .select(
             account_part(pl.col("_k")).alias("_a"),
-            ((pl.col("_k") & (2**MONTH_BITS - 1)).cast(pl.Int64) + first).alias("month_idx"),
+            (month_part(pl.col("_k")) + first).alias("month_idx"),
         )
     )
     cohorts = signups.to_native().select(
@@ -105,7 +105,7 @@ def activity_retention(accounts: Any, events: Any, *, period: tuple[str, str]) -
         ~nw.col("account_id").is_null(), months_filter(lf, "timestamp", first, last)
     )
     fast = polars_lazy(accounts, events)
-    if fast is not None and last - first < 2**MONTH_BITS and keys_distinct(fast[0], months=True):
+    if fast is not None and keys_distinct(fast[0], months=last - first + 1):
         active_df = _active_by_key(in_range, signups, first)
     else:
         activity = in_range.select(

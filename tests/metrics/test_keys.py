@@ -24,7 +24,9 @@ WEIGHTS = {"login": 1.0, "invite": 5.0}
 def test_keys_distinct_on_ids():
     ids = pl.LazyFrame({"account_id": ["a", "b", "a", None, "c"]})
     assert keys_distinct(ids)
-    assert keys_distinct(ids, months=True)
+    assert keys_distinct(ids, months=256)
+    # More months than the key's low bits hold: no account-month keys (text keys).
+    assert not keys_distinct(ids, months=257)
 
 
 def test_keys_distinct_finds_a_collision(monkeypatch):
@@ -40,7 +42,7 @@ def test_account_month_key_round_trips():
         account_part(_keys.account_key()).alias("a"),
     )
     assert df.select(account_part(pl.col("k")) == pl.col("a")).to_series().all()
-    assert df.select(pl.col("k") & 255).to_series().to_list() == [0, 255]
+    assert df.select(_keys.month_part(pl.col("k"))).to_series().to_list() == [0, 255]
 
 
 # ---------------------------------------------------------------- random clients
