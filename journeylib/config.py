@@ -19,6 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from journeylib.errors import ConfigError, TemplateError
 from journeylib.paths import check_name, templates_dir
 
+#: The safe loader (plain data only, no Python objects), in libyaml's C version
+#: when PyYAML was built with it: about ten times faster on a journey template.
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 __all__ = [
     "ActivationConfig",
     "ClientConfig",
@@ -321,7 +325,7 @@ def _read_yaml(path: Path, error: type[ConfigError] | type[TemplateError]) -> An
             fix="check the file is UTF-8 text",
         ) from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)

@@ -259,6 +259,18 @@ FATAL = [
         ("client.yaml", "not valid YAML"),
     ),
     Fatal(
+        # YAML is loaded safely: a Python object tag is refused, never constructed
+        "config_python_object_tag",
+        lambda f: setattr(
+            f,
+            "config_text",
+            "client: !!python/object/apply:os.system ['echo pwned']\n"
+            "journey: saas_5_stage\ntimezone: UTC\n",
+        ),
+        ConfigError,
+        ("client.yaml", "not valid YAML"),
+    ),
+    Fatal(
         "config_not_a_mapping",
         lambda f: setattr(f, "config_text", "- just\n- a list\n"),
         ConfigError,
