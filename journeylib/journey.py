@@ -33,6 +33,7 @@ Choices made where the spec leaves room (the "natural reading" rule):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -376,14 +377,23 @@ def _mapping_exprs(template: JourneyTemplate) -> tuple[nw.Expr, nw.Expr]:
     )
 
 
+def _lookup(values: pl.Series, old: pl.Series, new: pl.Series) -> pl.Series:
+    """``values`` mapped from ``old`` to ``new``; values not in ``old`` become null."""
+    return values.replace_strict(old, new, default=None, return_dtype=pl.String)
+
+
 def _with_mapping(lf: nw.LazyFrame[Any], template: JourneyTemplate) -> nw.LazyFrame[Any]:
     """``lf`` with ``touchpoint`` and ``stage`` from the template (replacing existing ones).
 
-    On polars the lookup is a left join with the small mapping table, keeping
-    the rows' order: ``replace_strict`` with literal lists is not run by the
-    streaming engine, which then holds the whole column in memory (about 3 GB
-    for 50 M events); the join streams in a tenth of that. Other engines get
-    the ``replace_strict`` expressions (a SQL CASE).
+    On polars each column is the lookup run batch by batch, as an elementwise
+    batch function: polars' streaming engine runs it on each batch it reads
+    (``replace_strict`` with literal lists is not run streaming, and holds the
+    whole column in memory: about 3 GB for 50 M events), and leaves it out of
+    any query that does not read the column. A left join with the mapping
+    table also streams, but every query over the stream paid for it, stage or
+    no stage: at 50 M events about 1.1 s of reading per metric query, against
+    1.9 s for the lookup of a query that reads ``stage``. Other engines get the
+    ``replace_strict`` expressions (a SQL CASE).
     """
     emap = template.event_map()
     native = lf.to_native()
@@ -391,17 +401,20 @@ def _with_mapping(lf: nw.LazyFrame[Any], template: JourneyTemplate) -> nw.LazyFr
     if emap and schema is not None and schema.get("event") == pl.String:
         names = schema.names()
         order = [*names, *(c for c in ("touchpoint", "stage") if c not in names)]
-        native = native.drop("touchpoint", "stage", strict=False)
-        mapping = pl.LazyFrame(
-            {
-                "event": list(emap),
-                "touchpoint": [tp for tp, _ in emap.values()],
-                "stage": [st for _, st in emap.values()],
-            },
-            schema={"event": pl.String, "touchpoint": pl.String, "stage": pl.String},
-        )
-        joined = native.join(mapping, on="event", how="left", maintain_order="left")
-        return nw.from_native(joined.select(order))
+        old = pl.Series(list(emap), dtype=pl.String)
+        mapped = [
+            pl.col("event")
+            .map_batches(
+                functools.partial(
+                    _lookup, old=old, new=pl.Series([v[i] for v in emap.values()], dtype=pl.String)
+                ),
+                return_dtype=pl.String,
+                is_elementwise=True,
+            )
+            .alias(name)
+            for i, name in enumerate(("touchpoint", "stage"))
+        ]
+        return nw.from_native(native.with_columns(mapped).select(order))
     tp, stage = _mapping_exprs(template)
     return lf.with_columns(tp, stage)
 
