@@ -30,7 +30,7 @@ from typing import Any, Literal
 import narwhals as nw
 import polars as pl
 
-from journeylib.metrics._nw import to_lazy
+from journeylib.metrics._nw import collect, to_lazy
 from journeylib.metrics.period import month_from_index
 from journeylib.metrics.revenue import (
     _MICRO,
@@ -585,7 +585,7 @@ def attribution(
         .filter(_in_period(nw.col("mi"), first_p, last_p))
         .select("account_id", nw.col("conv_month").cast(nw.Datetime("us", "UTC")).alias("conv_at"))
     )
-    touches = (
+    in_window = (
         ev.filter(~nw.col("account_id").is_null() & ~nw.col("channel").is_null())
         .select("account_id", "timestamp", "channel", *extra)
         .join(conversions, on="account_id", how="inner")
@@ -593,7 +593,15 @@ def attribution(
             (nw.col("timestamp") <= nw.col("conv_at"))
             & (nw.col("timestamp") >= nw.col("conv_at").dt.offset_by(f"-{window_days}d"))
         )
-        .with_columns(nw.lit(1).alias("_one"))
+    )
+    if isinstance(native, pl.DataFrame | pl.LazyFrame):
+        # The touches feed both the credits and the untouched conversions: on
+        # polars they are read once (the events with a channel in the windows
+        # before conversions, a small part of them) instead of scanning the
+        # events twice. DuckDB and Spark keep the plan on their engine.
+        in_window = to_lazy(collect(in_window))
+    touches = (
+        in_window.with_columns(nw.lit(1).alias("_one"))
         .with_columns(
             # cum_sum over a rows frame: ranks 1..n even when order keys tie.
             nw.col("_one").cum_sum().over("account_id", order_by=order).alias("_rank"),
