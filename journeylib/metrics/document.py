@@ -360,10 +360,11 @@ def metrics_document(client: Any) -> dict[str, Any]:
     from journeylib.engines import period_view
 
     period = resolve_period(period_view(client))
-    if _streaming(client):
-        with pl.Config(engine_affinity="streaming"):
-            return _document(client, period)
-    return _document(client, period)
+    with revenue.shared_ledgers():
+        if _streaming(client):
+            with pl.Config(engine_affinity="streaming"):
+                return _document(client, period)
+        return _document(client, period)
 
 
 def _document(client: Any, period: tuple[str, str]) -> dict[str, Any]:

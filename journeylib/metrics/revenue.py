@@ -23,7 +23,10 @@ Readings of the spec chosen here (the "natural reading" rule):
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -202,7 +205,44 @@ class _Ledger:
         }
 
 
+#: Ledgers already computed, by subscriptions frame, while :func:`shared_ledgers` is active.
+_LEDGERS: contextvars.ContextVar[dict[int, tuple[Any, _Ledger]] | None] = contextvars.ContextVar(
+    "journeylib_ledgers", default=None
+)
+
+
+@contextlib.contextmanager
+def shared_ledgers() -> Iterator[None]:
+    """Inside this block, each subscriptions frame is aggregated once.
+
+    The revenue movements, NRR/GRR, LTV and CAC all start from the same
+    per-month ledger of a subscriptions table; the metrics document computes
+    them in one block, so the ledger of a frame (the same object) is computed
+    once instead of once per metric. Frames are immutable, so the ledger of
+    one cannot change inside the block; the block keeps a reference to each
+    frame it saw, so no other frame can take its id.
+    """
+    token = _LEDGERS.set({})
+    try:
+        yield
+    finally:
+        _LEDGERS.reset(token)
+
+
 def _ledger(subscriptions: Any) -> _Ledger:
+    """The :class:`_Ledger` of a subscriptions frame (computed once inside :func:`shared_ledgers`)."""
+    memo = _LEDGERS.get()
+    if memo is not None:
+        hit = memo.get(id(subscriptions))
+        if hit is not None and hit[0] is subscriptions:
+            return hit[1]
+    ledger = _compute_ledger(subscriptions)
+    if memo is not None:
+        memo[id(subscriptions)] = (subscriptions, ledger)
+    return ledger
+
+
+def _compute_ledger(subscriptions: Any) -> _Ledger:
     """Aggregate a subscriptions frame into a :class:`_Ledger` (two small queries)."""
     first, last = _table_bounds(subscriptions)
     if first is None:

@@ -423,3 +423,30 @@ def test_property_constant_mrr_retains_everything(levels, s, h):
     assert got["nrr_1m"].to_list() == [1.0] * (N_MONTHS - 1)
     assert got["grr_1m"].to_list() == [1.0] * (N_MONTHS - 1)
     assert got["logo_churn_rate"].to_list() == [0.0] * (N_MONTHS - 1)
+
+
+def test_shared_ledgers_aggregate_each_frame_once(monkeypatch):
+    """Inside shared_ledgers() a frame's ledger is computed once; other frames and later calls are not served from it."""
+    from journeylib.metrics import revenue
+
+    computed: list[int] = []
+    real = revenue._compute_ledger
+
+    def counting(frame):
+        computed.append(id(frame))
+        return real(frame)
+
+    monkeypatch.setattr(revenue, "_compute_ledger", counting)
+    period = ("2024-02", "2024-03")
+    other = SCENARIO_A.filter(pl.col("account_id") != "a")
+    expected = (revenue_months(SCENARIO_A, period=period), ltv(SCENARIO_A, period=period))
+    computed.clear()
+    with revenue.shared_ledgers():
+        months = revenue_months(SCENARIO_A, period=period)
+        value = ltv(SCENARIO_A, period=period)
+        assert computed == [id(SCENARIO_A)]
+        revenue_months(other, period=period)  # another frame: its own ledger
+        assert computed == [id(SCENARIO_A), id(other)]
+    assert months.equals(expected[0]) and value == expected[1]
+    ltv(SCENARIO_A, period=period)  # after the block: computed again
+    assert computed == [id(SCENARIO_A), id(other), id(SCENARIO_A)]
