@@ -25,6 +25,7 @@ from journeylib.metrics import (
     stages,
     support,
 )
+from journeylib.metrics._memo import shared_results
 from journeylib.metrics.goals import evaluate_goals, metric_sections
 from journeylib.metrics.period import resolve_period
 
@@ -360,7 +361,7 @@ def metrics_document(client: Any) -> dict[str, Any]:
     from journeylib.engines import period_view
 
     period = resolve_period(period_view(client))
-    with revenue.shared_ledgers():
+    with shared_results():
         if _streaming(client):
             with pl.Config(engine_affinity="streaming"):
                 return _document(client, period)

@@ -21,6 +21,7 @@ import narwhals as nw
 import polars as pl
 
 from journeylib.metrics._keys import account_month_key, keys_distinct, polars_lazy
+from journeylib.metrics._memo import once
 from journeylib.metrics._nw import (
     US_PER_DAY,
     collect,
@@ -88,11 +89,16 @@ def _data_end(stream: Any) -> dt.datetime | None:
     the first instant of a subscriptions month and would move the end past
     the last thing anybody did.
     """
-    lf = to_lazy(stream)
-    if "source" in lf.collect_schema().names():
-        lf = lf.filter(nw.col("source") == "events")
-    out = collect(lf.select(nw.col("timestamp").max()))
-    return out.item(0, 0) if out.height else None
+
+    def compute() -> dt.datetime | None:
+        lf = to_lazy(stream)
+        if "source" in lf.collect_schema().names():
+            lf = lf.filter(nw.col("source") == "events")
+        out = collect(lf.select(nw.col("timestamp").max()))
+        return out.item(0, 0) if out.height else None
+
+    # activation and milestones both need it: one read of the stream per document
+    return once("data_end", stream, compute)
 
 
 def _none_if_nan(value: Any) -> float | None:

@@ -23,10 +23,7 @@ Readings of the spec chosen here (the "natural reading" rule):
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +31,7 @@ import narwhals as nw
 import polars as pl
 
 from journeylib.config import parse_month
+from journeylib.metrics._memo import once
 from journeylib.metrics._nw import to_lazy
 from journeylib.metrics.period import month_from_index, month_index
 
@@ -205,41 +203,9 @@ class _Ledger:
         }
 
 
-#: Ledgers already computed, by subscriptions frame, while :func:`shared_ledgers` is active.
-_LEDGERS: contextvars.ContextVar[dict[int, tuple[Any, _Ledger]] | None] = contextvars.ContextVar(
-    "journeylib_ledgers", default=None
-)
-
-
-@contextlib.contextmanager
-def shared_ledgers() -> Iterator[None]:
-    """Inside this block, each subscriptions frame is aggregated once.
-
-    The revenue movements, NRR/GRR, LTV and CAC all start from the same
-    per-month ledger of a subscriptions table; the metrics document computes
-    them in one block, so the ledger of a frame (the same object) is computed
-    once instead of once per metric. Frames are immutable, so the ledger of
-    one cannot change inside the block; the block keeps a reference to each
-    frame it saw, so no other frame can take its id.
-    """
-    token = _LEDGERS.set({})
-    try:
-        yield
-    finally:
-        _LEDGERS.reset(token)
-
-
 def _ledger(subscriptions: Any) -> _Ledger:
-    """The :class:`_Ledger` of a subscriptions frame (computed once inside :func:`shared_ledgers`)."""
-    memo = _LEDGERS.get()
-    if memo is not None:
-        hit = memo.get(id(subscriptions))
-        if hit is not None and hit[0] is subscriptions:
-            return hit[1]
-    ledger = _compute_ledger(subscriptions)
-    if memo is not None:
-        memo[id(subscriptions)] = (subscriptions, ledger)
-    return ledger
+    """The :class:`_Ledger` of a subscriptions frame (once per frame inside ``_memo.shared_results``)."""
+    return once("revenue_ledger", subscriptions, lambda: _compute_ledger(subscriptions))
 
 
 def _compute_ledger(subscriptions: Any) -> _Ledger:

@@ -80,3 +80,37 @@ def test_cli_metrics_reads_partitioned_parquet(clients: dict[str, Path]) -> None
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout == metrics_json(metrics_document(load_client(clients["csv"])))
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+def test_document_reads_shared_results_once(
+    clients: dict[str, Path], monkeypatch: pytest.MonkeyPatch, streaming: bool
+) -> None:
+    """The data's end (activation, milestones) and each revenue ledger are computed once per document."""
+    from journeylib.metrics import _memo, document, onboarding, revenue
+
+    computed: list[tuple[str, int]] = []
+
+    def counting_once(kind, frame, compute):
+        def counted():
+            computed.append((kind, id(frame)))
+            return compute()
+
+        return _memo.once(kind, frame, counted)
+
+    monkeypatch.setattr(onboarding, "once", counting_once)
+    monkeypatch.setattr(revenue, "once", counting_once)
+    if streaming:
+        monkeypatch.setattr(document, "STREAMING_ABOVE_ROWS", 0)
+    client = load_client(clients["hive"], lazy=True)
+    doc = metrics_document(client)
+    assert doc["onboarding"]["activation_rate"] is not None and doc["milestones"]
+    kinds = [kind for kind, _ in computed]
+    assert kinds.count("data_end") == 1
+    assert kinds.count("revenue_ledger") >= 1
+    assert len(computed) == len(set(computed))  # no (kind, frame) computed twice
+    # outside a document nothing is kept
+    computed.clear()
+    onboarding._data_end(client.tables["events"])
+    onboarding._data_end(client.tables["events"])
+    assert len(computed) == 2

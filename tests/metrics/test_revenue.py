@@ -425,9 +425,9 @@ def test_property_constant_mrr_retains_everything(levels, s, h):
     assert got["logo_churn_rate"].to_list() == [0.0] * (N_MONTHS - 1)
 
 
-def test_shared_ledgers_aggregate_each_frame_once(monkeypatch):
-    """Inside shared_ledgers() a frame's ledger is computed once; other frames and later calls are not served from it."""
-    from journeylib.metrics import revenue
+def test_shared_results_aggregate_each_frame_once(monkeypatch):
+    """Inside shared_results() a frame's ledger is computed once; other frames and later calls are not served from it."""
+    from journeylib.metrics import _memo, revenue
 
     computed: list[int] = []
     real = revenue._compute_ledger
@@ -441,7 +441,7 @@ def test_shared_ledgers_aggregate_each_frame_once(monkeypatch):
     other = SCENARIO_A.filter(pl.col("account_id") != "a")
     expected = (revenue_months(SCENARIO_A, period=period), ltv(SCENARIO_A, period=period))
     computed.clear()
-    with revenue.shared_ledgers():
+    with _memo.shared_results():
         months = revenue_months(SCENARIO_A, period=period)
         value = ltv(SCENARIO_A, period=period)
         assert computed == [id(SCENARIO_A)]
