@@ -273,9 +273,23 @@ def _derived_lazy(
     if not parts:
         return None
     union = nw.concat(parts, how="vertical")
-    return union.with_row_index(
-        "seq", order_by=["account_id", "timestamp", "_src_rank", "_ev_rank", "_key"]
-    ).select(
+    order = ["account_id", "timestamp", "_src_rank", "_ev_rank", "_key"]
+    native = union.to_native()
+    if isinstance(native, pl.LazyFrame):
+        # Row k's number is its place in the order: the inverse of the sorting
+        # permutation. One sort, where the windowed row index of the generic
+        # path sorts and then scatters (about a fifth slower at 764 k rows).
+        union = nw.from_native(
+            native.with_columns(
+                pl.int_range(pl.len(), dtype=pl.UInt32)
+                .sort_by(order, maintain_order=True)
+                .arg_sort()
+                .alias("seq")
+            )
+        )
+    else:
+        union = union.with_row_index("seq", order_by=order)
+    return union.select(
         "account_id",
         _null_text("anonymous_id"),
         _null_text("user_id"),

@@ -320,6 +320,57 @@ def test_derived_events_agree_across_engines(constructor):
     )
 
 
+def test_derived_seq_orders_ties_by_table_event_and_id_on_every_engine(constructor):
+    """At one instant of one account: the table's rank, then the event's, then the row's id."""
+    at = ts(2024, 3)
+    tables = {
+        "accounts": pl.DataFrame(
+            {"account_id": ["b", "a"], "signup_at": [at, at]},
+            schema={"account_id": pl.String, "signup_at": pl.Datetime("us", "UTC")},
+        ),
+        "subscriptions": pl.DataFrame(
+            {"account_id": ["a", "b"], "month": [month(2024, 3)] * 2, "mrr": [5.0, 5.0]},
+            schema={"account_id": pl.String, "month": pl.Date, "mrr": pl.Float64},
+        ),
+        "tickets": pl.DataFrame(
+            {
+                "ticket_id": ["t9", "t1", "t5"],
+                "account_id": ["a", "a", "b"],
+                "opened_at": [at, at, at],
+                "resolved_at": [at, None, None],
+            },
+            schema={
+                "ticket_id": pl.String,
+                "account_id": pl.String,
+                "opened_at": pl.Datetime("us", "UTC"),
+                "resolved_at": pl.Datetime("us", "UTC"),
+            },
+        ),
+        "surveys": pl.DataFrame(
+            {"response_id": ["r1"], "account_id": ["a"], "responded_at": [at]},
+            schema={
+                "response_id": pl.String,
+                "account_id": pl.String,
+                "responded_at": pl.Datetime("us", "UTC"),
+            },
+        ),
+    }
+    out = derived_events(**{k: constructor(v) for k, v in tables.items()})
+    by_seq = out.sort("seq").select("account_id", "event").rows()
+    assert by_seq == [
+        ("a", "signed_up"),
+        ("a", "subscription_started"),
+        ("a", "ticket_opened"),  # t1
+        ("a", "ticket_opened"),  # t9
+        ("a", "ticket_resolved"),
+        ("a", "survey_answered"),
+        ("b", "signed_up"),
+        ("b", "subscription_started"),
+        ("b", "ticket_opened"),
+    ]
+    assert out.sort("seq")["seq"].to_list() == list(range(9))
+
+
 def test_no_tables_give_an_empty_frame():
     out = derived_events()
     assert out.height == 0
