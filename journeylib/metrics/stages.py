@@ -149,9 +149,15 @@ def _entries_by_key(
 def _funnel_from_entries(df: pl.DataFrame, pairs: list[tuple[str, str]]) -> pl.DataFrame:
     """The stage funnel of one group of accounts from its entries frame."""
     n = len(pairs)
-    furthest = df.group_by("account_id").agg(pl.col("stage_index").max().alias("furthest"))
-    f = furthest["furthest"].to_list()
-    reached = [sum(1 for x in f if x >= i) for i in range(n)]
+    furthest = (
+        df.group_by("account_id")
+        .agg(pl.col("stage_index").max().alias("furthest"))
+        .group_by("furthest")
+        .agg(pl.len().alias("n"))
+    )
+    # accounts whose furthest stage is i or later: counted per furthest stage, summed from the end
+    at = dict(zip(furthest["furthest"].to_list(), furthest["n"].to_list(), strict=True))
+    reached = [sum(at.get(j, 0) for j in range(i, n)) for i in range(n)]
     # entry(i) - entry(i-1) for accounts that entered both, not negative
     cur = df.select("account_id", "stage_index", pl.col("entered_at").alias("t"))
     prev = cur.with_columns(pl.col("stage_index") + 1).rename({"t": "t_prev"})
