@@ -16,7 +16,10 @@ month partitions ``events/month=YYYY-MM/part.parquet``) is instead:
    value by value on every column, exactly as
    :func:`journeylib.schemas.later_copies` does (two rows equal in every
    column are equal in the hashed ones, so no copy is missed; rows that share
-   the hashed values but differ elsewhere are compared and kept);
+   the hashed values but differ elsewhere are compared and kept). When more
+   than :data:`FETCH_CANDIDATES_AT_ONCE` rows are candidates (coarse
+   timestamps), a 64-bit hash of every column, read from the candidates only,
+   narrows them first;
 3. left as a :class:`polars.LazyFrame` of the valid rows (the scan, parsed,
    minus the quarantined row numbers), which every metric then reads
    streaming. Only the quarantined rows are ever materialised.
@@ -81,6 +84,10 @@ def bound_scan_memory() -> None:
 
 
 _TABLE = "events"
+
+#: Candidate copies fetched whole (every column parsed) without narrowing them
+#: first by a hash of every column: about 100 MB of rows.
+FETCH_CANDIDATES_AT_ONCE = 1_000_000
 
 #: The columns pass 1 parses and hashes: those the row rules read. The other
 #: text columns (user_id, channel, campaign, variant) are not parsed in pass 1:
@@ -250,8 +257,9 @@ def _parsed_exprs(
     A text column is *clean* when pass 1 found no value that normalising
     (strip blanks, empty → missing) changes: later scans then skip the strip,
     the most expensive part of reading text. Pass 1 looks only at the columns
-    it parses (``_PASS1``); the others are stripped whenever they are read,
-    which the metric queries seldom do (the journey stream reads none of them).
+    it parses (``_PASS1``); the others are stripped whenever they are read
+    (the metrics document reads only ``channel``, in attribution; its journey
+    stream reads none of them).
     """
     spec = TABLES[_TABLE]
     exprs: list[pl.Expr] = []
@@ -420,6 +428,18 @@ def _scan_events(
     # Later exact copies: compare value by value only the rows whose hash is shared.
     candidates = shared_hash_rows(hashes)
     del hashes
+    if candidates.len() > FETCH_CANDIDATES_AT_ONCE:
+        # Coarse timestamps (a day, say) make many rows share the hashed columns
+        # while differing in others (two users of one account, one login each):
+        # narrow the candidates by a 64-bit hash of every column, read from them
+        # only, before fetching the survivors whole.
+        full = (
+            parsed_lf.filter(pl.col(ROW).is_in(candidates.implode()))
+            .select(ROW, pl.struct(cols).hash(seed=0).alias("h"))
+            .collect(engine="streaming")
+        )
+        candidates = full.filter(pl.col("h").is_duplicated()).get_column(ROW)
+        del full
     dup_rows = pl.Series(ROW, [], dtype=pl.Int64)
     if candidates.len():
         cand = (

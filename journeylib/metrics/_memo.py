@@ -5,9 +5,13 @@ per-month revenue ledger of a subscriptions table (revenue movements, NRR/GRR,
 LTV, CAC), the data's end of a journey stream (activation, milestones). Inside
 :func:`shared_results`, :func:`once` computes such a result once per frame
 object and hands it to every later caller; outside the block it always
-computes. Frames are immutable, so a result cannot go stale inside the block,
-and the block keeps a reference to every frame it saw, so no other frame can
-take its ``id``.
+computes.
+
+The block keeps a reference to every frame it saw (so no other frame can take
+its ``id`` while the block lasts): the frames live until the block ends, so
+keep it to one computation (the metrics document opens one per set of
+sections, the client's or a goal segment's). The metric functions never change
+a frame in place, so a result cannot go stale inside the block.
 """
 
 from __future__ import annotations

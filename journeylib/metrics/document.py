@@ -141,7 +141,19 @@ def _streaming(client: Any) -> bool:
 def _core(
     client: Any, period: tuple[str, str], sections: frozenset[str] | None = None
 ) -> dict[str, Any]:
-    """The document's sections; ``sections`` limits the work to those named (None: all)."""
+    """The document's sections; ``sections`` limits the work to those named (None: all).
+
+    Intermediate results shared by several metrics (``_memo``) live for this
+    call only: the frames they keep (the journey stream of the client or of a
+    goal's segment) go when it returns.
+    """
+    with shared_results():
+        return _sections(client, period, sections)
+
+
+def _sections(
+    client: Any, period: tuple[str, str], sections: frozenset[str] | None
+) -> dict[str, Any]:
     from journeylib.engines import engine_of
     from journeylib.journey import journey_events
     from journeylib.metrics._nw import to_lazy
@@ -363,11 +375,10 @@ def metrics_document(client: Any) -> dict[str, Any]:
     from journeylib.engines import period_view
 
     period = resolve_period(period_view(client))
-    with shared_results():
-        if _streaming(client):
-            with pl.Config(engine_affinity="streaming"):
-                return _document(client, period)
-        return _document(client, period)
+    if _streaming(client):
+        with pl.Config(engine_affinity="streaming"):
+            return _document(client, period)
+    return _document(client, period)
 
 
 def _document(client: Any, period: tuple[str, str]) -> dict[str, Any]:

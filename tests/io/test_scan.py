@@ -249,9 +249,12 @@ _text = st.sampled_from([None, "", " ", "a1", "a2", " a1", "zz", "x"])
         ),
         min_size=1,
         max_size=25,
-    )
+    ),
+    narrowed=st.booleans(),
 )
-def test_random_events_same_as_eager(tmp_path_factory: pytest.TempPathFactory, rows) -> None:
+def test_random_events_same_as_eager(
+    tmp_path_factory: pytest.TempPathFactory, rows, narrowed: bool
+) -> None:
     events = pl.DataFrame(
         {
             "timestamp": [None if d is None else _t(1 + d) for d, *_ in rows],
@@ -269,11 +272,23 @@ def test_random_events_same_as_eager(tmp_path_factory: pytest.TempPathFactory, r
         },
     )
     folder = Folder(tmp_path_factory.mktemp("prop") / "c")
-    _assert_same(_write_events(folder, events))
+    with pytest.MonkeyPatch.context() as mp:
+        if narrowed:  # candidates narrowed by a hash of every column first
+            mp.setattr("journeylib.scan.FETCH_CANDIDATES_AT_ONCE", 0)
+        _assert_same(_write_events(folder, events))
 
 
-def test_copies_are_judged_on_every_column_not_only_the_hashed_ones(folder: Folder) -> None:
-    """Pass 1 hashes the columns the rules read; the other columns still decide a copy."""
+@pytest.mark.parametrize("narrowed", [False, True])
+def test_copies_are_judged_on_every_column_not_only_the_hashed_ones(
+    folder: Folder, monkeypatch: pytest.MonkeyPatch, narrowed: bool
+) -> None:
+    """Pass 1 hashes the columns the rules read; the other columns still decide a copy.
+
+    With ``narrowed``, every candidate goes through the hash of every column first
+    (as when more than FETCH_CANDIDATES_AT_ONCE rows share the hashed values).
+    """
+    if narrowed:
+        monkeypatch.setattr("journeylib.scan.FETCH_CANDIDATES_AT_ONCE", 0)
     events = pl.DataFrame(
         {
             "timestamp": [_t(1)] * 4,
