@@ -38,8 +38,6 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from journeylib.config import ClientConfig, JourneyTemplate, load_client_config, load_template
 from journeylib.errors import ConfigError, DataError, JourneyError
@@ -303,8 +301,21 @@ def _try_format(s: pl.Series, fmt: str, tz: str) -> pl.Series:
     return _localise(s.str.to_datetime(fmt, strict=False, time_unit="us"), tz)
 
 
-def _arrow_cast(s: pl.Series, dtype: pa.DataType) -> pl.Series | None:
-    """Cast text with Arrow's vectorised parser; None when any value does not parse."""
+def _arrow_cast(s: pl.Series, kind: str) -> pl.Series | None:
+    """Cast text with Arrow's vectorised parser; None when any value does not parse.
+
+    ``kind``: ``timestamp_utc``, ``timestamp`` (naive) or ``date``. pyarrow is
+    imported here, for text dates only: loading it costs every start of the
+    command a fifth of a second, and Parquet inputs never need it.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    dtype = {
+        "timestamp_utc": pa.timestamp("us", "UTC"),
+        "timestamp": pa.timestamp("us"),
+        "date": pa.date32(),
+    }[kind]
     try:
         out = pl.from_arrow(pc.cast(s.to_arrow(), dtype))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
@@ -323,7 +334,7 @@ def _parse_datetime_text(s: pl.Series, tz: str) -> pl.Series:
     aware = bool(_OFFSET.search(first))
     # Arrow's ISO 8601 cast is several times faster than a strptime format, but all-or-nothing:
     # it serves the clean file; a file with any odd value takes the per-value path below.
-    fast = _arrow_cast(s, pa.timestamp("us", "UTC") if aware else pa.timestamp("us"))
+    fast = _arrow_cast(s, "timestamp_utc" if aware else "timestamp")
     if fast is not None:
         return (fast if aware else _localise(fast, tz)).alias(s.name)
     out = _try_format(s, _AWARE_FORMATS[0] if aware else _NAIVE_FORMATS[0], tz)
@@ -343,7 +354,7 @@ def _parse_datetime_text(s: pl.Series, tz: str) -> pl.Series:
 
 
 def _parse_date_text(s: pl.Series) -> pl.Series:
-    fast = _arrow_cast(s, pa.date32()) if s.len() else None
+    fast = _arrow_cast(s, "date") if s.len() else None
     if fast is not None:
         return fast.alias(s.name)
     out = s.str.to_date("%Y-%m-%d", strict=False)
@@ -356,7 +367,7 @@ def _parse_date_text(s: pl.Series) -> pl.Series:
 
 
 def _parse_month_text(s: pl.Series) -> pl.Series:
-    fast = _arrow_cast(s + "-01", pa.date32()) if s.len() else None
+    fast = _arrow_cast(s + "-01", "date") if s.len() else None
     if fast is not None:
         return fast.alias(s.name)
     out = (s + "-01").str.to_date("%Y-%m-%d", strict=False)
