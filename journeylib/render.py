@@ -21,6 +21,8 @@ import json
 import os
 import re
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -186,6 +188,30 @@ def cached_vega_bundle(
     except OSError:
         pass
     return text
+
+
+#: The last SVGs rendered, by spec. The notebooks save each chart as SVG and then
+#: as PNG: the PNG is rasterised from the SVG just rendered (the same bytes as
+#: vl-convert's own PNG, which renders the SVG again first), about half its time.
+_SVGS: OrderedDict[str, str] = OrderedDict()
+_SVGS_KEPT = 4
+_SVGS_LOCK = threading.Lock()
+
+
+def _svg_of(spec: dict[str, Any]) -> str:
+    """The chart's SVG, from the last few rendered when the same spec was rendered before."""
+    key = json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
+    with _SVGS_LOCK:
+        svg = _SVGS.get(key)
+        if svg is not None:
+            _SVGS.move_to_end(key)
+            return svg
+    svg = vlc.vegalite_to_svg(spec, vl_version=_vl_version(), allowed_base_urls=[])
+    with _SVGS_LOCK:
+        _SVGS[key] = svg
+        while len(_SVGS) > _SVGS_KEPT:
+            _SVGS.popitem(last=False)
+    return svg
 
 
 def _spec(chart: alt.TopLevelMixin | dict[str, Any]) -> dict[str, Any]:
@@ -356,7 +382,9 @@ def save_chart(
     """Write the chart to ``.svg``, ``.png``, ``.pdf`` or ``.html`` (by suffix).
 
     Static formats go through vl-convert; ``.html`` is a standalone offline page.
-    Parent folders are created.
+    A PNG is rasterised from the chart's SVG, which is kept for the last few
+    charts: saving a chart as SVG and then as PNG runs Vega once. Parent
+    folders are created.
 
     Args:
         chart: an altair chart or a vega-lite spec dict.
@@ -380,9 +408,9 @@ def save_chart(
     spec = _spec(chart)
     version = _vl_version()
     if suffix == ".svg":
-        content: str | bytes = vlc.vegalite_to_svg(spec, vl_version=version, allowed_base_urls=[])
+        content: str | bytes = _svg_of(spec)
     elif suffix == ".png":
-        content = vlc.vegalite_to_png(spec, vl_version=version, scale=scale, allowed_base_urls=[])
+        content = vlc.svg_to_png(_svg_of(spec), scale=scale)
     elif suffix == ".pdf":
         content = vlc.vegalite_to_pdf(spec, vl_version=version, allowed_base_urls=[])
     elif suffix == ".html":

@@ -37,6 +37,32 @@ def test_journey_map_png_is_a4_landscape_width(all_charts, png_dir):
     assert height > 700
 
 
+def test_png_is_vl_converts_own_and_svg_then_png_renders_once(all_charts, tmp_path, monkeypatch):
+    """The PNG rasterised from the kept SVG is byte for byte vl-convert's PNG of the spec."""
+    import vl_convert as vlc
+
+    names = ["journey_map", "mrr_movements", "stage_funnel"]
+    for name in names:
+        spec = render._spec(all_charts[name])
+        own = vlc.vegalite_to_png(
+            spec, vl_version=render._vl_version(), scale=2.0, allowed_base_urls=[]
+        )
+        assert render.save_chart(spec, tmp_path / f"{name}.png").read_bytes() == own, name
+    rendered: list[int] = []
+    real = vlc.vegalite_to_svg
+
+    def counting(spec, **kw):
+        rendered.append(1)
+        return real(spec, **kw)
+
+    monkeypatch.setattr(render.vlc, "vegalite_to_svg", counting)
+    render._SVGS.clear()
+    chart = all_charts["retention_heatmap"]
+    render.save_chart(chart, tmp_path / "c.svg")
+    render.save_chart(chart, tmp_path / "c.png")
+    assert len(rendered) == 1
+
+
 @pytest.mark.parametrize("suffix,magic", [(".svg", b"<svg"), (".pdf", b"%PDF")])
 def test_svg_and_pdf(all_charts, tmp_path, suffix, magic):
     path = render.save_chart(all_charts["mrr_movements"], tmp_path / f"m{suffix}")
