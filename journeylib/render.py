@@ -190,9 +190,10 @@ def cached_vega_bundle(
     return text
 
 
-#: The last SVGs rendered, by spec. The notebooks save each chart as SVG and then
-#: as PNG: the PNG is rasterised from the SVG just rendered (the same bytes as
-#: vl-convert's own PNG, which renders the SVG again first), about half its time.
+#: The last SVGs rendered, by a digest of the spec. The notebooks save each chart
+#: as SVG and then as PNG: the PNG is rasterised from the SVG just rendered (the
+#: same bytes as vl-convert's own PNG, which renders the SVG first), about half
+#: its time.
 _SVGS: OrderedDict[str, str] = OrderedDict()
 _SVGS_KEPT = 4
 _SVGS_LOCK = threading.Lock()
@@ -200,7 +201,11 @@ _SVGS_LOCK = threading.Lock()
 
 def _svg_of(spec: dict[str, Any]) -> str:
     """The chart's SVG, from the last few rendered when the same spec was rendered before."""
-    key = json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
+    try:
+        text = json.dumps(spec, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):  # not plain JSON: vl-convert says what is wrong
+        return vlc.vegalite_to_svg(spec, vl_version=_vl_version(), allowed_base_urls=[])
+    key = hashlib.sha256(text.encode()).hexdigest()
     with _SVGS_LOCK:
         svg = _SVGS.get(key)
         if svg is not None:
@@ -212,6 +217,21 @@ def _svg_of(spec: dict[str, Any]) -> str:
         while len(_SVGS) > _SVGS_KEPT:
             _SVGS.popitem(last=False)
     return svg
+
+
+def _png_of(spec: dict[str, Any], scale: float) -> bytes:
+    """The chart as PNG: rasterised from its SVG, unless the SVG holds images.
+
+    An image (an image mark's URL) is left to vl-convert's own PNG export with
+    no base URL allowed, so a later vl-convert that checks image URLs there
+    keeps checking them; the workbench's charts have none.
+    """
+    svg = _svg_of(spec)
+    if "<image" in svg:
+        return vlc.vegalite_to_png(
+            spec, vl_version=_vl_version(), scale=scale, allowed_base_urls=[]
+        )
+    return vlc.svg_to_png(svg, scale=scale)
 
 
 def _spec(chart: alt.TopLevelMixin | dict[str, Any]) -> dict[str, Any]:
@@ -410,7 +430,7 @@ def save_chart(
     if suffix == ".svg":
         content: str | bytes = _svg_of(spec)
     elif suffix == ".png":
-        content = vlc.svg_to_png(_svg_of(spec), scale=scale)
+        content = _png_of(spec, scale)
     elif suffix == ".pdf":
         content = vlc.vegalite_to_pdf(spec, vl_version=version, allowed_base_urls=[])
     elif suffix == ".html":

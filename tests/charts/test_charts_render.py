@@ -49,18 +49,49 @@ def test_png_is_vl_converts_own_and_svg_then_png_renders_once(all_charts, tmp_pa
         )
         assert render.save_chart(spec, tmp_path / f"{name}.png").read_bytes() == own, name
     rendered: list[int] = []
-    real = vlc.vegalite_to_svg
+    rasterised: list[str] = []
+    real_svg, real_png = vlc.vegalite_to_svg, vlc.svg_to_png
 
     def counting(spec, **kw):
         rendered.append(1)
-        return real(spec, **kw)
+        return real_svg(spec, **kw)
+
+    def from_svg(svg, **kw):
+        rasterised.append(svg)
+        return real_png(svg, **kw)
+
+    def no_second_render(*a, **kw):
+        raise AssertionError("the PNG must come from the kept SVG")
 
     monkeypatch.setattr(render.vlc, "vegalite_to_svg", counting)
+    monkeypatch.setattr(render.vlc, "svg_to_png", from_svg)
+    monkeypatch.setattr(render.vlc, "vegalite_to_png", no_second_render)
     render._SVGS.clear()
     chart = all_charts["retention_heatmap"]
-    render.save_chart(chart, tmp_path / "c.svg")
+    svg = render.save_chart(chart, tmp_path / "c.svg").read_text()
     render.save_chart(chart, tmp_path / "c.png")
     assert len(rendered) == 1
+    assert rasterised == [svg]
+
+
+def test_png_of_a_chart_with_an_image_is_left_to_vl_convert(monkeypatch, tmp_path):
+    """An image's URL is not fetched by the SVG rasteriser: vl-convert's PNG export, no base URL."""
+    calls: list[dict] = []
+
+    def own_png(spec, **kw):
+        calls.append(kw)
+        return b"\x89PNG\r\n\x1a\n"
+
+    monkeypatch.setattr(
+        render.vlc, "vegalite_to_svg", lambda spec, **kw: "<svg><image href='x'/></svg>"
+    )
+    monkeypatch.setattr(render.vlc, "vegalite_to_png", own_png)
+    monkeypatch.setattr(render.vlc, "svg_to_png", lambda *a, **kw: pytest.fail("rasterised"))
+    render._SVGS.clear()
+    spec = {"mark": "image", "data": {"values": [{"u": "https://example.invalid/a.png"}]}}
+    render.save_chart(spec, tmp_path / "i.png")
+    assert calls and calls[0]["allowed_base_urls"] == []
+    render._SVGS.clear()  # the stubbed SVG must not serve a later test
 
 
 @pytest.mark.parametrize("suffix,magic", [(".svg", b"<svg"), (".pdf", b"%PDF")])
