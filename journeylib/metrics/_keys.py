@@ -22,14 +22,16 @@ from typing import Any
 
 import polars as pl
 
+from journeylib.metrics._memo import once
+
 __all__ = [
     "MONTH_BITS",
     "account_key",
     "account_month_key",
     "account_part",
+    "keyed",
     "keys_distinct",
     "month_part",
-    "polars_lazy",
 ]
 
 #: Low bits of the account-month key that hold the month (offset from the period's first month).
@@ -62,39 +64,49 @@ def month_part(key: pl.Expr) -> pl.Expr:
     return (key & (2**MONTH_BITS - 1)).cast(pl.Int64)
 
 
-def polars_lazy(*frames: Any, col: str = "account_id") -> list[pl.LazyFrame] | None:
-    """The frames as polars LazyFrames when every one is a polars frame with a text ``col``.
+def keyed(accounts: Any, *frames: Any, months: int | None = None, col: str = "account_id") -> bool:
+    """Whether a function may group ``frames`` by account keys, the accounts' ids checked.
 
-    None otherwise: other engines, and ids of another type (a Categorical or
-    integer id hashes differently from its text, so keys would not match across
-    frames; the text path compares them, or refuses to).
+    True when ``accounts`` and every frame are polars frames with a text ``col``
+    and the accounts' ids have distinct keys (:func:`keys_distinct`, with
+    ``months``). False for other engines and for ids of another type (a
+    Categorical or integer id hashes differently from its text, so keys would
+    not match across frames; the text path compares them, or refuses to).
     """
-    if not all(isinstance(f, pl.DataFrame | pl.LazyFrame) for f in frames):
-        return None
-    lazy = [f.lazy() for f in frames]
-    if not all(f.collect_schema().get(col) == pl.String for f in lazy):
-        return None
-    return lazy
+    for f in (accounts, *frames):
+        if not isinstance(f, pl.DataFrame | pl.LazyFrame):
+            return False
+        if f.lazy().collect_schema().get(col) != pl.String:
+            return False
+    return keys_distinct(accounts, months=months, col=col)
 
 
-def keys_distinct(ids: pl.LazyFrame, *, months: int | None = None, col: str = "account_id") -> bool:
+def keys_distinct(
+    ids: pl.DataFrame | pl.LazyFrame, *, months: int | None = None, col: str = "account_id"
+) -> bool:
     """Whether the distinct non-null ids of ``ids`` have distinct keys.
 
     ``months``: the number of months the account-month keys must hold; False
     when they cannot (more than ``2**MONTH_BITS``), else the account part of
-    the key (fewer bits) is checked.
+    the key (fewer bits) is checked. Inside ``_memo.shared_results`` (the
+    metrics document) each frame is checked once per kind of key: the stage
+    funnel, activity retention and engagement all check the accounts table.
     """
-    key = account_key(col)
-    if months is not None:
-        if months > 2**MONTH_BITS:
-            return False
-        key = account_part(key)
-    n_ids, n_keys = (
-        ids.select(col)
-        .filter(pl.col(col).is_not_null())
-        .unique()
-        .select(pl.len().alias("ids"), key.n_unique().alias("keys"))
-        .collect()
-        .row(0)
-    )
-    return n_ids == n_keys
+    if months is not None and months > 2**MONTH_BITS:
+        return False
+    key = account_key(col) if months is None else account_part(account_key(col))
+
+    def check() -> bool:
+        n_ids, n_keys = (
+            ids.lazy()
+            .select(col)
+            .filter(pl.col(col).is_not_null())
+            .unique()
+            .select(pl.len().alias("ids"), key.n_unique().alias("keys"))
+            .collect()
+            .row(0)
+        )
+        return bool(n_ids == n_keys)
+
+    kind = "account_keys_distinct" if months is None else "account_part_keys_distinct"
+    return once(f"{kind}:{col}", ids, check)

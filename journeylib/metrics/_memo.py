@@ -2,7 +2,9 @@
 
 Several metrics start from the same intermediate result of the same frame: the
 per-month revenue ledger of a subscriptions table (revenue movements, NRR/GRR,
-LTV, CAC), the data's end of a journey stream (activation, milestones). Inside
+LTV, CAC), the data's end of a journey stream (activation, milestones), the
+check that the accounts' ids have distinct keys (``_keys``: stage funnel,
+activity retention, engagement). Inside
 :func:`shared_results`, :func:`once` computes such a result once per frame
 object and hands it to every later caller; outside the block it always
 computes.

@@ -20,7 +20,7 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from journeylib.metrics._keys import account_month_key, keys_distinct, polars_lazy
+from journeylib.metrics._keys import account_month_key, keyed
 from journeylib.metrics._memo import once
 from journeylib.metrics._nw import (
     US_PER_DAY,
@@ -412,8 +412,7 @@ def engagement_scores(
             nw.col("event").is_in(list(weights)),
             months_filter(lf, "timestamp", first, last),
         ).with_columns(month_index_of("timestamp").alias("month_idx"), weight.alias("w"))
-        fast = polars_lazy(stream, subscriptions, accounts) if accounts is not None else None
-        if fast is not None and keys_distinct(fast[2], months=last - first + 1):
+        if accounts is not None and keyed(accounts, stream, subscriptions, months=last - first + 1):
             paying = _scored_by_key(rows, paying, first=first)
         else:
             scored = rows.group_by("account_id", "month_idx").agg(

@@ -17,9 +17,8 @@ from journeylib.metrics._keys import (
     account_key,
     account_month_key,
     account_part,
-    keys_distinct,
+    keyed,
     month_part,
-    polars_lazy,
 )
 from journeylib.metrics._nw import collect, month_index_of, months_filter, to_lazy
 from journeylib.metrics.onboarding import _signups
@@ -104,8 +103,7 @@ def activity_retention(accounts: Any, events: Any, *, period: tuple[str, str]) -
     in_range = lf.filter(
         ~nw.col("account_id").is_null(), months_filter(lf, "timestamp", first, last)
     )
-    fast = polars_lazy(accounts, events)
-    if fast is not None and keys_distinct(fast[0], months=last - first + 1):
+    if keyed(accounts, events, months=last - first + 1):
         active_df = _active_by_key(in_range, signups, first)
     else:
         activity = in_range.select(

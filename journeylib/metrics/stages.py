@@ -20,7 +20,7 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from journeylib.metrics._keys import account_key, keys_distinct, polars_lazy
+from journeylib.metrics._keys import account_key, keyed
 from journeylib.metrics._nw import (
     US_PER_DAY,
     collect,
@@ -94,8 +94,7 @@ def _period_entries(
         nw.col("stage").is_in([s for s, _ in pairs]),
         months_filter(lf, "timestamp", last=last),
     ).select("account_id", "stage", "timestamp")
-    fast = polars_lazy(stream, accounts)
-    if fast is not None and keys_distinct(fast[1]):
+    if keyed(accounts, stream):
         df = _entries_by_key(ev.to_native(), acc.to_native(), [s for s, _ in pairs], acc_cols)
     else:
         # First entry per account and stage, then the period's accounts: grouping

@@ -86,8 +86,8 @@ def test_cli_metrics_reads_partitioned_parquet(clients: dict[str, Path]) -> None
 def test_document_reads_shared_results_once(
     clients: dict[str, Path], monkeypatch: pytest.MonkeyPatch, streaming: bool
 ) -> None:
-    """The data's end (activation, milestones) and each revenue ledger are computed once per document."""
-    from journeylib.metrics import _memo, document, onboarding, revenue
+    """The data's end, each revenue ledger and each check of the account keys: once per document."""
+    from journeylib.metrics import _keys, _memo, document, onboarding, revenue
 
     computed: list[tuple[str, int]] = []
 
@@ -100,6 +100,7 @@ def test_document_reads_shared_results_once(
 
     monkeypatch.setattr(onboarding, "once", counting_once)
     monkeypatch.setattr(revenue, "once", counting_once)
+    monkeypatch.setattr(_keys, "once", counting_once)
     if streaming:
         monkeypatch.setattr(document, "STREAMING_ABOVE_ROWS", 0)
     client = load_client(clients["hive"], lazy=True)
@@ -108,6 +109,9 @@ def test_document_reads_shared_results_once(
     kinds = [kind for kind, _ in computed]
     assert kinds.count("data_end") == 1
     assert kinds.count("revenue_ledger") >= 1
+    # the accounts' keys: checked once for the stage funnel, once for retention and engagement
+    assert kinds.count("account_keys_distinct:account_id") == 1
+    assert kinds.count("account_part_keys_distinct:account_id") == 1
     assert len(computed) == len(set(computed))  # no (kind, frame) computed twice
     # outside a document nothing is kept
     computed.clear()
