@@ -7,7 +7,11 @@ file), then times, in one run, each engine in its own child process (peak RSS
 from the child's VmHWM), engines interleaved and their order rotated run by run:
 
 * ``scan_polars`` / ``scan_duckdb``: a bare scan of the columns the metrics read;
-* ``polars_doc``: ``journey metrics`` (``metrics_document(load_client(path, lazy=True))``);
+* ``polars_doc``: ``journey metrics`` on files seen for the first time
+  (``metrics_document(load_client(path, lazy=True))``, every row validated);
+* ``polars_doc_cached``: ``journey metrics`` again on the same files: the
+  validation is read from the client's cache (``load_client(..., cache=True)``,
+  primed by one untimed run), the rest is the same;
 * ``polars_subset``: ``load_client(path, lazy=True)`` + the library functions of
   the five families below;
 * ``duckdb``: those five families as hand-written DuckDB SQL over the same files;
@@ -56,6 +60,7 @@ ENGINES = [
     "scan_polars",
     "scan_duckdb",
     "polars_doc",
+    "polars_doc_cached",
     "polars_subset",
     "duckdb",
     "pandas",
@@ -80,6 +85,10 @@ def child(engine: str, spec_path: str, out_path: str) -> None:
         import polars_lib
 
         res = polars_lib.run_doc(spec)
+    elif engine == "polars_doc_cached":
+        import polars_lib
+
+        res = polars_lib.run_doc(spec, cache=True)
     elif engine == "polars_subset":
         import polars_lib
 
@@ -346,6 +355,11 @@ def bench_size(
     samples: dict[str, list[dict[str, Any]]] = {e: [] for e in engines}
     with tempfile.TemporaryDirectory(prefix="journey-bench-") as tmpdir:
         tmp = Path(tmpdir)
+        # the validation cache of polars_doc_cached (reports/<client>/.cache/), primed untimed
+        spec = {**spec, "reports_dir": str(tmp / "reports")}
+        if "polars_doc_cached" in engines:
+            primed = run_child("polars_doc_cached", spec, tmp)
+            print(f"[{size}] cache primed in {primed.get('seconds', 0):.2f} s", flush=True)
         for r in range(runs):
             order = engines[r % len(engines) :] + engines[: r % len(engines)]
             for e in order:
@@ -390,10 +404,13 @@ def bench_size(
 
     ratios = {
         "polars_doc/duckdb": ratio("polars_doc", "duckdb"),
+        "polars_doc_cached/duckdb": ratio("polars_doc_cached", "duckdb"),
         "polars_subset/duckdb": ratio("polars_subset", "duckdb"),
         "pandas/polars_doc": ratio("pandas", "polars_doc"),
+        "pandas/polars_doc_cached": ratio("pandas", "polars_doc_cached"),
         "pandas/polars_subset": ratio("pandas", "polars_subset"),
         "polars_doc/scan_polars": ratio("polars_doc", "scan_polars"),
+        "polars_doc_cached/scan_polars": ratio("polars_doc_cached", "scan_polars"),
         "polars_subset/scan_polars": ratio("polars_subset", "scan_polars"),
         "duckdb/scan_duckdb": ratio("duckdb", "scan_duckdb"),
     }
@@ -430,10 +447,13 @@ def bars(size: str, ratios: dict[str, float | None], peak: dict[str, Any]) -> li
 
     speed = n >= SIZES["10m"]
     bar("journey metrics vs DuckDB SQL", ratios["polars_doc/duckdb"], "<=", 1.0, speed)
+    bar("  cached validation", ratios["polars_doc_cached/duckdb"], "<=", 1.0, speed)
     bar("library subset vs DuckDB SQL", ratios["polars_subset/duckdb"], "<=", 1.0, speed)
     bar("pandas vs journey metrics", ratios["pandas/polars_doc"], ">=", pandas_min, speed)
+    bar("  cached validation", ratios["pandas/polars_doc_cached"], ">=", pandas_min, speed)
     bar("pandas vs library subset", ratios["pandas/polars_subset"], ">=", pandas_min, speed)
     bar("journey metrics vs bare scan", ratios["polars_doc/scan_polars"], "<=", 5.0, speed)
+    bar("  cached validation", ratios["polars_doc_cached/scan_polars"], "<=", 5.0, speed)
     rss = peak.get("polars_doc")  # MiB
     gb = None if rss is None else rss * 2**20 / 1e9  # the spec's GB: 10^9 bytes
     if n >= SIZES["100m"]:
@@ -572,11 +592,11 @@ def print_table(report: dict[str, Any]) -> None:
             f"{s['parquet_mb']} MB Parquet; medians of {report['runs']} runs"
         )
         print(
-            f"{'engine':<15}{'median s':>10}{'load s':>9}{'compute s':>11}{'wall s':>9}{'peak RSS MiB':>13}  agrees with library"
+            f"{'engine':<18}{'median s':>10}{'load s':>9}{'compute s':>11}{'wall s':>9}{'peak RSS MiB':>13}  agrees with library"
         )
         for e, v in s["engines"].items():
             if "error" in v:
-                print(f"{e:<15}  error: {v['error']}")
+                print(f"{e:<18}  error: {v['error']}")
                 continue
             agr = s["agreement"].get(e)
             if e == REFERENCE:
@@ -592,7 +612,7 @@ def print_table(report: dict[str, Any]) -> None:
                 if missing:
                     agr_s += f" (not computed: {', '.join(missing)})"
             print(
-                f"{e:<15}{v['median_s']:>10.2f}{v['median_load_s']:>9.2f}{v['median_compute_s']:>11.2f}"
+                f"{e:<18}{v['median_s']:>10.2f}{v['median_load_s']:>9.2f}{v['median_compute_s']:>11.2f}"
                 f"{v['median_wall_s']:>9.2f}{v['peak_rss_mb']:>13.0f}  {agr_s}"
             )
         print("ratios: " + ", ".join(f"{k} {_fmt(v)}" for k, v in s["ratios"].items()))

@@ -206,11 +206,21 @@ def metrics(
             "SPARK_REMOTE selects a Spark Connect server instead).",
         ),
     ] = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Validate Parquet events again even when reports/<client>/.cache/ "
+            "holds the validation of the same files.",
+        ),
+    ] = False,
 ) -> None:
     """Compute every metric; print a readable summary or the metrics.json document.
 
     Every engine gives the same document: the tables are validated with polars,
-    then handed to DuckDB or Spark, where the metric functions run.
+    then handed to DuckDB or Spark, where the metric functions run. On polars,
+    the validation of Parquet events is kept in reports/<client>/.cache/ and
+    reused while the files are unchanged.
     """
     from journeylib.engines import check_engine, to_engine
     from journeylib.io import load_client
@@ -218,7 +228,12 @@ def metrics(
 
     engine = check_engine(engine)  # before loading: a bad name fails fast
     # polars reads Parquet events lazily (streaming); the other engines get in-memory tables
-    c = to_engine(load_client(client, lazy=engine == "polars"), engine, spark_master=spark_master)
+    lazy = engine == "polars"
+    c = to_engine(
+        load_client(client, lazy=lazy, cache=lazy and not no_cache),
+        engine,
+        spark_master=spark_master,
+    )
     doc = metrics_document(c)
     if as_json:
         sys.stdout.write(metrics_json(doc))

@@ -41,7 +41,7 @@ import polars as pl
 
 from journeylib.config import ClientConfig, JourneyTemplate, load_client_config, load_template
 from journeylib.errors import ConfigError, DataError, JourneyError
-from journeylib.paths import client_dir_for_new, resolve_client_dir, templates_dir
+from journeylib.paths import client_dir_for_new, reports_dir, resolve_client_dir, templates_dir
 from journeylib.personas import assign_personas
 from journeylib.scan import lazy_schema, scan_events, scan_parquet
 from journeylib.schemas import (
@@ -670,7 +670,7 @@ def _load_template(cfg: ClientConfig, client_dir: Path) -> JourneyTemplate:
     return template
 
 
-def load_client(arg: str | Path, *, lazy: bool = False) -> Client:
+def load_client(arg: str | Path, *, lazy: bool = False, cache: bool = False) -> Client:
     """Load a client: ``client.yaml``, the journey template and every table, validated.
 
     Args:
@@ -680,6 +680,11 @@ def load_client(arg: str | Path, *, lazy: bool = False) -> Client:
             instead of reading it into memory (:mod:`journeylib.scan`): the
             metric path reads it streaming. Quarantine and quality counts are
             the same as the eager loader's. CSV events are read eagerly.
+        cache: with ``lazy``, keep that events table's validation outcome in
+            ``reports/<client>/.cache/`` and reuse it while its files, the
+            valid account ids and the time zone are unchanged
+            (:mod:`journeylib.scan_cache`): the valid rows are then read
+            without validating them again. Same result either way.
 
     Returns:
         The :class:`Client`, with valid rows in ``tables`` and quarantined rows in
@@ -732,7 +737,12 @@ def load_client(arg: str | Path, *, lazy: bool = False) -> Client:
             valid_ids = valid.get_column("account_id")
         tables[table], rejected[table], quality[table] = valid, bad, q
     if scanned is not None:
-        lt = scan_events(scanned, timezone=cfg.timezone, valid_account_ids=valid_ids)
+        lt = scan_events(
+            scanned,
+            timezone=cfg.timezone,
+            valid_account_ids=valid_ids,
+            cache_dir=reports_dir() / path.name / ".cache" if cache else None,
+        )
         assert lt is not None  # lazy_schema said it can be scanned
         tables["events"], rejected["events"], quality["events"] = lt.valid, lt.rejected, lt.quality
         sources["events"] = scanned

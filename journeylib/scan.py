@@ -24,6 +24,11 @@ month partitions ``events/month=YYYY-MM/part.parquet``) is instead:
    minus the quarantined row numbers), which every metric then reads
    streaming. Only the quarantined rows are ever materialised.
 
+Steps 1 and 2 are the validation; with ``load_client(..., cache=True)`` (what
+``journey metrics`` does) their small outcome is kept in the client's
+``reports/<client>/.cache/`` and read instead on a later run over the same
+files (:mod:`journeylib.scan_cache`).
+
 The result is the same as the eager loader's, row for row and reason for
 reason (``tests/io/test_scan.py`` checks it): same valid rows in the same
 order, same quarantined rows as read plus ``reason``, same quality counts.
@@ -43,6 +48,7 @@ from typing import Any
 
 import polars as pl
 
+from journeylib.scan_cache import Validation, read_validation, validation_key, write_validation
 from journeylib.schemas import (
     DUPLICATE_EVENT,
     ROW,
@@ -59,6 +65,7 @@ __all__ = [
     "LazyTable",
     "bound_scan_memory",
     "lazy_schema",
+    "parquet_files",
     "parquet_source",
     "scan_events",
     "scan_parquet",
@@ -131,6 +138,18 @@ def parquet_source(path: Path) -> str | None:
     return None
 
 
+def parquet_files(path: Path) -> list[Path]:
+    """The Parquet files of a table, in the order they are read: the file, or a folder's files.
+
+    A folder's files are every ``*.parquet`` file below it (a Spark-style
+    folder may be named ``2025-01.parquet``: it is not a file), in the order
+    of their path text, as polars' own glob orders them.
+    """
+    if not path.is_dir():
+        return [path]
+    return sorted((p for p in path.rglob("*.parquet") if p.is_file()), key=Path.as_posix)
+
+
 def scan_parquet(path: Path, *, row_index: str | None = None) -> pl.LazyFrame:
     """A Parquet table as a LazyFrame: one file, or every ``*.parquet`` below a folder.
 
@@ -148,9 +167,7 @@ def scan_parquet(path: Path, *, row_index: str | None = None) -> pl.LazyFrame:
     """
     if not path.is_dir():
         return pl.scan_parquet(path, hive_partitioning=False, row_index_name=row_index)
-    # Files only (a Spark-style folder may be named ``2025-01.parquet``), in the
-    # order of their path text, as polars' own glob orders them.
-    files = sorted((p for p in path.rglob("*.parquet") if p.is_file()), key=Path.as_posix)
+    files = parquet_files(path)
     if not files:
         return pl.scan_parquet(
             str(path / "**" / "*.parquet"), hive_partitioning=False, row_index_name=row_index
@@ -319,7 +336,11 @@ def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def scan_events(
-    path: Path, *, timezone: str, valid_account_ids: pl.Series | None
+    path: Path,
+    *,
+    timezone: str,
+    valid_account_ids: pl.Series | None,
+    cache_dir: Path | None = None,
 ) -> LazyTable | None:
     """Validate a Parquet events table lazily; None when its column types need the eager reader.
 
@@ -327,6 +348,9 @@ def scan_events(
         path: ``events.parquet`` or a folder of Parquet files.
         timezone: the IANA zone naive timestamps are written in.
         valid_account_ids: the account_id of the valid accounts (``unknown_account``).
+        cache_dir: where to keep the validation's outcome and look for the
+            outcome of an earlier run over the same files
+            (:mod:`journeylib.scan_cache`); None validates without a cache.
 
     Returns:
         The :class:`LazyTable`, or None when the file is not Parquet or a
@@ -343,7 +367,9 @@ def scan_events(
     from journeylib.io import _first_line
 
     try:
-        return _scan_events(path, timezone=timezone, valid_account_ids=valid_account_ids)
+        return _scan_events(
+            path, timezone=timezone, valid_account_ids=valid_account_ids, cache_dir=cache_dir
+        )
     except pl.exceptions.PolarsError as exc:
         raise DataError(
             "cannot read the file",
@@ -358,7 +384,7 @@ def scan_events(
 
 
 def _scan_events(
-    path: Path, *, timezone: str, valid_account_ids: pl.Series | None
+    path: Path, *, timezone: str, valid_account_ids: pl.Series | None, cache_dir: Path | None
 ) -> LazyTable | None:
     if parquet_source(path) is None:
         return None
@@ -367,6 +393,35 @@ def _scan_events(
     parsed = _parsed_exprs(schema, timezone)
     if parsed is None:
         return None
+    key = (
+        validation_key(
+            path, parquet_files(path), timezone=timezone, valid_account_ids=valid_account_ids
+        )
+        if cache_dir is not None
+        else None
+    )
+    outcome = read_validation(cache_dir, key) if cache_dir is not None and key else None
+    if outcome is None:
+        outcome = _validate(scan, schema, parsed, path, timezone, valid_account_ids)
+        if cache_dir is not None and key:
+            write_validation(cache_dir, key, outcome)
+    fast = _parsed_exprs(schema, timezone, outcome.clean)
+    assert fast is not None  # the same columns parsed before
+    valid = scan.select(ROW, *fast)
+    if outcome.bad_rows.len():
+        valid = valid.filter(~pl.col(ROW).is_in(outcome.bad_rows.implode()))
+    return LazyTable(valid.drop(ROW), outcome.rejected, outcome.quality)
+
+
+def _validate(
+    scan: pl.LazyFrame,
+    schema: pl.Schema,
+    parsed: list[pl.Expr],
+    path: Path,
+    timezone: str,
+    valid_account_ids: pl.Series | None,
+) -> Validation:
+    """Validate the scanned events: which rows are quarantined and why (steps 1 and 2)."""
     spec = TABLES[_TABLE]
     cols = list(spec.columns)
     ts_present = (
@@ -490,16 +545,10 @@ def _scan_events(
     bad_ts = parse_reason("datetime", "timestamp")
     if counts.get(bad_ts):
         _check_some_timestamp_parses(scan, path, counts[bad_ts], rejected)
-    fast = _parsed_exprs(schema, timezone, clean)
-    assert fast is not None  # the same columns parsed before
-    valid = scan.select(ROW, *fast)
-    if bad_rows.len():
-        valid = valid.filter(~pl.col(ROW).is_in(bad_rows.implode()))
-    valid = valid.drop(ROW)
     quality = {
         "rows_in": n,
         "rows_valid": n - rejected.height,
         "rows_rejected": rejected.height,
         "reasons": {r: c for r, c in sorted(counts.items()) if c},
     }
-    return LazyTable(valid, rejected, quality)
+    return Validation(bad_rows.cast(pl.Int64), rejected, quality, clean)
