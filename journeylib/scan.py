@@ -405,7 +405,10 @@ def _scan_events(
         outcome = _validate(scan, schema, parsed, path, timezone, valid_account_ids)
         if cache_dir is not None and key:
             write_validation(cache_dir, key, outcome)
-    fast = _parsed_exprs(schema, timezone, outcome.clean)
+    # A cached outcome is data read back: only text columns of this schema can be clean.
+    text = {c for c, k in TABLES[_TABLE].columns.items() if k in ("id", "text")}
+    clean = frozenset(c for c in outcome.clean if c in text and schema.get(c) == pl.String)
+    fast = _parsed_exprs(schema, timezone, clean)
     assert fast is not None  # the same columns parsed before
     valid = scan.select(ROW, *fast)
     if outcome.bad_rows.len():

@@ -11,8 +11,8 @@ client's own files, every run.
 
 The outcome is reused only when everything it depends on is unchanged
 (:func:`validation_key`): every events file (its path in the folder, size,
-modification time and Parquet footer, which records the position, size and
-statistics of every column chunk), the client's time zone, the valid account
+modification and change times, inode, and Parquet footer, which records the
+schema and the position, size and statistics of every column chunk), the client's time zone, the valid account
 ids (an event of an id missing from the accounts table is quarantined), the
 validation code itself, the polars version and this cache's format. Any
 change makes a new key, so the table is validated again and the old entry
@@ -125,7 +125,9 @@ def validation_key(
             if footer is None:
                 return None
             name = f.relative_to(path).as_posix() if f != path else f.name
-            parts.append([name, st.st_size, st.st_mtime_ns, footer])
+            # ctime and inode too: cp -p, rsync -t, tar and touch -r can give a
+            # changed file its old size and mtime, never its old ctime.
+            parts.append([name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, footer])
     except (OSError, ValueError):
         return None
     parts.append(_ids_digest(valid_account_ids))
@@ -184,15 +186,17 @@ def write_validation(cache_dir: Path, key: str, validation: Validation) -> bool:
             # Unreadable (a run writes only after a miss), or just written by a
             # concurrent run over the same files: replaced either way.
             stale = Path(tempfile.mkdtemp(prefix=".old-", dir=cache_dir))
-            os.replace(entry, stale / "entry")
-            shutil.rmtree(stale, ignore_errors=True)
+            try:
+                os.replace(entry, stale / "entry")
+            finally:  # also when a concurrent run moved the entry first
+                shutil.rmtree(stale, ignore_errors=True)
         os.replace(tmp, entry)
         tmp = None
         for old in cache_dir.glob(f"{_PREFIX}*"):  # one entry per client
             if old != entry:
                 shutil.rmtree(old, ignore_errors=True)
         return True
-    except OSError:
+    except (OSError, pl.exceptions.PolarsError):  # a full disk is a PolarsError to polars
         return False
     finally:
         if tmp is not None:

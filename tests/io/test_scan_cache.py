@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 import journeylib.scan as scan
+import journeylib.scan_cache as scan_cache
 from journeylib.io import load_client
 from journeylib.scan_cache import _ids_digest
 
@@ -124,6 +125,58 @@ def test_a_file_touched_or_added_is_validated_again(
     assert len(validations) == 3
 
 
+def test_a_file_given_back_its_size_and_mtime_is_validated_again(
+    folder: Folder, reports: Path, validations: list[Path]
+) -> None:
+    path = _write_events(folder, _EVENTS)
+    f = path / "events.parquet"
+    # Plain encoding, no compression, no statistics: a same-length edit keeps size and footer.
+    kw = {
+        "use_pyarrow": True,
+        "compression": "uncompressed",
+        "statistics": False,
+        "pyarrow_options": {"use_dictionary": False},
+    }
+    _EVENTS.write_parquet(f, **kw)
+    load_client(path, lazy=True, cache=True)
+    st = f.stat()
+    _EVENTS.with_columns(pl.col("account_id").replace({"a2": "a9"})).write_parquet(f, **kw)
+    assert f.stat().st_size == st.st_size
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))  # as cp -p or touch -r would
+    _assert_like_eager(path)
+    assert len(validations) == 2
+
+
+def test_code_polars_version_and_format_are_part_of_the_key(
+    folder: Folder, reports: Path, validations: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write_events(folder, _EVENTS)
+    load_client(path, lazy=True, cache=True)
+    monkeypatch.setattr(scan_cache, "CACHE_FORMAT", scan_cache.CACHE_FORMAT + 1)
+    _assert_like_eager(path)
+    monkeypatch.setattr(pl, "__version__", "0.0.0")
+    _assert_like_eager(path)
+    monkeypatch.setattr(scan_cache, "_CODE", (*scan_cache._CODE, "journey.py"))
+    _assert_like_eager(path)
+    assert len(validations) == 4
+    # an entry is read only under its own full key, not one sharing its folder's prefix
+    key = "ab" * 32
+    assert scan_cache.write_validation(reports / "k", key, _empty())
+    back = scan_cache.read_validation(reports / "k", key)
+    assert back is not None and back.rejected.equals(_empty().rejected)
+    assert back.quality == _empty().quality and back.bad_rows.len() == 0
+    assert scan_cache.read_validation(reports / "k", key[:32] + "0" * 32) is None
+
+
+def _empty() -> scan_cache.Validation:
+    return scan_cache.Validation(
+        pl.Series([], dtype=pl.Int64),
+        pl.DataFrame({"reason": []}, schema={"reason": pl.String}),
+        {"rows_in": 0, "rows_valid": 0, "rows_rejected": 0, "reasons": {}},
+        frozenset(),
+    )
+
+
 def test_time_zone_and_accounts_are_part_of_the_key(
     folder: Folder, reports: Path, validations: list[Path]
 ) -> None:
@@ -180,6 +233,21 @@ def test_a_cache_that_cannot_be_written_changes_nothing(
     _assert_like_eager(path)
     _assert_like_eager(path)
     assert len(validations) == 2
+
+
+def test_a_full_disk_changes_nothing(
+    folder: Folder, reports: Path, validations: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write_events(folder, _EVENTS)
+
+    def full(*args, **kwargs):
+        raise pl.exceptions.ComputeError("underlying IO error: No space left on device")
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", full)
+    _assert_like_eager(path)
+    assert len(validations) == 1
+    assert not _entries(reports)
+    assert not list((reports / "testco" / ".cache").iterdir())  # no half-written entry left
 
 
 def test_a_file_that_is_not_parquet_gets_the_usual_error(folder: Folder, reports: Path) -> None:
