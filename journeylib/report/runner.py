@@ -287,9 +287,15 @@ def _optional(module: str, attr: str) -> Callable[..., Any] | None:
 
 
 def _load_client(client_dir: Path) -> Any | None:
-    """The validated client (``journeylib.io.load_client``), or None while io is not there."""
+    """The validated client (``journeylib.io.load_client``), or None while io is not there.
+
+    Parquet events are loaded lazily, as ``journey metrics`` loads them (the
+    metrics document then reads them streaming, never whole), and their
+    validation is kept in ``reports/<client>/.cache/``: the notebooks, which
+    load the client the same way, then read it instead of validating again.
+    """
     load = _optional("journeylib.io", "load_client")
-    return load(client_dir) if load else None
+    return load(client_dir, lazy=True, cache=True) if load else None
 
 
 def _metrics_document(client: Any) -> dict[str, Any] | None:
