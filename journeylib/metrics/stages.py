@@ -20,7 +20,13 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from journeylib.metrics._keys import account_key, keyed
+from journeylib.metrics._keys import (
+    account_key,
+    account_month_key,
+    account_part,
+    keyed,
+    month_part,
+)
 from journeylib.metrics._nw import (
     US_PER_DAY,
     collect,
@@ -94,8 +100,14 @@ def _period_entries(
         nw.col("stage").is_in([s for s, _ in pairs]),
         months_filter(lf, "timestamp", last=last),
     ).select("account_id", "stage", "timestamp")
-    if keyed(accounts, stream):
-        df = _entries_by_key(ev.to_native(), acc.to_native(), [s for s, _ in pairs], acc_cols)
+    # A lazy polars stream (one too big to hold) groups by an account-stage key:
+    # the stage's index packed into the account key's low bits (needs the
+    # accounts' account parts distinct and at most 2**MONTH_BITS stages).
+    packed = isinstance(stream, pl.LazyFrame)
+    if keyed(accounts, stream, months=len(pairs) if packed else None):
+        df = _entries_by_key(
+            ev.to_native(), acc.to_native(), [s for s, _ in pairs], acc_cols, packed=packed
+        )
     else:
         # First entry per account and stage, then the period's accounts: grouping
         # before the join makes the join one row per account × stage, not per event.
@@ -117,7 +129,12 @@ def _period_entries(
 
 
 def _entries_by_key(
-    ev: pl.LazyFrame, acc: pl.LazyFrame, stage_ids: list[str], acc_cols: list[str]
+    ev: pl.LazyFrame,
+    acc: pl.LazyFrame,
+    stage_ids: list[str],
+    acc_cols: list[str],
+    *,
+    packed: bool = False,
 ) -> pl.DataFrame:
     """The entries frame of :func:`_period_entries` on polars, grouped by account key.
 
@@ -125,7 +142,41 @@ def _entries_by_key(
     column per stage, instead of one group per account × stage keyed by text:
     at 50 M events about a third less memory and time. The period's accounts
     are joined back by key, and the stage columns unpivoted to rows.
+
+    ``packed``: one group per account × stage instead, keyed by the account
+    part of the key with the stage's index in its low bits, and a single
+    minimum per group. On a stream read streaming (50 M events) its group-by
+    peaked at 1.04–1.13 GiB against 1.06–1.30 GiB for the per-stage columns,
+    in the same time; on a stream in memory (10 M) the stage lookup made it
+    about 0.2 s slower, so it is used for lazy streams only.
     """
+    if packed:
+        index = dict(zip(stage_ids, range(len(stage_ids)), strict=True))
+        stage_index = pl.col("stage").map_batches(
+            lambda s: s.replace_strict(index, return_dtype=pl.UInt8),
+            return_dtype=pl.UInt8,
+            is_elementwise=True,
+        )
+        firsts = (
+            ev.group_by(account_month_key(stage_index).alias("_k"))
+            .agg(pl.col("timestamp").min().alias("entered_at"))
+            .select(
+                account_part(pl.col("_k")).alias("_a"),
+                month_part(pl.col("_k")).alias("_i"),
+                "entered_at",
+            )
+        )
+        ids = pl.DataFrame(
+            {"_i": list(index.values()), "stage": stage_ids},
+            schema={"_i": pl.Int64, "stage": pl.String},
+        )
+        return (
+            acc.with_columns(account_part(account_key()).alias("_a"))
+            .join(firsts, on="_a", how="inner")
+            .join(ids.lazy(), on="_i", how="inner")
+            .select(*acc_cols, "stage", "entered_at")
+            .collect()
+        )
     cols = [f"_s{i}" for i in range(len(stage_ids))]
     wide = ev.group_by(account_key().alias("_k")).agg(
         pl.when(pl.col("stage") == sid).then(pl.col("timestamp")).min().alias(c)

@@ -132,7 +132,7 @@ def test_keyed_paths_are_taken(monkeypatch):
         orig = getattr(mod, name)
 
         def spy(*a, _orig=orig, _name=name, **k):
-            calls.append(_name)
+            calls.append(_name + (" packed" if k.get("packed") else ""))
             return _orig(*a, **k)
 
         monkeypatch.setattr(mod, name, spy)
@@ -145,6 +145,9 @@ def test_keyed_paths_are_taken(monkeypatch):
     subs = pl.DataFrame({"account_id": ["a"], "month": [dt.date(2024, 1, 1)], "mrr": [1.0]})
     _all_three(accounts, stream, subs)
     assert sorted(set(calls)) == ["_active_by_key", "_entries_by_key", "_scored_by_key"]
+    calls.clear()
+    _all_three(accounts, stream.lazy(), subs)  # a lazy stream: stage packed into the key
+    assert sorted(set(calls)) == ["_active_by_key", "_entries_by_key packed", "_scored_by_key"]
 
 
 def test_collision_falls_back_to_text_keys(monkeypatch):
