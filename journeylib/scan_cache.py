@@ -12,11 +12,13 @@ client's own files, every run.
 The outcome is reused only when everything it depends on is unchanged
 (:func:`validation_key`): every events file (its path in the folder, size,
 modification and change times, inode, and Parquet footer, which records the
-schema and the position, size and statistics of every column chunk), the client's time zone, the valid account
-ids (an event of an id missing from the accounts table is quarantined), the
-validation code itself, the polars version and this cache's format. Any
-change makes a new key, so the table is validated again and the old entry
-replaced: one entry per client is kept.
+schema and the position, size and statistics of every column chunk), the
+client's time zone, the valid account ids (an event of an id missing from the
+accounts table is quarantined), the validation code itself, the polars
+version and this cache's format. Any change makes a new key, so the table is
+validated again and the old entry replaced: one entry per client is kept.
+``journey run`` loads the client the same way in its runner and in each
+notebook: the runner validates, the notebooks read its entry.
 
 A cache that cannot be read (deleted half-way, written by another version)
 counts as absent, and one that cannot be written is skipped: the cache never
