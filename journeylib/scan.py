@@ -284,7 +284,9 @@ def _parsed_exprs(
         if name not in schema:
             exprs.append(pl.lit(None, dtype=canonical_dtype(kind)).alias(name))
             continue
-        if name in clean:
+        # Only text stored as text can be taken as it is (``clean`` may come from
+        # the cache: data read back, not trusted to name only such columns).
+        if name in clean and kind in ("id", "text") and schema[name] == pl.String:
             exprs.append(pl.col(name))
             continue
         expr = _parse_expr(name, schema[name], kind, tz)
@@ -405,10 +407,7 @@ def _scan_events(
         outcome = _validate(scan, schema, parsed, path, timezone, valid_account_ids)
         if cache_dir is not None and key:
             write_validation(cache_dir, key, outcome)
-    # A cached outcome is data read back: only text columns of this schema can be clean.
-    text = {c for c, k in TABLES[_TABLE].columns.items() if k in ("id", "text")}
-    clean = frozenset(c for c in outcome.clean if c in text and schema.get(c) == pl.String)
-    fast = _parsed_exprs(schema, timezone, clean)
+    fast = _parsed_exprs(schema, timezone, outcome.clean)
     assert fast is not None  # the same columns parsed before
     valid = scan.select(ROW, *fast)
     if outcome.bad_rows.len():

@@ -224,6 +224,24 @@ def test_a_broken_cache_is_a_miss_and_is_rewritten(
     assert len(validations) == 4  # rewritten by the last miss
 
 
+def test_clean_columns_read_back_apply_to_text_columns_only(
+    folder: Folder, reports: Path, validations: list[Path]
+) -> None:
+    """A cached entry names the columns taken as they are; only text stored as text qualifies."""
+    # Naive timestamps in the client's zone: taken as they are, they would stay naive.
+    folder.config["timezone"] = "Asia/Tokyo"
+    path = _write_events(
+        folder, _EVENTS.with_columns(pl.col("timestamp").dt.replace_time_zone(None))
+    )
+    load_client(path, lazy=True, cache=True)
+    (entry,) = _entries(reports)
+    meta = json.loads((entry / "meta.json").read_text())
+    meta["clean"] = sorted({*meta["clean"], "timestamp"})  # a timestamp is never taken as is
+    (entry / "meta.json").write_text(json.dumps(meta))
+    _assert_like_eager(path)
+    assert len(validations) == 1  # read from the (edited) cache
+
+
 def test_a_cache_that_cannot_be_written_changes_nothing(
     folder: Folder, reports: Path, validations: list[Path]
 ) -> None:
