@@ -201,17 +201,21 @@ _SVGS_LOCK = threading.Lock()
 
 def _svg_of(spec: dict[str, Any]) -> str:
     """The chart's SVG, from the last few rendered when the same spec was rendered before."""
+
+    def render() -> str:
+        return vlc.vegalite_to_svg(spec, vl_version=_vl_version(), allowed_base_urls=[])
+
     try:
         text = json.dumps(spec, sort_keys=True, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError):  # not plain JSON: vl-convert says what is wrong
-        return vlc.vegalite_to_svg(spec, vl_version=_vl_version(), allowed_base_urls=[])
+        return render()
     key = hashlib.sha256(text.encode()).hexdigest()
     with _SVGS_LOCK:
         svg = _SVGS.get(key)
         if svg is not None:
             _SVGS.move_to_end(key)
             return svg
-    svg = vlc.vegalite_to_svg(spec, vl_version=_vl_version(), allowed_base_urls=[])
+    svg = render()
     with _SVGS_LOCK:
         _SVGS[key] = svg
         while len(_SVGS) > _SVGS_KEPT:
