@@ -187,7 +187,7 @@ def prepare(size: str, data_dir: Path, seed: int) -> dict[str, Any]:
 
     * a folder of the old layout (``events.parquet`` plus the partitioned copy
       ``events_hive/``): ``events_hive`` becomes ``events``, ``events.parquet`` goes;
-    * a folder written by ``journeylib.synth.synthesize(..., fmt="parquet")``
+    * a folder written by ``journeylib.sources.synth.synthesize(..., fmt="parquet")``
       directly (no marker): adopted when its seven tables are readable; the rows
       and seconds come from ``<data dir>/synth<N>.json`` when it exists (``50m`` →
       ``synth50.json``), else the rows are counted from the files.
@@ -202,7 +202,7 @@ def prepare(size: str, data_dir: Path, seed: int) -> dict[str, Any]:
     if info is None and size == "100m":
         info = _double_50m(folder, data_dir, seed)
     if info is None:
-        import journeylib.synth as synth
+        import journeylib.sources.synth as synth
 
         print(
             f"[{size}] synthesising {n // EVENTS_PER_ACCOUNT:,} accounts × {MONTHS} months …",
@@ -237,8 +237,8 @@ def prepare(size: str, data_dir: Path, seed: int) -> dict[str, Any]:
     from journeylib.config import load_client_config
 
     # the template as load_client sees it (event_mapping applied)
-    from journeylib.io import _load_template
-    from journeylib.metrics.period import month_index
+    from journeylib.ingest.client import _load_template
+    from journeylib.months import month_index
 
     cfg = load_client_config(folder / "client.yaml")
     tpl = _load_template(cfg, folder)

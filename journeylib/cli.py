@@ -64,7 +64,7 @@ def init(
     ] = "b2b_saas_8_stage",
 ) -> None:
     """Create a client folder with a commented client.yaml and empty table headers."""
-    from journeylib.io import init_client
+    from journeylib.ingest.client import init_client
     from journeylib.paths import client_dir_for_new
 
     path = init_client(client_dir_for_new(client), template=template)
@@ -75,14 +75,14 @@ def init(
 @_friendly
 def validate(client: ClientArg) -> None:
     """Validate a client folder: rows in / valid / rejected per table, and the top reasons."""
-    from journeylib.io import load_client
+    from journeylib.ingest.client import load_client
 
     c = load_client(client)
     _print_quality(c)
 
 
 def _print_quality(c: Any) -> None:
-    from journeylib.io import data_quality
+    from journeylib.ingest.client import data_quality
 
     dq = data_quality(c)["tables"]
     table = Table(title=f"{c.config.client} — {c.path}", title_justify="left")
@@ -124,7 +124,7 @@ def synth(
 ) -> None:
     """Generate a realistic synthetic client of any size."""
     from journeylib.paths import client_dir_for_new
-    from journeylib.synth import synthesize
+    from journeylib.sources.synth import synthesize
 
     if fmt not in ("csv", "parquet"):
         raise JourneyError(
@@ -154,9 +154,9 @@ def demo(
     ] = False,
 ) -> None:
     """Build (or reuse) the demo client in data/demo and run the full report on it."""
-    from journeylib.io import load_client
+    from journeylib.ingest.client import load_client
     from journeylib.paths import data_dir
-    from journeylib.synth import synthesize
+    from journeylib.sources.synth import synthesize
 
     path = data_dir() / "demo"
     if not (path / "client.yaml").exists():
@@ -223,7 +223,7 @@ def metrics(
     reused while the files are unchanged.
     """
     from journeylib.engines import check_engine, to_engine
-    from journeylib.io import load_client
+    from journeylib.ingest.client import load_client
     from journeylib.metrics import metrics_document, metrics_json, summary_lines
 
     engine = check_engine(engine)  # before loading: a bad name fails fast
@@ -256,8 +256,7 @@ def funnel(
     as_json: Annotated[bool, typer.Option("--json", help="Print the funnel as JSON.")] = False,
 ) -> None:
     """An ordered funnel over the client's events (metrics.md semantics)."""
-    from journeylib.io import load_client
-    from journeylib.journey import journey_events
+    from journeylib.ingest.client import load_client
     from journeylib.metrics.funnels import (
         funnel_json,
         ordered_funnel,
@@ -265,6 +264,7 @@ def funnel(
         parse_window,
     )
     from journeylib.metrics.period import resolve_period
+    from journeylib.stream import journey_events
 
     step_list = [s.strip() for s in steps.split(",") if s.strip()]
     if len(step_list) < 2:
@@ -427,7 +427,7 @@ def import_(
     ] = "b2b_saas_8_stage",
 ) -> None:
     """Import tool exports (Segment, Stripe, HubSpot, Zendesk, Search Console, NPS) into a client folder."""
-    from journeylib.importers import import_files
+    from journeylib.sources.importers import import_files
 
     report = import_files(
         source, list(files), client, identity=identity, date=date, template=template
@@ -438,7 +438,7 @@ def import_(
 
 def main() -> None:
     """Console-script entry point."""
-    from journeylib.scan import bound_scan_memory
+    from journeylib.ingest.lazy import bound_scan_memory
 
     bound_scan_memory()  # before any Parquet is read
     app()

@@ -20,21 +20,17 @@ import os
 import warnings
 from typing import Any
 
-import narwhals as nw
 import polars as pl
 
 from journeylib.errors import JourneyError
-from journeylib.metrics._nw import to_lazy
+from journeylib.frames import to_polars
 
 __all__ = [
     "ENGINES",
     "check_engine",
     "to_engine",
-    "engine_of",
     "make_spark_session",
-    "period_view",
     "spark_schema",
-    "to_polars",
 ]
 
 #: The engines ``journey metrics --engine`` accepts; polars is the default.
@@ -69,68 +65,6 @@ def check_engine(engine: str) -> str:
             fix="pip install '.[spark]' (pyspark and a Java 17+ runtime), or use --engine duckdb",
         )
     return name
-
-
-def engine_of(frame: Any) -> str:
-    """The engine of a native frame: ``polars``, ``duckdb``, ``spark`` or ``other``.
-
-    Examples:
-        >>> engine_of(pl.DataFrame({"a": [1]})), engine_of(pl.LazyFrame({"a": [1]}))
-        ('polars', 'polars')
-    """
-    if isinstance(frame, pl.DataFrame | pl.LazyFrame):
-        return "polars"
-    module = type(frame).__module__
-    if module.startswith("duckdb"):
-        return "duckdb"
-    if module.startswith("pyspark"):
-        return "spark"
-    return "other"
-
-
-def to_polars(frame: Any) -> pl.DataFrame:
-    """Any native frame collected to a polars DataFrame (for small tables and results).
-
-    Examples:
-        >>> to_polars(pl.LazyFrame({"a": [1, 2]})).shape
-        (2, 1)
-    """
-    if isinstance(frame, pl.DataFrame):
-        return frame
-    native = nw.from_native(frame)
-    if isinstance(native, nw.DataFrame):
-        return native.to_polars()
-    return native.collect(backend="polars").to_native()
-
-
-def period_view(client: Any) -> Any:
-    """The client as :func:`journeylib.metrics.resolve_period` needs it: polars ``events`` and ``subscriptions``.
-
-    A polars client is returned as is. Else ``events`` and ``subscriptions`` are
-    replaced by two-row polars frames holding their first and last
-    ``timestamp`` / ``month`` (one small aggregate on the engine), which give the
-    same period as the full tables.
-
-    Examples:
-        >>> import types
-        >>> c = types.SimpleNamespace(tables={"events": pl.DataFrame({"timestamp": [1]})})
-        >>> period_view(c) is c
-        True
-    """
-    bounds = {"events": "timestamp", "subscriptions": "month"}
-    tables = client.tables
-    if all(isinstance(tables[t], pl.DataFrame) for t in bounds if t in tables):
-        return client
-    small = dict(tables)
-    for name, col in bounds.items():
-        if name in tables:
-            lo_hi = to_polars(
-                to_lazy(tables[name]).select(
-                    nw.col(col).min().alias("lo"), nw.col(col).max().alias("hi")
-                )
-            )
-            small[name] = pl.DataFrame({col: [lo_hi["lo"][0], lo_hi["hi"][0]]})
-    return dataclasses.replace(client, tables=small)
 
 
 def _with_seq(name: str, df: pl.DataFrame) -> pl.DataFrame:
@@ -228,7 +162,7 @@ def to_engine(
     template, quality, rejected rows) is shared with ``client``.
 
     Args:
-        client: a :class:`journeylib.io.Client` with polars tables.
+        client: a :class:`journeylib.ingest.client.Client` with polars tables.
         engine: ``polars``, ``duckdb`` or ``spark``.
         spark_session: an existing SparkSession to use (``spark`` only).
         spark_master: the Spark master URL when a session is built (default ``local[2]``).

@@ -12,7 +12,7 @@ rule's name is the ``reason`` written next to a quarantined row:
   (see :func:`parse_reason`);
 * **the foreign-key rule** ``unknown_account``: an ``account_id`` that is not a
   *valid* row of accounts. It needs a second table, which a dataframely schema
-  cannot see, so :mod:`journeylib.io` evaluates it; its name lives here;
+  cannot see, so :mod:`journeylib.ingest.client` evaluates it; its name lives here;
 * **the keep-first rule** ``duplicate_event``: a later exact copy of an event
   row. A dataframely rule would flag every copy (or need a 10 M-entry hash
   table); :func:`later_copies` keeps the first copy, exactly and fast.

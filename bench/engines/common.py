@@ -4,7 +4,7 @@ Every engine gets the same *spec* (a JSON-able dict computed once by the
 driver from the client folder, outside the timed region):
 
 * ``client``: the client folder: one Parquet file per table, the events as
-  month partitions ``events/month=YYYY-MM/*.parquet`` (what ``journeylib.io`` reads);
+  month partitions ``events/month=YYYY-MM/*.parquet`` (what ``journeylib.ingest.client`` reads);
 * ``events_dir``: that ``events/`` folder; ``events_glob``: its files (``events/*/*.parquet``);
 * ``period``: ``[first, last]`` month indices (year * 12 + month - 1);
 * ``stages``: stage ids in template order; ``stage_of``: event name -> stage index;

@@ -96,7 +96,7 @@ def retention_sql(first: int, last: int) -> str:
 
 
 def stages_sql(first: int, last: int, n_stages: int) -> str:
-    # Derived journey events (journeylib.journey): signed_up, the revenue moments, tickets, surveys.
+    # Derived journey events (journeylib.stream): signed_up, the revenue moments, tickets, surveys.
     return f"""
     WITH acc AS (
       SELECT DISTINCT account_id FROM accounts WHERE {_mi("first_seen_at")} BETWEEN {first} AND {last}

@@ -58,7 +58,7 @@ def run_doc(spec: dict[str, Any], *, cache: bool = False) -> dict[str, Any]:
     import os
 
     import journeylib
-    from journeylib.scan import bound_scan_memory
+    from journeylib.ingest.lazy import bound_scan_memory
 
     bound_scan_memory()  # as the journey command does at start
     if cache:
@@ -73,14 +73,14 @@ def run_doc(spec: dict[str, Any], *, cache: bool = False) -> dict[str, Any]:
 
 def run_subset(spec: dict[str, Any]) -> dict[str, Any]:
     import journeylib
-    from journeylib.scan import bound_scan_memory
+    from journeylib.ingest.lazy import bound_scan_memory
 
     bound_scan_memory()  # as the journey command does at start
-    from journeylib.journey import journey_events
     from journeylib.metrics import acquisition, retention, revenue, stages
     from journeylib.metrics.document import _STREAM_USED, _streaming
     from journeylib.metrics.funnels import ordered_funnel
     from journeylib.metrics.period import resolve_period
+    from journeylib.stream import journey_events
 
     t0 = time.perf_counter()
     c = journeylib.load_client(spec["client"], lazy=True)

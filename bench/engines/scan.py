@@ -45,7 +45,7 @@ def run_polars(spec: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     out = {}
     for table, cols in COLUMNS.items():
-        # partition names are not columns (as journeylib.scan reads them)
+        # partition names are not columns (as journeylib.ingest.lazy reads them)
         lf = pl.scan_parquet(_source(spec, table), hive_partitioning=False)
         exprs = [
             pl.col(c).cast(pl.Datetime("us")).dt.epoch("s").cast(pl.Float64).sum().alias(c)

@@ -2,8 +2,8 @@
 
 Each takes the small polars frames computed by ``journeylib.metrics`` and
 returns an ``alt.Chart``/``LayerChart``/``VConcatChart``; none shows or saves.
-Show one with ``journeylib.render.display``, write it with
-``journeylib.render.save_chart``. Importing this package registers and enables
+Show one with ``journeylib.present.render.display``, write it with
+``journeylib.present.render.save_chart``. Importing this package registers and enables
 the one workbench theme.
 """
 

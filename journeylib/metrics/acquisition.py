@@ -30,8 +30,7 @@ from typing import Any, Literal
 import narwhals as nw
 import polars as pl
 
-from journeylib.metrics._nw import collect, to_lazy
-from journeylib.metrics.period import month_from_index
+from journeylib.frames import collect, to_lazy
 from journeylib.metrics.revenue import (
     _MICRO,
     _ledger,
@@ -42,6 +41,7 @@ from journeylib.metrics.revenue import (
     _table_bounds,
     _to_micro,
 )
+from journeylib.months import month_from_index
 
 __all__ = [
     "NO_CHANNEL",
@@ -63,7 +63,7 @@ NO_CHANNEL = "(none)"
 def _in_period(mi: nw.Expr, first: int, last: int) -> nw.Expr:
     """Whether a month-index expression lies in ``[first, last]``.
 
-    ``_nw.in_months`` is the same test on a date column (it derives the index itself).
+    ``months.in_months`` is the same test on a date column (it derives the index itself).
     """
     return (mi >= first) & (mi <= last)
 

@@ -70,7 +70,7 @@ def restrict_to_segment(client: Any, segment: dict[str, str]) -> Any:
     Values compare as text, case-insensitively. Tables without ``account_id``
     (marketing, search queries) are kept whole; anonymous events are dropped.
     """
-    from journeylib.engines import engine_of
+    from journeylib.frames import engine_of
 
     accounts = client.tables["accounts"]
     if engine_of(accounts) != "polars":  # DuckDB relations, Spark DataFrames
@@ -98,7 +98,7 @@ def _restrict_native(client: Any, segment: dict[str, str]) -> Any:
     """:func:`restrict_to_segment` on any engine's frames (DuckDB, Spark), through narwhals."""
     import narwhals as nw
 
-    from journeylib.metrics._nw import to_lazy
+    from journeylib.frames import to_lazy
 
     accounts = to_lazy(client.tables["accounts"])
     columns = accounts.collect_schema().names()
@@ -154,9 +154,8 @@ def _core(
 def _sections(
     client: Any, period: tuple[str, str], sections: frozenset[str] | None
 ) -> dict[str, Any]:
-    from journeylib.engines import engine_of
-    from journeylib.journey import journey_events
-    from journeylib.metrics._nw import to_lazy
+    from journeylib.frames import engine_of, to_lazy
+    from journeylib.stream import journey_events
 
     def want(name: str) -> bool:
         return sections is None or name in sections
@@ -364,7 +363,7 @@ def metrics_document(client: Any) -> dict[str, Any]:
     """Compute the whole metrics document of a loaded client (the ``metrics.json`` contract).
 
     Args:
-        client: a :class:`journeylib.io.Client`.
+        client: a :class:`journeylib.ingest.client.Client`.
 
     Returns:
         A JSON-ready dict: ``schema_version, client, currency, period, revenue,
@@ -372,7 +371,7 @@ def metrics_document(client: Any) -> dict[str, Any]:
         milestones, goals, data_quality``. Values that cannot be computed are
         None; sections of absent optional tables are None.
     """
-    from journeylib.engines import period_view
+    from journeylib.metrics.period import period_view
 
     period = resolve_period(period_view(client))
     if _streaming(client):
@@ -382,7 +381,7 @@ def metrics_document(client: Any) -> dict[str, Any]:
 
 
 def _document(client: Any, period: tuple[str, str]) -> dict[str, Any]:
-    from journeylib.io import data_quality
+    from journeylib.ingest.client import data_quality
 
     core = _core(client, period)
     doc: dict[str, Any] = {

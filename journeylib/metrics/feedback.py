@@ -22,8 +22,8 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from journeylib.metrics._nw import collect, in_months, month_index_of, to_lazy
-from journeylib.metrics.period import month_label_expr, period_index
+from journeylib.frames import collect, to_lazy
+from journeylib.months import in_months, month_index_of, month_label_expr, period_index
 
 __all__ = [
     "DEFAULT_THEMES",

@@ -63,7 +63,8 @@ import numpy as np
 import polars as pl
 
 from journeylib.errors import ConfigError
-from journeylib.metrics._nw import collect, filter_period, to_lazy
+from journeylib.frames import collect, to_lazy
+from journeylib.months import filter_period
 
 __all__ = [
     "FunnelResult",

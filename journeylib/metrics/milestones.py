@@ -12,10 +12,10 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from journeylib.metrics._nw import collect, month_index_of, to_lazy
+from journeylib.frames import collect, to_lazy
 from journeylib.metrics.onboarding import _data_end, _elapsed_days, _first_after_signup, _signups
-from journeylib.metrics.period import period_index
 from journeylib.metrics.support import _first_paid
+from journeylib.months import month_index_of, period_index
 
 __all__ = ["milestones", "stuck_before"]
 

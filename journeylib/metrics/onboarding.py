@@ -8,7 +8,7 @@ Python values; undefined values (zero denominators) are ``None``.
 The private helpers at the top ("the period's signups", elapsed days, the data's
 end) are shared by the sibling modules ``retention``, ``feedback``, ``support``
 and ``milestones``; the frame and month-index helpers they all use live in
-``journeylib.metrics._nw`` and ``journeylib.metrics.period``.
+``journeylib.frames`` and ``journeylib.metrics.period``.
 """
 
 from __future__ import annotations
@@ -20,18 +20,16 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
+from journeylib.frames import US_PER_DAY, collect, elapsed_us, to_lazy
 from journeylib.metrics._keys import account_month_key, keyed
 from journeylib.metrics._memo import once
-from journeylib.metrics._nw import (
-    US_PER_DAY,
-    collect,
-    elapsed_us,
+from journeylib.months import (
     in_months,
     month_index_of,
+    month_label_expr,
     months_filter,
-    to_lazy,
+    period_index,
 )
-from journeylib.metrics.period import month_label_expr, period_index
 
 __all__ = [
     "activation",

@@ -2,89 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+import narwhals as nw
 import polars as pl
 
-from journeylib.config import parse_month
+from journeylib.frames import to_lazy, to_polars
 
-__all__ = [
-    "resolve_period",
-    "with_period",
-    "month_range",
-    "month_index",
-    "month_from_index",
-    "month_label_expr",
-    "period_index",
-    "period_months",
-]
-
-
-def month_index(month: str) -> int:
-    """``'YYYY-MM'`` → an integer month index (year × 12 + month − 1).
-
-    Examples:
-        >>> month_index("2024-01"), month_index("2024-12")
-        (24288, 24299)
-    """
-    y, m = month.split("-")[:2]
-    return int(y) * 12 + int(m) - 1
-
-
-def month_from_index(idx: int) -> str:
-    """The inverse of :func:`month_index`.
-
-    Examples:
-        >>> month_from_index(24299)
-        '2024-12'
-    """
-    return f"{idx // 12:04d}-{idx % 12 + 1:02d}"
-
-
-def month_label_expr(col: str) -> pl.Expr:
-    """Polars expression: month index column → ``YYYY-MM`` (the column form of :func:`month_from_index`).
-
-    Examples:
-        >>> pl.DataFrame({"mi": [24288, 24299]}).select(month_label_expr("mi"))["mi"].to_list()
-        ['2024-01', '2024-12']
-    """
-    c = pl.col(col)
-    return pl.format(
-        "{}-{}",
-        (c // 12).cast(pl.String).str.zfill(4),
-        (c % 12 + 1).cast(pl.String).str.zfill(2),
-    )
-
-
-def period_index(period: tuple[str, str]) -> tuple[int, int]:
-    """The closed period ``("YYYY-MM", "YYYY-MM")`` as a pair of month indices.
-
-    Each end is normalised with :func:`journeylib.config.parse_month`; a start after
-    the end is a ``ValueError`` naming the normalised months.
-
-    Examples:
-        >>> period_index(("2024-01", "2024-12-31"))
-        (24288, 24299)
-    """
-    start, end = (parse_month(p) for p in period)
-    if start > end:
-        raise ValueError(f"period start {start} is after period end {end}")
-    return month_index(start), month_index(end)
-
-
-def month_range(start: str, end: str) -> list[str]:
-    """Every month from ``start`` to ``end``, both included.
-
-    Examples:
-        >>> month_range("2024-11", "2025-02")
-        ['2024-11', '2024-12', '2025-01', '2025-02']
-    """
-    return [month_from_index(i) for i in range(month_index(start), month_index(end) + 1)]
-
-
-def period_months(period: tuple[str, str]) -> list[str]:
-    """The months of a period tuple."""
-    return month_range(*period)
+__all__ = ["resolve_period", "with_period", "period_view"]
 
 
 def _data_months(tables: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -142,8 +68,6 @@ def with_period(client: Any, start: str | None = None, end: str | None = None) -
 
     Notebooks call it with their ``period_start`` / ``period_end`` parameters.
     """
-    import dataclasses
-
     from journeylib.config import PeriodConfig, parse_month
 
     if not start and not end:
@@ -154,3 +78,33 @@ def with_period(client: Any, start: str | None = None, end: str | None = None) -
         end=parse_month(end) if end else (cur.end if cur else None),
     )
     return dataclasses.replace(client, config=client.config.model_copy(update={"period": new}))
+
+
+def period_view(client: Any) -> Any:
+    """The client as :func:`journeylib.metrics.resolve_period` needs it: polars ``events`` and ``subscriptions``.
+
+    A polars client is returned as is. Else ``events`` and ``subscriptions`` are
+    replaced by two-row polars frames holding their first and last
+    ``timestamp`` / ``month`` (one small aggregate on the engine), which give the
+    same period as the full tables.
+
+    Examples:
+        >>> import types
+        >>> c = types.SimpleNamespace(tables={"events": pl.DataFrame({"timestamp": [1]})})
+        >>> period_view(c) is c
+        True
+    """
+    bounds = {"events": "timestamp", "subscriptions": "month"}
+    tables = client.tables
+    if all(isinstance(tables[t], pl.DataFrame) for t in bounds if t in tables):
+        return client
+    small = dict(tables)
+    for name, col in bounds.items():
+        if name in tables:
+            lo_hi = to_polars(
+                to_lazy(tables[name]).select(
+                    nw.col(col).min().alias("lo"), nw.col(col).max().alias("hi")
+                )
+            )
+            small[name] = pl.DataFrame({col: [lo_hi["lo"][0], lo_hi["hi"][0]]})
+    return dataclasses.replace(client, tables=small)

@@ -13,6 +13,7 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
+from journeylib.frames import collect, to_lazy
 from journeylib.metrics._keys import (
     account_key,
     account_month_key,
@@ -20,9 +21,8 @@ from journeylib.metrics._keys import (
     keyed,
     month_part,
 )
-from journeylib.metrics._nw import collect, month_index_of, months_filter, to_lazy
 from journeylib.metrics.onboarding import _signups
-from journeylib.metrics.period import month_label_expr, period_index
+from journeylib.months import month_index_of, month_label_expr, months_filter, period_index
 
 __all__ = ["activity_retention", "activity_retention_matrix"]
 

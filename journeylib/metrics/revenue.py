@@ -31,9 +31,9 @@ import narwhals as nw
 import polars as pl
 
 from journeylib.config import parse_month
+from journeylib.frames import to_lazy
 from journeylib.metrics._memo import once
-from journeylib.metrics._nw import to_lazy
-from journeylib.metrics.period import month_from_index, month_index
+from journeylib.months import month_from_index, month_index
 
 __all__ = [
     "arpa",
@@ -86,7 +86,7 @@ RETENTION_SCHEMA: dict[str, pl.DataType] = {
 def _month_index_expr(col: str) -> nw.Expr:
     """Calendar month of a date/datetime column as ``year * 12 + month - 1``, cast to Int64.
 
-    Unlike ``_nw.month_index_of`` (which keeps the engine's integer type) the
+    Unlike ``months.month_index_of`` (which keeps the engine's integer type) the
     result is always Int64.
     """
     return (nw.col(col).dt.year() * 12 + nw.col(col).dt.month() - 1).cast(nw.Int64)
@@ -113,7 +113,7 @@ def _ratio(num: float, den: float) -> float | None:
 def _period_index(period: tuple[Any, Any]) -> tuple[int, int]:
     """The closed period ``("YYYY-MM", "YYYY-MM")`` as a pair of month indices.
 
-    Unlike ``period.period_index`` the error names the period's ends as given,
+    Unlike ``months.period_index`` the error names the period's ends as given,
     not normalised.
     """
     first, last = (month_index(parse_month(p)) for p in period)

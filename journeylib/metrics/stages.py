@@ -1,7 +1,7 @@
 """Journey stages and touchpoints: the stage funnel, where accounts stall, transitions.
 
 Definitions: ``shared/spec/metrics.md`` § Journey stages and touchpoints. Every
-function takes the unified journey event stream (``journeylib.journey``) as a
+function takes the unified journey event stream (``journeylib.stream``) as a
 native frame of any narwhals-supported engine (polars eager or lazy, DuckDB,
 PySpark), computes lazily and collects only small per-account or per-stage
 results to polars; undefined values (zero denominators, nothing to take a
@@ -20,6 +20,7 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
+from journeylib.frames import US_PER_DAY, collect, to_lazy
 from journeylib.metrics._keys import (
     account_key,
     account_month_key,
@@ -27,15 +28,7 @@ from journeylib.metrics._keys import (
     keyed,
     month_part,
 )
-from journeylib.metrics._nw import (
-    US_PER_DAY,
-    collect,
-    filter_period,
-    in_period,
-    months_filter,
-    to_lazy,
-)
-from journeylib.metrics.period import period_index
+from journeylib.months import filter_period, in_period, months_filter, period_index
 
 __all__ = [
     "stage_entries",

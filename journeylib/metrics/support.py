@@ -12,17 +12,15 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from journeylib.metrics._nw import (
-    US_PER_HOUR,
-    collect,
-    elapsed_us,
+from journeylib.frames import US_PER_HOUR, collect, elapsed_us, to_lazy
+from journeylib.metrics.onboarding import _none_if_nan
+from journeylib.months import (
     in_months,
     month_index_of,
+    month_label_expr,
     months_filter,
-    to_lazy,
+    period_index,
 )
-from journeylib.metrics.onboarding import _none_if_nan
-from journeylib.metrics.period import month_label_expr, period_index
 
 __all__ = [
     "PRE_PAID",

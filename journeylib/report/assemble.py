@@ -22,8 +22,8 @@ Escaping contract (what is trusted, what is not):
 * ``text/html`` outputs come from journeylib (tables, charts) and are inserted
   as is: **the library must escape every client value it puts in HTML**, and
   chart specs embedded in ``<script>`` must never contain a literal ``</``
-  (journeylib.render writes ``<`` as ``\u003c``).
-  Charts follow journeylib.render's protocol: each chart is a
+  (journeylib.present.render writes ``<`` as ``\u003c``).
+  Charts follow journeylib.present.render's protocol: each chart is a
   ``<div class="jw-chart">`` with its own script, and the first chart of a
   notebook carries a copy of the vega bundle. Every copy of the bundle (a
   ``<script>`` marked ``data-jw-bundle``, or one that defines
@@ -78,7 +78,7 @@ _EXTERNAL_LINK = re.compile(
     r"<link\b[^>]*\bhref\s*=\s*[\"']?\s*(?:https?:)?//[^>]*>", re.IGNORECASE
 )
 # Charts drawn before the bundle arrived queue themselves in window.__jwPending
-# (journeylib.render's protocol); the bundle in the head normally comes first.
+# (journeylib.present.render's protocol); the bundle in the head normally comes first.
 _FLUSH_PENDING = (
     "(function(){var q=window.__jwPending||[];window.__jwPending=[];"
     "q.forEach(function(f){f();});})();"
@@ -918,19 +918,19 @@ def journey_maps(run_dir: str | Path) -> list[dict[str, str]]:
 def _bundle_tag(found: _Collected) -> str | None:
     """The one vega bundle ``<script>`` of the page, or None when no chart needs it.
 
-    The first copy a notebook carried is reused: it is journeylib.render's own
+    The first copy a notebook carried is reused: it is journeylib.present.render's own
     bundle script, and regenerating it would cost an altair import and a
     vl-convert bundle build in the driver. Only when charts came without any
-    copy is ``journeylib.render.vega_bundle()`` called.
+    copy is ``journeylib.present.render.vega_bundle()`` called.
     """
     if found.bundles:
         return found.bundles[0]
     if not found.has_charts:
         return None
     try:
-        from journeylib.render import vega_bundle
+        from journeylib.present.render import vega_bundle
     except ModuleNotFoundError as exc:  # not written yet; a broken render module still fails
-        if exc.name != "journeylib.render":
+        if exc.name != "journeylib.present.render":
             raise
         return None
     bundle = str(vega_bundle())

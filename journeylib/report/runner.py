@@ -11,8 +11,8 @@ interrupted run never leaves a folder that looks complete. A run whose
 notebook failed is still complete: its folder is renamed into place and
 ``run.json`` says ``"status": "failed"``.
 
-Hooks into the layers below (``journeylib.io.load_client``,
-``journeylib.io.write_rejected``, ``journeylib.metrics.metrics_document``) are
+Hooks into the layers below (``journeylib.ingest.client.load_client``,
+``journeylib.ingest.client.write_rejected``, ``journeylib.metrics.metrics_document``) are
 looked up lazily: while one of them does not exist yet it is skipped, but an
 error raised *inside* one of them marks the run failed with a one-line error.
 """
@@ -287,14 +287,14 @@ def _optional(module: str, attr: str) -> Callable[..., Any] | None:
 
 
 def _load_client(client_dir: Path) -> Any | None:
-    """The validated client (``journeylib.io.load_client``), or None while io is not there.
+    """The validated client (``journeylib.ingest.client.load_client``), or None while io is not there.
 
     Parquet events are loaded lazily, as ``journey metrics`` loads them (the
     metrics document then reads them streaming, never whole), and their
     validation is kept in ``reports/<client>/.cache/``: the notebooks, which
     load the client the same way, then read it instead of validating again.
     """
-    load = _optional("journeylib.io", "load_client")
+    load = _optional("journeylib.ingest.client", "load_client")
     return load(client_dir, lazy=True, cache=True) if load else None
 
 
@@ -309,10 +309,10 @@ def _metrics_document(client: Any) -> dict[str, Any] | None:
 
 
 def _write_rejected(client: Any, run_dir: Path) -> None:
-    """``rejected/<table>.csv`` through ``journeylib.io.write_rejected``, when it exists."""
+    """``rejected/<table>.csv`` through ``journeylib.ingest.client.write_rejected``, when it exists."""
     if client is None:
         return
-    write = _optional("journeylib.io", "write_rejected")
+    write = _optional("journeylib.ingest.client", "write_rejected")
     if write:
         write(client, run_dir)
 

@@ -12,10 +12,10 @@ any notebook cell did real work:
   out of the process; ``jsonschema`` then simply has no ``iri`` checker.
 * about 2.5 s in ``vl_convert.javascript_bundle()``, which bundles vega,
   vega-lite and vega-embed anew on every call, for the same 0.9 MB of
-  JavaScript. :func:`journeylib.render.cached_vega_bundle` keeps the result in a file keyed by the
+  JavaScript. :func:`journeylib.present.render.cached_vega_bundle` keeps the result in a file keyed by the
   vl-convert version, the vega-lite version and the renderer's source, so a run
   builds it at most once (and later runs not at all).
-  :func:`journeylib.render.vega_bundle` reads it through this cache in every
+  :func:`journeylib.present.render.vega_bundle` reads it through this cache in every
   process, JupyterLab included.
 
 The runner loads this module into every kernel as an IPython extension

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from journeylib import render
+from journeylib.present import render
 
 pytestmark = pytest.mark.slow
 

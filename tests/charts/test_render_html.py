@@ -8,8 +8,8 @@ import altair as alt
 import polars as pl
 import pytest
 
-from journeylib import render
 from journeylib.charts import chart_stage_funnel, chart_ticket_mix
+from journeylib.present import render
 
 PAYLOAD = "</script><script>alert(1)</script><!-- <img src=x onerror=alert(2)>"
 BUNDLE_MARK = "window.vegaEmbed="

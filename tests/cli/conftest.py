@@ -1,6 +1,6 @@
 import pytest
 
-from journeylib.synth import synthesize
+from journeylib.sources.synth import synthesize
 
 
 @pytest.fixture(scope="session")

@@ -19,11 +19,11 @@ import polars as pl
 import pytest
 
 import journeylib as jl
-from journeylib import explore
 from journeylib.explore import ALL, DEPENDENCIES, PANELS, Explorer, Filters
+from journeylib.explore import widget as explore
 from journeylib.metrics import funnels, revenue, stages
 from journeylib.paths import PROJ_ROOT
-from journeylib.synth import synthesize
+from journeylib.sources.synth import synthesize
 
 PANEL_IDS = [p.id for p in PANELS]
 

@@ -10,10 +10,10 @@ import pytest
 
 import journeylib as jl
 from journeylib.errors import DataError, JourneyError
-from journeylib.importers import import_files
-from journeylib.importers.hubspot import channel_from_original_source
-from journeylib.importers.segment import channel_from_utm
-from journeylib.importers.zendesk import category_of, channel_of_via
+from journeylib.sources.importers import import_files
+from journeylib.sources.importers.hubspot import channel_from_original_source
+from journeylib.sources.importers.segment import channel_from_utm
+from journeylib.sources.importers.zendesk import category_of, channel_of_via
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
 UTC = dt.UTC
@@ -421,7 +421,7 @@ def test_full_metrics_on_imported_client(client: Path) -> None:
 
 # ------------------------------------------------------------------ time zones of the exports
 def _ctx(tmp_path: Path, tz: str):  # noqa: ANN202 - an ImportContext
-    from journeylib.importers._common import ImportContext
+    from journeylib.sources.importers._common import ImportContext
 
     return ImportContext(client_dir=tmp_path / "c", timezone=tz)
 
@@ -429,7 +429,7 @@ def _ctx(tmp_path: Path, tz: str):  # noqa: ANN202 - an ImportContext
 def test_stripe_utc_columns_ignore_the_client_zone(tmp_path: Path) -> None:
     """``Created (UTC)`` is UTC: 1 Mar 00:30 stays March for a Berlin client (in Berlin time
     it would be 29 Feb 23:30 UTC and add a February row)."""
-    from journeylib.importers import stripe
+    from journeylib.sources.importers import stripe
 
     f = tmp_path / "subs.csv"
     f.write_text(
@@ -444,7 +444,7 @@ def test_stripe_utc_columns_ignore_the_client_zone(tmp_path: Path) -> None:
 
 def test_typeform_submit_date_is_utc_and_zendesk_dates_are_local(tmp_path: Path) -> None:
     """Typeform says ``Submit Date (UTC)``; Zendesk writes the account's zone without an offset."""
-    from journeylib.importers import nps, zendesk
+    from journeylib.sources.importers import nps, zendesk
 
     ctx = _ctx(tmp_path, "Europe/Berlin")
     s = nps.convert([FIX / "typeform_responses.csv"], ctx).tables["surveys"]

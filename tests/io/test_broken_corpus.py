@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from journeylib.errors import ConfigError, DataError, JourneyError, TemplateError
-from journeylib.io import load_client
+from journeylib.ingest.client import load_client
 from journeylib.schemas import TABLES, rule_names
 
 

@@ -15,7 +15,7 @@ from polars.testing import assert_frame_equal
 
 from journeylib import paths
 from journeylib.errors import JourneyError
-from journeylib.io import (
+from journeylib.ingest.client import (
     data_quality,
     find_table_file,
     init_client,

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from journeylib.config import PersonaRule
-from journeylib.personas import UNASSIGNED, assign_personas
+from journeylib.ingest.personas import UNASSIGNED, assign_personas
 
 
 def _accounts(**cols) -> pl.DataFrame:

@@ -1,7 +1,7 @@
 """The lazy events loader gives exactly what the eager loader gives.
 
 ``load_client(path, lazy=True)`` validates a Parquet events table streaming
-(journeylib.scan) instead of reading it. Every test here loads the same folder
+(journeylib.ingest.lazy) instead of reading it. Every test here loads the same folder
 both ways and compares valid rows (in order), quarantined rows with their
 reasons, and the quality counts.
 """
@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from journeylib.io import find_table_file, load_client
-from journeylib.scan import lazy_schema
+from journeylib.ingest.client import find_table_file, load_client
+from journeylib.ingest.lazy import lazy_schema
 
 from .conftest import Folder
 
@@ -274,7 +274,7 @@ def test_random_events_same_as_eager(
     folder = Folder(tmp_path_factory.mktemp("prop") / "c")
     with pytest.MonkeyPatch.context() as mp:
         if narrowed:  # candidates narrowed by a hash of every column first
-            mp.setattr("journeylib.scan.FETCH_CANDIDATES_AT_ONCE", 0)
+            mp.setattr("journeylib.ingest.lazy.FETCH_CANDIDATES_AT_ONCE", 0)
         _assert_same(_write_events(folder, events))
 
 
@@ -288,7 +288,7 @@ def test_copies_are_judged_on_every_column_not_only_the_hashed_ones(
     (as when more than FETCH_CANDIDATES_AT_ONCE rows share the hashed values).
     """
     if narrowed:
-        monkeypatch.setattr("journeylib.scan.FETCH_CANDIDATES_AT_ONCE", 0)
+        monkeypatch.setattr("journeylib.ingest.lazy.FETCH_CANDIDATES_AT_ONCE", 0)
     events = pl.DataFrame(
         {
             "timestamp": [_t(1)] * 4,
@@ -412,7 +412,7 @@ def test_no_readable_timestamp_is_fatal_like_eager(folder: Folder) -> None:
 
 
 def test_bound_scan_memory_sets_the_prefetch_unless_set(monkeypatch):
-    from journeylib import scan
+    from journeylib.ingest import lazy as scan
 
     monkeypatch.delenv("POLARS_ROW_GROUP_PREFETCH_SIZE", raising=False)
     scan.bound_scan_memory()

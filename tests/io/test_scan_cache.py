@@ -1,7 +1,7 @@
 """The validation of Parquet events is reused between runs only while nothing it depends on changed.
 
 ``load_client(path, lazy=True, cache=True)`` keeps the outcome of validating
-the events table in ``reports/<client>/.cache/`` (journeylib.scan_cache). Every
+the events table in ``reports/<client>/.cache/`` (journeylib.ingest.cache). Every
 test loads through the cache and compares with the eager loader, and counts
 how often the table was actually validated.
 """
@@ -9,6 +9,7 @@ how often the table was actually validated.
 from __future__ import annotations
 
 import json
+import shutil
 import os
 import subprocess
 import sys
@@ -18,10 +19,10 @@ import polars as pl
 import pytest
 import yaml
 
-import journeylib.scan as scan
-import journeylib.scan_cache as scan_cache
-from journeylib.io import load_client
-from journeylib.scan_cache import _ids_digest
+import journeylib.ingest.cache as scan_cache
+import journeylib.ingest.lazy as scan
+from journeylib.ingest.cache import _ids_digest
+from journeylib.ingest.client import load_client
 
 from .conftest import Folder
 from .test_scan import _EVENTS, _write_events
@@ -156,7 +157,14 @@ def test_code_polars_version_and_format_are_part_of_the_key(
     _assert_like_eager(path)
     monkeypatch.setattr(pl, "__version__", "0.0.0")
     _assert_like_eager(path)
-    monkeypatch.setattr(scan_cache, "_CODE", (*scan_cache._CODE, "journey.py"))
+    # the same code elsewhere is the same key; a change to one ingest module is a new one
+    code = folder.path.parent / "code" / "ingest"
+    shutil.copytree(scan_cache._CODE_DIR, code, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(scan_cache._CODE_DIR.parent / "schemas.py", code.parent)
+    monkeypatch.setattr(scan_cache, "_CODE_DIR", code)
+    _assert_like_eager(path)
+    assert len(validations) == 3
+    (code / "lazy.py").write_text((code / "lazy.py").read_text() + "\n# changed\n")
     _assert_like_eager(path)
     assert len(validations) == 4
     # an entry is read only under its own full key, not one sharing its folder's prefix

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from journeylib.config import JourneyTemplate
-from journeylib.journey import (
+from journeylib.stream import (
     DERIVED_EVENTS,
     STREAM_COLUMNS,
     account_stage_entries,

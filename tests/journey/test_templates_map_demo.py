@@ -6,8 +6,8 @@ import polars as pl
 import pytest
 
 from journeylib.config import load_template
-from journeylib.journey import journey_events, touchpoint_inventory, unmapped_events
 from journeylib.paths import data_dir, templates_dir
+from journeylib.stream import journey_events, touchpoint_inventory, unmapped_events
 
 TEMPLATES = ["saas_5_stage", "b2b_saas_8_stage"]
 
@@ -15,10 +15,10 @@ TEMPLATES = ["saas_5_stage", "b2b_saas_8_stage"]
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """The demo client: data/demo when present, else a small synthetic client like it."""
-    io = pytest.importorskip("journeylib.io")
+    io = pytest.importorskip("journeylib.ingest.client")
     if (data_dir() / "demo" / "client.yaml").is_file():
         return io.load_client("demo")
-    synth = pytest.importorskip("journeylib.synth")
+    synth = pytest.importorskip("journeylib.sources.synth")
     folder = tmp_path_factory.mktemp("clients") / "demo"
     synth.synthesize(folder, accounts=150, months=6, seed=3)
     return io.load_client(folder)

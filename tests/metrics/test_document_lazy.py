@@ -12,9 +12,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from journeylib.io import load_client
+from journeylib.ingest.client import load_client
 from journeylib.metrics import metrics_document, metrics_json
-from journeylib.synth import synthesize
+from journeylib.sources.synth import synthesize
 
 
 @pytest.fixture(scope="module")

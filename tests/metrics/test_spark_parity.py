@@ -12,8 +12,7 @@ from polars.testing import assert_frame_equal
 
 pytest.importorskip("pyspark")
 
-from journeylib.io import load_client  # noqa: E402
-from journeylib.journey import journey_events  # noqa: E402
+from journeylib.ingest.client import load_client  # noqa: E402
 from journeylib.metrics import (  # noqa: E402
     acquisition,
     feedback,
@@ -25,7 +24,8 @@ from journeylib.metrics import (  # noqa: E402
     stages,
     support,
 )
-from journeylib.synth import synthesize  # noqa: E402
+from journeylib.sources.synth import synthesize  # noqa: E402
+from journeylib.stream import journey_events  # noqa: E402
 
 pytestmark = pytest.mark.spark
 

@@ -1,4 +1,4 @@
-"""The glue behind notebooks 04, 06 and 07 (journeylib.mapdata) and the safe HTML tables.
+"""The glue behind notebooks 04, 06 and 07 (journeylib.analysis.journey_map) and the safe HTML tables.
 
 Most tests run on one small synthetic client (300 accounts, 6 months) and
 check each frame against the metric it is built from; a few use hand-made
@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 import journeylib as jl
-from journeylib import mapdata as md
+from journeylib.analysis import journey_map as md
 from journeylib.charts import (
     chart_journey_map,
     chart_opportunity_map,
@@ -23,8 +23,8 @@ from journeylib.charts import (
 )
 from journeylib.config import JourneyTemplate
 from journeylib.metrics import stages
-from journeylib.report.tables import format_value, frame_html
-from journeylib.synth import synthesize
+from journeylib.present.tables import format_value, frame_html
+from journeylib.sources.synth import synthesize
 
 
 @pytest.fixture(scope="module")

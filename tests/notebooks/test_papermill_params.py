@@ -18,10 +18,10 @@ import polars as pl
 import pytest
 
 import journeylib as jl
-from journeylib import insights
+from journeylib.analysis import insights
 from journeylib.metrics import stages
 from journeylib.paths import PROJ_ROOT
-from journeylib.synth import synthesize
+from journeylib.sources.synth import synthesize
 
 pytestmark = pytest.mark.slow
 

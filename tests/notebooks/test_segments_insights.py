@@ -14,9 +14,10 @@ import polars as pl
 import pytest
 
 import journeylib as jl
-from journeylib import insights, interviews, segments
+from journeylib.analysis import insights, interviews
+from journeylib.analysis import personas as segments
 from journeylib.config import JourneyTemplate, PersonaRule
-from journeylib.synth import synthesize
+from journeylib.sources.synth import synthesize
 
 UTC = dt.UTC
 

@@ -26,7 +26,7 @@ def data_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def no_hooks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Isolate the runner from journeylib.io / journeylib.metrics (written by others)."""
+    """Isolate the runner from journeylib.ingest.client / journeylib.metrics (written by others)."""
     from journeylib.report import runner
 
     monkeypatch.setattr(runner, "_load_client", lambda client_dir: None)

@@ -29,7 +29,7 @@ PNG_1PX = base64.b64encode(
     )
 ).decode()
 
-# A copy of the bundle as journeylib.render emits it today: no marker attribute,
+# A copy of the bundle as journeylib.present.render emits it today: no marker attribute,
 # recognised by defining window.vegaEmbed.
 RENDER_STYLE_BUNDLE = (
     '<script type="text/javascript">/*RENDER-STYLE-BUNDLE*/window.vegaEmbed=function(){};\n'
@@ -236,7 +236,7 @@ def page(run_dir: Path) -> str:
 
 def _render_available() -> bool:
     try:
-        from journeylib.render import vega_bundle  # noqa: F401
+        from journeylib.present.render import vega_bundle  # noqa: F401
     except ImportError:
         return False
     return True
@@ -286,7 +286,7 @@ def test_bundle_added_when_charts_came_without_one(tmp_path: Path) -> None:
     page = build_report(tmp_path, title="t", metrics=None).read_text(encoding="utf-8")
     head = page.split('<header class="jw-head">', 1)[0]
     if _render_available():
-        from journeylib.render import vega_bundle
+        from journeylib.present.render import vega_bundle
 
         assert vega_bundle()[:2000] in head
         assert len(re.findall(r"window\.vegaEmbed\s*=(?!=)", page)) == 1
@@ -439,7 +439,7 @@ def test_render_notebook_title_fallback(tmp_path: Path) -> None:
 
 
 def test_real_renderer_output_is_deduplicated(tmp_path: Path) -> None:
-    render = pytest.importorskip("journeylib.render")
+    render = pytest.importorskip("journeylib.present.render")
     for i in (1, 2):
         _executed(
             tmp_path / "notebooks" / f"0{i}_c.ipynb",
@@ -480,7 +480,7 @@ _PWN = "document.documentElement.setAttribute('data-pwned','1')"
 @pytest.mark.slow
 @pytest.mark.skipif(_CHROMIUM is None, reason="no headless Chromium")
 def test_in_headless_chromium_nothing_runs_and_charts_draw(tmp_path: Path) -> None:
-    render = pytest.importorskip("journeylib.render")
+    render = pytest.importorskip("journeylib.present.render")
     payloads = [
         f"<script>{_PWN}</script>",
         f'<img src=x onerror="{_PWN}">',

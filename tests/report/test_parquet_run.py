@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-import journeylib.scan as scan
-from journeylib.io import load_client
+import journeylib.ingest.lazy as scan
+from journeylib.ingest.client import load_client
 from journeylib.metrics import metrics_document, metrics_json
 from journeylib.report.runner import run_client
-from journeylib.synth import synthesize
+from journeylib.sources.synth import synthesize
 
 
 def test_parquet_client_runs_every_notebook_with_the_csv_numbers(

@@ -1,7 +1,7 @@
 """The notebook runner: run folder, run.json, failures, batch, re-runs.
 
 Stand-in notebooks are executed for real (papermill, kernel ``python3``); the
-layers below (journeylib.io, journeylib.metrics) are replaced by stubs so these
+layers below (journeylib.ingest.client, journeylib.metrics) are replaced by stubs so these
 tests do not depend on them.
 """
 
@@ -200,7 +200,7 @@ def test_report_of_the_run(main_run) -> None:
     assert "boom &lt;b&gt;" in page and "boom <b>" not in page
     assert 'class="jw-error"' in page
     assert page.count("data-jw-chart") >= 2
-    # One bundle, in the head: either journeylib.render's, or the first stand-in copy.
+    # One bundle, in the head: either journeylib.present.render's, or the first stand-in copy.
     head = page[: page.index("<body")]
     assert head.count("data-jw-bundle") <= 1
     assert page.count("/*JW-STANDIN-BUNDLE*/") <= 1

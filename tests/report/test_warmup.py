@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from journeylib import render
+from journeylib.present import render
 from journeylib.report import runner
 from journeylib.report.runner import longest_first, previous_seconds, run_client
 from tests.report.report_helpers import write_notebook
@@ -72,7 +72,7 @@ def test_extension_gives_the_real_bundle_from_the_cache(tmp_path: Path) -> None:
     code = (
         "from journeylib.report import warmup\n"
         "warmup.load_ipython_extension(None)\n"
-        "from journeylib import render\n"
+        "from journeylib.present import render\n"
         "built = render.vega_bundle()\n"
         "def fail(): raise AssertionError('rebuilt')\n"
         "again = render.cached_vega_bundle(fail)\n"
@@ -137,9 +137,9 @@ def test_longest_first_without_or_with_a_broken_history(tmp_path: Path) -> None:
 
 WARM_NB = [
     "import sys\n"
-    "from journeylib import render\n"
+    "from journeylib.present import render\n"
     "print('iri', sys.modules.get('rfc3987_syntax', 'loaded') is None)\n"
-    "from journeylib.render import bundle_cache_dir\n"
+    "from journeylib.present.render import bundle_cache_dir\n"
     "render.vega_bundle()\n"
     "print('bundle', any(bundle_cache_dir().glob('vega-bundle-*.js')))\n"
     "print('namespace', 'warmup' in dir())",

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from journeylib.report.runner import run_client
-from journeylib.synth import synthesize
+from journeylib.sources.synth import synthesize
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PWN = "document.documentElement.setAttribute('data-pwned','1')"

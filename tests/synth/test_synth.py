@@ -10,7 +10,7 @@ import pytest
 
 from journeylib.config import load_client_config, load_template
 from journeylib.errors import JourneyError
-from journeylib.synth import CHANNELS, RAW_EVENTS, UNMAPPED_EVENTS, synthesize
+from journeylib.sources.synth import CHANNELS, RAW_EVENTS, UNMAPPED_EVENTS, synthesize
 
 TABLES = [
     "accounts",

@@ -10,7 +10,7 @@ import pytest
 
 from journeylib.config import ClientConfig, load_client_config, load_template
 from journeylib.paths import PROJ_ROOT, templates_dir
-from journeylib.synth import RAW_EVENTS, UNMAPPED_EVENTS, synthesize
+from journeylib.sources.synth import RAW_EVENTS, UNMAPPED_EVENTS, synthesize
 
 TEMPLATES = {
     "saas_5_stage": ["awareness", "consideration", "conversion", "retention", "advocacy"],

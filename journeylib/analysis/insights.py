@@ -15,7 +15,7 @@ only selects, ranks and explains them:
   becoming a paying customer.
 
 Client text (comments, labels) is returned as data; whoever shows it escapes
-it (``journeylib.report.tables.frame_html`` does). The Markdown returned by
+it (``journeylib.present.tables.frame_html`` does). The Markdown returned by
 :func:`goal_explanations` is escaped here.
 """
 

@@ -15,7 +15,7 @@ stay one call per result:
 * :func:`onboarding_steps`, :func:`variant_steps` - the onboarding map and micro-journey.
 
 Inputs are polars frames (a LazyFrame is collected); the stream is the one of
-:func:`journeylib.journey.journey_events`. Readings chosen where the product
+:func:`journeylib.stream.journey_events`. Readings chosen where the product
 spec leaves room are written in each docstring.
 """
 
@@ -212,7 +212,7 @@ def _stage_frame(
 
 
 def _touchpoint_frame(client: Any, sc: _Scope) -> pl.DataFrame:
-    from journeylib.journey import touchpoint_inventory
+    from journeylib.stream import touchpoint_inventory
 
     inv = touchpoint_inventory(
         sc.stream.filter(_in_period("timestamp", sc.period)), client.template
@@ -478,7 +478,7 @@ def journey_map_data(
       shows each goal's target, the gap and its status.
 
     Args:
-        client: a loaded :class:`journeylib.io.Client` (period already set).
+        client: a loaded :class:`journeylib.ingest.client.Client` (period already set).
         doc: its metrics document (:func:`journeylib.metrics_document`).
         stream: its journey event stream (:func:`journeylib.journey_events`).
         persona: a persona id (``accounts.persona``) for a persona-based map;
@@ -541,7 +541,7 @@ def persona_map_data(
     rule matched) follow alphabetically. Empty when no account has a persona
     other than 'unassigned'.
     """
-    from journeylib.personas import UNASSIGNED
+    from journeylib.ingest.personas import UNASSIGNED
 
     present = set(client.tables["accounts"]["persona"].drop_nulls().unique().to_list())
     if present <= {UNASSIGNED}:
@@ -1132,8 +1132,8 @@ def onboarding_steps(
         Event names (at most ``max_steps``); empty when the template has no
         onboarding stage or nobody onboarded.
     """
-    from journeylib.journey import DERIVED_EVENTS
     from journeylib.metrics.funnels import ordered_funnel
+    from journeylib.stream import DERIVED_EVENTS
 
     stage = _onboarding_stage(client.template)
     if stage is None:
@@ -1205,7 +1205,7 @@ def save_charts(
     Returns:
         The paths written.
     """
-    from journeylib.render import save_chart
+    from journeylib.present.render import save_chart
 
     if charts_dir is None:
         return []

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import polars as pl
 
-from journeylib.importers._common import (
+from journeylib.sources.importers._common import (
     Converted,
     ImportContext,
     col,

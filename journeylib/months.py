@@ -1,13 +1,11 @@
-"""Engine-neutral frame and expression helpers shared by the metric modules.
+"""Month arithmetic: the one home of the month index (``year * 12 + month - 1``).
 
-``to_lazy`` / ``collect`` move between native frames, narwhals LazyFrames and
-small polars results; ``month_index_of`` / ``in_months`` / ``in_period`` /
-``filter_period`` select calendar months portably.
-
-narwhals implements duration arithmetic (``dt.total_seconds`` and friends) on
-polars and DuckDB but not on PySpark; these helpers build the same numbers from
-calendar components, which every backend supports, so one expression runs on
-all engines.
+A calendar month is ``"YYYY-MM"`` as text, or its integer index
+``year * 12 + month - 1`` in arithmetic; a period is a closed pair of months.
+Plain-Python functions convert between the two; ``month_label_expr`` is the
+polars column form; ``month_index_of``, ``in_months``, ``in_period``,
+``months_filter`` and ``filter_period`` are narwhals expressions that select
+calendar months (UTC) on every engine.
 """
 
 from __future__ import annotations
@@ -18,76 +16,88 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from journeylib.metrics.period import period_index
+from journeylib.config import parse_month
 
 __all__ = [
-    "epoch_us",
-    "elapsed_us",
-    "US_PER_DAY",
-    "US_PER_HOUR",
-    "to_lazy",
-    "collect",
+    "month_index",
+    "month_from_index",
+    "month_label_expr",
+    "period_index",
+    "month_range",
+    "period_months",
     "month_index_of",
     "in_months",
     "in_period",
-    "filter_period",
     "months_filter",
+    "filter_period",
 ]
 
-US_PER_HOUR = 3_600_000_000
-US_PER_DAY = 86_400_000_000
 
+def month_index(month: str) -> int:
+    """``'YYYY-MM'`` → an integer month index (year × 12 + month − 1).
 
-def _days_from_civil(col: str) -> nw.Expr:
-    """Days since 1970-01-01 of a timestamp's (UTC) calendar date.
-
-    Howard Hinnant's ``days_from_civil`` in integer arithmetic, for years >= 0.
+    Examples:
+        >>> month_index("2024-01"), month_index("2024-12")
+        (24288, 24299)
     """
-    ts = nw.col(col)
-    m = ts.dt.month().cast(nw.Int64)
-    y = ts.dt.year().cast(nw.Int64) - (m <= 2).cast(nw.Int64)
-    d = ts.dt.day().cast(nw.Int64)
-    era = y // 400
-    yoe = y - era * 400
-    mp = (m + 9) % 12
-    doy = (153 * mp + 2) // 5 + d - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
+    y, m = month.split("-")[:2]
+    return int(y) * 12 + int(m) - 1
 
 
-def epoch_us(col: str) -> nw.Expr:
-    """Microseconds since the Unix epoch of a UTC timestamp column, on every engine."""
-    ts = nw.col(col)
-    return (
-        _days_from_civil(col) * US_PER_DAY
-        + ts.dt.hour().cast(nw.Int64) * US_PER_HOUR
-        + ts.dt.minute().cast(nw.Int64) * 60_000_000
-        + ts.dt.second().cast(nw.Int64) * 1_000_000
-        + ts.dt.microsecond().cast(nw.Int64)
+def month_from_index(idx: int) -> str:
+    """The inverse of :func:`month_index`.
+
+    Examples:
+        >>> month_from_index(24299)
+        '2024-12'
+    """
+    return f"{idx // 12:04d}-{idx % 12 + 1:02d}"
+
+
+def month_label_expr(col: str) -> pl.Expr:
+    """Polars expression: month index column → ``YYYY-MM`` (the column form of :func:`month_from_index`).
+
+    Examples:
+        >>> pl.DataFrame({"mi": [24288, 24299]}).select(month_label_expr("mi"))["mi"].to_list()
+        ['2024-01', '2024-12']
+    """
+    c = pl.col(col)
+    return pl.format(
+        "{}-{}",
+        (c // 12).cast(pl.String).str.zfill(4),
+        (c % 12 + 1).cast(pl.String).str.zfill(2),
     )
 
 
-def elapsed_us(later: str, earlier: str) -> nw.Expr:
-    """``later − earlier`` in whole microseconds (Int64), on every engine.
+def period_index(period: tuple[str, str]) -> tuple[int, int]:
+    """The closed period ``("YYYY-MM", "YYYY-MM")`` as a pair of month indices.
+
+    Each end is normalised with :func:`journeylib.config.parse_month`; a start after
+    the end is a ``ValueError`` naming the normalised months.
 
     Examples:
-        >>> import datetime as dt, polars as pl
-        >>> df = pl.DataFrame({"a": [dt.datetime(2024, 3, 1, 0, 0, 0, 5)], "b": [dt.datetime(2024, 2, 28)]})
-        >>> nw.from_native(df).select(elapsed_us("a", "b").alias("us")).item()
-        172800000005
+        >>> period_index(("2024-01", "2024-12-31"))
+        (24288, 24299)
     """
-    return epoch_us(later) - epoch_us(earlier)
+    start, end = (parse_month(p) for p in period)
+    if start > end:
+        raise ValueError(f"period start {start} is after period end {end}")
+    return month_index(start), month_index(end)
 
 
-def to_lazy(native: Any) -> nw.LazyFrame[Any]:
-    """Any native frame (or narwhals frame) as a narwhals LazyFrame (eager frames are made lazy)."""
-    frame = nw.from_native(native)
-    return frame.lazy() if isinstance(frame, nw.DataFrame) else frame
+def month_range(start: str, end: str) -> list[str]:
+    """Every month from ``start`` to ``end``, both included.
+
+    Examples:
+        >>> month_range("2024-11", "2025-02")
+        ['2024-11', '2024-12', '2025-01', '2025-02']
+    """
+    return [month_from_index(i) for i in range(month_index(start), month_index(end) + 1)]
 
 
-def collect(lf: nw.LazyFrame[Any]) -> pl.DataFrame:
-    """A narwhals LazyFrame collected to a polars DataFrame."""
-    return lf.collect(backend="polars").to_native()
+def period_months(period: tuple[str, str]) -> list[str]:
+    """The months of a period tuple."""
+    return month_range(*period)
 
 
 def month_index_of(col: str) -> nw.Expr:

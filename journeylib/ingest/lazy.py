@@ -1,6 +1,6 @@
 """Lazy loading of the events table: validate big Parquet inputs without reading them into memory.
 
-:func:`journeylib.io.load_client` reads every table eagerly, which is right for
+:func:`journeylib.ingest.client.load_client` reads every table eagerly, which is right for
 the small tables and for CSV, but the events table of a big client does not fit
 (10 M events take about 4 GB to read, parse and validate eagerly). With
 ``load_client(..., lazy=True)`` an events table stored as Parquet (one
@@ -27,7 +27,7 @@ month partitions ``events/month=YYYY-MM/part.parquet``) is instead:
 Steps 1 and 2 are the validation; with ``load_client(..., cache=True)`` (what
 ``journey metrics`` does) their small outcome is kept in the client's
 ``reports/<client>/.cache/`` and read instead on a later run over the same
-files (:mod:`journeylib.scan_cache`).
+files (:mod:`journeylib.ingest.cache`).
 
 The result is the same as the eager loader's, row for row and reason for
 reason (``tests/io/test_scan.py`` checks it): same valid rows in the same
@@ -48,7 +48,7 @@ from typing import Any
 
 import polars as pl
 
-from journeylib.scan_cache import Validation, read_validation, validation_key, write_validation
+from journeylib.ingest.cache import Validation, read_validation, validation_key, write_validation
 from journeylib.schemas import (
     DUPLICATE_EVENT,
     ROW,
@@ -185,7 +185,7 @@ def scan_parquet(path: Path, *, row_index: str | None = None) -> pl.LazyFrame:
 def _folder_schema(path: Path, files: list[Path]) -> pl.Schema | None:
     """The union of the files' columns (first-seen order); None when every file has the same."""
     from journeylib.errors import DataError
-    from journeylib.io import _first_line
+    from journeylib.ingest.client import _first_line
 
     schemas = []
     for f in files:
@@ -324,7 +324,7 @@ def _check_some_timestamp_parses(
     scan: pl.LazyFrame, path: Path, n_bad: int, rejected: pl.DataFrame
 ) -> None:
     """The eager reader's fatal check: a timestamp column none of whose values can be read."""
-    from journeylib.io import unreadable_column
+    from journeylib.ingest.client import unreadable_column
 
     present = scan.select(pl.col("timestamp").is_not_null().sum()).collect().item()
     if n_bad == present:
@@ -332,7 +332,7 @@ def _check_some_timestamp_parses(
 
 
 def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
-    from journeylib.io import _as_text as column_as_text
+    from journeylib.ingest.client import _as_text as column_as_text
 
     return frame.select(column_as_text(frame.get_column(c)) for c in frame.columns)
 
@@ -352,7 +352,7 @@ def scan_events(
         valid_account_ids: the account_id of the valid accounts (``unknown_account``).
         cache_dir: where to keep the validation's outcome and look for the
             outcome of an earlier run over the same files
-            (:mod:`journeylib.scan_cache`); None validates without a cache.
+            (:mod:`journeylib.ingest.cache`); None validates without a cache.
 
     Returns:
         The :class:`LazyTable`, or None when the file is not Parquet or a
@@ -366,7 +366,7 @@ def scan_events(
             they have are read (see :func:`scan_parquet`).
     """
     from journeylib.errors import DataError
-    from journeylib.io import _first_line
+    from journeylib.ingest.client import _first_line
 
     try:
         return _scan_events(

@@ -141,7 +141,7 @@ def _escape_bundle(bundle: str) -> str:
 def cached_vega_bundle(
     build: Callable[[], str] | None = None, *, cache_dir: Path | None = None
 ) -> str:
-    """The vega bundle of ``journeylib.render.vega_bundle()``, read from a file when built before.
+    """The vega bundle of ``journeylib.present.render.vega_bundle()``, read from a file when built before.
 
     Args:
         build: what builds the bundle when there is no cache file (default: the
@@ -325,7 +325,7 @@ def chart_html(
     # The placeholder text stays visible only if the bundle never loads.
     placeholder = (
         "Chart not drawn: the chart library is not loaded in this page. "
-        "In a notebook, run journeylib.render.reset_display() and re-run the cell."
+        "In a notebook, run journeylib.present.render.reset_display() and re-run the cell."
     )
     parts = []
     if include_bundle:

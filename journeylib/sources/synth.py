@@ -1290,7 +1290,7 @@ def _client_yaml(folder: str, start: str, months: int) -> str:
     inside = _month_end(end)  # a deadline at the end of the data
     after = _month_end(end + 3)  # a deadline one quarter after it
     mid = str((m0 + months // 2).astype("datetime64[D]"))
-    return f"""# Synthetic client written by `journey synth` (journeylib.synth). Edit freely.
+    return f"""# Synthetic client written by `journey synth` (journeylib.sources.synth). Edit freely.
 client: {json.dumps(folder)}
 description: Synthetic B2B SaaS analytics vendor "Acme Analytics" ({months} months of made-up data).
 journey: b2b_saas_8_stage

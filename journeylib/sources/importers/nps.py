@@ -26,7 +26,7 @@ from pathlib import Path
 import polars as pl
 
 from journeylib.errors import DataError
-from journeylib.importers._common import (
+from journeylib.sources.importers._common import (
     Converted,
     ImportContext,
     col,

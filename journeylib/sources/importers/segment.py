@@ -25,7 +25,7 @@ from typing import Any
 import polars as pl
 
 from journeylib.errors import DataError
-from journeylib.importers._common import (
+from journeylib.sources.importers._common import (
     Converted,
     ImportContext,
     concat_rejected,

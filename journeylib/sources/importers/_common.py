@@ -21,7 +21,7 @@ from typing import Any
 import polars as pl
 
 from journeylib.errors import DataError
-from journeylib.io import find_table_file
+from journeylib.ingest.client import find_table_file
 from journeylib.schemas import TABLES
 
 __all__ = [

@@ -8,7 +8,7 @@ movements, the touchpoint flow and NPS by stage.
 
 How it stays fast on large clients:
 
-* a client is loaded and validated **once** (its :class:`~journeylib.io.Client`
+* a client is loaded and validated **once** (its :class:`~journeylib.ingest.client.Client`
   and journey event stream are cached per folder);
 * filters only choose a set of account ids (:func:`account_ids`); each table is
   restricted to it lazily (:func:`restrict_tables`, polars ``LazyFrame``
@@ -28,7 +28,7 @@ chart), ``explorer.messages[panel]`` (an empty-state or missing-table note),
 
 Charts are drawn offline: the vega bundle is inlined once, in an output of its
 own that is never cleared (a redraw cannot remove it), and each chart is the
-HTML of :func:`journeylib.render.chart_html`. Client text reaches the page
+HTML of :func:`journeylib.present.render.chart_html`. Client text reaches the page
 escaped (chart specs are script-safe JSON; tables go through ``frame_html``).
 """
 
@@ -49,15 +49,18 @@ import altair as alt
 import ipywidgets as widgets
 import polars as pl
 
-from journeylib import charts, mapdata, render
+from journeylib import charts
+from journeylib.analysis import journey_map as mapdata
 from journeylib.errors import JourneyError
-from journeylib.io import Client, load_client
-from journeylib.journey import journey_events
+from journeylib.ingest.client import Client, load_client
 from journeylib.metrics import feedback, funnels, retention, revenue, stages
 from journeylib.metrics.document import metrics_document
-from journeylib.metrics.period import month_range, resolve_period, with_period
+from journeylib.metrics.period import resolve_period, with_period
+from journeylib.months import month_range
 from journeylib.paths import data_dir, reports_dir, resolve_client_dir
-from journeylib.report.tables import frame_html
+from journeylib.present import render
+from journeylib.present.tables import frame_html
+from journeylib.stream import journey_events
 
 __all__ = [
     "ALL",
@@ -521,7 +524,7 @@ class Explorer:
 
     Args:
         client: a client name under ``data/``, a client folder's path, or a
-            loaded :class:`~journeylib.io.Client`; None picks ``demo`` (else the
+            loaded :class:`~journeylib.ingest.client.Client`; None picks ``demo`` (else the
             first client) under ``data/``.
         period: the first and last month shown at the start (``YYYY-MM``; None
             or empty for ``client.yaml`` or the data's months).

@@ -2,7 +2,7 @@
 
 ``journey import SOURCE FILE… --client CLIENT`` (and :func:`import_files`) maps
 each export of a tool into the canonical tables of ``data.md`` and merges them
-into the client folder (created with :func:`journeylib.io.init_client` when it
+into the client folder (created with :func:`journeylib.ingest.client.init_client` when it
 does not exist). Rows that cannot be mapped are quarantined, with a reason, in
 ``<client>/import_rejected/<source>.csv``; nothing is dropped silently.
 
@@ -21,7 +21,8 @@ from pathlib import Path
 import polars as pl
 
 from journeylib.errors import DataError, JourneyError
-from journeylib.importers._common import (
+from journeylib.schemas import TABLE_ORDER
+from journeylib.sources.importers._common import (
     Converted,
     ImportContext,
     append_rejected,
@@ -29,7 +30,6 @@ from journeylib.importers._common import (
     read_export_csv,
     read_identity_map,
 )
-from journeylib.schemas import TABLE_ORDER
 
 __all__ = ["SOURCES", "ImportReport", "import_files"]
 
@@ -110,11 +110,11 @@ def _source_module(source: str):  # noqa: ANN202 - a module
             found=repr(source),
             fix="use one of: " + ", ".join(SOURCES),
         )
-    return name, importlib.import_module(f"journeylib.importers.{name}")
+    return name, importlib.import_module(f"journeylib.sources.importers.{name}")
 
 
 def _client(client: str | Path, template: str) -> tuple[Path, bool]:
-    from journeylib.io import init_client
+    from journeylib.ingest.client import init_client
     from journeylib.paths import client_dir_for_new
 
     path = client_dir_for_new(client)
@@ -124,12 +124,12 @@ def _client(client: str | Path, template: str) -> tuple[Path, bool]:
 
 
 def _existing_accounts(client_dir: Path) -> pl.DataFrame:
-    from journeylib.io import find_table_file
+    from journeylib.ingest.client import find_table_file
 
     path = find_table_file(client_dir, "accounts")
     if path is None or path.name.endswith(".parquet") or path.is_dir():
         if path is not None:
-            from journeylib.scan import scan_parquet
+            from journeylib.ingest.lazy import scan_parquet
 
             frame = scan_parquet(path).collect()
             return frame.with_columns(pl.all().cast(pl.String))

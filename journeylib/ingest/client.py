@@ -41,9 +41,9 @@ import polars as pl
 
 from journeylib.config import ClientConfig, JourneyTemplate, load_client_config, load_template
 from journeylib.errors import ConfigError, DataError, JourneyError
+from journeylib.ingest.lazy import lazy_schema, scan_events, scan_parquet
+from journeylib.ingest.personas import assign_personas
 from journeylib.paths import client_dir_for_new, reports_dir, resolve_client_dir, templates_dir
-from journeylib.personas import assign_personas
-from journeylib.scan import lazy_schema, scan_events, scan_parquet
 from journeylib.schemas import (
     ROW,
     TABLE_ORDER,
@@ -677,13 +677,13 @@ def load_client(arg: str | Path, *, lazy: bool = False, cache: bool = False) -> 
         arg: a client name under ``data/`` or the path of a client folder.
         lazy: keep an events table stored as Parquet (a file or a folder of
             partitions) as a :class:`polars.LazyFrame` of its valid rows
-            instead of reading it into memory (:mod:`journeylib.scan`): the
+            instead of reading it into memory (:mod:`journeylib.ingest.lazy`): the
             metric path reads it streaming. Quarantine and quality counts are
             the same as the eager loader's. CSV events are read eagerly.
         cache: with ``lazy``, keep that events table's validation outcome in
             ``reports/<client>/.cache/`` and reuse it while its files, the
             valid account ids and the time zone are unchanged
-            (:mod:`journeylib.scan_cache`): the valid rows are then read
+            (:mod:`journeylib.ingest.cache`): the valid rows are then read
             without validating them again. Same result either way.
 
     Returns:

@@ -41,7 +41,7 @@ import narwhals as nw
 import polars as pl
 
 from journeylib.config import JourneyTemplate
-from journeylib.metrics._nw import to_lazy
+from journeylib.frames import to_lazy
 
 __all__ = [
     "DERIVED_EVENTS",
