@@ -9,8 +9,8 @@ how often the table was actually validated.
 from __future__ import annotations
 
 import json
-import shutil
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
