@@ -8,13 +8,13 @@ added beside the required ones (``by_month`` series, per-persona NPS, …).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 from typing import Any
 
 import polars as pl
 
+from journeylib.ingest.restrict import restrict_to_segment
 from journeylib.metrics import (
     acquisition,
     feedback,
@@ -62,65 +62,6 @@ def _clean(value: Any) -> Any:
         value = round(value, 10)
         return 0.0 if value == 0 else value
     return value
-
-
-def restrict_to_segment(client: Any, segment: dict[str, str]) -> Any:
-    """A copy of ``client`` whose tables keep only the accounts matching ``segment`` (accounts columns).
-
-    Values compare as text, case-insensitively. Tables without ``account_id``
-    (marketing, search queries) are kept whole; anonymous events are dropped.
-    """
-    from journeylib.frames import engine_of
-
-    accounts = client.tables["accounts"]
-    if engine_of(accounts) != "polars":  # DuckDB relations, Spark DataFrames
-        return _restrict_native(client, segment)
-    cond = pl.lit(True)
-    for col, val in segment.items():
-        if col in accounts.columns:
-            cond = cond & (pl.col(col).cast(pl.String).str.to_lowercase() == str(val).lower())
-        else:
-            cond = pl.lit(False)
-    keep = accounts.filter(cond)
-    ids = keep["account_id"]
-    tables = {}
-    for name, df in client.tables.items():
-        if name == "accounts":
-            tables[name] = keep
-        elif "account_id" in df.collect_schema().names():
-            tables[name] = df.filter(pl.col("account_id").is_in(ids.implode()))
-        else:
-            tables[name] = df
-    return dataclasses.replace(client, tables=tables)
-
-
-def _restrict_native(client: Any, segment: dict[str, str]) -> Any:
-    """:func:`restrict_to_segment` on any engine's frames (DuckDB, Spark), through narwhals."""
-    import narwhals as nw
-
-    from journeylib.frames import to_lazy
-
-    accounts = to_lazy(client.tables["accounts"])
-    columns = accounts.collect_schema().names()
-    cond = nw.lit(True)
-    for col, val in segment.items():
-        if col in columns:
-            cond = cond & (nw.col(col).cast(nw.String()).str.to_lowercase() == str(val).lower())
-        else:
-            cond = nw.lit(False)
-    keep = accounts.filter(cond)
-    ids = keep.select("account_id").unique()
-    tables = {}
-    for name, native in client.tables.items():
-        frame = to_lazy(native)
-        if name == "accounts":
-            tables[name] = keep.to_native()
-        elif "account_id" in frame.collect_schema().names():
-            # A semi join keeps the rows of the segment's accounts (anonymous rows drop out).
-            tables[name] = frame.join(ids, on="account_id", how="semi").to_native()
-        else:
-            tables[name] = native
-    return dataclasses.replace(client, tables=tables)
 
 
 #: Above this many valid events (read lazily from Parquet), the document keeps the

@@ -1,0 +1,1 @@
+"""A metric value as text."""
