@@ -16,6 +16,7 @@ __all__ = [
     "DataError",
     "JourneyError",
     "TemplateError",
+    "first_line",
 ]
 
 
@@ -82,3 +83,17 @@ class DataError(JourneyError):
 
 class ClientNameError(JourneyError):
     """A client name that is not a plain folder name, or a client that does not exist."""
+
+
+def first_line(exc: BaseException, *, limit: int = 200) -> str:
+    r"""The first line of an exception's message (at most ``limit`` characters), for a ``found``.
+
+    Library errors (polars, Arrow, the OS) can run over many lines; a
+    :class:`JourneyError` quotes only their first.
+
+    Examples:
+        >>> first_line(ValueError("bad value\nat row 3")), first_line(KeyError())
+        ('bad value', 'KeyError')
+    """
+    text = str(exc).strip().splitlines()
+    return text[0][:limit] if text else type(exc).__name__

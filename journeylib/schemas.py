@@ -12,7 +12,7 @@ rule's name is the ``reason`` written next to a quarantined row:
   (see :func:`parse_reason`);
 * **the foreign-key rule** ``unknown_account``: an ``account_id`` that is not a
   *valid* row of accounts. It needs a second table, which a dataframely schema
-  cannot see, so :mod:`journeylib.ingest.client` evaluates it; its name lives here;
+  cannot see, so :mod:`journeylib.ingest.validate` evaluates it; its name lives here;
 * **the keep-first rule** ``duplicate_event``: a later exact copy of an event
   row. A dataframely rule would flag every copy (or need a 10 M-entry hash
   table); :func:`later_copies` keeps the first copy, exactly and fast.
@@ -153,28 +153,95 @@ def _not_before(later: str, earlier: str):  # noqa: ANN202
     return _rule(lambda: pl.col(later) >= pl.col(earlier))
 
 
-def _s() -> dy.String:
-    return dy.String(nullable=True)
+# ------------------------------------------------------------------ columns
+#: Every table's canonical columns and their kinds, in canonical order: declared once,
+#: for the schemas below (a dataframely column per kind) and for ``TABLES``.
+_COLUMNS: dict[str, dict[str, Kind]] = {
+    "accounts": {
+        "account_id": "id",
+        "first_seen_at": "datetime",
+        "signup_at": "datetime",
+        "name": "text",
+        "industry": "text",
+        "company_size": "int",
+        "country": "text",
+        "role": "text",
+        "acquisition_channel": "text",
+        "persona": "text",
+    },
+    "events": {
+        "timestamp": "datetime",
+        "account_id": "id",
+        "anonymous_id": "id",
+        "user_id": "id",
+        "event": "text",
+        "channel": "text",
+        "campaign": "text",
+        "variant": "text",
+    },
+    "subscriptions": {
+        "account_id": "id",
+        "month": "month",
+        "mrr": "float",
+        "plan": "text",
+        "seats": "int",
+    },
+    "marketing": {
+        "month": "month",
+        "channel": "text",
+        "campaign": "text",
+        "spend": "float",
+        "impressions": "int",
+        "clicks": "int",
+    },
+    "search_queries": {
+        "date": "date",
+        "query": "text",
+        "clicks": "int",
+        "impressions": "int",
+        "position": "float",
+    },
+    "tickets": {
+        "ticket_id": "id",
+        "account_id": "id",
+        "opened_at": "datetime",
+        "resolved_at": "datetime",
+        "category": "text",
+        "channel": "text",
+        "satisfaction": "int",
+        "text": "text",
+    },
+    "surveys": {
+        "response_id": "id",
+        "account_id": "id",
+        "responded_at": "datetime",
+        "score": "int",
+        "stage": "text",
+        "touchpoint": "text",
+        "comment": "text",
+    },
+}
+
+_DY_COLUMNS: dict[str, Callable[[], dy.Column]] = {
+    "id": lambda: dy.String(nullable=True),
+    "text": lambda: dy.String(nullable=True),
+    "datetime": lambda: dy.Datetime(nullable=True, time_zone="UTC", time_unit="us"),
+    "month": lambda: dy.Date(nullable=True),
+    "date": lambda: dy.Date(nullable=True),
+    "int": lambda: dy.Int64(nullable=True),
+    "float": lambda: dy.Float64(nullable=True),
+}
 
 
-def _ts() -> dy.Datetime:
-    return dy.Datetime(nullable=True, time_zone="UTC", time_unit="us")
+def _columns(table: str) -> type[dy.Schema]:
+    """A schema of ``table``'s canonical columns, all nullable ("required" is a named rule)."""
+    columns = {c: _DY_COLUMNS[k]() for c, k in _COLUMNS[table].items()}
+    return type(dy.Schema)(f"_{table}_columns", (dy.Schema,), {"__module__": __name__, **columns})
 
 
 # ------------------------------------------------------------------ schemas
-class AccountsSchema(dy.Schema):
+class AccountsSchema(_columns("accounts")):
     """accounts: one row per known company or person (lead, trial, customer)."""
-
-    account_id = _s()
-    first_seen_at = _ts()
-    signup_at = _ts()
-    name = _s()
-    industry = _s()
-    company_size = dy.Int64(nullable=True)
-    country = _s()
-    role = _s()
-    acquisition_channel = _s()
-    persona = _s()
 
     account_id_missing = _required("account_id")
     account_id_duplicate = _unique("account_id")
@@ -183,29 +250,8 @@ class AccountsSchema(dy.Schema):
     company_size_below_one = _at_least("company_size", 1)
 
 
-_EVENT_COLUMNS = [
-    "timestamp",
-    "account_id",
-    "anonymous_id",
-    "user_id",
-    "event",
-    "channel",
-    "campaign",
-    "variant",
-]
-
-
-class EventsSchema(dy.Schema):
+class EventsSchema(_columns("events")):
     """events: every interaction, direct or indirect."""
-
-    timestamp = _ts()
-    account_id = _s()
-    anonymous_id = _s()
-    user_id = _s()
-    event = _s()
-    channel = _s()
-    campaign = _s()
-    variant = _s()
 
     timestamp_missing = _required("timestamp")
     event_missing = _required("event")
@@ -215,14 +261,8 @@ class EventsSchema(dy.Schema):
     # duplicate_event (a later exact copy of a row) is a keep-first rule: see later_copies().
 
 
-class SubscriptionsSchema(dy.Schema):
+class SubscriptionsSchema(_columns("subscriptions")):
     """subscriptions: monthly recurring revenue per account and month."""
-
-    account_id = _s()
-    month = dy.Date(nullable=True)
-    mrr = dy.Float64(nullable=True)
-    plan = _s()
-    seats = dy.Int64(nullable=True)
 
     account_id_missing = _required("account_id")
     month_missing = _required("month")
@@ -232,15 +272,8 @@ class SubscriptionsSchema(dy.Schema):
     seats_negative = _at_least("seats", 0)
 
 
-class MarketingSchema(dy.Schema):
+class MarketingSchema(_columns("marketing")):
     """marketing: spend and reach per month and channel."""
-
-    month = dy.Date(nullable=True)
-    channel = _s()
-    campaign = _s()
-    spend = dy.Float64(nullable=True)
-    impressions = dy.Int64(nullable=True)
-    clicks = dy.Int64(nullable=True)
 
     month_missing = _required("month")
     channel_missing = _required("channel")
@@ -251,14 +284,8 @@ class MarketingSchema(dy.Schema):
     clicks_above_impressions = _rule(lambda: pl.col("clicks") <= pl.col("impressions"))
 
 
-class SearchQueriesSchema(dy.Schema):
+class SearchQueriesSchema(_columns("search_queries")):
     """search_queries: a search-console style query export."""
-
-    date = dy.Date(nullable=True)
-    query = _s()
-    clicks = dy.Int64(nullable=True)
-    impressions = dy.Int64(nullable=True)
-    position = dy.Float64(nullable=True)
 
     date_missing = _required("date")
     query_missing = _required("query")
@@ -269,17 +296,8 @@ class SearchQueriesSchema(dy.Schema):
     position_below_one = _at_least("position", 1)
 
 
-class TicketsSchema(dy.Schema):
+class TicketsSchema(_columns("tickets")):
     """tickets: support interactions."""
-
-    ticket_id = _s()
-    account_id = _s()
-    opened_at = _ts()
-    resolved_at = _ts()
-    category = _s()
-    channel = _s()
-    satisfaction = dy.Int64(nullable=True)
-    text = _s()
 
     ticket_id_missing = _required("ticket_id")
     ticket_id_duplicate = _unique("ticket_id")
@@ -289,16 +307,8 @@ class TicketsSchema(dy.Schema):
     satisfaction_out_of_range = _between("satisfaction", 1, 5)
 
 
-class SurveysSchema(dy.Schema):
+class SurveysSchema(_columns("surveys")):
     """surveys: NPS and free-text feedback."""
-
-    response_id = _s()
-    account_id = _s()
-    responded_at = _ts()
-    score = dy.Int64(nullable=True)
-    stage = _s()
-    touchpoint = _s()
-    comment = _s()
 
     response_id_missing = _required("response_id")
     response_id_duplicate = _unique("response_id")
@@ -361,18 +371,7 @@ TABLES: dict[str, TableSpec] = {
     "accounts": TableSpec(
         "accounts",
         AccountsSchema,
-        {
-            "account_id": "id",
-            "first_seen_at": "datetime",
-            "signup_at": "datetime",
-            "name": "text",
-            "industry": "text",
-            "company_size": "int",
-            "country": "text",
-            "role": "text",
-            "acquisition_channel": "text",
-            "persona": "text",
-        },
+        _COLUMNS["accounts"],
         required_columns=("account_id", "first_seen_at"),
         required_table=True,
         foreign_key=None,
@@ -380,81 +379,42 @@ TABLES: dict[str, TableSpec] = {
     "events": TableSpec(
         "events",
         EventsSchema,
-        {
-            "timestamp": "datetime",
-            "account_id": "id",
-            "anonymous_id": "id",
-            "user_id": "id",
-            "event": "text",
-            "channel": "text",
-            "campaign": "text",
-            "variant": "text",
-        },
+        _COLUMNS["events"],
         required_columns=("timestamp", "event"),
         any_of_columns=(("account_id", "anonymous_id"),),
         required_table=True,
-        keep_first=(DUPLICATE_EVENT, tuple(_EVENT_COLUMNS)),
+        keep_first=(DUPLICATE_EVENT, tuple(_COLUMNS["events"])),
     ),
     "subscriptions": TableSpec(
         "subscriptions",
         SubscriptionsSchema,
-        {"account_id": "id", "month": "month", "mrr": "float", "plan": "text", "seats": "int"},
+        _COLUMNS["subscriptions"],
         required_columns=("account_id", "month", "mrr"),
     ),
     "marketing": TableSpec(
         "marketing",
         MarketingSchema,
-        {
-            "month": "month",
-            "channel": "text",
-            "campaign": "text",
-            "spend": "float",
-            "impressions": "int",
-            "clicks": "int",
-        },
+        _COLUMNS["marketing"],
         required_columns=("month", "channel", "spend"),
         foreign_key=None,
     ),
     "search_queries": TableSpec(
         "search_queries",
         SearchQueriesSchema,
-        {
-            "date": "date",
-            "query": "text",
-            "clicks": "int",
-            "impressions": "int",
-            "position": "float",
-        },
+        _COLUMNS["search_queries"],
         required_columns=("date", "query", "clicks", "impressions"),
         foreign_key=None,
     ),
     "tickets": TableSpec(
         "tickets",
         TicketsSchema,
-        {
-            "ticket_id": "id",
-            "account_id": "id",
-            "opened_at": "datetime",
-            "resolved_at": "datetime",
-            "category": "text",
-            "channel": "text",
-            "satisfaction": "int",
-            "text": "text",
-        },
+        _COLUMNS["tickets"],
         required_columns=("ticket_id", "account_id", "opened_at"),
     ),
     "surveys": TableSpec(
         "surveys",
         SurveysSchema,
-        {
-            "response_id": "id",
-            "account_id": "id",
-            "responded_at": "datetime",
-            "score": "int",
-            "stage": "text",
-            "touchpoint": "text",
-            "comment": "text",
-        },
+        _COLUMNS["surveys"],
         required_columns=("response_id", "responded_at"),
     ),
 }

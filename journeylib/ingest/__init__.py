@@ -1,1 +1,1 @@
-"""Raw client files to validated tables: find, parse, validate, quarantine, personas, the lazy Parquet path and its cache, ``Client`` and ``load_client``."""
+"""Raw client files to validated tables: parse (``parse``), read (``read``), validate (``validate``), personas, the lazy Parquet path (``lazy``) and its cache, restrict to accounts, and the ``Client`` with ``load_client`` (``client``)."""

@@ -46,9 +46,11 @@ __all__ = ["CACHE_FORMAT", "Validation", "read_validation", "validation_key", "w
 #: Version of the cache's layout; a new one makes every older entry a miss.
 CACHE_FORMAT = 1
 
-#: The modules whose code decides the validation outcome (rules, parsing, reasons).
-#: The code whose change invalidates every entry: the ingest folder and the table contracts.
+#: The modules whose code decides the validation outcome (rules, parsing, reasons):
+#: a change to one invalidates every entry. Every module of the ingest folder, and
+#: of the ground the table contracts and the opening of a table's Parquet files.
 _CODE_DIR = Path(__file__).parent
+_GROUND_CODE = ("schemas.py", "paths.py")
 
 _PREFIX = "events-"
 _MAGIC = b"PAR1"
@@ -120,7 +122,7 @@ def validation_key(
     """
     parts: list[Any] = [CACHE_FORMAT, pl.__version__, timezone]
     try:
-        code = [*sorted(_CODE_DIR.glob("*.py")), _CODE_DIR.parent / "schemas.py"]
+        code = [*sorted(_CODE_DIR.glob("*.py")), *(_CODE_DIR.parent / m for m in _GROUND_CODE)]
         parts.append([hashlib.sha256(m.read_bytes()).hexdigest() for m in code])
         for f in files:
             st = f.stat()

@@ -30,7 +30,7 @@ Steps 1 and 2 are the validation; with ``load_client(..., cache=True)`` (what
 files (:mod:`journeylib.ingest.cache`).
 
 The result is the same as the eager loader's, row for row and reason for
-reason (``tests/io/test_scan.py`` checks it): same valid rows in the same
+reason (``tests/ingest/test_scan.py`` checks it): same valid rows in the same
 order, same quarantined rows as read plus ``reason``, same quality counts.
 
 Parquet columns of the types a writer of this format produces (text, integer
@@ -48,7 +48,11 @@ from typing import Any
 
 import polars as pl
 
+from journeylib.errors import DataError, first_line
 from journeylib.ingest.cache import Validation, read_validation, validation_key, write_validation
+from journeylib.ingest.read import unreadable_column
+from journeylib.ingest.validate import quarantined
+from journeylib.paths import parquet_files, parquet_source, scan_parquet
 from journeylib.schemas import (
     DUPLICATE_EVENT,
     ROW,
@@ -61,15 +65,7 @@ from journeylib.schemas import (
     shared_hash_rows,
 )
 
-__all__ = [
-    "LazyTable",
-    "bound_scan_memory",
-    "lazy_schema",
-    "parquet_files",
-    "parquet_source",
-    "scan_events",
-    "scan_parquet",
-]
+__all__ = ["LazyTable", "bound_scan_memory", "lazy_schema", "scan_events"]
 
 #: Row groups polars' streaming Parquet reader may decode ahead (see bound_scan_memory).
 PREFETCH_ROW_GROUPS = "2"
@@ -116,110 +112,6 @@ class LazyTable:
         self.valid = valid
         self.rejected = rejected
         self.quality = quality
-
-
-def parquet_source(path: Path) -> str | None:
-    """What to scan for a table path: the file, a glob over a folder of Parquet files, or None.
-
-    A folder is read as every ``*.parquet`` below it, in path order (so month
-    partitions come in month order); partition folder names are not read as
-    columns, the rows carry their own timestamps.
-
-    Examples:
-        >>> parquet_source(Path("c/events.csv")) is None
-        True
-        >>> parquet_source(Path("c/events.parquet"))
-        'c/events.parquet'
-    """
-    if path.is_dir():
-        return str(path / "**" / "*.parquet")
-    if path.name.endswith(".parquet"):
-        return str(path)
-    return None
-
-
-def parquet_files(path: Path) -> list[Path]:
-    """The Parquet files of a table, in the order they are read: the file, or a folder's files.
-
-    A folder's files are every ``*.parquet`` file below it (a Spark-style
-    folder may be named ``2025-01.parquet``: it is not a file), in the order
-    of their path text, as polars' own glob orders them.
-    """
-    if not path.is_dir():
-        return [path]
-    return sorted((p for p in path.rglob("*.parquet") if p.is_file()), key=Path.as_posix)
-
-
-def scan_parquet(path: Path, *, row_index: str | None = None) -> pl.LazyFrame:
-    """A Parquet table as a LazyFrame: one file, or every ``*.parquet`` below a folder.
-
-    The files of a folder are read in path order (month partitions in month
-    order) and may differ in their columns: a later month that adds a column,
-    or an early one that lacks it (or stores it with no value, as the Null
-    type), is read with that column missing (null) in the files without it,
-    and validation then treats those cells as any missing value. Partition
-    folder names are not read as columns.
-
-    Raises:
-        DataError: a file that cannot be read, or two files that store the
-            same column with different types (one line, naming the column and
-            both files).
-    """
-    if not path.is_dir():
-        return pl.scan_parquet(path, hive_partitioning=False, row_index_name=row_index)
-    files = parquet_files(path)
-    if not files:
-        return pl.scan_parquet(
-            str(path / "**" / "*.parquet"), hive_partitioning=False, row_index_name=row_index
-        )
-    schema = _folder_schema(path, files)
-    return pl.scan_parquet(
-        files,
-        hive_partitioning=False,
-        row_index_name=row_index,
-        schema=schema,
-        missing_columns="insert" if schema is not None else "raise",
-    )
-
-
-def _folder_schema(path: Path, files: list[Path]) -> pl.Schema | None:
-    """The union of the files' columns (first-seen order); None when every file has the same."""
-    from journeylib.errors import DataError
-    from journeylib.ingest.client import _first_line
-
-    schemas = []
-    for f in files:
-        try:
-            schemas.append(pl.read_parquet_schema(f))
-        except Exception as exc:  # polars, arrow and OS errors all mean: unreadable
-            raise DataError(
-                "cannot read the file",
-                where=f,
-                expected="a Parquet file",
-                found=_first_line(exc).removeprefix("found "),
-                fix="export the table again as Parquet (every partition), or as CSV",
-            ) from None
-    if all(s == schemas[0] for s in schemas[1:]):
-        return None
-    union: dict[str, pl.DataType] = {}
-    seen_in: dict[str, Path] = {}
-    for f, schema in zip(files, schemas, strict=True):
-        for name, dtype in schema.items():
-            known = union.get(name)
-            # A file storing a column as the Null type has no value in it (pandas
-            # writes such columns so): the first file with a value gives the type.
-            if known is None or (known == pl.Null and dtype != pl.Null):
-                union[name], seen_in[name] = dtype, f
-            elif dtype not in (known, pl.Null) and known != pl.Null:
-                raise DataError(
-                    f"partitions store column {name} with different types",
-                    where=path,
-                    expected=f"{name} as {known} in every file, as in "
-                    f"{seen_in[name].relative_to(path)}",
-                    found=f"{dtype} in {f.relative_to(path)}",
-                    fix="export every partition with the same column types",
-                )
-    return pl.Schema(union)
 
 
 def lazy_schema(path: Path, *, timezone: str = "UTC") -> pl.Schema | None:
@@ -324,17 +216,9 @@ def _check_some_timestamp_parses(
     scan: pl.LazyFrame, path: Path, n_bad: int, rejected: pl.DataFrame
 ) -> None:
     """The eager reader's fatal check: a timestamp column none of whose values can be read."""
-    from journeylib.ingest.client import unreadable_column
-
     present = scan.select(pl.col("timestamp").is_not_null().sum()).collect().item()
     if n_bad == present:
         raise unreadable_column(path, "timestamp", "datetime", rejected.get_column("timestamp"))
-
-
-def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
-    from journeylib.ingest.client import _as_text as column_as_text
-
-    return frame.select(column_as_text(frame.get_column(c)) for c in frame.columns)
 
 
 def scan_events(
@@ -363,11 +247,8 @@ def scan_events(
             store a column with different types), or a timestamp column of
             which no value can be read; the same one-line errors as the
             eager reader's. Partitions that differ only in which columns
-            they have are read (see :func:`scan_parquet`).
+            they have are read (see :func:`journeylib.paths.scan_parquet`).
     """
-    from journeylib.errors import DataError
-    from journeylib.ingest.client import _first_line
-
     try:
         return _scan_events(
             path, timezone=timezone, valid_account_ids=valid_account_ids, cache_dir=cache_dir
@@ -379,7 +260,7 @@ def scan_events(
             expected="Parquet files with the same column types"
             if path.is_dir()
             else "a Parquet file",
-            found=_first_line(exc).removeprefix("found "),
+            found=first_line(exc).removeprefix("found "),
             fix="export the table again as Parquet (every partition with the same column types), "
             "or as CSV",
         ) from None
@@ -540,10 +421,7 @@ def _validate(
         if bad_rows.len()
         else scan.head(0).collect()
     )
-    raw = raw.drop(ROW)
-    if "reason" in raw.columns:  # keep the file's own column next to ours
-        raw = raw.rename({"reason": "reason_in_file"})
-    rejected = _as_text(raw).with_columns(reasons.get_column("reason"))
+    rejected = quarantined(raw.drop(ROW), reasons.get_column("reason"))
     bad_ts = parse_reason("datetime", "timestamp")
     if counts.get(bad_ts):
         _check_some_timestamp_parses(scan, path, counts[bad_ts], rejected)

@@ -2,7 +2,7 @@
 
 ``journey import SOURCE FILE… --client CLIENT`` (and :func:`import_files`) maps
 each export of a tool into the canonical tables of ``data.md`` and merges them
-into the client folder (created with :func:`journeylib.ingest.client.init_client` when it
+into the client folder (created with :func:`journeylib.sources.scaffold.init_client` when it
 does not exist). Rows that cannot be mapped are quarantined, with a reason, in
 ``<client>/import_rejected/<source>.csv``; nothing is dropped silently.
 
@@ -13,27 +13,32 @@ source is documented in ``docs/importers.md``.
 
 from __future__ import annotations
 
-import importlib
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 import polars as pl
 
-from journeylib.errors import DataError, JourneyError
+from journeylib.config import load_client_config
+from journeylib.errors import JourneyError
+from journeylib.paths import client_dir_for_new, find_table_file, scan_parquet
 from journeylib.schemas import TABLE_ORDER
+from journeylib.sources.importers import hubspot, nps, search_console, segment, stripe, zendesk
 from journeylib.sources.importers._common import (
     Converted,
     ImportContext,
-    append_rejected,
-    merge_table,
+    file_not_found,
     read_export_csv,
     read_identity_map,
 )
+from journeylib.sources.importers._merge import append_rejected, merge_table
+from journeylib.sources.scaffold import init_client
 
 __all__ = ["SOURCES", "ImportReport", "import_files"]
 
-#: Source name -> (module, one-line description). Aliases map onto the same module.
+#: Source name -> one-line description. Aliases map onto the same source.
 SOURCES: dict[str, str] = {
     "segment": "Segment / RudderStack track, page, identify and group calls (JSON lines)",
     "stripe": "Stripe subscriptions export (CSV)",
@@ -41,6 +46,14 @@ SOURCES: dict[str, str] = {
     "zendesk": "Zendesk tickets export (CSV)",
     "search_console": "Google Search Console Queries export (CSV)",
     "nps": "NPS survey export: Delighted or Typeform (CSV)",
+}
+_MODULES: dict[str, ModuleType] = {
+    "segment": segment,
+    "stripe": stripe,
+    "hubspot": hubspot,
+    "zendesk": zendesk,
+    "search_console": search_console,
+    "nps": nps,
 }
 _ALIASES = {
     "rudderstack": "segment",
@@ -100,7 +113,7 @@ class ImportReport:
         return out
 
 
-def _source_module(source: str):  # noqa: ANN202 - a module
+def _source_module(source: str) -> tuple[str, ModuleType]:
     name = _ALIASES.get(source.lower(), source.lower().replace("-", "_"))
     if name not in SOURCES:
         raise JourneyError(
@@ -110,13 +123,10 @@ def _source_module(source: str):  # noqa: ANN202 - a module
             found=repr(source),
             fix="use one of: " + ", ".join(SOURCES),
         )
-    return name, importlib.import_module(f"journeylib.sources.importers.{name}")
+    return name, _MODULES[name]
 
 
 def _client(client: str | Path, template: str) -> tuple[Path, bool]:
-    from journeylib.ingest.client import init_client
-    from journeylib.paths import client_dir_for_new
-
     path = client_dir_for_new(client)
     if (path / "client.yaml").exists():
         return path, False
@@ -124,13 +134,9 @@ def _client(client: str | Path, template: str) -> tuple[Path, bool]:
 
 
 def _existing_accounts(client_dir: Path) -> pl.DataFrame:
-    from journeylib.ingest.client import find_table_file
-
     path = find_table_file(client_dir, "accounts")
     if path is None or path.name.endswith(".parquet") or path.is_dir():
         if path is not None:
-            from journeylib.ingest.lazy import scan_parquet
-
             frame = scan_parquet(path).collect()
             return frame.with_columns(pl.all().cast(pl.String))
         return pl.DataFrame(schema={"account_id": pl.String, "name": pl.String})
@@ -170,9 +176,6 @@ def import_files(
         JourneyError: unknown source, a file that is not an export of ``source``,
             a bad option value.
     """
-    from journeylib.config import load_client_config
-    from journeylib.paths import client_dir_for_new
-
     name, module = _source_module(source)
     if not files:
         raise JourneyError(
@@ -185,16 +188,8 @@ def import_files(
     paths = [Path(f).expanduser() for f in files]
     for p in paths:
         if not p.is_file():
-            raise DataError(
-                "file not found",
-                where=p,
-                expected=f"a {SOURCES[name]}",
-                found="no such file",
-                fix="check the path of the export",
-            )
+            raise file_not_found(p, f"a {SOURCES[name]}")
     if date is not None:
-        import datetime as dt
-
         try:
             dt.date.fromisoformat(date)
         except ValueError:

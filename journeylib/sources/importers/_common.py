@@ -1,11 +1,10 @@
-"""Shared pieces of the importers: reading exports, finding columns, parsing, merging.
+"""Shared pieces of the importers: reading exports, finding columns, parsing, mapping rows.
 
 Every importer turns its export into *canonical typed frames* (the dtypes of
-:data:`journeylib.schemas.TABLES`) plus a frame of rows it could not map
-(the row as read, as text, with ``file``, ``line`` and ``reason``). This module
-writes both into the client folder: canonical tables are merged into the
-existing CSV files (or created), rejected rows are appended to
-``<client>/import_rejected/<source>.csv``.
+:data:`journeylib.schemas.TABLES`, :func:`typed`) plus a frame of rows it could
+not map (the row as read, as text, with ``file``, ``line`` and ``reason``:
+:func:`rejected_frame`). :mod:`journeylib.sources.importers._merge` writes both
+into the client folder.
 """
 
 from __future__ import annotations
@@ -13,25 +12,24 @@ from __future__ import annotations
 import gzip
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from journeylib.errors import DataError
-from journeylib.ingest.client import find_table_file
+from journeylib.errors import DataError, first_line
 from journeylib.schemas import TABLES
 
 __all__ = [
     "ImportContext",
     "Converted",
-    "KEYS",
     "col",
+    "file_not_found",
     "find_col",
-    "format_table",
-    "merge_table",
+    "map_exports",
+    "match_account",
     "parse_number",
     "parse_timestamps",
     "read_export_csv",
@@ -40,18 +38,8 @@ __all__ = [
     "rejected_frame",
     "require_columns",
     "snake",
+    "typed",
 ]
-
-#: Key columns per table: rows of a new import replace existing rows with the same key.
-#: events have no key: an exact copy of an existing row is skipped instead.
-KEYS: dict[str, tuple[str, ...]] = {
-    "accounts": ("account_id",),
-    "subscriptions": ("account_id", "month"),
-    "search_queries": ("date", "query"),
-    "tickets": ("ticket_id",),
-    "surveys": ("response_id",),
-    "marketing": ("month", "channel", "campaign"),
-}
 
 _NULLS = {"", "na", "n/a", "null", "none", "nan", "nat", "-", "--"}
 
@@ -126,6 +114,26 @@ def norm_name(text: str) -> str:
     return re.sub(r"[^0-9a-z]+", "", text.lower())
 
 
+def match_account(
+    name: str | None, ctx: ImportContext, by_name: dict[str, str], known: set[str]
+) -> str | None:
+    """The account of a company or organisation name, or None.
+
+    Looked up in the analyst's identity map (as written, then lower case),
+    then among the account names (``by_name``: :func:`norm_name` -> account_id),
+    then as an account id itself (``known``).
+
+    Examples:
+        >>> ctx = ImportContext(Path("."), identity={"globex": "a9"})
+        >>> [match_account(n, ctx, {"acmeinc": "a1"}, {"a2"}) for n in ("Acme, Inc.", "Globex", "a2", "x")]
+        ['a1', 'a9', 'a2', None]
+    """
+    if not name:
+        return None
+    aid = ctx.identity.get(name) or ctx.identity.get(name.lower()) or by_name.get(norm_name(name))
+    return aid or (name if name in known else None)
+
+
 def _header_key(name: str) -> str:
     return " ".join(name.lstrip("\ufeff").strip().lower().replace("_", " ").split())
 
@@ -173,6 +181,17 @@ def require_columns(
     return found
 
 
+def file_not_found(path: Path, expected: str) -> DataError:
+    """The error for an export file that is not there."""
+    return DataError(
+        "file not found",
+        where=path,
+        expected=expected,
+        found="no such file",
+        fix="check the path of the export",
+    )
+
+
 def read_export_csv(path: Path, what: str) -> pl.DataFrame:
     """Read an export CSV with every column as text (header blanks and BOM stripped).
 
@@ -180,13 +199,7 @@ def read_export_csv(path: Path, what: str) -> pl.DataFrame:
         DataError: when the file is missing, empty or not a readable CSV.
     """
     if not path.is_file():
-        raise DataError(
-            "file not found",
-            where=path,
-            expected=f"a {what} file",
-            found="no such file",
-            fix="check the path of the export",
-        )
+        raise file_not_found(path, f"a {what} file")
     try:
         raw = path.read_bytes()
         if path.name.endswith(".gz"):
@@ -203,12 +216,11 @@ def read_export_csv(path: Path, what: str) -> pl.DataFrame:
             fix="export the file again",
         ) from None
     except Exception as exc:  # polars and OS errors alike: the file cannot be read as CSV
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
         raise DataError(
             "cannot read the file",
             where=path,
             expected=f"a {what} (CSV)",
-            found=first,
+            found=first_line(exc, limit=160),
             fix="export the file again as CSV (UTF-8, comma-separated)",
         ) from None
     renamed = {c: c.lstrip("\ufeff").strip() for c in df.columns}
@@ -329,6 +341,36 @@ def concat_rejected(parts: Iterable[pl.DataFrame]) -> pl.DataFrame:
     return pl.concat(parts, how="diagonal_relaxed")
 
 
+def map_exports(
+    files: Sequence[Path],
+    what: str,
+    rows: Callable[[pl.DataFrame, Path], tuple[pl.DataFrame, pl.Series]],
+) -> tuple[pl.DataFrame | None, pl.DataFrame, int]:
+    """Read each export CSV and map it, row for row, with ``rows``.
+
+    Args:
+        files: the export files, read in order.
+        what: what the files are, for the errors (``"Zendesk tickets export"``).
+        rows: ``(export as read, its path) -> (mapped rows, reason)``: one
+            mapped row per exported row, and why it cannot be kept (null: kept).
+
+    Returns:
+        ``(kept, rejected, rows_read)``: the mapped rows with no reason, of
+        every file in order (None without files); the others as read
+        (:func:`rejected_frame`); the number of exported rows.
+    """
+    kept: list[pl.DataFrame] = []
+    rejected: list[pl.DataFrame] = []
+    rows_read = 0
+    for path in files:
+        df = read_export_csv(path, what)
+        rows_read += df.height
+        frame, reason = rows(df, path)
+        rejected.append(rejected_frame(df, reason, path))
+        kept.append(frame.filter(reason.is_null()))
+    return (pl.concat(kept) if kept else None), concat_rejected(rejected), rows_read
+
+
 # ------------------------------------------------------------------ identity map
 def read_identity_map(path: Path) -> dict[str, str]:
     """Read an identity map CSV: a key column (user_id, customer id, email, …) and ``account_id``.
@@ -357,155 +399,17 @@ def read_identity_map(path: Path) -> dict[str, str]:
     return out
 
 
-# ------------------------------------------------------------------ writing tables
-def format_table(table: str, df: pl.DataFrame) -> pl.DataFrame:
-    """A canonical typed frame as canonical text columns (UTC timestamps with ``Z``, months ``YYYY-MM``)."""
-    spec = TABLES[table]
-    out = []
-    for name, kind in spec.columns.items():
-        if name not in df.columns:
-            out.append(pl.lit(None, dtype=pl.String).alias(name))
-            continue
-        c = pl.col(name)
-        if kind == "datetime":
-            out.append(c.dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ").alias(name))
-        elif kind == "month":
-            out.append(c.dt.strftime("%Y-%m").alias(name))
-        elif kind == "date":
-            out.append(c.dt.strftime("%Y-%m-%d").alias(name))
-        elif kind == "float":
-            out.append(c.round(6).cast(pl.String).alias(name))
-        else:
-            out.append(c.cast(pl.String).alias(name))
-    return df.select(out)
+def typed(
+    table: str, data: dict[str, Any] | pl.DataFrame, height: int | None = None
+) -> pl.DataFrame:
+    """A canonical typed frame of ``table`` from a frame or column lists/series (missing columns null).
 
-
-def _read_existing(path: Path) -> pl.DataFrame:
-    if path.name.endswith(".parquet") or path.is_dir():
-        raise DataError(
-            "cannot append to a Parquet table",
-            where=path,
-            expected="the table as CSV (.csv or .csv.gz)",
-            found="a folder of Parquet files" if path.is_dir() else "a Parquet file",
-            fix="convert the table to CSV first, or import into a new client folder",
-        )
-    return read_export_csv(path, f"{path.name} table")
-
-
-def _key_text(df: pl.DataFrame, table: str) -> pl.Expr:
-    parts = []
-    for k in KEYS[table]:
-        e = pl.col(k).cast(pl.String).fill_null("")
-        if TABLES[table].columns[k] == "month":
-            e = e.str.slice(0, 7)  # '2024-01' and '2024-01-01' are the same month
-        elif TABLES[table].columns[k] == "date":
-            e = e.str.slice(0, 10)
-        parts.append(e)
-    return pl.concat_str(parts, separator="\x1f")
-
-
-def _merge_accounts(old: pl.DataFrame, new: pl.DataFrame, tz: str) -> tuple[pl.DataFrame, int, int]:
-    """Coalescing upsert: new non-empty values win, first_seen_at/signup_at take the earliest."""
-    old_ids = set(old["account_id"].to_list())
-    both = [a for a in new["account_id"].to_list() if a in old_ids]
-    if not both:
-        return pl.concat([old, new], how="diagonal_relaxed"), new.height, 0
-    index = {a: i for i, a in enumerate(old["account_id"].to_list())}
-    rows = old.to_dicts()
-    for rec in new.to_dicts():
-        aid = rec["account_id"]
-        if aid not in index:
-            rows.append(rec)
-            continue
-        cur = rows[index[aid]]
-        for k, v in rec.items():
-            if v is None:
-                continue
-            if k in ("first_seen_at", "signup_at") and cur.get(k):
-                ts = parse_timestamps(pl.Series([cur[k], v]), tz).to_list()
-                if ts[0] is not None and ts[1] is not None and ts[0] <= ts[1]:
-                    continue
-            cur[k] = v
-    merged = pl.DataFrame(rows, schema={c: pl.String for c in rows[0]}, orient="row")
-    return merged, new.height - len(both), len(both)
-
-
-def merge_table(
-    client_dir: Path, table: str, new: pl.DataFrame, *, timezone: str = "UTC"
-) -> dict[str, int]:
-    """Merge canonical typed rows ``new`` into the client's ``table`` file (created when absent).
-
-    Keyed tables (:data:`KEYS`): a new row replaces an existing row with the same
-    key (accounts: values are coalesced instead, see docs/importers.md); events:
-    a row equal to an existing one is skipped. Extra columns of the existing file
-    are kept.
-
-    Returns:
-        ``{"added": n, "updated": n, "skipped": n}``.
+    Examples:
+        >>> typed("tickets", pl.DataFrame({"ticket_id": ["t1"], "satisfaction": [5.0]})).row(0)
+        ('t1', None, None, None, None, None, 5, None)
     """
-    text = format_table(table, new)
-    path = find_table_file(client_dir, table) or client_dir / f"{table}.csv"
-    old = (
-        _read_existing(path)
-        if path.exists()
-        else pl.DataFrame(schema={c: pl.String for c in TABLES[table].column_names})
-    )
-    for c in TABLES[table].column_names:
-        if c not in old.columns:
-            old = old.with_columns(pl.lit(None, dtype=pl.String).alias(c))
-    stats = {"added": 0, "updated": 0, "skipped": 0}
-    if table == "accounts":
-        merged, stats["added"], stats["updated"] = _merge_accounts(old, text, timezone)
-    elif table in KEYS:
-        new_keys = text.select(_key_text(text, table).alias("k"))["k"]
-        old_keys = old.select(_key_text(old, table).alias("k"))["k"]
-        stats["updated"] = int(new_keys.is_in(old_keys.implode()).sum())
-        stats["added"] = text.height - stats["updated"]
-        kept = old.filter(~old_keys.is_in(new_keys.implode()))
-        merged = pl.concat([kept, text], how="diagonal_relaxed")
-    else:  # events: skip exact copies of rows already in the file
-        cols = TABLES[table].column_names
-        sig_old = old.select(
-            pl.concat_str([pl.col(c).fill_null("") for c in cols], separator="\x1f")
-        )
-        sig_new = text.select(
-            pl.concat_str([pl.col(c).fill_null("") for c in cols], separator="\x1f")
-        )
-        dup = sig_new.to_series().is_in(sig_old.to_series().implode())
-        stats["skipped"] = int(dup.sum())
-        stats["added"] = text.height - stats["skipped"]
-        merged = pl.concat([old, text.filter(~dup)], how="diagonal_relaxed")
-    _write_csv(merged, path)
-    return stats
-
-
-def _write_csv(df: pl.DataFrame, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    if path.name.endswith(".gz"):
-        tmp.write_bytes(gzip.compress(df.write_csv().encode("utf-8")))
-    else:
-        df.write_csv(tmp)
-    tmp.replace(path)  # never leave a half-written table behind
-
-
-def append_rejected(client_dir: Path, source: str, rejected: pl.DataFrame) -> Path | None:
-    """Append quarantined rows to ``<client>/import_rejected/<source>.csv``; None when there are none."""
-    if rejected.height == 0:
-        return None
-    target = client_dir / "import_rejected" / f"{source}.csv"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    rejected = rejected.with_columns(pl.all().cast(pl.String))
-    if target.exists():
-        old = read_export_csv(target, "import_rejected file")
-        rejected = pl.concat([old, rejected], how="diagonal_relaxed")
-    front = [c for c in ("file", "line", "reason") if c in rejected.columns]
-    rejected = rejected.select(*front, *[c for c in rejected.columns if c not in front])
-    _write_csv(rejected, target)
-    return target
-
-
-def typed(table: str, data: dict[str, Any], height: int | None = None) -> pl.DataFrame:
-    """A canonical typed frame of ``table`` from column lists/series (missing columns null)."""
+    if isinstance(data, pl.DataFrame):
+        data, height = {c: data[c] for c in data.columns}, data.height
     schema = TABLES[table].polars_schema
     n = height if height is not None else max((len(v) for v in data.values()), default=0)
     cols = {}

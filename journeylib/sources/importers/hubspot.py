@@ -25,6 +25,7 @@ from journeylib.sources.importers._common import (
     col,
     concat_rejected,
     find_col,
+    match_account,
     norm_name,
     parse_number,
     parse_timestamps,
@@ -136,9 +137,7 @@ def _companies(
         .when(~frame["account_id"].is_first_distinct())
         .then(pl.lit("record_id_duplicate"))
     ).to_series()
-    return typed(
-        "accounts", {c: frame.filter(reason.is_null())[c] for c in frame.columns}
-    ), rejected_frame(df, reason, path)
+    return typed("accounts", frame.filter(reason.is_null())), rejected_frame(df, reason, path)
 
 
 def _deals(
@@ -157,14 +156,7 @@ def _deals(
         if cid:
             cid = cid.removesuffix(".0")
             aid = ctx.identity.get(cid) or (cid if cid in known else None)
-        if aid is None and cname:
-            aid = (
-                ctx.identity.get(cname)
-                or ctx.identity.get(cname.lower())
-                or by_name.get(norm_name(cname))
-            )
-            aid = aid or (cname if cname in known else None)
-        accounts.append(aid)
+        accounts.append(aid or match_account(cname, ctx, by_name, known))
     stage = col(df, stage_col).str.to_lowercase().str.replace_all(r"[^a-z]", "")
     created = parse_timestamps(col(df, find_col(df, C_CREATE)), ctx.timezone)
     closed = parse_timestamps(col(df, find_col(df, C_CLOSE)), ctx.timezone)
@@ -196,9 +188,7 @@ def _deals(
         event=pl.when(pl.col("won")).then(pl.lit("deal_won")).otherwise(pl.lit("deal_lost")),
     )
     ev = pl.concat([created_ev, closed_ev]).sort("timestamp", "account_id")
-    return typed("events", {c: ev[c] for c in ev.columns}, ev.height), rejected_frame(
-        df, reason, path
-    )
+    return typed("events", ev), rejected_frame(df, reason, path)
 
 
 def convert(files: list[Path], ctx: ImportContext) -> Converted:

@@ -30,13 +30,11 @@ from journeylib.sources.importers._common import (
     Converted,
     ImportContext,
     col,
-    concat_rejected,
     find_col,
+    map_exports,
     norm_name,
     parse_number,
     parse_timestamps,
-    read_export_csv,
-    rejected_frame,
     typed,
     tz_of_column,
 )
@@ -114,13 +112,10 @@ def _stable_id(*parts: str | None) -> str:
 
 def convert(files: list[Path], ctx: ImportContext) -> Converted:
     """Map Delighted / Typeform NPS exports to surveys rows."""
-    out, rejected = [], []
-    rows_read = 0
     by_name = ctx.names_to_ids()
     known = ctx.account_ids()
-    for path in files:
-        df = read_export_csv(path, WHAT)
-        rows_read += df.height
+
+    def rows(df: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, pl.Series]:
         score_col = _score_column(df)
         date_col = find_col(df, C_DATE)
         for needed, hit in (("Score", score_col), ("Created At", date_col)):
@@ -197,18 +192,17 @@ def convert(files: list[Path], ctx: ImportContext) -> Converted:
             .when(~frame["response_id"].is_first_distinct())
             .then(pl.lit("response_id_duplicate"))
         ).to_series()
-        rejected.append(rejected_frame(df, reason, path))
-        out.append(frame.filter(reason.is_null()).with_columns(pl.col("score").cast(pl.Int64)))
+        return frame, reason
+
+    kept, rejected, rows_read = map_exports(files, WHAT, rows)
     tables = {}
     notes = []
-    if out:
-        t = pl.concat(out)
-        tables["surveys"] = typed("surveys", {c: t[c] for c in t.columns}, t.height)
-        unmatched = t["account_id"].null_count()
+    if kept is not None:
+        # The scores kept are whole numbers from 0 to 10 (or missing).
+        tables["surveys"] = typed("surveys", kept.with_columns(pl.col("score").cast(pl.Int64)))
+        unmatched = kept["account_id"].null_count()
         if unmatched:
             notes.append(
                 f"{unmatched:,} responses matched no account (kept with an empty account_id)"
             )
-    return Converted(
-        tables=tables, rejected=concat_rejected(rejected), rows_read=rows_read, notes=notes
-    )
+    return Converted(tables=tables, rejected=rejected, rows_read=rows_read, notes=notes)

@@ -29,12 +29,11 @@ from journeylib.sources.importers._common import (
     Converted,
     ImportContext,
     col,
-    concat_rejected,
     find_col,
+    map_exports,
     parse_number,
     parse_timestamps,
     read_export_csv,
-    rejected_frame,
     require_columns,
     typed,
 )
@@ -89,11 +88,8 @@ def _date_from_filters(path: Path) -> dt.date | None:
 
 def convert(files: list[Path], ctx: ImportContext) -> Converted:
     """Map Search Console Queries exports to search_queries rows."""
-    out, rejected = [], []
-    rows_read = 0
-    for path in files:
-        df = read_export_csv(path, WHAT)
-        rows_read += df.height
+
+    def rows(df: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, pl.Series]:
         q_col, c_col, i_col = require_columns(df, path, WHAT, [C_QUERY, C_CLICKS, C_IMPRESSIONS])
         date_col = find_col(df, C_DATE)
         if ctx.date:
@@ -136,13 +132,12 @@ def convert(files: list[Path], ctx: ImportContext) -> Converted:
             .then(pl.lit("bad_integer"))
             .alias("r")
         ).to_series()
-        rejected.append(rejected_frame(df, reason, path))
-        ok = frame.filter(reason.is_null())
-        out.append(
-            ok.with_columns(pl.col("clicks").cast(pl.Int64), pl.col("impressions").cast(pl.Int64))
-        )
+        return frame, reason
+
+    kept, rejected, rows_read = map_exports(files, WHAT, rows)
     tables = {}
-    if out:
-        t = pl.concat(out)
-        tables["search_queries"] = typed("search_queries", {c: t[c] for c in t.columns}, t.height)
-    return Converted(tables=tables, rejected=concat_rejected(rejected), rows_read=rows_read)
+    if kept is not None:
+        # The counts kept are whole numbers.
+        whole = kept.with_columns(pl.col("clicks", "impressions").cast(pl.Int64))
+        tables["search_queries"] = typed("search_queries", whole)
+    return Converted(tables=tables, rejected=rejected, rows_read=rows_read)

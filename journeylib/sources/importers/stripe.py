@@ -26,12 +26,10 @@ from journeylib.sources.importers._common import (
     Converted,
     ImportContext,
     col,
-    concat_rejected,
     find_col,
+    map_exports,
     parse_number,
     parse_timestamps,
-    read_export_csv,
-    rejected_frame,
     require_columns,
     typed,
     tz_of_column,
@@ -78,10 +76,6 @@ _INTERVAL_WORDS = {
 _UNPAID = {"incomplete", "incomplete_expired"}
 
 
-def _month_index(ts: pl.Series) -> pl.Series:
-    return ts.dt.year().cast(pl.Int64) * 12 + ts.dt.month().cast(pl.Int64) - 1
-
-
 def _timestamps(
     df: pl.DataFrame, aliases: list[str], tz: str, name: str | None = None
 ) -> pl.Series:
@@ -93,12 +87,8 @@ def _timestamps(
 
 def convert(files: list[Path], ctx: ImportContext) -> Converted:
     """Map Stripe subscriptions exports to monthly subscriptions rows (and accounts for new customers)."""
-    parts: list[pl.DataFrame] = []
-    rejected: list[pl.DataFrame] = []
-    rows_read = 0
-    for path in files:
-        df = read_export_csv(path, WHAT)
-        rows_read += df.height
+
+    def rows(df: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, pl.Series]:
         customer, amount, interval, created = require_columns(
             df, path, WHAT, [C_CUSTOMER, C_AMOUNT, C_INTERVAL, C_CREATED]
         )
@@ -135,12 +125,11 @@ def convert(files: list[Path], ctx: ImportContext) -> Converted:
         # The export month: --date, else the latest date the file knows of.
         if ctx.date:
             as_of = pl.Series([ctx.date]).str.to_date()[0]
-            as_of_idx = as_of.year * 12 + as_of.month - 1
         else:
             latest = pl.concat(
                 [frame["created"], frame["canceled"], frame["ended"], frame["period_start"]]
             ).max()
-            as_of_idx = latest.year * 12 + latest.month - 1 if latest is not None else None
+            as_of = latest.date() if latest is not None else None
         end_ts = pl.coalesce(pl.col("ended"), pl.col("canceled"))
         reason = (
             pl.when(pl.col("customer").is_null())
@@ -165,20 +154,27 @@ def convert(files: list[Path], ctx: ImportContext) -> Converted:
             .then(pl.lit("canceled_without_date"))
         )
         frame = frame.with_columns(reason=reason)
+        # The paid months (UTC calendar months, as their first days): from the month of the
+        # first payment through the month before the end, or through the export month.
         start = pl.max_horizontal(pl.col("created"), pl.col("trial_end"))
         frame = frame.with_columns(
-            first_idx=start.dt.year().cast(pl.Int64) * 12 + start.dt.month().cast(pl.Int64) - 1,
-            last_idx=pl.when(end_ts.is_not_null())
-            .then(end_ts.dt.year().cast(pl.Int64) * 12 + end_ts.dt.month().cast(pl.Int64) - 2)
-            .otherwise(pl.lit(as_of_idx, dtype=pl.Int64)),
+            first_month=start.dt.date().dt.truncate("1mo"),
+            last_month=pl.when(end_ts.is_not_null())
+            .then(end_ts.dt.date().dt.truncate("1mo").dt.offset_by("-1mo"))
+            .otherwise(pl.lit(as_of, dtype=pl.Date).dt.truncate("1mo")),
         )
         frame = frame.with_columns(
-            reason=pl.when(pl.col("reason").is_null() & (pl.col("last_idx") < pl.col("first_idx")))
+            reason=pl.when(
+                pl.col("reason").is_null() & (pl.col("last_month") < pl.col("first_month"))
+            )
             .then(pl.lit("no_paid_month"))
             .otherwise(pl.col("reason"))
         )
-        rejected.append(rejected_frame(df, frame["reason"], path))
-        ok = frame.filter(pl.col("reason").is_null())
+        return frame, frame["reason"]
+
+    ok, rejected, rows_read = map_exports(files, WHAT, rows)
+    subs = pl.DataFrame()
+    if ok is not None:
         mrr = (
             pl.col("amount")
             * pl.col("quantity")
@@ -189,23 +185,19 @@ def convert(files: list[Path], ctx: ImportContext) -> Converted:
         ok = ok.with_columns(
             mrr=mrr,
             seats=pl.col("quantity").round(0).cast(pl.Int64),
-            month_idx=pl.int_ranges(pl.col("first_idx"), pl.col("last_idx") + 1),
+            month=pl.date_ranges(pl.col("first_month"), pl.col("last_month"), "1mo"),
         )
-        parts.append(
-            ok.explode("month_idx").select(
-                "customer", "name", "created", "month_idx", "mrr", "plan", "seats"
-            )
+        subs = ok.explode("month").select(
+            "customer", "name", "created", "month", "mrr", "plan", "seats"
         )
-    subs = pl.concat(parts) if parts else pl.DataFrame()
     tables: dict[str, pl.DataFrame] = {}
     notes: list[str] = []
     if subs.height:
         subs = subs.with_columns(account_id=pl.col("customer").replace(ctx.identity))
         monthly = (
             subs.sort("mrr", descending=True)
-            .group_by("account_id", "month_idx", maintain_order=True)
+            .group_by("account_id", "month", maintain_order=True)
             .agg(pl.col("mrr").sum(), pl.col("seats").sum(), pl.col("plan").first())
-            .with_columns(month=pl.date(pl.col("month_idx") // 12, pl.col("month_idx") % 12 + 1, 1))
             .sort("account_id", "month")
         )
         tables["subscriptions"] = typed(
@@ -223,11 +215,9 @@ def convert(files: list[Path], ctx: ImportContext) -> Converted:
             .sort("account_id")
         )
         if new.height:
-            tables["accounts"] = typed("accounts", {c: new[c] for c in new.columns})
+            tables["accounts"] = typed("accounts", new)
             notes.append(
                 f"{new.height:,} accounts created for Stripe customers the client did not know "
                 "(map them with --identity customer_id,account_id to link them to existing accounts)"
             )
-    return Converted(
-        tables=tables, rejected=concat_rejected(rejected), rows_read=rows_read, notes=notes
-    )
+    return Converted(tables=tables, rejected=rejected, rows_read=rows_read, notes=notes)

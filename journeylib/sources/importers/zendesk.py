@@ -28,12 +28,10 @@ from journeylib.sources.importers._common import (
     Converted,
     ImportContext,
     col,
-    concat_rejected,
     find_col,
-    norm_name,
+    map_exports,
+    match_account,
     parse_timestamps,
-    read_export_csv,
-    rejected_frame,
     require_columns,
     typed,
 )
@@ -108,26 +106,13 @@ def channel_of_via(via: str | None) -> str | None:
 
 def convert(files: list[Path], ctx: ImportContext) -> Converted:
     """Map Zendesk tickets exports to tickets."""
-    out, rejected = [], []
-    rows_read = 0
     by_name = ctx.names_to_ids()
     known = ctx.account_ids()
-    for path in files:
-        df = read_export_csv(path, WHAT)
-        rows_read += df.height
+
+    def rows(df: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, pl.Series]:
         id_col, created_col, org_col = require_columns(df, path, WHAT, [C_ID, C_CREATED, C_ORG])
         orgs = col(df, org_col).to_list()
-        accounts = []
-        for org in orgs:
-            aid = None
-            if org:
-                aid = (
-                    ctx.identity.get(org)
-                    or ctx.identity.get(org.lower())
-                    or by_name.get(norm_name(org))
-                )
-                aid = aid or (org if org in known else None)
-            accounts.append(aid)
+        accounts = [match_account(org, ctx, by_name, known) for org in orgs]
         types = col(df, find_col(df, C_TYPE)).to_list()
         tags = col(df, find_col(df, C_TAGS)).to_list()
         sat = col(df, find_col(df, C_SAT)).str.to_lowercase()
@@ -170,10 +155,8 @@ def convert(files: list[Path], ctx: ImportContext) -> Converted:
             .when(~frame["ticket_id"].is_first_distinct())
             .then(pl.lit("ticket_id_duplicate"))
         ).to_series()
-        rejected.append(rejected_frame(df, reason, path))
-        out.append(frame.filter(reason.is_null()))
-    tables = {}
-    if out:
-        t = pl.concat(out)
-        tables["tickets"] = typed("tickets", {c: t[c] for c in t.columns}, t.height)
-    return Converted(tables=tables, rejected=concat_rejected(rejected), rows_read=rows_read)
+        return frame, reason
+
+    kept, rejected, rows_read = map_exports(files, WHAT, rows)
+    tables = {"tickets": typed("tickets", kept)} if kept is not None else {}
+    return Converted(tables=tables, rejected=rejected, rows_read=rows_read)

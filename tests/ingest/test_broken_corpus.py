@@ -1,6 +1,6 @@
 """The broken-client corpus: one client folder per rule of data.md.
 
-Each case mutates the valid base client (tests/io/conftest.py) and states the
+Each case mutates the valid base client (tests/ingest/conftest.py) and states the
 outcome: a fatal error (type and the words its one-line message must contain),
 or exactly which rows are quarantined with which reasons. Every row-level case
 also checks rows in = valid + rejected for every table.

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-FIX = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
+FIX = Path(__file__).resolve().parents[2] / "fixtures" / "imports"
 JOURNEY = Path(sys.executable).with_name("journey")
 
 

@@ -160,13 +160,18 @@ def test_code_polars_version_and_format_are_part_of_the_key(
     # the same code elsewhere is the same key; a change to one ingest module is a new one
     code = folder.path.parent / "code" / "ingest"
     shutil.copytree(scan_cache._CODE_DIR, code, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(scan_cache._CODE_DIR.parent / "schemas.py", code.parent)
+    for ground in scan_cache._GROUND_CODE:
+        shutil.copy(scan_cache._CODE_DIR.parent / ground, code.parent)
     monkeypatch.setattr(scan_cache, "_CODE_DIR", code)
     _assert_like_eager(path)
     assert len(validations) == 3
     (code / "lazy.py").write_text((code / "lazy.py").read_text() + "\n# changed\n")
     _assert_like_eager(path)
     assert len(validations) == 4
+    # so is a change to the ground module that opens the Parquet files
+    (code.parent / "paths.py").write_text((code.parent / "paths.py").read_text() + "\n# changed\n")
+    _assert_like_eager(path)
+    assert len(validations) == 5
     # an entry is read only under its own full key, not one sharing its folder's prefix
     key = "ab" * 32
     assert scan_cache.write_validation(reports / "k", key, _empty())

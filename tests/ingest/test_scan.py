@@ -17,8 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from journeylib.ingest.client import find_table_file, load_client
+from journeylib.ingest.client import load_client
 from journeylib.ingest.lazy import lazy_schema
+from journeylib.paths import find_table_file
 
 from .conftest import Folder
 

@@ -15,7 +15,7 @@ from journeylib.sources.importers.hubspot import channel_from_original_source
 from journeylib.sources.importers.segment import channel_from_utm
 from journeylib.sources.importers.zendesk import category_of, channel_of_via
 
-FIX = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
+FIX = Path(__file__).resolve().parents[2] / "fixtures" / "imports"
 UTC = dt.UTC
 
 
