@@ -33,13 +33,15 @@ __all__ = [
 ]
 
 
-def month_index(month: str) -> int:
-    """``'YYYY-MM'`` → an integer month index (year × 12 + month − 1).
+def month_index(month: str | dt.date) -> int:
+    """``'YYYY-MM'`` (or a date: its month) → an integer month index (year × 12 + month − 1).
 
     Examples:
-        >>> month_index("2024-01"), month_index("2024-12")
-        (24288, 24299)
+        >>> month_index("2024-01"), month_index("2024-12"), month_index(dt.date(2024, 12, 31))
+        (24288, 24299, 24299)
     """
+    if isinstance(month, dt.date):
+        return month.year * 12 + month.month - 1
     y, m = month.split("-")[:2]
     return int(y) * 12 + int(m) - 1
 
@@ -144,7 +146,7 @@ def months_filter(
         >>> import datetime as dt, polars as pl
         >>> df = pl.DataFrame({"t": [dt.datetime(2024, 1, 31, 23, 59), dt.datetime(2024, 2, 1)]})
         >>> lf = nw.from_native(df).lazy()
-        >>> lf.filter(months_filter(lf, "t", last=2024 * 12)).collect().to_native().height
+        >>> lf.filter(months_filter(lf, "t", last=month_index("2024-01"))).collect().to_native().height
         1
     """
     dtype = lf.collect_schema()[col]
@@ -159,8 +161,8 @@ def months_filter(
         if hi is None:
             return _months_by_index(col, first, last)
         conds.append(nw.col(col) < hi)
-    if not conds:
-        return nw.lit(True)
+    if not conds:  # every row (a literal True would not be a row-wise mask for narwhals)
+        return nw.col(col).is_null() | ~nw.col(col).is_null()
     return conds[0] if len(conds) == 1 else conds[0] & conds[1]
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import polars as pl
 
+from journeylib.frames import engine_of
 from journeylib.metrics._memo import once
 
 __all__ = [
@@ -74,7 +75,7 @@ def keyed(accounts: Any, *frames: Any, months: int | None = None, col: str = "ac
     not match across frames; the text path compares them, or refuses to).
     """
     for f in (accounts, *frames):
-        if not isinstance(f, pl.DataFrame | pl.LazyFrame):
+        if engine_of(f) != "polars":
             return False
         if f.lazy().collect_schema().get(col) != pl.String:
             return False

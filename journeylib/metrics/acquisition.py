@@ -13,7 +13,7 @@ Readings of the spec chosen here (the "natural reading" rule):
   movements). Reactivations are not new customers.
 * New customers whose ``acquisition_channel`` is null (or who are missing from
   ``accounts``) are counted under the channel ``(none)``, as in attribution.
-* Money is summed in integer micro-units (see :mod:`journeylib.metrics.revenue`).
+* Money is summed in integer micro-units (see ``journeylib.metrics._ledger``).
 * Attribution conversions are the ``subscription_started`` events: every account
   whose first paid month is in the period, the table's first month included.
 * DuckDB and Spark sessions must use the UTC time zone (the project's
@@ -23,6 +23,7 @@ Readings of the spec chosen here (the "natural reading" rule):
 
 from __future__ import annotations
 
+import datetime as dt  # noqa: F401  (used by the doctests)
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any, Literal
@@ -30,18 +31,10 @@ from typing import Any, Literal
 import narwhals as nw
 import polars as pl
 
-from journeylib.frames import collect, to_lazy
-from journeylib.metrics.revenue import (
-    _MICRO,
-    _ledger,
-    _month_index_expr,
-    _paid_rows,
-    _period_index,
-    _ratio,
-    _table_bounds,
-    _to_micro,
-)
-from journeylib.months import month_from_index
+from journeylib.frames import collect, engine_of, to_lazy
+from journeylib.metrics._ledger import MICRO, ledger_of, paid_rows, table_bounds, to_micro
+from journeylib.metrics._values import ratio
+from journeylib.months import in_months, month_from_index, month_index_of, period_index
 
 __all__ = [
     "NO_CHANNEL",
@@ -73,13 +66,13 @@ def _new_customers(subscriptions: Any, period: tuple[str, str]) -> nw.LazyFrame 
 
     ``None`` when the subscriptions table is empty.
     """
-    first_p, last_p = _period_index(period)
-    table_first, _ = _table_bounds(subscriptions)
+    first_p, last_p = period_index(period)
+    table_first, _ = table_bounds(subscriptions)
     if table_first is None:
         return None
     lo = max(first_p, table_first + 1)  # the table's first month has no movements
     return (
-        _paid_rows(subscriptions)
+        paid_rows(subscriptions)
         .with_columns(nw.col("mi").min().over("account_id").alias("first_mi"))
         .filter((nw.col("mi") == nw.col("first_mi")) & _in_period(nw.col("mi"), lo, last_p))
         .select("account_id", "mi", "micro")
@@ -87,12 +80,10 @@ def _new_customers(subscriptions: Any, period: tuple[str, str]) -> nw.LazyFrame 
 
 
 def _spend_micro(marketing: Any, first: int, last: int) -> int:
-    out = (
+    out = collect(
         to_lazy(marketing)
-        .filter(_in_period(_month_index_expr("month"), first, last))
-        .select(_to_micro("spend").sum().alias("spend"))
-        .collect(backend="polars")
-        .to_native()
+        .filter(in_months("month", first, last))
+        .select(to_micro("spend").sum().alias("spend"))
     )
     return int(out.item() or 0)
 
@@ -102,12 +93,7 @@ def _new_count(subscriptions: Any, period: tuple[str, str]) -> tuple[int, int]:
     new = _new_customers(subscriptions, period)
     if new is None:
         return 0, 0
-    n, total = (
-        new.select(nw.len().alias("n"), nw.col("micro").sum().alias("mrr"))
-        .collect(backend="polars")
-        .to_native()
-        .row(0)
-    )
+    n, total = collect(new.select(nw.len().alias("n"), nw.col("micro").sum().alias("mrr"))).row(0)
     return int(n or 0), int(total or 0)
 
 
@@ -142,7 +128,6 @@ def cac(marketing: Any, subscriptions: Any, *, period: tuple[str, str]) -> float
         period: closed month range ``("YYYY-MM", "YYYY-MM")``.
 
     Examples:
-        >>> import datetime as dt, polars as pl
         >>> mkt = pl.DataFrame({"month": [dt.date(2024, 2, 1)], "channel": ["email"],
         ...     "spend": [300.0]})
         >>> subs = pl.DataFrame({"account_id": ["a", "b", "c"],
@@ -151,9 +136,17 @@ def cac(marketing: Any, subscriptions: Any, *, period: tuple[str, str]) -> float
         >>> cac(mkt, subs, period=("2024-01", "2024-02"))  # 300 / 2 (a is the opening balance)
         150.0
     """
-    first_p, last_p = _period_index(period)
+    first_p, last_p = period_index(period)
     n, _ = _new_count(subscriptions, period)
-    return _ratio(_spend_micro(marketing, first_p, last_p) / _MICRO, n)
+    return ratio(_spend_micro(marketing, first_p, last_p) / MICRO, n)
+
+
+_CAC_MONTH_SCHEMA = {
+    "month": pl.String,
+    "spend": pl.Float64,
+    "new_customers": pl.Int64,
+    "cac": pl.Float64,
+}
 
 
 def cac_by_month(marketing: Any, subscriptions: Any, *, period: tuple[str, str]) -> pl.DataFrame:
@@ -169,43 +162,29 @@ def cac_by_month(marketing: Any, subscriptions: Any, *, period: tuple[str, str])
         period: closed month range ``("YYYY-MM", "YYYY-MM")``.
 
     Examples:
-        >>> import datetime as dt, polars as pl
-        >>> mkt = pl.DataFrame({"month": [dt.date(2024, 2, 1)], "channel": ["email"],
-        ...     "spend": [300.0]})
+        >>> mkt = pl.DataFrame({"month": [dt.date(2024, 2, 1), dt.date(2024, 3, 1)],
+        ...     "channel": ["email", "email"], "spend": [300.0, 100.0]})
         >>> subs = pl.DataFrame({"account_id": ["a", "b", "c"],
-        ...     "month": [dt.date(2024, 1, 1), dt.date(2024, 2, 1), dt.date(2024, 2, 1)],
-        ...     "mrr": [10.0, 10.0, 20.0]})
-        >>> cac_by_month(mkt, subs, period=("2024-01", "2024-02")).rows()
-        [('2024-01', 0.0, None, None), ('2024-02', 300.0, 2, 150.0)]
+        ...     "month": [dt.date(2024, m, 1) for m in (1, 2, 3)], "mrr": [10.0] * 3})
+        >>> cac_by_month(mkt, subs, period=("2024-01", "2024-03")).rows()
+        [('2024-01', 0.0, None, None), ('2024-02', 300.0, 1, 300.0), ('2024-03', 100.0, 1, 100.0)]
     """
-    first_p, last_p = _period_index(period)
-    spend = (
+    first_p, last_p = period_index(period)
+    spend = collect(
         to_lazy(marketing)
-        .with_columns(_month_index_expr("month").alias("mi"))
+        .with_columns(month_index_of("month").cast(nw.Int64).alias("mi"))
         .filter(_in_period(nw.col("mi"), first_p, last_p))
         .group_by("mi")
-        .agg(_to_micro("spend").sum().alias("spend"))
-        .collect(backend="polars")
-        .to_native()
-        .with_columns(pl.col("mi", "spend").cast(pl.Int64))
-    )
+        .agg(to_micro("spend").sum().alias("spend"))
+    ).with_columns(pl.col("mi", "spend").cast(pl.Int64))
     spend_by = dict(spend.iter_rows())
-    ledger = _ledger(subscriptions)
+    ledger = ledger_of(subscriptions)
     rows = []
     for mi in range(first_p, last_p + 1):
-        s = spend_by.get(mi, 0) / _MICRO
+        s = spend_by.get(mi, 0) / MICRO
         n = ledger.movements(mi)["new_customers"] if ledger.has_movements(mi) else None
-        rows.append((month_from_index(mi), s, n, None if n is None else _ratio(s, n)))
-    return pl.DataFrame(
-        rows,
-        schema={
-            "month": pl.String,
-            "spend": pl.Float64,
-            "new_customers": pl.Int64,
-            "cac": pl.Float64,
-        },
-        orient="row",
-    )
+        rows.append((month_from_index(mi), s, n, None if n is None else ratio(s, n)))
+    return pl.DataFrame(rows, schema=_CAC_MONTH_SCHEMA, orient="row")
 
 
 def cac_by_channel(
@@ -230,7 +209,6 @@ def cac_by_channel(
         ``[channel, spend, new_customers, cac, impressions, clicks, ctr]`` sorted by channel.
 
     Examples:
-        >>> import datetime as dt, polars as pl
         >>> mkt = pl.DataFrame({"month": [dt.date(2024, 2, 1)], "channel": ["email"],
         ...     "spend": [300.0], "impressions": [1000], "clicks": [50]})
         >>> subs = pl.DataFrame({"account_id": ["a", "b", "c"],
@@ -241,15 +219,15 @@ def cac_by_channel(
         >>> cac_by_channel(mkt, subs, acc, period=("2024-01", "2024-02")).rows()
         [('email', 300.0, 1, 300.0, 1000, 50, 0.05), ('referral', 0.0, 1, 0.0, None, None, None)]
     """
-    first_p, last_p = _period_index(period)
+    first_p, last_p = period_index(period)
     imp, clk = nw.col("impressions"), nw.col("clicks")
     both = ~imp.is_null() & ~clk.is_null()
-    mkt = (
+    mkt = collect(
         _with_optional(to_lazy(marketing), {"impressions": nw.Int64(), "clicks": nw.Int64()})
-        .filter(_in_period(_month_index_expr("month"), first_p, last_p))
+        .filter(in_months("month", first_p, last_p))
         .group_by("channel")
         .agg(
-            _to_micro("spend").sum().alias("spend"),
+            to_micro("spend").sum().alias("spend"),
             imp.sum().alias("impressions"),
             imp.count().alias("n_imp"),
             clk.sum().alias("clicks"),
@@ -258,8 +236,6 @@ def cac_by_channel(
             nw.when(both).then(clk).otherwise(0).sum().alias("both_clk"),
             nw.when(both).then(1).otherwise(0).sum().alias("n_both"),
         )
-        .collect(backend="polars")
-        .to_native()
     )
     mkt = mkt.with_columns(pl.exclude("channel").cast(pl.Int64))
     new = _new_customers(subscriptions, period)
@@ -268,15 +244,12 @@ def cac_by_channel(
     else:
         acc = _with_optional(to_lazy(accounts), {"acquisition_channel": nw.String()})
         acc = acc.select("account_id", "acquisition_channel")
-        news = (
+        news = collect(
             new.join(acc, on="account_id", how="left")
             .with_columns(nw.col("acquisition_channel").fill_null(NO_CHANNEL).alias("channel"))
             .group_by("channel")
             .agg(nw.len().alias("new_customers"))
-            .collect(backend="polars")
-            .to_native()
-            .with_columns(pl.col("new_customers").cast(pl.Int64))
-        )
+        ).with_columns(pl.col("new_customers").cast(pl.Int64))
     # Small frames from here on: combine them eagerly in polars.
     out = mkt.join(news, on="channel", how="full", coalesce=True).with_columns(
         pl.col("new_customers").fill_null(0)
@@ -284,10 +257,10 @@ def cac_by_channel(
     has_rows = pl.col("spend").is_not_null()
     out = out.select(
         pl.col("channel"),
-        (pl.col("spend").fill_null(0) / _MICRO).alias("spend"),
+        (pl.col("spend").fill_null(0) / MICRO).alias("spend"),
         pl.col("new_customers"),
         pl.when(pl.col("new_customers") > 0)
-        .then(pl.col("spend").fill_null(0) / _MICRO / pl.col("new_customers"))
+        .then(pl.col("spend").fill_null(0) / MICRO / pl.col("new_customers"))
         .alias("cac"),
         pl.when(has_rows & (pl.col("n_imp") > 0)).then(pl.col("impressions")).alias("impressions"),
         pl.when(has_rows & (pl.col("n_clk") > 0)).then(pl.col("clicks")).alias("clicks"),
@@ -313,7 +286,6 @@ def cac_payback_months(
         gross_margin: fraction of revenue kept after cost of service.
 
     Examples:
-        >>> import datetime as dt, polars as pl
         >>> mkt = pl.DataFrame({"month": [dt.date(2024, 2, 1)], "channel": ["email"],
         ...     "spend": [1200.0]})
         >>> subs = pl.DataFrame({"account_id": ["a", "b"],
@@ -321,12 +293,12 @@ def cac_payback_months(
         >>> cac_payback_months(mkt, subs, period=("2024-01", "2024-02"), gross_margin=0.8)
         15.0
     """
-    first_p, last_p = _period_index(period)
+    first_p, last_p = period_index(period)
     n, first_mrr = _new_count(subscriptions, period)
     if n == 0:
         return None
-    acquisition_cost = _spend_micro(marketing, first_p, last_p) / _MICRO / n
-    return _ratio(acquisition_cost, first_mrr / _MICRO / n * gross_margin)
+    acquisition_cost = _spend_micro(marketing, first_p, last_p) / MICRO / n
+    return ratio(acquisition_cost, first_mrr / MICRO / n * gross_margin)
 
 
 def ctr(
@@ -350,7 +322,6 @@ def ctr(
         ``[<by>, impressions, clicks, ctr]`` sorted by ``<by>``.
 
     Examples:
-        >>> import datetime as dt, polars as pl
         >>> mkt = pl.DataFrame({"month": [dt.date(2024, 1, 1)] * 3, "channel": ["a", "a", "b"],
         ...     "campaign": ["x", None, "y"], "impressions": [100, 100, None],
         ...     "clicks": [5, 15, 3]})
@@ -362,11 +333,11 @@ def ctr(
     optional = {"impressions": nw.Int64(), "clicks": nw.Int64(), "campaign": nw.String()}
     lf = _with_optional(to_lazy(marketing), optional)
     if period is not None:
-        first_p, last_p = _period_index(period)
-        lf = lf.filter(_in_period(_month_index_expr("month"), first_p, last_p))
+        first_p, last_p = period_index(period)
+        lf = lf.filter(in_months("month", first_p, last_p))
     imp, clk = nw.col("impressions"), nw.col("clicks")
     both = ~imp.is_null() & ~clk.is_null()
-    out = (
+    out = collect(
         lf.with_columns(nw.col(by).fill_null(NO_CHANNEL))
         .group_by(by)
         .agg(
@@ -374,10 +345,7 @@ def ctr(
             nw.when(both).then(clk).otherwise(0).sum().alias("clicks"),
             nw.when(both).then(1).otherwise(0).sum().alias("n"),
         )
-        .collect(backend="polars")
-        .to_native()
-        .with_columns(pl.col("impressions", "clicks", "n").cast(pl.Int64))
-    )
+    ).with_columns(pl.col("impressions", "clicks", "n").cast(pl.Int64))
     usable = pl.col("n") > 0
     return out.select(
         pl.col(by),
@@ -405,7 +373,6 @@ def branded_search_share(
         branded_terms: the client's brand terms.
 
     Examples:
-        >>> import datetime as dt, polars as pl
         >>> sq = pl.DataFrame({"date": [dt.date(2024, 1, 5)] * 2, "query": ["Acme login", "crm"],
         ...     "clicks": [30, 70], "impressions": [40, 400]})
         >>> branded_search_share(sq, period=("2024-01", "2024-01"), branded_terms=["acme"])
@@ -414,7 +381,7 @@ def branded_search_share(
     if not branded_terms:
         return None
     by_month = branded_search_by_month(search_queries, period=period, branded_terms=branded_terms)
-    return _ratio(by_month["branded_clicks"].sum(), by_month["clicks"].sum())
+    return ratio(by_month["branded_clicks"].sum(), by_month["clicks"].sum())
 
 
 def branded_search_by_month(
@@ -435,17 +402,16 @@ def branded_search_by_month(
         impression_share]`` sorted by month.
 
     Examples:
-        >>> import datetime as dt, polars as pl
         >>> sq = pl.DataFrame({"date": [dt.date(2024, 1, 5)] * 2, "query": ["Acme login", "crm"],
         ...     "clicks": [30, 70], "impressions": [40, 400]})
         >>> branded_search_by_month(sq, period=("2024-01", "2024-02"), branded_terms=["ACME"]).rows()
         [('2024-01', 100, 30, 0.3, 440, 40, 0.09090909090909091), ('2024-02', 0, 0, None, 0, 0, None)]
     """
-    first_p, last_p = _period_index(period)
+    first_p, last_p = period_index(period)
     branded = _branded(branded_terms)
-    agg = (
+    agg = collect(
         to_lazy(search_queries)
-        .with_columns(_month_index_expr("date").alias("mi"))
+        .with_columns(month_index_of("date").cast(nw.Int64).alias("mi"))
         .filter(_in_period(nw.col("mi"), first_p, last_p))
         .group_by("mi")
         .agg(
@@ -458,10 +424,7 @@ def branded_search_by_month(
             .sum()
             .alias("branded_impressions"),
         )
-        .collect(backend="polars")
-        .to_native()
-        .with_columns(pl.all().cast(pl.Int64))
-    )
+    ).with_columns(pl.all().cast(pl.Int64))
     cells = {r["mi"]: r for r in agg.iter_rows(named=True)}
     rows = []
     for mi in range(first_p, last_p + 1):
@@ -475,10 +438,10 @@ def branded_search_by_month(
                 month_from_index(mi),
                 r["clicks"],
                 bc,
-                None if bc is None else _ratio(bc, r["clicks"]),
+                None if bc is None else ratio(bc, r["clicks"]),
                 r["impressions"],
                 bi,
-                None if bi is None else _ratio(bi, r["impressions"]),
+                None if bi is None else ratio(bi, r["impressions"]),
             )
         )
     schema = {
@@ -551,7 +514,6 @@ def attribution(
         ``[channel, first_touch, last_touch, linear, position_based]`` sorted by channel.
 
     Examples:
-        >>> import datetime as dt, polars as pl
         >>> utc = dt.timezone.utc
         >>> ev = pl.DataFrame({"account_id": ["a", "a", "a"], "channel": ["ads", "email", "seo"],
         ...     "timestamp": [dt.datetime(2024, 1, d, tzinfo=utc) for d in (10, 20, 30)]})
@@ -562,14 +524,15 @@ def attribution(
     """
     if window_days < 0:
         raise ValueError(f"window_days must be >= 0, got {window_days}")
-    first_p, last_p = _period_index(period)
+    first_p, last_p = period_index(period)
 
     native = nw.to_native(events) if isinstance(events, nw.DataFrame | nw.LazyFrame) else events
     ev = to_lazy(native)
+    on_polars = engine_of(native) == "polars"
     tie = order_by
     if tie is None and "seq" in ev.collect_schema().names():
         tie = "seq"
-    if tie is None and isinstance(native, pl.DataFrame | pl.LazyFrame):
+    if tie is None and on_polars:
         # polars frames have a defined row order: number it before anything reorders rows.
         tie = "_row"
         ev = to_lazy(native.with_row_index(tie))
@@ -578,7 +541,9 @@ def attribution(
 
     conversions = (
         to_lazy(subscriptions)
-        .with_columns(_month_index_expr("month").alias("mi"), _to_micro("mrr").alias("micro"))
+        .with_columns(
+            month_index_of("month").cast(nw.Int64).alias("mi"), to_micro("mrr").alias("micro")
+        )
         .filter(nw.col("micro") > 0)
         .group_by("account_id")
         .agg(nw.col("mi").min().alias("mi"), nw.col("month").min().alias("conv_month"))
@@ -594,7 +559,7 @@ def attribution(
             & (nw.col("timestamp") >= nw.col("conv_at").dt.offset_by(f"-{window_days}d"))
         )
     )
-    if isinstance(native, pl.DataFrame | pl.LazyFrame):
+    if on_polars:
         # The touches feed both the credits and the untouched conversions: on
         # polars they are read once (the events with a channel in the windows
         # before conversions, a small part of them) instead of scanning the
@@ -616,14 +581,10 @@ def attribution(
             .alias("_pos")
         )
     )
-    by_position = (
-        touches.group_by("channel", "_n", "_pos")
-        .agg(nw.len().alias("count"))
-        .collect(backend="polars")
-        .to_native()
-        .with_columns(pl.col("_n", "_pos", "count").cast(pl.Int64))
-    )
-    untouched = (
+    by_position = collect(
+        touches.group_by("channel", "_n", "_pos").agg(nw.len().alias("count"))
+    ).with_columns(pl.col("_n", "_pos", "count").cast(pl.Int64))
+    untouched = collect(
         conversions.join(touches.select("account_id").unique(), on="account_id", how="anti")
         .join(
             _with_optional(to_lazy(accounts), {"acquisition_channel": nw.String()}).select(
@@ -635,10 +596,7 @@ def attribution(
         .with_columns(nw.col("acquisition_channel").fill_null(NO_CHANNEL).alias("channel"))
         .group_by("channel")
         .agg(nw.len().alias("count"))
-        .collect(backend="polars")
-        .to_native()
-        .with_columns(pl.col("count").cast(pl.Int64))
-    )
+    ).with_columns(pl.col("count").cast(pl.Int64))
 
     # Exact credit arithmetic on the small aggregate: sums are order-independent.
     credits: dict[str, list[Fraction]] = {}

@@ -14,6 +14,8 @@ from typing import Any
 
 import polars as pl
 
+from journeylib.frames import engine_of, to_lazy
+from journeylib.ingest.client import data_quality
 from journeylib.ingest.restrict import restrict_to_segment
 from journeylib.metrics import (
     acquisition,
@@ -27,9 +29,10 @@ from journeylib.metrics import (
 )
 from journeylib.metrics._memo import shared_results
 from journeylib.metrics.goals import evaluate_goals, metric_sections
-from journeylib.metrics.period import resolve_period
+from journeylib.metrics.period import period_view, resolve_period
+from journeylib.stream import journey_events
 
-__all__ = ["metrics_document", "metrics_json", "summary_lines", "restrict_to_segment"]
+__all__ = ["metrics_document", "metrics_json", "summary_lines"]
 
 SCHEMA_VERSION = 1
 
@@ -95,9 +98,6 @@ def _core(
 def _sections(
     client: Any, period: tuple[str, str], sections: frozenset[str] | None
 ) -> dict[str, Any]:
-    from journeylib.frames import engine_of, to_lazy
-    from journeylib.stream import journey_events
-
     def want(name: str) -> bool:
         return sections is None or name in sections
 
@@ -312,8 +312,6 @@ def metrics_document(client: Any) -> dict[str, Any]:
         milestones, goals, data_quality``. Values that cannot be computed are
         None; sections of absent optional tables are None.
     """
-    from journeylib.metrics.period import period_view
-
     period = resolve_period(period_view(client))
     if _streaming(client):
         with pl.Config(engine_affinity="streaming"):
@@ -322,8 +320,6 @@ def metrics_document(client: Any) -> dict[str, Any]:
 
 
 def _document(client: Any, period: tuple[str, str]) -> dict[str, Any]:
-    from journeylib.ingest.client import data_quality
-
     core = _core(client, period)
     doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,

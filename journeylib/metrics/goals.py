@@ -37,6 +37,7 @@ from typing import Any
 
 from journeylib.config import Goal
 from journeylib.metrics.catalog import get_metric, stage_for_template
+from journeylib.months import month_from_index, month_index
 
 __all__ = [
     "metric_sections",
@@ -213,8 +214,9 @@ def evaluate_goal(
         baseline = history[0] if history else current
         baseline_source = "data"
     start = goal.start or dt.date.fromisoformat(period[0] + "-01")
-    end_y, end_m = (int(x) for x in period[1].split("-"))
-    as_of = dt.date(end_y + end_m // 12, end_m % 12 + 1, 1) - dt.timedelta(days=1)
+    # the period's last day: the day before the first day of the month after it
+    after = month_from_index(month_index(period[1]) + 1)
+    as_of = dt.date.fromisoformat(after + "-01") - dt.timedelta(days=1)
     span = (goal.deadline - start).days
     elapsed = None if span <= 0 else min(1.0, max(0.0, (as_of - start).days / span))
 

@@ -12,9 +12,16 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from journeylib.frames import collect, to_lazy
-from journeylib.metrics.onboarding import _data_end, _elapsed_days, _first_after_signup, _signups
-from journeylib.metrics.support import _first_paid
+from journeylib.frames import US_PER_DAY, collect, to_lazy
+from journeylib.metrics._signups import (
+    data_end,
+    elapsed_days,
+    first_after_signup,
+    first_paid,
+    paying_months,
+    signups,
+)
+from journeylib.metrics._values import ratio
 from journeylib.months import month_index_of, period_index
 
 __all__ = ["milestones", "stuck_before"]
@@ -47,11 +54,7 @@ def _pairs(items: Iterable[Any]) -> list[tuple[str, str]]:
     return out
 
 
-def _ratio(num: int, den: int) -> float | None:
-    return num / den if den else None
-
-
-def _paying_judged(subscriptions: Any | None, signups: nw.LazyFrame) -> pl.DataFrame:
+def _paying_judged(subscriptions: Any | None, period_signups: nw.LazyFrame) -> pl.DataFrame:
     """Signups whose first paid month s has s + 6 within the data: ``[account_id, retained]``.
 
     ``retained`` is 1 when the account pays (mrr > 0) in s + 6. Empty without subscriptions.
@@ -60,15 +63,12 @@ def _paying_judged(subscriptions: Any | None, signups: nw.LazyFrame) -> pl.DataF
         return pl.DataFrame(schema={"account_id": pl.String, "retained": pl.Int64})
     subs = to_lazy(subscriptions)
     subs_end = collect(subs.select(month_index_of("month").max().alias("end"))).item(0, 0)
-    paid_months = (
-        subs.filter(nw.col("mrr") > 0)
-        .select("account_id", month_index_of("month").alias("month_idx"))
-        .unique()
-        .with_columns(nw.lit(1).cast(nw.Int64).alias("retained"))
+    paid_months = paying_months(subscriptions).with_columns(
+        nw.lit(1).cast(nw.Int64).alias("retained")
     )
     return collect(
-        _first_paid(subscriptions)
-        .join(signups.select("account_id"), on="account_id", how="inner")
+        first_paid(subscriptions)
+        .join(period_signups.select("account_id"), on="account_id", how="inner")
         .with_columns((nw.col("first_paid_idx") + _RETENTION_HORIZON).alias("month_idx"))
         .filter(nw.col("month_idx") <= (subs_end if subs_end is not None else -1))
         .join(paid_months, on=["account_id", "month_idx"], how="left")
@@ -130,15 +130,15 @@ def milestones(
     if not pairs:
         return pl.DataFrame(schema=_SCHEMA)
     first, last = period_index(period)
-    signups = _signups(accounts, first, last)
-    n_signups = int(collect(signups.select(nw.len())).item(0, 0) or 0)
+    period_signups = signups(accounts, first, last)
+    n_signups = int(collect(period_signups.select(nw.len())).item(0, 0) or 0)
     reached = collect(
-        _first_after_signup(stream, signups, {event for _, event in pairs}).select(
-            "account_id", "event", _elapsed_days("reached_at", "signup_at").alias("days")
+        first_after_signup(stream, period_signups, {event for _, event in pairs}).select(
+            "account_id", "event", elapsed_days("reached_at", "signup_at").alias("days")
         )
     ).with_columns(pl.col("days").cast(pl.Float64))
 
-    paying = _paying_judged(subscriptions, signups)
+    paying = _paying_judged(subscriptions, period_signups)
 
     rows = []
     for mid, event in pairs:
@@ -153,10 +153,10 @@ def milestones(
                 "event": event,
                 "reached": hit.height,
                 "signups": n_signups,
-                "reached_share": _ratio(hit.height, n_signups),
+                "reached_share": ratio(hit.height, n_signups),
                 "median_days": hit["days"].median() if hit.height else None,
-                "retention_6m_reached": _ratio(int(yes["retained"].sum()), yes.height),
-                "retention_6m_not_reached": _ratio(int(no["retained"].sum()), no.height),
+                "retention_6m_reached": ratio(int(yes["retained"].sum()), yes.height),
+                "retention_6m_not_reached": ratio(int(no["retained"].sum()), no.height),
                 "paying_reached": yes.height,
                 "paying_not_reached": no.height,
             }
@@ -197,24 +197,26 @@ def stuck_before(
     first, last = period_index(period)
     acc = to_lazy(accounts)
     has_persona = "persona" in acc.collect_schema().names()
-    signups = _signups(accounts, first, last)
+    period_signups = signups(accounts, first, last)
     if has_persona:
-        signups = signups.join(acc.select("account_id", "persona"), on="account_id", how="left")
+        period_signups = period_signups.join(
+            acc.select("account_id", "persona"), on="account_id", how="left"
+        )
     else:
-        signups = signups.with_columns(nw.lit(None).cast(nw.String).alias("persona"))
-    reached = _first_after_signup(stream, signups, [milestone_event]).select("account_id")
+        period_signups = period_signups.with_columns(nw.lit(None).cast(nw.String).alias("persona"))
+    reached = first_after_signup(stream, period_signups, [milestone_event]).select("account_id")
     stuck = collect(
-        signups.join(reached, on="account_id", how="anti").select(
+        period_signups.join(reached, on="account_id", how="anti").select(
             "account_id", "signup_at", "persona"
         )
     )
-    end = _data_end(stream)
+    end = data_end(stream)
     days = (
         (
             (
                 pl.lit(end, dtype=pl.Datetime("us", "UTC")) - pl.col("signup_at")
             ).dt.total_microseconds()
-            / 86_400_000_000
+            / US_PER_DAY
         )
         if end is not None
         else pl.lit(None, dtype=pl.Float64)

@@ -5,16 +5,14 @@ takes native frames of any narwhals-supported engine (polars eager or lazy,
 DuckDB, PySpark), computes lazily and returns small polars results or plain
 Python values; undefined values (zero denominators) are ``None``.
 
-The private helpers at the top ("the period's signups", elapsed days, the data's
-end) are shared by the sibling modules ``retention``, ``feedback``, ``support``
-and ``milestones``; the frame and month-index helpers they all use live in
-``journeylib.frames`` and ``journeylib.metrics.period``.
+"The period's signups", the first event after signing up and the data's end
+come from ``journeylib.metrics._signups``, shared with the sibling families.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterable, Mapping
+import datetime as dt  # noqa: F401  (used by the doctests)
+from collections.abc import Mapping
 from typing import Any
 
 import narwhals as nw
@@ -22,14 +20,16 @@ import polars as pl
 
 from journeylib.frames import US_PER_DAY, collect, elapsed_us, to_lazy
 from journeylib.metrics._keys import account_month_key, keyed
-from journeylib.metrics._memo import once
-from journeylib.months import (
-    in_months,
-    month_index_of,
-    month_label_expr,
-    months_filter,
-    period_index,
+from journeylib.metrics._signups import (
+    account_events,
+    data_end,
+    elapsed_days,
+    first_after_signup,
+    paying_months,
+    signups,
 )
+from journeylib.metrics._values import none_if_nan
+from journeylib.months import month_index_of, month_label_expr, months_filter, period_index
 
 __all__ = [
     "activation",
@@ -38,72 +38,6 @@ __all__ = [
     "first_value_times",
     "time_to_first_value",
 ]
-
-
-# ---------------------------------------------------------------- shared helpers
-def _elapsed_days(later: str, earlier: str) -> nw.Expr:
-    """``later - earlier`` in days (float, 1 day = 24 h), exact to the microsecond."""
-    return elapsed_us(later, earlier) / US_PER_DAY
-
-
-def _signups(accounts: Any, first: int, last: int) -> nw.LazyFrame:
-    """The period's signups: ``[account_id, signup_at, cohort_idx]``."""
-    return (
-        to_lazy(accounts)
-        .filter(~nw.col("signup_at").is_null(), in_months("signup_at", first, last))
-        .select("account_id", "signup_at", month_index_of("signup_at").alias("cohort_idx"))
-    )
-
-
-def _account_events(stream: Any, events: Iterable[str]) -> nw.LazyFrame:
-    """Account rows of the stream whose event is one of ``events``: ``[account_id, event, timestamp]``."""
-    return (
-        to_lazy(stream)
-        .filter(~nw.col("account_id").is_null(), nw.col("event").is_in(list(events)))
-        .select("account_id", "event", "timestamp")
-    )
-
-
-def _first_after_signup(stream: Any, signups: nw.LazyFrame, events: Iterable[str]) -> nw.LazyFrame:
-    """Per (account, event): the first such event at or after the account's signup_at.
-
-    Returns ``[account_id, event, signup_at, reached_at]`` for the signups that reached
-    each event.
-    """
-    return (
-        _account_events(stream, events)
-        .join(signups.select("account_id", "signup_at"), on="account_id", how="inner")
-        .filter(nw.col("timestamp") >= nw.col("signup_at"))
-        .group_by("account_id", "event")
-        .agg(nw.col("signup_at").min(), nw.col("timestamp").min().alias("reached_at"))
-    )
-
-
-def _data_end(stream: Any) -> dt.datetime | None:
-    """The latest event timestamp in the data ("the data's end"), or None when there is none.
-
-    Read as the latest *raw* event (``source == 'events'`` when the frame has a
-    ``source`` column): derived rows such as ``subscription_started`` sit on
-    the first instant of a subscriptions month and would move the end past
-    the last thing anybody did.
-    """
-
-    def compute() -> dt.datetime | None:
-        lf = to_lazy(stream)
-        if "source" in lf.collect_schema().names():
-            lf = lf.filter(nw.col("source") == "events")
-        out = collect(lf.select(nw.col("timestamp").max()))
-        return out.item(0, 0) if out.height else None
-
-    # activation and milestones both need it: one read of the stream per document
-    return once("data_end", stream, compute)
-
-
-def _none_if_nan(value: Any) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    return None if value != value else value
 
 
 # ---------------------------------------------------------------- activation
@@ -159,11 +93,11 @@ def activation(
         (0.5, ('2024-01', 2, 1, 0.5, True))
     """
     first, last = period_index(period)
-    signups = _signups(accounts, first, last)
+    period_signups = signups(accounts, first, last)
     window_us = round(within_days * US_PER_DAY)
     activated = (
-        _account_events(stream, [event])
-        .join(signups.select("account_id", "signup_at"), on="account_id", how="inner")
+        account_events(stream, [event])
+        .join(period_signups.select("account_id", "signup_at"), on="account_id", how="inner")
         .filter(
             nw.col("timestamp") >= nw.col("signup_at"),
             elapsed_us("timestamp", "signup_at") <= window_us,
@@ -173,7 +107,7 @@ def activation(
         .with_columns(nw.lit(1).cast(nw.Int64).alias("hit"))
     )
     per_cohort = collect(
-        signups.join(activated, on="account_id", how="left")
+        period_signups.join(activated, on="account_id", how="left")
         .with_columns(nw.col("hit").fill_null(0))
         .group_by("cohort_idx")
         .agg(
@@ -189,7 +123,7 @@ def activation(
             "activated": 0,
             "cohorts": pl.DataFrame(schema=_COHORT_SCHEMA),
         }
-    end = _data_end(stream)
+    end = data_end(stream)
     window = pl.duration(microseconds=window_us)
     complete = (
         (pl.col("last_signup") + window <= pl.lit(end, dtype=pl.Datetime("us", "UTC")))
@@ -222,11 +156,11 @@ def _first_value_lazy(
     accounts: Any, stream: Any, *, period: tuple[str, str], event: str
 ) -> nw.LazyFrame:
     first, last = period_index(period)
-    signups = _signups(accounts, first, last)
-    reached = _first_after_signup(stream, signups, [event]).select("account_id", "reached_at")
+    period_signups = signups(accounts, first, last)
+    reached = first_after_signup(stream, period_signups, [event]).select("account_id", "reached_at")
     return (
-        signups.join(reached, on="account_id", how="left")
-        .with_columns(_elapsed_days("reached_at", "signup_at").alias("days"))
+        period_signups.join(reached, on="account_id", how="left")
+        .with_columns(elapsed_days("reached_at", "signup_at").alias("days"))
         .select("account_id", "signup_at", "reached_at", "days")
     )
 
@@ -312,9 +246,9 @@ def first_value_summary(times: pl.DataFrame) -> dict[str, float | int | None]:
     ).row(0, named=True)
     signups, reached = int(stats["signups"] or 0), int(stats["reached"] or 0)
     return {
-        "median": _none_if_nan(stats["median"]),
-        "p75": _none_if_nan(stats["p75"]),
-        "p90": _none_if_nan(stats["p90"]),
+        "median": none_if_nan(stats["median"]),
+        "p75": none_if_nan(stats["p75"]),
+        "p90": none_if_nan(stats["p90"]),
         "reached_share": reached / signups if signups else None,
         "reached": reached,
         "signups": signups,
@@ -346,7 +280,7 @@ def _scored_by_key(
     keyed = paying.to_native().with_columns(
         account_month_key(pl.col("month_idx") - first).alias("_k")
     )
-    return nw.from_native(keyed.join(scored, on="_k", how="left").drop("_k"))
+    return to_lazy(keyed.join(scored, on="_k", how="left").drop("_k"))
 
 
 def engagement_scores(
@@ -394,12 +328,7 @@ def engagement_scores(
         [('a', 6.0, 100.0), ('b', 1.0, 66.67), ('c', 0.0, 33.33)]
     """
     first, last = period_index(period)
-    paying = (
-        to_lazy(subscriptions)
-        .filter(nw.col("mrr") > 0, in_months("month", first, last))
-        .select("account_id", month_index_of("month").alias("month_idx"))
-        .unique()
-    )
+    paying = paying_months(subscriptions, first, last)
     if weights:
         weight = nw.lit(0.0)
         for name, w in weights.items():

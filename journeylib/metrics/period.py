@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any
 
 import narwhals as nw
 import polars as pl
 
+from journeylib.config import PeriodConfig, parse_month
 from journeylib.frames import to_lazy, to_polars
 
 __all__ = ["resolve_period", "with_period", "period_view"]
@@ -52,8 +54,6 @@ def resolve_period(client: Any) -> tuple[str, str]:
     start = (cfg.start if cfg and cfg.start else None) or lo
     end = (cfg.end if cfg and cfg.end else None) or hi
     if start is None and end is None:
-        import datetime as dt
-
         today = dt.datetime.now(dt.UTC).strftime("%Y-%m")
         return today, today
     start = start or end
@@ -68,8 +68,6 @@ def with_period(client: Any, start: str | None = None, end: str | None = None) -
 
     Notebooks call it with their ``period_start`` / ``period_end`` parameters.
     """
-    from journeylib.config import PeriodConfig, parse_month
-
     if not start and not end:
         return client
     cur = client.config.period

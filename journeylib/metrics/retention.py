@@ -21,7 +21,7 @@ from journeylib.metrics._keys import (
     keyed,
     month_part,
 )
-from journeylib.metrics.onboarding import _signups
+from journeylib.metrics._signups import signups
 from journeylib.months import month_index_of, month_label_expr, months_filter, period_index
 
 __all__ = ["activity_retention", "activity_retention_matrix"]
@@ -36,7 +36,7 @@ _SCHEMA = {
 
 
 def _active_by_key(
-    in_range: nw.LazyFrame[Any], signups: nw.LazyFrame[Any], first: int
+    in_range: nw.LazyFrame[Any], period_signups: nw.LazyFrame[Any], first: int
 ) -> pl.DataFrame:
     """Active accounts per (cohort_idx, k) on polars, the events grouped by account-month key.
 
@@ -55,7 +55,7 @@ def _active_by_key(
             (month_part(pl.col("_k")) + first).alias("month_idx"),
         )
     )
-    cohorts = signups.to_native().select(
+    cohorts = period_signups.to_native().select(
         account_part(account_key()).alias("_a"), pl.col("cohort_idx").cast(pl.Int64)
     )
     return (
@@ -97,27 +97,27 @@ def activity_retention(accounts: Any, events: Any, *, period: tuple[str, str]) -
         [('2024-01', 2, 0, 2, 1.0), ('2024-01', 2, 1, 1, 0.5)]
     """
     first, last = period_index(period)
-    signups = _signups(accounts, first, last).select("account_id", "cohort_idx")
+    period_signups = signups(accounts, first, last).select("account_id", "cohort_idx")
     lf = to_lazy(events)
     # only months a cohort of the period can be active in: [first, last]
     in_range = lf.filter(
         ~nw.col("account_id").is_null(), months_filter(lf, "timestamp", first, last)
     )
     if keyed(accounts, events, months=last - first + 1):
-        active_df = _active_by_key(in_range, signups, first)
+        active_df = _active_by_key(in_range, period_signups, first)
     else:
         activity = in_range.select(
             "account_id", month_index_of("timestamp").alias("month_idx")
         ).unique()
         active = (
-            signups.join(activity, on="account_id", how="inner")
+            period_signups.join(activity, on="account_id", how="inner")
             .with_columns((nw.col("month_idx") - nw.col("cohort_idx")).alias("k"))
             .filter(nw.col("k") >= 0, nw.col("month_idx") <= last)
             .group_by("cohort_idx", "k")
             .agg(nw.len().alias("active"))
         )
         active_df = collect(active)
-    sizes = collect(signups.group_by("cohort_idx").agg(nw.len().alias("size")))
+    sizes = collect(period_signups.group_by("cohort_idx").agg(nw.len().alias("size")))
     if sizes.height == 0:
         return pl.DataFrame(schema=_SCHEMA)
     # The full (cohort, k) grid is built after collecting: it is one row per

@@ -442,6 +442,15 @@ def stalled_accounts(
     )
 
 
+_STALL_SCHEMA = {
+    "id": pl.String,
+    "label": pl.String,
+    "accounts": pl.Int64,
+    "share": pl.Float64,
+    "median_days_since_last_event": pl.Float64,
+}
+
+
 def stall_summary(
     stream: Any,
     accounts: Any,
@@ -480,17 +489,7 @@ def stall_summary(
     for i, (sid, label) in enumerate(pairs, start=1):
         n, med = got.get(i, (0, None))
         rows.append((sid, label, int(n), n / total if total else None, med))
-    return pl.DataFrame(
-        rows,
-        schema={
-            "id": pl.String,
-            "label": pl.String,
-            "accounts": pl.Int64,
-            "share": pl.Float64,
-            "median_days_since_last_event": pl.Float64,
-        },
-        orient="row",
-    )
+    return pl.DataFrame(rows, schema=_STALL_SCHEMA, orient="row")
 
 
 # ---------------------------------------------------------------- touchpoint transitions

@@ -13,7 +13,8 @@ import narwhals as nw
 import polars as pl
 
 from journeylib.frames import US_PER_HOUR, collect, elapsed_us, to_lazy
-from journeylib.metrics.onboarding import _none_if_nan
+from journeylib.metrics._signups import first_paid, paying_months
+from journeylib.metrics._values import none_if_nan
 from journeylib.months import (
     in_months,
     month_index_of,
@@ -79,8 +80,8 @@ def resolution_time(tickets: Any, *, period: tuple[str, str]) -> dict[str, float
         0, named=True
     )
     return {
-        "resolution_hours_median": _none_if_nan(row["resolution_hours_median"]),
-        "resolution_hours_p90": _none_if_nan(row["resolution_hours_p90"]),
+        "resolution_hours_median": none_if_nan(row["resolution_hours_median"]),
+        "resolution_hours_p90": none_if_nan(row["resolution_hours_p90"]),
         "resolved": int(row["resolved"] or 0),
         "opened": int(row["opened"] or 0),
     }
@@ -144,16 +145,6 @@ _MIX_SCHEMA = {
 }
 
 
-def _first_paid(subscriptions: Any) -> nw.LazyFrame:
-    """Each paying account's first paid month index ``s`` (over the whole table)."""
-    return (
-        to_lazy(subscriptions)
-        .filter(nw.col("mrr") > 0)
-        .group_by("account_id")
-        .agg(month_index_of("month").min().alias("first_paid_idx"))
-    )
-
-
 def ticket_mix_by_tenure(
     tickets: Any, subscriptions: Any, *, period: tuple[str, str]
 ) -> pl.DataFrame:
@@ -189,7 +180,7 @@ def ticket_mix_by_tenure(
     counts = collect(
         _opened_in(tickets, period)
         .select("account_id", "category", month_index_of("opened_at").alias("opened_idx"))
-        .join(_first_paid(subscriptions), on="account_id", how="left")
+        .join(first_paid(subscriptions), on="account_id", how="left")
         .with_columns(
             nw.when(tenure >= 0).then(tenure).otherwise(nw.lit(None)).alias("tenure_months")
         )
@@ -236,12 +227,7 @@ def referral_rate(
         [('2024-01', 2, 1, 0.5), ('2024-02', 0, 0, None)]
     """
     first, last = period_index(period)
-    paying = (
-        to_lazy(subscriptions)
-        .filter(nw.col("mrr") > 0, in_months("month", first, last))
-        .select("account_id", month_index_of("month").alias("month_idx"))
-        .unique()
-    )
+    paying = paying_months(subscriptions, first, last)
     lf = to_lazy(stream)
     referred = (
         lf.filter(

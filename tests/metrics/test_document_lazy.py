@@ -87,7 +87,7 @@ def test_document_reads_shared_results_once(
     clients: dict[str, Path], monkeypatch: pytest.MonkeyPatch, streaming: bool
 ) -> None:
     """The data's end, each revenue ledger and each check of the account keys: once per document."""
-    from journeylib.metrics import _keys, _memo, document, onboarding, revenue
+    from journeylib.metrics import _keys, _ledger, _memo, _signups, document
 
     computed: list[tuple[str, int]] = []
 
@@ -98,8 +98,8 @@ def test_document_reads_shared_results_once(
 
         return _memo.once(kind, frame, counted)
 
-    monkeypatch.setattr(onboarding, "once", counting_once)
-    monkeypatch.setattr(revenue, "once", counting_once)
+    monkeypatch.setattr(_signups, "once", counting_once)
+    monkeypatch.setattr(_ledger, "once", counting_once)
     monkeypatch.setattr(_keys, "once", counting_once)
     if streaming:
         monkeypatch.setattr(document, "STREAMING_ABOVE_ROWS", 0)
@@ -117,6 +117,6 @@ def test_document_reads_shared_results_once(
     assert len(computed) == len(set(computed))  # no (kind, frame) computed twice
     # outside a document nothing is kept
     computed.clear()
-    onboarding._data_end(client.tables["events"])
-    onboarding._data_end(client.tables["events"])
+    _signups.data_end(client.tables["events"])
+    _signups.data_end(client.tables["events"])
     assert len(computed) == 2

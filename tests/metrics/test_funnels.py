@@ -75,6 +75,8 @@ def test_parse_exclusion():
     assert parse_exclusion("ns:event:1:3") == ("ns:event", 1, 3)
     with pytest.raises(ConfigError):
         parse_exclusion("cancel:1")
+    with pytest.raises(ConfigError):  # a digit int() does not read
+        parse_exclusion("cancel:²:1")
 
 
 def test_exclusion_step_range_is_checked():
@@ -84,6 +86,29 @@ def test_exclusion_step_range_is_checked():
             ordered_funnel(ev, steps=["a", "b"], exclusions=[bad])
     with pytest.raises(ConfigError):
         ordered_funnel(ev, steps=["a", "b"], mode="unordered", exclusions=[("x", 0, 1)])
+
+
+def test_errors_name_the_functions_parameters_not_cli_flags():
+    """The library speaks of its own parameters; the CLI translates them to its flags."""
+    ev = events([("a", 0, "a")])
+    cases = [
+        (lambda: parse_window("two weeks"), "window"),
+        (lambda: parse_exclusion("cancel"), "exclusions"),
+        (lambda: ordered_funnel(ev, steps=[]), "steps"),
+        (lambda: ordered_funnel(ev, steps=["a"], mode="sideways"), "mode"),
+        (lambda: ordered_funnel(ev, steps=["a", "b"], exclusions=[("x", 1, 0)]), "exclusions"),
+        (
+            lambda: ordered_funnel(
+                ev, steps=["a", "b"], mode="unordered", exclusions=[("x", 0, 1)]
+            ),
+            "exclusions",
+        ),
+    ]
+    for call, where in cases:
+        with pytest.raises(ConfigError) as info:
+            call()
+        assert info.value.where == where
+        assert "--" not in str(info.value)
 
 
 def test_wilson_interval_known_value():

@@ -427,16 +427,16 @@ def test_property_constant_mrr_retains_everything(levels, s, h):
 
 def test_shared_results_aggregate_each_frame_once(monkeypatch):
     """Inside shared_results() a frame's ledger is computed once; other frames and later calls are not served from it."""
-    from journeylib.metrics import _memo, revenue
+    from journeylib.metrics import _ledger, _memo
 
     computed: list[int] = []
-    real = revenue._compute_ledger
+    real = _ledger.compute_ledger
 
     def counting(frame):
         computed.append(id(frame))
         return real(frame)
 
-    monkeypatch.setattr(revenue, "_compute_ledger", counting)
+    monkeypatch.setattr(_ledger, "compute_ledger", counting)
     period = ("2024-02", "2024-03")
     other = SCENARIO_A.filter(pl.col("account_id") != "a")
     expected = (revenue_months(SCENARIO_A, period=period), ltv(SCENARIO_A, period=period))
