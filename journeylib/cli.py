@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,6 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from journeylib.errors import JourneyError
+from journeylib.formatting import MISSING, format_value
 
 app = typer.Typer(
     name="journey",
@@ -50,6 +52,41 @@ def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+# metrics.funnels names its parameters in its errors; the funnel command names its flags.
+_FUNNEL_FLAGS = {
+    "steps": "--steps",
+    "window": "--window",
+    "mode": "--mode",
+    "exclusions": "--exclude",
+}
+
+
+def _name_flags(exc: JourneyError, flags: Mapping[str, str]) -> JourneyError:
+    """The same error naming the command's flags where it names the library's parameters.
+
+    ``where="window"`` becomes ``where="--window"``, and a parameter written
+    before a quoted value in the details (``mode 'ordered'``) becomes the flag
+    (``--mode 'ordered'``); prose keeps its words.
+
+    Examples:
+        >>> from journeylib.errors import ConfigError
+        >>> str(_name_flags(ConfigError("bad", where="mode", fix="use mode 'ordered'"), _FUNNEL_FLAGS))
+        "--mode: bad. Fix: use --mode 'ordered'."
+    """
+    before_value = re.compile(r"\b(" + "|".join(map(re.escape, flags)) + r") (?=')")
+
+    def swap(text: str | None) -> str | None:
+        return None if text is None else before_value.sub(lambda m: f"{flags[m[1]]} ", text)
+
+    return type(exc)(
+        exc.what,
+        where=flags.get(exc.where or "", exc.where),
+        expected=swap(exc.expected),
+        found=swap(exc.found),
+        fix=swap(exc.fix),
+    )
+
+
 ClientArg = Annotated[
     str, typer.Argument(help="A client name under data/, or the path of a client folder.")
 ]
@@ -64,8 +101,8 @@ def init(
     ] = "b2b_saas_8_stage",
 ) -> None:
     """Create a client folder with a commented client.yaml and empty table headers."""
-    from journeylib.ingest.client import init_client
     from journeylib.paths import client_dir_for_new
+    from journeylib.sources.scaffold import init_client
 
     path = init_client(client_dir_for_new(client), template=template)
     out.print(f"created {path} — add your exports there, then run `journey validate {client}`")
@@ -94,10 +131,10 @@ def _print_quality(c: Any) -> None:
         reasons = sorted(q["reasons"].items(), key=lambda kv: (-kv[1], kv[0]))[:3]
         table.add_row(
             name,
-            f"{q['rows_in']:,}",
-            f"{q['rows_valid']:,}",
-            f"{q['rows_rejected']:,}",
-            ", ".join(f"{r} ({n:,})" for r, n in reasons) or "—",
+            format_value(q["rows_in"], "count"),
+            format_value(q["rows_valid"], "count"),
+            format_value(q["rows_rejected"], "count"),
+            ", ".join(f"{r} ({format_value(n, 'count')})" for r, n in reasons) or MISSING,
             style="yellow" if q["rows_rejected"] else None,
         )
     out.print(table)
@@ -257,12 +294,7 @@ def funnel(
 ) -> None:
     """An ordered funnel over the client's events (metrics.md semantics)."""
     from journeylib.ingest.client import load_client
-    from journeylib.metrics.funnels import (
-        funnel_json,
-        ordered_funnel,
-        parse_exclusion,
-        parse_window,
-    )
+    from journeylib.metrics.funnels import check_funnel_args, funnel_json, ordered_funnel
     from journeylib.metrics.period import resolve_period
     from journeylib.stream import journey_events
 
@@ -275,39 +307,14 @@ def funnel(
             found=repr(steps),
             fix="give two or more comma-separated event names",
         )
-    if mode not in ("ordered", "strict", "unordered"):
-        raise JourneyError(
-            "unknown funnel mode",
-            where="--mode",
-            expected="ordered, strict or unordered",
-            found=repr(mode),
-            fix="use one of those modes",
+    # Mode, window and exclusions checked before the client is loaded: a bad one fails fast
+    # (ordered_funnel checks the same settings again, so it raises no error about them).
+    try:
+        _, _, exclusions = check_funnel_args(
+            step_list, window=window, mode=mode, exclusions=exclude or []
         )
-    # parse_window raises ConfigError naming --window itself (it never raises a bare
-    # ValueError for a string); it runs here so that a bad window is reported before
-    # the client is loaded.
-    parse_window(window)
-    exclusions = []
-    for x in exclude or []:
-        try:
-            exclusions.append(parse_exclusion(x))
-        except ValueError:  # int() of a non-decimal digit such as "²"; ConfigError passes
-            raise JourneyError(
-                "bad exclusion",
-                where="--exclude",
-                expected="EVENT:I:J with 0 <= I < J < number of steps",
-                found=repr(x),
-                fix="write e.g. --exclude logout:0:1",
-            ) from None
-    for _, i, j in exclusions:
-        if not 0 <= i < j < len(step_list):
-            raise JourneyError(
-                "exclusion step indices out of range",
-                where="--exclude",
-                expected=f"0 <= I < J <= {len(step_list) - 1}",
-                found=f"{i}:{j}",
-                fix="count steps from 0",
-            )
+    except JourneyError as exc:
+        raise _name_flags(exc, _FUNNEL_FLAGS) from exc
     c = load_client(client)
     stream = journey_events(c)
     period = resolve_period(c)
@@ -341,25 +348,13 @@ def funnel(
         table.add_row(
             str(i),
             s["event"],
-            f"{s['count']:,}",
-            _pct(s["conversion"]),
-            _pct(s["conversion_from_previous"]),
-            _dur(s["median_seconds_to_convert"]),
+            format_value(s["count"], "count"),
+            format_value(s["conversion"], "fraction"),
+            format_value(s["conversion_from_previous"], "fraction"),
+            format_value(s["median_seconds_to_convert"], "seconds", style="compact"),
         )
     out.print(table)
-    out.print(f"in progress (window still open): {doc['in_progress']:,}")
-
-
-def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{100 * x:.1f} %"
-
-
-def _dur(s: float | None) -> str:
-    if s is None:
-        return "—"
-    return (
-        f"{s / 86400:.1f} d" if s >= 86400 else f"{s / 3600:.1f} h" if s >= 3600 else f"{s:.0f} s"
-    )
+    out.print(f"in progress (window still open): {format_value(doc['in_progress'], 'count')}")
 
 
 @app.command()

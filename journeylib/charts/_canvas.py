@@ -127,6 +127,8 @@ class Canvas:
         tooltips = tooltips or {}
         x = alt.X("x:Q", scale=None, axis=None)
         y = alt.Y("y:Q", scale=None, axis=None)
+        # Rects and rules span from (x, y) to (x2, y2).
+        span = {"x": x, "y": y, "x2": alt.X2(field="x2"), "y2": alt.Y2(field="y2")}
         layers: list[alt.Chart] = []
         rows_of: list[list[dict[str, Any]]] = []
         # Each layer gets its rows only after layering: altair deep-copies
@@ -138,10 +140,7 @@ class Canvas:
                 alt.Chart(empty)
                 .mark_rect()
                 .encode(
-                    x=x,
-                    y=y,
-                    x2=alt.X2(field="x2"),
-                    y2=alt.Y2(field="y2"),
+                    **span,
                     fill=alt.Fill("fill:N", scale=None),
                     opacity=alt.Opacity("opacity:Q", scale=None),
                     tooltip=_tooltip(tooltips.get("rect"), keys),
@@ -154,10 +153,7 @@ class Canvas:
                     alt.Chart(empty)
                     .mark_rule(strokeDash=[5, 4] if dashed else alt.Undefined)
                     .encode(
-                        x=x,
-                        y=y,
-                        x2=alt.X2(field="x2"),
-                        y2=alt.Y2(field="y2"),
+                        **span,
                         color=alt.Color("color:N", scale=None),
                         strokeWidth=alt.StrokeWidth("sw:Q", scale=None),
                         tooltip=_tooltip(tooltips.get("rule"), keys),

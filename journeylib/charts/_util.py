@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 
 from journeylib.errors import DataError
+from journeylib.formatting import format_value
 
 __all__: list[str] = []
 
@@ -102,34 +103,20 @@ def wrap(text: Any, width: int, *, max_lines: int | None = None) -> list[str]:
     return lines
 
 
-def fmt_pct(x: float | None, digits: int = 0) -> str:
-    """0.623 -> '62 %'; None -> '–'."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    return f"{100 * x:.{digits}f} %"
+# Chart labels are written in the compact style of journeylib.formatting; these only name the unit.
+def fmt_pct(x: float | None) -> str:
+    """A fraction as a chart label: 0.623 -> '62%', 0.021 -> '2.1%'; None -> '—'."""
+    return format_value(x, "fraction", style="compact")
 
 
-def fmt_num(x: float | None, digits: int = 0) -> str:
-    """Compact thousands: 1234 -> '1,234', 12_345 -> '12.3k', 2.5e6 -> '2.5M'."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    ax = abs(x)
-    if ax >= 1e6:
-        return f"{x / 1e6:.1f}M"
-    if ax >= 1e4:
-        return f"{x / 1e3:.1f}k"
-    return f"{x:,.{digits}f}"
+def fmt_num(x: float | None) -> str:
+    """A number as a chart label: 1234 -> '1,234', 12_345 -> '12k', 2.5e6 -> '2.5M'."""
+    return format_value(x, style="compact")
 
 
 def fmt_days(x: float | None) -> str:
-    """Days as a short duration: 0.04 -> '58 min', 0.5 -> '12 h', 4.25 -> '4.2 d'."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    if x < 1 / 24:
-        return f"{x * 1440:.0f} min"
-    if x < 1:
-        return f"{x * 24:.0f} h"
-    return f"{x:.1f} d"
+    """Days as a chart label, in the largest unit reached: 0.04 -> '58 min', 0.5 -> '12 h'."""
+    return format_value(x, "days", style="compact")
 
 
 def ordered(seq: Sequence[Any]) -> list[Any]:

@@ -200,10 +200,10 @@ def chart_onboarding_map(steps: pl.DataFrame, *, title: str = "Onboarding map") 
 
     Examples:
         >>> import polars as pl
-        >>> steps = pl.DataFrame({"step": [1, 2], "event": ["signup", "invite"],
-        ...     "count": [50, 20], "conversion": [1.0, 0.4],
-        ...     "conversion_from_previous": [None, 0.4],
-        ...     "median_seconds_to_convert": [None, 7200.0]})
+        >>> steps = pl.DataFrame({"step": [1, 2, 3],
+        ...     "event": ["signup", "first_project", "invite"], "count": [50, 30, 12],
+        ...     "conversion": [1.0, 0.6, 0.24], "conversion_from_previous": [None, 0.6, 0.4],
+        ...     "median_seconds_to_convert": [None, 3600.0, 86400.0]})
         >>> len(chart_onboarding_map(steps).to_dict()["vconcat"])
         2
     """

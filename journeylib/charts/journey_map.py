@@ -7,19 +7,18 @@ width (1100 px by default).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import altair as alt
 import polars as pl
 
+from journeylib.analysis.journey_map import JourneyMapData
 from journeylib.charts._canvas import Canvas, chars_for
 from journeylib.charts._util import data, fmt_num, fmt_pct, ordered, require, wrap
 from journeylib.charts.theme import BAD, GOOD, INK, MUTED, NEUTRAL
 
 __all__ = [
     "LANE_TITLES",
-    "JourneyMapData",
     "chart_journey_map",
     "chart_opportunity_map",
     "chart_persona_maps",
@@ -53,39 +52,6 @@ DIVIDER = "#d5dbe1"
 # lines in the 121 px columns of an 8-stage map); bullets are shorter.
 ITEM_MAX_LINES = 8
 SITUATION_MAX_LINES = 16
-
-
-@dataclass(frozen=True)
-class JourneyMapData:
-    """Everything the journey map draws, as plain polars frames.
-
-    Attributes:
-        stages: ``order, id, label, reached, conversion_from_previous`` (one row
-            per stage; drawn sorted by ``order``).
-        touchpoints: ``stage, touchpoint, label, kind, events, accounts``
-            (``kind`` 'direct' or 'indirect'; the dots are sized by ``events``).
-        emotion: ``stage, nps, responses, ci_low, ci_high, sentiment`` (NPS in
-            [-100, 100], sentiment nullable in [-1, 1]).
-        texts: ``stage, lane, text``; lanes 'situation', 'actions',
-            'decisions', 'information_needs', 'pain_points', 'opportunities'
-            (or others); several rows per stage and lane become bullets.
-        kpis: ``stage, metric, label, value_text, trend, target_text``;
-            optional ``trend_good`` (bool: colours the trend), ``gap_text`` and
-            ``status`` ('on_track', 'at_risk', 'off_track', 'achieved') for the
-            future-state map.
-        persona: the persona the map is for (None = all accounts); named once,
-            in the subtitle and the situation lane's title, unless ``title``
-            already names it.
-        title: the map's title (default says current or future state).
-    """
-
-    stages: pl.DataFrame
-    touchpoints: pl.DataFrame | None = None
-    emotion: pl.DataFrame | None = None
-    texts: pl.DataFrame | None = None
-    kpis: pl.DataFrame | None = None
-    persona: str | None = None
-    title: str | None = None
 
 
 def _cells(frame: pl.DataFrame | None, stage_ids: list[str]) -> dict[str, list[dict[str, Any]]]:

@@ -5,84 +5,65 @@ text (names, comments, campaign names) can never run as script in a report.
 Formats are named, not format strings, so notebooks stay declarative::
 
     display(HTML(frame_html(df, formats={"rate": "pct", "mrr": "money"})))
+
+A cell is written by :func:`journeylib.formatting.format_value` (``text``
+style), as the report and the command line write the same number.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import html
-import math
-from collections.abc import Callable
 from typing import Any
 
 import polars as pl
 
-__all__ = ["FORMATS", "MISSING", "format_value", "frame_html"]
+from journeylib.formatting import MISSING, format_value
 
-#: What a missing value (None, NaN) looks like in a table.
-MISSING = "—"
+__all__ = ["FORMATS", "format_cell", "frame_html"]
 
-
-def _num(decimals: int) -> Callable[[float], str]:
-    return lambda v: f"{v:,.{decimals}f}"
-
-
-#: Named cell formats. ``pct`` expects a fraction (0.25 -> "25.0%").
-FORMATS: dict[str, Callable[[Any], str]] = {
-    "pct": lambda v: f"{100 * v:.1f}%",
-    "pct0": lambda v: f"{100 * v:.0f}%",
-    "money": lambda v: f"{v:,.0f}",
-    "money2": lambda v: f"{v:,.2f}",
-    "int": lambda v: f"{round(v):,d}",
-    "num0": _num(0),
-    "num1": _num(1),
-    "num2": _num(2),
-    "num4": _num(4),
-    "date": lambda v: v.strftime("%Y-%m-%d") if hasattr(v, "strftime") else str(v),
-    "datetime": lambda v: v.strftime("%Y-%m-%d %H:%M") if hasattr(v, "strftime") else str(v),
-    "month": lambda v: v.strftime("%Y-%m") if hasattr(v, "strftime") else str(v),
-    "str": str,
+#: Named cell formats: the :func:`~journeylib.formatting.format_value` arguments of each.
+#: ``pct`` expects a fraction (0.25 -> "25.0%"); ``money`` is an amount without its code.
+FORMATS: dict[str, dict[str, Any]] = {
+    "pct": {"unit": "fraction"},
+    "pct0": {"unit": "fraction", "digits": 0},
+    "money": {"unit": "currency"},
+    "money2": {"unit": "currency", "digits": 2},
+    "int": {"unit": "count"},
+    "num0": {"digits": 0},
+    "num1": {"digits": 1},
+    "num2": {"digits": 2},
+    "num4": {"digits": 4},
+    "date": {"unit": "date"},
+    "datetime": {"unit": "datetime"},
+    "month": {"unit": "month"},
+    "str": {},
 }
 
 
-def format_value(value: Any, fmt: str | None = None) -> str:
+def format_cell(value: Any, fmt: str | None = None) -> str:
     """Format one cell as plain (unescaped) text.
 
     Args:
-        value: The cell value; None and NaN become :data:`MISSING`.
-        fmt: A key of :data:`FORMATS`, or None for a sensible default
+        value: The cell value; None and NaN become :data:`journeylib.formatting.MISSING`.
+        fmt: A key of :data:`FORMATS`, or None for the value's own writing
             (floats with 2 decimals, datetimes to the minute, lists joined).
 
     Returns:
         The text to show.
 
     Examples:
-        >>> format_value(0.1234, "pct"), format_value(None), format_value(1234.5, "money")
+        >>> format_cell(0.1234, "pct"), format_cell(None), format_cell(1234.5, "money")
         ('12.3%', '—', '1,234')
+        >>> format_cell(["a", 2.5]), format_cell(12.345, "num1"), format_cell(3, "str")
+        ('a, 2.50', '12.3', '3')
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return MISSING
-    if fmt is not None:
-        if fmt not in FORMATS:
-            msg = f"unknown table format {fmt!r}; expected one of {sorted(FORMATS)}"
-            raise ValueError(msg)
-        try:
-            return FORMATS[fmt](value)
-        except (TypeError, ValueError):
-            return str(value)
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    if isinstance(value, int):
-        return f"{value:,d}"
-    if isinstance(value, _dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, _dt.date):
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, list | tuple):
-        return ", ".join(format_value(v) for v in value)
-    return str(value)
+    if fmt is not None and fmt not in FORMATS:
+        msg = f"unknown table format {fmt!r}; expected one of {sorted(FORMATS)}"
+        raise ValueError(msg)
+    if fmt is None and isinstance(value, list | tuple):
+        return ", ".join(format_cell(v) for v in value)
+    text = format_value(value, **FORMATS[fmt] if fmt else {})
+    return str(value) if fmt == "str" and text != MISSING else text
 
 
 def frame_html(
@@ -128,7 +109,7 @@ def frame_html(
     rows = []
     for row in shown.iter_rows(named=True):
         cells = "".join(
-            f"<td{cls[c]}>{html.escape(format_value(row[c], formats.get(c)))}</td>"
+            f"<td{cls[c]}>{html.escape(format_cell(row[c], formats.get(c)))}</td>"
             for c in df.columns
         )
         rows.append(f"<tr>{cells}</tr>")

@@ -4,19 +4,19 @@ The top floor of journeylib: it starts kernels and writes files; nothing below
 imports it.
 """
 
-from journeylib.report.assemble import build_report, executive_summary, render_notebook
+from journeylib.report.assemble import build_report
+from journeylib.report.notebook_html import render_notebook
+from journeylib.report.progress import ConsoleProgress, ProgressEvent, as_progress
 from journeylib.report.runner import (
-    ConsoleProgress,
     NotebookResult,
-    ProgressEvent,
     RunResult,
-    as_progress,
     batch,
     discover_notebooks,
     latest_run,
     run_client,
     summary_table,
 )
+from journeylib.report.summary import executive_summary
 
 __all__ = [
     "ConsoleProgress",

@@ -11,19 +11,17 @@ interrupted run never leaves a folder that looks complete. A run whose
 notebook failed is still complete: its folder is renamed into place and
 ``run.json`` says ``"status": "failed"``.
 
-Hooks into the layers below (``journeylib.ingest.client.load_client``,
-``journeylib.ingest.client.write_rejected``, ``journeylib.metrics.metrics_document``) are
-looked up lazily: while one of them does not exist yet it is skipped, but an
-error raised *inside* one of them marks the run failed with a one-line error.
+An error raised while computing the metrics document, writing the rejected
+rows or assembling the report marks the run failed with a one-line error; the
+run folder is still complete.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,13 +29,14 @@ from typing import Any, Literal
 
 from journeylib import paths
 from journeylib.errors import JourneyError
-from journeylib.report import provenance
+from journeylib.ingest.client import Client, load_client, write_rejected
+from journeylib.metrics import metrics_document
+from journeylib.report import assemble, provenance
+from journeylib.report.progress import ProgressCallback, ProgressEvent, as_progress
+from journeylib.report.warmup import skip_slow_iri_checker
 
 __all__ = [
-    "ConsoleProgress",
-    "as_progress",
     "NotebookResult",
-    "ProgressEvent",
     "RunResult",
     "batch",
     "discover_notebooks",
@@ -110,79 +109,6 @@ class RunResult:
     def report(self) -> Path | None:
         """The path of ``report.html`` (None when the run never started)."""
         return self.run_dir / "report.html" if self.run_dir else None
-
-
-@dataclass(frozen=True)
-class ProgressEvent:
-    """What a progress callback receives.
-
-    ``stage`` is one of ``run_started``, ``notebook_started``, ``notebook_done``,
-    ``metrics_done``, ``report_done``, ``run_done``. ``elapsed`` is seconds since
-    the run started; ``seconds`` the notebook's own time (for ``notebook_done``).
-    """
-
-    client: str
-    stage: str
-    elapsed: float
-    notebook: str | None = None
-    status: str | None = None
-    seconds: float | None = None
-    error: str | None = None
-
-
-ProgressCallback = Callable[[ProgressEvent], None]
-
-
-class ConsoleProgress:
-    """A progress callback printing one line per step with rich (thread-safe).
-
-    Examples:
-        >>> from rich.console import Console
-        >>> progress = ConsoleProgress(Console(width=100, color_system=None))
-        >>> progress(ProgressEvent("acme", "notebook_done", 12.5, notebook="01_define_goals",
-        ...     status="ok", seconds=3.25))
-        acme  01_define_goals  ok  3.2s  (elapsed 12.5s)
-    """
-
-    def __init__(self, console: Any | None = None) -> None:
-        from rich.console import Console
-
-        self.console = console or Console(stderr=True)
-        self._lock = threading.Lock()
-
-    def __call__(self, event: ProgressEvent) -> None:
-        """Print the event, if it is one worth a line."""
-        from rich.markup import escape
-
-        client = escape(event.client)
-        if event.stage == "notebook_started":
-            line = f"[bold]{client}[/]  {escape(event.notebook or '')}  [dim]started[/]"
-        elif event.stage == "notebook_done":
-            style = "green" if event.status == "ok" else "red"
-            line = (
-                f"[bold]{client}[/]  {escape(event.notebook or '')}  [{style}]{event.status}[/]"
-                f"  {event.seconds or 0:.1f}s  [dim](elapsed {event.elapsed:.1f}s)[/]"
-            )
-            if event.error:
-                line += f"\n    [red]{escape(event.error)}[/]"
-        elif event.stage == "run_done":
-            style = "green" if event.status == "ok" else "red"
-            line = f"[bold]{client}[/]  run [{style}]{event.status}[/]  {event.elapsed:.1f}s"
-            if event.error:
-                line += f"  [red]{escape(event.error)}[/]"
-        else:
-            return
-        with self._lock:
-            self.console.print(line, highlight=False)
-
-
-def as_progress(progress: ProgressCallback | Any | None) -> ProgressCallback | None:
-    """A progress callback from a callback, a rich ``Console`` (lines printed on it) or None."""
-    if progress is None or callable(progress):
-        return progress
-    if hasattr(progress, "print"):
-        return ConsoleProgress(progress)
-    raise TypeError(f"progress must be a callable or a rich Console, got {type(progress).__name__}")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -271,50 +197,15 @@ def _notebook_error(exc: BaseException) -> str:
     return one_line(exc)
 
 
-def _optional(module: str, attr: str) -> Callable[..., Any] | None:
-    """``module.attr`` when that module and name exist, else None.
+def _load_client(client_dir: Path) -> Client:
+    """The validated client, loaded as ``journey metrics`` loads it.
 
-    Only "not written yet" counts as absent: an ImportError raised by a *broken*
-    module (a missing dependency inside it) propagates, so it is never hidden.
+    Parquet events are loaded lazily (the metrics document then reads them
+    streaming, never whole), and their validation is kept in
+    ``reports/<client>/.cache/``: the notebooks, which load the client the same
+    way, then read it instead of validating again.
     """
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
-            return None
-        raise
-    return getattr(mod, attr, None)
-
-
-def _load_client(client_dir: Path) -> Any | None:
-    """The validated client (``journeylib.ingest.client.load_client``), or None while io is not there.
-
-    Parquet events are loaded lazily, as ``journey metrics`` loads them (the
-    metrics document then reads them streaming, never whole), and their
-    validation is kept in ``reports/<client>/.cache/``: the notebooks, which
-    load the client the same way, then read it instead of validating again.
-    """
-    load = _optional("journeylib.ingest.client", "load_client")
-    return load(client_dir, lazy=True, cache=True) if load else None
-
-
-def _metrics_document(client: Any) -> dict[str, Any] | None:
-    """The metrics document of the client, or None while the metrics layer is not there."""
-    if client is None:
-        return None
-    compute = _optional("journeylib.metrics", "metrics_document") or _optional(
-        "journeylib.metrics.document", "metrics_document"
-    )
-    return compute(client) if compute else None
-
-
-def _write_rejected(client: Any, run_dir: Path) -> None:
-    """``rejected/<table>.csv`` through ``journeylib.ingest.client.write_rejected``, when it exists."""
-    if client is None:
-        return
-    write = _optional("journeylib.ingest.client", "write_rejected")
-    if write:
-        write(client, run_dir)
+    return load_client(client_dir, lazy=True, cache=True)
 
 
 def _check_parameters(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -342,17 +233,9 @@ def _client_label(client: Any, client_dir: Path) -> str:
 
 
 def _execute_notebook(
-    notebook: Path,
-    out_path: Path,
-    params: dict[str, Any],
-    *,
-    kernel_name: str,
-    cwd: Path,
-    timeout: float | None,
+    notebook: Path, out_path: Path, params: dict[str, Any], kernel_name: str, timeout: float | None
 ) -> NotebookResult:
-    """Run one notebook with papermill; never raises for a failure inside the notebook."""
-    from journeylib.report.warmup import skip_slow_iri_checker
-
+    """Run one notebook with papermill, in its own folder; never raises for a failure inside it."""
     skip_slow_iri_checker()  # before papermill imports nbformat -> jsonschema
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -369,7 +252,7 @@ def _execute_notebook(
             log_output=False,
             # papermill's own ``cwd=`` does os.chdir in the driver, which races
             # between threads; nbclient's resources path starts the kernel there.
-            resources={"metadata": {"path": str(cwd)}},
+            resources={"metadata": {"path": str(notebook.parent)}},
             extra_arguments=[*_KERNEL_ARGS, *_WARMUP_ARGS],
             execution_timeout=timeout,
         )
@@ -412,7 +295,7 @@ def run_client(
         jobs: notebooks executed at the same time (one kernel each).
         notebooks: the notebooks to run, in order; default ``notebooks/0[1-7]_*.ipynb``.
         progress: called with a :class:`ProgressEvent` at each step (from worker
-            threads too: it must be thread-safe, as :class:`ConsoleProgress` is);
+            threads too: it must be thread-safe, as :class:`~journeylib.report.progress.ConsoleProgress` is);
             a rich ``Console`` is accepted and gets one line per step.
         parameters: extra notebook parameters, or overrides of the standard ones
             (``client``, ``data_dir``, ``output_dir``, ``period_start``, ``period_end``).
@@ -476,14 +359,7 @@ def run_client(
 
     def work(nb: Path) -> NotebookResult:
         emit("notebook_started", notebook=nb.stem)
-        res = _execute_notebook(
-            nb,
-            tmp_dir / "notebooks" / nb.name,
-            params,
-            kernel_name=kernel_name,
-            cwd=nb.parent,
-            timeout=timeout,
-        )
+        res = _execute_notebook(nb, tmp_dir / "notebooks" / nb.name, params, kernel_name, timeout)
         emit(
             "notebook_done",
             notebook=nb.stem,
@@ -503,7 +379,7 @@ def run_client(
         futures = {i: pool.submit(work, nb_paths[i]) for i in order}
         # The metrics document is computed in this thread while the kernels work.
         try:
-            metrics_doc = _metrics_document(client)
+            metrics_doc = metrics_document(client)
             if metrics_doc is not None:
                 provenance.write_json(tmp_dir / "metrics.json", metrics_doc)
         except Exception as exc:
@@ -511,7 +387,7 @@ def run_client(
             metrics_doc = None
         emit("metrics_done", status="failed" if errors else "ok")
         try:
-            _write_rejected(client, tmp_dir)
+            write_rejected(client, tmp_dir)
         except Exception as exc:
             errors.append(f"rejected rows: {one_line(exc)}")
         results = [futures[i].result() for i in range(len(nb_paths))]  # run.json: given order
@@ -524,9 +400,7 @@ def run_client(
 
     # Assemble the report from whatever was produced, failures included.
     try:
-        from journeylib.report.assemble import build_report
-
-        build_report(
+        assemble.build_report(
             tmp_dir, title=f"Customer journey report: {label}", metrics=metrics_doc, problems=errors
         )
         emit("report_done", status="ok")

@@ -131,7 +131,7 @@ def test_stage_funnel_spec(stages):
     # Bars keep template order, not alphabetical order.
     y = next(d["encoding"]["y"] for d in walk(spec) if "encoding" in d and "y" in d["encoding"])
     assert y["sort"][:3] == ["Awareness", "Consideration", "Decision"]
-    assert rows[1]["text"] == "1,830 accounts · 44 % of previous · median 6.5 d"
+    assert rows[1]["text"] == "1,830 accounts · 44% of previous · median 6.5 d"
     assert rows[0]["text"] == "4,200 accounts"
 
 
@@ -307,7 +307,7 @@ def test_journey_map_has_every_lane(map_data):
     ):
         assert any(x.startswith(lane) for x in t), lane
     assert spec["width"] == 1100
-    assert "→ 44 %" in t  # conversion between awareness and consideration
+    assert "→ 44%" in t  # conversion between awareness and consideration
     assert "NPS -12" in t and "n = 14 (few)" in t
     assert "no survey answers" in t  # awareness has no answers
     assert "+1 more" in t  # awareness has 6 touchpoints, 5 shown
@@ -380,7 +380,7 @@ def test_journey_map_skips_empty_lanes():
     )
     t = map_texts(chart_journey_map(JourneyMapData(stages=st)))
     assert not any(x.startswith(("Touchpoints", "Emotion", "KPIs", "Pain")) for x in t)
-    assert "→ 40 %" in t
+    assert "→ 40%" in t
 
 
 def test_journey_map_escapes_nothing_but_keeps_client_text_as_data(map_data):

@@ -26,9 +26,9 @@ def data_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def no_hooks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Isolate the runner from journeylib.ingest.client / journeylib.metrics (written by others)."""
+    """Isolate the runner from loading the client, the metrics document and the rejected rows."""
     from journeylib.report import runner
 
     monkeypatch.setattr(runner, "_load_client", lambda client_dir: None)
-    monkeypatch.setattr(runner, "_metrics_document", lambda client: None)
-    monkeypatch.setattr(runner, "_write_rejected", lambda client, run_dir: None)
+    monkeypatch.setattr(runner, "metrics_document", lambda client: None)
+    monkeypatch.setattr(runner, "write_rejected", lambda client, run_dir: None)

@@ -17,7 +17,7 @@ period_start: str = ""  # YYYY-MM
 period_end: str = ""  # YYYY-MM
 """
 
-# What the chart renderer emits (the marker contract of journeylib.report.assemble).
+# What the chart renderer emits (the marker contract of journeylib.report.notebook_html).
 STANDIN_BUNDLE = (
     "<script data-jw-bundle>/*JW-STANDIN-BUNDLE*/window.vegaEmbed=function(){};</script>"
 )

@@ -16,8 +16,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from journeylib.report import assemble, provenance, runner
-from journeylib.report.assemble import build_report, executive_summary, render_notebook
+from journeylib.report import assemble, notebook_html, provenance, runner, sanitize, summary
+from journeylib.report.assemble import build_report
+from journeylib.report.notebook_html import render_notebook
+from journeylib.report.summary import executive_summary
 from tests.report.report_helpers import KERNELSPEC, chart_html
 
 XSS = "<script>alert(1)</script>"
@@ -344,7 +346,7 @@ def test_print_css(page: str) -> None:
 
 def test_summary_in_page(page: str) -> None:
     summary = page[page.index('id="summary"') : page.index('id="step-01')]
-    assert "EUR 1,100" in summary and "+10.0%" in summary
+    assert "1,100 EUR" in summary and "+10.0%" in summary
     assert "Consideration" in summary and "60.0%" in summary
     assert "Decision &lt;script&gt;" in summary
     assert 'class="status off_track"' in summary
@@ -359,12 +361,9 @@ def test_data_quality_section(page: str) -> None:
 
 def test_definitions_appendix(page: str) -> None:
     appendix = page[page.index('id="definitions"') :]
-    catalog = assemble._catalog()
-    if catalog is None:
-        assert "not available" in appendix
-    else:
-        assert len(re.findall(r"<dt id=\"metric-", appendix)) == len(catalog)
-        assert 'id="metric-activation_rate"' in appendix
+    catalog = summary.definitions()
+    assert len(re.findall(r"<dt id=\"metric-", appendix)) == len(catalog)
+    assert 'id="metric-activation_rate"' in appendix
 
 
 def test_without_metrics(run_dir: Path) -> None:
@@ -385,7 +384,7 @@ def test_executive_summary_numbers() -> None:
         ],
     )
     k = {x["label"]: x for x in s["kpis"]}
-    assert k["MRR (2025-03)"]["value"] == "EUR 1,100"
+    assert k["MRR (2025-03)"]["value"] == "1,100 EUR"
     assert (k["MRR (2025-03)"]["trend"], k["MRR (2025-03)"]["tone"]) == ("+10.0%", "good")
     assert k["MRR (2025-03)"]["compared_to"] == "vs 2025-02"
     # nrr_12m is null, so the monthly NRR: 102% against 100%, +2.0 points.
@@ -404,7 +403,7 @@ def test_executive_summary_numbers() -> None:
     assert act["compared_to"] == "cohort 2025-02 vs 2025-01"
     assert (k["NPS"]["value"], k["NPS"]["trend"]) == ("+32", None)
     # CAC rose 200 -> 300: up is bad.
-    assert (k["CAC"]["value"], k["CAC"]["trend"], k["CAC"]["tone"]) == ("EUR 250", "+50.0%", "bad")
+    assert (k["CAC"]["value"], k["CAC"]["trend"], k["CAC"]["tone"]) == ("250 EUR", "+50.0%", "bad")
 
     # Drop-offs ranked by the share lost: 60% (aw->co), 50% (de->on), 25% (co->de).
     assert [(d["from"], d["to"], d["share_lost"], d["lost"]) for d in s["dropoffs"]] == [
@@ -422,7 +421,7 @@ def test_executive_summary_numbers() -> None:
 
 def test_executive_summary_of_nothing() -> None:
     s = executive_summary(None)
-    assert all(k["value"] == "n/a" and k["missing"] and k["note"] for k in s["kpis"])
+    assert all(k["value"] == "—" and k["missing"] and k["note"] for k in s["kpis"])
     assert s["goals"] == [] and s["dropoffs"] == [] and s["warnings"] == []
     assert s["period"] is None
 
@@ -463,7 +462,7 @@ def test_real_renderer_output_is_deduplicated(tmp_path: Path) -> None:
 
 
 def test_doctests() -> None:
-    for module in (assemble, provenance, runner):
+    for module in (assemble, notebook_html, provenance, runner, sanitize, summary):
         result = doctest.testmod(module)
         assert result.failed == 0, module.__name__
 
@@ -650,7 +649,7 @@ def test_no_journey_map_section_without_saved_maps(tmp_path: Path) -> None:
     ],
 )
 def test_clean_svg_refuses_what_is_not_a_plain_svg(text: str) -> None:
-    assert assemble.clean_svg(text) is None
+    assert sanitize.clean_svg(text) is None
 
 
 def test_print_css_is_a4_landscape_and_scales_charts(page: str) -> None:

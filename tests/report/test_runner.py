@@ -18,9 +18,8 @@ from rich.console import Console
 
 from journeylib.errors import ClientNameError, DataError
 from journeylib.report import assemble, runner
+from journeylib.report.progress import ConsoleProgress, ProgressEvent
 from journeylib.report.runner import (
-    ConsoleProgress,
-    ProgressEvent,
     batch,
     discover_notebooks,
     latest_run,
@@ -63,8 +62,8 @@ def _stub_hooks(mp: pytest.MonkeyPatch, *, metrics=None, load=None, rejected=Non
         "_load_client",
         load or (lambda d: SimpleNamespace(name=d.name, config=SimpleNamespace(client=d.name))),
     )
-    mp.setattr(runner, "_metrics_document", metrics or (lambda c: None))
-    mp.setattr(runner, "_write_rejected", rejected or (lambda c, d: None))
+    mp.setattr(runner, "metrics_document", metrics or (lambda c: None))
+    mp.setattr(runner, "write_rejected", rejected or (lambda c, d: None))
 
 
 @pytest.fixture(scope="module")
@@ -338,14 +337,6 @@ def test_discover_notebooks(tmp_path) -> None:
         "03_touch.ipynb",
         "07_map.ipynb",
     ]
-
-
-def test_optional_hook_absent_or_broken(tmp_path, monkeypatch) -> None:
-    assert runner._optional("jw_no_such_module_xyz", "f") is None
-    (tmp_path / "jw_broken_mod.py").write_text("import jw_missing_dependency_xyz\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(ModuleNotFoundError):  # a broken module is never mistaken for absent
-        runner._optional("jw_broken_mod", "f")
 
 
 def test_console_progress_prints_one_line() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from journeylib.present import render
-from journeylib.report import runner
+from journeylib.report.progress import ProgressEvent
 from journeylib.report.runner import longest_first, previous_seconds, run_client
 from tests.report.report_helpers import write_notebook
 
@@ -159,7 +159,7 @@ def test_runner_kernels_are_warmed_and_started_longest_first(
     _previous_run(reports / "acme", {"01_short": 1.0, "02_warm": 9.0})
     started: list[str] = []
 
-    def progress(event: runner.ProgressEvent) -> None:
+    def progress(event: ProgressEvent) -> None:
         if event.stage == "notebook_started":
             started.append(event.notebook or "")
 

@@ -1,0 +1,251 @@
+"""The report's numbers: the executive summary and the data-quality section.
+
+Both are built from the metrics document (see metrics.md, ``metrics.json``);
+every value is formatted with :func:`journeylib.formatting.format_value`, so
+the report writes a number as the notebooks and the command line do. Client
+text in the document stays text here: the template escapes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from journeylib.formatting import format_delta, format_value
+from journeylib.metrics.catalog import catalog_rows
+
+__all__ = ["data_quality_rows", "definitions", "executive_summary"]
+
+
+def _get(doc: Any, *keys: Any) -> Any:
+    for key in keys:
+        if isinstance(key, int):
+            if not isinstance(doc, list) or not -len(doc) <= key < len(doc):
+                return None
+        elif not isinstance(doc, Mapping):
+            return None
+        doc = doc[key] if isinstance(key, int) else doc.get(key)
+        if doc is None:
+            return None
+    return doc
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _kpi(
+    label: str,
+    value: Any,
+    unit: str,
+    *,
+    trend: tuple[Any, Any] | None = None,
+    compared_to: str | None = None,
+    higher_is_better: bool = True,
+    currency: str | None = None,
+) -> dict[str, Any]:
+    """A headline figure; ``trend`` is the (current, previous) pair its change compares."""
+    cur, prev = (_num(trend[0]), _num(trend[1])) if trend else (None, None)
+    change = direction = tone = None
+    if cur is not None and prev is not None:
+        direction = "up" if cur > prev else "down" if cur < prev else "flat"
+        change = format_delta(cur, prev, unit)
+    if direction in ("up", "down"):
+        tone = "good" if (direction == "up") == higher_is_better else "bad"
+    missing = _num(value) is None
+    return {
+        "label": label,
+        "value": format_value(value, unit, currency=currency),
+        "missing": missing,
+        "note": "not computable: no data or a zero denominator" if missing else None,
+        "trend": change,
+        "direction": direction,
+        "tone": tone,
+        "compared_to": compared_to,
+    }
+
+
+def _latest_two(
+    rows: Sequence[Mapping[str, Any]], key: str, name: str, prefix: str = ""
+) -> tuple[tuple[Any, Any] | None, str | None]:
+    """The trend of the two latest rows with a number at ``key``, and what it compares."""
+    rows = [r for r in rows if _num(r.get(key)) is not None]
+    if len(rows) < 2:
+        return None, None
+    last, before = rows[-1], rows[-2]
+    return (last[key], before[key]), f"{prefix}{last.get(name)} vs {before.get(name)}"
+
+
+def definitions() -> list[dict[str, Any]]:
+    """The rows of the report's appendix: every catalogue metric's id, label, unit, stage, definition.
+
+    Examples:
+        >>> row = next(r for r in definitions() if r["id"] == "nps")
+        >>> row["unit"], row["label"]
+        ('nps', 'Net Promoter Score')
+    """
+    return [dict(r) for r in catalog_rows()]
+
+
+def executive_summary(
+    metrics: Mapping[str, Any] | None, catalog: Sequence[Mapping[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The summary's content from a metrics document (see metrics.md, ``metrics.json``).
+
+    Returns:
+        ``{kpis, goals, dropoffs, warnings, period, currency}``: ``kpis`` are
+        headline figures with the change against the previous month (or cohort);
+        ``dropoffs`` the three stage transitions that lose the largest share of
+        accounts (ties: more accounts lost first); ``warnings`` data-quality lines.
+
+    Examples:
+        >>> doc = {"revenue": {"months": [{"month": "2025-01", "mrr": 100.0},
+        ...                               {"month": "2025-02", "mrr": 120.0}]}}
+        >>> k = executive_summary(doc)["kpis"][0]
+        >>> k["value"], k["trend"], k["tone"]
+        ('120', '+20.0%', 'good')
+    """
+    doc: Mapping[str, Any] = metrics or {}
+    currency = doc.get("currency")
+    units = {str(r.get("id")): r.get("unit") for r in (catalog or [])}
+    months = _get(doc, "revenue", "months") or []
+    last, prev = (months[-1] if months else {}), (months[-2] if len(months) > 1 else {})
+    last_m, prev_m = last.get("month"), prev.get("month")
+    vs_month = f"vs {prev_m}" if prev_m else None
+
+    def monthly(key: str) -> dict[str, Any]:
+        return {"trend": (last.get(key), prev.get(key)), "compared_to": vs_month}
+
+    mrr_label = f"MRR{f' ({last_m})' if last_m else ''}"
+    kpis = [_kpi(mrr_label, last.get("mrr"), "currency", currency=currency, **monthly("mrr"))]
+    nrr_12m = _get(doc, "revenue", "nrr_12m")
+    if nrr_12m is not None:
+        kpis.append(_kpi("NRR (12 months)", nrr_12m, "fraction"))
+    else:
+        kpis.append(_kpi("NRR (month)", last.get("nrr_1m"), "fraction", **monthly("nrr_1m")))
+    kpis.append(
+        _kpi(
+            "Logo churn (month)",
+            last.get("logo_churn_rate"),
+            "fraction",
+            higher_is_better=False,
+            **monthly("logo_churn_rate"),
+        )
+    )
+    # Activation compares the two latest complete cohorts; NPS and CAC their two latest months.
+    cohorts = [c for c in (_get(doc, "onboarding", "cohorts") or []) if c.get("complete")]
+    trend, compared = _latest_two(cohorts, "activation_rate", "cohort", "cohort ")
+    activation = _get(doc, "onboarding", "activation_rate")
+    kpis.append(_kpi("Activation rate", activation, "fraction", trend=trend, compared_to=compared))
+    trend, compared = _latest_two(_get(doc, "nps", "months") or [], "score", "month")
+    nps = _get(doc, "nps", "overall", "score")
+    kpis.append(_kpi("NPS", nps, "nps", trend=trend, compared_to=compared))
+    trend, compared = _latest_two(_get(doc, "acquisition", "months") or [], "cac", "month")
+    cac = _get(doc, "acquisition", "cac")
+    kpis.append(
+        _kpi(
+            "CAC",
+            cac,
+            "currency",
+            trend=trend,
+            compared_to=compared,
+            higher_is_better=False,
+            currency=currency,
+        )
+    )
+
+    goals = []
+    for g in doc.get("goals") or []:
+        unit = units.get(str(g.get("metric")))
+        goals.append(
+            {
+                "id": g.get("id"),
+                "metric": g.get("metric"),
+                "baseline": format_value(g.get("baseline"), unit, currency=currency),
+                "current": format_value(g.get("current"), unit, currency=currency),
+                "target": format_value(g.get("target"), unit, currency=currency),
+                "deadline": g.get("deadline") or "",
+                "progress": format_value(g.get("progress"), "fraction"),
+                "status": g.get("status") or "unknown",
+            }
+        )
+
+    stages = doc.get("stages") or []
+    drops = []
+    for before, after in zip(stages, stages[1:], strict=False):
+        conv = _num(after.get("conversion_from_previous"))
+        if conv is None:
+            continue
+        lost = None
+        if _num(before.get("reached")) is not None and _num(after.get("reached")) is not None:
+            lost = int(before["reached"]) - int(after["reached"])
+        drops.append(
+            {
+                "from": before.get("label") or before.get("id"),
+                "to": after.get("label") or after.get("id"),
+                "share_lost": format_value(1 - conv, "fraction"),
+                "lost": format_value(lost, "count"),
+                "_key": (1 - conv, lost or 0),
+            }
+        )
+    drops.sort(key=lambda d: d["_key"], reverse=True)
+    dropoffs = [{k: v for k, v in d.items() if k != "_key"} for d in drops[:3]]
+
+    period = doc.get("period")
+    if not (isinstance(period, Mapping) and period.get("start") and period.get("end")):
+        period = None
+
+    warnings = []
+    tables = _get(doc, "data_quality", "tables") or {}
+    for name, q in tables.items():
+        rejected = _num(q.get("rows_rejected")) or 0
+        if rejected > 0:
+            reasons = sorted((q.get("reasons") or {}).items(), key=lambda kv: -kv[1])
+            top = f" (most often: {reasons[0][0]})" if reasons else ""
+            warnings.append(
+                f"{name}: {format_value(int(rejected), 'count')} of "
+                f"{format_value(int(_num(q.get('rows_in')) or 0), 'count')} rows rejected{top}"
+            )
+
+    return {
+        "kpis": kpis,
+        "goals": goals,
+        "dropoffs": dropoffs,
+        "warnings": warnings,
+        "period": period,
+        "currency": currency,
+    }
+
+
+def data_quality_rows(metrics: Mapping[str, Any] | None) -> list[dict[str, Any]] | None:
+    """The data-quality section: one row per table, counts formatted, the top five reasons.
+
+    Returns:
+        None when the document has no data-quality counts.
+
+    Examples:
+        >>> doc = {"data_quality": {"tables": {"events": {"rows_in": 1200, "rows_valid": 1190,
+        ...        "rows_rejected": 10, "reasons": {"bad date": 3, "unknown account_id": 7}}}}}
+        >>> row = data_quality_rows(doc)[0]
+        >>> row["rows_in"], row["rows_rejected"], [r["reason"] for r in row["reasons"]]
+        ('1,200', '10', ['unknown account_id', 'bad date'])
+    """
+    tables = _get(metrics or {}, "data_quality", "tables")
+    if not isinstance(tables, Mapping):
+        return None
+    rows = []
+    for name, q in tables.items():
+        reasons = sorted((q.get("reasons") or {}).items(), key=lambda kv: (-kv[1], kv[0]))
+        rows.append(
+            {
+                "table": name,
+                "rows_in": format_value(q.get("rows_in"), "count"),
+                "rows_valid": format_value(q.get("rows_valid"), "count"),
+                "rows_rejected": format_value(q.get("rows_rejected"), "count"),
+                "rejected": bool(_num(q.get("rows_rejected"))),
+                "reasons": [
+                    {"reason": r, "count": format_value(c, "count")} for r, c in reasons[:5]
+                ],
+            }
+        )
+    return rows
