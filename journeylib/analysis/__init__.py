@@ -1,25 +1,20 @@
 """Analysis by topic, on top of the metric families: what the notebooks, report and explorer show.
 
-The public names of every topic module are gathered here, so a notebook reads
+One module per topic: goals, stages, touchpoints, feedback, milestones,
+onboarding, personas, segments, interviews; the journey map's data
+(journey_map, with its KPI lane in map_kpis) and the service blueprint's
+(blueprint). Their public names are gathered here, so a notebook reads
 ``from journeylib import analysis`` and ``analysis.goals_table(...)``.
 """
 
-from journeylib.analysis.insights import (
+from journeylib.analysis.blueprint import blueprint_frames
+from journeylib.analysis.feedback import moments
+from journeylib.analysis.goals import (
     CHECK_NAMES,
     NO_GOALS_HELP,
-    SEVERITY_ORDER,
-    event_mapping_snippet,
     goal_explanations,
     goals_table,
-    moments,
-    pain_points,
     round_or_none,
-    stage_kpis,
-    stage_notes,
-    stream_in_period,
-    touchpoint_channel_mix,
-    touchpoint_conversion,
-    touchpoint_details,
     trend_of,
 )
 from journeylib.analysis.interviews import (
@@ -29,31 +24,48 @@ from journeylib.analysis.interviews import (
     question_bank,
 )
 from journeylib.analysis.journey_map import (
-    blueprint_frames,
-    day_in_life_frame,
+    JourneyMapData,
     journey_map_data,
+    opportunity_frame,
+    persona_map_data,
+)
+from journeylib.analysis.map_kpis import kpi_lane
+from journeylib.analysis.milestones import (
     milestone_revenue,
     milestone_table,
     milestone_times,
-    onboarding_steps,
-    opportunity_frame,
-    persona_labels,
-    persona_map_data,
-    stage_briefs,
-    stage_entry_summary,
-    stage_pairs,
     stuck_table,
-    variant_steps,
 )
+from journeylib.analysis.onboarding import onboarding_steps, variant_steps
 from journeylib.analysis.personas import (
-    FEATURE_COLUMNS,
     NO_PERSONAS_HELP,
+    day_in_life_frame,
     persona_cards,
+    persona_labels,
     persona_profile,
     persona_rules_text,
+)
+from journeylib.analysis.segments import (
+    FEATURE_COLUMNS,
     persona_segment_crosstab,
     segment_features,
     suggest_segments,
+)
+from journeylib.analysis.stages import (
+    SEVERITY_ORDER,
+    pain_points,
+    stage_briefs,
+    stage_entry_summary,
+    stage_kpis,
+    stage_notes,
+    stage_pairs,
+)
+from journeylib.analysis.touchpoints import (
+    event_mapping_snippet,
+    stream_in_period,
+    touchpoint_channel_mix,
+    touchpoint_conversion,
+    touchpoint_details,
 )
 
 __all__ = [
@@ -61,6 +73,7 @@ __all__ = [
     "CHECK_NAMES",
     "CUSTOMER_QUESTIONS",
     "FEATURE_COLUMNS",
+    "JourneyMapData",
     "NO_GOALS_HELP",
     "NO_PERSONAS_HELP",
     "SEVERITY_ORDER",
@@ -71,6 +84,7 @@ __all__ = [
     "goal_explanations",
     "goals_table",
     "journey_map_data",
+    "kpi_lane",
     "milestone_revenue",
     "milestone_table",
     "milestone_times",

@@ -18,7 +18,7 @@ import polars as pl
 import pytest
 
 import journeylib as jl
-from journeylib.analysis import insights
+from journeylib import analysis
 from journeylib.metrics import stages
 from journeylib.paths import PROJ_ROOT
 from journeylib.sources.synth import synthesize
@@ -79,7 +79,7 @@ def test_define_goals_records_the_library_numbers(acme2, tmp_path):
         "client": "acme2",
         "period": list(jl.resolve_period(c)),
         "goals": {
-            g["id"]: {"status": g["status"], "current": insights.round_or_none(g["current"])}
+            g["id"]: {"status": g["status"], "current": analysis.round_or_none(g["current"])}
             for g in doc["goals"]
         },
     }
@@ -101,7 +101,7 @@ def test_touchpoints_records_the_library_numbers(acme2, tmp_path):
 
     stream = jl.journey_events(c)
     period = jl.resolve_period(c)
-    in_period = insights.stream_in_period(stream, period)
+    in_period = analysis.stream_in_period(stream, period)
     inventory = jl.touchpoint_inventory(
         in_period, c.template, total_accounts=c.tables["accounts"].height
     )

@@ -1,0 +1,215 @@
+"""The KPI lane of the journey maps: each stage KPI's value, trend, target and gap as short text.
+
+Values and histories come from the metrics document
+(:func:`journeylib.metrics.goals.metric_value` and ``metric_history``); the
+goals of the document add their targets, gaps and statuses (the future-state
+map shows them). Texts are compact, so a value and its trend share one narrow
+map cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import polars as pl
+
+from journeylib.analysis.personas import persona_labels
+from journeylib.metrics.catalog import get_metric
+from journeylib.metrics.goals import metric_history, metric_value
+
+__all__ = ["format_metric", "kpi_lane"]
+
+# Metrics of anonymous or company-wide data (visitors, search, marketing spend) that
+# a persona's own accounts cannot give: left off the persona maps.
+_NOT_PER_PERSONA = frozenset(
+    {"visitors", "website_visitors", "branded_search_share", "ctr", "cac", "cac_payback_months"}
+)
+
+
+def format_metric(value: float | None, unit: str | None, currency: str = "") -> str:
+    """A metric value as short text for a map cell, by its catalogue unit.
+
+    Examples:
+        >>> format_metric(0.1234, "fraction"), format_metric(10.55, "days"), format_metric(None, "nps")
+        ('12.3 %', '10.6 d', '–')
+        >>> format_metric(1234.5, "currency"), format_metric(362739.0, "currency")
+        ('1,234', '363k')
+        >>> format_metric(-12.0, "nps"), format_metric(1.5e6, "currency", "EUR")
+        ('-12', '1.50M EUR')
+    """
+    if value is None:
+        return "–"
+    v = float(value)
+    if unit == "fraction":
+        return f"{100 * v:.1f} %"
+    if unit == "currency":
+        # Compact, so the value and its trend share one narrow map cell.
+        if abs(v) >= 1e6:
+            text = f"{v / 1e6:.2f}M"
+        elif abs(v) >= 1e4:
+            text = f"{v / 1e3:.0f}k"
+        else:
+            text = f"{v:,.0f}"
+        return f"{text} {currency}".strip()
+    if unit == "days":
+        return f"{v:.1f} d"
+    if unit == "hours":
+        return f"{v:.1f} h"
+    if unit == "months":
+        return f"{v:.1f} mo"
+    if unit == "count":
+        return f"{v:,.0f}"
+    if unit == "nps":
+        return f"{v:+.0f}" if v else "0"
+    if unit == "ratio":
+        return f"{v:.2f}×"
+    return f"{v:,.1f}"
+
+
+def _delta_text(delta: float, unit: str | None, prev: float, currency: str) -> str:
+    """A signed change as text: points for fractions and NPS, units for durations, % otherwise."""
+    if unit == "fraction":
+        return f"{100 * delta:+.1f} pts"
+    if unit == "nps":
+        return f"{delta:+.0f} pts"
+    if unit in ("days", "hours", "months"):
+        return f"{delta:+.1f} {dict(days='d', hours='h', months='mo')[unit]}"
+    if prev:
+        return f"{100 * delta / abs(prev):+.0f} %"
+    return format_metric(delta, unit)
+
+
+def _goal_for(doc: Mapping[str, Any], metric: str, persona: str | None) -> dict[str, Any] | None:
+    """The goal that names ``metric`` for this map: unsegmented, or segmented on this persona."""
+    for g in doc.get("goals") or []:
+        if g.get("metric") != metric:
+            continue
+        seg = g.get("segment") or {}
+        if (not seg and persona is None) or (seg == {"persona": persona} and persona is not None):
+            return g
+    return None
+
+
+def _kpi_row(
+    stage: str,
+    metric: str,
+    label: str,
+    current: float | None,
+    history: list[float],
+    goal: dict[str, Any] | None,
+    currency: str,
+) -> dict[str, Any]:
+    meta = get_metric(metric)
+    unit = meta.unit if meta else None
+    higher = meta.higher_is_better if meta else True
+    trend, good = None, None
+    if len(history) >= 2:
+        delta = history[-1] - history[-2]
+        if delta == 0:
+            trend = "= flat"
+        else:
+            change = _delta_text(abs(delta), unit, history[-2], currency).lstrip("+")
+            trend = ("▲ " if delta > 0 else "▼ ") + change
+            good = (delta > 0) == higher
+    target_text = gap_text = status = None
+    if goal is not None:
+        target_text = format_metric(goal.get("target"), unit)
+        status = goal.get("status")
+        if current is not None and goal.get("target") is not None:
+            gap = goal["target"] - current
+            gap_text = "none" if status == "achieved" else _delta_text(gap, unit, current, currency)
+    if unit == "currency" and currency:
+        label = f"{label} ({currency})"
+    return {
+        "stage": stage,
+        "metric": metric,
+        "label": label,
+        "value_text": format_metric(current, unit),
+        "trend": trend,
+        "trend_good": good,
+        "target_text": target_text,
+        "gap_text": gap_text,
+        "status": status,
+    }
+
+
+def kpi_lane(
+    client: Any, doc: Mapping[str, Any], persona: str | None, st: pl.DataFrame
+) -> pl.DataFrame:
+    """The KPI lane of a map: per stage its template KPIs known to the catalogue, plus every goal.
+
+    Value = ``metric_value(doc, id)``; trend = the last two values of
+    ``metric_history`` (last vs previous month or complete cohort); target,
+    gap (target − value) and status from the goal naming the metric.
+    ``stage_conversion`` on a stage is that stage's conversion from the
+    previous one (the map's own number), not the whole funnel's. Goals with a
+    segment other than this map's persona are added as their own row (value
+    = the goal's current value), labelled with the segment, on the stage the
+    goal moves, so the future-state map shows every goal. Persona maps leave
+    out the metrics of anonymous or company-wide data (visitors, search,
+    CTR, CAC), which a persona's accounts cannot give.
+
+    Args:
+        client: the loaded client (template, config).
+        doc: the metrics document of the map's accounts (the persona's own for a persona map).
+        persona: the map's persona id, or None for all accounts.
+        st: the map's stages (``id, conversion_from_previous``).
+
+    Returns:
+        ``pl.DataFrame[stage, metric, label, value_text, trend, trend_good,
+        target_text, gap_text, status]``, as ``JourneyMapData.kpis``.
+    """
+    cur = client.config.currency
+    conv = dict(zip(st["id"].to_list(), st["conversion_from_previous"].to_list(), strict=True))
+    rows: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for s in client.template.stages:
+        for kpi in s.kpis:
+            meta = get_metric(kpi)
+            if meta is None or (persona is not None and kpi in _NOT_PER_PERSONA):
+                continue
+            goal = _goal_for(doc, kpi, persona)
+            if kpi == "stage_conversion":
+                row = _kpi_row(
+                    s.id, kpi, "Conversion from previous stage", conv.get(s.id), [], None, cur
+                )
+            else:
+                row = _kpi_row(
+                    s.id,
+                    kpi,
+                    meta.label,
+                    metric_value(dict(doc), kpi),
+                    metric_history(dict(doc), kpi),
+                    goal,
+                    cur,
+                )
+            rows.append(row)
+            seen.add((s.id, kpi))
+    for g in doc.get("goals") or []:
+        sid, metric = g.get("stage"), g.get("metric")
+        if sid is None or get_metric(metric) is None:
+            continue
+        seg = g.get("segment") or {}
+        mine = (not seg and persona is None) or (seg == {"persona": persona})
+        if mine and (sid, metric) in seen:
+            continue
+        if not mine and persona is not None:
+            continue  # a persona map shows its own goals only
+        label = get_metric(metric).label
+        if seg:
+            names = persona_labels(client)
+            label += " · " + ", ".join(names.get(str(v), str(v)) for v in seg.values())
+        rows.append(_kpi_row(sid, metric, label, g.get("current"), [], g, cur))
+    schema = {
+        "stage": pl.String,
+        "metric": pl.String,
+        "label": pl.String,
+        "value_text": pl.String,
+        "trend": pl.String,
+        "trend_good": pl.Boolean,
+        "target_text": pl.String,
+        "gap_text": pl.String,
+        "status": pl.String,
+    }
+    return pl.DataFrame(rows, schema=schema)
