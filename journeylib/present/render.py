@@ -23,7 +23,7 @@ import re
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ __all__ = [
     "page_html",
     "reset_display",
     "save_chart",
+    "save_charts",
     "vega_bundle",
 ]
 
@@ -490,3 +491,23 @@ def reset_display() -> None:
     """
     global _BUNDLE_EMITTED
     _BUNDLE_EMITTED = False
+
+
+def save_charts(
+    charts: Mapping[str, Any],
+    charts_dir: str | Path | None,
+    *,
+    formats: Sequence[str] = ("svg", "png"),
+) -> list[Path]:
+    """Write each named chart to ``charts_dir/<name>.<format>``; nothing when ``charts_dir`` is None.
+
+    Returns:
+        The paths written.
+    """
+    if charts_dir is None:
+        return []
+    return [
+        save_chart(chart, Path(charts_dir) / f"{name}.{fmt}")
+        for name, chart in charts.items()
+        for fmt in formats
+    ]

@@ -19,8 +19,20 @@ import polars as pl
 import pytest
 
 import journeylib as jl
-from journeylib.explore import ALL, DEPENDENCIES, PANELS, Explorer, Filters
-from journeylib.explore import widget as explore
+from journeylib.explore import (
+    ALL,
+    CONTROL_GROUPS,
+    DEPENDENCIES,
+    PANELS,
+    STREAM,
+    Explorer,
+    Filters,
+    FunnelChoice,
+    Scope,
+    account_ids,
+    draw,
+    widget,
+)
 from journeylib.metrics import funnels, revenue, stages
 from journeylib.paths import PROJ_ROOT
 from journeylib.sources.synth import synthesize
@@ -174,12 +186,12 @@ def test_plan_filter_keeps_accounts_with_the_plan_in_any_month(ex, client):
 def test_variant_and_stage_filters(client, stream):
     period = jl.resolve_period(client)
     variant = stream["variant"].drop_nulls().unique().sort()[0]
-    got = explore.account_ids(client, stream, Filters(variant=variant), period=period)
+    got = account_ids(client, stream, Filters(variant=variant), period=period)
     expected = stream.filter(pl.col("variant") == variant)["account_id"].drop_nulls().unique()
     assert got.to_list() == expected.sort().to_list()
 
     stage = client.template.stage_ids[-1]
-    got = explore.account_ids(client, stream, Filters(stage=stage), period=("2024-01", "2024-02"))
+    got = account_ids(client, stream, Filters(stage=stage), period=("2024-01", "2024-02"))
     end = pl.datetime(2024, 3, 1, time_zone="UTC")
     expected = (
         stream.filter(pl.col("stage") == stage, pl.col("timestamp") < end)["account_id"]
@@ -189,19 +201,45 @@ def test_variant_and_stage_filters(client, stream):
     assert got.to_list() == expected.sort().to_list()
     # filters combine: persona and stage = the intersection
     persona = client.tables["accounts"]["persona"][0]
-    both = explore.account_ids(client, stream, Filters(persona=persona, stage=stage), period=period)
+    both = account_ids(client, stream, Filters(persona=persona, stage=stage), period=period)
     p_ids = set(client.tables["accounts"].filter(pl.col("persona") == persona)["account_id"])
-    s_ids = set(explore.account_ids(client, stream, Filters(stage=stage), period=period))
+    s_ids = set(account_ids(client, stream, Filters(stage=stage), period=period))
     assert set(both) == p_ids & s_ids
 
 
-def test_restricted_tables_drop_anonymous_rows_and_keep_company_tables(client, stream):
-    ids = client.tables["accounts"]["account_id"].head(5)
-    out = explore.restrict_tables({**client.tables, "stream": stream}, ids)
-    assert all(isinstance(f, pl.LazyFrame) for f in out.values())
-    assert set(out["events"].collect()["account_id"]) <= set(ids)
-    assert out["marketing"].collect().equals(client.tables["marketing"])
-    assert out["stream"].collect()["account_id"].null_count() == 0
+def test_a_filter_state_restricts_every_table_lazily_and_keeps_company_tables(ex, client):
+    persona = ex.persona.options[1][1]
+    ex.persona.value = persona
+    sc = ex.scope()
+    ids = client.tables["accounts"].filter(pl.col("persona") == persona)["account_id"]
+    assert sc.ids.to_list() == ids.sort().to_list()
+    assert all(isinstance(sc.lazy(n), pl.LazyFrame) for n in [*client.tables, STREAM])
+    assert set(sc.table("events")["account_id"]) <= set(ids)
+    assert sc.table("events").height == (
+        client.tables["events"].filter(pl.col("account_id").is_in(ids.implode())).height
+    )
+    assert sc.table("marketing").equals(client.tables["marketing"])
+    assert sc.stream["account_id"].null_count() == 0
+    assert sc.table("no_such_table") is None
+    # no filter: the client's own frames, anonymous events included
+    ex.persona.value = ALL
+    whole = ex.scope()
+    assert whole.ids is None and whole.table("events") is client.tables["events"]
+    assert whole.stream["account_id"].null_count() > 0
+
+
+def test_panels_draw_on_a_scope_without_widgets(client, stream):
+    period = jl.resolve_period(client)
+    sc = Scope(client, stream, Filters(), period)
+    drawn = draw("mrr_movements", sc, FunnelChoice())
+    expected = revenue.revenue_months(client.tables["subscriptions"], period=period)
+    assert drawn.result.equals(expected)
+    assert drawn.chart is not None and drawn.message is None and drawn.extra == ()
+    assert draw("ordered_funnel", sc, FunnelChoice()).message.startswith("Pick at least one step")
+    lone = draw("accounts", sc, FunnelChoice(steps=("signed_up",)))
+    assert lone.result is None and lone.message.startswith("Pick at least two funnel steps")
+    # every control's group is one some panel depends on
+    assert set(CONTROL_GROUPS.values()) == set().union(*DEPENDENCIES.values())
 
 
 # ---------------------------------------------------------------- redraw dependencies
@@ -355,8 +393,8 @@ def test_accounts_panel_needs_two_steps(ex):
 # ---------------------------------------------------------------- clients
 def test_a_client_is_loaded_once_and_can_be_switched_by_path(client_dir, no_subs_dir, monkeypatch):
     calls = []
-    real = explore.load_client
-    monkeypatch.setattr(explore, "load_client", lambda p: calls.append(p) or real(p))
+    real = widget.load_client
+    monkeypatch.setattr(widget, "load_client", lambda p: calls.append(p) or real(p))
     ex = Explorer(client_dir)
     ex.client_path.value = str(no_subs_dir)
     assert ex.client.name == "nosubs" and "mrr_movements" not in ex._shown

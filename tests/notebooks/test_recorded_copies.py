@@ -19,10 +19,18 @@ def test_every_mapping_step_notebook_has_a_recorded_copy():
 def test_recorded_copy_has_the_same_cells(path):
     real = nbformat.read(path, as_version=4)
     copy = nbformat.read(ROOT / "tests/notebooks/recorded" / path.name, as_version=4)
-    assert [(c.cell_type, c.source) for c in real.cells] == [(c.cell_type, c.source) for c in copy.cells]
-    checked = [c for c in copy.cells if c.cell_type == "code" and c.source.lstrip().startswith("# NBVAL_CHECK_OUTPUT")]
+    assert [(c.cell_type, c.source) for c in real.cells] == [
+        (c.cell_type, c.source) for c in copy.cells
+    ]
+    checked = [
+        c
+        for c in copy.cells
+        if c.cell_type == "code" and c.source.lstrip().startswith("# NBVAL_CHECK_OUTPUT")
+    ]
     assert checked, "a notebook needs a recorded-results cell"
-    assert all(c.outputs for c in checked), "recorded cells must hold the demo's numbers (run make record)"
+    assert all(c.outputs for c in checked), (
+        "recorded cells must hold the demo's numbers (run make record)"
+    )
     others = [c for c in copy.cells if c.cell_type == "code" and c not in checked]
     assert not any(c.outputs for c in others)
 

@@ -1,0 +1,175 @@
+"""What every mapping-step notebook starts with and shows: :func:`setup` and :func:`show`.
+
+A notebook's first cells are its imports and its ``parameters`` cell (the
+names ``journey run`` injects through papermill); then one call loads the
+client as every notebook does::
+
+    step = setup(client, data_dir=data_dir, output_dir=output_dir,
+                 period_start=period_start, period_end=period_end)
+    show(step.intro)
+
+and :func:`show` displays a polars frame as the workbench's escaped HTML table,
+an altair chart offline (saved as SVG and PNG for slides when the run has a
+charts folder), or Markdown text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import polars as pl
+from IPython.display import HTML, Markdown, display
+
+from journeylib.ingest.client import Client, load_client
+from journeylib.metrics import metrics_document, resolve_period, with_period
+from journeylib.paths import resolve_client_dir
+from journeylib.present import render
+from journeylib.present.tables import frame_html
+from journeylib.stream import journey_events
+
+__all__ = ["Step", "setup", "show"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """A notebook's client, loaded for its period, and where its files go.
+
+    Attributes:
+        client_dir: the client folder.
+        out_dir: the run folder (``output_dir``), or None to write nothing.
+        client: the validated client, its period set from the parameters.
+        doc: the metrics document (the numbers of ``metrics.json``).
+        stream: the journey event stream.
+        period: the analysis period ``(first month, last month)``.
+    """
+
+    client_dir: Path
+    out_dir: Path | None
+    client: Client
+    doc: dict[str, Any]
+    stream: pl.DataFrame
+    period: tuple[str, str]
+
+    @property
+    def charts_dir(self) -> Path | None:
+        """``out_dir/charts``, where charts are saved for slides; None without a run folder."""
+        return self.out_dir / "charts" if self.out_dir else None
+
+    @property
+    def accounts(self) -> pl.DataFrame:
+        """The accounts table."""
+        return self.client.tables["accounts"]
+
+    @property
+    def intro(self) -> str:
+        """One Markdown line naming the client, its period, accounts and journey template.
+
+        Client text is escaped: it reaches the report as Markdown.
+        """
+        c, (first, last) = self.client, self.period
+        return (
+            f"**{html.escape(c.config.client)}**: period {first} to {last}, "
+            f"{self.accounts.height:,} accounts, journey template "
+            f"`{html.escape(c.config.journey)}` ({len(c.template.stages)} stages, "
+            f"{len(c.template.touchpoints)} touchpoints)."
+        )
+
+
+def setup(
+    client: str | Path,
+    *,
+    data_dir: str | Path = "",
+    output_dir: str | Path = "",
+    period_start: str = "",
+    period_end: str = "",
+) -> Step:
+    """Load a client for a mapping-step notebook, from the notebook's parameters.
+
+    Args:
+        client: a client name under ``data_dir`` (or under ``data/``), or the
+            path of a client folder.
+        data_dir: the folder that holds the client folders; empty for ``data/``.
+        output_dir: the run folder (charts go to ``charts/`` below it); empty
+            to write nothing.
+        period_start: the first month ``YYYY-MM``; empty for ``client.yaml``
+            or the data.
+        period_end: the last month ``YYYY-MM``; empty likewise.
+
+    Returns:
+        The loaded client, its metrics document, stream, period and folders.
+    """
+    client_dir = resolve_client_dir(Path(data_dir) / client if data_dir else client)
+    # Parquet events are read from disk as needed; their validation is reused while the
+    # files are unchanged (reports/<client>/.cache/).
+    c = with_period(load_client(client_dir, lazy=True, cache=True), period_start, period_end)
+    return Step(
+        client_dir=client_dir,
+        out_dir=Path(output_dir) if output_dir else None,
+        client=c,
+        doc=metrics_document(c),
+        stream=journey_events(c),
+        period=resolve_period(c),
+    )
+
+
+def show(
+    obj: Any,
+    *,
+    save_as: str | None = None,
+    charts_dir: str | Path | None = None,
+    save_formats: Sequence[str] = ("svg", "png"),
+    pre: bool = False,
+    **table_options: Any,
+) -> None:
+    """Display ``obj`` in the notebook: a table, a chart, or text.
+
+    * a polars frame: the workbench's escaped HTML table
+      (:func:`~journeylib.present.tables.frame_html`; ``table_options`` are its
+      ``formats``, ``max_rows`` and ``caption``);
+    * an altair chart (or a vega-lite spec dict): drawn offline
+      (:func:`~journeylib.present.render.display`), and with ``save_as`` and a
+      ``charts_dir`` also written to ``charts_dir/<save_as>.svg`` and ``.png``;
+    * a str: Markdown, or with ``pre`` escaped preformatted text;
+    * anything else: IPython's own display.
+
+    Args:
+        obj: what to show.
+        save_as: the chart's file name without suffix (charts only).
+        charts_dir: the charts folder; None writes nothing (a notebook run
+            without ``output_dir``).
+        save_formats: the file types written for ``save_as``.
+        pre: show a str as preformatted text (e.g. a YAML snippet) instead of
+            Markdown.
+        **table_options: passed to ``frame_html`` (frames only).
+
+    Raises:
+        TypeError: ``table_options`` for something that is not a frame, or
+            ``save_as`` for something that is not a chart.
+
+    Examples:
+        >>> show(pl.DataFrame({"rate": [0.25]}), formats={"rate": "pct"})
+        <IPython.core.display.HTML object>
+        >>> show("**bold**")
+        <IPython.core.display.Markdown object>
+    """
+    is_frame = isinstance(obj, pl.DataFrame | pl.LazyFrame)
+    is_chart = isinstance(obj, alt.TopLevelMixin | dict)
+    if table_options and not is_frame:
+        raise TypeError(f"table options {sorted(table_options)} apply to polars frames only")
+    if save_as is not None and not is_chart:
+        raise TypeError("save_as applies to charts only")
+    if is_frame:
+        display(HTML(frame_html(obj, **table_options)))
+    elif is_chart:
+        render.display(obj)
+        if save_as is not None:
+            render.save_charts({save_as: obj}, charts_dir, formats=save_formats)
+    elif isinstance(obj, str):
+        display(HTML(f"<pre>{html.escape(obj)}</pre>") if pre else Markdown(obj))
+    else:
+        display(obj)
