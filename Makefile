@@ -37,9 +37,10 @@ $(TEST_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,spark]'
 	@touch $(TEST_STAMP)
 
-## test: run every test: library, doctests, CLI, notebooks (nbval), Spark parity
+## test: check the import layers, then run every test: library, doctests, CLI, notebooks (nbval), Spark parity
 .PHONY: test
 test: $(TEST_STAMP)
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		tests journeylib $(wildcard notebooks/00_*.ipynb)
 
@@ -58,11 +59,12 @@ lab: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run_bench.py $(BENCH_ARGS)
 
-## lint: check style with ruff
+## lint: check style with ruff and the import layers of docs/architecture.md with import-linter
 .PHONY: lint
 lint: $(STAMP)
 	$(BIN)/ruff check journeylib tests bench
 	$(BIN)/ruff format --check journeylib tests bench
+	$(BIN)/lint-imports --no-cache
 
 ## run: run the seven notebooks for CLIENT (make run CLIENT=acme)
 .PHONY: run

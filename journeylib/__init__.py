@@ -10,7 +10,7 @@ The public API in one place. Notebooks read like::
 
 from journeylib.config import ClientConfig, JourneyTemplate, load_client_config, load_template
 from journeylib.errors import ClientNameError, ConfigError, DataError, JourneyError, TemplateError
-from journeylib.ingest.client import Client, data_quality, init_client, load_client, write_rejected
+from journeylib.ingest.client import Client, data_quality, load_client, write_rejected
 from journeylib.metrics import (
     CATALOG,
     catalog_rows,
@@ -23,6 +23,7 @@ from journeylib.metrics import (
     with_period,
 )
 from journeylib.paths import PROJ_ROOT, data_dir, reports_dir, resolve_client_dir
+from journeylib.sources.scaffold import init_client
 from journeylib.stream import (
     account_stage_entries,
     derived_events,
