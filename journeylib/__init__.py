@@ -11,6 +11,7 @@ The public API in one place. Notebooks read like::
 from journeylib.config import ClientConfig, JourneyTemplate, load_client_config, load_template
 from journeylib.errors import ClientNameError, ConfigError, DataError, JourneyError, TemplateError
 from journeylib.ingest.client import Client, data_quality, load_client, write_rejected
+from journeylib.ingest.restrict import restrict_to_accounts, restrict_to_segment
 from journeylib.metrics import (
     CATALOG,
     catalog_rows,
@@ -18,7 +19,6 @@ from journeylib.metrics import (
     metrics_document,
     metrics_json,
     resolve_period,
-    restrict_to_segment,
     summary_lines,
     with_period,
 )
@@ -61,6 +61,7 @@ __all__ = [
     "reports_dir",
     "resolve_client_dir",
     "resolve_period",
+    "restrict_to_accounts",
     "restrict_to_segment",
     "summary_lines",
     "touchpoint_inventory",

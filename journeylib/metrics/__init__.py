@@ -5,9 +5,6 @@ Every definition lives in the metrics definitions (metric catalogue:
 DuckDB or PySpark through narwhals), polars frames or plain values out.
 """
 
-# restrict_to_segment lives in journeylib.ingest.restrict; named here only while
-# journeylib/__init__.py still imports it from this package.
-from journeylib.ingest.restrict import restrict_to_segment
 from journeylib.metrics.catalog import CATALOG, catalog_rows, get_metric
 from journeylib.metrics.document import metrics_document, metrics_json, summary_lines
 from journeylib.metrics.period import resolve_period, with_period
@@ -19,7 +16,6 @@ __all__ = [
     "metrics_document",
     "metrics_json",
     "resolve_period",
-    "restrict_to_segment",
     "summary_lines",
     "with_period",
 ]
