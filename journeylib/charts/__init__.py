@@ -9,20 +9,16 @@ the one workbench theme.
 
 from journeylib.charts import theme
 from journeylib.charts.acquisition import chart_attribution, chart_cac_by_channel
+from journeylib.charts.blueprint import chart_service_blueprint
 from journeylib.charts.feedback import chart_nps_over_tenure
 from journeylib.charts.funnels import (
     chart_onboarding_map,
     chart_ordered_funnel,
     chart_stage_funnel,
 )
-from journeylib.charts.journey_map import (
-    JourneyMapData,
-    chart_journey_map,
-    chart_opportunity_map,
-    chart_persona_maps,
-    chart_service_blueprint,
-)
+from journeylib.charts.journey_map import chart_journey_map, chart_persona_maps
 from journeylib.charts.milestones import chart_milestone_retention, chart_milestone_times
+from journeylib.charts.opportunities import chart_opportunity_map
 from journeylib.charts.personas import chart_day_in_life, chart_persona_comparison
 from journeylib.charts.retention import chart_retention_heatmap
 from journeylib.charts.revenue import chart_mrr_bridge, chart_mrr_movements, chart_nrr_grr
@@ -30,7 +26,6 @@ from journeylib.charts.support import chart_ticket_mix
 from journeylib.charts.touchpoints import chart_touchpoint_flow
 
 __all__ = [
-    "JourneyMapData",
     "chart_attribution",
     "chart_cac_by_channel",
     "chart_day_in_life",

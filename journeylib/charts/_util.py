@@ -7,10 +7,11 @@ import textwrap
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import altair as alt
 import polars as pl
 
+from journeylib.charts.theme import MUTED, NEUTRAL
 from journeylib.errors import DataError
-from journeylib.formatting import format_value
 
 __all__: list[str] = []
 
@@ -103,25 +104,47 @@ def wrap(text: Any, width: int, *, max_lines: int | None = None) -> list[str]:
     return lines
 
 
-# Chart labels are written in the compact style of journeylib.formatting; these only name the unit.
-def fmt_pct(x: float | None) -> str:
-    """A fraction as a chart label: 0.623 -> '62%', 0.021 -> '2.1%'; None -> '—'."""
-    return format_value(x, "fraction", style="compact")
-
-
-def fmt_num(x: float | None) -> str:
-    """A number as a chart label: 1234 -> '1,234', 12_345 -> '12k', 2.5e6 -> '2.5M'."""
-    return format_value(x, style="compact")
-
-
-def fmt_days(x: float | None) -> str:
-    """Days as a chart label, in the largest unit reached: 0.04 -> '58 min', 0.5 -> '12 h'."""
-    return format_value(x, "days", style="compact")
-
-
 def ordered(seq: Sequence[Any]) -> list[Any]:
     """Distinct values of ``seq`` in first-seen order."""
     seen: dict[Any, None] = {}
     for v in seq:
         seen.setdefault(v, None)
     return list(seen)
+
+
+def labelled_bars(
+    rows: list[dict[str, Any]],
+    category: str,
+    x: alt.X,
+    tooltip: list[alt.Tooltip],
+    *,
+    title: Any,
+    step: int,
+    axis: Any = alt.Undefined,
+    color: alt.Color | None = None,
+) -> alt.LayerChart:
+    """Horizontal bars, one per row in the rows' order, each with its ``text`` right of it.
+
+    Args:
+        rows: the bars, top first; each has ``category``, the x field and ``text``.
+        category: the field naming a bar (the y axis, without a title).
+        x: the bar length; its scale leaves room right of the longest bar for its label.
+        tooltip: the tooltips of bars and labels.
+        title: chart title.
+        step: pixels per bar.
+        axis: the y axis.
+        color: colour the bars by a field instead of the one neutral colour.
+
+    Returns:
+        The bars and their labels, 640 pixels wide.
+    """
+    base = alt.Chart(data(rows)).encode(
+        y=alt.Y(f"{category}:N", sort=[r[category] for r in rows], title=None, axis=axis),
+        tooltip=tooltip,
+    )
+    if color is None:
+        bars = base.mark_bar(color=NEUTRAL, cornerRadiusEnd=3).encode(x=x)
+    else:
+        bars = base.mark_bar(cornerRadiusEnd=3).encode(x=x, color=color)
+    labels = base.mark_text(align="left", dx=6, color=MUTED).encode(x=x, text=alt.Text("text:N"))
+    return alt.layer(bars, labels).properties(title=title, width=640, height=alt.Step(step))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from journeylib.charts._util import data, fmt_num, require
-from journeylib.charts.theme import MUTED, NEUTRAL
+from journeylib.charts._util import data, labelled_bars, require
+from journeylib.formatting import format_value
 
 __all__ = ["ATTRIBUTION_MODELS", "chart_attribution", "chart_cac_by_channel"]
 
@@ -47,37 +47,34 @@ def chart_cac_by_channel(
     df = require(by_channel, ["channel", "spend", "new_customers", "cac"], name="by_channel")
     rows = []
     for r in df.iter_rows(named=True):
-        cac_txt = "no new customers" if r["cac"] is None else f"CAC {fmt_num(r['cac'])}"
+        cac_txt = (
+            "no new customers"
+            if r["cac"] is None
+            else f"CAC {format_value(r['cac'], style='compact')}"
+        )
         rows.append(
             {
                 **r,
                 "channel": str(r["channel"]),
                 "cac_or_zero": r["cac"] or 0.0,
-                "text": f"{cac_txt} · {fmt_num(r['new_customers'])} new · "
-                f"spend {fmt_num(r['spend'])}",
+                "text": f"{cac_txt} · {format_value(r['new_customers'], style='compact')} new · "
+                f"spend {format_value(r['spend'], style='compact')}",
             }
         )
     rows.sort(key=lambda r: (r["cac"] is None, -(r["cac"] or 0.0)))
-    order = [r["channel"] for r in rows]
     top = max([r["cac_or_zero"] for r in rows] + [1.0])
     x = alt.X(
         "cac_or_zero:Q", title="CAC (spend / new customers)", scale=alt.Scale(domain=[0, top * 1.9])
     )
-    base = alt.Chart(data(rows)).encode(
-        y=alt.Y("channel:N", sort=order, title=None),
-        tooltip=[
-            alt.Tooltip("channel:N", title="Channel"),
-            alt.Tooltip("spend:Q", title="Spend", format=",.0f"),
-            alt.Tooltip("new_customers:Q", title="New customers"),
-            alt.Tooltip("cac:Q", title="CAC", format=",.0f"),
-        ],
-    )
-    bars = base.mark_bar(color=NEUTRAL, cornerRadiusEnd=3).encode(x=x)
-    labels = base.mark_text(align="left", dx=6, color=MUTED).encode(x=x, text=alt.Text("text:N"))
+    tooltip = [
+        alt.Tooltip("channel:N", title="Channel"),
+        alt.Tooltip("spend:Q", title="Spend", format=",.0f"),
+        alt.Tooltip("new_customers:Q", title="New customers"),
+        alt.Tooltip("cac:Q", title="CAC", format=",.0f"),
+    ]
     subtitle = f"CAC payback: {payback:.1f} months" if payback is not None else ""
-    return alt.layer(bars, labels).properties(
-        title=alt.Title(title, subtitle=subtitle), width=640, height=alt.Step(30)
-    )
+    heading = alt.Title(title, subtitle=subtitle)
+    return labelled_bars(rows, "channel", x, tooltip, title=heading, step=30)
 
 
 def chart_attribution(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from journeylib.charts._util import data, fmt_days, fmt_num, fmt_pct, require
+from journeylib.charts._util import data, labelled_bars, require
 from journeylib.charts.theme import MUTED, NEUTRAL
+from journeylib.formatting import format_value
 
 __all__ = ["chart_onboarding_map", "chart_ordered_funnel", "chart_stage_funnel"]
 
@@ -35,28 +36,25 @@ def chart_stage_funnel(stages: pl.DataFrame, *, title: str = "Stage funnel") -> 
     df = require(stages, cols, name="stages")
     rows = []
     for i, r in enumerate(df.iter_rows(named=True)):
-        parts = [f"{fmt_num(r['reached'])} accounts"]
+        parts = [f"{format_value(r['reached'], style='compact')} accounts"]
         if i > 0:
-            parts.append(f"{fmt_pct(r['conversion_from_previous'])} of previous")
-            if r["median_days_from_previous"] is not None:
-                parts.append(f"median {fmt_days(r['median_days_from_previous'])}")
+            conv = format_value(r["conversion_from_previous"], "fraction", style="compact")
+            parts.append(f"{conv} of previous")
+            days = r["median_days_from_previous"]
+            if days is not None:
+                parts.append(f"median {format_value(days, 'days', style='compact')}")
         rows.append({**r, "order": i, "stage": r["label"] or r["id"], "text": " · ".join(parts)})
     top = max([r["reached"] or 0 for r in rows] + [1])
-    order = [r["stage"] for r in rows]
-    base = alt.Chart(data(rows)).encode(
-        y=alt.Y("stage:N", sort=order, title=None, axis=alt.Axis(labelFontWeight=600)),
-        tooltip=[
-            alt.Tooltip("stage:N", title="Stage"),
-            alt.Tooltip("reached:Q", title="Accounts reached", format=","),
-            alt.Tooltip("conversion_from_previous:Q", title="From previous", format=".1%"),
-            alt.Tooltip("median_days_from_previous:Q", title="Median days", format=".1f"),
-        ],
-    )
+    tooltip = [
+        alt.Tooltip("stage:N", title="Stage"),
+        alt.Tooltip("reached:Q", title="Accounts reached", format=","),
+        alt.Tooltip("conversion_from_previous:Q", title="From previous", format=".1%"),
+        alt.Tooltip("median_days_from_previous:Q", title="Median days", format=".1f"),
+    ]
     # Room on the right so the longest label never clips.
     x = alt.X("reached:Q", title="Accounts reached", scale=alt.Scale(domain=[0, top * 1.8]))
-    bars = base.mark_bar(color=NEUTRAL, cornerRadiusEnd=3).encode(x=x)
-    labels = base.mark_text(align="left", dx=6, color=MUTED).encode(x=x, text=alt.Text("text:N"))
-    return alt.layer(bars, labels).properties(title=title, width=640, height=alt.Step(34))
+    axis = alt.Axis(labelFontWeight=600)
+    return labelled_bars(rows, "stage", x, tooltip, title=title, step=34, axis=axis)
 
 
 def _step_label(step: object, event: object) -> str:
@@ -104,12 +102,16 @@ def chart_ordered_funnel(
     rows = []
     for r in df.sort("step").iter_rows(named=True):
         secs = r["median_seconds_to_convert"]
-        time_txt = "" if secs is None else f"median {fmt_days(secs / 86400)}"
+        time_txt = (
+            "" if secs is None else f"median {format_value(secs / 86400, 'days', style='compact')}"
+        )
         rows.append(
             {
                 **r,
                 "label": _step_label(r["step"], r["event"]),
-                "text": f"{fmt_num(r['count'])} · {fmt_pct(r['conversion'])}",
+                "text": format_value(r["count"], style="compact")
+                + " · "
+                + format_value(r["conversion"], "fraction", style="compact"),
                 "time_text": time_txt,
             }
         )
@@ -155,7 +157,7 @@ def chart_ordered_funnel(
             **r,
             "label": _step_label(r["step"], r["event"]),
             "variant": str(r["variant"]),
-            "text": fmt_pct(r["conversion"]),
+            "text": format_value(r["conversion"], "fraction", style="compact"),
         }
         for r in vdf.sort("step", "variant").iter_rows(named=True)
     ]
@@ -217,7 +219,7 @@ def chart_onboarding_map(steps: pl.DataFrame, *, title: str = "Onboarding map") 
             {
                 "label": _step_label(r["step"], r["event"]),
                 "hours": hours,
-                "text": "" if secs is None else fmt_days(secs / 86400),
+                "text": "" if secs is None else format_value(secs / 86400, "days", style="compact"),
             }
         )
     order = [r["label"] for r in rows]

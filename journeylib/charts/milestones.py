@@ -5,8 +5,9 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from journeylib.charts._util import data, fmt_pct, ordered, require
+from journeylib.charts._util import data, ordered, require
 from journeylib.charts.theme import BAD, GOOD, MUTED, NEUTRAL
+from journeylib.formatting import format_value
 
 __all__ = ["chart_milestone_retention", "chart_milestone_times"]
 
@@ -45,8 +46,9 @@ def chart_milestone_times(
         {
             "milestone": r["milestone"],
             "x": top_all * 1.03,
-            "text": f"reached {fmt_pct(r['reached'] / r['n'] if r['n'] else None)} "
-            f"({r['reached']:,}/{r['n']:,})"
+            "text": "reached "
+            + format_value(r["reached"] / r["n"] if r["n"] else None, "fraction", style="compact")
+            + f" ({r['reached']:,}/{r['n']:,})"
             + ("" if r["median"] is None else f" · median {r['median']:.1f} d"),
         }
         for r in summary.iter_rows(named=True)
@@ -101,8 +103,22 @@ def chart_milestone_retention(
         a, b = r["retention_6m_reached"], r["retention_6m_not_reached"]
         lift = "" if a is None or b is None else f"{100 * (a - b):+.0f} pts"
         span.append({"milestone": name, "lo": b, "hi": a, "lift": lift})
-        pts.append({"milestone": name, "group": "Reached", "value": a, "text": fmt_pct(a)})
-        pts.append({"milestone": name, "group": "Not reached", "value": b, "text": fmt_pct(b)})
+        pts.append(
+            {
+                "milestone": name,
+                "group": "Reached",
+                "value": a,
+                "text": format_value(a, "fraction", style="compact"),
+            }
+        )
+        pts.append(
+            {
+                "milestone": name,
+                "group": "Not reached",
+                "value": b,
+                "text": format_value(b, "fraction", style="compact"),
+            }
+        )
     names = [s["milestone"] for s in span]
     y = alt.Y("milestone:N", sort=names, title=None)
     # The domain starts a little below 0 so a 0 % dot stands clear of the axis

@@ -5,8 +5,9 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from journeylib.charts._util import data, fmt_num, fmt_pct, ordered, require
+from journeylib.charts._util import data, ordered, require
 from journeylib.charts.theme import SEQUENTIAL
+from journeylib.formatting import format_value
 
 __all__ = ["PERSONA_METRICS", "WEEKDAYS", "chart_day_in_life", "chart_persona_comparison"]
 
@@ -51,7 +52,9 @@ def chart_persona_comparison(
             {
                 "persona": r["persona"],
                 "value": r[col],
-                "text": fmt_pct(r[col]) if frac else fmt_num(r[col]),
+                "text": format_value(r[col], "fraction", style="compact")
+                if frac
+                else format_value(r[col], style="compact"),
             }
             for r in df.iter_rows(named=True)
         ]

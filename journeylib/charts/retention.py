@@ -5,8 +5,9 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from journeylib.charts._util import as_month, data, fmt_num, fmt_pct, require
+from journeylib.charts._util import as_month, data, require
 from journeylib.charts.theme import SEQUENTIAL
+from journeylib.formatting import format_value
 
 __all__ = ["chart_retention_heatmap"]
 
@@ -45,11 +46,11 @@ def chart_retention_heatmap(
         rows.append(
             {
                 "cohort": r["cohort"],
-                "row": f"{r['cohort']}  (n={fmt_num(r['size'])})",
+                "row": f"{r['cohort']}  (n={format_value(r['size'], style='compact')})",
                 "k": r["k"],
                 "size": r["size"],
                 "value": v,
-                "text": "" if v is None else fmt_pct(v).replace(" ", ""),
+                "text": "" if v is None else format_value(v, "fraction", style="compact"),
             }
         )
     top = max([r["value"] for r in rows if r["value"] is not None] + [1.0])

@@ -5,8 +5,9 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from journeylib.charts._util import as_month, data, fmt_num, require
+from journeylib.charts._util import as_month, data, require
 from journeylib.charts.theme import BAD, GOOD, INK, MUTED, NEUTRAL
+from journeylib.formatting import format_value
 
 __all__ = ["MOVEMENTS", "chart_mrr_bridge", "chart_mrr_movements", "chart_nrr_grr"]
 
@@ -144,7 +145,7 @@ def chart_mrr_bridge(
             "hi": opening,
             "amount": opening,
             "kind": "Balance",
-            "text": fmt_num(opening),
+            "text": format_value(opening, style="compact"),
         }
     ]
     level = opening
@@ -157,7 +158,7 @@ def chart_mrr_bridge(
                 "hi": max(level, level + amount),
                 "amount": amount,
                 "kind": "Gain" if amount >= 0 else "Loss",
-                "text": ("+" if amount >= 0 else "−") + fmt_num(abs(amount)),
+                "text": ("+" if amount >= 0 else "−") + format_value(abs(amount), style="compact"),
             }
         )
         level += amount
@@ -169,7 +170,7 @@ def chart_mrr_bridge(
             "hi": closing,
             "amount": closing,
             "kind": "Balance",
-            "text": fmt_num(closing),
+            "text": format_value(closing, style="compact"),
         }
     )
     order = [r["label"] for r in rows]

@@ -7,8 +7,9 @@ from collections.abc import Mapping
 import altair as alt
 import polars as pl
 
-from journeylib.charts._util import data, fmt_pct, ordered, require
+from journeylib.charts._util import data, ordered, require
 from journeylib.charts.theme import SEQUENTIAL
+from journeylib.formatting import format_value
 
 __all__ = ["chart_touchpoint_flow"]
 
@@ -75,7 +76,7 @@ def chart_touchpoint_flow(
             # A share that rounds to 0 % is still a flow: say "<1%", not "0%".
             "text": "<1%"
             if r["share"] is not None and 0 < r["share"] < 0.005
-            else fmt_pct(r["share"]).replace(" ", ""),
+            else format_value(r["share"], "fraction", style="compact"),
         }
         for r in df.iter_rows(named=True)
         if r["from"] in keep and r["to"] in keep

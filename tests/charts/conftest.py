@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from journeylib.analysis import JourneyMapData
 from journeylib.charts import (
-    JourneyMapData,
     chart_attribution,
     chart_cac_by_channel,
     chart_day_in_life,

@@ -8,8 +8,8 @@ import altair as alt
 import polars as pl
 import pytest
 
+from journeylib.analysis import JourneyMapData
 from journeylib.charts import (
-    JourneyMapData,
     chart_attribution,
     chart_cac_by_channel,
     chart_journey_map,
