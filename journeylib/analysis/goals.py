@@ -7,7 +7,6 @@ report's numbers; this module only selects and explains them:
 * :func:`goals_table` and :func:`goal_explanations`: one table row and one
   plain-words paragraph per goal (the Markdown is escaped here);
 * :func:`trend_of`: the direction of a metric's monthly history;
-* :func:`format_metric`: a metric value as readable text for its unit;
 * :func:`round_or_none`: a value as the notebooks record it;
 * :data:`CHECK_NAMES` (the SMART checks) and :data:`NO_GOALS_HELP` (what to
   write in ``client.yaml`` when it has no goals).
@@ -18,17 +17,18 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from journeylib.formatting import format_value
 from journeylib.metrics.catalog import get_metric
 
 __all__ = [
     "CHECK_NAMES",
     "NO_GOALS_HELP",
-    "format_metric",
     "goal_explanations",
     "goals_table",
     "round_or_none",
@@ -72,35 +72,6 @@ goals:
 ```
 
 Then run this notebook again (or `journey run CLIENT`)."""
-
-
-def format_metric(value: Any, unit: str | None, *, currency: str = "") -> str:
-    """A metric value as readable text for its catalogue unit.
-
-    Examples:
-        >>> format_metric(0.1234, "fraction"), format_metric(10.55, "days")
-        ('12.3%', '10.6 days')
-        >>> format_metric(1234.5, "currency", currency="USD"), format_metric(None, "nps")
-        ('1,234.50 USD', '—')
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    v = float(value)
-    if unit == "fraction":
-        return f"{100 * v:.1f}%"
-    if unit == "days":
-        return f"{v:.1f} days"
-    if unit == "hours":
-        return f"{v:.1f} h"
-    if unit == "months":
-        return f"{v:.1f} months"
-    if unit == "currency":
-        return f"{v:,.2f} {currency}".rstrip()
-    if unit == "count":
-        return f"{v:,.0f}"
-    if unit == "nps":
-        return f"{v:.1f}"
-    return f"{v:,.2f}"
 
 
 def trend_of(history: Sequence[float], *, flat_within: float = 0.05) -> str | None:
@@ -173,9 +144,9 @@ def goals_table(doc: dict[str, Any]) -> pl.DataFrame:
         ...      "checks": {"specific": True, "measurable": True, "achievable": None,
         ...                 "relevant": True, "time_bound": True}}
         >>> goals_table({"goals": [g], "currency": "USD"}).select("S", "A", "current", "status").row(0)
-        ('yes', '?', '20.0', 'on track')
+        ('yes', '?', '+20', 'on track')
     """
-    cur = doc.get("currency") or ""
+    cur = doc.get("currency") or None
     rows = []
     for g in doc.get("goals") or []:
         meta = get_metric(g["metric"])
@@ -189,10 +160,10 @@ def goals_table(doc: dict[str, Any]) -> pl.DataFrame:
                 "stage": g.get("stage"),
                 "segment": _segment_text(g.get("segment")),
                 **{letter: _check_mark(checks.get(key)) for key, letter, _ in CHECK_NAMES},
-                "baseline": format_metric(g.get("baseline"), unit, currency=cur),
+                "baseline": format_value(g.get("baseline"), unit, currency=cur),
                 "baseline_from": g.get("baseline_source"),
-                "current": format_metric(g.get("current"), unit, currency=cur),
-                "target": format_metric(g.get("target"), unit, currency=cur),
+                "current": format_value(g.get("current"), unit, currency=cur),
+                "target": format_value(g.get("target"), unit, currency=cur),
                 "deadline": g.get("deadline"),
                 "progress": g.get("progress"),
                 "time_elapsed": g.get("time_elapsed"),
@@ -206,13 +177,10 @@ def goals_table(doc: dict[str, Any]) -> pl.DataFrame:
     )
 
 
-def _goal_paragraph(g: dict[str, Any], currency: str) -> str:
+def _goal_paragraph(g: dict[str, Any], currency: str | None) -> str:
     esc = html.escape
     meta = get_metric(g["metric"])
-    unit = meta.unit if meta else None
-
-    def fmt(v: Any) -> str:
-        return format_metric(v, unit, currency=currency)
+    fmt = partial(format_value, unit=meta.unit if meta else None, currency=currency)
 
     label = esc(str(g.get("label") or g["id"]))
     head = f"**{label}** (goal `{esc(g['id'])}`, metric `{esc(g['metric'])}`"
@@ -244,10 +212,10 @@ def _goal_paragraph(g: dict[str, Any], currency: str) -> str:
             if prog < 0:
                 way = "the metric has moved away from the target since the baseline"
             else:
-                way = f"{100 * prog:.0f}% of the way from the baseline to the target is covered"
-            text.append(
-                f"{100 * elapsed:.0f}% of the time up to the deadline has passed and {way}."
-            )
+                covered = format_value(prog, "fraction", digits=0)
+                way = f"{covered} of the way from the baseline to the target is covered"
+            passed = format_value(elapsed, "fraction", digits=0)
+            text.append(f"{passed} of the time up to the deadline has passed and {way}.")
         if status == "on_track":
             text.append("Progress keeps pace with the time elapsed: **on track**.")
         elif status == "at_risk":
@@ -285,7 +253,7 @@ def goal_explanations(doc: dict[str, Any]) -> list[str]:
         >>> goal_explanations({"goals": [g], "currency": "USD"})[0][:40]
         '**&lt;b&gt;fans&lt;/b&gt;** (goal `g`, m'
     """
-    cur = doc.get("currency") or ""
+    cur = doc.get("currency") or None
     return [_goal_paragraph(g, cur) for g in doc.get("goals") or []]
 
 

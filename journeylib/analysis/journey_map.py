@@ -29,6 +29,7 @@ import polars as pl
 from journeylib.analysis.map_kpis import kpi_lane
 from journeylib.analysis.personas import persona_labels
 from journeylib.analysis.stages import stage_pairs
+from journeylib.formatting import format_value
 from journeylib.frames import collect, to_lazy, to_polars
 from journeylib.ingest.personas import UNASSIGNED
 from journeylib.ingest.restrict import restrict_to_accounts, restrict_to_segment
@@ -193,7 +194,7 @@ def _data_pain_points(
 ) -> list[dict[str, str]]:
     """Short, data-driven pain points: the two largest drop-offs and the worst NPS scores.
 
-    A drop-off is written on the stage accounts fail to leave ("Data: 69 % stop
+    A drop-off is written on the stage accounts fail to leave ("Data: 69% stop
     before Decision"), for the two stages with the lowest conversion to the
     next stage when it is below 60 %. The stage with the lowest NPS (at least
     10 answers, below +30) and the lowest-scoring touchpoint (at least 10
@@ -208,13 +209,15 @@ def _data_pain_points(
     ]
     for conv, sid, next_label in sorted(drops)[:2]:
         if conv < 0.6:
-            out.append(_pain_text(sid, f"{100 * (1 - conv):.0f} % stop before {next_label}"))
+            stop = format_value(1 - conv, "fraction", digits=0)
+            out.append(_pain_text(sid, f"{stop} stop before {next_label}"))
     if emotion is not None:
         ok = emotion.filter(pl.col("responses") >= _MIN_ANSWERS, pl.col("nps").is_not_null())
         if ok.height >= 2:
             worst = ok.sort("nps").row(0, named=True)
             if worst["nps"] < 30:
-                text = f"lowest NPS of the journey ({worst['nps']:+.0f}, n = {worst['responses']})"
+                nps = format_value(worst["nps"], "nps")
+                text = f"lowest NPS of the journey ({nps}, n = {worst['responses']})"
                 out.append(_pain_text(worst["stage"], text))
     tp_nps = _touchpoint_nps(sc).filter(pl.col("responses") >= _MIN_ANSWERS, pl.col("nps") < 0)
     if tp_nps.height:
@@ -224,7 +227,8 @@ def _data_pain_points(
         }
         if worst["touchpoint"] in where:
             sid, label = where[worst["touchpoint"]]
-            text = f"{label} scores NPS {worst['nps']:+.0f} (n = {worst['responses']})"
+            nps = format_value(worst["nps"], "nps")
+            text = f"{label} scores NPS {nps} (n = {worst['responses']})"
             out.append(_pain_text(sid, text))
     return out
 

@@ -10,74 +10,23 @@ map cell.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import polars as pl
 
 from journeylib.analysis.personas import persona_labels
+from journeylib.formatting import format_delta, format_value
 from journeylib.metrics.catalog import get_metric
 from journeylib.metrics.goals import metric_history, metric_value
 
-__all__ = ["format_metric", "kpi_lane"]
+__all__ = ["kpi_lane"]
 
 # Metrics of anonymous or company-wide data (visitors, search, marketing spend) that
 # a persona's own accounts cannot give: left off the persona maps.
 _NOT_PER_PERSONA = frozenset(
     {"visitors", "website_visitors", "branded_search_share", "ctr", "cac", "cac_payback_months"}
 )
-
-
-def format_metric(value: float | None, unit: str | None, currency: str = "") -> str:
-    """A metric value as short text for a map cell, by its catalogue unit.
-
-    Examples:
-        >>> format_metric(0.1234, "fraction"), format_metric(10.55, "days"), format_metric(None, "nps")
-        ('12.3 %', '10.6 d', '–')
-        >>> format_metric(1234.5, "currency"), format_metric(362739.0, "currency")
-        ('1,234', '363k')
-        >>> format_metric(-12.0, "nps"), format_metric(1.5e6, "currency", "EUR")
-        ('-12', '1.50M EUR')
-    """
-    if value is None:
-        return "–"
-    v = float(value)
-    if unit == "fraction":
-        return f"{100 * v:.1f} %"
-    if unit == "currency":
-        # Compact, so the value and its trend share one narrow map cell.
-        if abs(v) >= 1e6:
-            text = f"{v / 1e6:.2f}M"
-        elif abs(v) >= 1e4:
-            text = f"{v / 1e3:.0f}k"
-        else:
-            text = f"{v:,.0f}"
-        return f"{text} {currency}".strip()
-    if unit == "days":
-        return f"{v:.1f} d"
-    if unit == "hours":
-        return f"{v:.1f} h"
-    if unit == "months":
-        return f"{v:.1f} mo"
-    if unit == "count":
-        return f"{v:,.0f}"
-    if unit == "nps":
-        return f"{v:+.0f}" if v else "0"
-    if unit == "ratio":
-        return f"{v:.2f}×"
-    return f"{v:,.1f}"
-
-
-def _delta_text(delta: float, unit: str | None, prev: float, currency: str) -> str:
-    """A signed change as text: points for fractions and NPS, units for durations, % otherwise."""
-    if unit == "fraction":
-        return f"{100 * delta:+.1f} pts"
-    if unit == "nps":
-        return f"{delta:+.0f} pts"
-    if unit in ("days", "hours", "months"):
-        return f"{delta:+.1f} {dict(days='d', hours='h', months='mo')[unit]}"
-    if prev:
-        return f"{100 * delta / abs(prev):+.0f} %"
-    return format_metric(delta, unit)
 
 
 def _goal_for(doc: Mapping[str, Any], metric: str, persona: str | None) -> dict[str, Any] | None:
@@ -103,29 +52,37 @@ def _kpi_row(
     meta = get_metric(metric)
     unit = meta.unit if meta else None
     higher = meta.higher_is_better if meta else True
+    # Compact texts (a value and its trend share one narrow cell); amounts without
+    # their currency code, which the label carries.
+    compact = partial(format_value, unit=unit, style="compact")
     trend, good = None, None
     if len(history) >= 2:
         delta = history[-1] - history[-2]
         if delta == 0:
             trend = "= flat"
         else:
-            change = _delta_text(abs(delta), unit, history[-2], currency).lstrip("+")
-            trend = ("▲ " if delta > 0 else "▼ ") + change
+            # The arrow carries the direction, so the change is written unsigned.
+            change = format_delta(history[-1], history[-2], unit, style="compact")
+            trend = ("▲ " if delta > 0 else "▼ ") + change.lstrip("+-")
             good = (delta > 0) == higher
     target_text = gap_text = status = None
     if goal is not None:
-        target_text = format_metric(goal.get("target"), unit)
+        target_text = compact(goal.get("target"))
         status = goal.get("status")
         if current is not None and goal.get("target") is not None:
-            gap = goal["target"] - current
-            gap_text = "none" if status == "achieved" else _delta_text(gap, unit, current, currency)
+            # The gap: how far the value must still move to reach the target, signed.
+            gap_text = (
+                "none"
+                if status == "achieved"
+                else format_delta(goal["target"], current, unit, style="compact")
+            )
     if unit == "currency" and currency:
         label = f"{label} ({currency})"
     return {
         "stage": stage,
         "metric": metric,
         "label": label,
-        "value_text": format_metric(current, unit),
+        "value_text": compact(current),
         "trend": trend,
         "trend_good": good,
         "target_text": target_text,

@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 
 from journeylib.analysis.personas import _paid_summary, _population
+from journeylib.formatting import format_value
 from journeylib.frames import collect, to_lazy, to_polars
 from journeylib.months import month_index, month_index_of, months_filter
 
@@ -225,12 +226,12 @@ def _describe(seg: dict[str, Any]) -> str:
             if size < 500
             else "large companies"
         )
-        parts.append(f"{size_word} (median {size:,.0f} employees)")
+        parts.append(f"{size_word} (median {format_value(size, 'count')} employees)")
     usage = _level(z("log_events_per_active_month"), "light usage", "moderate usage", "heavy usage")
     parts.append(f"{usage} ({seg['events_per_active_month']:.0f} events per active month)")
     paid = seg["paid_share"]
     paid_word = "mostly paying" if paid >= 0.6 else "few paying" if paid <= 0.2 else "partly paying"
-    parts.append(f"{paid_word} ({100 * paid:.0f}% paid)")
+    parts.append(f"{paid_word} ({format_value(paid, 'fraction', digits=0)} paid)")
     if seg.get("days_to_first_value") is not None:
         # a low standardised time to first value is fast
         speed = _level(-z("days_to_first_value"), "slow to first value", "", "fast to first value")
@@ -240,7 +241,8 @@ def _describe(seg: dict[str, Any]) -> str:
         None,
         _OTHER,
     ):
-        parts.append(f"mostly {seg['top_industry']} ({100 * seg['top_industry_share']:.0f}%)")
+        share = format_value(seg["top_industry_share"], "fraction", digits=0)
+        parts.append(f"mostly {seg['top_industry']} ({share})")
     return ", ".join(parts)
 
 

@@ -23,7 +23,8 @@ from typing import Any
 
 import polars as pl
 
-from journeylib.analysis.goals import format_metric, trend_of
+from journeylib.analysis.goals import trend_of
+from journeylib.formatting import format_value
 from journeylib.frames import to_polars
 from journeylib.metrics.catalog import get_metric
 from journeylib.metrics.feedback import comment_sentiment, comment_themes
@@ -98,7 +99,7 @@ def stage_kpis(doc: dict[str, Any], template: Any) -> pl.DataFrame:
         >>> stage_kpis(doc, tpl).select("stage", "metric", "value", "trend", "trend_good").rows()
         [('advocacy', 'nps', 20.0, 'up', True)]
     """
-    cur = doc.get("currency") or ""
+    cur = doc.get("currency") or None
     funnel = {r["id"]: r for r in doc.get("stages") or []}
     ids = [r["id"] for r in doc.get("stages") or []]
     stage_nps = {r["stage"]: r for r in ((doc.get("nps") or {}).get("by_stage") or [])}
@@ -131,7 +132,7 @@ def stage_kpis(doc: dict[str, Any], template: Any) -> pl.DataFrame:
                     "value": None if value is None else float(value),
                     "unit": meta.unit if meta else None,
                     "trend": trend,
-                    "value_text": format_metric(value, meta.unit if meta else None, currency=cur),
+                    "value_text": format_value(value, meta.unit if meta else None, currency=cur),
                     "trend_good": good,
                 }
             )
@@ -157,13 +158,13 @@ def _low_nps(doc: dict[str, Any], min_responses: int) -> list[dict[str, Any]]:
         if score >= 0 and gap < 10:
             continue
         sev = "high" if score < -20 or gap >= 30 else "medium" if score < 0 or gap >= 15 else "low"
-        vs = f" against {overall:.0f} overall" if overall is not None else ""
+        vs = f" against {format_value(overall, 'nps')} overall" if overall is not None else ""
         out.append(
             {
                 "stage": r["stage"],
                 "kind": "low_nps",
                 "severity": sev,
-                "evidence": f"NPS {score:.0f} from {n:,} responses{vs}",
+                "evidence": f"NPS {format_value(score, 'nps')} from {n:,} responses{vs}",
             }
         )
     return out
@@ -196,7 +197,8 @@ def _negative_themes(
                 "stage": r["stage"],
                 "kind": "negative_comments",
                 "severity": sev,
-                "evidence": f"{r['mentions']} of {r['all_comments']} comments ({100 * share:.0f}%) "
+                "evidence": f"{r['mentions']} of {r['all_comments']} comments "
+                f"({format_value(share, 'fraction', digits=0)}) "
                 f"are negative about {theme}{score}",
             }
         )
@@ -260,7 +262,8 @@ def _drop_offs(doc: dict[str, Any], min_accounts: int) -> list[dict[str, Any]]:
                 "kind": "drop_off",
                 "severity": sev,
                 "evidence": f"of {prev['reached']:,} accounts that reached {prev['label']}, "
-                f"{cur['reached']:,} ({100 * conv:.0f}%) went on to {cur['label']}",
+                f"{cur['reached']:,} ({format_value(conv, 'fraction', digits=0)}) "
+                f"went on to {cur['label']}",
             }
         )
     return out
@@ -276,12 +279,13 @@ def _stalls(
         if share is None or share < 0.2 or days is None or days < 30:
             continue
         sev = "high" if share >= 0.4 else "medium" if share >= 0.25 else "low"
+        pct = format_value(share, "fraction", digits=0)
         out.append(
             {
                 "stage": r["id"],
                 "kind": "stall",
                 "severity": sev,
-                "evidence": f"{r['accounts']:,} accounts ({100 * share:.0f}%) got no further than "
+                "evidence": f"{r['accounts']:,} accounts ({pct}) got no further than "
                 f"{r['label']}; their last activity was a median {days:.0f} days ago",
             }
         )
@@ -466,13 +470,15 @@ def stage_briefs(template: Any, funnel: pl.DataFrame, stall: pl.DataFrame | None
         n = nums.get(s.id, {})
         facts = [f"**{n.get('reached', 0) or 0:,}** accounts reached it"]
         if n.get("conversion_from_previous") is not None:
-            facts.append(f"**{100 * n['conversion_from_previous']:.0f} %** of the previous stage")
+            conv = format_value(n["conversion_from_previous"], "fraction", digits=0)
+            facts.append(f"**{conv}** of the previous stage")
         if n.get("median_days_from_previous") is not None:
-            facts.append(f"median **{n['median_days_from_previous']:.1f} days** after it")
+            days = format_value(n["median_days_from_previous"], "days")
+            facts.append(f"median **{days}** after it")
         if s.id in stalls and stalls[s.id]["share"] is not None:
             facts.append(
                 f"**{stalls[s.id]['accounts']:,}** stopped here "
-                f"({100 * stalls[s.id]['share']:.0f} %)"
+                f"({format_value(stalls[s.id]['share'], 'fraction', digits=0)})"
             )
         parts = [f"### {i}. {html.escape(s.label)}\n", "; ".join(facts) + ".\n"]
         if s.situation:

@@ -21,6 +21,7 @@ import polars as pl
 
 from journeylib import analysis, charts
 from journeylib.explore.filters import STREAM, Scope, dropped_accounts
+from journeylib.formatting import format_value
 from journeylib.metrics import feedback, funnels, retention, revenue, stages
 from journeylib.present.tables import frame_html
 
@@ -226,7 +227,8 @@ def _ordered_funnel(sc: Scope, choice: FunnelChoice) -> Drawn:
             },
         ),
         note_html(
-            f"Still inside their window: {res.in_progress:,} accounts; excluded: {res.excluded:,}."
+            f"Still inside their window: {format_value(res.in_progress, 'count')} accounts; "
+            f"excluded: {format_value(res.excluded, 'count')}."
         ),
     ]
     if res.variant_tests is not None and res.variant_tests.height:
@@ -252,7 +254,7 @@ def _accounts(sc: Scope, choice: FunnelChoice) -> Drawn:
     frame = dropped_accounts(res, int(k), sc.table("accounts"))
     event = res.steps["event"][int(k) - 1]
     caption = (
-        f"{frame.height:,} accounts did step {int(k) - 1} and not step {k} "
+        f"{format_value(frame.height, 'count')} accounts did step {int(k) - 1} and not step {k} "
         f"({event}) within the window (accounts still inside it are left out)."
     )
     return Drawn(frame, None, None, (frame_html(frame, max_rows=_TABLE_ROWS, caption=caption),))

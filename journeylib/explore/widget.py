@@ -62,6 +62,7 @@ from journeylib.explore.panels import (
     draw,
     note_html,
 )
+from journeylib.formatting import format_value
 from journeylib.ingest.client import Client, load_client
 from journeylib.metrics import resolve_period, with_period
 from journeylib.paths import data_dir, reports_dir, resolve_client_dir
@@ -548,7 +549,8 @@ class Explorer:
         total = c.tables["accounts"].height
         lo, hi = sc.period
         self._set_status(
-            f"{c.config.client}: {sc.n_accounts():,} of {total:,} accounts "
+            f"{c.config.client}: {format_value(sc.n_accounts(), 'count')} of "
+            f"{format_value(total, 'count')} accounts "
             f"({sc.filters.describe()}), {lo} to {hi}."
         )
 
@@ -580,7 +582,8 @@ class Explorer:
         frame.write_csv(path)
         self.last_export = path
         self.export_note.value = (
-            f"{frame.height:,} accounts written to <code>{html.escape(str(path))}</code>"
+            f"{format_value(frame.height, 'count')} accounts written to "
+            f"<code>{html.escape(str(path))}</code>"
         )
         return path
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import math
+from functools import partial
 from typing import Any
 
 import polars as pl
 
+from journeylib.formatting import format_value
 from journeylib.frames import engine_of, to_lazy
 from journeylib.ingest.client import data_quality
 from journeylib.ingest.restrict import restrict_to_segment
@@ -28,6 +30,7 @@ from journeylib.metrics import (
     support,
 )
 from journeylib.metrics._memo import shared_results
+from journeylib.metrics.catalog import get_metric
 from journeylib.metrics.goals import evaluate_goals, metric_sections
 from journeylib.metrics.period import period_view, resolve_period
 from journeylib.stream import journey_events
@@ -354,66 +357,68 @@ def metrics_json(doc: dict[str, Any]) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def _fmt(v: Any, unit: str = "") -> str:
-    if v is None:
-        return "—"
-    if unit == "%":
-        return f"{100 * v:.1f} %"
-    if unit == "$":
-        return f"{v:,.2f}"
-    if isinstance(v, float):
-        return f"{v:,.2f}"
-    return f"{v:,}" if isinstance(v, int) else str(v)
-
-
 def summary_lines(doc: dict[str, Any]) -> list[str]:
-    """A short readable summary of a metrics document, one line per headline number."""
+    """A short readable summary of a metrics document, one line per headline number.
+
+    Numbers are written by :func:`journeylib.formatting.format_value`, as in
+    the report.
+    """
     cur = doc["currency"]
+
+    money = partial(format_value, unit="currency", currency=cur)
+    pct = partial(format_value, unit="fraction")
+    count = partial(format_value, unit="count")
     lines = [f"{doc['client']} — {doc['period']['start']} to {doc['period']['end']} ({cur})"]
     rev = doc.get("revenue")
     if rev and rev["months"]:
         last = rev["months"][-1]
         lines.append(
-            f"  MRR {last['month']}: {_fmt(last['mrr'], '$')} {cur}, {last['customers']:,} customers, "
-            f"net new {_fmt(last['net_new_mrr'], '$')}"
+            f"  MRR {last['month']}: {money(last['mrr'])}, {count(last['customers'])} customers, "
+            f"net new {money(last['net_new_mrr'])}"
         )
         lines.append(
-            f"  logo churn {_fmt(last['logo_churn_rate'], '%')} (guides' formula {_fmt(last['churn_rate_simple'], '%')}), "
-            f"NRR 1m {_fmt(last['nrr_1m'], '%')}, NRR 12m {_fmt(rev['nrr_12m'], '%')}, LTV {_fmt(rev['ltv'], '$')}"
+            f"  logo churn {pct(last['logo_churn_rate'])} "
+            f"(guides' formula {pct(last['churn_rate_simple'])}), "
+            f"NRR 1m {pct(last['nrr_1m'])}, NRR 12m {pct(rev['nrr_12m'])}, LTV {money(rev['ltv'])}"
         )
     acq = doc.get("acquisition") or {}
     lines.append(
-        f"  CAC {_fmt(acq.get('cac'), '$')}, payback {_fmt(acq.get('cac_payback_months'))} months, "
-        f"branded search share {_fmt(acq.get('branded_search_share'), '%')}"
+        f"  CAC {money(acq.get('cac'))}, "
+        f"payback {format_value(acq.get('cac_payback_months'), 'months')}, "
+        f"branded search share {pct(acq.get('branded_search_share'))}"
     )
     onb = doc.get("onboarding") or {}
     ttfv = onb.get("ttfv_days") or {}
     lines.append(
-        f"  activation {_fmt(onb.get('activation_rate'), '%')}, time to first value median "
-        f"{_fmt(ttfv.get('median'))} days (reached {_fmt(ttfv.get('reached_share'), '%')})"
+        f"  activation {pct(onb.get('activation_rate'))}, time to first value median "
+        f"{format_value(ttfv.get('median'), 'days')} (reached {pct(ttfv.get('reached_share'))})"
     )
     if doc.get("stages"):
         lines.append(
-            "  stages: " + " → ".join(f"{s['id']} {s['reached']:,}" for s in doc["stages"])
+            "  stages: " + " → ".join(f"{s['id']} {count(s['reached'])}" for s in doc["stages"])
         )
-    lines.append(f"  anonymous visitors: {_fmt(doc.get('visitors'))}")
+    lines.append(f"  anonymous visitors: {count(doc.get('visitors'))}")
     nps = doc.get("nps")
     if nps:
         lines.append(
-            f"  NPS {_fmt(nps['overall']['score'])} over {nps['overall']['responses']:,} responses"
+            f"  NPS {format_value(nps['overall']['score'], 'nps')} "
+            f"over {count(nps['overall']['responses'])} responses"
         )
     sup = doc.get("support")
     if sup:
+        hours = partial(format_value, unit="hours")
         lines.append(
-            f"  ticket resolution median {_fmt(sup.get('resolution_hours_median'))} h, "
-            f"p90 {_fmt(sup.get('resolution_hours_p90'))} h"
+            f"  ticket resolution median {hours(sup.get('resolution_hours_median'))}, "
+            f"p90 {hours(sup.get('resolution_hours_p90'))}"
         )
     for g in doc.get("goals") or []:
+        meta = get_metric(g["metric"])
+        goal = partial(format_value, unit=meta.unit if meta else None, currency=cur)
         lines.append(
-            f"  goal {g['id']}: {g['metric']} {_fmt(g['current'])} → target {_fmt(g['target'])} "
+            f"  goal {g['id']}: {g['metric']} {goal(g['current'])} → target {goal(g['target'])} "
             f"by {g['deadline']}: {g['status']}"
         )
     dq = doc.get("data_quality", {}).get("tables", {})
     rejected = sum(t["rows_rejected"] for t in dq.values())
-    lines.append(f"  data quality: {rejected:,} rows quarantined across {len(dq)} tables")
+    lines.append(f"  data quality: {count(rejected)} rows quarantined across {len(dq)} tables")
     return lines

@@ -25,6 +25,7 @@ import altair as alt
 import polars as pl
 from IPython.display import HTML, Markdown, display
 
+from journeylib.formatting import format_value
 from journeylib.ingest.client import Client, load_client
 from journeylib.metrics import metrics_document, resolve_period, with_period
 from journeylib.paths import resolve_client_dir
@@ -74,7 +75,7 @@ class Step:
         c, (first, last) = self.client, self.period
         return (
             f"**{html.escape(c.config.client)}**: period {first} to {last}, "
-            f"{self.accounts.height:,} accounts, journey template "
+            f"{format_value(self.accounts.height, 'count')} accounts, journey template "
             f"`{html.escape(c.config.journey)}` ({len(c.template.stages)} stages, "
             f"{len(c.template.touchpoints)} touchpoints)."
         )

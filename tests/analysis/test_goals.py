@@ -57,6 +57,21 @@ def test_trend_and_format():
     assert goals.trend_of([3.0, 2.0, 1.0]) == "down"
     assert goals.trend_of([1.0, 1.01, 0.99, 1.0]) == "flat"
     assert goals.trend_of([None, 1.0, 2.0]) is None  # two points left
-    assert goals.format_metric(-0.052, "fraction") == "-5.2%"
-    assert goals.format_metric(7.82, "hours") == "7.8 h"
     assert goals.round_or_none(2.123456, 2) == 2.12
+
+
+def test_goal_values_in_the_one_format_of_their_unit():
+    def row(metric, baseline, current, target, currency="EUR"):
+        g = {**GOAL, "metric": metric, "baseline": baseline, "current": current, "target": target}
+        r = goals.goals_table({"goals": [g], "currency": currency}).row(0, named=True)
+        return r["baseline"], r["current"], r["target"]
+
+    # amounts: whole units and the currency code; durations: their unit in words
+    assert row("mrr", 1234.56, 1000, None) == ("1,235 EUR", "1,000 EUR", "—")
+    assert row("mrr", 1234.56, 1000, None, currency=None) == ("1,235", "1,000", "—")
+    assert row("resolution_hours_median", 7.82, 6.0, 4) == ("7.8 hours", "6.0 hours", "4.0 hours")
+    # NPS carries its sign (zero none); fractions one decimal, negatives too
+    assert row("nps", 32.0, -5.4, 0) == ("+32", "-5", "0")
+    assert row("logo_churn_rate", -0.052, 0.0, 0.1) == ("-5.2%", "0.0%", "10.0%")
+    (text,) = goals.goal_explanations({"goals": [{**GOAL, "metric": "nps", "baseline": 32.0}]})
+    assert "It started from +32 (" in text

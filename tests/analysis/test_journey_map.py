@@ -10,7 +10,7 @@ import pytest
 import journeylib as jl
 from journeylib.analysis import journey_map as md
 from journeylib.analysis.blueprint import blueprint_frames
-from journeylib.analysis.map_kpis import format_metric
+from journeylib.analysis.map_kpis import _kpi_row
 from journeylib.analysis.milestones import milestone_revenue
 from journeylib.analysis.onboarding import onboarding_steps
 from journeylib.analysis.personas import persona_labels
@@ -20,6 +20,7 @@ from journeylib.charts import (
     chart_opportunity_map,
     chart_persona_maps,
 )
+from journeylib.formatting import format_value
 from journeylib.metrics import stages
 
 
@@ -48,9 +49,52 @@ def test_journey_map_data_matches_the_document(world):
     assert set(data_rows["lane"]) <= {"pain_points", "opportunities"}
     # KPIs: activation rate as the document says it
     act = d.kpis.filter(pl.col("metric") == "activation_rate").row(0, named=True)
-    assert act["value_text"] == format_metric(doc["onboarding"]["activation_rate"], "fraction")
+    assert act["value_text"] == format_value(
+        doc["onboarding"]["activation_rate"], "fraction", style="compact"
+    )
     assert d.persona is None and "current state" in d.title
     assert chart_journey_map(d).to_dict()["width"] == 1100
+
+
+def test_kpi_cells_are_compact_and_the_trend_unsigned_under_its_arrow():
+    def cell(metric, current, history, target=None, status="off_track", currency="EUR"):
+        goal = None if target is None else {"target": target, "status": status}
+        r = _kpi_row("s", metric, "KPI", current, history, goal, currency)
+        return r["label"], r["value_text"], r["trend"], r["target_text"], r["gap_text"]
+
+    # fractions: whole percent from 10% up, changes and gaps in points (gap = target - value)
+    assert cell("activation_rate", 0.124, [0.10, 0.124], 0.15) == (
+        "KPI",
+        "12%",
+        "▲ 2.4 pts",
+        "15%",
+        "+2.6 pts",
+    )
+    # amounts: abbreviated, the currency code in the label; changes relative to the earlier value
+    assert cell("mrr", 18200.0, [20000.0, 18200.0], 25000.0) == (
+        "KPI (EUR)",
+        "18k",
+        "▼ 9%",
+        "25k",
+        "+37%",
+    )
+    # durations: in the largest unit they reach (0.4 days = 9.6 hours)
+    assert cell("ttfv_days_median", 6.5, [6.1, 6.5], 4) == (
+        "KPI",
+        "6.5 d",
+        "▲ 9.6 h",
+        "4 d",
+        "-2.5 d",
+    )
+    assert cell("nps", -12.0, [-15.0, -12.0], 0, status="achieved") == (
+        "KPI",
+        "-12",
+        "▲ 3 pts",
+        "0",
+        "none",
+    )
+    assert cell("customers", 1234, [1234, 1234]) == ("KPI", "1,234", "= flat", None, None)
+    assert cell("nps", None, [])[1] == "—"
 
 
 def test_drop_off_pain_point_is_on_the_stage_accounts_fail_to_leave(world):
@@ -61,7 +105,7 @@ def test_drop_off_pain_point_is_on_the_stage_accounts_fail_to_leave(world):
     conv = rows[worst]["conversion_from_previous"]
     if conv >= 0.6:
         pytest.skip("no large drop-off in this synthetic client")
-    text = f"Data: {100 * (1 - conv):.0f} % stop before {rows[worst]['label']}"
+    text = f"Data: {100 * (1 - conv):.0f}% stop before {rows[worst]['label']}"
     hit = d.texts.filter(pl.col("text") == text)
     assert hit["stage"].to_list() == [rows[worst - 1]["id"]]
 

@@ -178,6 +178,7 @@ def test_pain_points_from_each_source():
     got = {(r["stage"], r["kind"]): r for r in out.iter_rows(named=True)}
     # NPS -30 < -20 -> high; 'buy' has 2 answers only -> left out
     assert got[("use", "low_nps")]["severity"] == "high"
+    assert got[("use", "low_nps")]["evidence"] == "NPS -30 from 6 responses against +30 overall"
     assert ("buy", "low_nps") not in got
     # 'slow' in 2 negative comments (< 3 mentions) -> no theme row at the default threshold
     assert not any(k == "negative_comments" for _, k in got)

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from journeylib.cli import app
+from journeylib.formatting import format_value
 
 runner = CliRunner()
 
@@ -95,7 +96,12 @@ def test_metrics_summary_and_json_agree(small_client):
     summary = journey("metrics", str(small_client))
     assert summary.returncode == 0
     last = doc["revenue"]["months"][-1]
-    assert f"{last['mrr']:,.2f}" in summary.stdout
+    assert format_value(last["mrr"], "currency", currency=doc["currency"]) in summary.stdout
+    assert f"logo churn {format_value(last['logo_churn_rate'], 'fraction')}" in summary.stdout
+    median = doc["onboarding"]["ttfv_days"]["median"]
+    assert f"time to first value median {format_value(median, 'days')}" in summary.stdout
+    if doc["nps"]:
+        assert f"NPS {format_value(doc['nps']['overall']['score'], 'nps')} over" in summary.stdout
 
 
 def test_metrics_json_is_byte_identical_across_runs(small_client):

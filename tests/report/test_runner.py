@@ -380,9 +380,21 @@ def test_template_notebook_is_a_valid_skeleton() -> None:
         for c in nb.cells
         if c.cell_type == "code"
     )
+    # The start every mapping-step notebook shares: imports, the same parameters cell, then
+    # setup(...) from the parameters and show(step.intro).
     idx = nb.cells.index(tagged[0])
-    assert "Derived values" in nb.cells[idx + 1].source
-    assert "import journeylib as jl" in "".join(c.source for c in nb.cells[:idx])
+    assert "from journeylib.present.notebook import setup, show" in "".join(
+        c.source for c in nb.cells[:idx]
+    )
+    real = nbformat.read(templates_dir().parent / "notebooks/06_milestones.ipynb", as_version=4)
+    real_params = next(c for c in real.cells if "parameters" in c.metadata.get("tags", []))
+    assert tagged[0].source == real_params.source
+    load = next(c for c in nb.cells[idx + 1 :] if c.cell_type == "code")
+    assert load.source.startswith(
+        "step = setup(client, data_dir=data_dir, output_dir=output_dir,\n"
+        "             period_start=period_start, period_end=period_end)\n"
+    )
+    assert "show(step.intro)" in load.source
     headings = [c.source.splitlines()[0] for c in nb.cells if c.cell_type == "markdown"]
     assert headings[0].startswith("# ") and headings[-1] == "## Recorded results"
     assert any(h.startswith("## 1. ") for h in headings)
