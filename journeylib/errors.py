@@ -8,6 +8,7 @@ and exit status 2; nothing below the CLI prints or exits.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "DataError",
     "JourneyError",
     "TemplateError",
+    "check_choice",
     "first_line",
 ]
 
@@ -83,6 +85,32 @@ class DataError(JourneyError):
 
 class ClientNameError(JourneyError):
     """A client name that is not a plain folder name, or a client that does not exist."""
+
+
+def check_choice(
+    kind: str,
+    value: str,
+    choices: Sequence[str],
+    *,
+    fix: str,
+    where: str | None = None,
+    error: type[JourneyError] = JourneyError,
+) -> None:
+    """Raise ``unknown <kind>`` (an ``error``) unless ``value`` is one of ``choices``.
+
+    The message expects the choices, written ``a, b or c``, and quotes the value found.
+
+    Examples:
+        >>> check_choice("format", "csv", ("csv", "parquet"), fix="use --format csv")
+        >>> check_choice("format", "xml", ("csv", "parquet"), where="--format", fix="use --format csv")
+        Traceback (most recent call last):
+        ...
+        journeylib.errors.JourneyError: --format: unknown format (expected csv or parquet, found 'xml'). Fix: use --format csv.
+    """
+    if value not in choices:
+        *others, last = choices
+        expected = f"{', '.join(others)} or {last}" if others else last
+        raise error(f"unknown {kind}", where=where, expected=expected, found=repr(value), fix=fix)
 
 
 def first_line(exc: BaseException, *, limit: int = 200) -> str:

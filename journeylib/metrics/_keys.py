@@ -13,7 +13,7 @@ text keys are used when they do not. An account id that occurs only on the
 event side, outside that table, could merge with one of the table's only by a
 key collision (odds about n·m / 2^56 for n and m distinct ids); a loaded
 client has no such ids (events of unknown accounts are quarantined by
-``journeylib.ingest.client``). DuckDB and Spark frames always group by the text ids.
+``journeylib.ingest.validate``). DuckDB and Spark frames always group by the text ids.
 """
 
 from __future__ import annotations

@@ -56,12 +56,12 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import narwhals as nw
 import polars as pl
 
-from journeylib.errors import ConfigError
+from journeylib.errors import ConfigError, check_choice
 from journeylib.frames import collect, to_lazy
 from journeylib.metrics._attempts import match_attempts
 from journeylib.months import filter_period
@@ -95,26 +95,29 @@ def parse_window(window: str | int) -> int:
     """
     if isinstance(window, int) and not isinstance(window, bool):
         seconds = window
-    else:
-        m = _WINDOW.match(str(window))
-        if not m:
-            raise ConfigError(
-                "bad conversion window",
-                where="window",
-                expected="a number and a unit s, m, h, d or w, like 14d or 300s",
-                found=repr(window),
-                fix="write the window like 14d",
-            )
+    elif m := _WINDOW.match(str(window)):
         seconds = int(m.group(1)) * _UNITS[m.group(2).lower()]
-    if seconds <= 0:
-        raise ConfigError(
-            "bad conversion window",
-            where="window",
-            expected="a positive duration",
-            found=repr(window),
-            fix="give a window longer than 0, like 14d",
+    else:
+        raise _bad_window(
+            window,
+            "a number and a unit s, m, h, d or w, like 14d or 300s",
+            "write the window like 14d",
         )
+    if seconds <= 0:
+        raise _bad_window(window, "a positive duration", "give a window longer than 0, like 14d")
     return seconds
+
+
+def _bad_window(window: str | int, expected: str, fix: str) -> ConfigError:
+    # where= names the parameter; the CLI's errors name its flag instead (cli._name_flags)
+    return ConfigError(
+        "bad conversion window", where="window", expected=expected, found=repr(window), fix=fix
+    )
+
+
+def _bad_exclusions(what: str, expected: str, found: str, fix: str) -> ConfigError:
+    # where= names the parameter, as in _bad_window
+    return ConfigError(what, where="exclusions", expected=expected, found=found, fix=fix)
 
 
 def parse_exclusion(text: str) -> tuple[str, int, int]:
@@ -133,12 +136,11 @@ def parse_exclusion(text: str) -> tuple[str, int, int]:
         or not parts[1].strip().isdecimal()
         or not parts[2].strip().isdecimal()
     ):
-        raise ConfigError(
+        raise _bad_exclusions(
             "bad exclusion",
-            where="exclusions",
-            expected="EVENT:I:J with step indices counted from 0, like cancel:0:1",
-            found=repr(text),
-            fix="write the exclusion as EVENT:FROM_STEP:TO_STEP",
+            "EVENT:I:J with step indices counted from 0, like cancel:0:1",
+            repr(text),
+            "write the exclusion as EVENT:FROM_STEP:TO_STEP",
         )
     return parts[0], int(parts[1]), int(parts[2])
 
@@ -176,14 +178,14 @@ def check_funnel_args(
             found="nothing",
             fix="give the steps as a list of event names, like ['view', 'buy']",
         )
-    if mode not in ("ordered", "strict", "unordered"):
-        raise ConfigError(
-            "unknown funnel mode",
-            where="mode",
-            expected="ordered, strict or unordered",
-            found=repr(mode),
-            fix="use mode 'ordered'",
-        )
+    check_choice(
+        "funnel mode",
+        mode,
+        get_args(Mode),
+        where="mode",
+        fix="use mode 'ordered'",
+        error=ConfigError,
+    )
     return steps, parse_window(window), _check_exclusions(exclusions, len(steps), mode)
 
 
@@ -196,21 +198,19 @@ def _check_exclusions(
             parse_exclusion(ex) if isinstance(ex, str) else (str(ex[0]), int(ex[1]), int(ex[2]))
         )
         if not 0 <= i < j <= n_steps - 1:
-            raise ConfigError(
+            raise _bad_exclusions(
                 "bad exclusion step range",
-                where="exclusions",
-                expected=f"0 <= I < J <= {n_steps - 1} (step indices from 0)",
-                found=f"{x}:{i}:{j}",
-                fix="name two different steps of the funnel, the earlier first",
+                f"0 <= I < J <= {n_steps - 1} (step indices from 0)",
+                f"{x}:{i}:{j}",
+                "name two different steps of the funnel, the earlier first",
             )
         out.append((x, i, j))
     if out and mode == "unordered":
-        raise ConfigError(
+        raise _bad_exclusions(
             "exclusions are not supported in unordered mode",
-            where="exclusions",
-            expected="mode 'ordered' or 'strict'",
-            found="mode 'unordered'",
-            fix="drop the exclusions or use an ordered funnel",
+            "mode 'ordered' or 'strict'",
+            "mode 'unordered'",
+            "drop the exclusions or use an ordered funnel",
         )
     return out
 

@@ -28,8 +28,10 @@ __all__ = [
     "col",
     "file_not_found",
     "find_col",
+    "first_reason",
     "map_exports",
     "match_account",
+    "optional_col",
     "parse_number",
     "parse_timestamps",
     "read_export_csv",
@@ -237,6 +239,19 @@ def col(df: pl.DataFrame, name: str | None) -> pl.Series:
     return pl.select(pl.when(~s.str.to_lowercase().is_in(list(_NULLS))).then(s)).to_series()
 
 
+def optional_col(df: pl.DataFrame, aliases: Sequence[str]) -> pl.Series:
+    """The column of ``df`` known by one of ``aliases`` (:func:`find_col`) as :func:`col` reads it.
+
+    All null when the export has no such column.
+
+    Examples:
+        >>> df = pl.DataFrame({"Plan Name": [" Pro ", "n/a"]})
+        >>> optional_col(df, ["Plan", "plan name"]).to_list(), optional_col(df, ["Tags"]).to_list()
+        (['Pro', None], [None, None])
+    """
+    return col(df, find_col(df, aliases))
+
+
 def parse_number(s: pl.Series) -> pl.Series:
     """Text to Float64: currency signs, thousands separators, ``%`` and blanks removed; null when unparseable.
 
@@ -331,6 +346,25 @@ def rejected_frame(
         line=lines.filter(idx).cast(pl.String),
         reason=mask_reasons.filter(idx),
     )
+
+
+def first_reason(*rules: tuple[pl.Expr | pl.Series, str]) -> pl.Expr:
+    """A row's reason for quarantine: that of the first rule it breaks (null when it breaks none).
+
+    Args:
+        rules: ``(broken, reason)`` pairs: a boolean expression or series, true
+            where a row breaks the rule, and the reason that names it.
+
+    Examples:
+        >>> bad = pl.Series([None, -1, 5])
+        >>> pl.select(first_reason((bad.is_null(), "missing"), (bad < 0, "negative"))).to_series().to_list()
+        ['missing', 'negative', None]
+    """
+    (broken, reason), *others = rules
+    chain = pl.when(broken).then(pl.lit(reason))
+    for broken, reason in others:
+        chain = chain.when(broken).then(pl.lit(reason))
+    return chain
 
 
 def concat_rejected(parts: Iterable[pl.DataFrame]) -> pl.DataFrame:

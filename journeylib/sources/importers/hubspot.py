@@ -19,21 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
-from journeylib.sources.importers._common import (
-    Converted,
-    ImportContext,
-    col,
-    concat_rejected,
-    find_col,
-    match_account,
-    norm_name,
-    parse_number,
-    parse_timestamps,
-    read_export_csv,
-    rejected_frame,
-    require_columns,
-    typed,
-)
+from journeylib.sources.importers import _common as common
 
 __all__ = ["ORIGINAL_SOURCE", "channel_from_original_source", "convert"]
 
@@ -57,8 +43,9 @@ ORIGINAL_SOURCE: dict[str, str] = {
     "OTHER_CAMPAIGNS": "other_campaigns",
 }
 
+# Column aliases, first the documented header; case, blanks and _ do not matter (find_col).
 C_ID = ["Record ID", "Company ID", "Company ID (Record ID)", "hs_object_id"]
-C_NAME = ["Company name", "Name", "Company Name"]
+C_NAME = ["Company name", "Name"]
 C_CREATE = ["Create Date", "Created Date", "createdate"]
 C_INDUSTRY = ["Industry"]
 C_EMPLOYEES = ["Number of Employees", "Employees", "numberofemployees"]
@@ -100,55 +87,61 @@ def channel_from_original_source(value: str | None) -> str | None:
 
 
 def _is_deals(df: pl.DataFrame) -> bool:
-    return find_col(df, C_STAGE) is not None
+    return common.find_col(df, C_STAGE) is not None
 
 
 def _companies(
-    df: pl.DataFrame, path: Path, ctx: ImportContext
+    df: pl.DataFrame, path: Path, ctx: common.ImportContext
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    id_col, create_col = require_columns(df, path, "HubSpot companies export", [C_ID, C_CREATE])
-    created = parse_timestamps(col(df, create_col), ctx.timezone)
-    employees = parse_number(col(df, find_col(df, C_EMPLOYEES)))
+    id_col, create_col = common.require_columns(
+        df, path, "HubSpot companies export", [C_ID, C_CREATE]
+    )
+    created = common.parse_timestamps(common.col(df, create_col), ctx.timezone)
+    employees = common.parse_number(common.optional_col(df, C_EMPLOYEES))
     employees = pl.select(
         pl.when((employees >= 1) & (employees == employees.floor())).then(employees)
     ).to_series()
     frame = pl.DataFrame(
         {
-            "account_id": col(df, id_col).str.replace(r"\.0+$", ""),
+            "account_id": common.col(df, id_col).str.replace(r"\.0+$", ""),
             "first_seen_at": created,
-            "name": col(df, find_col(df, C_NAME)),
-            "industry": col(df, find_col(df, C_INDUSTRY)),
+            "name": common.optional_col(df, C_NAME),
+            "industry": common.optional_col(df, C_INDUSTRY),
             "company_size": employees.cast(pl.Int64),
-            "country": col(df, find_col(df, C_COUNTRY)),
+            "country": common.optional_col(df, C_COUNTRY),
             "acquisition_channel": pl.Series(
                 [
                     channel_from_original_source(v)
-                    for v in col(df, find_col(df, C_SOURCE)).to_list()
+                    for v in common.optional_col(df, C_SOURCE).to_list()
                 ],
                 dtype=pl.String,
             ),
         }
     )
     reason = pl.select(
-        pl.when(frame["account_id"].is_null())
-        .then(pl.lit("record_id_missing"))
-        .when(frame["first_seen_at"].is_null())
-        .then(pl.lit("bad_timestamp:create_date"))
-        .when(~frame["account_id"].is_first_distinct())
-        .then(pl.lit("record_id_duplicate"))
+        common.first_reason(
+            (frame["account_id"].is_null(), "record_id_missing"),
+            (frame["first_seen_at"].is_null(), "bad_timestamp:create_date"),
+            (~frame["account_id"].is_first_distinct(), "record_id_duplicate"),
+        )
     ).to_series()
-    return typed("accounts", frame.filter(reason.is_null())), rejected_frame(df, reason, path)
+    kept = common.typed("accounts", frame.filter(reason.is_null()))
+    return kept, common.rejected_frame(df, reason, path)
 
 
 def _deals(
-    df: pl.DataFrame, path: Path, ctx: ImportContext, known: set[str], by_name: dict[str, str]
+    df: pl.DataFrame,
+    path: Path,
+    ctx: common.ImportContext,
+    known: set[str],
+    by_name: dict[str, str],
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    (stage_col,) = require_columns(df, path, "HubSpot deals export", [C_STAGE])
+    (stage_col,) = common.require_columns(df, path, "HubSpot deals export", [C_STAGE])
     company_id = (
-        col(df, find_col(df, C_DEAL_COMPANY_ID)).str.split(";").list.first().str.strip_chars()
+        common.optional_col(df, C_DEAL_COMPANY_ID).str.split(";").list.first().str.strip_chars()
     )
     company_name = (
-        col(df, find_col(df, C_DEAL_COMPANY)).str.split(";").list.first().str.strip_chars()
+        common.optional_col(df, C_DEAL_COMPANY).str.split(";").list.first().str.strip_chars()
     )
     accounts = []
     for cid, cname in zip(company_id.to_list(), company_name.to_list(), strict=True):
@@ -156,10 +149,10 @@ def _deals(
         if cid:
             cid = cid.removesuffix(".0")
             aid = ctx.identity.get(cid) or (cid if cid in known else None)
-        accounts.append(aid or match_account(cname, ctx, by_name, known))
-    stage = col(df, stage_col).str.to_lowercase().str.replace_all(r"[^a-z]", "")
-    created = parse_timestamps(col(df, find_col(df, C_CREATE)), ctx.timezone)
-    closed = parse_timestamps(col(df, find_col(df, C_CLOSE)), ctx.timezone)
+        accounts.append(aid or common.match_account(cname, ctx, by_name, known))
+    stage = common.col(df, stage_col).str.to_lowercase().str.replace_all(r"[^a-z]", "")
+    created = common.parse_timestamps(common.optional_col(df, C_CREATE), ctx.timezone)
+    closed = common.parse_timestamps(common.optional_col(df, C_CLOSE), ctx.timezone)
     frame = pl.DataFrame(
         {
             "account_id": pl.Series(accounts, dtype=pl.String),
@@ -171,10 +164,13 @@ def _deals(
     won = stage.str.contains("closedwon|^won$")
     lost = stage.str.contains("closedlost|^lost$")
     reason = pl.select(
-        pl.when(frame["account_id"].is_null())
-        .then(pl.lit("unknown_company"))
-        .when(frame["created"].is_null() & ~((won | lost) & frame["closed"].is_not_null()))
-        .then(pl.lit("no_dated_stage"))
+        common.first_reason(
+            (frame["account_id"].is_null(), "unknown_company"),
+            (
+                frame["created"].is_null() & ~((won | lost) & frame["closed"].is_not_null()),
+                "no_dated_stage",
+            ),
+        )
     ).to_series()
     ok = frame.filter(reason.is_null()).with_columns(
         won=won.filter(reason.is_null()), lost=lost.filter(reason.is_null())
@@ -188,16 +184,16 @@ def _deals(
         event=pl.when(pl.col("won")).then(pl.lit("deal_won")).otherwise(pl.lit("deal_lost")),
     )
     ev = pl.concat([created_ev, closed_ev]).sort("timestamp", "account_id")
-    return typed("events", ev), rejected_frame(df, reason, path)
+    return common.typed("events", ev), common.rejected_frame(df, reason, path)
 
 
-def convert(files: list[Path], ctx: ImportContext) -> Converted:
+def convert(files: list[Path], ctx: common.ImportContext) -> common.Converted:
     """Map HubSpot companies (and deals) exports to accounts (and deal events)."""
     frames = []
     for path in files:
-        df = read_export_csv(path, WHAT)
-        if not _is_deals(df) and find_col(df, C_ID) is None:
-            require_columns(df, path, "HubSpot companies export", [C_ID, C_CREATE])
+        df = common.read_export_csv(path, WHAT)
+        if not _is_deals(df) and common.find_col(df, C_ID) is None:
+            common.require_columns(df, path, "HubSpot companies export", [C_ID, C_CREATE])
         frames.append((path, df))
     rows_read = sum(df.height for _, df in frames)
     accounts, events, rejected = [], [], []
@@ -214,7 +210,7 @@ def convert(files: list[Path], ctx: ImportContext) -> Converted:
     if acc_all is not None:
         for aid, name in acc_all.select("account_id", "name").iter_rows():
             if name:
-                by_name.setdefault(norm_name(name), aid)
+                by_name.setdefault(common.norm_name(name), aid)
     for path, df in frames:
         if _is_deals(df):
             ev, rej = _deals(df, path, ctx, known, by_name)
@@ -225,4 +221,6 @@ def convert(files: list[Path], ctx: ImportContext) -> Converted:
         tables["accounts"] = acc_all
     if events:
         tables["events"] = pl.concat(events)
-    return Converted(tables=tables, rejected=concat_rejected(rejected), rows_read=rows_read)
+    return common.Converted(
+        tables=tables, rejected=common.concat_rejected(rejected), rows_read=rows_read
+    )

@@ -26,23 +26,13 @@ from pathlib import Path
 import polars as pl
 
 from journeylib.errors import DataError
-from journeylib.sources.importers._common import (
-    Converted,
-    ImportContext,
-    col,
-    find_col,
-    map_exports,
-    norm_name,
-    parse_number,
-    parse_timestamps,
-    typed,
-    tz_of_column,
-)
+from journeylib.sources.importers import _common as common
 
 __all__ = ["convert"]
 
 WHAT = "NPS survey export (Delighted or Typeform)"
 
+# Column aliases, first the documented header; case, blanks and _ do not matter (find_col).
 C_SCORE = ["Score", "NPS", "NPS Score", "Rating"]
 C_DATE = [
     "Created At",
@@ -54,13 +44,13 @@ C_DATE = [
     "Date",
     "Timestamp",
 ]
-C_ID = ["Response ID", "Response Id", "#", "Token", "Id", "ID"]
+C_ID = ["Response ID", "#", "Token", "Id"]
 C_COMMENT = ["Comment", "Comments", "Feedback", "Reason"]
-C_EMAIL = ["Email", "E-mail", "Email Address", "email"]
-C_COMPANY = ["Company", "Company Name", "Organization", "Account", "company"]
-C_STAGE = ["Stage", "stage"]
+C_EMAIL = ["Email", "E-mail", "Email Address"]
+C_COMPANY = ["Company", "Company Name", "Organization", "Account"]
+C_STAGE = ["Stage"]
 C_RESPONSE_TYPE = ["Response Type"]  # Typeform: completed / partial
-C_TOUCHPOINT = ["Touchpoint", "touchpoint"]
+C_TOUCHPOINT = ["Touchpoint"]
 
 _FREE_MAIL = {
     "gmail.com",
@@ -85,7 +75,7 @@ _FREE_MAIL = {
 
 
 def _score_column(df: pl.DataFrame) -> str | None:
-    hit = find_col(df, C_SCORE)
+    hit = common.find_col(df, C_SCORE)
     if hit is not None:
         return hit
     for c in df.columns:  # Typeform: the question text is the header
@@ -95,7 +85,7 @@ def _score_column(df: pl.DataFrame) -> str | None:
 
 
 def _comment_column(df: pl.DataFrame, score: str) -> str | None:
-    hit = find_col(df, C_COMMENT)
+    hit = common.find_col(df, C_COMMENT)
     if hit is not None:
         return hit
     # Typeform: the follow-up question ("Why …?", "What is the main reason …?") right after the score.
@@ -110,14 +100,14 @@ def _stable_id(*parts: str | None) -> str:
     return "nps-" + hashlib.sha1("\x1f".join(p or "" for p in parts).encode()).hexdigest()[:12]
 
 
-def convert(files: list[Path], ctx: ImportContext) -> Converted:
+def convert(files: list[Path], ctx: common.ImportContext) -> common.Converted:
     """Map Delighted / Typeform NPS exports to surveys rows."""
     by_name = ctx.names_to_ids()
     known = ctx.account_ids()
 
     def rows(df: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, pl.Series]:
         score_col = _score_column(df)
-        date_col = find_col(df, C_DATE)
+        date_col = common.find_col(df, C_DATE)
         for needed, hit in (("Score", score_col), ("Created At", date_col)):
             if hit is None:
                 raise DataError(
@@ -132,13 +122,15 @@ def convert(files: list[Path], ctx: ImportContext) -> Converted:
                     found="columns " + ", ".join(df.columns[:12]),
                     fix="export the survey responses again as CSV, or pick the importer that matches the file",
                 )
-        score_text = col(df, score_col)
-        score = parse_number(score_text.str.extract(r"^\s*(\d+(?:\.\d+)?)", 1))
+        score_text = common.col(df, score_col)
+        score = common.parse_number(score_text.str.extract(r"^\s*(\d+(?:\.\d+)?)", 1))
         # "Submit Date (UTC)" (Typeform) is UTC whatever the client's zone.
-        responded = parse_timestamps(col(df, date_col), tz_of_column(date_col, ctx.timezone))
-        response_type = col(df, find_col(df, C_RESPONSE_TYPE)).str.to_lowercase()
-        emails = col(df, find_col(df, C_EMAIL)).str.to_lowercase().to_list()
-        companies = col(df, find_col(df, C_COMPANY)).to_list()
+        responded = common.parse_timestamps(
+            common.col(df, date_col), common.tz_of_column(date_col, ctx.timezone)
+        )
+        response_type = common.optional_col(df, C_RESPONSE_TYPE).str.to_lowercase()
+        emails = common.optional_col(df, C_EMAIL).str.to_lowercase().to_list()
+        companies = common.optional_col(df, C_COMPANY).to_list()
         accounts = []
         for email, company in zip(emails, companies, strict=True):
             domain = email.rsplit("@", 1)[-1] if email and "@" in email else None
@@ -148,12 +140,13 @@ def convert(files: list[Path], ctx: ImportContext) -> Converted:
                     aid = ctx.identity[key]
                     break
             if aid is None and company:
-                aid = by_name.get(norm_name(company)) or (company if company in known else None)
+                aid = common.match_account(company, ctx, by_name, known)
             if aid is None and domain and domain not in _FREE_MAIL:
-                aid = by_name.get(norm_name(domain.split(".")[-2] if domain.count(".") else domain))
+                org = domain.split(".")[-2] if domain.count(".") else domain  # acme in acme.com
+                aid = by_name.get(common.norm_name(org))
             accounts.append(aid)
-        ids = col(df, find_col(df, C_ID)).str.replace(r"\.0+$", "")
-        dates = col(df, date_col).to_list()
+        ids = common.optional_col(df, C_ID).str.replace(r"\.0+$", "")
+        dates = common.col(df, date_col).to_list()
         ids = pl.Series(
             [
                 i or _stable_id(e, d, s)
@@ -170,39 +163,34 @@ def convert(files: list[Path], ctx: ImportContext) -> Converted:
                 "account_id": pl.Series(accounts, dtype=pl.String),
                 "responded_at": responded,
                 "score": score,
-                "stage": col(df, find_col(df, C_STAGE)),
-                "touchpoint": col(df, find_col(df, C_TOUCHPOINT)),
-                "comment": col(df, comment_col),
+                "stage": common.optional_col(df, C_STAGE),
+                "touchpoint": common.optional_col(df, C_TOUCHPOINT),
+                "comment": common.col(df, comment_col),
             }
         )
+        bad_score = score_text.is_not_null() & (
+            score.is_null() | (score != score.floor()) | ~score.is_between(0, 10)
+        )
         reason = pl.select(
-            pl.when(response_type == "partial")
-            .then(pl.lit("partial_response"))
-            .when(frame["responded_at"].is_null())
-            .then(pl.lit("bad_timestamp:responded_at"))
-            .when(
-                score_text.is_not_null()
-                & (
-                    frame["score"].is_null()
-                    | (frame["score"] != frame["score"].floor())
-                    | ~frame["score"].is_between(0, 10)
-                )
+            common.first_reason(
+                (response_type == "partial", "partial_response"),
+                (frame["responded_at"].is_null(), "bad_timestamp:responded_at"),
+                (bad_score, "bad_score"),
+                (~frame["response_id"].is_first_distinct(), "response_id_duplicate"),
             )
-            .then(pl.lit("bad_score"))
-            .when(~frame["response_id"].is_first_distinct())
-            .then(pl.lit("response_id_duplicate"))
         ).to_series()
         return frame, reason
 
-    kept, rejected, rows_read = map_exports(files, WHAT, rows)
+    kept, rejected, rows_read = common.map_exports(files, WHAT, rows)
     tables = {}
     notes = []
     if kept is not None:
         # The scores kept are whole numbers from 0 to 10 (or missing).
-        tables["surveys"] = typed("surveys", kept.with_columns(pl.col("score").cast(pl.Int64)))
+        kept = kept.with_columns(pl.col("score").cast(pl.Int64))
+        tables["surveys"] = common.typed("surveys", kept)
         unmatched = kept["account_id"].null_count()
         if unmatched:
             notes.append(
                 f"{unmatched:,} responses matched no account (kept with an empty account_id)"
             )
-    return Converted(tables=tables, rejected=rejected, rows_read=rows_read, notes=notes)
+    return common.Converted(tables=tables, rejected=rejected, rows_read=rows_read, notes=notes)

@@ -25,23 +25,13 @@ from pathlib import Path
 import polars as pl
 
 from journeylib.errors import DataError
-from journeylib.sources.importers._common import (
-    Converted,
-    ImportContext,
-    col,
-    find_col,
-    map_exports,
-    parse_number,
-    parse_timestamps,
-    read_export_csv,
-    require_columns,
-    typed,
-)
+from journeylib.sources.importers import _common as common
 
 __all__ = ["convert"]
 
 WHAT = "Search Console Queries export"
 
+# Column aliases, first the documented header; case, blanks and _ do not matter (find_col).
 C_QUERY = ["Top queries", "Query", "Top query", "Queries"]
 C_CLICKS = ["Clicks", "Url Clicks"]
 C_IMPRESSIONS = ["Impressions"]
@@ -56,13 +46,13 @@ def _date_from_dates_file(path: Path) -> dt.date | None:
         if not other.is_file():
             continue
         try:
-            df = read_export_csv(other, f"Search Console {name}")
+            df = common.read_export_csv(other, f"Search Console {name}")
         except DataError:
             continue
-        date_col = find_col(df, C_DATE)
+        date_col = common.find_col(df, C_DATE)
         if date_col is None:
             continue
-        last = parse_timestamps(col(df, date_col), "UTC").max()
+        last = common.parse_timestamps(common.col(df, date_col), "UTC").max()
         if last is not None:
             return last.date()
     return None
@@ -73,7 +63,7 @@ def _date_from_filters(path: Path) -> dt.date | None:
     if not filters.is_file():
         return None
     try:
-        df = read_export_csv(filters, "Search Console Filters.csv")
+        df = common.read_export_csv(filters, "Search Console Filters.csv")
     except DataError:
         return None
     if df.width < 2:
@@ -86,16 +76,18 @@ def _date_from_filters(path: Path) -> dt.date | None:
     return None
 
 
-def convert(files: list[Path], ctx: ImportContext) -> Converted:
+def convert(files: list[Path], ctx: common.ImportContext) -> common.Converted:
     """Map Search Console Queries exports to search_queries rows."""
 
     def rows(df: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, pl.Series]:
-        q_col, c_col, i_col = require_columns(df, path, WHAT, [C_QUERY, C_CLICKS, C_IMPRESSIONS])
-        date_col = find_col(df, C_DATE)
+        q_col, c_col, i_col = common.require_columns(
+            df, path, WHAT, [C_QUERY, C_CLICKS, C_IMPRESSIONS]
+        )
+        date_col = common.find_col(df, C_DATE)
         if ctx.date:
             date = pl.Series([dt.date.fromisoformat(ctx.date)] * df.height, dtype=pl.Date)
         elif date_col is not None:
-            date = parse_timestamps(col(df, date_col), "UTC").dt.date()
+            date = common.parse_timestamps(common.col(df, date_col), "UTC").dt.date()
         else:
             d = _date_from_dates_file(path) or _date_from_filters(path)
             if d is None:
@@ -108,13 +100,13 @@ def convert(files: list[Path], ctx: ImportContext) -> Converted:
                     fix="run journey import search_console FILE --date YYYY-MM-DD",
                 )
             date = pl.Series([d] * df.height, dtype=pl.Date)
-        clicks = parse_number(col(df, c_col))
-        impressions = parse_number(col(df, i_col))
-        position = parse_number(col(df, find_col(df, C_POSITION)))
+        clicks = common.parse_number(common.col(df, c_col))
+        impressions = common.parse_number(common.col(df, i_col))
+        position = common.parse_number(common.optional_col(df, C_POSITION))
         frame = pl.DataFrame(
             {
                 "date": date,
-                "query": col(df, q_col),
+                "query": common.col(df, q_col),
                 "clicks": clicks,
                 "impressions": impressions,
                 "position": position,
@@ -124,20 +116,21 @@ def convert(files: list[Path], ctx: ImportContext) -> Converted:
             pl.col("impressions") == pl.col("impressions").floor()
         )
         reason = frame.select(
-            pl.when(pl.col("query").is_null())
-            .then(pl.lit("query_missing"))
-            .when(pl.col("date").is_null())
-            .then(pl.lit("bad_date"))
-            .when(pl.col("clicks").is_null() | pl.col("impressions").is_null() | ~whole)
-            .then(pl.lit("bad_integer"))
-            .alias("r")
+            common.first_reason(
+                (pl.col("query").is_null(), "query_missing"),
+                (pl.col("date").is_null(), "bad_date"),
+                (
+                    pl.col("clicks").is_null() | pl.col("impressions").is_null() | ~whole,
+                    "bad_integer",
+                ),
+            ).alias("r")
         ).to_series()
         return frame, reason
 
-    kept, rejected, rows_read = map_exports(files, WHAT, rows)
+    kept, rejected, rows_read = common.map_exports(files, WHAT, rows)
     tables = {}
     if kept is not None:
         # The counts kept are whole numbers.
         whole = kept.with_columns(pl.col("clicks", "impressions").cast(pl.Int64))
-        tables["search_queries"] = typed("search_queries", whole)
-    return Converted(tables=tables, rejected=rejected, rows_read=rows_read)
+        tables["search_queries"] = common.typed("search_queries", whole)
+    return common.Converted(tables=tables, rejected=rejected, rows_read=rows_read)

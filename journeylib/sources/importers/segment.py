@@ -25,14 +25,7 @@ from typing import Any
 import polars as pl
 
 from journeylib.errors import DataError
-from journeylib.sources.importers._common import (
-    Converted,
-    ImportContext,
-    concat_rejected,
-    parse_timestamps,
-    snake,
-    typed,
-)
+from journeylib.sources.importers import _common as common
 
 __all__ = ["channel_from_utm", "convert"]
 
@@ -227,7 +220,7 @@ def _read_lines(path: Path) -> list[tuple[int, str, dict | None, str | None]]:
     return out
 
 
-def convert(files: list[Path], ctx: ImportContext) -> Converted:
+def convert(files: list[Path], ctx: common.ImportContext) -> common.Converted:
     """Map Segment/RudderStack JSON-lines files to events and accounts."""
     calls: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
@@ -266,7 +259,7 @@ def convert(files: list[Path], ctx: ImportContext) -> Converted:
         for c in calls
     ]
     ts = (
-        parse_timestamps(pl.Series(ts_text, dtype=pl.String), ctx.timezone).to_list()
+        common.parse_timestamps(pl.Series(ts_text, dtype=pl.String), ctx.timezone).to_list()
         if calls
         else []
     )
@@ -334,14 +327,14 @@ def convert(files: list[Path], ctx: ImportContext) -> Converted:
         if c["kind"] == "alias":
             continue
         if c["kind"] == "track":
-            name = snake(_text(o.get("event")) or "")
+            name = common.snake(_text(o.get("event")) or "")
             if not name:
                 reject(c, "event_missing")
                 continue
         else:
             page = _text(o.get("name")) or _text(_get(o, "properties", "name"))
             suffix = "page_viewed" if c["kind"] == "page" else "screen_viewed"
-            name = f"{snake(page)}_{suffix}" if page and snake(page) else suffix
+            name = f"{common.snake(page)}_{suffix}" if page and common.snake(page) else suffix
         campaign = _get(o, "context", "campaign") or {}
         channel = channel_from_utm(_text(campaign.get("source")), _text(campaign.get("medium")))
         events.append(
@@ -366,10 +359,10 @@ def convert(files: list[Path], ctx: ImportContext) -> Converted:
     if events:
         cols = {k: [e[k] for e in events] for k in events[0]}
         cols["timestamp"] = pl.Series(cols["timestamp"], dtype=pl.Datetime("us", "UTC"))
-        tables["events"] = typed("events", cols)
+        tables["events"] = common.typed("events", cols)
     if first_seen:
         ids = sorted(first_seen)
-        tables["accounts"] = typed(
+        tables["accounts"] = common.typed(
             "accounts",
             {
                 "account_id": ids,
@@ -391,11 +384,11 @@ def convert(files: list[Path], ctx: ImportContext) -> Converted:
                 ),
             },
         )
-    rej = concat_rejected([pl.DataFrame(rejected)]) if rejected else pl.DataFrame()
+    rej = common.concat_rejected([pl.DataFrame(rejected)]) if rejected else pl.DataFrame()
     anon = sum(1 for e in events if e["account_id"] is None)
     notes = (
         [f"{anon:,} events of users without a known account kept as anonymous visitors"]
         if anon
         else []
     )
-    return Converted(tables=tables, rejected=rej, rows_read=rows_read, notes=notes)
+    return common.Converted(tables=tables, rejected=rej, rows_read=rows_read, notes=notes)

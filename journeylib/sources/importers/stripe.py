@@ -22,33 +22,23 @@ from pathlib import Path
 
 import polars as pl
 
-from journeylib.sources.importers._common import (
-    Converted,
-    ImportContext,
-    col,
-    find_col,
-    map_exports,
-    parse_number,
-    parse_timestamps,
-    require_columns,
-    typed,
-    tz_of_column,
-)
+from journeylib.sources.importers import _common as common
 
 __all__ = ["convert"]
 
 WHAT = "Stripe subscriptions export"
 
-C_CUSTOMER = ["Customer ID", "Customer", "customer", "customer_id"]
-C_AMOUNT = ["Amount", "Plan Amount", "Price Amount", "Unit Amount", "plan_amount"]
-C_INTERVAL = ["Interval", "Plan Interval", "Price Interval", "plan_interval"]
-C_CREATED = ["Created (UTC)", "Created", "created", "Start (UTC)", "Start Date (UTC)"]
+# Column aliases, first the documented header; case, blanks and _ do not matter (find_col).
+C_CUSTOMER = ["Customer ID", "Customer"]
+C_AMOUNT = ["Amount", "Plan Amount", "Price Amount", "Unit Amount"]
+C_INTERVAL = ["Interval", "Plan Interval", "Price Interval"]
+C_CREATED = ["Created (UTC)", "Created", "Start (UTC)", "Start Date (UTC)"]
 C_COUNT = ["Interval Count", "Plan Interval Count", "Price Interval Count"]
-C_QUANTITY = ["Quantity", "quantity"]
-C_STATUS = ["Status", "status"]
+C_QUANTITY = ["Quantity"]
+C_STATUS = ["Status"]
 C_TRIAL_END = ["Trial End (UTC)", "Trial End"]
-C_CANCELED = ["Canceled At (UTC)", "Canceled At", "canceled_at", "Cancelled At (UTC)"]
-C_ENDED = ["Ended At (UTC)", "Ended At", "ended_at"]
+C_CANCELED = ["Canceled At (UTC)", "Canceled At", "Cancelled At (UTC)"]
+C_ENDED = ["Ended At (UTC)", "Ended At"]
 C_PLAN = [
     "Plan",
     "Plan Name",
@@ -81,40 +71,40 @@ def _timestamps(
 ) -> pl.Series:
     # The Dashboard names the zone in the header ("Created (UTC)"): such columns are read
     # in UTC, others (older layouts without the suffix) in the client's zone.
-    name = name if name is not None else find_col(df, aliases)
-    return parse_timestamps(col(df, name), tz_of_column(name, tz))
+    name = name if name is not None else common.find_col(df, aliases)
+    return common.parse_timestamps(common.col(df, name), common.tz_of_column(name, tz))
 
 
-def convert(files: list[Path], ctx: ImportContext) -> Converted:
+def convert(files: list[Path], ctx: common.ImportContext) -> common.Converted:
     """Map Stripe subscriptions exports to monthly subscriptions rows (and accounts for new customers)."""
 
     def rows(df: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, pl.Series]:
-        customer, amount, interval, created = require_columns(
+        customer, amount, interval, created = common.require_columns(
             df, path, WHAT, [C_CUSTOMER, C_AMOUNT, C_INTERVAL, C_CREATED]
         )
-        status = col(df, find_col(df, C_STATUS)).str.to_lowercase()
+        status = common.optional_col(df, C_STATUS).str.to_lowercase()
         tz = ctx.timezone
         frame = pl.DataFrame(
             {
-                "customer": col(df, customer),
-                "amount": parse_number(col(df, amount)),
-                "amount_text": col(df, amount),
-                "interval": col(df, interval).str.to_lowercase().replace(_INTERVAL_WORDS),
-                "count": parse_number(col(df, find_col(df, C_COUNT))).fill_null(1.0),
-                "quantity": parse_number(col(df, find_col(df, C_QUANTITY))),
-                "quantity_text": col(df, find_col(df, C_QUANTITY)),
+                "customer": common.col(df, customer),
+                "amount": common.parse_number(common.col(df, amount)),
+                "amount_text": common.col(df, amount),
+                "interval": common.col(df, interval).str.to_lowercase().replace(_INTERVAL_WORDS),
+                "count": common.parse_number(common.optional_col(df, C_COUNT)).fill_null(1.0),
+                "quantity": common.parse_number(common.optional_col(df, C_QUANTITY)),
+                "quantity_text": common.optional_col(df, C_QUANTITY),
                 "status": status,
                 "created": _timestamps(df, C_CREATED, tz, created),
-                "created_text": col(df, created),
+                "created_text": common.col(df, created),
                 "trial_end": _timestamps(df, C_TRIAL_END, tz),
                 "canceled": _timestamps(df, C_CANCELED, tz),
-                "canceled_text": col(df, find_col(df, C_CANCELED)),
+                "canceled_text": common.optional_col(df, C_CANCELED),
                 "ended": _timestamps(df, C_ENDED, tz),
-                "ended_text": col(df, find_col(df, C_ENDED)),
+                "ended_text": common.optional_col(df, C_ENDED),
                 "period_start": _timestamps(df, C_PERIOD_START, tz),
-                "plan": col(df, find_col(df, C_PLAN)),
-                "discount": parse_number(col(df, find_col(df, C_DISCOUNT))),
-                "name": col(df, find_col(df, C_NAME)),
+                "plan": common.optional_col(df, C_PLAN),
+                "discount": common.parse_number(common.optional_col(df, C_DISCOUNT)),
+                "name": common.optional_col(df, C_NAME),
             }
         )
         frame = frame.with_columns(
@@ -131,27 +121,25 @@ def convert(files: list[Path], ctx: ImportContext) -> Converted:
             ).max()
             as_of = latest.date() if latest is not None else None
         end_ts = pl.coalesce(pl.col("ended"), pl.col("canceled"))
-        reason = (
-            pl.when(pl.col("customer").is_null())
-            .then(pl.lit("customer_id_missing"))
-            .when(pl.col("amount").is_null() | (pl.col("amount") < 0))
-            .then(pl.lit("bad_amount"))
-            .when(~pl.col("interval").is_in(list(_PER_MONTH)))
-            .then(pl.lit("unknown_interval"))
-            .when(
-                (pl.col("count") <= 0) | (pl.col("quantity").is_null()) | (pl.col("quantity") < 0)
-            )
-            .then(pl.lit("bad_quantity"))
-            .when(pl.col("created").is_null())
-            .then(pl.lit("bad_timestamp:created"))
-            .when(pl.col("status").is_in(list(_UNPAID)))
-            .then(pl.lit("never_paid"))
-            .when(pl.col("ended_text").is_not_null() & pl.col("ended").is_null())
-            .then(pl.lit("bad_timestamp:ended_at"))
-            .when(pl.col("canceled_text").is_not_null() & pl.col("canceled").is_null())
-            .then(pl.lit("bad_timestamp:canceled_at"))
-            .when((pl.col("status") == "canceled") & end_ts.is_null())
-            .then(pl.lit("canceled_without_date"))
+        reason = common.first_reason(
+            (pl.col("customer").is_null(), "customer_id_missing"),
+            (pl.col("amount").is_null() | (pl.col("amount") < 0), "bad_amount"),
+            (~pl.col("interval").is_in(list(_PER_MONTH)), "unknown_interval"),
+            (
+                (pl.col("count") <= 0) | (pl.col("quantity").is_null()) | (pl.col("quantity") < 0),
+                "bad_quantity",
+            ),
+            (pl.col("created").is_null(), "bad_timestamp:created"),
+            (pl.col("status").is_in(list(_UNPAID)), "never_paid"),
+            (
+                pl.col("ended_text").is_not_null() & pl.col("ended").is_null(),
+                "bad_timestamp:ended_at",
+            ),
+            (
+                pl.col("canceled_text").is_not_null() & pl.col("canceled").is_null(),
+                "bad_timestamp:canceled_at",
+            ),
+            ((pl.col("status") == "canceled") & end_ts.is_null(), "canceled_without_date"),
         )
         frame = frame.with_columns(reason=reason)
         # The paid months (UTC calendar months, as their first days): from the month of the
@@ -172,7 +160,7 @@ def convert(files: list[Path], ctx: ImportContext) -> Converted:
         )
         return frame, frame["reason"]
 
-    ok, rejected, rows_read = map_exports(files, WHAT, rows)
+    ok, rejected, rows_read = common.map_exports(files, WHAT, rows)
     subs = pl.DataFrame()
     if ok is not None:
         mrr = (
@@ -200,7 +188,7 @@ def convert(files: list[Path], ctx: ImportContext) -> Converted:
             .agg(pl.col("mrr").sum(), pl.col("seats").sum(), pl.col("plan").first())
             .sort("account_id", "month")
         )
-        tables["subscriptions"] = typed(
+        tables["subscriptions"] = common.typed(
             "subscriptions",
             {c: monthly[c] for c in ("account_id", "month", "mrr", "plan", "seats")},
         )
@@ -215,9 +203,9 @@ def convert(files: list[Path], ctx: ImportContext) -> Converted:
             .sort("account_id")
         )
         if new.height:
-            tables["accounts"] = typed("accounts", new)
+            tables["accounts"] = common.typed("accounts", new)
             notes.append(
                 f"{new.height:,} accounts created for Stripe customers the client did not know "
                 "(map them with --identity customer_id,account_id to link them to existing accounts)"
             )
-    return Converted(tables=tables, rejected=rejected, rows_read=rows_read, notes=notes)
+    return common.Converted(tables=tables, rejected=rejected, rows_read=rows_read, notes=notes)

@@ -24,23 +24,14 @@ from pathlib import Path
 
 import polars as pl
 
-from journeylib.sources.importers._common import (
-    Converted,
-    ImportContext,
-    col,
-    find_col,
-    map_exports,
-    match_account,
-    parse_timestamps,
-    require_columns,
-    typed,
-)
+from journeylib.sources.importers import _common as common
 
 __all__ = ["category_of", "channel_of_via", "convert"]
 
 WHAT = "Zendesk tickets export"
 
-C_ID = ["Id", "ID", "Ticket ID", "Ticket Id"]
+# Column aliases, first the documented header; case, blanks and _ do not matter (find_col).
+C_ID = ["Id", "Ticket ID"]
 C_CREATED = ["Created at", "Created", "Ticket created - Timestamp"]
 C_ORG = [
     "Organization",
@@ -52,7 +43,7 @@ C_SOLVED = ["Solved at", "Solved"]
 C_TYPE = ["Type", "Ticket type"]
 C_TAGS = ["Tags"]
 C_VIA = ["Via", "Channel", "Ticket channel"]
-C_SAT = ["Satisfaction Score", "Satisfaction score", "Satisfaction", "Satisfaction rating"]
+C_SAT = ["Satisfaction Score", "Satisfaction", "Satisfaction rating"]
 C_SUBJECT = ["Subject"]
 
 _TYPE = {"question": "how_to", "incident": "bug", "problem": "bug", "task": "task"}
@@ -104,30 +95,32 @@ def channel_of_via(via: str | None) -> str | None:
     return "_".join(v.split())
 
 
-def convert(files: list[Path], ctx: ImportContext) -> Converted:
+def convert(files: list[Path], ctx: common.ImportContext) -> common.Converted:
     """Map Zendesk tickets exports to tickets."""
     by_name = ctx.names_to_ids()
     known = ctx.account_ids()
 
     def rows(df: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, pl.Series]:
-        id_col, created_col, org_col = require_columns(df, path, WHAT, [C_ID, C_CREATED, C_ORG])
-        orgs = col(df, org_col).to_list()
-        accounts = [match_account(org, ctx, by_name, known) for org in orgs]
-        types = col(df, find_col(df, C_TYPE)).to_list()
-        tags = col(df, find_col(df, C_TAGS)).to_list()
-        sat = col(df, find_col(df, C_SAT)).str.to_lowercase()
-        solved_text = col(df, find_col(df, C_SOLVED))
+        id_col, created_col, org_col = common.require_columns(
+            df, path, WHAT, [C_ID, C_CREATED, C_ORG]
+        )
+        orgs = common.col(df, org_col).to_list()
+        accounts = [common.match_account(org, ctx, by_name, known) for org in orgs]
+        types = common.optional_col(df, C_TYPE).to_list()
+        tags = common.optional_col(df, C_TAGS).to_list()
+        sat = common.optional_col(df, C_SAT).str.to_lowercase()
+        solved_text = common.optional_col(df, C_SOLVED)
         frame = pl.DataFrame(
             {
-                "ticket_id": col(df, id_col).str.replace(r"\.0+$", ""),
+                "ticket_id": common.col(df, id_col).str.replace(r"\.0+$", ""),
                 "account_id": pl.Series(accounts, dtype=pl.String),
-                "opened_at": parse_timestamps(col(df, created_col), ctx.timezone),
-                "resolved_at": parse_timestamps(solved_text, ctx.timezone),
+                "opened_at": common.parse_timestamps(common.col(df, created_col), ctx.timezone),
+                "resolved_at": common.parse_timestamps(solved_text, ctx.timezone),
                 "category": pl.Series(
                     [category_of(t, g) for t, g in zip(types, tags, strict=True)], dtype=pl.String
                 ),
                 "channel": pl.Series(
-                    [channel_of_via(v) for v in col(df, find_col(df, C_VIA)).to_list()],
+                    [channel_of_via(v) for v in common.optional_col(df, C_VIA).to_list()],
                     dtype=pl.String,
                 ),
                 "satisfaction": pl.select(
@@ -138,25 +131,24 @@ def convert(files: list[Path], ctx: ImportContext) -> Converted:
                 )
                 .to_series()
                 .cast(pl.Int64),
-                "text": col(df, find_col(df, C_SUBJECT)),
+                "text": common.optional_col(df, C_SUBJECT),
             }
         )
         reason = pl.select(
-            pl.when(frame["ticket_id"].is_null())
-            .then(pl.lit("ticket_id_missing"))
-            .when(pl.Series(orgs, dtype=pl.String).is_null())
-            .then(pl.lit("organization_missing"))
-            .when(frame["account_id"].is_null())
-            .then(pl.lit("unknown_organization"))
-            .when(frame["opened_at"].is_null())
-            .then(pl.lit("bad_timestamp:created_at"))
-            .when(solved_text.is_not_null() & frame["resolved_at"].is_null())
-            .then(pl.lit("bad_timestamp:solved_at"))
-            .when(~frame["ticket_id"].is_first_distinct())
-            .then(pl.lit("ticket_id_duplicate"))
+            common.first_reason(
+                (frame["ticket_id"].is_null(), "ticket_id_missing"),
+                (pl.Series(orgs, dtype=pl.String).is_null(), "organization_missing"),
+                (frame["account_id"].is_null(), "unknown_organization"),
+                (frame["opened_at"].is_null(), "bad_timestamp:created_at"),
+                (
+                    solved_text.is_not_null() & frame["resolved_at"].is_null(),
+                    "bad_timestamp:solved_at",
+                ),
+                (~frame["ticket_id"].is_first_distinct(), "ticket_id_duplicate"),
+            )
         ).to_series()
         return frame, reason
 
-    kept, rejected, rows_read = map_exports(files, WHAT, rows)
-    tables = {"tickets": typed("tickets", kept)} if kept is not None else {}
-    return Converted(tables=tables, rejected=rejected, rows_read=rows_read)
+    kept, rejected, rows_read = common.map_exports(files, WHAT, rows)
+    tables = {"tickets": common.typed("tickets", kept)} if kept is not None else {}
+    return common.Converted(tables=tables, rejected=rejected, rows_read=rows_read)

@@ -42,13 +42,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import polars as pl
 
 from journeylib.config import parse_month
-from journeylib.errors import JourneyError
+from journeylib.errors import JourneyError, check_choice
 from journeylib.sources.synth.accounts import accounts_frame, draw_accounts, draw_subscriptions
 from journeylib.sources.synth.arrays import EventRows
 from journeylib.sources.synth.events import (
@@ -106,10 +106,9 @@ def synthesize(
         raise _bad_option(
             "nothing to generate", "accounts >= 1 and months >= 1", found, "give positive numbers"
         )
-    if fmt not in ("csv", "csv.gz", "parquet"):
-        raise _bad_option(
-            "unknown output format", "csv, csv.gz or parquet", repr(fmt), "use one of those formats"
-        )
+    check_choice(
+        "output format", fmt, get_args(Format), where="synth", fix="use one of those formats"
+    )
     try:
         start = parse_month(start)
     except ValueError:
