@@ -7,6 +7,7 @@ import polars as pl
 
 from journeylib.charts._util import as_month, data, require
 from journeylib.charts.theme import BAD, GOOD, INK, MUTED, NEUTRAL
+from journeylib.errors import DataError
 from journeylib.formatting import format_value
 
 __all__ = ["MOVEMENTS", "chart_mrr_bridge", "chart_mrr_movements", "chart_nrr_grr"]
@@ -125,8 +126,6 @@ def chart_mrr_bridge(
     df = as_month(require(months, cols, name="months"), "month")
     sel = df.filter((pl.col("month") >= start) & (pl.col("month") <= end)).sort("month")
     if sel.height == 0:
-        from journeylib.errors import DataError
-
         raise DataError(
             "no months in the bridge range",
             where="months",

@@ -125,3 +125,11 @@ def test_save_chart_html_and_bad_suffix(tmp_path, stages):
 def test_theme_registered_once():
     assert "journey_workbench" in alt.theme.names()
     assert alt.theme.active == "journey_workbench"
+
+
+def test_save_charts_writes_each_format_and_nothing_without_a_folder(tmp_path, stages):
+    chart = chart_stage_funnel(stages)
+    assert render.save_charts({"funnel": chart}, None) == []
+    paths = render.save_charts({"funnel": chart}, tmp_path, formats=("svg",))
+    assert [p.name for p in paths] == ["funnel.svg"]
+    assert paths[0].read_text().lstrip().startswith("<svg")
