@@ -20,6 +20,7 @@ import polars as pl
 from journeylib.ingest.client import Client
 from journeylib.ingest.restrict import restrict_to_accounts
 from journeylib.metrics import funnels, metrics_document, resolve_period, with_period
+from journeylib.metrics.period import data_months
 from journeylib.months import month_from_index, month_index, month_range
 
 __all__ = [
@@ -173,14 +174,7 @@ def client_months(client: Client) -> list[str]:
         >>> client_months(c)
         ['2024-01', '2024-02', '2024-03']
     """
-    ends: list[str] = []
-    for name, col in (("events", "timestamp"), ("subscriptions", "month")):
-        frame = client.tables.get(name)
-        if frame is not None and frame.height:
-            lo, hi = frame.select(pl.col(col).min().alias("lo"), pl.col(col).max().alias("hi")).row(
-                0
-            )
-            ends += [lo.strftime("%Y-%m"), hi.strftime("%Y-%m")]
+    ends = [m for m in data_months(client.tables) if m]
     cfg = client.config.period
     ends += [m for m in (cfg.start if cfg else None, cfg.end if cfg else None) if m]
     if not ends:

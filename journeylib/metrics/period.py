@@ -12,32 +12,44 @@ import polars as pl
 from journeylib.config import PeriodConfig, parse_month
 from journeylib.frames import to_lazy, to_polars
 
-__all__ = ["resolve_period", "with_period", "period_view"]
+__all__ = ["data_months", "resolve_period", "with_period", "period_view"]
 
 
-def _data_months(tables: dict[str, Any]) -> tuple[str | None, str | None]:
+#: The columns whose first and last month bound the data's period.
+_BOUNDS = {"events": "timestamp", "subscriptions": "month"}
+
+
+def data_months(tables: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The first and last month with data in ``events.timestamp`` or ``subscriptions.month``.
+
+    Polars tables, eager or lazy (a lazy events table is read streaming);
+    ``(None, None)`` when neither table has a row.
+
+    Examples:
+        >>> import datetime as dt
+        >>> ev = pl.DataFrame({"timestamp": [dt.datetime(2024, 3, 5), dt.datetime(2024, 1, 9)]})
+        >>> subs = pl.DataFrame({"month": [dt.date(2024, 4, 1)]})
+        >>> data_months({"events": ev.lazy(), "subscriptions": subs})
+        ('2024-01', '2024-04')
+        >>> data_months({"events": ev.clear()})
+        (None, None)
+    """
     firsts: list[str] = []
     lasts: list[str] = []
-    ev = tables.get("events")
-    if ev is not None:
-        # min/max of an empty frame are null; a lazy events table is read streaming
-        ts = (
-            ev.lazy()
-            .select(pl.col("timestamp").min().alias("lo"), pl.col("timestamp").max().alias("hi"))
+    for name, col in _BOUNDS.items():
+        frame = tables.get(name)
+        if frame is None:
+            continue
+        # min/max of an empty frame are null
+        lo, hi = (
+            frame.lazy()
+            .select(pl.col(col).min().alias("lo"), pl.col(col).max().alias("hi"))
             .collect()
             .row(0)
         )
-        if ts[0] is not None:
-            firsts.append(ts[0].strftime("%Y-%m"))
-            lasts.append(ts[1].strftime("%Y-%m"))
-    subs = tables.get("subscriptions")
-    if subs is not None and subs.height:
-        ms = subs.select(pl.col("month").min().alias("lo"), pl.col("month").max().alias("hi")).row(
-            0
-        )
-        if ms[0] is not None:
-            firsts.append(ms[0].strftime("%Y-%m"))
-            lasts.append(ms[1].strftime("%Y-%m"))
+        if lo is not None:
+            firsts.append(lo.strftime("%Y-%m"))
+            lasts.append(hi.strftime("%Y-%m"))
     return (min(firsts) if firsts else None, max(lasts) if lasts else None)
 
 
@@ -50,7 +62,7 @@ def resolve_period(client: Any) -> tuple[str, str]:
     at all falls back to the current month.
     """
     cfg = client.config.period
-    lo, hi = _data_months(client.tables)
+    lo, hi = data_months(client.tables)
     start = (cfg.start if cfg and cfg.start else None) or lo
     end = (cfg.end if cfg and cfg.end else None) or hi
     if start is None and end is None:
@@ -92,12 +104,11 @@ def period_view(client: Any) -> Any:
         >>> period_view(c) is c
         True
     """
-    bounds = {"events": "timestamp", "subscriptions": "month"}
     tables = client.tables
-    if all(isinstance(tables[t], pl.DataFrame) for t in bounds if t in tables):
+    if all(isinstance(tables[t], pl.DataFrame) for t in _BOUNDS if t in tables):
         return client
     small = dict(tables)
-    for name, col in bounds.items():
+    for name, col in _BOUNDS.items():
         if name in tables:
             lo_hi = to_polars(
                 to_lazy(tables[name]).select(

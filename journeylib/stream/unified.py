@@ -237,5 +237,5 @@ def journey_events(
     return stream.to_native() if lazy else collect(stream)
 
 
-#: ``journey.events(client)``, the name the architecture uses.
+#: ``stream.events(client)``: a short alias of :func:`journey_events`.
 events = journey_events
