@@ -58,6 +58,8 @@ _UNITS: dict[str | None, _Unit] = {
     "fraction": _Unit("%", "%", digits=1, scale=100, delta="points"),
     "nps": _Unit(digits=0, compact_digits=0, signed=True, delta="points"),
     "ratio": _Unit("×", "×", digits=2),
+    # a comment's sentiment, in [-1, 1]: signed, as NPS is
+    "sentiment": _Unit(digits=2, compact_digits=2, signed=True, delta="absolute"),
     "months": _Unit(" months", " mo", digits=1, delta="absolute"),
     "days": _Unit(" days", " d", digits=1, seconds=86400, delta="absolute"),
     "hours": _Unit(" hours", " h", digits=1, seconds=3600, delta="absolute"),

@@ -1,8 +1,8 @@
 """The service blueprint's data: the touchpoints customers meet, and the tickets behind each stage.
 
 It reads the same scope as the journey map
-(:mod:`journeylib.analysis.journey_map`: the period's stream and the
-template's touchpoints) and places each ticket on the stage its account was in
+(:mod:`journeylib.analysis._scope`: the period's stream and the template's
+touchpoints) and places each ticket on the stage its account was in
 when it opened it.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from journeylib.analysis.journey_map import _scope, _touchpoint_frame
+from journeylib.analysis._scope import scope, touchpoint_frame
 from journeylib.analysis.stages import stage_pairs
 from journeylib.frames import collect, to_lazy
 from journeylib.months import filter_period
@@ -81,8 +81,8 @@ def blueprint_frames(
         ``(front, back)`` as :func:`journeylib.charts.chart_service_blueprint` takes them.
     """
     del doc
-    sc = _scope(client, stream, None)
-    inv = _touchpoint_frame(client, sc)
+    sc = scope(client, stream, None)
+    inv = touchpoint_frame(client, sc)
     front = inv.filter(pl.col("accounts") > 0).select(
         "stage", pl.col("label").alias("touchpoint"), "accounts"
     )

@@ -26,19 +26,19 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
+from journeylib.analysis._scope import Scope, scope, touchpoint_frame
 from journeylib.analysis.map_kpis import kpi_lane
 from journeylib.analysis.personas import persona_labels
 from journeylib.analysis.stages import stage_pairs
 from journeylib.formatting import format_value
-from journeylib.frames import collect, to_lazy, to_polars
+from journeylib.frames import collect, to_lazy
 from journeylib.ingest.personas import UNASSIGNED
-from journeylib.ingest.restrict import restrict_to_accounts, restrict_to_segment
+from journeylib.ingest.restrict import restrict_to_segment
 from journeylib.metrics.document import metrics_document
 from journeylib.metrics.feedback import nps_by_stage, nps_interval, sentiment_by_stage
-from journeylib.metrics.period import resolve_period, with_period
+from journeylib.metrics.period import with_period
 from journeylib.metrics.stages import stage_funnel, stalled_accounts
 from journeylib.months import filter_period, months_filter, period_index
-from journeylib.stream import touchpoint_inventory
 
 __all__ = [
     "JourneyMapData",
@@ -83,30 +83,8 @@ class JourneyMapData:
     title: str | None = None
 
 
-@dataclasses.dataclass(frozen=True)
-class _Scope:
-    """The accounts, stream and surveys a map is drawn for (all accounts or one persona)."""
-
-    accounts: pl.DataFrame
-    stream: pl.DataFrame
-    surveys: pl.DataFrame | None
-    period: tuple[str, str]
-
-
-def _scope(client: Any, stream: Any, persona: str | None) -> _Scope:
-    """The period's client data for a map: every account's, or the accounts of ``persona``."""
-    period = resolve_period(client)
-    accounts = client.tables["accounts"]
-    surveys = client.table("surveys")
-    tables = {"stream": to_polars(stream), **({} if surveys is None else {"surveys": surveys})}
-    if persona is not None:
-        accounts = accounts.filter(pl.col("persona") == persona)
-        tables = restrict_to_accounts(tables, accounts["account_id"])
-    return _Scope(accounts, tables["stream"], tables.get("surveys"), period)
-
-
 def _stage_frame(
-    client: Any, doc: Mapping[str, Any], sc: _Scope, persona: str | None
+    client: Any, doc: Mapping[str, Any], sc: Scope, persona: str | None
 ) -> pl.DataFrame:
     schema = {
         "order": pl.Int64,
@@ -132,15 +110,7 @@ def _stage_frame(
     )
 
 
-def _touchpoint_frame(client: Any, sc: _Scope) -> pl.DataFrame:
-    """The template's touchpoints with their events and accounts in the period."""
-    inv = touchpoint_inventory(
-        collect(filter_period(to_lazy(sc.stream), "timestamp", sc.period)), client.template
-    )
-    return inv.select("stage", "touchpoint", "label", "kind", "events", "accounts")
-
-
-def _emotion_frame(client: Any, sc: _Scope) -> pl.DataFrame | None:
+def _emotion_frame(client: Any, sc: Scope) -> pl.DataFrame | None:
     if sc.surveys is None:
         return None
     order = client.template.stage_ids
@@ -168,7 +138,7 @@ def _emotion_frame(client: Any, sc: _Scope) -> pl.DataFrame | None:
     )
 
 
-def _touchpoint_nps(sc: _Scope) -> pl.DataFrame:
+def _touchpoint_nps(sc: Scope) -> pl.DataFrame:
     """NPS per ``surveys.touchpoint`` (responses with a score, dated in the period)."""
     if sc.surveys is None or "touchpoint" not in sc.surveys.columns:
         return pl.DataFrame(
@@ -190,7 +160,7 @@ def _touchpoint_nps(sc: _Scope) -> pl.DataFrame:
 
 
 def _data_pain_points(
-    client: Any, st: pl.DataFrame, emotion: pl.DataFrame | None, sc: _Scope
+    client: Any, st: pl.DataFrame, emotion: pl.DataFrame | None, sc: Scope
 ) -> list[dict[str, str]]:
     """Short, data-driven pain points: the two largest drop-offs and the worst NPS scores.
 
@@ -271,7 +241,7 @@ def journey_map_data(
     Returns:
         A :class:`JourneyMapData`.
     """
-    sc = _scope(client, stream, persona)
+    sc = scope(client, stream, persona)
     labels = persona_labels(client)
     kpi_doc = doc
     if persona is not None:
@@ -291,7 +261,8 @@ def journey_map_data(
         {
             "stage": r["stage"],
             "lane": "opportunities",
-            "text": f"Data: {r['touchpoint']} loses {r['lost']:,} of {r['volume']:,} accounts",
+            "text": f"Data: {r['touchpoint']} loses {format_value(r['lost'], 'count')} of "
+            f"{format_value(r['volume'], 'count')} accounts",
         }
         for r in opp.iter_rows(named=True)
     )
@@ -300,7 +271,7 @@ def journey_map_data(
     title = f"Customer journey map: {state}" + (f" · {name}" if name else "")
     return JourneyMapData(
         stages=st.drop("median_days_from_previous"),
-        touchpoints=_touchpoint_frame(client, sc),
+        touchpoints=touchpoint_frame(client, sc),
         emotion=emotion,
         texts=pl.DataFrame(
             texts, schema={"stage": pl.String, "lane": pl.String, "text": pl.String}
@@ -338,7 +309,7 @@ def _arpa(doc: Mapping[str, Any]) -> float | None:
     return months[-1].get("arpa") if months else None
 
 
-def _opportunities(client: Any, sc: _Scope, arpa: float | None) -> pl.DataFrame:
+def _opportunities(client: Any, sc: Scope, arpa: float | None) -> pl.DataFrame:
     """Per touchpoint of every stage but the last: volume, lost accounts, drop-off and score."""
     schema = {
         "stage": pl.String,
@@ -439,7 +410,7 @@ def opportunity_frame(client: Any, doc: Mapping[str, Any], stream: Any) -> pl.Da
         score, lost]``, best opportunity first; ``stage`` is the stage's label
         and ``touchpoint`` the touchpoint's label (what the chart shows).
     """
-    out = _opportunities(client, _scope(client, stream, None), _arpa(doc))
+    out = _opportunities(client, scope(client, stream, None), _arpa(doc))
     return out.with_columns(
         pl.col("stage").replace_strict(
             dict(stage_pairs(client.template)), default=pl.col("stage"), return_dtype=pl.String

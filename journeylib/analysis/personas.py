@@ -12,6 +12,7 @@ Readings chosen where the brief leaves room (the "natural reading" rule):
 * The population is every account first seen no later than the period's last
   month (a persona is a lifetime view of the customer base, so earlier
   customers count); subscriptions and events after the period are ignored.
+  The segments read it the same way (:mod:`journeylib.analysis._accounts`).
 * ``conversion_rate`` = accounts that signed up and paid in some month up to
   the period's end / accounts that signed up (null when none signed up).
 * ``churn_rate`` (logo churn over the lifetime) = accounts that paid and later
@@ -29,6 +30,8 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
+from journeylib.analysis._accounts import paid_summary, population
+from journeylib.analysis._shares import top_shares
 from journeylib.frames import collect, to_lazy, to_polars
 from journeylib.months import filter_period, month_index, month_index_of, months_filter
 
@@ -65,69 +68,13 @@ def persona_labels(client: Any) -> dict[str, str]:
     return {p.id: p.label or p.id for p in client.config.personas}
 
 
-def _population(accounts: Any, last: int | None) -> pl.DataFrame:
-    """The accounts first seen no later than month index ``last`` (all of them when None)."""
-    lf = to_lazy(accounts)
-    if last is not None and "first_seen_at" in lf.collect_schema().names():
-        lf = lf.filter(months_filter(lf, "first_seen_at", last=last))
-    return collect(lf)
-
-
-def _paid_summary(subscriptions: Any | None, last: int | None) -> pl.DataFrame:
-    """Per account that paid up to month ``last``: first paid month, churned-once flag, MRR at ``last``."""
-    schema = {
-        "account_id": pl.String,
-        "first_paid": pl.Int64,
-        "churned": pl.Boolean,
-        "mrr_last": pl.Float64,
-    }
-    if subscriptions is None:
-        return pl.DataFrame(schema=schema)
-    subs = collect(
-        to_lazy(subscriptions).select(
-            "account_id", month_index_of("month").cast(nw.Int64()).alias("mi"), "mrr"
-        )
-    )
-    if last is None:
-        last = subs["mi"].max() if subs.height else 0
-    paid = subs.filter(pl.col("mrr") > 0, pl.col("mi") <= last)
-    nxt = paid.select("account_id", (pl.col("mi") - 1).alias("mi"), pl.lit(True).alias("_next"))
-    per = (
-        paid.join(nxt, on=["account_id", "mi"], how="left")
-        # a paid month whose next month is unpaid and inside the period = a churn
-        .with_columns((pl.col("_next").is_null() & (pl.col("mi") < last)).alias("_ends"))
-        .group_by("account_id")
-        .agg(
-            pl.col("mi").min().alias("first_paid"),
-            pl.col("_ends").any().alias("churned"),
-            pl.col("mrr").filter(pl.col("mi") == last).sum().alias("mrr_last"),
-        )
-    )
-    return per.cast(schema).select(list(schema))
-
-
 def _top_text(frame: pl.DataFrame, group: str, col: str, n: int = 3) -> pl.DataFrame:
     """Per group: the ``n`` most common values of ``col`` with their share, as text."""
     name = f"top_{col}"
     if col not in frame.columns:
         return frame.select(group).unique().with_columns(pl.lit(None, pl.String).alias(name))
-    counts = (
-        frame.filter(pl.col(col).is_not_null())
-        .group_by(group, col)
-        .agg(pl.len().alias("_n"))
-        .with_columns((pl.col("_n") / pl.col("_n").sum().over(group)).alias("_share"))
-        .sort([group, "_n", col], descending=[False, True, False])
-        .with_columns(pl.int_range(pl.len()).over(group).alias("_rank"))
-        .filter(pl.col("_rank") < n)
-        .with_columns(
-            pl.format(
-                "{} {}%",
-                pl.col(col).cast(pl.String),
-                (pl.col("_share") * 100).round(0).cast(pl.Int64),
-            ).alias("_txt")
-        )
-    )
-    return counts.group_by(group).agg(pl.col("_txt").str.join(", ").alias(name))
+    counts = frame.filter(pl.col(col).is_not_null()).group_by(group, col).agg(pl.len().alias("n"))
+    return top_shares(counts, group, col, top=n, name=name)
 
 
 def persona_profile(
@@ -173,7 +120,7 @@ def persona_profile(
     """
     first = month_index(period[0])
     last = month_index(period[1])
-    acc = _population(accounts, last)
+    acc = population(accounts, last)
     if "persona" not in acc.columns:
         acc = acc.with_columns(pl.lit(None, pl.String).alias("persona"))
     acc = acc.with_columns(pl.col("persona").cast(pl.String).fill_null("unassigned"))
@@ -187,7 +134,7 @@ def persona_profile(
         if "company_size" in acc.columns
         else nw.lit(None, nw.Float64())
     )
-    paid = _paid_summary(subscriptions, last)
+    paid = paid_summary(subscriptions, last)
     base = (
         nw.from_native(acc)
         .select("account_id", "persona", signed.alias("_signed"), size.alias("_size"))
@@ -278,6 +225,13 @@ def persona_profile(
 
 
 def _value_text(value: Any) -> str:
+    """A value of a client.yaml persona rule, as the analyst wrote it.
+
+    Not a metric, so not :func:`journeylib.formatting.format_value`: a rule's
+    bound has no unit and keeps its own digits (``0.5`` stays ``0.5``, a string
+    stays as it is); only a whole number gets thousands separators
+    (``500.0`` and ``500`` read ``500``, ``5000`` reads ``5,000``).
+    """
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return f"{value:,}" if isinstance(value, int) else str(value)

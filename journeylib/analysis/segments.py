@@ -4,8 +4,8 @@
 features (:func:`segment_features`; scikit-learn k-means on a small
 standardised matrix) and describes each cluster in words, so an analyst can
 name it and compare it with the personas (:func:`persona_segment_crosstab`).
-The population and the paid months are read as for the personas (see
-:mod:`journeylib.analysis.personas`).
+The population and the paid months are read as for the personas (one home:
+:mod:`journeylib.analysis._accounts`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import narwhals as nw
 import numpy as np
 import polars as pl
 
-from journeylib.analysis.personas import _paid_summary, _population
+from journeylib.analysis._accounts import paid_summary, population
 from journeylib.formatting import format_value
 from journeylib.frames import collect, to_lazy, to_polars
 from journeylib.months import month_index, month_index_of, months_filter
@@ -78,7 +78,7 @@ def segment_features(
         [('a', 2.0, 1, 0.0, 0), ('b', 0.0, 0, None, 0)]
     """
     last = month_index(period[1]) if period else None
-    acc = _population(accounts, last)
+    acc = population(accounts, last)
     cols = acc.columns
     size = (
         pl.col("company_size").cast(pl.Float64)
@@ -140,7 +140,7 @@ def segment_features(
                 .group_by("account_id")
                 .agg(nw.col("timestamp").min().alias("_fv_at"))
             )
-    paid = _paid_summary(subscriptions, last)
+    paid = paid_summary(subscriptions, last)
     days = (pl.col("_fv_at") - pl.col("_start")).dt.total_microseconds() / 86_400_000_000
     out = (
         feats.join(ev_rate, on="account_id", how="left")
@@ -228,7 +228,8 @@ def _describe(seg: dict[str, Any]) -> str:
         )
         parts.append(f"{size_word} (median {format_value(size, 'count')} employees)")
     usage = _level(z("log_events_per_active_month"), "light usage", "moderate usage", "heavy usage")
-    parts.append(f"{usage} ({seg['events_per_active_month']:.0f} events per active month)")
+    events = format_value(seg["events_per_active_month"], "count")
+    parts.append(f"{usage} ({events} events per active month)")
     paid = seg["paid_share"]
     paid_word = "mostly paying" if paid >= 0.6 else "few paying" if paid <= 0.2 else "partly paying"
     parts.append(f"{paid_word} ({format_value(paid, 'fraction', digits=0)} paid)")
@@ -236,7 +237,8 @@ def _describe(seg: dict[str, Any]) -> str:
         # a low standardised time to first value is fast
         speed = _level(-z("days_to_first_value"), "slow to first value", "", "fast to first value")
         if speed:
-            parts.append(f"{speed} (median {seg['days_to_first_value']:.0f} days)")
+            days = format_value(seg["days_to_first_value"], "days", digits=0)
+            parts.append(f"{speed} (median {days})")
     if (seg.get("top_industry_share") or 0) >= 0.4 and seg.get("top_industry") not in (
         None,
         _OTHER,

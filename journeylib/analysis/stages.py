@@ -119,7 +119,8 @@ def stage_kpis(doc: dict[str, Any], template: Any) -> pl.DataFrame:
                 trend = None
             elif kpi == "nps" and stage_nps.get(stage.id, {}).get("score") is not None:
                 value = stage_nps[stage.id]["score"]
-                label = f"{label} (this stage, {stage_nps[stage.id].get('responses', 0):,} answers)"
+                answers = format_value(stage_nps[stage.id].get("responses", 0), "count")
+                label = f"{label} (this stage, {answers} answers)"
                 trend = None
             good = None
             if meta is not None and trend in ("up", "down"):
@@ -164,7 +165,8 @@ def _low_nps(doc: dict[str, Any], min_responses: int) -> list[dict[str, Any]]:
                 "stage": r["stage"],
                 "kind": "low_nps",
                 "severity": sev,
-                "evidence": f"NPS {format_value(score, 'nps')} from {n:,} responses{vs}",
+                "evidence": f"NPS {format_value(score, 'nps')} from "
+                f"{format_value(n, 'count')} responses{vs}",
             }
         )
     return out
@@ -190,7 +192,9 @@ def _negative_themes(
         sev = "high" if share >= 0.2 else "medium" if share >= 0.1 else "low"
         theme = r["theme"].replace("_", " / ")  # bugs_reliability -> "bugs / reliability"
         score = (
-            f"; their mean score is {r['mean_score']:.1f}" if r["mean_score"] is not None else ""
+            f"; their mean score is {format_value(r['mean_score'], 'score', digits=1)}"
+            if r["mean_score"] is not None
+            else ""
         )
         out.append(
             {
@@ -226,15 +230,18 @@ def _slow_tickets(
             continue
         sev = "high" if ratio >= 3 else "medium" if ratio >= 2 else "low"
         sat = r.get("satisfaction_mean")
-        sat_txt = f"; satisfaction {sat:.1f} of 5" if sat is not None else ""
+        sat_txt = (
+            f"; satisfaction {format_value(sat, 'score', digits=1)} of 5" if sat is not None else ""
+        )
         out.append(
             {
                 "stage": stage,
                 "kind": "slow_tickets",
                 "severity": sev,
                 "evidence": f"{r['category'] or '(no category)'} tickets take a median "
-                f"{med:.1f} h to resolve, {ratio:.1f}× the {overall:.1f} h of all "
-                f"tickets ({r['opened']:,} opened{sat_txt})",
+                f"{format_value(med, 'hours')} to resolve, "
+                f"{format_value(ratio, 'ratio', digits=1)} the {format_value(overall, 'hours')} "
+                f"of all tickets ({format_value(r['opened'], 'count')} opened{sat_txt})",
             }
         )
     return out
@@ -261,8 +268,9 @@ def _drop_offs(doc: dict[str, Any], min_accounts: int) -> list[dict[str, Any]]:
                 "stage": prev["id"],
                 "kind": "drop_off",
                 "severity": sev,
-                "evidence": f"of {prev['reached']:,} accounts that reached {prev['label']}, "
-                f"{cur['reached']:,} ({format_value(conv, 'fraction', digits=0)}) "
+                "evidence": f"of {format_value(prev['reached'], 'count')} accounts that reached "
+                f"{prev['label']}, {format_value(cur['reached'], 'count')} "
+                f"({format_value(conv, 'fraction', digits=0)}) "
                 f"went on to {cur['label']}",
             }
         )
@@ -285,8 +293,9 @@ def _stalls(
                 "stage": r["id"],
                 "kind": "stall",
                 "severity": sev,
-                "evidence": f"{r['accounts']:,} accounts ({pct}) got no further than "
-                f"{r['label']}; their last activity was a median {days:.0f} days ago",
+                "evidence": f"{format_value(r['accounts'], 'count')} accounts ({pct}) got no "
+                f"further than {r['label']}; their last activity was a median "
+                f"{format_value(days, 'days', digits=0)} ago",
             }
         )
     return out
@@ -468,7 +477,7 @@ def stage_briefs(template: Any, funnel: pl.DataFrame, stall: pl.DataFrame | None
     blocks = []
     for i, s in enumerate(template.stages, start=1):
         n = nums.get(s.id, {})
-        facts = [f"**{n.get('reached', 0) or 0:,}** accounts reached it"]
+        facts = [f"**{format_value(n.get('reached', 0) or 0, 'count')}** accounts reached it"]
         if n.get("conversion_from_previous") is not None:
             conv = format_value(n["conversion_from_previous"], "fraction", digits=0)
             facts.append(f"**{conv}** of the previous stage")
@@ -477,7 +486,7 @@ def stage_briefs(template: Any, funnel: pl.DataFrame, stall: pl.DataFrame | None
             facts.append(f"median **{days}** after it")
         if s.id in stalls and stalls[s.id]["share"] is not None:
             facts.append(
-                f"**{stalls[s.id]['accounts']:,}** stopped here "
+                f"**{format_value(stalls[s.id]['accounts'], 'count')}** stopped here "
                 f"({format_value(stalls[s.id]['share'], 'fraction', digits=0)})"
             )
         parts = [f"### {i}. {html.escape(s.label)}\n", "; ".join(facts) + ".\n"]

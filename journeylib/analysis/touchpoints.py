@@ -17,6 +17,7 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
+from journeylib.analysis._shares import top_shares
 from journeylib.frames import collect, to_lazy
 from journeylib.months import month_index, months_filter, period_index
 
@@ -160,19 +161,8 @@ def touchpoint_channel_mix(stream: Any, *, top: int = 3) -> pl.DataFrame:
         .group_by("touchpoint", "channel")
         .agg(nw.len().alias("n"))
     )
-    return (
-        counts.with_columns((pl.col("n") / pl.col("n").sum().over("touchpoint")).alias("share"))
-        .sort(["touchpoint", "n", "channel"], descending=[False, True, False])
-        .with_columns(pl.int_range(pl.len()).over("touchpoint").alias("_rank"))
-        .filter(pl.col("_rank") < top)
-        .group_by("touchpoint", maintain_order=True)
-        .agg(
-            pl.format("{} {}%", pl.col("channel"), (pl.col("share") * 100).round(0).cast(pl.Int64))
-            .str.join(", ")
-            .alias("channel_mix")
-        )
-        .select(pl.col("touchpoint").cast(pl.String), pl.col("channel_mix").cast(pl.String))
-    )
+    mix = top_shares(counts, "touchpoint", "channel", top=top, name="channel_mix")
+    return mix.select(pl.col("touchpoint").cast(pl.String), pl.col("channel_mix").cast(pl.String))
 
 
 _TP_FIELDS = (

@@ -188,7 +188,7 @@ def emotion_lane(lay: Layout, cells: dict[str, list[dict[str, Any]]]) -> None:
         c.text(
             LABEL_W - 6,
             ypx(v),
-            f"{v:+d}" if v else "0",
+            format_value(v, "nps", style="compact"),
             size=10,
             color=MUTED,
             align="right",
@@ -213,11 +213,12 @@ def emotion_lane(lay: Layout, cells: dict[str, list[dict[str, Any]]]) -> None:
         c.line(xc, ypx(nps), segment, NEUTRAL)
         c.point(xc, ypx(nps), 110, NEUTRAL, filled=n >= 30, **tip)
         # The numbers go in a row under the curve, one cell per stage: no overlap.
-        c.text(xc, y_lab, f"NPS {nps:+.0f}", size=11, weight="bold", align="center")
+        nps_text = f"NPS {format_value(nps, 'nps', style='compact')}"
+        c.text(xc, y_lab, nps_text, size=11, weight="bold", align="center")
         c.text(
             xc,
             y_lab + 13,
-            f"n = {n:,}" + (" (few)" if n < 30 else ""),
+            f"n = {format_value(n, style='compact')}" + (" (few)" if n < 30 else ""),
             size=10,
             color=BAD if n < 30 else MUTED,
             align="center",
@@ -226,7 +227,7 @@ def emotion_lane(lay: Layout, cells: dict[str, list[dict[str, Any]]]) -> None:
             c.text(
                 xc,
                 y_lab + 26,
-                f"sentiment {r['sentiment']:+.2f}",
+                f"sentiment {format_value(r['sentiment'], 'sentiment', style='compact')}",
                 size=10,
                 color=MUTED,
                 align="center",

@@ -12,27 +12,23 @@ import polars as pl
 
 from journeylib.charts.theme import MUTED, NEUTRAL
 from journeylib.errors import DataError
+from journeylib.frames import to_polars
 
 __all__: list[str] = []
 
 
 def require(frame: Any, columns: Iterable[str], *, name: str) -> pl.DataFrame:
     """Return ``frame`` as a polars DataFrame, checking that it has ``columns``."""
-    if isinstance(frame, pl.LazyFrame):
-        frame = frame.collect()
-    if not isinstance(frame, pl.DataFrame):
-        try:
-            import narwhals as nw
-
-            frame = nw.from_native(frame).lazy().collect(backend="polars").to_native()
-        except Exception as exc:  # noqa: BLE001 - re-raised as a clear error below
-            raise DataError(
-                "not a data frame",
-                where=name,
-                expected="a polars DataFrame",
-                found=type(frame).__name__,
-                fix="pass the frame returned by the journeylib metric function",
-            ) from exc
+    try:
+        frame = to_polars(frame)
+    except TypeError as exc:  # not a frame narwhals knows: say so in the workbench's words
+        raise DataError(
+            "not a data frame",
+            where=name,
+            expected="a polars DataFrame",
+            found=type(frame).__name__,
+            fix="pass the frame returned by the journeylib metric function",
+        ) from exc
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise DataError(

@@ -72,7 +72,8 @@ def chart_cac_by_channel(
         alt.Tooltip("new_customers:Q", title="New customers"),
         alt.Tooltip("cac:Q", title="CAC", format=",.0f"),
     ]
-    subtitle = f"CAC payback: {payback:.1f} months" if payback is not None else ""
+    # The subtitle is a sentence: "text" style, as the metrics and goals write it.
+    subtitle = f"CAC payback: {format_value(payback, 'months')}" if payback is not None else ""
     heading = alt.Title(title, subtitle=subtitle)
     return labelled_bars(rows, "channel", x, tooltip, title=heading, step=30)
 

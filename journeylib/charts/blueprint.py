@@ -26,7 +26,7 @@ from journeylib.charts._map_layout import (
 )
 from journeylib.charts._util import ordered, require, wrap
 from journeylib.charts.theme import BAD, INK, MUTED, NEUTRAL
-from journeylib.formatting import format_value
+from journeylib.formatting import MISSING, format_value
 
 __all__ = ["chart_service_blueprint"]
 
@@ -117,7 +117,7 @@ def chart_service_blueprint(
     ]
     slowest = max(hours) if hours else None
     # Every text is wrapped to its column: with 8 stages a column is ~120 px and
-    # "median 11.0 h to resolve" on one line would run into the next stage.
+    # "median 11 h to resolve" on one line would run into the next stage.
     back_lines: list[list[tuple[str, dict[str, Any]]]] = []
     for s in order:
         if not bcells[s]:
@@ -133,10 +133,10 @@ def chart_service_blueprint(
         ]
         style = {"color": BAD if slow else INK, "weight": "bold" if slow else "normal", "size": 10}
         if hrs is None:
-            lines.append(("median resolution –", {**style, "color": MUTED}))
+            lines.append((f"median resolution {MISSING}", {**style, "color": MUTED}))
         else:
             # Bold text is wider: wrap as if the font were a size larger.
-            for part in (f"median {hrs:.1f} h", "to resolve"):
+            for part in (f"median {format_value(hrs, 'hours', style='compact')}", "to resolve"):
                 lines += [(line, style) for line in wrap(part, lay.chars(11), max_lines=2)]
         back_lines.append(lines)
     n_back = max([len(x) for x in back_lines] + [5])

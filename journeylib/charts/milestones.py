@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import altair as alt
 import polars as pl
 
 from journeylib.charts._util import data, ordered, require
 from journeylib.charts.theme import BAD, GOOD, MUTED, NEUTRAL
-from journeylib.formatting import format_value
+from journeylib.formatting import format_delta, format_value
 
 __all__ = ["chart_milestone_retention", "chart_milestone_times"]
+
+
+def _reached_text(r: dict[str, Any]) -> str:
+    """A milestone's label: "reached 60% (3/5) · median 4.2 d"."""
+    share = format_value(r["reached"] / r["n"] if r["n"] else None, "fraction", style="compact")
+    count = f"{format_value(r['reached'], style='compact')}/{format_value(r['n'], style='compact')}"
+    median = (
+        ""
+        if r["median"] is None
+        else f" · median {format_value(r['median'], 'days', style='compact')}"
+    )
+    return f"reached {share} ({count}){median}"
 
 
 def chart_milestone_times(
@@ -46,10 +60,7 @@ def chart_milestone_times(
         {
             "milestone": r["milestone"],
             "x": top_all * 1.03,
-            "text": "reached "
-            + format_value(r["reached"] / r["n"] if r["n"] else None, "fraction", style="compact")
-            + f" ({r['reached']:,}/{r['n']:,})"
-            + ("" if r["median"] is None else f" · median {r['median']:.1f} d"),
+            "text": _reached_text(r),
         }
         for r in summary.iter_rows(named=True)
     ]
@@ -101,7 +112,7 @@ def chart_milestone_retention(
     for r in df.iter_rows(named=True):
         name = str(r["label"] if has_label and r["label"] else r["id"])
         a, b = r["retention_6m_reached"], r["retention_6m_not_reached"]
-        lift = "" if a is None or b is None else f"{100 * (a - b):+.0f} pts"
+        lift = "" if a is None or b is None else format_delta(a, b, "fraction", style="compact")
         span.append({"milestone": name, "lo": b, "hi": a, "lift": lift})
         pts.append(
             {

@@ -9,6 +9,7 @@ from journeylib.charts._util import as_month, data, require
 from journeylib.charts.theme import BAD, GOOD, INK, MUTED, NEUTRAL
 from journeylib.errors import DataError
 from journeylib.formatting import format_value
+from journeylib.months import month_from_index, month_index
 
 __all__ = ["MOVEMENTS", "chart_mrr_bridge", "chart_mrr_movements", "chart_nrr_grr"]
 
@@ -135,8 +136,7 @@ def chart_mrr_bridge(
         )
     first = sel.row(0, named=True)
     opening = (first["mrr"] or 0.0) - (first["net_new_mrr"] or 0.0)
-    y, m = int(start[:4]), int(start[5:7])
-    before = f"{y - (m == 1):04d}-{12 if m == 1 else m - 1:02d}"
+    before = month_from_index(month_index(start) - 1)
     rows = [
         {
             "label": f"MRR {before}",

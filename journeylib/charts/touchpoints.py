@@ -14,6 +14,18 @@ from journeylib.formatting import format_value
 __all__ = ["chart_touchpoint_flow"]
 
 
+def _share_text(share: float | None) -> str:
+    """A flow's share as a chart label; a share too small to show is still a flow.
+
+    Examples:
+        >>> _share_text(0.004), _share_text(0.0001), _share_text(0.0)
+        ('0.4%', '<0.1%', '0%')
+    """
+    text = format_value(share, "fraction", style="compact")
+    # A share that rounds to 0 % is still a flow: say "<0.1%", not "0%".
+    return "<0.1%" if share and share > 0 and text == "0%" else text
+
+
 def chart_touchpoint_flow(
     transitions: pl.DataFrame,
     *,
@@ -73,10 +85,7 @@ def chart_touchpoint_flow(
             **r,
             "from_name": label_of.get(r["from"]) or r["from"],
             "to_name": label_of.get(r["to"]) or r["to"],
-            # A share that rounds to 0 % is still a flow: say "<1%", not "0%".
-            "text": "<1%"
-            if r["share"] is not None and 0 < r["share"] < 0.005
-            else format_value(r["share"], "fraction", style="compact"),
+            "text": _share_text(r["share"]),
         }
         for r in df.iter_rows(named=True)
         if r["from"] in keep and r["to"] in keep

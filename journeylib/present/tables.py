@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 
 from journeylib.formatting import MISSING, format_value
+from journeylib.frames import to_polars
 
 __all__ = ["FORMATS", "format_cell", "frame_html"]
 
@@ -94,8 +95,7 @@ def frame_html(
         >>> out.count("<tr>"), out.count("—")
         (3, 2)
     """
-    if isinstance(df, pl.LazyFrame):
-        df = df.collect()
+    df = to_polars(df)  # a LazyFrame (or another engine's frame) is collected
     formats = formats or {}
     numeric = {c for c, t in df.schema.items() if t.is_numeric()}
     # Inline alignment, so tables read the same in Jupyter (which right-aligns every cell)
@@ -116,8 +116,8 @@ def frame_html(
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     more = df.height - shown.height
     foot = (
-        f'<tfoot><tr><td colspan="{max(len(df.columns), 1)}">… {more:,d} more rows not shown'
-        "</td></tr></tfoot>"
+        f'<tfoot><tr><td colspan="{max(len(df.columns), 1)}">… '
+        f"{format_value(more, 'count')} more rows not shown</td></tr></tfoot>"
         if more > 0
         else ""
     )

@@ -185,6 +185,8 @@ def test_pain_points_from_each_source():
     # bug tickets: median of [2h, 24h x5] = 24 h = 16x the 1.5 h median -> high, stage of tickets
     slow = got[("use", "slow_tickets")]
     assert slow["severity"] == "high" and "bug tickets" in slow["evidence"]
+    # durations in words, as the CLI and the goals write them
+    assert "a median 24.0 hours to resolve, 16.0× the 1.5 hours of all tickets" in slow["evidence"]
     # aware -> buy conversion 15 % -> high drop-off under the stage accounts stop in
     assert got[("aware", "drop_off")]["severity"] == "high"
     assert "15%" in got[("aware", "drop_off")]["evidence"]

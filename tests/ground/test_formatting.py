@@ -46,6 +46,10 @@ CASES = [
     (5.4, "nps", "+5", "+5"),
     (4.25, "ratio", "4.25×", "4.2×"),
     (12.0, "ratio", "12.00×", "12×"),
+    # sentiment in [-1, 1]: signed like NPS, two decimals in both styles
+    (0.1, "sentiment", "+0.10", "+0.10"),
+    (-0.08, "sentiment", "-0.08", "-0.08"),
+    (0.0, "sentiment", "0.00", "0.00"),
     # durations: words in text, the largest unit reached in compact
     (10.55, "days", "10.6 days", "11 d"),
     (4.25, "days", "4.2 days", "4.2 d"),

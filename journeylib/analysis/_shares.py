@@ -1,0 +1,53 @@
+"""The most common values per group, with their shares, as one line of text.
+
+Private to :mod:`journeylib.analysis`: the personas' top industries, roles and
+channels and the touchpoints' channel mix read the same way
+(``"saas 67%, retail 33%"``).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from journeylib.formatting import format_value
+
+__all__ = ["top_shares"]
+
+
+def top_shares(
+    counts: pl.DataFrame, group: str, value: str, *, top: int, name: str
+) -> pl.DataFrame:
+    """Per ``group``: its ``top`` most common ``value`` with their share of the group, as text.
+
+    Args:
+        counts: one row per group and (non-null) value, with their count ``n``.
+        group: the group column.
+        value: the column whose values are named.
+        top: values kept per group, most common first (ties by value).
+        name: the text column of the result.
+
+    Returns:
+        ``pl.DataFrame[group, name]``, groups in order, e.g. ``"seo 67%, ads 33%"``.
+
+    Examples:
+        >>> c = pl.DataFrame({"g": ["a", "a", "b"], "v": ["x", "y", "x"], "n": [1, 2, 5]})
+        >>> top_shares(c, "g", "v", top=3, name="mix").rows()
+        [('a', 'y 67%, x 33%'), ('b', 'x 100%')]
+    """
+    ranked = (
+        counts.with_columns((pl.col("n") / pl.col("n").sum().over(group)).alias("_share"))
+        .sort([group, "n", value], descending=[False, True, False])
+        .with_columns(pl.int_range(pl.len()).over(group).alias("_rank"))
+        .filter(pl.col("_rank") < top)
+    )
+    texts = [
+        f"{v} {format_value(share, 'fraction', digits=0)}"
+        for v, share in zip(
+            ranked[value].cast(pl.String).to_list(), ranked["_share"].to_list(), strict=True
+        )
+    ]
+    return (
+        ranked.with_columns(pl.Series("_txt", texts, dtype=pl.String))
+        .group_by(group, maintain_order=True)
+        .agg(pl.col("_txt").str.join(", ").alias(name))
+    )
