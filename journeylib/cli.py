@@ -20,8 +20,23 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from journeylib.engines import check_engine, to_engine
 from journeylib.errors import JourneyError, check_choice
 from journeylib.formatting import MISSING, format_value
+from journeylib.ingest.client import data_quality, load_client
+from journeylib.ingest.lazy import bound_scan_memory
+from journeylib.metrics import metrics_document, metrics_json, resolve_period, summary_lines
+from journeylib.metrics.funnels import check_funnel_args, funnel_json, ordered_funnel
+from journeylib.paths import client_dir_for_new, data_dir
+from journeylib.sources.scaffold import init_client
+from journeylib.stream import journey_events
+
+# `import journeylib.cli` runs journeylib/__init__.py, which loads polars, the ingest, the
+# metrics and the stream (about 0.4 s, most of `journey --help`); the imports above add little
+# to it. The importers, the synthesiser and the report runner (about 50 ms more) are imported
+# inside the commands that use them. The heavy libraries are imported where they are used, not
+# by any command's module: papermill when notebooks run, duckdb and pyspark when a client goes
+# to that engine, altair only when a report is assembled without a charts bundle.
 
 app = typer.Typer(
     name="journey",
@@ -30,56 +45,90 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# No emoji codes, no highlighting: messages quote client text (":a:" is not an emoji code).
+out = Console(highlight=False, emoji=False)
+err = Console(stderr=True, highlight=False, emoji=False)
 
-# The commands import the package's heavy modules (polars, the metrics, the runner) inside
-# their bodies, not here: `journey --help` stays fast.
-
-
-def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a JourneyError into one line on stderr and exit status 2."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except JourneyError as exc:
-            # Escaped: a message may hold brackets (pip install '.[spark]') rich would eat.
-            err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            err.print("interrupted")
-            raise typer.Exit(130) from None
-
-    return wrapper
-
-
-# metrics.funnels names its parameters in its errors; the funnel command names its flags.
+# The library's errors name its parameters; each command names them as its flags and arguments.
 _FUNNEL_FLAGS = {
     "steps": "--steps",
     "window": "--window",
     "mode": "--mode",
     "exclusions": "--exclude",
 }
+_METRICS_FLAGS = {"engine": "--engine", "spark_master": "--spark-master"}
+_IMPORT_FLAGS = {
+    "source": "SOURCE",
+    "files": "FILE",
+    "client": "--client",
+    "identity": "--identity",
+    "date": "--date",
+    "template": "--template",
+}
+
+
+def _friendly(
+    flags: Mapping[str, str] | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Turn a JourneyError into one line on stderr and exit status 2.
+
+    With ``flags``, the error names the command's flags where it names the
+    library's parameters (:func:`_name_flags`).
+    """
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except JourneyError as exc:
+                named = _name_flags(exc, flags) if flags else exc
+                # Escaped: a message may hold brackets (pip install '.[spark]') rich would eat.
+                err.print(f"[bold red]error:[/] {escape(str(named))}", markup=True, soft_wrap=True)
+                raise typer.Exit(exc.exit_code) from None
+            except KeyboardInterrupt:
+                err.print("interrupted")
+                raise typer.Exit(130) from None
+
+        return wrapper
+
+    return decorate
+
+
+def _flag_text(text: str, flags: Mapping[str, str]) -> str:
+    """``text`` with the library's parameters written as the command's flags.
+
+    A parameter before a quoted value (``mode 'ordered'``) or written as a
+    keyword argument (``date=YYYY-MM-DD``, ``engine='duckdb'``) becomes the flag
+    (``--mode 'ordered'``, ``--date YYYY-MM-DD``, ``--engine duckdb``); a plain
+    quoted value after ``=`` loses its quotes, as a shell word needs none.
+    Prose keeps its words.
+
+    Examples:
+        >>> _flag_text("use engine='duckdb', or date=YYYY-MM-DD; the date", _IMPORT_FLAGS | _METRICS_FLAGS)
+        'use --engine duckdb, or --date YYYY-MM-DD; the date'
+    """
+    names = "|".join(map(re.escape, flags))
+    param = re.compile(rf"(?<![\w-])({names})(?: (?=')|=(?:'([\w./:-]+)')?)")
+    return param.sub(lambda m: f"{flags[m[1]]} {m[2] or ''}", text)
 
 
 def _name_flags(exc: JourneyError, flags: Mapping[str, str]) -> JourneyError:
     """The same error naming the command's flags where it names the library's parameters.
 
-    ``where="window"`` becomes ``where="--window"``, and a parameter written
-    before a quoted value in the details (``mode 'ordered'``) becomes the flag
-    (``--mode 'ordered'``); prose keeps its words.
+    ``where="window"`` becomes ``where="--window"``, and the details name the
+    flags as :func:`_flag_text` writes them; ``what`` and prose keep their words.
 
     Examples:
         >>> from journeylib.errors import ConfigError
         >>> str(_name_flags(ConfigError("bad", where="mode", fix="use mode 'ordered'"), _FUNNEL_FLAGS))
         "--mode: bad. Fix: use --mode 'ordered'."
+        >>> str(_name_flags(JourneyError("no date", where="date", fix="pass date=YYYY-MM-DD"), _IMPORT_FLAGS))
+        '--date: no date. Fix: pass --date YYYY-MM-DD.'
     """
-    before_value = re.compile(r"\b(" + "|".join(map(re.escape, flags)) + r") (?=')")
 
     def swap(text: str | None) -> str | None:
-        return None if text is None else before_value.sub(lambda m: f"{flags[m[1]]} ", text)
+        return None if text is None else _flag_text(text, flags)
 
     return type(exc)(
         exc.what,
@@ -96,7 +145,7 @@ ClientArg = Annotated[
 
 
 @app.command()
-@_friendly
+@_friendly()
 def init(
     client: ClientArg,
     template: Annotated[
@@ -104,28 +153,22 @@ def init(
     ] = "b2b_saas_8_stage",
 ) -> None:
     """Create a client folder with a commented client.yaml and empty table headers."""
-    from journeylib.paths import client_dir_for_new
-    from journeylib.sources.scaffold import init_client
-
     path = init_client(client_dir_for_new(client), template=template)
     out.print(f"created {path} — add your exports there, then run `journey validate {client}`")
 
 
 @app.command()
-@_friendly
+@_friendly()
 def validate(client: ClientArg) -> None:
     """Validate a client folder: rows in / valid / rejected per table, and the top reasons."""
-    from journeylib.ingest.client import load_client
-
     c = load_client(client)
     _print_quality(c)
 
 
 def _print_quality(c: Any) -> None:
-    from journeylib.ingest.client import data_quality
-
     dq = data_quality(c)["tables"]
-    table = Table(title=f"{c.config.client} — {c.path}", title_justify="left")
+    # Client text is escaped: rich would take "[beta]" in a name or path for markup.
+    table = Table(title=escape(f"{c.config.client} — {c.path}"), title_justify="left")
     for col in ("table", "rows in", "valid", "rejected", "top reasons"):
         table.add_column(
             col, justify="right" if col in ("rows in", "valid", "rejected") else "left"
@@ -151,7 +194,7 @@ def _print_quality(c: Any) -> None:
 
 
 @app.command()
-@_friendly
+@_friendly()
 def synth(
     directory: Annotated[
         str, typer.Argument(help="Where to write the client (a name under data/ or a path).")
@@ -163,8 +206,7 @@ def synth(
     fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
 ) -> None:
     """Generate a realistic synthetic client of any size."""
-    from journeylib.paths import client_dir_for_new
-    from journeylib.sources.synth import synthesize
+    from journeylib.sources.synth import synthesize  # local: keeps `journey --help` faster
 
     check_choice(
         "format",
@@ -182,7 +224,7 @@ def synth(
 
 
 @app.command()
-@_friendly
+@_friendly()
 def demo(
     accounts: Annotated[
         int, typer.Option(min=1, help="Accounts of a freshly generated demo client.")
@@ -193,9 +235,7 @@ def demo(
     ] = False,
 ) -> None:
     """Build (or reuse) the demo client in data/demo and run the full report on it."""
-    from journeylib.ingest.client import load_client
-    from journeylib.paths import data_dir
-    from journeylib.sources.synth import synthesize
+    from journeylib.sources.synth import synthesize  # local: keeps `journey --help` faster
 
     path = data_dir() / "demo"
     if not (path / "client.yaml").exists():
@@ -209,7 +249,7 @@ def demo(
 
 
 def _run_one(client: str, *, out_dir: str | None, jobs: int) -> None:
-    from journeylib.report.runner import run_client
+    from journeylib.report.runner import run_client  # local: keeps `journey --help` faster
 
     result = run_client(client, out_dir=Path(out_dir) if out_dir else None, jobs=jobs, progress=err)
     if result.status != "ok":
@@ -223,7 +263,7 @@ def _run_one(client: str, *, out_dir: str | None, jobs: int) -> None:
 
 
 @app.command()
-@_friendly
+@_friendly(_METRICS_FLAGS)
 def metrics(
     client: ClientArg,
     as_json: Annotated[
@@ -258,10 +298,6 @@ def metrics(
     the validation of Parquet events is kept in reports/<client>/.cache/ and
     reused while the files are unchanged.
     """
-    from journeylib.engines import check_engine, to_engine
-    from journeylib.ingest.client import load_client
-    from journeylib.metrics import metrics_document, metrics_json, summary_lines
-
     engine = check_engine(engine)  # before loading: a bad name fails fast
     # polars reads Parquet events lazily (streaming); the other engines get in-memory tables
     lazy = engine == "polars"
@@ -279,7 +315,7 @@ def metrics(
 
 
 @app.command()
-@_friendly
+@_friendly(_FUNNEL_FLAGS)
 def funnel(
     client: ClientArg,
     steps: Annotated[str, typer.Option(help="Comma-separated event names, in order.")],
@@ -292,11 +328,6 @@ def funnel(
     as_json: Annotated[bool, typer.Option("--json", help="Print the funnel as JSON.")] = False,
 ) -> None:
     """An ordered funnel over the client's events (metrics.md semantics)."""
-    from journeylib.ingest.client import load_client
-    from journeylib.metrics.funnels import check_funnel_args, funnel_json, ordered_funnel
-    from journeylib.metrics.period import resolve_period
-    from journeylib.stream import journey_events
-
     step_list = [s.strip() for s in steps.split(",") if s.strip()]
     if len(step_list) < 2:
         raise JourneyError(
@@ -308,12 +339,9 @@ def funnel(
         )
     # Mode, window and exclusions checked before the client is loaded: a bad one fails fast
     # (ordered_funnel checks the same settings again, so it raises no error about them).
-    try:
-        _, _, exclusions = check_funnel_args(
-            step_list, window=window, mode=mode, exclusions=exclude or []
-        )
-    except JourneyError as exc:
-        raise _name_flags(exc, _FUNNEL_FLAGS) from exc
+    _, _, exclusions = check_funnel_args(
+        step_list, window=window, mode=mode, exclusions=exclude or []
+    )
     c = load_client(client)
     stream = journey_events(c)
     period = resolve_period(c)
@@ -332,7 +360,8 @@ def funnel(
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
         return
     table = Table(
-        title=f"funnel {' → '.join(step_list)} (window {window}, {mode})", title_justify="left"
+        title=escape(f"funnel {' → '.join(step_list)} (window {window}, {mode})"),
+        title_justify="left",
     )
     for col in (
         "step",
@@ -346,7 +375,7 @@ def funnel(
     for i, s in enumerate(doc["steps"], start=1):
         table.add_row(
             str(i),
-            s["event"],
+            escape(s["event"]),
             format_value(s["count"], "count"),
             format_value(s["conversion"], "fraction"),
             format_value(s["conversion_from_previous"], "fraction"),
@@ -357,7 +386,7 @@ def funnel(
 
 
 @app.command()
-@_friendly
+@_friendly()
 def run(
     client: ClientArg,
     out_dir: Annotated[
@@ -373,12 +402,13 @@ def run(
 
 
 @app.command()
-@_friendly
+@_friendly()
 def batch(
     clients: Annotated[list[str], typer.Argument(help="Client names or paths.")],
     jobs: Annotated[int, typer.Option(min=1, help="Workers.")] = 2,
 ) -> None:
     """Run many clients; one client's failure never stops the others."""
+    # local: keeps `journey --help` faster
     from journeylib.report.runner import batch as run_batch
     from journeylib.report.runner import summary_table
 
@@ -390,7 +420,7 @@ def batch(
 
 
 @app.command(name="import")
-@_friendly
+@_friendly(_IMPORT_FLAGS)
 def import_(
     source: Annotated[
         str,
@@ -421,19 +451,19 @@ def import_(
     ] = "b2b_saas_8_stage",
 ) -> None:
     """Import tool exports (Segment, Stripe, HubSpot, Zendesk, Search Console, NPS) into a client folder."""
-    from journeylib.sources.importers import import_files
+    from journeylib.sources.importers import import_files  # local: keeps `journey --help` faster
 
     report = import_files(
         source, list(files), client, identity=identity, date=date, template=template
     )
+    # The notes, like the errors, name the library's parameters.
+    report.notes = [_flag_text(note, _IMPORT_FLAGS) for note in report.notes]
     for line in report.lines():
         out.print(line, markup=False, soft_wrap=True)
 
 
 def main() -> None:
     """Console-script entry point."""
-    from journeylib.ingest.lazy import bound_scan_memory
-
     bound_scan_memory()  # before any Parquet is read
     app()
 

@@ -4,7 +4,7 @@ The metric functions are written once with narwhals and take any native frame
 (polars, DuckDB relation, PySpark DataFrame). :func:`to_engine` turns a loaded
 client's polars tables into the frames of another engine, so that
 ``metrics_document(to_engine(client, "duckdb"))`` computes the same document on
-DuckDB; ``journey metrics CLIENT --engine duckdb|spark`` does exactly that.
+DuckDB; ``journey metrics`` does exactly that for the engine it is asked for.
 
 SQL engines have no row order, and the metrics break ties between events at the
 same timestamp by file row order (attribution, the journey stream's ``seq``).
@@ -22,7 +22,7 @@ from typing import Any
 
 import polars as pl
 
-from journeylib.errors import JourneyError
+from journeylib.errors import JourneyError, check_choice
 from journeylib.frames import to_polars
 
 __all__ = [
@@ -33,7 +33,7 @@ __all__ = [
     "spark_schema",
 ]
 
-#: The engines ``journey metrics --engine`` accepts; polars is the default.
+#: The engines :func:`to_engine` accepts; polars is the default.
 ENGINES = ("polars", "duckdb", "spark")
 
 
@@ -41,7 +41,8 @@ def check_engine(engine: str) -> str:
     """The engine name, normalised; a usable engine or a one-line :class:`JourneyError`.
 
     Raises:
-        JourneyError: an unknown engine, or ``spark`` when pyspark is not installed.
+        JourneyError: an unknown engine, or ``spark`` when pyspark is not installed;
+            the message names the parameter ``engine``.
 
     Examples:
         >>> check_engine(" DuckDB ")
@@ -49,20 +50,22 @@ def check_engine(engine: str) -> str:
         >>> check_engine("sql")
         Traceback (most recent call last):
         ...
-        journeylib.errors.JourneyError: unknown engine (expected polars, duckdb or spark, found 'sql'). Fix: pass --engine polars, duckdb or spark.
+        journeylib.errors.JourneyError: engine: unknown engine (expected polars, duckdb or spark, found 'sql'). Fix: pass engine='polars', engine='duckdb' or engine='spark'.
     """
     name = engine.strip().lower()
-    if name not in ENGINES:
-        raise JourneyError(
-            "unknown engine",
-            expected="polars, duckdb or spark",
-            found=repr(engine),
-            fix="pass --engine polars, duckdb or spark",
-        )
+    # The cleaned name is checked, the caller's own text is quoted.
+    check_choice(
+        "engine",
+        name,
+        ENGINES,
+        where="engine",
+        fix="pass engine='polars', engine='duckdb' or engine='spark'",
+        given=engine,
+    )
     if name == "spark" and importlib.util.find_spec("pyspark") is None:
         raise JourneyError(
             "the spark engine needs pyspark, which is not installed",
-            fix="pip install '.[spark]' (pyspark and a Java 17+ runtime), or use --engine duckdb",
+            fix="pip install '.[spark]' (pyspark and a Java 17+ runtime), or use engine='duckdb'",
         )
     return name
 
@@ -178,7 +181,7 @@ def to_engine(
         >>> to_engine(c, "sql")
         Traceback (most recent call last):
         ...
-        journeylib.errors.JourneyError: unknown engine (expected polars, duckdb or spark, found 'sql'). Fix: pass --engine polars, duckdb or spark.
+        journeylib.errors.JourneyError: engine: unknown engine (expected polars, duckdb or spark, found 'sql'). Fix: pass engine='polars', engine='duckdb' or engine='spark'.
     """
     engine = check_engine(engine)
     if engine == "polars":

@@ -95,22 +95,30 @@ def check_choice(
     fix: str,
     where: str | None = None,
     error: type[JourneyError] = JourneyError,
+    given: str | None = None,
 ) -> None:
     """Raise ``unknown <kind>`` (an ``error``) unless ``value`` is one of ``choices``.
 
-    The message expects the choices, written ``a, b or c``, and quotes the value found.
+    The message expects the choices, written ``a, b or c``, and quotes the value
+    found: ``given`` when the caller cleaned the value before the check (the raw
+    text it was given), else ``value``.
 
     Examples:
-        >>> check_choice("format", "csv", ("csv", "parquet"), fix="use --format csv")
-        >>> check_choice("format", "xml", ("csv", "parquet"), where="--format", fix="use --format csv")
+        >>> check_choice("format", "csv", ("csv", "parquet"), fix="pass fmt='csv'")
+        >>> check_choice("format", "xml", ("csv", "parquet"), where="fmt", fix="pass fmt='csv'")
         Traceback (most recent call last):
         ...
-        journeylib.errors.JourneyError: --format: unknown format (expected csv or parquet, found 'xml'). Fix: use --format csv.
+        journeylib.errors.JourneyError: fmt: unknown format (expected csv or parquet, found 'xml'). Fix: pass fmt='csv'.
+        >>> check_choice("format", "xml", ("csv",), fix="pass fmt='csv'", given=" XML ")
+        Traceback (most recent call last):
+        ...
+        journeylib.errors.JourneyError: unknown format (expected csv, found ' XML '). Fix: pass fmt='csv'.
     """
     if value not in choices:
         *others, last = choices
         expected = f"{', '.join(others)} or {last}" if others else last
-        raise error(f"unknown {kind}", where=where, expected=expected, found=repr(value), fix=fix)
+        found = repr(value if given is None else given)
+        raise error(f"unknown {kind}", where=where, expected=expected, found=found, fix=fix)
 
 
 def first_line(exc: BaseException, *, limit: int = 200) -> str:

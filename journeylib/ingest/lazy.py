@@ -30,7 +30,7 @@ Steps 1 and 2 are the validation; with ``load_client(..., cache=True)`` (what
 files (:mod:`journeylib.ingest.cache`).
 
 The result is the same as the eager loader's, row for row and reason for
-reason (``tests/ingest/test_scan.py`` checks it): same valid rows in the same
+reason (``tests/ingest/test_lazy.py`` checks it): same valid rows in the same
 order, same quarantined rows as read plus ``reason``, same quality counts.
 
 Parquet columns of the types a writer of this format produces (text, integer

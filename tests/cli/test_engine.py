@@ -65,14 +65,14 @@ def test_duckdb_summary_runs():
 @pytest.mark.parametrize("name", ["sqlite", "pandas", ""])
 def test_unknown_engine_is_one_line_exit_2(name):
     proc = journey("metrics", DEMO, "--engine", name)
-    assert_one_line_error(proc, "unknown engine", "polars, duckdb or spark")
+    assert_one_line_error(proc, "--engine: unknown engine", "polars, duckdb or spark")
 
 
 def test_spark_without_pyspark_is_one_line_exit_2(monkeypatch):
     # A None entry in sys.modules makes pyspark unimportable (find_spec returns None).
     monkeypatch.setitem(sys.modules, "pyspark", None)
     result = runner.invoke(app, ["metrics", DEMO, "--engine", "spark"])
-    assert_one_line_error(result, "pyspark", ".[spark]")
+    assert_one_line_error(result, "pyspark", ".[spark]", "or use --engine duckdb.")
 
 
 @pytest.mark.spark

@@ -22,7 +22,7 @@ from types import ModuleType
 import polars as pl
 
 from journeylib.config import load_client_config
-from journeylib.errors import JourneyError
+from journeylib.errors import JourneyError, check_choice
 from journeylib.paths import client_dir_for_new, find_table_file, scan_parquet
 from journeylib.schemas import TABLE_ORDER
 from journeylib.sources.importers import hubspot, nps, search_console, segment, stripe, zendesk
@@ -115,14 +115,15 @@ class ImportReport:
 
 def _source_module(source: str) -> tuple[str, ModuleType]:
     name = _ALIASES.get(source.lower(), source.lower().replace("-", "_"))
-    if name not in SOURCES:
-        raise JourneyError(
-            "unknown import source",
-            where="SOURCE",
-            expected=", ".join(SOURCES),
-            found=repr(source),
-            fix="use one of: " + ", ".join(SOURCES),
-        )
+    # The cleaned name is checked, the caller's own text is quoted.
+    check_choice(
+        "import source",
+        name,
+        tuple(SOURCES),
+        where="source",
+        fix="use one of: " + ", ".join(SOURCES),
+        given=source,
+    )
     return name, _MODULES[name]
 
 
@@ -174,16 +175,17 @@ def import_files(
 
     Raises:
         JourneyError: unknown source, a file that is not an export of ``source``,
-            a bad option value.
+            a bad argument value; the message names the parameter (``source``,
+            ``files``, ``date``, ``identity``).
     """
     name, module = _source_module(source)
     if not files:
         raise JourneyError(
             "no files to import",
-            where="FILE",
+            where="files",
             expected="one or more export files",
             found="none",
-            fix="give the export files after the source name",
+            fix="pass the paths of the export files",
         )
     paths = [Path(f).expanduser() for f in files]
     for p in paths:
@@ -195,7 +197,7 @@ def import_files(
         except ValueError:
             raise JourneyError(
                 "bad date",
-                where="--date",
+                where="date",
                 expected="a date YYYY-MM-DD",
                 found=repr(date),
                 fix="write the date like 2024-03-31",

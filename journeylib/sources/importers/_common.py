@@ -55,7 +55,7 @@ class ImportContext:
         timezone: the client's time zone (naive timestamps in exports are read in it).
         accounts: the client's existing accounts (text columns, possibly empty).
         identity: the analyst's identity map: source key (as text) -> account_id.
-        date: the ``--date`` option (Search Console: the day of the data;
+        date: the ``date`` given to the import (Search Console: the day of the data;
             Stripe: the export date).
     """
 

@@ -5,7 +5,7 @@ per tab; the queries file has the columns ``Top queries``, ``Clicks``,
 ``Impressions``, ``CTR``, ``Position`` and **no date column**: it sums the
 report's whole date range. The date of the rows is, in this order:
 
-1. the ``--date YYYY-MM-DD`` option;
+1. the ``date`` given to the import (``YYYY-MM-DD``);
 2. a ``Date`` column, when the file has one (a query × date export made with the API or Looker Studio);
 3. the last day in the per-day file of the same export next to ``Queries.csv``
    (``Dates.csv``, called ``Chart.csv`` in older exports: ``Date``, ``Clicks``, …);
@@ -13,7 +13,7 @@ report's whole date range. The date of the rows is, in this order:
    ``Date`` whose value ends in a ``YYYY-MM-DD``; a preset such as "Last 3 months"
    has no date and is skipped).
 
-Without any of these the import stops and asks for ``--date``.
+Without any of these the import stops and asks for a ``date``.
 """
 
 from __future__ import annotations
@@ -94,10 +94,10 @@ def convert(files: list[Path], ctx: common.ImportContext) -> common.Converted:
                 raise DataError(
                     "the Search Console Queries export has no date",
                     where=f"{path}: Date",
-                    expected="--date YYYY-MM-DD (the last day of the exported range)",
+                    expected="date=YYYY-MM-DD (the last day of the exported range)",
                     found="no Date column, and no Dates.csv, Chart.csv or dated Filters.csv "
                     "next to the file",
-                    fix="run journey import search_console FILE --date YYYY-MM-DD",
+                    fix="import the file again with date=YYYY-MM-DD",
                 )
             date = pl.Series([d] * df.height, dtype=pl.Date)
         clicks = common.parse_number(common.col(df, c_col))

@@ -13,7 +13,7 @@ source, medium), ``context.groupId``, ``properties``, ``traits``, ``groupId``.
   company traits (name, industry, employees); they are not events themselves.
 * anonymousId -> userId links from any call carrying both, so a visitor's
   events before sign-up belong to the account too (anonymous_id is kept).
-* ``--identity`` map (user_id,account_id) wins over the traits.
+* the ``identity`` map (user_id,account_id) wins over the traits.
 """
 
 from __future__ import annotations

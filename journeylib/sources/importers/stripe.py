@@ -112,7 +112,7 @@ def convert(files: list[Path], ctx: common.ImportContext) -> common.Converted:
                 pl.when(pl.col("quantity_text").is_null()).then(1.0)
             ),
         )
-        # The export month: --date, else the latest date the file knows of.
+        # The export month: the date given to the import, else the latest date the file knows of.
         if ctx.date:
             as_of = pl.Series([ctx.date]).str.to_date()[0]
         else:
@@ -206,6 +206,7 @@ def convert(files: list[Path], ctx: common.ImportContext) -> common.Converted:
             tables["accounts"] = common.typed("accounts", new)
             notes.append(
                 f"{new.height:,} accounts created for Stripe customers the client did not know "
-                "(map them with --identity customer_id,account_id to link them to existing accounts)"
+                "(map them with identity='map.csv', a CSV customer_id,account_id, "
+                "to link them to existing accounts)"
             )
     return common.Converted(tables=tables, rejected=rejected, rows_read=rows_read, notes=notes)

@@ -59,7 +59,7 @@ def test_cli_wrong_file_exits_2_with_one_line(tmp_path: Path) -> None:
 
 def test_cli_unknown_source_and_bad_date_exit_2(tmp_path: Path) -> None:
     r = journey("import", "salesforce", str(FIX / "Queries.csv"), "--client", str(tmp_path / "c"))
-    assert r.returncode == 2 and "unknown import source" in r.stderr
+    assert r.returncode == 2 and "SOURCE: unknown import source" in r.stderr
     r = journey(
         "import",
         "search_console",
@@ -69,7 +69,15 @@ def test_cli_unknown_source_and_bad_date_exit_2(tmp_path: Path) -> None:
         "--date",
         "31/03/2024",
     )
-    assert r.returncode == 2 and "bad date" in r.stderr
+    assert r.returncode == 2 and "--date: bad date" in r.stderr
+
+
+def test_cli_stripe_note_names_the_identity_flag(tmp_path: Path) -> None:
+    r = journey(
+        "import", "stripe", str(FIX / "stripe_subscriptions.csv"), "--client", str(tmp_path / "c")
+    )
+    assert r.returncode == 0, r.stderr
+    assert "map them with --identity map.csv, a CSV customer_id,account_id," in r.stdout
 
 
 @pytest.mark.parametrize(

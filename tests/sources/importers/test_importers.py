@@ -332,7 +332,7 @@ def test_search_console(client: Path) -> None:
 
 
 def test_search_console_needs_a_date(client: Path) -> None:
-    with pytest.raises(DataError, match="--date"):
+    with pytest.raises(DataError, match="date=YYYY-MM-DD"):
         import_files("search_console", [FIX / "Queries.csv"], client)
 
 
@@ -366,8 +366,24 @@ def test_wrong_file_is_one_clear_line(client: Path, source: str, file: str, colu
 
 
 def test_unknown_source(client: Path) -> None:
-    with pytest.raises(JourneyError, match="unknown import source"):
-        import_files("salesforce", [FIX / "Queries.csv"], client)
+    with pytest.raises(JourneyError, match="unknown import source") as info:
+        import_files("Salesforce", [FIX / "Queries.csv"], client)
+    assert (info.value.where, info.value.found) == ("source", "'Salesforce'")
+
+
+def test_errors_name_the_parameters(client: Path) -> None:
+    """import_files's errors name its own parameters; `journey import` names its flags."""
+    with pytest.raises(JourneyError, match="no files to import") as info:
+        import_files("stripe", [], client)
+    assert info.value.where == "files"
+    with pytest.raises(JourneyError, match="bad date") as info:
+        import_files("search_console", [FIX / "Queries.csv"], client, date="31/03/2024")
+    assert info.value.where == "date"
+    with pytest.raises(DataError, match="has no date") as info:
+        import_files("search_console", [FIX / "Queries.csv"], client)
+    assert info.value.fix == "import the file again with date=YYYY-MM-DD"
+    rep = import_files("stripe", [FIX / "stripe_subscriptions.csv"], client)
+    assert any("identity='map.csv'" in note for note in rep.notes), rep.notes
 
 
 def test_reimport_is_idempotent_and_accounts_coalesce(client: Path) -> None:
@@ -480,7 +496,7 @@ def test_search_console_preset_filters_only_asks_for_date(tmp_path: Path) -> Non
     export.mkdir()
     (export / "Queries.csv").write_text((FIX / "Queries.csv").read_text())
     (export / "Filters.csv").write_text("Filter,Value\nSearch type,Web\nDate,Last 3 months\n")
-    with pytest.raises(DataError, match="--date"):
+    with pytest.raises(DataError, match="date=YYYY-MM-DD"):
         import_files("search_console", [export / "Queries.csv"], tmp_path / "c")
     assert not (tmp_path / "c").exists()
 

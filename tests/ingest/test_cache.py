@@ -25,7 +25,7 @@ from journeylib.ingest.cache import _ids_digest
 from journeylib.ingest.client import load_client
 
 from .conftest import Folder
-from .test_scan import _EVENTS, _write_events
+from .test_lazy import _EVENTS, _write_events
 
 
 @pytest.fixture
