@@ -21,8 +21,10 @@ import polars as pl
 
 from journeylib.errors import DataError, first_line
 from journeylib.schemas import TABLES
+from journeylib.sources.importers._numbers import NumberConvention, number_convention, parse_number
 
 __all__ = [
+    "FREE_MAIL",
     "ImportContext",
     "Converted",
     "col",
@@ -31,6 +33,8 @@ __all__ = [
     "first_reason",
     "map_exports",
     "match_account",
+    "NumberConvention",
+    "number_convention",
     "optional_col",
     "parse_number",
     "parse_timestamps",
@@ -42,6 +46,30 @@ __all__ = [
     "snake",
     "typed",
 ]
+
+#: Free e-mail domains: an address there says nothing about the company.
+FREE_MAIL = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "hotmail.com",
+        "outlook.com",
+        "live.com",
+        "icloud.com",
+        "me.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "gmx.de",
+        "gmx.net",
+        "web.de",
+        "yandex.ru",
+        "mail.ru",
+        "qq.com",
+        "163.com",
+    }
+)
 
 _NULLS = {"", "na", "n/a", "null", "none", "nan", "nat", "-", "--"}
 
@@ -252,17 +280,7 @@ def optional_col(df: pl.DataFrame, aliases: Sequence[str]) -> pl.Series:
     return col(df, find_col(df, aliases))
 
 
-def parse_number(s: pl.Series) -> pl.Series:
-    """Text to Float64: currency signs, thousands separators, ``%`` and blanks removed; null when unparseable.
-
-    Examples:
-        >>> parse_number(pl.Series(["$1,200.50", "49", "abc", None, "12%"])).to_list()
-        [1200.5, 49.0, None, None, 12.0]
-    """
-    cleaned = s.cast(pl.String).str.replace_all(r"[\s$€£,%]", "")
-    return cleaned.cast(pl.Float64, strict=False)
-
-
+# ------------------------------------------------------------------ timestamps
 _AWARE = ("%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z")
 _NAIVE = (
     "%Y-%m-%dT%H:%M:%S%.f",

@@ -52,27 +52,6 @@ C_STAGE = ["Stage"]
 C_RESPONSE_TYPE = ["Response Type"]  # Typeform: completed / partial
 C_TOUCHPOINT = ["Touchpoint"]
 
-_FREE_MAIL = {
-    "gmail.com",
-    "googlemail.com",
-    "yahoo.com",
-    "hotmail.com",
-    "outlook.com",
-    "live.com",
-    "icloud.com",
-    "me.com",
-    "aol.com",
-    "proton.me",
-    "protonmail.com",
-    "gmx.de",
-    "gmx.net",
-    "web.de",
-    "yandex.ru",
-    "mail.ru",
-    "qq.com",
-    "163.com",
-}
-
 
 def _score_column(df: pl.DataFrame) -> str | None:
     hit = common.find_col(df, C_SCORE)
@@ -141,7 +120,7 @@ def convert(files: list[Path], ctx: common.ImportContext) -> common.Converted:
                     break
             if aid is None and company:
                 aid = common.match_account(company, ctx, by_name, known)
-            if aid is None and domain and domain not in _FREE_MAIL:
+            if aid is None and domain and domain not in common.FREE_MAIL:
                 org = domain.split(".")[-2] if domain.count(".") else domain  # acme in acme.com
                 aid = by_name.get(common.norm_name(org))
             accounts.append(aid)
