@@ -8,9 +8,16 @@ both are accepted. A companies export (``Record ID``, ``Company name``,
 (newer portals: ``Original Traffic Source``), ``Create Date``, …) becomes
 accounts. A deals export (``Record ID``, ``Deal Name``, ``Deal Stage``,
 ``Amount``, ``Create Date``, ``Close Date``, ``Associated Company IDs (Primary)``,
-``Associated Company IDs`` or ``Associated Company``) becomes events: ``deal_created`` at the create date,
+``Associated Company IDs`` or ``Associated Company``, ``Is Closed Won``,
+``Is closed lost``) becomes events: ``deal_created`` at the create date,
 ``deal_won`` / ``deal_lost`` at the close date of closed deals. Which file is
 which is told by its columns (a deals export has ``Deal Stage``).
+
+Portals name their stages freely ("Contract Signed", "Paid", "Dead Deals"), so
+won and lost are read from HubSpot's own ``Is Closed Won`` / ``Is closed lost``
+properties when the export has them; the stage name (``closedwon`` /
+``closedlost`` after case-folding and dropping blanks) is only the fallback, and
+the import's notes say which was used.
 """
 
 from __future__ import annotations
@@ -21,7 +28,13 @@ import polars as pl
 
 from journeylib.sources.importers import _common as common
 
-__all__ = ["ORIGINAL_SOURCE", "channel_from_original_source", "convert"]
+__all__ = [
+    "ORIGINAL_SOURCE",
+    "channel_from_original_source",
+    "convert",
+    "parse_boolean",
+    "stage_outcome",
+]
 
 WHAT = "HubSpot companies or deals export"
 
@@ -67,6 +80,14 @@ C_DEAL_COMPANY_ID = [
 ]
 C_DEAL_COMPANY = ["Associated Company (Primary)", "Associated Company", "Company"]
 C_CLOSE = ["Close Date", "closedate"]
+# HubSpot's calculated deal properties: true once the deal sits in a stage of the
+# pipeline marked won (lost), whatever the stage is called.
+C_IS_WON = ["Is Closed Won", "hs_is_closed_won"]
+C_IS_LOST = ["Is closed lost", "hs_is_closed_lost"]
+
+# How HubSpot (and spreadsheets re-saving its exports) write booleans.
+_TRUE = ("true", "yes", "y", "1", "1.0")
+_FALSE = ("false", "no", "n", "0", "0.0")
 
 
 def channel_from_original_source(value: str | None) -> str | None:
@@ -84,6 +105,73 @@ def channel_from_original_source(value: str | None) -> str | None:
         return None
     key = "_".join(value.strip().upper().replace("-", " ").split())
     return ORIGINAL_SOURCE.get(key, key.lower())
+
+
+def parse_boolean(s: pl.Series) -> pl.Series:
+    """HubSpot's boolean text as Boolean: true/false, True/False, Yes/No, 1/0; null when empty or unreadable.
+
+    Examples:
+        >>> parse_boolean(pl.Series([" true", "FALSE", "Yes", "no", "1", "0", "", None, "maybe"])).to_list()
+        [True, False, True, False, True, False, None, None, None]
+    """
+    key = s.cast(pl.String).str.strip_chars().str.to_lowercase()
+    return pl.select(
+        pl.when(key.is_in(_TRUE)).then(True).when(key.is_in(_FALSE)).then(False)
+    ).to_series()
+
+
+def stage_outcome(stage: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """``(won, lost)`` of deal stages told by their name alone (the fallback).
+
+    The name is case-folded and stripped of everything but letters, so
+    "Closed Won", "closedwon" and "Closed Lost " (trailing blank) are
+    recognised; custom names ("Contract Signed", "Dead Deals") are not.
+
+    Examples:
+        >>> won, lost = stage_outcome(pl.Series(["Closed Won", "Closed Lost ", "closedlost", "Paid", None]))
+        >>> won.to_list(), lost.to_list()
+        ([True, False, False, False, False], [False, True, True, False, False])
+    """
+    key = stage.cast(pl.String).str.to_lowercase().str.replace_all(r"[^a-z]", "").fill_null("")
+    won = key.str.contains("closedwon") | (key == "won")
+    lost = key.str.contains("closedlost") | (key == "lost")
+    return won, lost
+
+
+def _first_listed(df: pl.DataFrame, aliases: list[str]) -> pl.Series:
+    """Per row, the first value listed (``;``-separated) in the first present column of ``aliases`` that has one.
+
+    Several association columns may be exported side by side; a row whose
+    primary-company column is empty still has its company in the next one.
+    """
+    parts = []
+    for alias in aliases:
+        name = common.find_col(df, [alias])
+        if name is not None and name not in {p.name for p in parts}:
+            first = common.col(df, name).str.split(";").list.first().str.strip_chars()
+            parts.append(pl.select(pl.when(first != "").then(first)).to_series().alias(name))
+    if not parts:
+        return pl.Series([None] * df.height, dtype=pl.String)
+    return pl.select(pl.coalesce(parts)).to_series()
+
+
+def _outcome_note(path: Path, won_col: str | None, lost_col: str | None, fallback: int) -> str:
+    """Which source of truth decided won and lost in one deals export (for the import's notes)."""
+    stages = "the deal stage names (closedwon / closedlost, case and blanks ignored)"
+    if won_col is None and lost_col is None:
+        return (
+            f"{path.name}: deals won/lost from {stages}; the export has no Is Closed Won / "
+            "Is closed lost columns, so custom stage names are not recognised: add them to the export"
+        )
+    if won_col is not None and lost_col is not None:
+        note = f"{path.name}: deals won/lost from the {won_col} / {lost_col} columns"
+    elif won_col is not None:
+        note = f"{path.name}: deals won from the {won_col} column, lost from {stages}"
+    else:
+        note = f"{path.name}: deals lost from the {lost_col} column, won from {stages}"
+    if fallback:
+        note += f"; {fallback:,} deal(s) with an empty value there: from their stage name"
+    return note
 
 
 def _is_deals(df: pl.DataFrame) -> bool:
@@ -135,14 +223,10 @@ def _deals(
     ctx: common.ImportContext,
     known: set[str],
     by_name: dict[str, str],
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
     (stage_col,) = common.require_columns(df, path, "HubSpot deals export", [C_STAGE])
-    company_id = (
-        common.optional_col(df, C_DEAL_COMPANY_ID).str.split(";").list.first().str.strip_chars()
-    )
-    company_name = (
-        common.optional_col(df, C_DEAL_COMPANY).str.split(";").list.first().str.strip_chars()
-    )
+    company_id = _first_listed(df, C_DEAL_COMPANY_ID)
+    company_name = _first_listed(df, C_DEAL_COMPANY)
     accounts = []
     for cid, cname in zip(company_id.to_list(), company_name.to_list(), strict=True):
         aid = None
@@ -150,31 +234,49 @@ def _deals(
             cid = cid.removesuffix(".0")
             aid = ctx.identity.get(cid) or (cid if cid in known else None)
         accounts.append(aid or common.match_account(cname, ctx, by_name, known))
-    stage = common.col(df, stage_col).str.to_lowercase().str.replace_all(r"[^a-z]", "")
+    # A deal with no association at all is a CRM hygiene problem; one whose company
+    # is not among the accounts usually means the companies file is missing rows.
+    no_company = company_id.is_null() & company_name.is_null()
+
+    won_col, lost_col = common.find_col(df, C_IS_WON), common.find_col(df, C_IS_LOST)
+    won_text, lost_text = common.col(df, won_col), common.col(df, lost_col)
+    won_flag, lost_flag = parse_boolean(won_text), parse_boolean(lost_text)
+    stage_won, stage_lost = stage_outcome(common.col(df, stage_col))
+    # The Is Closed columns win; the stage name decides only where they say nothing.
+    won = pl.select(pl.coalesce(won_flag, stage_won)).to_series()
+    lost = pl.select(pl.coalesce(lost_flag, stage_lost)).to_series()
+    # Rows where a present Is Closed column is empty and the stage name had to decide.
+    fallback = pl.Series([False] * df.height)
+    if won_col is not None:
+        fallback = fallback | won_flag.is_null()
+    if lost_col is not None:
+        fallback = fallback | lost_flag.is_null()
+
     created = common.parse_timestamps(common.optional_col(df, C_CREATE), ctx.timezone)
     closed = common.parse_timestamps(common.optional_col(df, C_CLOSE), ctx.timezone)
     frame = pl.DataFrame(
         {
             "account_id": pl.Series(accounts, dtype=pl.String),
-            "stage": stage,
             "created": created,
             "closed": closed,
+            "won": won,
+            "lost": lost,
         }
     )
-    won = stage.str.contains("closedwon|^won$")
-    lost = stage.str.contains("closedlost|^lost$")
     reason = pl.select(
         common.first_reason(
+            (no_company, "no_company"),
             (frame["account_id"].is_null(), "unknown_company"),
+            (won_text.is_not_null() & won_flag.is_null(), "bad_boolean:is_closed_won"),
+            (lost_text.is_not_null() & lost_flag.is_null(), "bad_boolean:is_closed_lost"),
+            (won & lost, "won_and_lost"),
             (
                 frame["created"].is_null() & ~((won | lost) & frame["closed"].is_not_null()),
                 "no_dated_stage",
             ),
         )
     ).to_series()
-    ok = frame.filter(reason.is_null()).with_columns(
-        won=won.filter(reason.is_null()), lost=lost.filter(reason.is_null())
-    )
+    ok = frame.filter(reason.is_null())
     created_ev = ok.filter(pl.col("created").is_not_null()).select(
         "account_id", timestamp="created", event=pl.lit("deal_created")
     )
@@ -184,7 +286,13 @@ def _deals(
         event=pl.when(pl.col("won")).then(pl.lit("deal_won")).otherwise(pl.lit("deal_lost")),
     )
     ev = pl.concat([created_ev, closed_ev]).sort("timestamp", "account_id")
-    return common.typed("events", ev), common.rejected_frame(df, reason, path)
+    notes = [_outcome_note(path, won_col, lost_col, int(fallback.sum()))]
+    if common.find_col(df, C_DEAL_COMPANY_ID + C_DEAL_COMPANY) is None:
+        notes.append(
+            f"{path.name}: no Associated Company column, so every deal is quarantined as "
+            "no_company: export the deals again with their associated company"
+        )
+    return common.typed("events", ev), common.rejected_frame(df, reason, path), notes
 
 
 def convert(files: list[Path], ctx: common.ImportContext) -> common.Converted:
@@ -211,16 +319,18 @@ def convert(files: list[Path], ctx: common.ImportContext) -> common.Converted:
         for aid, name in acc_all.select("account_id", "name").iter_rows():
             if name:
                 by_name.setdefault(common.norm_name(name), aid)
+    notes: list[str] = []
     for path, df in frames:
         if _is_deals(df):
-            ev, rej = _deals(df, path, ctx, known, by_name)
+            ev, rej, deal_notes = _deals(df, path, ctx, known, by_name)
             events.append(ev)
             rejected.append(rej)
+            notes.extend(deal_notes)
     tables: dict[str, pl.DataFrame] = {}
     if acc_all is not None:
         tables["accounts"] = acc_all
     if events:
         tables["events"] = pl.concat(events)
     return common.Converted(
-        tables=tables, rejected=common.concat_rejected(rejected), rows_read=rows_read
+        tables=tables, rejected=common.concat_rejected(rejected), rows_read=rows_read, notes=notes
     )
