@@ -17,10 +17,11 @@ from journeylib.paths import find_table_file
 from journeylib.schemas import TABLES
 from journeylib.sources.importers._common import parse_timestamps, read_export_csv
 
-__all__ = ["KEYS", "append_rejected", "format_table", "merge_table"]
+__all__ = ["KEYS", "MESSAGE_ID", "append_rejected", "format_table", "merge_table"]
 
 #: Key columns per table: rows of a new import replace existing rows with the same key.
-#: events have no key: an exact copy of an existing row is skipped instead.
+#: events have no key: an exact copy of an existing row is skipped instead, except for
+#: events carrying a :data:`MESSAGE_ID`, whose identity is that id.
 KEYS: dict[str, tuple[str, ...]] = {
     "accounts": ("account_id",),
     "subscriptions": ("account_id", "month"),
@@ -30,9 +31,39 @@ KEYS: dict[str, tuple[str, ...]] = {
     "marketing": ("month", "channel", "campaign"),
 }
 
+#: Extra events column with the source's own id of the event (Segment/RudderStack
+#: ``messageId``): two rows with different ids are two events even when every other
+#: value is equal, and a row whose id is already in the file is skipped.
+MESSAGE_ID = "message_id"
+
+
+def _datetime_text(c: pl.Expr) -> pl.Expr:
+    """UTC text with ``Z``; the fraction of a second only when there is one (ms, else µs)."""
+    c = c.dt.convert_time_zone("UTC")
+    us = c.dt.microsecond()
+    return (
+        pl.when(us == 0)
+        .then(c.dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        .when(us % 1000 == 0)
+        .then(c.dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ"))
+        .otherwise(c.dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ"))
+    )
+
 
 def format_table(table: str, df: pl.DataFrame) -> pl.DataFrame:
-    """A canonical typed frame as canonical text columns (UTC timestamps with ``Z``, months ``YYYY-MM``)."""
+    """A canonical typed frame as canonical text columns (UTC timestamps with ``Z``, months ``YYYY-MM``).
+
+    Timestamps keep their fraction of a second when they have one; extra columns
+    (such as :data:`MESSAGE_ID`) follow the canonical ones, as text.
+
+    Examples:
+        >>> import datetime as dt
+        >>> t = [dt.datetime(2024, 3, 1, 9, 0, 0, us, tzinfo=dt.UTC) for us in (0, 123000, 5)]
+        >>> format_table("events", pl.DataFrame({"timestamp": t, "message_id": ["a", "b", "c"]})
+        ...     ).select("timestamp", "message_id").rows()  # doctest: +NORMALIZE_WHITESPACE
+        [('2024-03-01T09:00:00Z', 'a'), ('2024-03-01T09:00:00.123Z', 'b'),
+         ('2024-03-01T09:00:00.000005Z', 'c')]
+    """
     spec = TABLES[table]
     out = []
     for name, kind in spec.columns.items():
@@ -41,7 +72,7 @@ def format_table(table: str, df: pl.DataFrame) -> pl.DataFrame:
             continue
         c = pl.col(name)
         if kind == "datetime":
-            out.append(c.dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ").alias(name))
+            out.append(_datetime_text(c).alias(name))
         elif kind == "month":
             out.append(c.dt.strftime("%Y-%m").alias(name))
         elif kind == "date":
@@ -50,6 +81,7 @@ def format_table(table: str, df: pl.DataFrame) -> pl.DataFrame:
             out.append(c.round(6).cast(pl.String).alias(name))
         else:
             out.append(c.cast(pl.String).alias(name))
+    out.extend(pl.col(c).cast(pl.String) for c in df.columns if c not in spec.columns)
     return df.select(out)
 
 
@@ -110,7 +142,9 @@ def merge_table(
 
     Keyed tables (:data:`KEYS`): a new row replaces an existing row with the same
     key (accounts: values are coalesced instead, see docs/importers.md); events:
-    a row equal to an existing one is skipped. Extra columns of the existing file
+    a row equal to an existing one is skipped, or, for rows with a
+    :data:`MESSAGE_ID`, a row whose id is already in the file (see
+    :func:`_known_events`). Extra columns of the existing file and of ``new``
     are kept.
 
     Returns:
@@ -136,20 +170,67 @@ def merge_table(
         stats["added"] = text.height - stats["updated"]
         kept = old.filter(~old_keys.is_in(new_keys.implode()))
         merged = pl.concat([kept, text], how="diagonal_relaxed")
-    else:  # events: skip exact copies of rows already in the file
-        cols = TABLES[table].column_names
-        sig_old = old.select(
-            pl.concat_str([pl.col(c).fill_null("") for c in cols], separator="\x1f")
-        )
-        sig_new = text.select(
-            pl.concat_str([pl.col(c).fill_null("") for c in cols], separator="\x1f")
-        )
-        dup = sig_new.to_series().is_in(sig_old.to_series().implode())
+    else:  # events: skip what the file already holds
+        dup = _known_events(old, text)
         stats["skipped"] = int(dup.sum())
         stats["added"] = text.height - stats["skipped"]
         merged = pl.concat([old, text.filter(~dup)], how="diagonal_relaxed")
     _write_csv(merged, path)
     return stats
+
+
+def _signature(df: pl.DataFrame, *, to_second: bool = False) -> pl.Series:
+    """Each row's canonical events values as one text (``to_second``: to the second)."""
+    parts = []
+    for c in TABLES["events"].column_names:
+        e = pl.col(c).fill_null("")
+        if to_second and c == "timestamp":
+            # '…T09:00:00.123Z' -> '…T09:00:00Z': as imports wrote it before fractions were kept
+            e = e.str.replace(r"\.\d+Z$", "Z")
+        parts.append(e)
+    return df.select(pl.concat_str(parts, separator="\x1f").alias("key")).to_series()
+
+
+def _known_events(old: pl.DataFrame, new: pl.DataFrame) -> pl.Series:
+    """True for each new events row to skip (both frames as text).
+
+    A row without a message id is skipped when an equal row is in the file (the
+    old rule). A row with one is skipped when its id is in the file or earlier in
+    the import, or, one for one, when it equals a row the file holds without an
+    id: an event imported before ids were kept, its timestamp then cut to the second.
+    """
+    sig_new = _signature(new)
+    if MESSAGE_ID not in new.columns or new.get_column(MESSAGE_ID).null_count() == new.height:
+        return sig_new.is_in(_signature(old).implode()).alias("skipped")
+    ids = new.get_column(MESSAGE_ID)
+    has_id = ids.is_not_null()
+    old_ids = old.get_column(MESSAGE_ID) if MESSAGE_ID in old.columns else None
+    legacy = old if old_ids is None else old.filter(old_ids.is_null())
+    dup = ~has_id & sig_new.is_in(_signature(old).implode())
+    if old_ids is not None:
+        dup = dup | (has_id & ids.is_in(old_ids.drop_nulls().implode()))
+    dup = dup | (has_id & ~ids.is_first_distinct())  # a message delivered twice
+    todo = has_id & ~dup
+    if legacy.height == 0 or not todo.any():
+        return dup.alias("skipped")
+    counts = _signature(legacy).value_counts(name="n")
+    frame = pl.DataFrame(
+        {"full": sig_new, "cut": _signature(new, to_second=True), "todo": todo}
+    ).with_row_index("i")
+    matched = (
+        frame.filter(pl.col("todo"))
+        # the exact row when the file has it, else the row as an earlier import wrote it
+        .with_columns(
+            key=pl.when(pl.col("full").is_in(counts.get_column("key").implode()))
+            .then(pl.col("full"))
+            .otherwise(pl.col("cut"))
+        )
+        .with_columns(rank=pl.int_range(pl.len()).over("key"))
+        .join(counts, on="key", how="left")
+        .filter(pl.col("rank") < pl.col("n").fill_null(0))  # each old row matches one message
+        .get_column("i")
+    )
+    return (dup | frame.get_column("i").is_in(matched.implode())).alias("skipped")
 
 
 def _write_csv(df: pl.DataFrame, path: Path) -> None:

@@ -2,8 +2,12 @@
 
 Each line is one call as the Segment spec documents it (RudderStack uses the
 same shape): ``type`` (track, page, screen, identify, group, alias), ``event``,
-``userId``, ``anonymousId``, ``timestamp``, ``context.campaign`` (UTM name,
-source, medium), ``context.groupId``, ``properties``, ``traits``, ``groupId``.
+``userId``, ``anonymousId``, ``messageId``, ``timestamp``, ``context.campaign``
+(UTM name, source, medium), ``context.groupId``, ``properties``, ``traits``,
+``groupId``. Files may be gzipped (told by their first bytes, whatever their
+name), one JSON array of calls, or ``{"batch": [...]}`` envelopes (the HTTP
+tracking API's batch body; one per line, or one for the whole file), whose
+``context`` applies to each of their calls.
 
 * track -> one event named ``snake(event)`` ("Report Created" -> report_created);
   page / screen -> ``snake(name) + "_page_viewed"`` / ``"_screen_viewed"``
@@ -14,11 +18,16 @@ source, medium), ``context.groupId``, ``properties``, ``traits``, ``groupId``.
 * anonymousId -> userId links from any call carrying both, so a visitor's
   events before sign-up belong to the account too (anonymous_id is kept).
 * the ``identity`` map (user_id,account_id) wins over the traits.
+* ``messageId`` -> the events' extra ``message_id`` column, the event's identity
+  when merged (see :data:`journeylib.sources.importers._merge.MESSAGE_ID`);
+  timestamps keep their milliseconds.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +35,7 @@ import polars as pl
 
 from journeylib.errors import DataError
 from journeylib.sources.importers import _common as common
+from journeylib.sources.importers._merge import MESSAGE_ID
 
 __all__ = ["channel_from_utm", "convert"]
 
@@ -172,11 +182,14 @@ def _company_traits(traits: dict) -> dict[str, Any]:
     }
 
 
-def _read_lines(path: Path) -> list[tuple[int, str, dict | None, str | None]]:
-    """(line number, raw text, parsed object or None, reason) per non-blank line."""
-    out = []
+_GZIP_MAGIC = b"\x1f\x8b"
+_Line = tuple[int, str, dict | None, str | None]
+
+
+def _read_text(path: Path) -> str:
+    """The file as text, gunzipped when it starts with gzip's magic bytes (any name)."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        data = path.read_bytes()
     except OSError as exc:
         raise DataError(
             "cannot read the file",
@@ -185,22 +198,82 @@ def _read_lines(path: Path) -> list[tuple[int, str, dict | None, str | None]]:
             found=str(exc),
             fix="check the path of the export",
         ) from None
-    stripped = text.lstrip()
-    if stripped.startswith("["):  # a JSON array of calls (what some exports give)
+    if data[:2] == _GZIP_MAGIC:
         try:
-            arr = json.loads(text)
-        except json.JSONDecodeError:
-            arr = None
-        if isinstance(arr, list):
-            return [
-                (
-                    i + 1,
-                    json.dumps(o)[:500],
-                    o if isinstance(o, dict) else None,
-                    None if isinstance(o, dict) else "bad_json",
-                )
-                for i, o in enumerate(arr)
-            ]
+            data = gzip.decompress(data)  # several concatenated members are read too
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DataError(
+                "cannot read the gzip file",
+                where=path,
+                expected=f"a gzip-compressed {WHAT}",
+                found=f"a damaged or truncated gzip file ({exc})",
+                fix="download the file again",
+            ) from None
+    elif data[:4] == b"PK\x03\x04":
+        raise DataError(
+            "cannot read a zip archive",
+            where=path,
+            expected=f"a {WHAT}, plain or gzipped",
+            found="a zip archive",
+            fix="unzip it and import the JSON files it holds",
+        )
+    return data.decode("utf-8", errors="replace").removeprefix("\ufeff")
+
+
+def _calls(n: int | None, obj: Any, raw: str) -> list[_Line]:
+    """One parsed JSON value as calls: a call as is, a ``{"batch": [...]}`` envelope as its calls.
+
+    ``n`` is the line of the value; None numbers an envelope's calls by their
+    position in it (a file that is one envelope). The envelope's ``context``
+    applies to every call (the call's own keys win), its ``sentAt`` to calls
+    without one.
+
+    Examples:
+        >>> env = {"batch": [{"type": "track", "context": {"ip": "1"}}, 7],
+        ...        "context": {"ip": "0", "locale": "de"}}
+        >>> [(n, o and o["context"], why) for n, _, o, why in _calls(3, env, "")]
+        [(3, {'ip': '1', 'locale': 'de'}, None), (3, None, 'bad_json')]
+    """
+    batch = obj.get("batch") if isinstance(obj, dict) and "type" not in obj else None
+    if not isinstance(batch, list):
+        ok = isinstance(obj, dict)
+        return [(n or 1, raw, obj if ok else None, None if ok else "bad_json")]
+    shared = obj.get("context") if isinstance(obj.get("context"), dict) else {}
+    out: list[_Line] = []
+    for i, call in enumerate(batch, start=1):
+        text = json.dumps(call)[:500]
+        if not isinstance(call, dict):
+            out.append((n or i, text, None, "bad_json"))
+            continue
+        call = dict(call)
+        own = call.get("context") if isinstance(call.get("context"), dict) else {}
+        if shared:
+            call["context"] = {**shared, **own}
+        if obj.get("sentAt") is not None and call.get("sentAt") is None:
+            call["sentAt"] = obj["sentAt"]
+        out.append((n or i, text, call, None))
+    return out
+
+
+def _read_lines(path: Path) -> list[_Line]:
+    """(line number, raw text, parsed call or None, reason) per call.
+
+    A JSON array or a single JSON value (a pretty-printed envelope) over the
+    whole file is read as such, numbered by position; else each non-blank line is
+    one call or one envelope.
+    """
+    text = _read_text(path)
+    stripped = text.strip()
+    if stripped[:1] in ("[", "{"):
+        try:
+            whole = json.loads(stripped)
+        except json.JSONDecodeError:  # JSON lines (or broken JSON): read line by line
+            whole = None
+        if isinstance(whole, list):  # a JSON array of calls (what some exports give)
+            return [c for i, o in enumerate(whole) for c in _calls(i + 1, o, json.dumps(o)[:500])]
+        if isinstance(whole, dict):
+            return _calls(None, whole, stripped[:500])
+    out: list[_Line] = []
     for i, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -209,14 +282,7 @@ def _read_lines(path: Path) -> list[tuple[int, str, dict | None, str | None]]:
         except json.JSONDecodeError:
             out.append((i, line[:500], None, "bad_json"))
             continue
-        out.append(
-            (
-                i,
-                line[:500],
-                obj if isinstance(obj, dict) else None,
-                None if isinstance(obj, dict) else "bad_json",
-            )
-        )
+        out.extend(_calls(i, obj, line[:500]))
     return out
 
 
@@ -348,6 +414,7 @@ def convert(files: list[Path], ctx: common.ImportContext) -> common.Converted:
                 "channel": channel,
                 "campaign": _text(campaign.get("name")),
                 "variant": _text(_get(o, "properties", "variant")),
+                MESSAGE_ID: _text(o.get("messageId")),
             }
         )
         if account:
@@ -359,7 +426,10 @@ def convert(files: list[Path], ctx: common.ImportContext) -> common.Converted:
     if events:
         cols = {k: [e[k] for e in events] for k in events[0]}
         cols["timestamp"] = pl.Series(cols["timestamp"], dtype=pl.Datetime("us", "UTC"))
-        tables["events"] = common.typed("events", cols)
+        frame = common.typed("events", cols)
+        if any(m is not None for m in cols[MESSAGE_ID]):  # no ids: no column, the old rows
+            frame = frame.with_columns(pl.Series(MESSAGE_ID, cols[MESSAGE_ID], dtype=pl.String))
+        tables["events"] = frame
     if first_seen:
         ids = sorted(first_seen)
         tables["accounts"] = common.typed(
