@@ -62,6 +62,7 @@ _IMPORT_FLAGS = {
     "files": "FILE",
     "client": "--client",
     "identity": "--identity",
+    "match": "--match",
     "date": "--date",
     "template": "--template",
 }
@@ -437,7 +438,19 @@ def import_(
     ],
     identity: Annotated[
         Path | None,
-        typer.Option("--identity", help="CSV map of source keys to accounts: KEY,account_id."),
+        typer.Option(
+            "--identity",
+            help="CSV map of source keys to accounts: KEY,account_id; for stripe also the "
+            "Dashboard's customers export.",
+        ),
+    ] = None,
+    match: Annotated[
+        str | None,
+        typer.Option(
+            "--match",
+            help="How a Stripe customers export (--identity) finds accounts: domain (the "
+            "e-mail's domain, default) or metadata:KEY (its 'KEY (metadata)' column).",
+        ),
     ] = None,
     date: Annotated[
         str | None,
@@ -454,7 +467,13 @@ def import_(
     from journeylib.sources.importers import import_files  # local: keeps `journey --help` faster
 
     report = import_files(
-        source, list(files), client, identity=identity, date=date, template=template
+        source,
+        list(files),
+        client,
+        identity=identity,
+        match=match,
+        date=date,
+        template=template,
     )
     # The notes, like the errors, name the library's parameters.
     report.notes = [_flag_text(note, _IMPORT_FLAGS) for note in report.notes]

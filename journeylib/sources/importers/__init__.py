@@ -144,12 +144,45 @@ def _existing_accounts(client_dir: Path) -> pl.DataFrame:
     return read_export_csv(path, "accounts table")
 
 
+def _identity(
+    source: str, identity: str | Path | None, match: str | None, accounts: pl.DataFrame
+) -> tuple[dict[str, str], stripe.CustomerMatch | None]:
+    """The identity map, and the matched customers when it is a Stripe customers export."""
+    if match is not None and (source != "stripe" or identity is None):
+        raise JourneyError(
+            "match applies to a Stripe customers export given as identity",
+            where="match",
+            expected="source stripe with identity='customers.csv'",
+            found=f"source {source}" + ("" if identity else " without identity"),
+            fix="pass match='domain' or match='metadata:KEY' only with source stripe "
+            "and identity='customers.csv'",
+        )
+    if identity is None:
+        return {}, None
+    path = Path(identity).expanduser()
+    if source == "stripe":
+        export = stripe.customers_export(path)
+        if export is not None:
+            customers = stripe.match_customers(export, path, accounts, match)
+            return customers.accounts, customers
+        if match is not None:
+            raise JourneyError(
+                "match applies to a Stripe customers export, not to a customer_id,account_id map",
+                where="match",
+                expected="the Dashboard's customers export (id, Email, …) as identity",
+                found=f"a KEY,account_id map {path.name}",
+                fix=f"import with identity='{path.name}' alone, or give the customers export",
+            )
+    return read_identity_map(path), None
+
+
 def import_files(
     source: str,
     files: list[str | Path],
     client: str | Path,
     *,
     identity: str | Path | None = None,
+    match: str | None = None,
     date: str | None = None,
     template: str = "b2b_saas_8_stage",
 ) -> ImportReport:
@@ -165,7 +198,12 @@ def import_files(
         client: a client name under ``data/`` or a folder path; created when it
             has no ``client.yaml``.
         identity: an identity map CSV (a source key column, such as ``user_id``
-            or a Stripe customer id, and ``account_id``).
+            or a Stripe customer id, and ``account_id``); for ``stripe`` also the
+            Dashboard's customers export (``id``, ``Email``, …), matched to the
+            client's accounts as ``match`` says.
+        match: how a Stripe customers export given as ``identity`` is matched:
+            ``"domain"`` (the default: the e-mail's domain against the accounts)
+            or ``"metadata:KEY"`` (the account id is in the ``KEY (metadata)`` column).
         date: ``YYYY-MM-DD``: the day of a Search Console export, or the export
             date of a Stripe export (active subscriptions run through its month).
         template: the journey template of a newly created client.
@@ -176,7 +214,7 @@ def import_files(
     Raises:
         JourneyError: unknown source, a file that is not an export of ``source``,
             a bad argument value; the message names the parameter (``source``,
-            ``files``, ``date``, ``identity``).
+            ``files``, ``date``, ``identity``, ``match``).
     """
     name, module = _source_module(source)
     if not files:
@@ -202,7 +240,8 @@ def import_files(
                 found=repr(date),
                 fix="write the date like 2024-03-31",
             ) from None
-    ident = read_identity_map(Path(identity).expanduser()) if identity else {}
+    if match is not None:
+        stripe.parse_match(match)  # a bad value stops the import before any file is read
     client_dir = client_dir_for_new(client)
     exists = (client_dir / "client.yaml").exists()
     # A new client is read in UTC (what init_client writes); nothing is created before every
@@ -213,10 +252,15 @@ def import_files(
         if exists
         else pl.DataFrame(schema={"account_id": pl.String, "name": pl.String})
     )
+    ident, customers = _identity(name, identity, match, accounts)
     ctx = ImportContext(
         client_dir=client_dir, timezone=tz, accounts=accounts, identity=ident, date=date
     )
-    converted: Converted = module.convert(paths, ctx)
+    converted: Converted = (
+        stripe.convert(paths, ctx, customers=customers)
+        if customers is not None
+        else module.convert(paths, ctx)
+    )
     client_dir, created = _client(client_dir, template)
     report = ImportReport(
         source=name,
