@@ -29,6 +29,7 @@ from journeylib.sources.importers import hubspot, nps, search_console, segment, 
 from journeylib.sources.importers._common import (
     Converted,
     ImportContext,
+    bad_option,
     file_not_found,
     read_export_csv,
     read_identity_map,
@@ -233,12 +234,8 @@ def import_files(
         try:
             dt.date.fromisoformat(date)
         except ValueError:
-            raise JourneyError(
-                "bad date",
-                where="date",
-                expected="a date YYYY-MM-DD",
-                found=repr(date),
-                fix="write the date like 2024-03-31",
+            raise bad_option(
+                "date", date, expected="a date YYYY-MM-DD", fix="write the date like 2024-03-31"
             ) from None
     if match is not None:
         stripe.parse_match(match)  # a bad value stops the import before any file is read

@@ -19,11 +19,12 @@ from typing import Any
 
 import polars as pl
 
-from journeylib.errors import DataError, first_line
+from journeylib.errors import DataError, JourneyError, first_line
 from journeylib.schemas import TABLES
 from journeylib.sources.importers._numbers import NumberConvention, number_convention, parse_number
 
 __all__ = [
+    "bad_option",
     "FREE_MAIL",
     "ImportContext",
     "Converted",
@@ -219,6 +220,18 @@ def file_not_found(path: Path, expected: str) -> DataError:
         expected=expected,
         found="no such file",
         fix="check the path of the export",
+    )
+
+
+def bad_option(option: str, value: object, *, expected: str, fix: str) -> JourneyError:
+    """The error for an import option whose value cannot be used (``where`` names the option).
+
+    Examples:
+        >>> str(bad_option("date", "31/03", expected="YYYY-MM-DD", fix="write 2024-03-31"))
+        "date: bad date (expected YYYY-MM-DD, found '31/03'). Fix: write 2024-03-31."
+    """
+    return JourneyError(
+        f"bad {option}", where=option, expected=expected, found=repr(value), fix=fix
     )
 
 

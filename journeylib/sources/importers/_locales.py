@@ -19,9 +19,11 @@ the import naming its language and how to export in English.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
 __all__ = [
     "LANGUAGES",
@@ -66,136 +68,14 @@ class Language:
     chart_file: tuple[str, ...] = ()
 
 
-# English first: it wins ties (Impressions, CTR, Position are also French).
-LANGUAGES: tuple[Language, ...] = (
-    Language(
-        "English",
-        ".",
-        True,
-        query=("Top queries", "Query", "Top query", "Queries"),
-        clicks=("Clicks", "Url Clicks"),
-        impressions=("Impressions",),
-        ctr=("CTR", "URL CTR"),
-        position=("Position", "Average position", "Avg. position"),
-        date=("Date",),
-        date_rows=("Time range", "Date range", "Period"),
-        queries_file=("Queries.csv",),
-        filters_file=("Filters.csv",),
-        dates_file=("Dates.csv",),
-        chart_file=("Chart.csv",),
-    ),
-    Language(
-        "French",
-        ",",
-        True,
-        query=("Requêtes les plus fréquentes", "Requêtes", "Requête"),
-        clicks=("Clics",),
-        impressions=("Impressions",),
-        ctr=("CTR", "Taux de clics"),
-        position=("Position", "Position moyenne"),
-        date=("Date",),
-        date_rows=("Période", "Plage de dates", "Plage de temps"),
-        queries_file=("Requêtes.csv",),
-        filters_file=("Filtres.csv",),
-        dates_file=("Dates.csv",),
-        chart_file=("Graphique.csv",),
-    ),
-    Language(
-        "German",
-        ",",
-        False,
-        query=("Häufigste Suchanfragen", "Top-Suchanfragen", "Suchanfragen", "Suchanfrage"),
-        clicks=("Klicks",),
-        impressions=("Impressionen",),
-        ctr=("CTR", "Klickrate"),
-        position=("Position", "Durchschnittliche Position"),
-        date=("Datum",),
-        date_rows=("Zeitraum", "Datumsbereich"),
-        queries_file=("Suchanfragen.csv",),
-        filters_file=("Filter.csv",),
-        dates_file=("Daten.csv", "Datumsangaben.csv", "Datum.csv"),
-        chart_file=("Diagramm.csv",),
-    ),
-    Language(
-        "Spanish",
-        ",",
-        False,
-        query=("Consultas principales", "Consultas más frecuentes", "Consultas", "Consulta"),
-        clicks=("Clics",),
-        impressions=("Impresiones",),
-        ctr=("CTR",),
-        position=("Posición", "Posición media"),
-        date=("Fecha",),
-        date_rows=("Periodo", "Período", "Intervalo de fechas", "Intervalo de tiempo"),
-        queries_file=("Consultas.csv",),
-        filters_file=("Filtros.csv",),
-        dates_file=("Fechas.csv",),
-        chart_file=("Gráfico.csv",),
-    ),
-    Language(
-        "Portuguese",
-        ",",
-        False,
-        query=("Principais consultas", "Consultas mais frequentes", "Consultas", "Consulta"),
-        clicks=("Cliques",),
-        impressions=("Impressões",),
-        ctr=("CTR",),
-        position=("Posição", "Posição média"),
-        date=("Data",),
-        date_rows=("Período", "Intervalo de datas", "Intervalo de tempo"),
-        queries_file=("Consultas.csv",),
-        filters_file=("Filtros.csv",),
-        dates_file=("Datas.csv",),
-        chart_file=("Gráfico.csv",),
-    ),
-    Language(
-        "Arabic",
-        ".",
-        False,
-        query=("أهم طلبات البحث", "طلبات البحث الأكثر شيوعًا", "طلبات البحث", "طلب البحث"),
-        clicks=("النقرات", "عدد النقرات"),
-        impressions=("مرات الظهور", "عدد مرات الظهور"),
-        ctr=("نسبة النقر إلى الظهور", "CTR"),
-        position=("الموضع", "متوسط الموضع", "الترتيب"),
-        date=("التاريخ",),
-        date_rows=("النطاق الزمني", "الفترة"),
-        queries_file=("طلبات البحث.csv",),
-        filters_file=("عوامل التصفية.csv", "الفلاتر.csv"),
-        dates_file=("التواريخ.csv",),
-        chart_file=("الرسم البياني.csv",),
-    ),
-    Language(
-        "Chinese",
-        ".",
-        False,
-        query=("热门查询", "熱門查詢", "查询", "查詢"),
-        clicks=("点击次数", "點擊次數", "点击", "點擊"),
-        impressions=("展示次数", "曝光次數", "展示", "曝光"),
-        ctr=("点击率", "點閱率", "CTR"),
-        position=("排名", "平均排名"),
-        date=("日期",),
-        date_rows=("时间范围", "時間範圍", "日期范围", "日期範圍"),
-        queries_file=("查询.csv", "查詢.csv"),
-        filters_file=("过滤器.csv", "筛选条件.csv", "篩選器.csv"),
-        dates_file=("日期.csv",),
-        chart_file=("图表.csv", "圖表.csv"),
-    ),
-    Language(
-        "Japanese",
-        ".",
-        False,
-        query=("上位のクエリ", "クエリ"),
-        clicks=("クリック数",),
-        impressions=("表示回数",),
-        ctr=("CTR",),
-        position=("掲載順位", "平均掲載順位"),
-        date=("日付",),
-        date_rows=("期間",),
-        queries_file=("クエリ.csv",),
-        filters_file=("フィルタ.csv", "フィルター.csv"),
-        dates_file=("日付.csv",),
-        chart_file=("グラフ.csv",),
-    ),
+#: The languages, from ``search_console_languages.json`` beside this module (data, not
+#: code: one object per language with the fields of :class:`Language`). English first:
+#: it wins ties (Impressions, CTR, Position are also French).
+LANGUAGES: tuple[Language, ...] = tuple(
+    Language(**{k: tuple(v) if isinstance(v, list) else v for k, v in entry.items()})
+    for entry in json.loads(
+        Path(__file__).with_name("search_console_languages.json").read_text(encoding="utf-8")
+    )
 )
 
 

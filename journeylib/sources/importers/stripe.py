@@ -158,11 +158,10 @@ def parse_match(match: str | None) -> str | None:
     kind, sep, key = match.partition(":")
     key = re.sub(r"\s*\(metadata\)\s*$", "", key.strip(), flags=re.IGNORECASE)
     if kind.strip().lower() != "metadata" or not sep or not key:
-        raise JourneyError(
-            "bad match",
-            where="match",
+        raise common.bad_option(
+            "match",
+            match,
             expected="domain, or metadata:KEY naming a metadata column of the customers export",
-            found=repr(match),
             fix="write match='metadata:account_id' (the account id in that column) or match='domain'",
         )
     return key
