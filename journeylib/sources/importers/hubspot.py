@@ -11,7 +11,8 @@ accounts. A deals export (``Record ID``, ``Deal Name``, ``Deal Stage``,
 ``Associated Company IDs`` or ``Associated Company``, ``Is Closed Won``,
 ``Is closed lost``) becomes events: ``deal_created`` at the create date,
 ``deal_won`` / ``deal_lost`` at the close date of closed deals. Which file is
-which is told by its columns (a deals export has ``Deal Stage``).
+which is told by its columns (a deals export has one of :data:`C_DEALS_ONLY`,
+e.g. ``Deal Stage``, ``Deal Name`` or ``Is Closed Won``).
 
 Portals name their stages freely ("Contract Signed", "Paid", "Dead Deals"), so
 won and lost are read from HubSpot's own ``Is Closed Won`` / ``Is closed lost``
@@ -84,6 +85,10 @@ C_CLOSE = ["Close Date", "closedate"]
 # pipeline marked won (lost), whatever the stage is called.
 C_IS_WON = ["Is Closed Won", "hs_is_closed_won"]
 C_IS_LOST = ["Is closed lost", "hs_is_closed_lost"]
+#: Columns only a deals export has; any one of them makes a file a deals export. Not
+#: ``Close Date`` (companies have one too: the date the company became a customer) nor the
+#: association columns (a companies export may list associated companies).
+C_DEALS_ONLY = [*C_STAGE, *C_IS_WON, *C_IS_LOST, "Deal Name", "dealname", "Pipeline", "pipeline"]
 
 # How HubSpot (and spreadsheets re-saving its exports) write booleans.
 _TRUE = ("true", "yes", "y", "1", "1.0")
@@ -155,9 +160,14 @@ def _first_listed(df: pl.DataFrame, aliases: list[str]) -> pl.Series:
     return pl.select(pl.coalesce(parts)).to_series()
 
 
-def _outcome_note(path: Path, won_col: str | None, lost_col: str | None, fallback: int) -> str:
+def _outcome_note(
+    path: Path, won_col: str | None, lost_col: str | None, stage_col: str | None, fallback: int
+) -> str:
     """Which source of truth decided won and lost in one deals export (for the import's notes)."""
-    stages = "the deal stage names (closedwon / closedlost, case and blanks ignored)"
+    if stage_col is None:
+        stages = "nowhere (the export has no Deal Stage column: such deals stay open)"
+    else:
+        stages = "the deal stage names (closedwon / closedlost, case and blanks ignored)"
     if won_col is None and lost_col is None:
         return (
             f"{path.name}: deals won/lost from {stages}; the export has no Is Closed Won / "
@@ -170,12 +180,13 @@ def _outcome_note(path: Path, won_col: str | None, lost_col: str | None, fallbac
     else:
         note = f"{path.name}: deals lost from the {lost_col} column, won from {stages}"
     if fallback:
-        note += f"; {fallback:,} deal(s) with an empty value there: from their stage name"
+        source = "from their stage name" if stage_col is not None else "left open (no Deal Stage)"
+        note += f"; {fallback:,} deal(s) with an empty value there: {source}"
     return note
 
 
 def _is_deals(df: pl.DataFrame) -> bool:
-    return common.find_col(df, C_STAGE) is not None
+    return common.find_col(df, C_DEALS_ONLY) is not None
 
 
 def _companies(
@@ -224,7 +235,7 @@ def _deals(
     known: set[str],
     by_name: dict[str, str],
 ) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
-    (stage_col,) = common.require_columns(df, path, "HubSpot deals export", [C_STAGE])
+    stage_col = common.find_col(df, C_STAGE)
     company_id = _first_listed(df, C_DEAL_COMPANY_ID)
     company_name = _first_listed(df, C_DEAL_COMPANY)
     accounts = []
@@ -245,12 +256,13 @@ def _deals(
     # The Is Closed columns win; the stage name decides only where they say nothing.
     won = pl.select(pl.coalesce(won_flag, stage_won)).to_series()
     lost = pl.select(pl.coalesce(lost_flag, stage_lost)).to_series()
-    # Rows where a present Is Closed column is empty and the stage name had to decide.
+    # Rows where a present Is Closed column is empty and the stage name had to decide
+    # (unreadable values are quarantined as bad_boolean, not counted here).
     fallback = pl.Series([False] * df.height)
     if won_col is not None:
-        fallback = fallback | won_flag.is_null()
+        fallback = fallback | won_text.is_null()
     if lost_col is not None:
-        fallback = fallback | lost_flag.is_null()
+        fallback = fallback | lost_text.is_null()
 
     created = common.parse_timestamps(common.optional_col(df, C_CREATE), ctx.timezone)
     closed = common.parse_timestamps(common.optional_col(df, C_CLOSE), ctx.timezone)
@@ -274,19 +286,28 @@ def _deals(
                 frame["created"].is_null() & ~((won | lost) & frame["closed"].is_not_null()),
                 "no_dated_stage",
             ),
+            # Won or lost, but HubSpot gives no date for it: the outcome cannot be placed.
+            ((won | lost) & frame["closed"].is_null(), "closed_without_date"),
         )
     ).to_series()
     ok = frame.filter(reason.is_null())
-    created_ev = ok.filter(pl.col("created").is_not_null()).select(
-        "account_id", timestamp="created", event=pl.lit("deal_created")
+    # A closed_without_date row still has a good creation: keep its deal_created (a
+    # re-import of the fixed export skips that copy and adds the outcome).
+    created_ev = (
+        frame.with_columns(reason=reason)
+        .filter(
+            pl.col("reason").fill_null("closed_without_date") == "closed_without_date",
+            pl.col("created").is_not_null(),
+        )
+        .select("account_id", timestamp="created", event=pl.lit("deal_created"))
     )
-    closed_ev = ok.filter((pl.col("won") | pl.col("lost")) & pl.col("closed").is_not_null()).select(
+    closed_ev = ok.filter(pl.col("won") | pl.col("lost")).select(
         "account_id",
         timestamp="closed",
         event=pl.when(pl.col("won")).then(pl.lit("deal_won")).otherwise(pl.lit("deal_lost")),
     )
     ev = pl.concat([created_ev, closed_ev]).sort("timestamp", "account_id")
-    notes = [_outcome_note(path, won_col, lost_col, int(fallback.sum()))]
+    notes = [_outcome_note(path, won_col, lost_col, stage_col, int(fallback.sum()))]
     if common.find_col(df, C_DEAL_COMPANY_ID + C_DEAL_COMPANY) is None:
         notes.append(
             f"{path.name}: no Associated Company column, so every deal is quarantined as "

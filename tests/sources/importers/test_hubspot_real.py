@@ -166,3 +166,63 @@ def test_cli_import_reports_both_reasons_and_the_source_of_won_lost(tmp_path: Pa
         [str(JOURNEY), "validate", str(client)], capture_output=True, text=True, timeout=120
     )
     assert r.returncode == 0, r.stderr
+
+
+def test_deals_export_without_deal_stage_is_read_as_deals(tmp_path: Path) -> None:
+    """Review: no Deal Stage column, but Deal Name / Is Closed Won: deals, not companies."""
+    client = tmp_path / "acme"
+    deals = write_deals(
+        tmp_path / "hs_nostage.csv",
+        "Record ID,Deal Name,Close Date,Amount,Create Date,Is Closed Won,Is closed lost,"
+        "Associated Company IDs",
+        "1,a,2024-02-15 10:00,100,2024-01-20 09:30,true,false,2001",
+        "2,b,2024-02-16 10:00,100,2024-01-21 09:30,,,2002",
+    )
+    rep = import_files("hubspot", [COMPANIES, deals], client)
+    assert rep.tables["accounts"]["added"] == 6  # the companies file only
+    assert events_of(client, "deal_won") == [("2024-02-15T10:00:00Z", "2001")]
+    assert len(events_of(client, "deal_created")) == 2
+    assert rep.notes == [
+        "hs_nostage.csv: deals won/lost from the Is Closed Won / Is closed lost columns; "
+        "1 deal(s) with an empty value there: left open (no Deal Stage)"
+    ]
+
+
+def test_closed_deal_without_close_date_is_quarantined(tmp_path: Path) -> None:
+    """Review: a won / lost deal with no Close Date lands in import_rejected; its creation is kept."""
+    client = tmp_path / "acme"
+    deals = write_deals(
+        tmp_path / "deals.csv",
+        "Record ID,Deal Name,Deal Stage,Close Date,Create Date,Is Closed Won,Is closed lost,"
+        "Associated Company IDs",
+        "1,a,Paid,,2024-01-01 10:00,true,false,2001",
+        "2,b,Dead Deals,,2024-01-02 10:00,false,true,2002",
+        "3,c,Proposal Sent,,2024-01-03 10:00,false,false,2003",
+    )
+    rep = import_files("hubspot", [COMPANIES, deals], client)
+    assert events_of(client, "deal_won") == [] and events_of(client, "deal_lost") == []
+    assert len(events_of(client, "deal_created")) == 3
+    assert rep.reasons == {"closed_without_date": 2}
+    assert rejected(client) == [
+        ("deals.csv", "2", "1", "closed_without_date"),
+        ("deals.csv", "3", "2", "closed_without_date"),
+    ]
+
+
+def test_fallback_note_counts_only_empty_values(tmp_path: Path) -> None:
+    """Review: an unreadable value (WAHR) is quarantined, not counted as decided by the stage name."""
+    client = tmp_path / "acme"
+    deals = write_deals(
+        tmp_path / "deals.csv",
+        "Record ID,Deal Name,Deal Stage,Close Date,Create Date,Is Closed Won,Is closed lost,"
+        "Associated Company IDs",
+        "1,a,Closed Won,2024-02-01 10:00,2024-01-01 10:00,WAHR,false,2001",
+        "2,b,Closed Lost,2024-02-02 10:00,2024-01-02 10:00,,,2002",
+    )
+    rep = import_files("hubspot", [COMPANIES, deals], client)
+    assert rep.reasons == {"bad_boolean:is_closed_won": 1}
+    assert events_of(client, "deal_lost") == [("2024-02-02T10:00:00Z", "2002")]
+    assert rep.notes == [
+        "deals.csv: deals won/lost from the Is Closed Won / Is closed lost columns; "
+        "1 deal(s) with an empty value there: from their stage name"
+    ]
