@@ -235,8 +235,36 @@ def bad_option(option: str, value: object, *, expected: str, fix: str) -> Journe
     )
 
 
+def _csv_separator(raw: bytes) -> str:
+    r"""The field separator of a CSV, told by its header line: ``;`` when it has ``;`` and no ``,``.
+
+    French or German Excel saves CSV with ``;`` (the comma being their decimal
+    separator); only separators outside quotes count.
+
+    Examples:
+        >>> _csv_separator(b"Top queries;Clicks;CTR\n"), _csv_separator(b'"a,b";c\n')
+        (';', ';')
+        >>> _csv_separator(b"id,Associated Company IDs\n1,1003;1001\n"), _csv_separator(b"")
+        (',', ',')
+    """
+    head = raw[:65536].decode("utf-8", errors="replace")
+    seen: set[str] = set()
+    quoted = False
+    for ch in head:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in "\r\n":
+            break
+        elif not quoted and ch in ",;":
+            seen.add(ch)
+    return ";" if seen == {";"} else ","
+
+
 def read_export_csv(path: Path, what: str) -> pl.DataFrame:
     """Read an export CSV with every column as text (header blanks and BOM stripped).
+
+    Comma-separated, or semicolon-separated when the header line says so
+    (:func:`_csv_separator`).
 
     Raises:
         DataError: when the file is missing, empty or not a readable CSV.
@@ -248,7 +276,11 @@ def read_export_csv(path: Path, what: str) -> pl.DataFrame:
         if path.name.endswith(".gz"):
             raw = gzip.decompress(raw)
         df = pl.read_csv(
-            io.BytesIO(raw), infer_schema=False, encoding="utf8-lossy", truncate_ragged_lines=True
+            io.BytesIO(raw),
+            separator=_csv_separator(raw),
+            infer_schema=False,
+            encoding="utf8-lossy",
+            truncate_ragged_lines=True,
         )
     except pl.exceptions.NoDataError:
         raise DataError(

@@ -283,25 +283,26 @@ def convert(files: list[Path], ctx: common.ImportContext) -> common.Converted:
             date = pl.Series([day] * df.height, dtype=pl.Date)
         else:
             date = common.parse_timestamps(common.col(df, date_col), "UTC").dt.date()
-        # One decimal separator for the file: CTR ("4,2 %") and Position ("8,4") show it
-        # where the counts cannot ("1,234" is 1234 or 1.234).
+        # One decimal separator for the file: CTR ("4,2 %") and Position ("8,4") show it.
+        # Clicks and impressions are whole numbers: "1.000" or "2,500" there group
+        # thousands in either convention, so they neither show it nor are read as decimals.
         p_col, r_col = common.find_col(df, C_POSITION), common.find_col(df, C_CTR)
-        numeric = [common.col(df, c) for c in (c_col, i_col, p_col, r_col) if c is not None]
         conv = common.number_convention(
-            numeric,
+            [common.col(df, c) for c in (p_col, r_col) if c is not None],
+            whole=[common.col(df, c) for c in (c_col, i_col)],
             default=lang.decimal,
             default_basis=f"no value shows the separator; {lang.name} exports write "
             f"'{lang.decimal}'",
         )
 
-        def number(name: str | None) -> pl.Series:
+        def number(name: str | None, whole: bool) -> tuple[pl.Series, pl.Series]:
             text = common.col(df, name)
             where = f"{path.name}: {name}"
-            return common.parse_number(text, conv, notes=notes, name=where), text
+            return common.parse_number(text, conv, notes=notes, name=where, whole=whole), text
 
-        (clicks, _), (impressions, _), (position, position_text) = map(
-            number, (c_col, i_col, p_col)
-        )
+        clicks, _ = number(c_col, True)
+        impressions, _ = number(i_col, True)
+        position, position_text = number(p_col, False)
         frame = pl.DataFrame(
             {
                 "date": date,

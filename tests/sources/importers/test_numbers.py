@@ -143,3 +143,59 @@ def test_stripe_says_how_it_read_an_ambiguous_amount(tmp_path):
     export.write_text(header + "\n" + row + "\n")
     report = import_files("stripe", [export], tmp_path / "acme")
     assert any("1,234" in n and "subs.csv: Amount" in n for n in report.notes), report.notes
+
+
+# ------------------------------------------------------------------ whole-number columns
+@pytest.mark.parametrize("decimal", [".", ",", None])
+def test_whole_column_reads_three_decimals_as_thousands(decimal) -> None:
+    """A count is never written with three decimals: "1.000", "2,500" group thousands."""
+    values = ["1.000", "2.500", "1,000", "1.000.000", "12,345,678", "7", f"1{NBSP}234"]
+    expected = [1000.0, 2500.0, 1000.0, 1e6, 12345678.0, 7.0, 1234.0]
+    assert parsed(values, decimal, whole=True) == expected
+
+
+def test_whole_column_keeps_real_decimals_and_says_what_it_regrouped() -> None:
+    # "2.5" and "0.500" are no thousands groups: read as decimals (the importer quarantines them)
+    notes: list[str] = []
+    out = parsed(
+        ["2.5", "0.500", "1.000", "1,000"], ".", notes=notes, name="Impressions", whole=True
+    )
+    assert out == [2.5, 0.5, 1000.0, 1000.0]
+    assert notes == [
+        "Impressions: 1 value(s) such as '1.000' read as 1000, with '.' grouping thousands: "
+        "the column holds whole numbers, never written with three decimals (with the file's "
+        "decimal separator '.', '.' as given, it would be 1)"
+    ]
+
+
+def test_grouped_whole_values_show_no_convention() -> None:
+    counts = pl.Series(["1.000", "2.500", "1.000.000"])
+    assert number_convention([counts]).decimal == ","  # as decimals, "1.000.000" shows ','
+    conv = number_convention([pl.Series(["3.5"])], whole=[counts], default=",")
+    assert (conv.decimal, conv.shown_by, conv.against) == (".", "3.5", None)
+    assert number_convention([], whole=[counts], default=",").basis.startswith("no value")
+
+
+# ------------------------------------------------------------------ semicolon-separated files
+def test_semicolon_stripe_export_reads_like_the_comma_one(tmp_path):
+    """The Stripe fixture re-saved by French Excel: ';' between fields, decimal commas."""
+    import csv
+    import io
+
+    from journeylib.sources.importers import import_files
+
+    rows = list(csv.reader(io.StringIO((FIXTURES / "stripe_subscriptions.csv").read_text())))
+    amount = rows[0].index("Amount")
+    for r in rows[1:]:  # 20.00 -> 20,00; 1,200.00 -> 1.200,00
+        r[amount] = r[amount].replace(",", " ").replace(".", ",").replace(" ", ".")
+    out = io.StringIO()
+    csv.writer(out, delimiter=";", lineterminator="\n").writerows(rows)
+    semi = tmp_path / "subs_fr.csv"
+    semi.write_text(out.getvalue())
+    assert semi.read_text().splitlines()[0].startswith("id;Customer ID;")
+    ref = import_files("stripe", [FIXTURES / "stripe_subscriptions.csv"], tmp_path / "comma")
+    rep = import_files("stripe", [semi], tmp_path / "semi")
+    assert rep.reasons == ref.reasons == {"never_paid": 1, "unknown_interval": 1}
+    for table in ("subscriptions.csv", "accounts.csv"):
+        comma = pl.read_csv(tmp_path / "comma" / table, infer_schema=False)
+        assert pl.read_csv(tmp_path / "semi" / table, infer_schema=False).equals(comma), table

@@ -145,8 +145,8 @@ def test_cli_french_export_end_to_end(tmp_path: Path) -> None:
     assert (
         "2026-03-31, the end of the range '1 mars 2026 - 31 mars 2026' in Filtres.csv" in r.stdout
     )
-    # 1.234 alone could be 1234 or 1.234; the file's other values write decimal commas
-    assert "1 value(s) such as '1.234' (1234 or 1.234) read as 1234" in r.stdout
+    # 1.234 impressions is 1234 in either convention: a count has no decimals, no note
+    assert "'1.234'" not in r.stdout
     assert rows(client) == [
         ("2026-03-31", "acme analytics", "120", "1000", "1.2"),
         ("2026-03-31", "logiciel tableau de bord", "15", "3000", "8.4"),
@@ -175,21 +175,100 @@ def test_english_thousands_and_ambiguous_counts(tmp_path: Path) -> None:
         ("2026-03-31", "acme", "1234", "12345", "2.5"),
         ("2026-03-31", "beta", "5", "1000", "3.0"),
     ]
-    # "1,234", "12,345", "1,000": read with ',' as thousands, and said so, column by column
-    assert "Queries.csv: Clicks: 1 value(s) such as '1,234' (1234 or 1.234) read as 1234" in (
-        " | ".join(rep.notes)
-    )
-    assert "Queries.csv: Impressions: 2 value(s) such as '12,345' (12345 or 12.345) read as " in (
-        " | ".join(rep.notes)
-    )
+    # "1,234", "12,345", "1,000" are counts: thousands in either convention, nothing to say
+    assert rep.notes == []
 
 
 def test_no_value_shows_the_separator_language_decides_and_says_so(tmp_path: Path) -> None:
-    text = 'Top queries,Clicks,Impressions,CTR,Position\nacme,3,"1,200",0%,7\n'
+    # "1,500" as a position is 1500 or 1.5: no other value tells, English writes '.'
+    text = 'Top queries,Clicks,Impressions,CTR,Position\nacme,3,"1,200",0%,"1,500"\n'
     path = export(tmp_path, {"Queries.csv": text})
     rep = import_files("search_console", [path], tmp_path / "c", date="2026-03-31")
-    assert rows(tmp_path / "c") == [("2026-03-31", "acme", "3", "1200", "7.0")]
-    assert any("no value shows the separator; English exports write '.'" in n for n in rep.notes)
+    assert rows(tmp_path / "c") == [("2026-03-31", "acme", "3", "1200", "1500.0")]
+    assert rep.notes == [
+        "Queries.csv: Position: 1 value(s) such as '1,500' (1500 or 1.5) read as 1500, with '.' "
+        "as decimal separator: no value shows the separator; English exports write '.'"
+    ]
+
+
+# ------------------------------------------------------------------ whole-number columns
+def test_english_counts_with_a_point_are_thousands(tmp_path: Path) -> None:
+    """Review case: "1.000" and "2.500" impressions in an English file are 1000 and 2500.
+
+    As decimals they would be 1 (three decimals) and 2.5 (not whole: quarantined);
+    a count is never written with three decimals. CTR 1% / 0% and positions 3 / 5
+    show no separator, so the file keeps English's '.', and a note says which
+    values were read against it.
+    """
+    text = 'Top queries,Clicks,Impressions,CTR,Position\nfoo,12,"1.000",1%,3\nbar,3,"2.500",0%,5\n'
+    path = export(tmp_path, {"Queries.csv": text})
+    rep = import_files("search_console", [path], tmp_path / "c", date="2026-03-31")
+    assert rows(tmp_path / "c") == [
+        ("2026-03-31", "foo", "12", "1000", "3.0"),
+        ("2026-03-31", "bar", "3", "2500", "5.0"),
+    ]
+    assert rep.rejected == 0
+    assert rep.notes == [
+        "Queries.csv: Impressions: 2 value(s) such as '1.000' read as 1000, with '.' grouping "
+        "thousands: the column holds whole numbers, never written with three decimals (with the "
+        "file's decimal separator '.', no value shows the separator; English exports write '.', "
+        "it would be 1)"
+    ]
+
+
+def test_french_counts_with_a_comma_are_thousands(tmp_path: Path) -> None:
+    """ "1,000" clicks in a French file is 1000, not 1; "2,5" and "8,4" show the decimal comma."""
+    text = (
+        "Requêtes les plus fréquentes,Clics,Impressions,CTR,Position\n"
+        'acme,"1,000","20 000","5 %","2,5"\n'
+        'beta,7,"1,5","1 %","8,4"\n'  # 1,5 impressions: a decimal (showing ','), not whole
+    )
+    path = export(tmp_path, {"Requêtes.csv": text})
+    rep = import_files("search_console", [path], tmp_path / "c", date="2026-03-31")
+    assert rows(tmp_path / "c") == [("2026-03-31", "acme", "1000", "20000", "2.5")]
+    assert rep.reasons == {"bad_integer": 1}
+    assert (
+        "Requêtes.csv: Clics: 1 value(s) such as '1,000' read as 1000, with ',' grouping "
+        "thousands: the column holds whole numbers, never written with three decimals (with the "
+        "file's decimal separator ',', 3 values such as '2,5' show it, it would be 1)"
+    ) in rep.notes
+
+
+def test_grouped_counts_do_not_sway_the_files_convention(tmp_path: Path) -> None:
+    """Counts "1.000", "2.000" and "1.000.000" fit ',' as decimal, but the positions 3.5 decide."""
+    text = (
+        "Top queries,Clicks,Impressions,CTR,Position\n"
+        'a,"1.000","1.000.000",0.1%,3.5\n'
+        'b,"2.000",5,0%,1\n'
+    )
+    path = export(tmp_path, {"Queries.csv": text})
+    rep = import_files("search_console", [path], tmp_path / "c", date="2026-03-31")
+    assert rows(tmp_path / "c") == [
+        ("2026-03-31", "a", "1000", "1000000", "3.5"),
+        ("2026-03-31", "b", "2000", "5", "1.0"),
+    ]
+    notes = " | ".join(rep.notes)
+    assert "2 values such as '3.5' show it" in notes
+    assert "Impressions: 1 value(s) such as '1.000.000' read as 1000000" in notes
+    assert "it would be left unread" in notes
+
+
+# ------------------------------------------------------------------ semicolon-separated
+def test_cli_semicolon_queries_end_to_end(tmp_path: Path) -> None:
+    """French/German Excel re-saves a CSV with ';': read as such, decimal commas included."""
+    path = export(
+        tmp_path,
+        {"Queries.csv": "Top queries;Clicks;Impressions;CTR;Position\nfoo;1.234;29.000;4,2%;3,1\n"},
+    )
+    client = tmp_path / "acme"
+    r = journey(
+        "import", "search_console", str(path), "--client", str(client), "--date", "2026-03-31"
+    )
+    assert r.returncode == 0, r.stderr
+    assert "search_queries: 1 added" in r.stdout
+    assert rows(client) == [("2026-03-31", "foo", "1234", "29000", "3.1")]
+    assert "note:" not in r.stdout  # nothing read against the file's decimal comma
+    assert journey("validate", str(client)).returncode == 0
 
 
 def test_mixed_separators_quarantine_the_odd_rows(tmp_path: Path) -> None:
