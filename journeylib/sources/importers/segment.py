@@ -21,13 +21,19 @@ tracking API's batch body; one per line, or one for the whole file), whose
 * ``messageId`` -> the events' extra ``message_id`` column, the event's identity
   when merged (see :data:`journeylib.sources.importers._merge.MESSAGE_ID`);
   timestamps keep their milliseconds.
+* numeric timestamps (``1709283605123``, also as text) are epoch milliseconds when
+  at least 1e11, epoch seconds below; any timestamp outside 1970-2099 is rejected
+  as ``bad_timestamp``.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import re
 import zlib
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +163,46 @@ def _text(v: Any) -> str | None:
     if isinstance(v, float) and v.is_integer():
         s = str(int(v))
     return s or None
+
+
+# Epoch numbers from 1e11 up are milliseconds: as seconds they would be past the year 5000.
+_EPOCH_MS_FROM = Decimal(100_000_000_000)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Timestamps outside these bounds are typos or wrong units; Python's datetime cannot
+# even hold some of them (polars would raise OverflowError converting them).
+_TS_MIN = datetime(1970, 1, 1, tzinfo=UTC)
+_TS_END = datetime(2100, 1, 1, tzinfo=UTC)
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _timestamp_text(v: Any) -> str | None:
+    """A call's timestamp as text ``parse_timestamps`` reads; None when it cannot be a time.
+
+    Numbers (and numeric text) are epoch milliseconds from 1e11 up, epoch seconds
+    below, written as ISO 8601 UTC; outside 1970-2099 they are None.
+
+    Examples:
+        >>> _timestamp_text(1709283605123), _timestamp_text("1709283605.5")
+        ('2024-03-01T09:00:05.123000+00:00', '2024-03-01T09:00:05.500000+00:00')
+        >>> _timestamp_text(1e30), _timestamp_text(-5), _timestamp_text("2024-03-01T09:00:05Z")
+        (None, None, '2024-03-01T09:00:05Z')
+    """
+    if isinstance(v, bool):
+        return None
+    if not isinstance(v, int | float) and not (isinstance(v, str) and _NUMBER.fullmatch(v.strip())):
+        return _text(v)
+    try:
+        n = Decimal(str(v).strip())
+    except InvalidOperation:
+        return None
+    if not n.is_finite():
+        return None
+    seconds = n / 1000 if abs(n) >= _EPOCH_MS_FROM else n
+    if not Decimal(0) <= seconds < Decimal(int((_TS_END - _EPOCH).total_seconds())):
+        return None
+    return (_EPOCH + timedelta(microseconds=int(seconds * 1_000_000))).isoformat(
+        timespec="microseconds"
+    )
 
 
 def _int(v: Any) -> int | None:
@@ -316,7 +362,7 @@ def convert(files: list[Path], ctx: common.ImportContext) -> common.Converted:
 
     # Timestamps in one vectorised pass.
     ts_text = [
-        _text(
+        _timestamp_text(
             c["obj"].get("timestamp")
             or c["obj"].get("originalTimestamp")
             or c["obj"].get("sentAt")
@@ -324,10 +370,13 @@ def convert(files: list[Path], ctx: common.ImportContext) -> common.Converted:
         )
         for c in calls
     ]
+    parsed = common.parse_timestamps(pl.Series(ts_text, dtype=pl.String), ctx.timezone)
+    # Null what lies outside the sane range before leaving polars: to_list cannot
+    # convert years past 9999 and would raise OverflowError.
     ts = (
-        common.parse_timestamps(pl.Series(ts_text, dtype=pl.String), ctx.timezone).to_list()
-        if calls
-        else []
+        pl.select(pl.when(parsed.is_between(_TS_MIN, _TS_END, closed="left")).then(parsed))
+        .to_series()
+        .to_list()
     )
 
     good: list[dict[str, Any]] = []

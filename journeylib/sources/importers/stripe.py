@@ -31,7 +31,7 @@ from pathlib import Path
 
 import polars as pl
 
-from journeylib.errors import JourneyError
+from journeylib.errors import DataError, JourneyError
 from journeylib.sources.importers import _common as common
 
 # The free-mail list is the NPS importer's: one list, so both importers refuse the same
@@ -172,10 +172,30 @@ def customers_export(path: Path) -> pl.DataFrame | None:
 
     A customers export has an ``id`` column and customer columns (``Email``,
     ``Name``, ``Description``, ``<key> (metadata)``, …) but no ``account_id`` column.
+
+    Raises:
+        DataError: the file is the subscriptions export (a ``Customer ID`` column or
+            ``sub_`` ids): it shares ``id`` and ``Created (UTC)`` with the customers
+            export, and taken for one it would match no customer at all.
     """
     df = common.read_export_csv(path, "identity map")
     if common.find_col(df, ["account_id"]) is not None or not common.find_col(df, C_CUSTOMERS_ID):
         return None
+    ids = df.get_column(common.find_col(df, C_CUSTOMERS_ID)).cast(pl.String).drop_nulls()
+    sub_ids = int(ids.str.strip_chars().str.starts_with("sub_").sum())
+    customer_col = common.find_col(df, ["Customer ID"])
+    if customer_col is not None or sub_ids:
+        found = [f"a '{customer_col}' column"] if customer_col else []
+        found += [f"{sub_ids} sub_ ids"] if sub_ids else []
+        raise DataError(
+            "the identity file is a Stripe subscriptions export, not the customers export",
+            where=f"{path.name}: {customer_col or 'id'}",
+            expected="the Dashboard's customers export (id cus_…, Email, Name, … (metadata)) "
+            "or a customer_id,account_id map",
+            found=" and ".join(found),
+            fix="import the subscriptions export as the file, with identity=customers.csv: "
+            "the Dashboard's Customers > Export, or a customer_id,account_id CSV",
+        )
     customer_cols = [*C_EMAIL, "Name", "Description", "Created (UTC)"]
     if common.find_col(df, customer_cols) or _metadata_columns(df):
         return df

@@ -210,3 +210,41 @@ def test_same_millisecond_messages_survive_validate(tmp_path: Path) -> None:
     r = journey("validate", str(client))
     assert r.returncode == 0, r.stderr
     assert "duplicate_event" not in r.stdout
+
+
+NUMERIC = FIX / "segment_real_numeric_ts.jsonl"
+#: Epoch milliseconds (number and text) and epoch seconds; the rest is out of range.
+NUMERIC_EVENTS = [
+    ("2024-03-01T09:00:05.123Z", "n1"),
+    ("2024-03-01T09:00:06Z", "n2"),
+    ("2024-03-01T09:00:07.250Z", "n3"),
+]
+NUMERIC_REJECTED = [
+    ("4", "bad_timestamp"),
+    ("5", "bad_timestamp"),
+    ("6", "bad_timestamp"),
+    ("7", "bad_timestamp"),
+]
+
+
+def check_numeric(client: Path) -> None:
+    assert read(client, "events").select("timestamp", "message_id").rows() == NUMERIC_EVENTS
+    rej = read(client, "import_rejected/segment").select("line", "reason").rows()
+    assert rej == NUMERIC_REJECTED
+
+
+def test_numeric_timestamps_are_epoch_ms_or_seconds_and_out_of_range_is_rejected(
+    tmp_path: Path,
+) -> None:
+    report = import_files("segment", [NUMERIC], tmp_path / "c")
+    assert report.rows_read == 7
+    assert report.reasons == {"bad_timestamp": 4}
+    check_numeric(tmp_path / "c")
+
+
+def test_numeric_timestamps_cli(tmp_path: Path) -> None:
+    r = journey("import", "segment", str(NUMERIC), "--client", str(tmp_path / "c"))
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr
+    assert "bad_timestamp (4)" in r.stdout
+    check_numeric(tmp_path / "c")

@@ -178,3 +178,45 @@ def test_cli_customers_export_and_bad_match(client: Path) -> None:
     assert "subscriptions: 7 added" in r.stdout
     assert "4 of 6 customers matched by metadata account_id" in r.stdout
     assert "unmatched_customer:no_metadata (2)" in r.stdout
+
+
+def test_subscriptions_export_as_identity_is_refused(client: Path) -> None:
+    with pytest.raises(JourneyError, match="identity file is a Stripe subscriptions export"):
+        import_files("stripe", [SUBS], client, identity=SUBS)
+    # sub_ ids alone (no Customer ID column) are told apart too.
+    with pytest.raises(JourneyError, match="3 sub_ ids"):
+        stripe.customers_export(_write(client.parent / "subs_ids.csv"))
+
+
+def _write(path: Path) -> Path:
+    path.write_text(
+        "id,Email,Created (UTC)\nsub_1,a@x.com,2024-01-01\nsub_2,b@x.com,2024-01-01\n"
+        "sub_3,c@x.com,2024-01-01\n"
+    )
+    return path
+
+
+def test_cli_subscriptions_export_as_identity(client: Path) -> None:
+    before = {p.name: p.read_bytes() for p in client.glob("*.csv")}
+    r = subprocess.run(
+        [
+            str(JOURNEY),
+            "import",
+            "stripe",
+            str(SUBS),
+            "--identity",
+            str(SUBS),
+            "--client",
+            str(client),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 2
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("error: stripe_customers_subscriptions.csv: Customer ID: ")
+    assert "subscriptions export" in lines[0] and "'Customer ID' column" in lines[0]
+    assert "with --identity customers.csv: " in lines[0]
+    assert before == {p.name: p.read_bytes() for p in client.glob("*.csv")}
