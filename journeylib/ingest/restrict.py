@@ -45,11 +45,13 @@ def restrict_to_accounts(tables: Mapping[str, Any], ids: Any) -> dict[str, Any]:
     if ids is None:
         return dict(tables)
     out: dict[str, Any] = {}
+    series: pl.Series | None = None  # the ids for polars tables, collected once
     for name, frame in tables.items():
         if "account_id" not in to_lazy(frame).collect_schema().names():
             out[name] = frame
         elif isinstance(frame, pl.DataFrame | pl.LazyFrame):
-            out[name] = frame.filter(pl.col("account_id").is_in(_id_series(ids).implode()))
+            series = _id_series(ids) if series is None else series
+            out[name] = frame.filter(pl.col("account_id").is_in(series.implode()))
         elif isinstance(ids, pl.Series):
             out[name] = to_lazy(frame).filter(nw.col("account_id").is_in(ids.to_list())).to_native()
         else:

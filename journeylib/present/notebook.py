@@ -27,7 +27,7 @@ from IPython.display import HTML, Markdown, display
 
 from journeylib.formatting import format_value
 from journeylib.ingest.client import Client, load_client
-from journeylib.metrics import metrics_document, resolve_period, with_period
+from journeylib.metrics import metrics_document, with_period
 from journeylib.paths import resolve_client_dir
 from journeylib.present import render
 from journeylib.present.tables import frame_html
@@ -108,13 +108,16 @@ def setup(
     # Parquet events are read from disk as needed; their validation is reused while the
     # files are unchanged (reports/<client>/.cache/).
     c = with_period(load_client(client_dir, lazy=True, cache=True), period_start, period_end)
+    doc = metrics_document(c)
     return Step(
         client_dir=client_dir,
         out_dir=Path(output_dir) if output_dir else None,
         client=c,
-        doc=metrics_document(c),
+        doc=doc,
         stream=journey_events(c),
-        period=resolve_period(c),
+        # resolve_period(c), as the document computed it (reading the events' bounds again
+        # would scan a Parquet client's events once more)
+        period=(doc["period"]["start"], doc["period"]["end"]),
     )
 
 
