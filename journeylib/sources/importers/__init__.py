@@ -23,7 +23,7 @@ import polars as pl
 
 from journeylib.config import load_client_config
 from journeylib.errors import JourneyError, check_choice
-from journeylib.paths import client_dir_for_new, find_table_file, scan_parquet
+from journeylib.paths import client_dir_for_new, find_table_file, parquet_source, scan_parquet
 from journeylib.schemas import TABLE_ORDER
 from journeylib.sources.importers import hubspot, nps, search_console, segment, stripe, zendesk
 from journeylib.sources.importers._common import (
@@ -135,13 +135,17 @@ def _client(client: str | Path, template: str) -> tuple[Path, bool]:
     return init_client(path, template=template), True
 
 
+#: The accounts of a client that has none yet.
+_NO_ACCOUNTS = pl.DataFrame(schema={"account_id": pl.String, "name": pl.String})
+
+
 def _existing_accounts(client_dir: Path) -> pl.DataFrame:
+    """The client's accounts as text (no rows for a new client or one without accounts)."""
     path = find_table_file(client_dir, "accounts")
-    if path is None or path.name.endswith(".parquet") or path.is_dir():
-        if path is not None:
-            frame = scan_parquet(path).collect()
-            return frame.with_columns(pl.all().cast(pl.String))
-        return pl.DataFrame(schema={"account_id": pl.String, "name": pl.String})
+    if path is None:
+        return _NO_ACCOUNTS
+    if parquet_source(path) is not None:
+        return scan_parquet(path).collect().with_columns(pl.all().cast(pl.String))
     return read_export_csv(path, "accounts table")
 
 
@@ -244,11 +248,7 @@ def import_files(
     # A new client is read in UTC (what init_client writes); nothing is created before every
     # file has been read and mapped, so a wrong file leaves no half-made client behind.
     tz = load_client_config(client_dir / "client.yaml").timezone if exists else "UTC"
-    accounts = (
-        _existing_accounts(client_dir)
-        if exists
-        else pl.DataFrame(schema={"account_id": pl.String, "name": pl.String})
-    )
+    accounts = _existing_accounts(client_dir) if exists else _NO_ACCOUNTS
     ident, customers = _identity(name, identity, match, accounts)
     ctx = ImportContext(
         client_dir=client_dir, timezone=tz, accounts=accounts, identity=ident, date=date

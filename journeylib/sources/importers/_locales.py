@@ -30,7 +30,6 @@ __all__ = [
     "MONTHS",
     "Language",
     "aliases",
-    "companion_names",
     "detect_unmapped",
     "fold",
 ]
@@ -90,11 +89,6 @@ def aliases(role: str) -> list[str]:
     for lang in LANGUAGES:
         out.extend(a for a in getattr(lang, role) if a not in out)
     return out
-
-
-def companion_names(role: str) -> list[str]:
-    """Every language's name of a companion file (``"filters_file"``, ``"dates_file"``, …)."""
-    return aliases(role)
 
 
 def fold(text: str) -> str:

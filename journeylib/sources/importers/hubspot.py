@@ -321,13 +321,14 @@ def convert(files: list[Path], ctx: common.ImportContext) -> common.Converted:
     frames = []
     for path in files:
         df = common.read_export_csv(path, WHAT)
-        if not _is_deals(df) and common.find_col(df, C_ID) is None:
+        deals = _is_deals(df)
+        if not deals and common.find_col(df, C_ID) is None:
             common.require_columns(df, path, "HubSpot companies export", [C_ID, C_CREATE])
-        frames.append((path, df))
-    rows_read = sum(df.height for _, df in frames)
+        frames.append((path, df, deals))
+    rows_read = sum(df.height for _, df, _ in frames)
     accounts, events, rejected = [], [], []
-    for path, df in frames:  # companies first: deals refer to them
-        if not _is_deals(df):
+    for path, df, deals in frames:  # companies first: deals refer to them
+        if not deals:
             acc, rej = _companies(df, path, ctx)
             accounts.append(acc)
             rejected.append(rej)
@@ -341,8 +342,8 @@ def convert(files: list[Path], ctx: common.ImportContext) -> common.Converted:
             if name:
                 by_name.setdefault(common.norm_name(name), aid)
     notes: list[str] = []
-    for path, df in frames:
-        if _is_deals(df):
+    for path, df, deals in frames:
+        if deals:
             ev, rej, deal_notes = _deals(df, path, ctx, known, by_name)
             events.append(ev)
             rejected.append(rej)

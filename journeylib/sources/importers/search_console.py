@@ -102,7 +102,7 @@ def range_end(value: str) -> dt.date | None:
 
 def _companion(path: Path, role: str) -> Path | None:
     """The file of the same export called by one of the ``role`` names (any language)."""
-    wanted = {loc.fold(n) for n in loc.companion_names(role)}
+    wanted = {loc.fold(n) for n in loc.aliases(role)}
     try:
         here = sorted(path.parent.iterdir())
     except OSError:

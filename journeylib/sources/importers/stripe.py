@@ -34,9 +34,6 @@ import polars as pl
 from journeylib.errors import DataError, JourneyError
 from journeylib.sources.importers import _common as common
 
-# The free-mail list is the NPS importer's: one list, so both importers refuse the same
-# domains (it belongs in _common; importing it keeps a single copy meanwhile).
-
 __all__ = ["CustomerMatch", "convert", "customers_export", "match_customers", "parse_match"]
 
 WHAT = "Stripe subscriptions export"
