@@ -35,7 +35,7 @@ from journeylib.frames import collect, to_lazy
 from journeylib.ingest.personas import UNASSIGNED
 from journeylib.ingest.restrict import restrict_to_segment
 from journeylib.metrics.document import metrics_document
-from journeylib.metrics.feedback import nps_by_stage, nps_interval, sentiment_by_stage
+from journeylib.metrics.feedback import nps_by_stage, sentiment_by_stage, with_nps_interval
 from journeylib.metrics.period import with_period
 from journeylib.metrics.stages import stage_funnel, stalled_accounts
 from journeylib.months import filter_period, months_filter, period_index
@@ -117,16 +117,9 @@ def _emotion_frame(client: Any, sc: Scope) -> pl.DataFrame | None:
     by_stage = nps_by_stage(sc.surveys, period=sc.period, stage_order=order)
     if by_stage.height == 0:
         return None
-    ci = [
-        nps_interval(r["promoters"], r["passives"], r["detractors"])
-        for r in by_stage.iter_rows(named=True)
-    ]
     sent = sentiment_by_stage(sc.surveys, period=sc.period, stage_order=order)
     return (
-        by_stage.with_columns(
-            pl.Series("ci_low", [c[0] for c in ci], dtype=pl.Float64),
-            pl.Series("ci_high", [c[1] for c in ci], dtype=pl.Float64),
-        )
+        with_nps_interval(by_stage)
         .join(
             sent.select("stage", pl.col("mean_sentiment").alias("sentiment")),
             on="stage",

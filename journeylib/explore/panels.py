@@ -303,14 +303,7 @@ def _nps_by_stage(sc: Scope, _choice: FunnelChoice) -> Drawn:
     frame = feedback.nps_by_stage(sc.lazy("surveys"), period=sc.period, stage_order=tpl.stage_ids)
     if frame.height == 0:
         return Drawn(frame, None, "No scored survey answer with a stage in this period.")
-    ci = [
-        feedback.nps_interval(r["promoters"], r["passives"], r["detractors"])
-        for r in frame.iter_rows(named=True)
-    ]
-    frame = frame.with_columns(
-        pl.Series("ci_low", [c[0] for c in ci], dtype=pl.Float64),
-        pl.Series("ci_high", [c[1] for c in ci], dtype=pl.Float64),
-    )
+    frame = feedback.with_nps_interval(frame)
     labels = {s.id: s.label for s in tpl.stages}
     return Drawn(frame, _chart_nps_by_stage(frame, labels))
 

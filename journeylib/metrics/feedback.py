@@ -38,6 +38,7 @@ __all__ = [
     "nps_by_stage",
     "nps_interval",
     "sentiment_by_stage",
+    "with_nps_interval",
 ]
 
 _Z95 = 1.959963984540054  # two-sided 95 % normal quantile
@@ -238,6 +239,26 @@ def nps_interval(
     score = 100 * (p - d)
     se = 100 * math.sqrt(max(p + d - (p - d) ** 2, 0.0) / n)
     return max(score - _Z95 * se, -100.0), min(score + _Z95 * se, 100.0)
+
+
+def with_nps_interval(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` (rows with ``promoters``, ``passives``, ``detractors``) plus ``ci_low`` and ``ci_high``.
+
+    Each row's :func:`nps_interval`, for tables such as :func:`nps_by_stage`'s.
+
+    Examples:
+        >>> f = pl.DataFrame({"promoters": [30, 0], "passives": [50, 0], "detractors": [20, 0]})
+        >>> with_nps_interval(f).select(pl.col("ci_low", "ci_high").round(2)).rows()
+        [(-3.72, 23.72), (None, None)]
+    """
+    ci = [
+        nps_interval(r["promoters"], r["passives"], r["detractors"])
+        for r in frame.iter_rows(named=True)
+    ]
+    return frame.with_columns(
+        pl.Series("ci_low", [c[0] for c in ci], dtype=pl.Float64),
+        pl.Series("ci_high", [c[1] for c in ci], dtype=pl.Float64),
+    )
 
 
 # ---------------------------------------------------------------- sentiment lexicon
