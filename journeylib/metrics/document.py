@@ -32,7 +32,7 @@ from journeylib.metrics import (
 from journeylib.metrics._memo import shared_results
 from journeylib.metrics.catalog import get_metric
 from journeylib.metrics.goals import evaluate_goals, metric_sections
-from journeylib.metrics.period import period_view, resolve_period
+from journeylib.metrics.period import period_cut, period_view, resolve_period
 from journeylib.stream import journey_events
 
 __all__ = ["metrics_document", "metrics_json", "summary_lines"]
@@ -313,16 +313,23 @@ def metrics_document(client: Any) -> dict[str, Any]:
         A JSON-ready dict: ``schema_version, client, currency, period, revenue,
         acquisition, onboarding, retention, stages, visitors, nps, support,
         milestones, goals, data_quality``. Values that cannot be computed are
-        None; sections of absent optional tables are None.
+        None; sections of absent optional tables are None. ``data_quality``
+        has a ``period_cut`` key only when the default period's end left later
+        months of events or subscriptions out
+        (:func:`journeylib.metrics.period.period_cut`).
     """
-    period = resolve_period(period_view(client))
+    view = period_view(client)
+    period = resolve_period(view)
+    cut = period_cut(view)
     if _streaming(client):
         with pl.Config(engine_affinity="streaming"):
-            return _document(client, period)
-    return _document(client, period)
+            return _document(client, period, cut)
+    return _document(client, period, cut)
 
 
-def _document(client: Any, period: tuple[str, str]) -> dict[str, Any]:
+def _document(
+    client: Any, period: tuple[str, str], cut: dict[str, Any] | None = None
+) -> dict[str, Any]:
     core = _core(client, period)
     doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -348,7 +355,10 @@ def _document(client: Any, period: tuple[str, str]) -> dict[str, Any]:
             account_columns=client.tables["accounts"].columns,
         )
     )
-    doc["data_quality"] = _clean(data_quality(client))
+    dq = data_quality(client)
+    if cut is not None:  # only then: documents without a cut keep their bytes
+        dq["period_cut"] = cut
+    doc["data_quality"] = _clean(dq)
     return doc
 
 
@@ -421,4 +431,11 @@ def summary_lines(doc: dict[str, Any]) -> list[str]:
     dq = doc.get("data_quality", {}).get("tables", {})
     rejected = sum(t["rows_rejected"] for t in dq.values())
     lines.append(f"  data quality: {count(rejected)} rows quarantined across {len(dq)} tables")
+    cut = doc.get("data_quality", {}).get("period_cut")
+    if cut:
+        lines.append(
+            f"  period ends {cut['period_end']}: {count(cut['months'])} later "
+            f"month{'' if cut['months'] == 1 else 's'} of {cut['table']} "
+            f"(to {cut['last_month']}) left out"
+        )
     return lines

@@ -96,7 +96,9 @@ def executive_summary(
         ``{kpis, goals, dropoffs, warnings, period, currency}``: ``kpis`` are
         headline figures with the change against the previous month (or cohort);
         ``dropoffs`` the three stage transitions that lose the largest share of
-        accounts (ties: more accounts lost first); ``warnings`` data-quality lines.
+        accounts (ties: more accounts lost first); ``warnings`` data-quality lines
+        (rejected rows per table, then the months the default period left out:
+        ``data_quality.period_cut``).
 
     Examples:
         >>> doc = {"revenue": {"months": [{"month": "2025-01", "mrr": 100.0},
@@ -206,6 +208,17 @@ def executive_summary(
                 f"{name}: {format_value(int(rejected), 'count')} of "
                 f"{format_value(int(_num(q.get('rows_in')) or 0), 'count')} rows rejected{top}"
             )
+    cut = _get(doc, "data_quality", "period_cut")
+    if isinstance(cut, Mapping) and _num(cut.get("months")):
+        table = cut.get("table")
+        other = "subscriptions" if table == "events" else "events"
+        n = int(cut["months"])
+        warnings.append(
+            f"The period ends in {cut.get('period_end')}, the last month of {other}: "
+            f"{format_value(n, 'count')} later month{'' if n == 1 else 's'} of {table} "
+            f"{'is' if n == 1 else 'are'} left out (set period.end in client.yaml to include "
+            f"{'it' if n == 1 else 'them'})."
+        )
 
     return {
         "kpis": kpis,
