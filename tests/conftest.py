@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,9 @@ import polars as pl
 import pytest
 
 os.environ.setdefault("TZ", "UTC")
+# Client stores (journeylib.store) of the tests' clients go to a temporary folder per test
+# process (each xdist worker has its own), inherited by the CLI and notebook kernels they start.
+os.environ.setdefault("JOURNEY_STORE_DIR", tempfile.mkdtemp(prefix="journey-stores-"))
 
 ENGINES = ["polars_eager", "polars_lazy", "duckdb"]
 # Every metric test on Spark takes minutes of JVM round trips; the suite's Spark

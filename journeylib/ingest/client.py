@@ -29,10 +29,10 @@ from journeylib.ingest.lazy import lazy_schema, scan_events
 from journeylib.ingest.personas import assign_personas
 from journeylib.ingest.read import TableData, check_columns, read_table
 from journeylib.ingest.validate import validate_table
-from journeylib.paths import find_table_file, reports_dir, resolve_client_dir
+from journeylib.paths import find_table_file, resolve_client_dir
 from journeylib.schemas import TABLE_ORDER, TABLES
 
-__all__ = ["Client", "data_quality", "load_client", "write_rejected"]
+__all__ = ["Client", "data_quality", "load_client", "load_settings", "write_rejected"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,7 +85,17 @@ def _load_template(cfg: ClientConfig, client_dir: Path) -> JourneyTemplate:
     return template
 
 
-def load_client(arg: str | Path, *, lazy: bool = False, cache: bool = False) -> Client:
+def load_settings(client_dir: Path) -> tuple[ClientConfig, JourneyTemplate]:
+    """A client folder's ``client.yaml`` and journey template (``event_mapping`` applied), validated.
+
+    Raises:
+        ConfigError, TemplateError: one line naming the file, the key and the fix.
+    """
+    cfg = load_client_config(Path(client_dir) / "client.yaml")
+    return cfg, _load_template(cfg, Path(client_dir))
+
+
+def load_client(arg: str | Path, *, lazy: bool = False) -> Client:
     """Load a client: ``client.yaml``, the journey template and every table, validated.
 
     Args:
@@ -95,11 +105,6 @@ def load_client(arg: str | Path, *, lazy: bool = False, cache: bool = False) -> 
             instead of reading it into memory (:mod:`journeylib.ingest.lazy`): the
             metric path reads it streaming. Quarantine and quality counts are
             the same as the eager loader's. CSV events are read eagerly.
-        cache: with ``lazy``, keep that events table's validation outcome in
-            ``reports/<client>/.cache/`` and reuse it while its files, the
-            valid account ids and the time zone are unchanged
-            (:mod:`journeylib.ingest.cache`): the valid rows are then read
-            without validating them again. Same result either way.
 
     Returns:
         The :class:`Client`, with valid rows in ``tables`` and quarantined rows in
@@ -122,8 +127,7 @@ def load_client(arg: str | Path, *, lazy: bool = False, cache: bool = False) -> 
         ('acme', 0, ['accounts', 'events'])
     """
     path = resolve_client_dir(arg)
-    cfg = load_client_config(path / "client.yaml")
-    template = _load_template(cfg, path)
+    cfg, template = load_settings(path)
     read: dict[str, TableData] = {}
     scanned: Path | None = None  # the events file loaded lazily
     for table in TABLE_ORDER:  # every fatal check first: read and parse all tables
@@ -157,7 +161,6 @@ def load_client(arg: str | Path, *, lazy: bool = False, cache: bool = False) -> 
             scanned,
             timezone=cfg.timezone,
             valid_account_ids=valid_ids,
-            cache_dir=reports_dir() / path.name / ".cache" if cache else None,
         )
         assert lt is not None  # lazy_schema said it can be scanned
         tables["events"], rejected["events"], quality["events"] = lt.valid, lt.rejected, lt.quality

@@ -24,10 +24,9 @@ month partitions ``events/month=YYYY-MM/part.parquet``) is instead:
    minus the quarantined row numbers), which every metric then reads
    streaming. Only the quarantined rows are ever materialised.
 
-Steps 1 and 2 are the validation; with ``load_client(..., cache=True)`` (what
-``journey metrics`` does) their small outcome is kept in the client's
-``reports/<client>/.cache/`` and read instead on a later run over the same
-files (:mod:`journeylib.ingest.cache`).
+Steps 1 and 2 are the validation. It runs once per client and version of its
+files: the client store (:mod:`journeylib.store`) keeps the valid rows it
+selects, and every command reads the store.
 
 The result is the same as the eager loader's, row for row and reason for
 reason (``tests/ingest/test_lazy.py`` checks it): same valid rows in the same
@@ -42,6 +41,7 @@ every text format; :func:`scan_events` returns None for it.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -49,10 +49,9 @@ from typing import Any
 import polars as pl
 
 from journeylib.errors import DataError, first_line
-from journeylib.ingest.cache import Validation, read_validation, validation_key, write_validation
 from journeylib.ingest.read import unreadable_column
 from journeylib.ingest.validate import quarantined
-from journeylib.paths import parquet_files, parquet_source, scan_parquet
+from journeylib.paths import parquet_source, scan_parquet
 from journeylib.schemas import (
     DUPLICATE_EVENT,
     ROW,
@@ -97,6 +96,25 @@ FETCH_CANDIDATES_AT_ONCE = 1_000_000
 #: stripping them there was about a fifth of the load (10 M events: 1 s of 5).
 #: They are parsed where a later scan reads them (see ``clean``).
 _PASS1 = ("timestamp", "account_id", "anonymous_id", "event")
+
+
+@dataclasses.dataclass(frozen=True)
+class Validation:
+    """The outcome of validating an events table: what to leave out of it, and why.
+
+    Attributes:
+        bad_rows: the file row numbers (0-based, over the files in path order)
+            of the quarantined rows, ascending.
+        rejected: the quarantined rows as read (every column as text) plus
+            ``reason``, in the same order.
+        quality: ``{rows_in, rows_valid, rows_rejected, reasons}``.
+        clean: the text columns whose values normalising does not change.
+    """
+
+    bad_rows: pl.Series
+    rejected: pl.DataFrame
+    quality: dict[str, Any]
+    clean: frozenset[str]
 
 
 class LazyTable:
@@ -176,8 +194,7 @@ def _parsed_exprs(
         if name not in schema:
             exprs.append(pl.lit(None, dtype=canonical_dtype(kind)).alias(name))
             continue
-        # Only text stored as text can be taken as it is (``clean`` may come from
-        # the cache: data read back, not trusted to name only such columns).
+        # Only text stored as text can be taken as it is.
         if name in clean and kind in ("id", "text") and schema[name] == pl.String:
             exprs.append(pl.col(name))
             continue
@@ -226,7 +243,6 @@ def scan_events(
     *,
     timezone: str,
     valid_account_ids: pl.Series | None,
-    cache_dir: Path | None = None,
 ) -> LazyTable | None:
     """Validate a Parquet events table lazily; None when its column types need the eager reader.
 
@@ -234,9 +250,6 @@ def scan_events(
         path: ``events.parquet`` or a folder of Parquet files.
         timezone: the IANA zone naive timestamps are written in.
         valid_account_ids: the account_id of the valid accounts (``unknown_account``).
-        cache_dir: where to keep the validation's outcome and look for the
-            outcome of an earlier run over the same files
-            (:mod:`journeylib.ingest.cache`); None validates without a cache.
 
     Returns:
         The :class:`LazyTable`, or None when the file is not Parquet or a
@@ -250,9 +263,7 @@ def scan_events(
             they have are read (see :func:`journeylib.paths.scan_parquet`).
     """
     try:
-        return _scan_events(
-            path, timezone=timezone, valid_account_ids=valid_account_ids, cache_dir=cache_dir
-        )
+        return _scan_events(path, timezone=timezone, valid_account_ids=valid_account_ids)
     except pl.exceptions.PolarsError as exc:
         raise DataError(
             "cannot read the file",
@@ -267,7 +278,7 @@ def scan_events(
 
 
 def _scan_events(
-    path: Path, *, timezone: str, valid_account_ids: pl.Series | None, cache_dir: Path | None
+    path: Path, *, timezone: str, valid_account_ids: pl.Series | None
 ) -> LazyTable | None:
     if parquet_source(path) is None:
         return None
@@ -276,18 +287,7 @@ def _scan_events(
     parsed = _parsed_exprs(schema, timezone)
     if parsed is None:
         return None
-    key = (
-        validation_key(
-            path, parquet_files(path), timezone=timezone, valid_account_ids=valid_account_ids
-        )
-        if cache_dir is not None
-        else None
-    )
-    outcome = read_validation(cache_dir, key) if cache_dir is not None and key else None
-    if outcome is None:
-        outcome = _validate(scan, schema, parsed, path, timezone, valid_account_ids)
-        if cache_dir is not None and key:
-            write_validation(cache_dir, key, outcome)
+    outcome = _validate(scan, schema, parsed, path, timezone, valid_account_ids)
     fast = _parsed_exprs(schema, timezone, outcome.clean)
     assert fast is not None  # the same columns parsed before
     valid = scan.select(ROW, *fast)

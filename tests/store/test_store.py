@@ -1,0 +1,228 @@
+"""The client store: same rows and numbers as the raw files, rebuilt when stale, never half-written."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from journeylib.ingest.client import load_client
+from journeylib.metrics import metrics_document, metrics_json
+from journeylib.sources.synth import synthesize
+from journeylib.store import build as store_build
+from journeylib.store import ensure_store, read_store, store_root
+from journeylib.store.marts import build_marts
+
+
+@pytest.fixture(scope="module")
+def parquet_client(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("store") / "pqco"
+    synthesize(path, accounts=200, months=6, seed=11, start="2024-01", fmt="parquet")
+    return path
+
+
+def _csv_client(tmp_path: Path) -> Path:
+    path = tmp_path / "csvco"
+    synthesize(path, accounts=120, months=4, seed=4, start="2024-01", fmt="csv")
+    return path
+
+
+def _with_bad_rows(path: Path) -> None:
+    """Append events that break rules: an unknown account, a bad timestamp, an exact copy."""
+    ev = path / "events.csv"
+    lines = ev.read_text().splitlines()
+    header, first = lines[0], lines[1]
+    cols = header.split(",")
+    row = dict(zip(cols, first.split(","), strict=True))
+    unknown = {**row, "account_id": "NOPE"}
+    bad_ts = {**row, "timestamp": "not a time"}
+    extra = [",".join(d[c] for c in cols) for d in (unknown, bad_ts)] + [first]
+    ev.write_text("\n".join([*lines, *extra]) + "\n")
+
+
+def test_store_holds_valid_rows_quarantine_and_same_numbers(tmp_path):
+    path = _csv_client(tmp_path)
+    _with_bad_rows(path)
+    raw = load_client(path)
+    store = ensure_store(path)
+    assert store.built
+    c = store.client()
+    for table, q in raw.quality.items():
+        assert c.quality[table] == q
+        assert q["rows_in"] == q["rows_valid"] + q["rows_rejected"]
+    assert raw.quality["events"]["rows_rejected"] == 3
+    assert_frame_equal(c.rejected["events"], raw.rejected["events"])
+    # the valid events: the raw rows, in the raw order by seq, sorted by account and time on disk
+    stored = c.tables["events"].collect()
+    assert_frame_equal(stored.sort("seq").drop("seq"), raw.tables["events"])
+    for part in sorted((store.files.table("events")).glob("month=*/part-0.parquet")):
+        frame = pl.read_parquet(part)
+        assert frame.equals(frame.sort("account_id", "timestamp", "seq", nulls_last=True))
+        month = part.parent.name.removeprefix("month=")
+        assert (frame["timestamp"].dt.strftime("%Y-%m") == month).all()
+    assert metrics_json(metrics_document(c)) == metrics_json(metrics_document(raw))
+
+
+def test_parquet_client_same_document_and_sorted_stream(parquet_client):
+    raw = load_client(parquet_client, lazy=True)
+    store = ensure_store(parquet_client)
+    assert metrics_json(metrics_document(store.client())) == metrics_json(metrics_document(raw))
+    from journeylib.stream import journey_events
+
+    assert_frame_equal(store.stream().collect(), journey_events(raw))
+
+
+def test_marts_agree_with_a_fresh_build(parquet_client):
+    store = ensure_store(parquet_client)
+    c = store.client()
+    fresh = build_marts(c.tables, store.stream(), c.config, c.template)
+    for name, frame in fresh.items():
+        assert_frame_equal(store.mart(name).collect(), frame)
+
+
+def test_current_store_is_reused_and_rebuild_builds(parquet_client):
+    first = ensure_store(parquet_client)
+    again = ensure_store(parquet_client)
+    assert not again.built and again.key == first.key
+    rebuilt = ensure_store(parquet_client, rebuild=True)
+    assert rebuilt.built and rebuilt.key == first.key
+
+
+def test_stale_store_is_rebuilt_after_a_raw_change_template_edit_or_code_bump(
+    tmp_path, monkeypatch
+):
+    path = _csv_client(tmp_path)
+    base = ensure_store(path)
+    # a raw file changed in place, same size
+    acc = path / "accounts.csv"
+    text = acc.read_text()
+    header, rest = text.split("\n", 1)
+    acc.write_text(header + "\n" + rest.replace("a", "b", 1))  # one byte changed
+    changed = ensure_store(path)
+    assert changed.built and changed.key != base.key
+    # the journey template edited
+    cfg = (path / "client.yaml").read_text()
+    tpl_name = next(
+        line.split(":", 1)[1].strip() for line in cfg.splitlines() if line.startswith("journey:")
+    )
+    assert tpl_name  # a shipped template: copy it next to the client and edit a label
+    from journeylib.config import load_template
+
+    tpl = load_template(tpl_name, client_dir=path)
+    data = tpl.model_dump(mode="json", exclude_none=True)
+    data["stages"][0]["label"] = "Edited"
+    (path / "journey.json").write_text(json.dumps(data))
+    import yaml
+
+    doc = yaml.safe_load(cfg)
+    doc["journey"] = "./journey.json"
+    (path / "client.yaml").write_text(yaml.safe_dump(doc))
+    edited = ensure_store(path)
+    assert edited.built and edited.key != changed.key
+    # settings that do not shape the store need none
+    doc["currency"] = "EUR"
+    (path / "client.yaml").write_text(yaml.safe_dump(doc))
+    assert not ensure_store(path).built
+    # a new code version
+    monkeypatch.setattr("journeylib.store.key.STORE_FORMAT", 999)
+    assert ensure_store(path).built
+
+
+def test_interrupted_ingest_leaves_the_previous_store(tmp_path, monkeypatch):
+    path = _csv_client(tmp_path)
+    before = ensure_store(path)
+    listing = sorted(p.relative_to(before.root) for p in before.root.rglob("*"))
+
+    def stop(*_args, **_kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store_build, "build_marts", stop)  # half-way: tables already written
+    with pytest.raises(KeyboardInterrupt):
+        ensure_store(path, rebuild=True)
+    assert sorted(p.relative_to(before.root) for p in before.root.rglob("*")) == listing
+    assert not list(before.root.glob(".tmp-*"))
+    after = read_store(path)
+    assert after is not None and after.key == before.key
+    assert metrics_json(metrics_document(after.client())) == metrics_json(
+        metrics_document(before.client())
+    )
+
+
+def test_two_builds_at_once_leave_one_good_store(tmp_path):
+    path = _csv_client(tmp_path)
+    script = textwrap.dedent(
+        f"""
+        from journeylib.store import ensure_store
+        from journeylib.metrics import metrics_document, metrics_json
+        s = ensure_store({str(path)!r}, rebuild=True)
+        print(len(metrics_json(metrics_document(s.client()))))
+        """
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert outs[0][0] == outs[1][0]
+    store = read_store(path)
+    assert store is not None
+    raw = load_client(path)
+    assert metrics_json(metrics_document(store.client())) == metrics_json(metrics_document(raw))
+    assert not list(store.root.glob(".tmp-*"))
+    assert len(list(store.root.glob("v-*"))) <= 2
+
+
+def test_a_client_folder_that_cannot_be_written_still_ingests(tmp_path):
+    path = _csv_client(tmp_path)
+    before = {p: p.stat().st_mtime_ns for p in path.rglob("*")}
+    for p in [path, *path.rglob("*")]:
+        p.chmod(0o555 if p.is_dir() else 0o444)
+    try:
+        store = ensure_store(path)
+        assert store.built
+        assert store_root(path).resolve() not in [path.resolve(), *path.resolve().parents]
+        assert not str(store.root.resolve()).startswith(str(path.resolve()))
+    finally:
+        for p in [path, *path.rglob("*")]:
+            p.chmod(0o755 if p.is_dir() else 0o644)
+    assert {p: p.stat().st_mtime_ns for p in path.rglob("*")} == before
+
+
+def test_store_root_is_outside_the_client_folder_and_per_path(tmp_path):
+    a = tmp_path / "one" / "acme"
+    b = tmp_path / "two" / "acme"
+    assert store_root(a) != store_root(b)
+    assert os.environ["JOURNEY_STORE_DIR"] in str(store_root(a))
+
+
+def test_empty_events_table_gives_an_empty_store_table(tmp_path):
+    path = _csv_client(tmp_path)
+    ev = path / "events.csv"
+    ev.write_text(ev.read_text().splitlines()[0] + "\n")
+    store = ensure_store(path)
+    c = store.client()
+    assert c.tables["events"].collect().height == 0
+    assert "seq" in c.tables["events"].collect_schema().names()
+    assert metrics_json(metrics_document(c)) == metrics_json(metrics_document(load_client(path)))
+
+
+def test_cleanup_of_unused_store(tmp_path):
+    path = _csv_client(tmp_path)
+    s = ensure_store(path)
+    shutil.rmtree(s.root)
+    assert read_store(path) is None
+    assert ensure_store(path).built
