@@ -6,6 +6,7 @@ and only here, it becomes one line on stderr and exit status 2.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import re
@@ -15,6 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
+import polars as pl
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -29,7 +31,7 @@ from journeylib.metrics import metrics_document, metrics_json, resolve_period, s
 from journeylib.metrics.funnels import check_funnel_args, funnel_json, ordered_funnel
 from journeylib.paths import client_dir_for_new, data_dir
 from journeylib.sources.scaffold import init_client
-from journeylib.stream import journey_events
+from journeylib.store import Store, ensure_store
 
 # `import journeylib.cli` runs journeylib/__init__.py, which loads polars, the ingest, the
 # metrics and the stream (about 0.4 s, most of `journey --help`); the imports above add little
@@ -242,17 +244,33 @@ def demo(
     if not (path / "client.yaml").exists():
         with err.status(f"synthesising the demo client into {path} …"):
             synthesize(path, accounts=accounts, months=12, seed=seed, start="2025-01", fmt="csv")
-    c = load_client(path)
+    c = _store(str(path)).client()  # the run reads the same store
     _print_quality(c)
     if no_run:
         return
-    _run_one(str(path), out_dir=None, jobs=2)
+    _run_one(str(path), out_dir=None, jobs=2, command="demo")
 
 
-def _run_one(client: str, *, out_dir: str | None, jobs: int) -> None:
-    from journeylib.report.runner import run_client  # local: keeps `journey --help` faster
+def _stopped(command: str, text: str) -> typer.Exit:
+    """Ctrl-C during a run: one line on stderr saying what was kept, and exit status 130."""
+    err.print(f"journey {command}: {text}", markup=False, soft_wrap=True)
+    return typer.Exit(130)
 
-    result = run_client(client, out_dir=Path(out_dir) if out_dir else None, jobs=jobs, progress=err)
+
+def _run_one(client: str, *, out_dir: str | None, jobs: int, command: str = "run") -> None:
+    # local: keeps `journey --help` faster
+    from journeylib.report.runner import RunInterrupted, run_client
+
+    try:
+        result = run_client(
+            client, out_dir=Path(out_dir) if out_dir else None, jobs=jobs, progress=err
+        )
+    except RunInterrupted as exc:  # the run's kernels stopped, its folder removed
+        raise _stopped(command, str(exc)) from None
+    except KeyboardInterrupt:  # before the run claimed a folder
+        raise _stopped(
+            command, "stopped by Ctrl-C before the run started; no run folder was made"
+        ) from None
     if result.status != "ok":
         raise JourneyError(
             "run failed",
@@ -261,6 +279,51 @@ def _run_one(client: str, *, out_dir: str | None, jobs: int) -> None:
             fix="open the failed notebook in the run's notebooks/ folder to see the error",
         )
     out.print(str(result.run_dir / "report.html"))
+
+
+def _say(text: str) -> None:
+    err.print(text, markup=False, soft_wrap=True)
+
+
+def _store(client: str, *, rebuild: bool = False) -> Store:
+    """The client's store, built first (with progress lines on stderr) when missing or stale."""
+    return ensure_store(client, rebuild=rebuild, progress=_say)
+
+
+def _collected(frame: Any) -> Any:
+    return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+
+
+@app.command()
+@_friendly()
+def ingest(
+    client: ClientArg,
+    rebuild: Annotated[
+        bool,
+        typer.Option("--rebuild", help="Build anew even when the store is current."),
+    ] = False,
+) -> None:
+    """Read and validate a client's raw files once into its store, which every command reads.
+
+    The store (reports/<client>/store/, or $JOURNEY_STORE_DIR/<client>/) holds the
+    valid tables as typed Parquet, the quarantine, the quality counts, the journey
+    stream and the per-account marts. Every command rebuilds it by itself when the
+    raw files, client.yaml or the workbench changed; this command makes it explicit.
+    """
+    try:
+        store = _store(client, rebuild=rebuild)
+    except KeyboardInterrupt:
+        err.print(
+            "journey ingest: stopped by Ctrl-C; the store was left as it was before "
+            "(the half-written copy was removed)",
+            markup=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(130) from None
+    c = store.client()
+    _print_quality(c)
+    state = "built" if store.built else "current, reused (--rebuild builds it anew)"
+    out.print(f"store {state}: {store.files.folder}", markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -283,30 +346,26 @@ def metrics(
             "SPARK_REMOTE selects a Spark Connect server instead).",
         ),
     ] = None,
-    no_cache: Annotated[
+    rebuild: Annotated[
         bool,
         typer.Option(
-            "--no-cache",
-            help="Validate Parquet events again even when reports/<client>/.cache/ "
-            "holds the validation of the same files.",
+            "--rebuild",
+            help="Build the client store anew from the raw files, even when it is current.",
         ),
     ] = False,
 ) -> None:
     """Compute every metric; print a readable summary or the metrics.json document.
 
-    Every engine gives the same document: the tables are validated with polars,
-    then handed to DuckDB or Spark, where the metric functions run. On polars,
-    the validation of Parquet events is kept in reports/<client>/.cache/ and
-    reused while the files are unchanged.
+    The client is read from its store (built first when missing or stale, see
+    `journey ingest`). Every engine gives the same document: polars reads the
+    stored events streaming; DuckDB and Spark get the stored tables, where the
+    metric functions run.
     """
     engine = check_engine(engine)  # before loading: a bad name fails fast
-    # polars reads Parquet events lazily (streaming); the other engines get in-memory tables
-    lazy = engine == "polars"
-    c = to_engine(
-        load_client(client, lazy=lazy, cache=lazy and not no_cache),
-        engine,
-        spark_master=spark_master,
-    )
+    c = _store(client, rebuild=rebuild).client()
+    if engine != "polars":  # the other engines get in-memory tables
+        c = dataclasses.replace(c, tables={n: _collected(f) for n, f in c.tables.items()})
+    c = to_engine(c, engine, spark_master=spark_master)
     doc = metrics_document(c)
     if as_json:
         sys.stdout.write(metrics_json(doc))
@@ -343,10 +402,11 @@ def funnel(
     _, _, exclusions = check_funnel_args(
         step_list, window=window, mode=mode, exclusions=exclude or []
     )
-    c = load_client(client)
-    stream = journey_events(c)
+    store = _store(client)
+    c = store.client()
+    stream = store.stream()
     period = resolve_period(c)
-    has_variant = "variant" in stream.columns and stream["variant"].is_not_null().any()
+    has_variant = stream.select(pl.col("variant").is_not_null().any()).collect().item()
     result = ordered_funnel(
         stream,
         steps=step_list,
@@ -410,10 +470,13 @@ def batch(
 ) -> None:
     """Run many clients; one client's failure never stops the others."""
     # local: keeps `journey --help` faster
+    from journeylib.report.runner import BatchInterrupted, summary_table
     from journeylib.report.runner import batch as run_batch
-    from journeylib.report.runner import summary_table
 
-    results = run_batch(clients, jobs=jobs, progress=err)
+    try:
+        results = run_batch(clients, jobs=jobs, progress=err)
+    except BatchInterrupted as exc:  # the completed runs kept, the others removed
+        raise _stopped("batch", str(exc)) from None
     out.print(summary_table(results))
     failed = [r for r in results if r.status != "ok"]
     if failed:
