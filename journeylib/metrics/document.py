@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from functools import partial
 from typing import Any
 
@@ -35,7 +36,7 @@ from journeylib.metrics.goals import evaluate_goals, metric_sections
 from journeylib.metrics.period import period_cut, period_view, resolve_period
 from journeylib.stream import journey_events
 
-__all__ = ["metrics_document", "metrics_json", "summary_lines"]
+__all__ = ["document_sections", "metrics_document", "metrics_json", "summary_lines"]
 
 SCHEMA_VERSION = 1
 
@@ -303,6 +304,21 @@ def _sections(
     }
 
 
+#: When set, every computation of a document appends one line to this file (pid, client and
+#: its number of accounts): how a test counts the documents a whole run computes, kernels
+#: included (a persona map computes its persona's own document: fewer accounts).
+TRACE_ENV = "JOURNEY_TRACE_DOCUMENTS"
+
+
+def _trace(client: Any) -> None:
+    target = os.environ.get(TRACE_ENV)
+    if target:
+        with open(target, "a", encoding="utf-8") as fh:
+            accounts = client.tables["accounts"]
+            n = accounts.height if isinstance(accounts, pl.DataFrame) else "?"
+            fh.write(f"{os.getpid()} {client.config.client} accounts={n}\n")
+
+
 def metrics_document(client: Any) -> dict[str, Any]:
     """Compute the whole metrics document of a loaded client (the ``metrics.json`` contract).
 
@@ -318,6 +334,7 @@ def metrics_document(client: Any) -> dict[str, Any]:
         months of events or subscriptions out
         (:func:`journeylib.metrics.period.period_cut`).
     """
+    _trace(client)
     view = period_view(client)
     period = resolve_period(view)
     cut = period_cut(view)
@@ -330,20 +347,43 @@ def metrics_document(client: Any) -> dict[str, Any]:
 def _document(
     client: Any, period: tuple[str, str], cut: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    core = _core(client, period)
+    doc: dict[str, Any] = {"schema_version": SCHEMA_VERSION, **document_sections(client, period)}
+    dq = data_quality(client)
+    if cut is not None:  # only then: documents without a cut keep their bytes
+        dq["period_cut"] = cut
+    doc["data_quality"] = _clean(dq)
+    return doc
+
+
+def document_sections(
+    client: Any,
+    period: tuple[str, str],
+    sections: frozenset[str] | None = None,
+    *,
+    given: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Part of the metrics document: the named sections, with the goals evaluated on them.
+
+    What :func:`metrics_document` computes, for a caller that shows only some
+    sections (the explorer's journey map): ``client``, ``currency``,
+    ``period``, the sections named in ``sections`` (None: all), rounded as in
+    ``metrics.json``, then ``goals``. A goal whose metric lies in a section
+    left out reads as not computable. ``given`` holds sections the caller
+    computed itself (the same rows), merged in before the goals are evaluated.
+    No ``schema_version`` or ``data_quality``.
+    """
     doc: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
         "client": client.config.client,
         "currency": client.config.currency,
         "period": {"start": period[0], "end": period[1]},
-        **core,
+        **_core(client, period, sections),
+        **(given or {}),
     }
     doc = _clean(doc)
 
     def segment_doc(segment: dict[str, str], metric: str) -> dict[str, Any]:
         # Only the sections the goal's metric reads: a segment goal costs one metric, not a document.
-        sections = metric_sections(metric)
-        return _clean(_core(restrict_to_segment(client, segment), period, sections))
+        return _clean(_core(restrict_to_segment(client, segment), period, metric_sections(metric)))
 
     doc["goals"] = _clean(
         evaluate_goals(
@@ -355,10 +395,6 @@ def _document(
             account_columns=client.tables["accounts"].columns,
         )
     )
-    dq = data_quality(client)
-    if cut is not None:  # only then: documents without a cut keep their bytes
-        dq["period_cut"] = cut
-    doc["data_quality"] = _clean(dq)
     return doc
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,12 +27,12 @@ import polars as pl
 from IPython.display import HTML, Markdown, display
 
 from journeylib.formatting import format_value
-from journeylib.ingest.client import Client, load_client
-from journeylib.metrics import metrics_document, with_period
+from journeylib.ingest.client import Client
+from journeylib.metrics import metrics_document, resolve_period, with_period
 from journeylib.paths import resolve_client_dir
 from journeylib.present import render
 from journeylib.present.tables import frame_html
-from journeylib.stream import journey_events
+from journeylib.store import ensure_store
 
 __all__ = ["Step", "setup", "show"]
 
@@ -45,7 +46,9 @@ class Step:
         out_dir: the run folder (``output_dir``), or None to write nothing.
         client: the validated client, its period set from the parameters.
         doc: the metrics document (the numbers of ``metrics.json``).
-        stream: the journey event stream.
+        stream: the journey event stream of the client's store, as a LazyFrame
+            (read from disk by each function that uses it; collected, its rows
+            are sorted by account_id, timestamp, seq).
         period: the analysis period ``(first month, last month)``.
     """
 
@@ -53,7 +56,7 @@ class Step:
     out_dir: Path | None
     client: Client
     doc: dict[str, Any]
-    stream: pl.DataFrame
+    stream: pl.LazyFrame
     period: tuple[str, str]
 
     @property
@@ -103,22 +106,46 @@ def setup(
 
     Returns:
         The loaded client, its metrics document, stream, period and folders.
+
+    The client is read from its store (:func:`journeylib.store.ensure_store`,
+    built first when missing or stale, with a progress line). In a run
+    (``output_dir`` holding the ``metrics.json`` the runner computed for the
+    same period) the document is read from that file; otherwise it is computed.
     """
     client_dir = resolve_client_dir(Path(data_dir) / client if data_dir else client)
-    # Parquet events are read from disk as needed; their validation is reused while the
-    # files are unchanged (reports/<client>/.cache/).
-    c = with_period(load_client(client_dir, lazy=True, cache=True), period_start, period_end)
-    doc = metrics_document(c)
+    store = ensure_store(client_dir, progress=print)
+    c = with_period(store.client(), period_start, period_end)
+    out_dir = Path(output_dir) if output_dir else None
+    doc = _run_document(out_dir, c)
+    if doc is None:
+        doc = metrics_document(c)
     return Step(
         client_dir=client_dir,
-        out_dir=Path(output_dir) if output_dir else None,
+        out_dir=out_dir,
         client=c,
         doc=doc,
-        stream=journey_events(c),
+        # lazy: a 10 M-event stream held in memory would take 2 GB in every kernel
+        stream=store.stream(),
         # resolve_period(c), as the document computed it (reading the events' bounds again
         # would scan a Parquet client's events once more)
         period=(doc["period"]["start"], doc["period"]["end"]),
     )
+
+
+def _run_document(out_dir: Path | None, client: Client) -> dict[str, Any] | None:
+    """The run's ``metrics.json`` when it is there and covers the client's period; else None."""
+    if out_dir is None:
+        return None
+    try:
+        doc = json.loads((out_dir / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    period = doc.get("period") if isinstance(doc, dict) else None
+    if not isinstance(period, dict) or (period.get("start"), period.get("end")) != resolve_period(
+        client
+    ):
+        return None
+    return doc
 
 
 def show(

@@ -14,7 +14,8 @@ __all__ = ["ConsoleProgress", "ProgressCallback", "ProgressEvent", "as_progress"
 class ProgressEvent:
     """What a progress callback receives.
 
-    ``stage`` is one of ``run_started``, ``notebook_started``, ``notebook_done``,
+    ``stage`` is one of ``store`` (a step of building the client's store, in
+    ``message``), ``run_started``, ``notebook_started``, ``notebook_done``,
     ``metrics_done``, ``report_done``, ``run_done``. ``elapsed`` is seconds since
     the run started; ``seconds`` the notebook's own time (for ``notebook_done``).
     """
@@ -26,6 +27,7 @@ class ProgressEvent:
     status: str | None = None
     seconds: float | None = None
     error: str | None = None
+    message: str | None = None
 
 
 ProgressCallback = Callable[[ProgressEvent], None]
@@ -53,7 +55,9 @@ class ConsoleProgress:
         from rich.markup import escape
 
         client = escape(event.client)
-        if event.stage == "notebook_started":
+        if event.stage == "store":
+            line = f"[bold]{client}[/]  [dim]{escape(event.message or '')}[/]"
+        elif event.stage == "notebook_started":
             line = f"[bold]{client}[/]  {escape(event.notebook or '')}  [dim]started[/]"
         elif event.stage == "notebook_done":
             style = "green" if event.status == "ok" else "red"

@@ -5,6 +5,12 @@ kernels at a time (a thread pool: each thread drives one kernel, the work runs
 in the kernel processes). Parameters go to papermill as a dict, so a client
 called ``007`` stays the string ``'007'`` (the CLI would read it as 7).
 
+A run reads the client from its store (:func:`journeylib.store.ensure_store`:
+built first, with a progress line per step, when missing or stale), computes
+the metrics document once and writes ``metrics.json`` before the notebooks
+start; each notebook's ``setup`` reads that file instead of computing the
+document again, and reads the stored journey stream lazily.
+
 A run writes into ``reports/<client>/.<run-id>.tmp/`` and renames it to
 ``reports/<client>/<run-id>/`` only when everything is written, so an
 interrupted run never leaves a folder that looks complete. A run whose
@@ -14,29 +20,45 @@ notebook failed is still complete: its folder is renamed into place and
 An error raised while computing the metrics document, writing the rejected
 rows or assembling the report marks the run failed with a one-line error; the
 run folder is still complete.
+
+Ctrl-C stops a run cleanly: the queued notebooks never start, the running
+kernels are interrupted and shut down, or killed when they do not stop within
+two seconds (they run in sessions of their own: the terminal's SIGINT never
+reaches them), the ``.<run-id>.tmp`` folder is removed and
+:class:`RunInterrupted` (a KeyboardInterrupt) says what was kept: the earlier
+runs and ``latest.txt`` are untouched. In a batch, the runs that completed are
+kept and the others removed (:class:`BatchInterrupted`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import os
+import shutil
+import signal
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from journeylib import paths
 from journeylib.errors import JourneyError
-from journeylib.ingest.client import Client, load_client, write_rejected
-from journeylib.metrics import metrics_document
+from journeylib.ingest.client import Client, write_rejected
+from journeylib.metrics import metrics_document, with_period
 from journeylib.report import assemble, provenance
 from journeylib.report.progress import ProgressCallback, ProgressEvent, as_progress
 from journeylib.report.warmup import skip_slow_iri_checker
+from journeylib.store import ensure_store
 
 __all__ = [
+    "BatchInterrupted",
     "NotebookResult",
+    "RunInterrupted",
     "RunResult",
     "batch",
     "discover_notebooks",
@@ -58,6 +80,9 @@ _KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
 # loaded as an IPython extension, so nothing shows in the notebook itself.
 _WARMUP_ARGS = ["--IPKernelApp.extensions=journeylib.report.warmup"]
 _PARAM_TYPES = (str, int, float, bool, type(None), list, dict)
+# After Ctrl-C, how long to wait for the notebook threads to let go of the run
+# folder before removing it anyway (a killed kernel is noticed within a second).
+_STOP_WAIT = 30.0
 
 
 # --------------------------------------------------------------------------- results
@@ -109,6 +134,95 @@ class RunResult:
     def report(self) -> Path | None:
         """The path of ``report.html`` (None when the run never started)."""
         return self.run_dir / "report.html" if self.run_dir else None
+
+
+def _shown(folder: Path) -> str:
+    """A folder as the user knows it: relative to the working directory when under it."""
+    with contextlib.suppress(ValueError, OSError):
+        folder = folder.resolve().relative_to(Path.cwd().resolve())
+    return f"{folder}{os.sep}"
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C, after its kernels were stopped and its folder removed.
+
+    Nothing else changed under ``reports/<client>/``: its earlier runs and
+    ``latest.txt`` are as they were. ``kept`` is set instead when Ctrl-C came
+    after the run folder got its real name: the run is complete and kept.
+
+    Attributes:
+        client: the client's folder name.
+        client_reports: ``reports/<client>/``.
+        run_id: the id of the stopped run.
+        latest: the run ``latest.txt`` points at, None when the client has no complete run.
+        kept: the folder of the completed run, or None (the usual case).
+    """
+
+    def __init__(
+        self,
+        client: str,
+        client_reports: Path,
+        run_id: str,
+        latest: str | None,
+        kept: Path | None = None,
+    ) -> None:
+        self.client = client
+        self.client_reports = client_reports
+        self.run_id = run_id
+        self.latest = latest
+        self.kept = kept
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        if self.kept is not None:
+            return f"stopped by Ctrl-C after the run completed; kept {_shown(self.kept)}"
+        where = _shown(self.client_reports)
+        earlier = (
+            f"{where} keeps its earlier runs; latest: {self.latest}"
+            if self.latest
+            else f"{where} has no earlier run"
+        )
+        return f"stopped by Ctrl-C; nothing of this run was kept ({earlier})"
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """A batch stopped by Ctrl-C: the runs that completed are kept, the others removed.
+
+    Attributes:
+        completed: the runs that completed (ok or failed), their folders kept.
+        removed: the clients whose unfinished run folder was removed.
+        not_started: the clients whose run had not started (no folder made).
+        failed: the clients that failed before a run folder was made (unknown
+            client, fatal data error), as their :class:`RunResult`.
+    """
+
+    def __init__(
+        self,
+        completed: Sequence[RunResult],
+        removed: Sequence[str],
+        not_started: Sequence[str],
+        failed: Sequence[RunResult] = (),
+    ) -> None:
+        self.completed = tuple(completed)
+        self.removed = tuple(removed)
+        self.not_started = tuple(not_started)
+        self.failed = tuple(failed)
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        parts = ["stopped by Ctrl-C"]
+        if self.completed:
+            names = ", ".join(r.client for r in self.completed)
+            parts.append(f"kept the completed runs of {names}")
+        else:
+            parts.append("no run had completed")
+        if self.removed:
+            parts.append(f"removed the unfinished runs of {', '.join(self.removed)}")
+        if self.not_started:
+            parts.append(f"not started: {', '.join(self.not_started)}")
+        if self.failed:
+            parts.append(f"failed before starting: {', '.join(r.client for r in self.failed)}")
+        return "; ".join(parts)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -197,15 +311,9 @@ def _notebook_error(exc: BaseException) -> str:
     return one_line(exc)
 
 
-def _load_client(client_dir: Path) -> Client:
-    """The validated client, loaded as ``journey metrics`` loads it.
-
-    Parquet events are loaded lazily (the metrics document then reads them
-    streaming, never whole), and their validation is kept in
-    ``reports/<client>/.cache/``: the notebooks, which load the client the same
-    way, then read it instead of validating again.
-    """
-    return load_client(client_dir, lazy=True, cache=True)
+def _load_client(client_dir: Path, say: Callable[[str], None] | None = None) -> Client:
+    """The client as every command reads it: from its store, built first when missing or stale."""
+    return ensure_store(client_dir, progress=say).client()
 
 
 def _check_parameters(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -229,33 +337,296 @@ def _client_label(client: Any, client_dir: Path) -> str:
     return str(name) if name else client_dir.name
 
 
+# --------------------------------------------------------------------------- stopping
+
+
+class _Stopped(RuntimeError):
+    """A notebook, its kernel or its next cell not started, because the run was stopped."""
+
+
+_SIGKILL = getattr(signal, "SIGKILL", signal.SIGTERM)
+
+
+def _signal_kernel(km: Any, signum: int) -> None:
+    """Send a signal to a kernel and what it started, from any thread.
+
+    SIGINT interrupts the running cell, as Jupyter's interrupt button does;
+    SIGKILL is ``km.shutdown_kernel(now=True)``. The kernel manager belongs to
+    the thread running the notebook, on that thread's event loop: from another
+    thread only a signal is safe. The kernel leads a process group of its own
+    (jupyter_client starts it in a new session, which is also why the
+    terminal's Ctrl-C never reaches it), so the signal goes to the group.
+    """
+    provisioner = getattr(km, "provisioner", None)
+    process = getattr(provisioner, "process", None)
+    if process is None:
+        return
+    try:
+        if process.poll() is not None:  # already ended: its pid may be reused
+            return
+        pgid = getattr(provisioner, "pgid", None)
+        if pgid and hasattr(os, "killpg") and pgid != os.getpgrp():
+            os.killpg(pgid, signum)
+        elif signum == _SIGKILL:
+            process.kill()
+        else:
+            process.send_signal(signum)
+    except (OSError, ValueError):  # ended meanwhile; a signal Windows cannot send
+        pass
+
+
+class _RunStop:
+    """Stops the kernels of a run (or of every run of a batch) when the user presses Ctrl-C.
+
+    Each notebook runs inside :meth:`notebook`, which gives papermill a kernel
+    manager class that records the kernel it starts and a hook that lets no
+    cell start once stopped. :meth:`end` interrupts every recorded kernel, kills
+    those still running after a grace period, and returns when the notebook
+    threads are done: nothing writes into the run folders after that.
+    """
+
+    #: Seconds an interrupted kernel has to finish its cell and shut down before it is killed.
+    grace = 2.0
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._stopped = False
+        self._busy = 0
+        self._kernels: set[Any] = set()
+        self._ready: set[Any] = set()  # the kernels that replied: SIGINT interrupts a cell
+
+    @property
+    def stopped(self) -> bool:
+        """True once :meth:`stop` was called."""
+        return self._stopped
+
+    def check(self) -> None:
+        """Raise KeyboardInterrupt when stopped: a batch's run stops where Ctrl-C would stop it."""
+        if self._stopped:
+            raise KeyboardInterrupt
+
+    def stop(self) -> None:
+        """Interrupt every running kernel (once); no notebook, kernel or cell starts after this.
+
+        The interrupted cell fails, papermill shuts its kernel down as after any
+        failure, and the code in the kernel had a chance to clean up after itself.
+        """
+        with self._cond:
+            if self._stopped:
+                return
+            self._stopped = True
+            kernels = [(km, km in self._ready) for km in self._kernels]
+        for km, ready in kernels:
+            # A kernel still starting would print the KeyboardInterrupt of its imports.
+            _signal_kernel(km, signal.SIGINT if ready else _SIGKILL)
+
+    def end(self, timeout: float | None = None) -> bool:
+        """Stop, kill the kernels still running after :attr:`grace` seconds, wait for the notebooks.
+
+        Returns:
+            False when the notebook threads were still busy after ``timeout`` more seconds.
+        """
+        self.stop()
+        if self._wait_idle(self.grace):
+            return True
+        with self._cond:
+            kernels = list(self._kernels)
+        for km in kernels:
+            _signal_kernel(km, _SIGKILL)
+        return self._wait_idle(timeout)
+
+    def _wait_idle(self, timeout: float | None) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self._busy == 0, timeout)
+
+    @contextlib.contextmanager
+    def notebook(self) -> Iterator[dict[str, Any]]:
+        """Around one notebook: yields the keyword arguments papermill passes on to nbclient.
+
+        Raises:
+            _Stopped: the run is stopped; no kernel was started.
+        """
+        from jupyter_client import AsyncKernelManager  # nbclient's default kernel manager
+
+        run_stop = self
+        started: list[Any] = []
+
+        class JourneyKernelManager(AsyncKernelManager):
+            async def start_kernel(self, **kw: Any) -> None:
+                run_stop._starting()
+                await super().start_kernel(**kw)
+                run_stop._started(self, started)
+
+        def on_notebook_start(**_: Any) -> None:  # the kernel replied: it is ready
+            with run_stop._cond:
+                run_stop._ready.update(started)
+
+        def on_cell_start(**_: Any) -> None:
+            run_stop._starting()  # raised out of nbclient: the kernel is shut down
+
+        with self._cond:
+            self._starting()
+            self._busy += 1
+        try:
+            yield {
+                "kernel_manager_class": JourneyKernelManager,
+                "on_notebook_start": on_notebook_start,
+                "on_cell_start": on_cell_start,
+            }
+        finally:
+            with self._cond:
+                # Forgotten when the notebook is over: a pid that ended may be reused.
+                self._kernels.difference_update(started)
+                self._ready.difference_update(started)
+                self._busy -= 1
+                self._cond.notify_all()
+
+    def _starting(self) -> None:
+        if self._stopped:
+            raise _Stopped("the run was stopped")
+
+    def _started(self, km: Any, started: list[Any]) -> None:
+        with self._cond:
+            self._kernels.add(km)
+            started.append(km)
+            stopped = self._stopped
+        if stopped:  # stopped while the kernel was starting: it has run nothing yet
+            _signal_kernel(km, _SIGKILL)
+
+
+def _results(futures: Sequence[Future[Any]]) -> list[Any]:
+    """The futures' results, in order, waiting in quarter seconds.
+
+    Ctrl-C's SIGINT can land on any thread of the process (polars, tokio and
+    zmq threads too); the main thread then sees it only when it next runs
+    Python code, which one long wait for a result would put off for seconds.
+    """
+    pending: Iterable[Future[Any]] = futures
+    while pending:
+        pending = wait(pending, timeout=0.25).not_done
+    return [f.result() for f in futures]
+
+
+class _DropAll(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return False
+
+
+@contextlib.contextmanager
+def _kernel_logs_quiet() -> Iterator[None]:
+    """The logs of papermill and jupyter_client dropped inside: a stopped kernel is no news.
+
+    nbclient logs "Kernel died …" for every kernel stopped; without a logging
+    setup, Python would print those lines on stderr next to the one that says
+    the run was stopped.
+    """
+    loggers = [logging.getLogger(name) for name in ("papermill", "traitlets")]
+    drop = _DropAll()  # one of its own: a batch's runs nest these
+    for logger in loggers:
+        logger.addFilter(drop)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(drop)
+
+
+@contextlib.contextmanager
+def _no_ctrl_c() -> Iterator[None]:
+    """Ctrl-C ignored inside (the main thread only: no other thread gets a KeyboardInterrupt).
+
+    Around the few steps that must not be cut in two: removing a stopped run,
+    naming a complete one and pointing ``latest.txt`` at it.
+    """
+    previous: Any = None
+    if threading.current_thread() is threading.main_thread():
+        with contextlib.suppress(ValueError, OSError):
+            handler = signal.getsignal(signal.SIGINT)
+            if handler is not None:  # None: a handler Python cannot put back
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                previous = handler
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
+def _removed_if_stopped(
+    stop: _RunStop, tmp_dir: Path, run_id: str, *, client: str, client_reports: Path
+) -> Iterator[None]:
+    """Around everything a run does in its claimed folder: Ctrl-C removes the folder.
+
+    A KeyboardInterrupt anywhere inside (the user's Ctrl-C, or a stopped batch)
+    stops the run's kernels (:meth:`_RunStop.end`), waits for its notebook
+    threads, removes ``tmp_dir`` and raises :class:`RunInterrupted`. A
+    SystemExit (a signal handler's) does the same and goes on as it came.
+    Earlier runs and ``latest.txt`` are never touched.
+    """
+    try:
+        yield
+    except (KeyboardInterrupt, SystemExit) as exc:
+        with _no_ctrl_c(), _kernel_logs_quiet():
+            stop.end(_STOP_WAIT)
+            for _ in range(3):  # a thread past the wait may still write into it
+                shutil.rmtree(tmp_dir, ignore_errors=True)
+                if not tmp_dir.exists():
+                    break
+                time.sleep(0.5)
+        if isinstance(exc, SystemExit):
+            raise
+        run_dir = client_reports / run_id
+        latest = latest_run(client_reports)
+        raise RunInterrupted(
+            client,
+            client_reports,
+            run_id,
+            latest.name if latest else None,
+            kept=run_dir if run_dir.is_dir() else None,
+        ) from None
+
+
 # --------------------------------------------------------------------------- one notebook
 
 
 def _execute_notebook(
-    notebook: Path, out_path: Path, params: dict[str, Any], kernel_name: str, timeout: float | None
+    notebook: Path,
+    out_path: Path,
+    params: dict[str, Any],
+    kernel_name: str,
+    timeout: float | None,
+    stop: _RunStop | None = None,
 ) -> NotebookResult:
-    """Run one notebook with papermill, in its own folder; never raises for a failure inside it."""
+    """Run one notebook with papermill, in its own folder; never raises for a failure inside it.
+
+    ``stop`` (the run's) can kill the kernel from another thread; the notebook then
+    fails with the kernel's death, or with ``_Stopped`` when it had not started.
+    """
     skip_slow_iri_checker()  # before papermill imports nbformat -> jsonschema
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    stop = stop if stop is not None else _RunStop()
     t0 = time.perf_counter()
     try:
-        pm.execute_notebook(
-            str(notebook),
-            str(out_path),
-            parameters=params,
-            kernel_name=kernel_name,
-            language="python",
-            progress_bar=False,
-            log_output=False,
-            # papermill's own ``cwd=`` does os.chdir in the driver, which races
-            # between threads; nbclient's resources path starts the kernel there.
-            resources={"metadata": {"path": str(notebook.parent)}},
-            extra_arguments=[*_KERNEL_ARGS, *_WARMUP_ARGS],
-            execution_timeout=timeout,
-        )
+        with stop.notebook() as stoppable:
+            pm.execute_notebook(
+                str(notebook),
+                str(out_path),
+                parameters=params,
+                kernel_name=kernel_name,
+                language="python",
+                progress_bar=False,
+                log_output=False,
+                # papermill's own ``cwd=`` does os.chdir in the driver, which races
+                # between threads; nbclient's resources path starts the kernel there.
+                resources={"metadata": {"path": str(notebook.parent)}},
+                extra_arguments=[*_KERNEL_ARGS, *_WARMUP_ARGS],
+                execution_timeout=timeout,
+                # Passed on to nbclient: records the kernel, so that Ctrl-C can stop it.
+                **stoppable,
+            )
     except PapermillExecutionError as exc:
         # papermill saved the executed notebook with the error before raising.
         return NotebookResult(
@@ -285,6 +656,7 @@ def run_client(
     parameters: Mapping[str, Any] | None = None,
     kernel_name: str = KERNEL_NAME,
     timeout: float | None = None,
+    _stop: _RunStop | None = None,
 ) -> RunResult:
     """Execute the step notebooks for one client and assemble its report.
 
@@ -310,10 +682,15 @@ def run_client(
     Raises:
         JourneyError: the client does not exist or its data has a fatal problem
             (nothing is written then; the CLI prints the one line and exits 2).
+        RunInterrupted: Ctrl-C after the run folder was claimed: the kernels were
+            stopped and the folder removed (a KeyboardInterrupt before that goes
+            on as it came: no folder existed yet).
     """
     started = provenance.utc_now()
     t0 = time.perf_counter()
     progress = as_progress(progress)
+    # A batch passes the one stop of all its runs; its Ctrl-C stops them all.
+    stop = _stop if _stop is not None else _RunStop()
     client_dir = paths.resolve_client_dir(client_arg)
     folder_name = provenance.safe_folder_name(client_dir.name)
     nb_paths = [Path(p).resolve() for p in notebooks] if notebooks is not None else None
@@ -330,132 +707,150 @@ def run_client(
         )
 
     def emit(stage: str, **kw: Any) -> None:
-        if progress is not None:
+        if progress is not None and not stop.stopped:  # stopped: one line says it all
             progress(ProgressEvent(folder_name, stage, time.perf_counter() - t0, **kw))
 
-    # A fatal data problem stops here, before any folder exists.
-    client = _load_client(client_dir)
+    # The client's store, built first when missing or stale (a line per step). A fatal data
+    # problem stops here, before any folder exists.
+    client = _load_client(client_dir, lambda line: emit("store", message=line.split(": ", 1)[-1]))
     label = _client_label(client, client_dir)
 
     root = Path(out_dir) if out_dir is not None else paths.reports_dir()
     client_reports = root / folder_name
+    stop.check()  # a stopped batch starts no other run
     run_id, tmp_dir = provenance.claim_run_dir(client_reports, started)
-    (tmp_dir / "notebooks").mkdir()
-    (tmp_dir / "charts").mkdir()
-    emit("run_started")
+    # From here on, Ctrl-C removes the run folder (and says so, in RunInterrupted).
+    with _removed_if_stopped(
+        stop, tmp_dir, run_id, client=folder_name, client_reports=client_reports
+    ):
+        (tmp_dir / "notebooks").mkdir()
+        (tmp_dir / "charts").mkdir()
+        emit("run_started")
 
-    params: dict[str, Any] = {
-        "client": str(client_dir),
-        "data_dir": str(client_dir.parent),
-        "output_dir": str(tmp_dir),
-        "period_start": "",
-        "period_end": "",
-    }
-    params.update(_check_parameters(parameters or {}))
+        params: dict[str, Any] = {
+            "client": str(client_dir),
+            "data_dir": str(client_dir.parent),
+            "output_dir": str(tmp_dir),
+            "period_start": "",
+            "period_end": "",
+        }
+        params.update(_check_parameters(parameters or {}))
 
-    errors: list[str] = []
-    results: list[NotebookResult] = []
-    metrics_doc: dict[str, Any] | None = None
+        errors: list[str] = []
+        results: list[NotebookResult] = []
+        metrics_doc: dict[str, Any] | None = None
 
-    def work(nb: Path) -> NotebookResult:
-        emit("notebook_started", notebook=nb.stem)
-        res = _execute_notebook(nb, tmp_dir / "notebooks" / nb.name, params, kernel_name, timeout)
-        emit(
-            "notebook_done",
-            notebook=nb.stem,
-            status=res.status,
-            seconds=res.seconds,
-            error=res.error,
-        )
-        return res
+        def work(nb: Path) -> NotebookResult:
+            emit("notebook_started", notebook=nb.stem)
+            res = _execute_notebook(
+                nb, tmp_dir / "notebooks" / nb.name, params, kernel_name, timeout, stop
+            )
+            emit(
+                "notebook_done",
+                notebook=nb.stem,
+                status=res.status,
+                seconds=res.seconds,
+                error=res.error,
+            )
+            return res
 
-    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix=f"run-{folder_name}")
-    try:
-        # Longest first (by the client's previous run): the last notebook to start
-        # is then a short one, so the kernels finish close together.
-        order = longest_first(
-            range(len(nb_paths)), client_reports, names=[p.stem for p in nb_paths]
-        )
-        futures = {i: pool.submit(work, nb_paths[i]) for i in order}
-        # The metrics document is computed in this thread while the kernels work.
+        # The metrics document, once, before the notebooks: they read it from metrics.json
+        # (present.notebook.setup) instead of computing it again, each in its kernel.
         try:
-            metrics_doc = metrics_document(client)
+            metrics_doc = metrics_document(
+                with_period(client, params["period_start"], params["period_end"])
+            )
             if metrics_doc is not None:
                 provenance.write_json(tmp_dir / "metrics.json", metrics_doc)
-        except Exception as exc:
+        except Exception as exc:  # the notebooks then compute it themselves, and fail alike
             errors.append(f"metrics: {one_line(exc)}")
             metrics_doc = None
         emit("metrics_done", status="failed" if errors else "ok")
+
+        pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix=f"run-{folder_name}")
         try:
-            write_rejected(client, tmp_dir)
+            # Longest first (by the client's previous run): the last notebook to start
+            # is then a short one, so the kernels finish close together.
+            order = longest_first(
+                range(len(nb_paths)), client_reports, names=[p.stem for p in nb_paths]
+            )
+            futures = {i: pool.submit(work, nb_paths[i]) for i in order}
+            try:
+                write_rejected(client, tmp_dir)
+            except Exception as exc:
+                errors.append(f"rejected rows: {one_line(exc)}")
+            results = _results([futures[i] for i in range(len(nb_paths))])  # run.json: given order
+        except BaseException:
+            # Interrupted: the queued notebooks never start; _removed_if_stopped
+            # kills the running kernels and removes the folder.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+        stop.check()  # a stopped batch: the notebooks failed for that, not for a fault
+
+        # Assemble the report from whatever was produced, failures included.
+        try:
+            assemble.build_report(
+                tmp_dir,
+                title=f"Customer journey report: {label}",
+                metrics=metrics_doc,
+                problems=errors,
+            )
+            emit("report_done", status="ok")
         except Exception as exc:
-            errors.append(f"rejected rows: {one_line(exc)}")
-        results = [futures[i].result() for i in range(len(nb_paths))]  # run.json: given order
-    except BaseException:
-        # Interrupted: do not wait for the queued notebooks; the folder keeps its
-        # .tmp name, so nothing looks complete.
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
+            errors.append(f"report: {one_line(exc)}")
+            emit("report_done", status="failed", error=errors[-1])
 
-    # Assemble the report from whatever was produced, failures included.
-    try:
-        assemble.build_report(
-            tmp_dir, title=f"Customer journey report: {label}", metrics=metrics_doc, problems=errors
+        failed_nbs = [r for r in results if r.status == "failed"]
+        errors[:0] = [f"{r.name}: {r.error}" for r in failed_nbs]
+        status: Status = "failed" if errors else "ok"
+        finished = provenance.utc_now()
+        seconds = time.perf_counter() - t0
+        run_doc = {
+            "run_id": run_id,
+            "client": label,
+            "client_dir": str(client_dir),
+            "status": status,
+            "error": "; ".join(errors) if errors else None,
+            "started_at": provenance.utc_iso(started),
+            "finished_at": provenance.utc_iso(finished),
+            "seconds": round(seconds, 3),
+            "parameters": {**params, "output_dir": str(client_reports / run_id)},
+            "jobs": max(1, jobs),
+            "kernel_name": kernel_name,
+            "inputs": provenance.input_manifest(client_dir),
+            "versions": provenance.package_versions(),
+            "notebooks": [r.to_json() for r in results],
+        }
+        provenance.write_json(tmp_dir / "run.json", run_doc)
+
+        # The only moment the folder gets its real name: everything is written.
+        stop.check()
+        run_dir = client_reports / run_id
+        with _no_ctrl_c():  # named and pointed at together
+            tmp_dir.rename(run_dir)
+            _point_latest(client_reports, run_id)
+        results = [
+            NotebookResult(
+                r.name,
+                r.status,
+                r.seconds,
+                r.error,
+                run_dir / "notebooks" / r.path.name if r.path else None,
+            )
+            for r in results
+        ]
+        emit("run_done", status=status, error=run_doc["error"])
+        return RunResult(
+            client=folder_name,
+            status=status,
+            seconds=seconds,
+            run_id=run_id,
+            run_dir=run_dir,
+            client_dir=client_dir,
+            notebooks=tuple(results),
+            error=run_doc["error"],
         )
-        emit("report_done", status="ok")
-    except Exception as exc:
-        errors.append(f"report: {one_line(exc)}")
-        emit("report_done", status="failed", error=errors[-1])
-
-    failed_nbs = [r for r in results if r.status == "failed"]
-    errors[:0] = [f"{r.name}: {r.error}" for r in failed_nbs]
-    status: Status = "failed" if errors else "ok"
-    finished = provenance.utc_now()
-    seconds = time.perf_counter() - t0
-    run_doc = {
-        "run_id": run_id,
-        "client": label,
-        "client_dir": str(client_dir),
-        "status": status,
-        "error": "; ".join(errors) if errors else None,
-        "started_at": provenance.utc_iso(started),
-        "finished_at": provenance.utc_iso(finished),
-        "seconds": round(seconds, 3),
-        "parameters": {**params, "output_dir": str(client_reports / run_id)},
-        "jobs": max(1, jobs),
-        "kernel_name": kernel_name,
-        "inputs": provenance.input_manifest(client_dir),
-        "versions": provenance.package_versions(),
-        "notebooks": [r.to_json() for r in results],
-    }
-    provenance.write_json(tmp_dir / "run.json", run_doc)
-
-    # The only moment the folder gets its real name: everything is written.
-    run_dir = client_reports / run_id
-    tmp_dir.rename(run_dir)
-    _point_latest(client_reports, run_id)
-    results = [
-        NotebookResult(
-            r.name,
-            r.status,
-            r.seconds,
-            r.error,
-            run_dir / "notebooks" / r.path.name if r.path else None,
-        )
-        for r in results
-    ]
-    emit("run_done", status=status, error=run_doc["error"])
-    return RunResult(
-        client=folder_name,
-        status=status,
-        seconds=seconds,
-        run_id=run_id,
-        run_dir=run_dir,
-        client_dir=client_dir,
-        notebooks=tuple(results),
-        error=run_doc["error"],
-    )
 
 
 _LATEST_LOCK = threading.Lock()
@@ -493,6 +888,10 @@ def batch(
         One :class:`RunResult` per client, in the order given. A client that
         could not start (unknown name, fatal data error, any exception) has
         ``status='failed'``, ``run_dir=None`` and its one-line ``error``.
+
+    Raises:
+        BatchInterrupted: Ctrl-C: every kernel was stopped, the runs that had
+            completed are kept, the others' folders removed, the queued never started.
     """
     client_list = list(clients)
     if not client_list:
@@ -501,6 +900,7 @@ def batch(
     jobs = max(1, jobs)
     side_by_side = min(jobs, len(client_list))
     per_client = max(1, jobs // side_by_side)
+    stop = _RunStop()  # Ctrl-C in this thread stops every run of the batch
 
     def one(arg: str | Path) -> RunResult:
         t0 = time.perf_counter()
@@ -514,11 +914,12 @@ def batch(
                 parameters=parameters,
                 kernel_name=kernel_name,
                 timeout=timeout,
+                _stop=stop,
             )
         except Exception as exc:
             name = Path(str(arg)).name or str(arg)
             err = one_line(exc)
-            if progress is not None:
+            if progress is not None and not stop.stopped:
                 progress(
                     ProgressEvent(
                         name, "run_done", time.perf_counter() - t0, status="failed", error=err
@@ -528,8 +929,40 @@ def batch(
                 client=name, status="failed", seconds=time.perf_counter() - t0, error=err
             )
 
-    with ThreadPoolExecutor(max_workers=side_by_side, thread_name_prefix="batch") as pool:
-        return list(pool.map(one, client_list))
+    pool = ThreadPoolExecutor(max_workers=side_by_side, thread_name_prefix="batch")
+    futures = [pool.submit(one, arg) for arg in client_list]
+    try:
+        results = _results(futures)
+    except (KeyboardInterrupt, SystemExit) as exc:
+        with _no_ctrl_c(), _kernel_logs_quiet():
+            pool.shutdown(wait=False, cancel_futures=True)
+            stop.end(_STOP_WAIT)
+            pool.shutdown(wait=True)  # each stopped run removes its own folder
+        if isinstance(exc, SystemExit):
+            raise
+        raise _batch_interrupted(client_list, futures) from None
+    pool.shutdown(wait=True)
+    return results
+
+
+def _batch_interrupted(clients: Sequence[str | Path], futures: Sequence[Any]) -> BatchInterrupted:
+    """What a stopped batch kept, removed and never started, from its runs' futures."""
+    completed: list[RunResult] = []
+    failed: list[RunResult] = []
+    removed: list[str] = []
+    not_started: list[str] = []
+    for arg, fut in zip(clients, futures, strict=True):
+        exc = None if fut.cancelled() else fut.exception()
+        if fut.cancelled():
+            not_started.append(Path(str(arg)).name or str(arg))
+        elif exc is None:
+            result = fut.result()
+            (completed if result.run_dir is not None else failed).append(result)
+        elif isinstance(exc, RunInterrupted):  # (its kept is None: it stops before naming)
+            removed.append(exc.client)
+        else:  # stopped before its run folder was made
+            not_started.append(Path(str(arg)).name or str(arg))
+    return BatchInterrupted(completed, removed, not_started, failed)
 
 
 def summary_table(results: Sequence[RunResult]) -> Any:

@@ -8,6 +8,7 @@ IPython's ``display`` (captured here), and on the chart files it writes.
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import altair as alt
@@ -46,7 +47,10 @@ def test_setup_on_the_demo(demo):
     assert demo.client_dir == resolve_client_dir("demo")
     assert demo.out_dir is None and demo.charts_dir is None
     assert demo.client.name == "demo"
-    assert demo.stream["account_id"].drop_nulls().n_unique() <= 2000
+    assert isinstance(demo.stream, pl.LazyFrame)
+    stream = demo.stream.collect()
+    assert stream["account_id"].drop_nulls().n_unique() <= 2000
+    assert stream.equals(stream.sort("account_id", "timestamp", "seq", nulls_last=True))
     assert demo.doc["goals"], "the demo's metrics document has its goals"
     assert demo.intro == (
         "**demo**: period 2025-01 to 2025-12, 2,000 accounts, journey template "
@@ -59,9 +63,9 @@ def test_setup_on_the_demo(demo):
 
 def test_setup_takes_the_notebook_parameters(reports, tmp_path, monkeypatch):
     calls = []
-    real = notebook.load_client
+    real = notebook.ensure_store
     monkeypatch.setattr(
-        notebook, "load_client", lambda path, **kw: calls.append((path, kw)) or real(path, **kw)
+        notebook, "ensure_store", lambda path, **kw: calls.append(path) or real(path, **kw)
     )
     step = setup(
         "demo",
@@ -71,14 +75,32 @@ def test_setup_takes_the_notebook_parameters(reports, tmp_path, monkeypatch):
         period_end="2025-05",
     )
     assert step.client_dir == resolve_client_dir("demo")
-    # Parquet events stay on disk, their validation cached: as the notebooks always loaded
-    assert calls == [(step.client_dir, {"lazy": True, "cache": True})]
+    # the client is read from its store
+    assert calls == [step.client_dir]
     assert step.out_dir == tmp_path / "run"
     assert step.charts_dir == tmp_path / "run" / "charts"
     assert step.period == ("2025-03", "2025-05")
     assert step.client.config.period.start == "2025-03"
     assert "period 2025-03 to 2025-05" in step.intro
     assert not step.charts_dir.exists()  # nothing is written until a chart is saved
+
+
+def test_setup_reads_the_runs_document_for_the_same_period_only(reports, tmp_path, monkeypatch):
+    run = tmp_path / "run"
+    run.mkdir()
+    computed = []
+    real = notebook.metrics_document
+    monkeypatch.setattr(notebook, "metrics_document", lambda c: computed.append(1) or real(c))
+    doc = {"period": {"start": "2025-01", "end": "2025-12"}, "marker": "from the run"}
+    (run / "metrics.json").write_text(json.dumps(doc))
+    step = setup("demo", output_dir=str(run))
+    assert step.doc == doc and computed == []
+    # another period than the document's: computed
+    step = setup("demo", output_dir=str(run), period_start="2025-03")
+    assert step.doc["period"] == {"start": "2025-03", "end": "2025-12"} and computed == [1]
+    # a damaged file: computed
+    (run / "metrics.json").write_text("{not json")
+    assert "marker" not in setup("demo", output_dir=str(run)).doc and computed == [1, 1]
 
 
 def test_setup_escapes_client_text_in_the_intro(reports, tmp_path):

@@ -29,6 +29,6 @@ def no_hooks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Isolate the runner from loading the client, the metrics document and the rejected rows."""
     from journeylib.report import runner
 
-    monkeypatch.setattr(runner, "_load_client", lambda client_dir: None)
+    monkeypatch.setattr(runner, "_load_client", lambda client_dir, say=None: None)
     monkeypatch.setattr(runner, "metrics_document", lambda client: None)
     monkeypatch.setattr(runner, "write_rejected", lambda client, run_dir: None)
