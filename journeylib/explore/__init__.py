@@ -1,17 +1,19 @@
 """The interactive explorer of notebook ``00_explore``: filters, panels and the widget.
 
-``filters`` says which accounts and months a filter state selects, ``panels``
-what each panel depends on, computes and draws, and ``widget`` the ipywidgets
-:class:`Explorer` that ties them together.
+``source`` says where a client is read from (its client store, or a client in
+memory), ``filters`` which accounts and months a filter state selects,
+``compute`` what each panel computes from the store's marts and lazy scans,
+``panels`` what each panel depends on and draws, and ``widget`` the
+ipywidgets :class:`Explorer` that ties them together.
 """
 
+from journeylib.explore import compute
 from journeylib.explore.filters import (
     ALL,
     STREAM,
     Filters,
     Scope,
     account_ids,
-    client_months,
     dropped_accounts,
 )
 from journeylib.explore.panels import (
@@ -24,6 +26,7 @@ from journeylib.explore.panels import (
     draw,
     note_html,
 )
+from journeylib.explore.source import Options, Source, client_months, load_options
 from journeylib.explore.widget import Explorer, explore
 
 __all__ = [
@@ -36,12 +39,16 @@ __all__ = [
     "Explorer",
     "Filters",
     "FunnelChoice",
+    "Options",
     "Panel",
     "Scope",
+    "Source",
     "account_ids",
     "client_months",
+    "compute",
     "draw",
     "dropped_accounts",
     "explore",
+    "load_options",
     "note_html",
 ]

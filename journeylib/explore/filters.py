@@ -1,11 +1,11 @@
 """What the explorer's filters select: the accounts, the months, and their restricted data.
 
-Filters only choose a set of account ids (:func:`account_ids`); a
-:class:`Scope` (one filter state: filters and period) restricts every table to
-them lazily, through :func:`journeylib.ingest.restrict.restrict_to_accounts` on
-polars ``LazyFrame`` s, and collects a table only when a panel asks for it.
-:func:`client_months` gives the months the period slider offers and
-:func:`dropped_accounts` the accounts behind a funnel's drop.
+Filters only choose a set of account ids, on the store's ``accounts`` mart
+(:func:`account_ids`); a :class:`Scope` (one filter state: filters and
+period) restricts every table, the journey stream and the marts to them
+lazily, through :func:`journeylib.ingest.restrict.restrict_to_accounts` on
+polars ``LazyFrame`` s, and collects only what a panel asks for.
+:func:`dropped_accounts` gives the accounts behind a funnel's drop.
 """
 
 from __future__ import annotations
@@ -13,15 +13,17 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from journeylib.ingest.client import Client
 from journeylib.ingest.restrict import restrict_to_accounts
-from journeylib.metrics import funnels, metrics_document, resolve_period, with_period
-from journeylib.metrics.period import data_months
-from journeylib.months import month_from_index, month_index, month_range
+from journeylib.metrics import funnels, with_period
+from journeylib.months import month_from_index, month_index
+
+if TYPE_CHECKING:
+    from journeylib.explore.source import Source
 
 __all__ = [
     "ALL",
@@ -29,7 +31,6 @@ __all__ = [
     "Filters",
     "Scope",
     "account_ids",
-    "client_months",
     "dropped_accounts",
 ]
 
@@ -93,93 +94,71 @@ def _month_end(month: str) -> dt.datetime:
 
 
 def account_ids(
-    client: Client,
+    accounts: pl.DataFrame | pl.LazyFrame,
     stream: pl.DataFrame | pl.LazyFrame,
     filters: Filters,
     *,
     period: tuple[str, str],
+    subscriptions: pl.DataFrame | pl.LazyFrame | None = None,
 ) -> pl.Series | None:
     """The ids of the accounts that pass every set filter (None when no filter is set).
 
-    Persona and channel compare ``accounts`` columns; plan keeps accounts with
-    that plan in any month of ``subscriptions``; variant keeps accounts with
-    that variant on any event of the stream; stage keeps accounts with a
-    journey event mapped to the stage before the end of the period's last
-    month (the natural reading of "reached": at any time up to the view's end).
-    A plan filter on a client without subscriptions keeps nobody.
+    Read from the ``accounts`` mart (:mod:`journeylib.store.marts`): persona
+    and channel compare its ``persona`` and ``channel`` columns; stage keeps
+    accounts whose ``entered_<stage>`` (their first journey event mapped to the
+    stage) falls before the end of the period's last month (the natural
+    reading of "reached": at any time up to the view's end). Plan keeps
+    accounts with that plan in any month of ``subscriptions`` (a small table;
+    the mart's ``plan`` is only the last paid month's); variant keeps accounts
+    with that variant on any event of the stream (a scan of two columns). A
+    plan filter on a client without subscriptions keeps nobody.
 
     Args:
-        client: a loaded client.
-        stream: its journey event stream.
+        accounts: the ``accounts`` mart (``account_id``, ``persona``,
+            ``channel``, ``entered_<stage>``).
+        stream: the journey event stream (read only for a variant filter).
         filters: the filters.
         period: the period shown (the stage filter looks up to its end).
+        subscriptions: the subscriptions table, if the client has one.
 
     Returns:
         The sorted ids, or None when no filter is set (then every table is kept
         whole, anonymous events included).
 
     Examples:
-        >>> import types
         >>> acc = pl.DataFrame({"account_id": ["a", "b", "c"], "persona": ["x", "y", "x"],
-        ...                     "acquisition_channel": ["ads", "ads", "seo"]})
-        >>> c = types.SimpleNamespace(tables={"accounts": acc}, table=lambda n: None)
+        ...                     "channel": ["ads", "ads", "seo"]})
         >>> s = pl.DataFrame(schema={"account_id": pl.String, "variant": pl.String})
-        >>> account_ids(c, s, Filters(persona="x"), period=("2024-01", "2024-01")).to_list()
+        >>> account_ids(acc, s, Filters(persona="x"), period=("2024-01", "2024-01")).to_list()
         ['a', 'c']
-        >>> account_ids(c, s, Filters(), period=("2024-01", "2024-01")) is None
+        >>> account_ids(acc, s, Filters(), period=("2024-01", "2024-01")) is None
         True
     """
     if not filters.active():
         return None
-    acc = client.tables["accounts"].lazy()
+    acc = accounts.lazy()
     if filters.persona != ALL:
         acc = acc.filter(pl.col("persona") == filters.persona)
     if filters.channel != ALL:
-        acc = acc.filter(pl.col("acquisition_channel") == filters.channel)
+        acc = acc.filter(pl.col("channel") == filters.channel)
+    if filters.stage != ALL:
+        entered = f"entered_{filters.stage}"
+        if entered not in acc.collect_schema().names():
+            return pl.Series("account_id", [], dtype=pl.String)
+        acc = acc.filter(pl.col(entered) < _month_end(period[1]))
     ids = acc.select("account_id")
-    lazy_stream = stream.lazy()
     keep: list[pl.LazyFrame] = []
     if filters.plan != ALL:
-        subs = client.table("subscriptions")
-        if subs is None:
+        if subscriptions is None:
             return pl.Series("account_id", [], dtype=pl.String)
-        keep.append(subs.lazy().filter(pl.col("plan") == filters.plan).select("account_id"))
-    if filters.variant != ALL:
-        keep.append(lazy_stream.filter(pl.col("variant") == filters.variant).select("account_id"))
-    if filters.stage != ALL:
-        end = _month_end(period[1])
         keep.append(
-            lazy_stream.filter(pl.col("stage") == filters.stage, pl.col("timestamp") < end).select(
-                "account_id"
-            )
+            subscriptions.lazy().filter(pl.col("plan") == filters.plan).select("account_id")
         )
+    if filters.variant != ALL:
+        keep.append(stream.lazy().filter(pl.col("variant") == filters.variant).select("account_id"))
     for other in keep:
         ids = ids.join(other.drop_nulls().unique(), on="account_id", how="semi")
     return ids.collect()["account_id"].unique().sort()
-
-
-def client_months(client: Client) -> list[str]:
-    """The months the period slider offers: the data's months and the configured period.
-
-    From the first to the last month of ``events.timestamp`` and
-    ``subscriptions.month``, widened to ``client.yaml: period`` when it reaches
-    further.
-
-    Examples:
-        >>> import types
-        >>> ev = pl.DataFrame({"timestamp": [dt.datetime(2024, 1, 5, tzinfo=dt.UTC),
-        ...                                  dt.datetime(2024, 3, 1, tzinfo=dt.UTC)]})
-        >>> cfg = types.SimpleNamespace(period=None)
-        >>> c = types.SimpleNamespace(tables={"events": ev}, config=cfg)
-        >>> client_months(c)
-        ['2024-01', '2024-02', '2024-03']
-    """
-    ends = [m for m in data_months(client.tables) if m]
-    cfg = client.config.period
-    ends += [m for m in (cfg.start if cfg else None, cfg.end if cfg else None) if m]
-    if not ends:
-        ends = list(resolve_period(client))
-    return month_range(min(ends), max(ends))
 
 
 def dropped_accounts(
@@ -227,37 +206,45 @@ def dropped_accounts(
 
 
 class Scope:
-    """One filter state (filters + period) of a client: its tables restricted, collected on demand.
+    """One filter state (filters + period) of a client: its data restricted, lazily.
+
+    The accounts are chosen on the ``accounts`` mart (:func:`account_ids`);
+    every table, the journey stream and the marts are then restricted to
+    them as polars ``LazyFrame`` filters
+    (:func:`journeylib.ingest.restrict.restrict_to_accounts`): nothing is read
+    until a panel collects what it shows, and what several panels share (the
+    stage funnel, an ordered funnel, the journey map's KPIs) is computed once
+    per state (:meth:`memo`).
 
     Args:
-        client: the loaded client (unrestricted).
-        stream: its journey event stream (unrestricted).
+        source: the client as the explorer reads it
+            (:class:`~journeylib.explore.source.Source`).
         filters: the filters.
         period: the period shown.
 
     Attributes:
-        base, base_stream: the unrestricted client and stream.
+        source: the source; base: its (unrestricted) client.
         filters, period: the state.
         ids: the accounts kept (:func:`account_ids`); None keeps every row.
     """
 
-    def __init__(
-        self,
-        client: Client,
-        stream: pl.DataFrame,
-        filters: Filters,
-        period: tuple[str, str],
-    ) -> None:
-        self.base = client
-        self.base_stream = stream
+    def __init__(self, source: Source, filters: Filters, period: tuple[str, str]) -> None:
+        self.source = source
+        self.base: Client = source.client
         self.filters = filters
         self.period = period
-        self.ids = account_ids(client, stream, filters, period=period)
-        # Lazy frames, so nothing is filtered until a panel collects a table.
-        tables = {**client.tables, STREAM: stream}
-        self._lazy: dict[str, pl.LazyFrame] = restrict_to_accounts(
-            {name: frame.lazy() for name, frame in tables.items()}, self.ids
+        self.ids = account_ids(
+            source.mart("accounts"),
+            source.stream,
+            filters,
+            period=period,
+            subscriptions=self.base.table("subscriptions"),
         )
+        tables = {name: frame.lazy() for name, frame in self.base.tables.items()}
+        self._lazy: dict[str, pl.LazyFrame] = restrict_to_accounts(
+            {**tables, STREAM: source.stream}, self.ids
+        )
+        self._marts: dict[str, pl.LazyFrame] = restrict_to_accounts(source.marts, self.ids)
         self._frames: dict[str, pl.DataFrame] = {}
         self._memo: dict[Any, Any] = {}
 
@@ -268,25 +255,35 @@ class Scope:
 
     def n_accounts(self) -> int:
         """How many accounts the filters keep."""
-        return self.base.tables["accounts"].height if self.ids is None else self.ids.len()
+        if self.ids is not None:
+            return self.ids.len()
+        return self.base.tables["accounts"].lazy().select(pl.len()).collect().item()
 
     def lazy(self, name: str) -> pl.LazyFrame | None:
         """The restricted table ``name`` (:data:`STREAM` for the stream) as a ``LazyFrame``."""
         return self._lazy.get(name)
 
+    def mart(self, name: str) -> pl.LazyFrame:
+        """The restricted mart ``name`` (``accounts``, ``account_months``, ``account_touchpoints``)."""
+        return self._marts[name]
+
     def table(self, name: str) -> pl.DataFrame | None:
-        """The restricted table ``name``, collected once (None when the client lacks it)."""
+        """The restricted table ``name``, collected once (None when the client lacks it).
+
+        The events and the stream of a store are big: the panels read them
+        through :meth:`lazy` and collect only what they show.
+        """
         if name not in self._lazy:
             return None
-        if self.ids is None:
-            return self.base_stream if name == STREAM else self.base.tables[name]
+        if self.ids is None and isinstance(self.base.tables.get(name), pl.DataFrame):
+            return self.base.tables[name]  # type: ignore[return-value]
         if name not in self._frames:
             self._frames[name] = self._lazy[name].collect()
         return self._frames[name]
 
     @property
     def stream(self) -> pl.DataFrame:
-        """The restricted journey event stream."""
+        """The restricted journey event stream, collected (all of it: for small clients)."""
         return self.table(STREAM)  # type: ignore[return-value]
 
     def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
@@ -296,17 +293,20 @@ class Scope:
         return self._memo[key]
 
     def client(self) -> Client:
-        """The client with restricted tables and the scope's period."""
+        """The client with restricted tables and the scope's period.
+
+        A table the client holds lazily (a store's events) stays lazy; the
+        others are collected (they are small).
+        """
 
         def build() -> Client:
-            tables = {n: self.table(n) for n in self.base.tables}
+            tables = {
+                n: self._lazy[n] if isinstance(f, pl.LazyFrame) else self.table(n)
+                for n, f in self.base.tables.items()
+            }
             return with_period(dataclasses.replace(self.base, tables=tables), *self.period)
 
         return self.memo("client", build)
-
-    def doc(self) -> dict[str, Any]:
-        """The metrics document of :meth:`client`."""
-        return self.memo("doc", lambda: metrics_document(self.client()))
 
     def funnel(
         self, steps: tuple[str, ...], window: str, mode: str, by_variant: bool

@@ -3,7 +3,9 @@
 Every panel lists the control groups it depends on (:data:`DEPENDENCIES`), so
 a change redraws only the panels that depend on the control. :func:`draw`
 computes one panel on a :class:`~journeylib.explore.filters.Scope` (the data
-of one filter state) and the funnel controls (:class:`FunnelChoice`), and
+of one filter state) and the funnel controls (:class:`FunnelChoice`), from
+what the panel shows only (:mod:`journeylib.explore.compute`: lazy scans of
+the client store and its marts, never the whole metrics document), and
 returns what it shows (:class:`Drawn`): its frame, its altair chart, an
 empty-state note and extra HTML (tables go through ``frame_html``, so client
 text reaches the page escaped).
@@ -19,10 +21,11 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from journeylib import analysis, charts
+from journeylib import charts
+from journeylib.explore import compute
 from journeylib.explore.filters import STREAM, Scope, dropped_accounts
 from journeylib.formatting import format_value
-from journeylib.metrics import feedback, funnels, retention, revenue, stages
+from journeylib.metrics import feedback, funnels, revenue
 from journeylib.present.tables import frame_html
 
 __all__ = [
@@ -179,19 +182,14 @@ def _chart_or_empty(frame: pl.DataFrame, chart: Callable[[pl.DataFrame], Any], e
 
 
 def _journey_map(sc: Scope, _choice: FunnelChoice) -> Drawn:
-    data = analysis.journey_map_data(sc.client(), sc.doc(), sc.stream)
+    data = compute.journey_map(sc)
     if sc.filters.active():
         data = dataclasses.replace(data, title=f"{data.title} · {sc.filters.describe()}")
     return Drawn(data.stages, charts.chart_journey_map(data))
 
 
 def _stage_funnel(sc: Scope, _choice: FunnelChoice) -> Drawn:
-    frame = stages.stage_funnel(
-        sc.lazy(STREAM),
-        sc.lazy("accounts"),
-        period=sc.period,
-        stages=analysis.stage_pairs(sc.base.template),
-    )
+    frame = compute.stage_funnel(sc)
     if frame.height == 0 or not frame["reached"].sum():
         return Drawn(
             frame,
@@ -261,7 +259,7 @@ def _accounts(sc: Scope, choice: FunnelChoice) -> Drawn:
 
 
 def _activity_retention(sc: Scope, _choice: FunnelChoice) -> Drawn:
-    frame = retention.activity_retention(sc.lazy("accounts"), sc.lazy("events"), period=sc.period)
+    frame = compute.activity_retention(sc)
     return _chart_or_empty(
         frame,
         charts.chart_retention_heatmap,
@@ -289,7 +287,7 @@ def _mrr_movements(sc: Scope, _choice: FunnelChoice) -> Drawn:
 
 
 def _touchpoint_flow(sc: Scope, _choice: FunnelChoice) -> Drawn:
-    frame = stages.touchpoint_transitions(sc.lazy(STREAM), period=sc.period)
+    frame = compute.touchpoint_transitions(sc.lazy(STREAM), period=sc.period)
     order = [tp.id for tp in sc.base.template.touchpoints]
     return _chart_or_empty(
         frame,

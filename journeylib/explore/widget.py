@@ -8,12 +8,17 @@ movements, the touchpoint flow and NPS by stage.
 
 How it stays fast on large clients:
 
-* a client is loaded and validated **once** (its :class:`~journeylib.ingest.client.Client`
-  and journey event stream are cached per folder);
-* filters only choose a set of account ids
-  (:func:`~journeylib.explore.filters.account_ids`); each table is restricted to
-  it lazily (a :class:`~journeylib.explore.filters.Scope`, polars ``LazyFrame``
-  filters) and collected only when a panel asks for it, once per filter state;
+* a client is read from its **store** (:func:`journeylib.store.ensure_store`:
+  ingested and validated once, built here when missing or stale, with its
+  progress in the status line): the events and the journey stream stay Parquet
+  scans, and the per-account marts answer most questions;
+* filters only choose a set of account ids, on the ``accounts`` mart
+  (:func:`~journeylib.explore.filters.account_ids`); each table, the stream and
+  the marts are restricted to it lazily (a
+  :class:`~journeylib.explore.filters.Scope`, polars ``LazyFrame`` filters);
+* each panel computes only what it shows (:mod:`journeylib.explore.compute`),
+  never the whole metrics document, and what panels share is computed once
+  per filter state;
 * every panel lists the control groups it depends on
   (:data:`~journeylib.explore.panels.DEPENDENCIES`): a change redraws only the
   panels that depend on the control, and by default only the panel on screen;
@@ -48,11 +53,10 @@ from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
-import polars as pl
 
 from journeylib import analysis
 from journeylib.errors import JourneyError
-from journeylib.explore.filters import ALL, Filters, Scope, client_months
+from journeylib.explore.filters import ALL, Filters, Scope
 from journeylib.explore.panels import (
     CONTROL_GROUPS,
     DEPENDENCIES,
@@ -62,12 +66,13 @@ from journeylib.explore.panels import (
     draw,
     note_html,
 )
+from journeylib.explore.source import Options, Source, load_options
 from journeylib.formatting import format_value
-from journeylib.ingest.client import Client, load_client
+from journeylib.ingest.client import Client
 from journeylib.metrics import resolve_period, with_period
 from journeylib.paths import data_dir, reports_dir, resolve_client_dir
 from journeylib.present import render
-from journeylib.stream import journey_events
+from journeylib.store import Store, ensure_store
 
 __all__ = ["Explorer", "explore"]
 
@@ -99,14 +104,15 @@ def _html_output(fragment: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- cached state
 @dataclasses.dataclass
 class _Loaded:
-    """A client loaded once, with what every filter state shares."""
+    """A client opened once, with what every filter state shares."""
 
-    client: Client
-    stream: pl.DataFrame
-    months: list[str]
-    events: list[str]
-    default_steps: list[str]
+    source: Source
+    options: Options
     scopes: OrderedDict[Any, Scope] = dataclasses.field(default_factory=OrderedDict)
+
+    @property
+    def client(self) -> Client:
+        return self.source.client
 
 
 # ---------------------------------------------------------------- the explorer
@@ -114,9 +120,11 @@ class Explorer:
     """The interactive explorer: controls, panels, and what each panel computed.
 
     Args:
-        client: a client name under ``data/``, a client folder's path, or a
-            loaded :class:`~journeylib.ingest.client.Client`; None picks ``demo`` (else the
-            first client) under ``data/``.
+        client: a client name under ``data/`` or a client folder's path (read
+            from its client store, built first when missing or stale), a
+            :class:`~journeylib.store.Store`, or a
+            :class:`~journeylib.ingest.client.Client` loaded in memory; None
+            picks ``demo`` (else the first client) under ``data/``.
         period: the first and last month shown at the start (``YYYY-MM``; None
             or empty for ``client.yaml`` or the data's months).
         export_dir: where the CSV exports go; default
@@ -143,7 +151,7 @@ class Explorer:
 
     def __init__(
         self,
-        client: str | Path | Client | None = None,
+        client: str | Path | Client | Store | None = None,
         *,
         period: tuple[str | None, str | None] = (None, None),
         export_dir: str | Path | None = None,
@@ -155,6 +163,7 @@ class Explorer:
         self._loaded_by_key: dict[str, _Loaded] = {}
         self._current: _Loaded | None = None
         self._quiet = False
+        self._displayed = False
         self._stale: set[str] = set()
         self.results: dict[str, Any] = {p.id: None for p in PANELS}
         self.charts: dict[str, Any] = {p.id: None for p in PANELS}
@@ -264,6 +273,7 @@ class Explorer:
         self.export_button.on_click(lambda _b: self.export_dropped())
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        self._displayed = True
         if not self._bundle.outputs:
             self._bundle.outputs = (_html_output(_bundle_html()),)
         return self.widget._repr_mimebundle_(**kwargs)
@@ -299,11 +309,16 @@ class Explorer:
         self.status.value = f'<span style="color:{colour}">{html.escape(text)}</span>'
 
     # ------------------------------------------------------------ loading
-    def load(self, client: str | Path | Client) -> None:
-        """Load a client (once; later calls reuse it), fill the controls and redraw.
+    def load(self, client: str | Path | Client | Store) -> None:
+        """Open a client (once; later calls reuse it), fill the controls and redraw.
+
+        A name or a folder is read from its client store
+        (:func:`journeylib.store.ensure_store`), built first when missing or
+        stale (the status line shows the build's progress).
 
         Args:
-            client: a name under ``data/``, a folder's path, or a loaded client.
+            client: a name under ``data/``, a folder's path, a client store, or
+                a client loaded in memory.
 
         A client that cannot be loaded leaves the current one on screen and
         shows the one-line error in the status line.
@@ -318,70 +333,68 @@ class Explorer:
         self._stale = set(self._shown)
         self._refresh()
 
-    def _load(self, client: str | Path | Client) -> _Loaded:
-        if isinstance(client, Client):
-            key = str(Path(client.path).resolve())
+    def _load(self, client: str | Path | Client | Store) -> _Loaded:
+        if isinstance(client, Client | Store):
+            folder = client.path if isinstance(client, Client) else client.client_dir
+            key = str(Path(folder).resolve())
             if key not in self._loaded_by_key:
-                self._loaded_by_key[key] = self._prepare(client)
+                t0 = time.perf_counter()
+                if isinstance(client, Client):
+                    source = Source.from_client(client)
+                else:
+                    source = Source.from_store(client)
+                self._loaded_by_key[key] = self._prepare(source)
+                self.timings["load"] = time.perf_counter() - t0
             return self._loaded_by_key[key]
         path = resolve_client_dir(client)
         key = str(path)
         if key not in self._loaded_by_key:
             t0 = time.perf_counter()
-            loaded = self._prepare(load_client(path))
+            store = ensure_store(path, progress=self._progress)
+            self._loaded_by_key[key] = self._prepare(Source.from_store(store))
             self.timings["load"] = time.perf_counter() - t0
-            self._loaded_by_key[key] = loaded
         return self._loaded_by_key[key]
 
+    def _progress(self, line: str) -> None:
+        """A line of a store build: in the status line, and printed while the explorer is not shown yet.
+
+        A client opened by ``Explorer(...)`` is built before the cell shows the
+        widget: the printed lines are then the cell's only sign of progress.
+        """
+        self._set_status(line)
+        if not self._displayed:
+            print(line, flush=True)
+
     @staticmethod
-    def _prepare(client: Client) -> _Loaded:
-        stream = journey_events(client)
-        events = stream.filter(pl.col("account_id").is_not_null())["event"].unique().sort()
-        try:
-            steps = analysis.onboarding_steps(client, stream)
-        except Exception:  # a default is a convenience: never block loading on it
-            steps = []
-        if len(steps) < 2:
-            steps = [e for e in ("signed_up", "subscription_started") if e in events]
-        return _Loaded(
-            client=client,
-            stream=stream,
-            months=client_months(client),
-            events=events.to_list(),
-            default_steps=list(steps),
-        )
+    def _prepare(source: Source) -> _Loaded:
+        return _Loaded(source=source, options=load_options(source))
 
     def _fill_controls(self, loaded: _Loaded) -> None:
         c = loaded.client
-        acc = c.tables["accounts"]
+        opts = loaded.options
         with self._silently():
             key = str(Path(c.path).resolve())
-            opts = list(self.client_picker.options)
-            if key not in dict(opts).values():
-                opts.append((str(c.path), key))
-                self.client_picker.options = opts
+            picks = list(self.client_picker.options)
+            if key not in dict(picks).values():
+                picks.append((str(c.path), key))
+                self.client_picker.options = picks
             self.client_picker.value = key
-            months = loaded.months
+            months = opts.months
             lo, hi = resolve_period(with_period(c, *self._start_period))
             i0 = months.index(lo) if lo in months else 0
             i1 = months.index(hi) if hi in months else len(months) - 1
             self.period.options = months
             self.period.index = (min(i0, i1), max(i0, i1))
             labels = analysis.persona_labels(c)
-            personas = sorted(acc["persona"].drop_nulls().unique().to_list())
-            self._set_options(self.persona, [(labels.get(p, p), p) for p in personas])
-            channels = sorted(acc["acquisition_channel"].drop_nulls().unique().to_list())
-            self._set_options(self.channel, [(ch, ch) for ch in channels])
-            subs = c.table("subscriptions")
-            plans = [] if subs is None else sorted(subs["plan"].drop_nulls().unique().to_list())
-            self._set_options(self.plan, [(p, p) for p in plans])
-            variants = sorted(loaded.stream["variant"].drop_nulls().unique().to_list())
-            self._set_options(self.variant, [(v, v) for v in variants])
+            self._set_options(self.persona, [(labels.get(p, p), p) for p in opts.personas])
+            self._set_options(self.channel, [(ch, ch) for ch in opts.channels])
+            self._set_options(self.plan, [(p, p) for p in opts.plans])
+            self._set_options(self.variant, [(v, v) for v in opts.variants])
             self._set_options(self.stage, [(s.label, s.id) for s in c.template.stages])
             self.by_variant.value = False
-            self.by_variant.disabled = not variants
-            self.steps.allowed_tags = loaded.events
-            self.steps.value = list(loaded.default_steps)
+            self.by_variant.disabled = not opts.variants
+            self.steps.allowed_tags = opts.events
+            self.steps.value = list(opts.default_steps)
             self._fill_drop_steps()
             shown = [p for p in PANELS if p.needs is None or c.table(p.needs) is not None]
             self._shown = [p.id for p in shown]
@@ -453,7 +466,7 @@ class Explorer:
         if key in scopes:
             scopes.move_to_end(key)
         else:
-            scopes[key] = Scope(self._current.client, self._current.stream, *key)
+            scopes[key] = Scope(self._current.source, *key)
             while len(scopes) > _SCOPES_KEPT:
                 scopes.popitem(last=False)
         return scopes[key]
@@ -588,6 +601,6 @@ class Explorer:
         return path
 
 
-def explore(client: str | Path | Client | None = None, **options: Any) -> Explorer:
+def explore(client: str | Path | Client | Store | None = None, **options: Any) -> Explorer:
     """The explorer for ``client`` (options as :class:`Explorer`); show it as a cell's value."""
     return Explorer(client, **options)

@@ -5,11 +5,15 @@ redraws the dependent panels before the next line. Expected values are
 computed here from the library on hand-restricted data (the explorer must show
 the same numbers as a direct call). A small synthetic client (300 accounts,
 6 months) is written once per module; variants of it lack subscriptions or have
-one account with a persona of its own.
+one account with a persona of its own. A client given by its folder is read
+from its client store, which the tests keep under a temporary
+``JOURNEY_STORE_DIR``; a client given loaded reads its stream and marts built
+in memory: both must show the same numbers.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -19,6 +23,7 @@ import polars as pl
 import pytest
 
 import journeylib as jl
+from journeylib import analysis
 from journeylib.explore import (
     ALL,
     CONTROL_GROUPS,
@@ -29,15 +34,26 @@ from journeylib.explore import (
     Filters,
     FunnelChoice,
     Scope,
+    Source,
     account_ids,
+    compute,
     draw,
     widget,
 )
-from journeylib.metrics import funnels, revenue, stages
+from journeylib.metrics import funnels, retention, revenue, stages
 from journeylib.paths import PROJ_ROOT
 from journeylib.sources.synth import synthesize
+from journeylib.store import ensure_store
 
 PANEL_IDS = [p.id for p in PANELS]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stores(tmp_path_factory):
+    """Client stores under a temporary folder, never the project's reports/."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JOURNEY_STORE_DIR", str(tmp_path_factory.mktemp("stores")))
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +71,21 @@ def client(client_dir):
 @pytest.fixture(scope="module")
 def stream(client):
     return jl.journey_events(client)
+
+
+@pytest.fixture(scope="module")
+def source(client):
+    return Source.from_client(client)
+
+
+def ids_of(source, client, filters, period):
+    return account_ids(
+        source.mart("accounts"),
+        source.stream,
+        filters,
+        period=period,
+        subscriptions=client.table("subscriptions"),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -183,28 +214,46 @@ def test_plan_filter_keeps_accounts_with_the_plan_in_any_month(ex, client):
     assert ex.scope().ids.sort().to_list() == ids.sort().to_list()
 
 
-def test_variant_and_stage_filters(client, stream):
+def test_variant_and_stage_filters(client, stream, source):
     period = jl.resolve_period(client)
     variant = stream["variant"].drop_nulls().unique().sort()[0]
-    got = account_ids(client, stream, Filters(variant=variant), period=period)
+    got = ids_of(source, client, Filters(variant=variant), period)
     expected = stream.filter(pl.col("variant") == variant)["account_id"].drop_nulls().unique()
     assert got.to_list() == expected.sort().to_list()
 
+    # stage reached: read on the accounts mart, the same accounts as on every event
+    for stage in client.template.stage_ids:
+        for months in (("2024-01", "2024-02"), period):
+            got = ids_of(source, client, Filters(stage=stage), months)
+            end = pl.datetime(*map(int, months[1].split("-")), 1, time_zone="UTC").dt.offset_by(
+                "1mo"
+            )
+            expected = (
+                stream.filter(pl.col("stage") == stage, pl.col("timestamp") < end)["account_id"]
+                .drop_nulls()
+                .unique()
+            )
+            assert got.to_list() == expected.sort().to_list(), (stage, months)
     stage = client.template.stage_ids[-1]
-    got = account_ids(client, stream, Filters(stage=stage), period=("2024-01", "2024-02"))
-    end = pl.datetime(2024, 3, 1, time_zone="UTC")
-    expected = (
-        stream.filter(pl.col("stage") == stage, pl.col("timestamp") < end)["account_id"]
-        .drop_nulls()
-        .unique()
-    )
-    assert got.to_list() == expected.sort().to_list()
     # filters combine: persona and stage = the intersection
     persona = client.tables["accounts"]["persona"][0]
-    both = account_ids(client, stream, Filters(persona=persona, stage=stage), period=period)
+    both = ids_of(source, client, Filters(persona=persona, stage=stage), period)
     p_ids = set(client.tables["accounts"].filter(pl.col("persona") == persona)["account_id"])
-    s_ids = set(account_ids(client, stream, Filters(stage=stage), period=period))
+    s_ids = set(ids_of(source, client, Filters(stage=stage), period))
     assert set(both) == p_ids & s_ids
+    # channel is the accounts' acquisition channel
+    channel = client.tables["accounts"]["acquisition_channel"][0]
+    got = ids_of(source, client, Filters(channel=channel), period)
+    acc = client.tables["accounts"]
+    assert got.to_list() == sorted(
+        acc.filter(pl.col("acquisition_channel") == channel)["account_id"].to_list()
+    )
+    # a stage the template lacks and a plan without subscriptions keep nobody
+    assert ids_of(source, client, Filters(stage="nowhere"), period).len() == 0
+    no_plan = account_ids(
+        source.mart("accounts"), source.stream, Filters(plan="pro"), period=period
+    )
+    assert no_plan.len() == 0
 
 
 def test_a_filter_state_restricts_every_table_lazily_and_keeps_company_tables(ex, client):
@@ -228,9 +277,9 @@ def test_a_filter_state_restricts_every_table_lazily_and_keeps_company_tables(ex
     assert whole.stream["account_id"].null_count() > 0
 
 
-def test_panels_draw_on_a_scope_without_widgets(client, stream):
+def test_panels_draw_on_a_scope_without_widgets(client, source):
     period = jl.resolve_period(client)
-    sc = Scope(client, stream, Filters(), period)
+    sc = Scope(source, Filters(), period)
     drawn = draw("mrr_movements", sc, FunnelChoice())
     expected = revenue.revenue_months(client.tables["subscriptions"], period=period)
     assert drawn.result.equals(expected)
@@ -393,8 +442,8 @@ def test_accounts_panel_needs_two_steps(ex):
 # ---------------------------------------------------------------- clients
 def test_a_client_is_loaded_once_and_can_be_switched_by_path(client_dir, no_subs_dir, monkeypatch):
     calls = []
-    real = widget.load_client
-    monkeypatch.setattr(widget, "load_client", lambda p: calls.append(p) or real(p))
+    real = widget.ensure_store
+    monkeypatch.setattr(widget, "ensure_store", lambda p, **kw: calls.append(p) or real(p, **kw))
     ex = Explorer(client_dir)
     ex.client_path.value = str(no_subs_dir)
     assert ex.client.name == "nosubs" and "mrr_movements" not in ex._shown
@@ -430,3 +479,132 @@ def test_notebook_is_thin_has_one_parameters_cell_and_no_outputs():
     assert all(not c.outputs and c.execution_count is None for c in code)
     assert "Explorer(client_dir" in code[-1].source and code[-1].source.endswith("jl_explorer")
     assert not any("def " in c.source or "class " in c.source for c in code)
+
+
+# ---------------------------------------------------------------- the client store
+def _restricted(client, stream, ids, period):
+    """The client, its stream and metrics document restricted by hand to ``ids``, with the period."""
+    keep = (lambda f: f) if ids is None else (lambda f: f.filter(pl.col("account_id").is_in(ids)))
+    tables = {n: keep(f) if "account_id" in f.columns else f for n, f in client.tables.items()}
+    restricted = jl.with_period(dataclasses.replace(client, tables=tables), *period)
+    return restricted, keep(stream)
+
+
+STATES = [
+    (Filters(), ("2024-01", "2024-06")),
+    (Filters(), ("2024-02", "2024-05")),
+    (Filters(channel="organic_search"), ("2024-01", "2024-06")),
+    (Filters(stage="onboarding"), ("2024-02", "2024-04")),
+]
+
+
+@pytest.mark.parametrize("where", ["memory", "store"])
+def test_panels_read_from_the_marts_give_the_library_s_numbers_on_every_event(
+    where, client, client_dir, stream
+):
+    src = (
+        Source.from_client(client)
+        if where == "memory"
+        else Source.from_store(ensure_store(client_dir))
+    )
+    pairs = analysis.stage_pairs(client.template)
+    for filters, period in STATES:
+        sc = Scope(src, filters, period)
+        assert sc.ids is None or sc.ids.len() > 0, filters
+        ids = None if sc.ids is None else sc.ids.implode()
+        rc, rs = _restricted(client, stream, ids, period)
+        acc = rc.tables["accounts"]
+        assert compute.stage_funnel(sc).equals(
+            stages.stage_funnel(rs, acc, period=period, stages=pairs)
+        )
+        assert compute.activity_retention(sc).equals(
+            retention.activity_retention(acc, rc.tables["events"], period=period)
+        )
+        assert compute.touchpoint_transitions(sc.lazy(STREAM), period=period).equals(
+            stages.touchpoint_transitions(rs, period=period)
+        )
+        expected = analysis.journey_map_data(rc, jl.metrics_document(rc), rs)
+        got = compute.journey_map(sc)
+        for lane in ("stages", "touchpoints", "emotion", "texts", "kpis"):
+            want, have = getattr(expected, lane), getattr(got, lane)
+            assert (want is None and have is None) or want.equals(have), (filters, period, lane)
+        assert got.title == expected.title
+        # the document's sections the map reads are the whole document's
+        doc, full = compute.map_doc(sc), jl.metrics_document(rc)
+        keys = ("revenue", "acquisition", "onboarding", "nps", "support", "referral", "stages")
+        for key in (*keys, "visitors", "goals"):
+            assert doc[key] == full[key], key
+
+
+def test_a_client_folder_shows_the_numbers_of_the_client_in_memory(ex, client_dir):
+    from_store = Explorer(client_dir, lazy_tabs=False)
+    assert from_store._current.source.store is not None
+    assert isinstance(from_store.client.tables["events"], pl.LazyFrame)
+    for name in ("persona", "channel", "plan", "variant", "stage"):
+        assert getattr(from_store, name).options == getattr(ex, name).options
+    assert from_store.period.options == ex.period.options
+    assert from_store.steps.allowed_tags == ex.steps.allowed_tags
+    assert from_store.steps.value == ex.steps.value
+
+    def check():
+        for p in PANEL_IDS:
+            a, b = ex.results[p], from_store.results[p]
+            assert (a is None and b is None) or a.equals(b), p
+            assert ex.messages[p] == from_store.messages[p], p
+            ca, cb = ex.charts[p], from_store.charts[p]
+            assert (ca is None) == (cb is None), p
+            if ca is not None:
+                assert ca.to_dict() == cb.to_dict(), p
+
+    check()
+    for name, i in (("persona", 1), ("plan", 1), ("variant", 1), ("stage", 3)):
+        for e in (ex, from_store):
+            getattr(e, name).value = getattr(e, name).options[i][1]
+        check()
+
+
+def test_opening_a_current_store_reads_no_raw_file_and_never_the_whole_stream(
+    client_dir, monkeypatch
+):
+    ensure_store(client_dir)
+
+    def no_raw(*_a, **_k):
+        raise AssertionError("the raw client folder was read")
+
+    monkeypatch.setattr("journeylib.store.build.load_client", no_raw)
+    collected = []
+    real_table = Scope.table
+    monkeypatch.setattr(Scope, "table", lambda sc, n: collected.append(n) or real_table(sc, n))
+    ex = Explorer(client_dir, lazy_tabs=False)
+    ex.persona.value = ex.persona.options[1][1]
+    ex.channel.value = ex.channel.options[1][1]
+    assert all(ex.messages[p] is None or "could not" not in ex.messages[p] for p in PANEL_IDS)
+    assert STREAM not in collected and "events" not in collected
+    assert {"accounts"} <= set(collected)
+
+
+def test_a_store_build_shows_its_progress_in_the_status_line(
+    client, no_subs_dir, tmp_path, monkeypatch
+):
+    ex = Explorer(client)
+    monkeypatch.setenv("JOURNEY_STORE_DIR", str(tmp_path / "fresh"))
+    lines = []
+    ex.status.observe(lambda c: lines.append(c["new"]), names="value")
+    ex.load(no_subs_dir)
+    assert ex._current.source.store.built
+    assert len(lines) >= 3 and any("store" in line for line in lines[:-1])
+    assert "accounts" in lines[-1]  # then the usual status line
+
+
+def test_a_store_built_before_the_explorer_is_shown_prints_its_progress(
+    client_dir, no_subs_dir, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("JOURNEY_STORE_DIR", str(tmp_path / "fresh"))
+    ex = Explorer(no_subs_dir)
+    assert ex._current.source.store.built
+    printed = capsys.readouterr().out
+    assert "nosubs" in printed and "store" in printed
+    ex._repr_mimebundle_()  # shown: a later build reports in the status line only
+    ex.load(client_dir)
+    assert ex._current.source.store.built and ex.client.name == "acme"
+    assert capsys.readouterr().out == ""

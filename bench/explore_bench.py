@@ -1,0 +1,184 @@
+"""Explorer timing: open, redraw after a filter change, peak memory (not part of ``make test``).
+
+``python bench/explore_bench.py CLIENT [--runs 3]`` prints, as JSON, what
+:func:`measure` returns for a client (a name under ``data/`` or a client
+folder). The bars of the explorer (issue "the explorer on the store", at 10 M
+events): it opens in at most 2 s, redraws a panel after a filter change in at
+most 0.5 s (median over the panels) and peaks at most 1.5 GB.
+
+Each run is a fresh Python process (imports included in its memory, not in
+its times) that:
+
+1. opens the explorer as the notebook does (``Explorer(client)``, only the tab
+   on screen drawn): ``open_s`` is the construction (store opened, controls
+   filled, the journey map drawn); ``load_s`` its part before the first panel;
+2. for each filter change (the first persona, then also the first channel):
+   sets the dropdown (the status line and the panel on screen redraw:
+   ``change_s``), then redraws every other shown panel in tab order;
+   ``panels`` holds each panel's seconds, with what panels share in one
+   filter state (the stage funnel, the ordered funnel) computed once, as the
+   explorer does;
+3. redraws each panel again alone on a fresh filter state (the state's cache
+   dropped first): ``cold_panels``, what a panel costs when its tab is the
+   first opened after a change;
+4. reports its peak RSS (``VmHWM`` of ``/proc/self/status``).
+
+The store is built (or found current) first, in a process of its own and
+untimed. Per panel the median over runs and filter changes is reported, then
+the median over the panels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _child(client_dir: str, module: str) -> dict[str, Any]:
+    """One run, in this process (see the module docstring)."""
+    t0 = time.perf_counter()
+    explore = importlib.import_module(module)
+    import_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ex = explore.Explorer(client_dir)
+    open_s = time.perf_counter() - t0
+    first = ex.visible_panel()
+    out: dict[str, Any] = {
+        "import_s": import_s,
+        "open_s": open_s,
+        "load_s": ex.timings.get("load"),
+        "first_panel": first,
+        "first_panel_s": ex.timings.get(first),
+        "rss_after_open_mb": _peak_rss_mb(),
+        "changes": [],
+    }
+    for name in ("persona", "channel"):
+        dropdown = getattr(ex, name)
+        value = dropdown.options[1][1]
+        t0 = time.perf_counter()
+        dropdown.value = value
+        change_s = time.perf_counter() - t0
+        panels = {first: ex.timings[first]}
+        for pid in ex._shown:
+            if pid != first:
+                ex.redraw(pid)
+                panels[pid] = ex.timings[pid]
+        cold = {}
+        for pid in ex._shown:
+            ex._current.scopes.clear()
+            ex.redraw(pid)
+            cold[pid] = ex.timings[pid]
+        failed = {p: m for p, m in ex.messages.items() if m and "could not be drawn" in m}
+        out["changes"].append(
+            {
+                "filter": f"{name} = {value}",
+                "accounts": ex.scope().n_accounts(),
+                "change_s": change_s,
+                "panels": panels,
+                "cold_panels": cold,
+                "failed": failed,
+            }
+        )
+    out["peak_rss_mb"] = _peak_rss_mb()
+    return out
+
+
+def _run(args: list[str]) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"explore_bench child failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def measure(client_dir: str, *, runs: int = 3, module: str = "journeylib.explore") -> dict:
+    """Open the explorer on a client in ``runs`` fresh processes and time it (module docstring).
+
+    Args:
+        client_dir: a client name under ``data/`` or a client folder.
+        runs: fresh processes to run.
+        module: the module whose ``Explorer`` is timed (another copy of the
+            explorer, e.g. an older version importable under another name).
+
+    Returns:
+        ``{"client", "runs", "open_s", "load_s", "first_panel_s", "panels",
+        "median_redraw_s", "cold_panels", "median_cold_redraw_s",
+        "peak_rss_mb", "bars", "raw"}``: medians over runs (per panel over
+        runs and filter changes), the largest peak RSS, and every run as
+        measured.
+    """
+    if module == "journeylib.explore":  # the store first, untimed, in a process of its own
+        _run(["--store-only", client_dir])
+    raw = [_run(["--child", "--module", module, client_dir]) for _ in range(runs)]
+    med = statistics.median
+
+    def per_panel(key: str) -> dict[str, float]:
+        names = list(raw[0]["changes"][0][key])
+        return {p: med(c[key][p] for r in raw for c in r["changes"]) for p in names}
+
+    panels, cold = per_panel("panels"), per_panel("cold_panels")
+    out = {
+        "client": client_dir,
+        "runs": runs,
+        "open_s": med(r["open_s"] for r in raw),
+        "load_s": med(r["load_s"] for r in raw if r["load_s"] is not None)
+        if any(r["load_s"] is not None for r in raw)
+        else None,
+        "first_panel_s": med(r["first_panel_s"] for r in raw),
+        "panels": panels,
+        "median_redraw_s": med(panels.values()),
+        "cold_panels": cold,
+        "median_cold_redraw_s": med(cold.values()),
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in raw),
+    }
+    out["bars"] = {
+        "open_le_2s": out["open_s"] <= 2.0,
+        "median_redraw_le_0.5s": out["median_redraw_s"] <= 0.5,
+        "peak_rss_le_1.5gb": out["peak_rss_mb"] <= 1.5 * 1024,
+    }
+    out["raw"] = raw
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("client", help="a client name under data/ or a client folder")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--module", default="journeylib.explore", help=argparse.SUPPRESS)
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--store-only", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.store_only:
+        from journeylib.store import ensure_store
+
+        store = ensure_store(args.client)
+        print(json.dumps({"built": store.built, "key": store.key}))
+    elif args.child:
+        print(json.dumps(_child(args.client, args.module)))
+    else:
+        print(json.dumps(measure(args.client, runs=args.runs, module=args.module), indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,345 @@
+"""What the explorer's panels compute, from the store's marts and lazy scans of its stream.
+
+Each panel computes only what it shows, on one filter state
+(:class:`~journeylib.explore.filters.Scope`), with the library's own metric
+functions, so its numbers are the report's. What makes that cheap on a
+client of millions of events is the input each function is given:
+
+* **Stage metrics** read, per account and stage, only the account's first
+  event mapped to the stage (``metrics.stages``: "an account enters a stage at
+  its first event mapped to it"). The ``accounts`` mart holds exactly those
+  instants (``entered_<stage>``), so :func:`stage_entries` turns them into one
+  stream row per account and stage entered, and the stage funnel runs on
+  those rows instead of every event: the same result (checked in
+  ``tests/explore``), a few hundred thousand rows instead of millions.
+* **Activity retention** asks whether an account had a raw event in a month.
+  The ``account_months`` mart counts each account's raw events per month, so
+  :func:`active_months` gives one row per account and active month.
+* **Touchpoint flow**: the stream is stored sorted by account, time and seq,
+  so :func:`touchpoint_transitions` pairs consecutive rows by shifting them in
+  that order instead of sorting every event per account (same pairs as
+  :func:`journeylib.metrics.stages.touchpoint_transitions`, several times
+  faster: the sort was its whole cost).
+* **Journey map**: its KPI lane reads a metrics document, but only the
+  sections its KPIs and the client's goals are read from
+  (:func:`map_sections`): :func:`map_doc` computes those with
+  ``journeylib.metrics.document.document_sections`` and takes the stage funnel from the
+  mart. Its other lanes read, from the stream, each account's stage entries
+  and the touchpoints it met (:func:`map_stream` gives exactly those rows) and
+  each touchpoint's events and accounts in the period (:func:`touchpoint_reach`,
+  from the ``account_touchpoints`` mart).
+
+Everything here is polars: the store is Parquet that polars scans with the
+filters pushed down, and the sorted stream lets it skip sorts. DuckDB was
+measured on the same files (10 M events, 2 cores): the touchpoint flow took
+3.5–7 s with window functions against 0.25–0.65 s for the ordered shift here,
+and a filtered scan of the funnel steps 0.17 s against 0.10 s.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import polars as pl
+
+from journeylib import analysis
+from journeylib.explore.filters import STREAM, Scope
+from journeylib.frames import to_lazy
+from journeylib.metrics import retention, stages, with_period
+from journeylib.metrics.document import document_sections
+from journeylib.metrics.goals import metric_sections
+from journeylib.months import filter_period
+
+__all__ = [
+    "active_months",
+    "activity_retention",
+    "journey_map",
+    "map_doc",
+    "map_sections",
+    "map_stream",
+    "stage_entries",
+    "stage_funnel",
+    "touchpoint_reach",
+    "touchpoint_transitions",
+]
+
+_TS = pl.Datetime("us", "UTC")
+
+
+def stage_entries(accounts: pl.LazyFrame, stage_ids: list[str]) -> pl.LazyFrame:
+    """One stream row per account and stage entered, at its entry: ``[account_id, stage, timestamp]``.
+
+    From the ``accounts`` mart's ``entered_<stage>`` columns (an account's
+    first journey event mapped to the stage). The stage metrics read nothing
+    else of the stream: fed these rows they give what they give on every event.
+
+    Examples:
+        >>> import datetime as dt
+        >>> t = dt.datetime(2024, 1, 2, tzinfo=dt.UTC)
+        >>> acc = pl.LazyFrame({"account_id": ["a", "b"], "entered_x": [t, None],
+        ...                     "entered_y": [t, t]})
+        >>> stage_entries(acc, ["x", "y"]).collect().select("account_id", "stage").rows()
+        [('a', 'x'), ('a', 'y'), ('b', 'y')]
+    """
+    cols = [f"entered_{s}" for s in stage_ids]
+    if not cols:
+        return pl.LazyFrame(schema={"account_id": pl.String, "stage": pl.String, "timestamp": _TS})
+    return (
+        accounts.select("account_id", *cols)
+        .unpivot(index="account_id", on=cols, variable_name="stage", value_name="timestamp")
+        .filter(pl.col("timestamp").is_not_null())
+        .select(
+            "account_id",
+            pl.col("stage").str.strip_prefix("entered_"),
+            pl.col("timestamp").cast(_TS),
+        )
+    )
+
+
+def stage_funnel(sc: Scope) -> pl.DataFrame:
+    """:func:`journeylib.metrics.stages.stage_funnel` of the scope, on its stage entries (once per scope)."""
+
+    def compute() -> pl.DataFrame:
+        tpl = sc.base.template
+        return stages.stage_funnel(
+            stage_entries(sc.mart("accounts"), tpl.stage_ids),
+            sc.lazy("accounts"),
+            period=sc.period,
+            stages=analysis.stage_pairs(tpl),
+        )
+
+    return sc.memo("stage_funnel", compute)
+
+
+def active_months(account_months: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per account and month with a raw event, at the month's first instant: ``[account_id, timestamp]``.
+
+    Examples:
+        >>> m = pl.LazyFrame({"account_id": ["a", "a"], "month": ["2024-01", "2024-02"],
+        ...                   "events": [3, 0]})
+        >>> active_months(m).collect().rows()  # doctest: +ELLIPSIS
+        [('a', datetime.datetime(2024, 1, 1, 0, 0, tzinfo=...))]
+    """
+    return account_months.filter(pl.col("events") > 0).select(
+        "account_id",
+        (pl.col("month") + "-01").str.strptime(pl.Date, "%Y-%m-%d").cast(_TS).alias("timestamp"),
+    )
+
+
+def activity_retention(sc: Scope) -> pl.DataFrame:
+    """:func:`journeylib.metrics.retention.activity_retention` of the scope, on its active months."""
+    return retention.activity_retention(
+        sc.lazy("accounts"), active_months(sc.mart("account_months")), period=sc.period
+    )
+
+
+def touchpoint_transitions(stream: pl.LazyFrame, *, period: tuple[str, str]) -> pl.DataFrame:
+    """:func:`journeylib.metrics.stages.touchpoint_transitions` of a stream sorted by account, time, seq.
+
+    The same definition (each account's mapped events in the period in time
+    order, ties by seq, runs of one touchpoint collapsed, consecutive pairs
+    counted), computed by shifting the rows in the order they are stored in
+    instead of sorting them: ``stream`` must be in (account_id, timestamp,
+    seq) order, as the store's stream is (and a filter of it).
+
+    Returns:
+        ``pl.DataFrame[from, to, count, share]`` sorted by from, to.
+
+    Examples:
+        >>> import datetime as dt
+        >>> t = lambda d: dt.datetime(2024, 1, d, tzinfo=dt.UTC)
+        >>> s = pl.LazyFrame({"account_id": ["a"] * 4 + ["b"] * 2,
+        ...     "timestamp": [t(1), t(2), t(3), t(4), t(1), t(2)],
+        ...     "touchpoint": ["ad", "ad", "demo", "ad", "demo", "demo"]})
+        >>> touchpoint_transitions(s, period=("2024-01", "2024-01")).rows()
+        [('ad', 'demo', 1, 1.0), ('demo', 'ad', 1, 1.0)]
+    """
+    acc, tp = pl.col("account_id"), pl.col("touchpoint")
+    rows = (
+        filter_period(to_lazy(stream), "timestamp", period)
+        .to_native()
+        .filter(acc.is_not_null(), tp.is_not_null())
+        .select("account_id", "touchpoint")
+    )
+    # the first row of every run of one touchpoint within an account
+    runs = rows.filter(~((acc == acc.shift(1)) & (tp == tp.shift(1))).fill_null(False))
+    counts = (
+        runs.select(
+            pl.when(acc == acc.shift(1)).then(tp.shift(1)).alias("from"),
+            tp.alias("to"),
+        )
+        .filter(pl.col("from").is_not_null())
+        .group_by("from", "to")
+        .agg(pl.len().cast(pl.Int64).alias("count"))
+        .collect()
+    )
+    return (
+        counts.select(pl.col("from").cast(pl.String), pl.col("to").cast(pl.String), "count")
+        .with_columns((pl.col("count") / pl.col("count").sum().over("from")).alias("share"))
+        .sort("from", "to")
+    )
+
+
+# ---------------------------------------------------------------- the journey map
+def touchpoint_reach(sc: Scope) -> pl.DataFrame:
+    """Every touchpoint of the template with its events and accounts in the period.
+
+    What the journey map's touchpoint lane draws
+    (``analysis``'s ``touchpoint_frame``: ``touchpoint_inventory`` over the
+    period's stream rows), from the ``account_touchpoints`` mart, plus the
+    anonymous rows of the stream when no filter is set (a filter keeps
+    accounts only; the store keeps anonymous rows in the stream's last
+    bucket, so their scan skips the others).
+
+    Returns:
+        ``pl.DataFrame[stage, touchpoint, label, kind, events, accounts]`` in
+        template order.
+    """
+    lo, hi = sc.period
+    known = (
+        sc.mart("account_touchpoints")
+        .filter(pl.col("month") >= lo, pl.col("month") <= hi)
+        .group_by("touchpoint")
+        .agg(
+            pl.col("events").sum().cast(pl.Int64).alias("events"),
+            pl.col("account_id").drop_nulls().n_unique().cast(pl.Int64).alias("accounts"),
+        )
+    )
+    queries = [known]
+    if sc.ids is None:
+        anonymous = (
+            filter_period(to_lazy(sc.lazy(STREAM)), "timestamp", sc.period)
+            .to_native()
+            .filter(pl.col("account_id").is_null(), pl.col("touchpoint").is_not_null())
+            .group_by("touchpoint")
+            .agg(pl.len().cast(pl.Int64).alias("events"))
+        )
+        queries.append(anonymous)
+    found = pl.collect_all(queries)
+    by_tp = {r["touchpoint"]: [r["events"], r["accounts"]] for r in found[0].iter_rows(named=True)}
+    if len(found) > 1:
+        for tp, n in found[1].iter_rows():
+            by_tp.setdefault(tp, [0, 0])[0] += n
+    rows = [
+        (stage.id, tp.id, tp.display, tp.kind, *by_tp.get(tp.id, [0, 0]))
+        for stage in sc.base.template.stages
+        for tp in stage.touchpoints
+    ]
+    schema = {
+        "stage": pl.String,
+        "touchpoint": pl.String,
+        "label": pl.String,
+        "kind": pl.String,
+        "events": pl.Int64,
+        "accounts": pl.Int64,
+    }
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def map_stream(sc: Scope) -> pl.DataFrame:
+    """The stream rows the journey map's stage and opportunity lanes read, and no others.
+
+    Those lanes read, per account, its first event in each stage (the stage
+    funnel, where accounts stall) and which touchpoints it met up to the
+    period's end (with the touchpoint's stage). This gives one row per account
+    and stage entered (:func:`stage_entries`) and one per account and
+    touchpoint met by the period's end (from the ``account_touchpoints`` mart),
+    dated at the account's entry into the touchpoint's stage: no later than
+    its first event there, so it moves no stage entry. Only the accounts first
+    seen in the period have rows: those lanes read no other.
+
+    Returns:
+        ``pl.DataFrame[account_id, anonymous_id, stage, touchpoint, timestamp]``
+        (``anonymous_id`` null: the rows are accounts').
+    """
+    tpl = sc.base.template
+    first_seen = pl.col("first_seen_at").dt.strftime("%Y-%m")
+    accounts = sc.mart("accounts").filter(
+        first_seen.is_between(pl.lit(sc.period[0]), pl.lit(sc.period[1]))
+    )
+    entries = stage_entries(accounts, tpl.stage_ids)
+    stage_of = tpl.stage_of_touchpoint()
+    met = (
+        sc.mart("account_touchpoints")
+        .filter(pl.col("month") <= sc.period[1])
+        .select("account_id", "touchpoint")
+        .unique()
+        .with_columns(
+            pl.col("touchpoint")
+            .replace_strict(stage_of, default=None, return_dtype=pl.String)
+            .alias("stage")
+        )
+        .join(entries, on=["account_id", "stage"], how="inner")
+    )
+    rows = pl.concat(
+        [entries.with_columns(pl.lit(None, dtype=pl.String).alias("touchpoint")), met],
+        how="diagonal",
+    )
+    return rows.select(
+        "account_id",
+        pl.lit(None, dtype=pl.String).alias("anonymous_id"),
+        "stage",
+        "touchpoint",
+        "timestamp",
+    ).collect()
+
+
+def map_sections(client: Any) -> frozenset[str]:
+    """The metrics-document sections the journey map reads.
+
+    Those of the template's stage KPIs and of the client's goals
+    (:func:`journeylib.metrics.goals.metric_sections`), ``revenue`` (the
+    opportunities' ARPA) and ``stages`` (the stage lane).
+    """
+    wanted = {k for s in client.template.stages for k in s.kpis}
+    wanted |= {g.metric for g in client.config.goals}
+    sections = {"revenue", "stages"}
+    for metric in wanted:
+        sections |= metric_sections(metric) or set()
+    return frozenset(sections)
+
+
+def map_doc(sc: Scope) -> dict[str, Any]:
+    """The part of the scope's metrics document the journey map reads (once per scope).
+
+    The sections of :func:`map_sections` as ``metrics_document`` computes
+    them (:func:`journeylib.metrics.document.document_sections`), except the stage funnel,
+    taken from :func:`stage_funnel` (the same rows), and the goals evaluated
+    on it as the document evaluates them (a goal on a segment computes the
+    sections of its metric on the segment). The anonymous visitors are those
+    of the raw events when no filter is set, and 0 under a filter (it keeps
+    account rows only), as in the document of the filtered client.
+    """
+
+    def compute() -> dict[str, Any]:
+        client = sc.client()
+        period = sc.period
+        events = client.tables["events"]
+        if sc.ids is not None or "anonymous_id" not in events.lazy().collect_schema().names():
+            visitors = 0  # a filter keeps the accounts' rows only: no anonymous visitor is left
+        else:
+            visitors = stages.visitors(events, period=period)
+        return document_sections(
+            client,
+            period,
+            map_sections(client) - {"stages"},
+            given={"stages": stage_funnel(sc).to_dicts(), "visitors": visitors},
+        )
+
+    return sc.memo("map_doc", compute)
+
+
+def journey_map(sc: Scope) -> analysis.JourneyMapData:
+    """:func:`journeylib.analysis.journey_map_data` of the scope (all its accounts, its period).
+
+    Given :func:`map_doc`, :func:`map_stream` and a client of the scope's
+    small tables (accounts and surveys); its touchpoint lane is then
+    :func:`touchpoint_reach` (the rows of :func:`map_stream` do not count
+    events).
+    """
+    base = sc.base
+    small = {n: sc.table(n) for n in ("accounts", "surveys") if n in base.tables}
+    client = with_period(dataclasses.replace(base, tables=small), *sc.period)
+    data = analysis.journey_map_data(client, map_doc(sc), map_stream(sc))
+    return dataclasses.replace(data, touchpoints=touchpoint_reach(sc))
