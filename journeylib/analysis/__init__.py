@@ -26,6 +26,7 @@ from journeylib.analysis.interviews import (
 from journeylib.analysis.journey_map import (
     JourneyMapData,
     journey_map_data,
+    map_sections,
     opportunity_frame,
     persona_map_data,
 )
@@ -84,6 +85,7 @@ __all__ = [
     "goal_explanations",
     "goals_table",
     "journey_map_data",
+    "map_sections",
     "kpi_lane",
     "milestone_revenue",
     "milestone_table",

@@ -8,18 +8,26 @@ touchpoints of the template.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import polars as pl
 
-from journeylib.frames import collect, to_lazy, to_polars
+from journeylib.frames import to_lazy, to_polars
 from journeylib.ingest.restrict import restrict_to_accounts
 from journeylib.metrics.period import resolve_period
 from journeylib.months import filter_period
 from journeylib.stream import touchpoint_inventory
 
-__all__ = ["Scope", "scope", "touchpoint_frame"]
+T = TypeVar("T")
+
+__all__ = ["Scope", "remembered", "scope", "touchpoint_frame"]
+
+#: How many results :func:`remembered` keeps (a notebook draws a few maps of one client).
+_REMEMBER = 32
+_RESULTS: collections.OrderedDict[tuple[Any, ...], tuple[Any, Any]] = collections.OrderedDict()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,26 +35,63 @@ class Scope:
     """The accounts, stream and surveys a map is drawn for (all accounts or one persona)."""
 
     accounts: pl.DataFrame
-    stream: pl.DataFrame
+    stream: Any
     surveys: pl.DataFrame | None
     period: tuple[str, str]
+    #: what the scope was made from: the stream as given and the persona (see remembered)
+    origin: tuple[Any, str | None] = (None, None)
 
 
 def scope(client: Any, stream: Any, persona: str | None) -> Scope:
-    """The period's client data for a map: every account's, or the accounts of ``persona``."""
+    """The period's client data for a map: every account's, or the accounts of ``persona``.
+
+    A polars stream stays as it comes, lazy or not (a store's stream is read
+    from disk by each function that uses it); another engine's is collected.
+    """
     period = resolve_period(client)
     accounts = client.tables["accounts"]
     surveys = client.table("surveys")
-    tables = {"stream": to_polars(stream), **({} if surveys is None else {"surveys": surveys})}
+    if not isinstance(stream, pl.DataFrame | pl.LazyFrame):
+        stream = to_polars(stream)
+    tables = {"stream": stream, **({} if surveys is None else {"surveys": surveys})}
     if persona is not None:
         accounts = accounts.filter(pl.col("persona") == persona)
         tables = restrict_to_accounts(tables, accounts["account_id"])
-    return Scope(accounts, tables["stream"], tables.get("surveys"), period)
+    return Scope(accounts, tables["stream"], tables.get("surveys"), period, (stream, persona))
+
+
+def remembered(kind: str, client: Any, sc: Scope, compute: Callable[[], T]) -> T:
+    """``compute()`` for a scope, or its result already computed for an equal scope.
+
+    A notebook draws the current and future-state maps, the service blueprint
+    and the opportunity table of one client from the same stream: each needs
+    the same stalled accounts, touchpoint counts and comment sentiment. Equal
+    scopes are those of the same stream object (kept alive here, so its id is
+    not reused), persona, period and client settings; the last few results
+    are kept.
+    """
+    stream, persona = sc.origin
+    if stream is None:
+        return compute()
+    key = (kind, id(stream), persona, sc.period, id(client.config), id(client.template))
+    hit = _RESULTS.get(key)
+    if hit is not None and hit[0] is stream:
+        _RESULTS.move_to_end(key)
+        return hit[1]
+    result = compute()
+    _RESULTS[key] = (stream, result)
+    while len(_RESULTS) > _REMEMBER:
+        _RESULTS.popitem(last=False)
+    return result
 
 
 def touchpoint_frame(client: Any, sc: Scope) -> pl.DataFrame:
     """The template's touchpoints with their events and accounts in the period."""
-    inv = touchpoint_inventory(
-        collect(filter_period(to_lazy(sc.stream), "timestamp", sc.period)), client.template
-    )
-    return inv.select("stage", "touchpoint", "label", "kind", "events", "accounts")
+
+    def compute() -> pl.DataFrame:
+        inv = touchpoint_inventory(
+            filter_period(to_lazy(sc.stream), "timestamp", sc.period).to_native(), client.template
+        )
+        return inv.select("stage", "touchpoint", "label", "kind", "events", "accounts")
+
+    return remembered("touchpoints", client, sc, compute)

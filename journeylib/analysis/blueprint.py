@@ -23,17 +23,21 @@ __all__ = ["blueprint_frames"]
 _DERIVED_SOURCES = ("tickets", "surveys")  # derived moments that are not a stage step
 
 
-def _ticket_stages(client: Any, stream: pl.DataFrame, tickets: pl.DataFrame) -> pl.DataFrame:
+def _ticket_stages(
+    client: Any, stream: pl.DataFrame | pl.LazyFrame, tickets: pl.DataFrame
+) -> pl.DataFrame:
     """Each ticket with the stage its account was in when it opened it (or null)."""
     order = client.template.stage_ids
     entries = (
-        stream.filter(
+        stream.lazy()
+        .filter(
             pl.col("account_id").is_not_null(),
             pl.col("stage").is_in(order),
             ~pl.col("source").is_in(_DERIVED_SOURCES),
         )
         .group_by("account_id", "stage")
         .agg(pl.col("timestamp").min().alias("entered_at"))
+        .collect()
         .with_columns(
             pl.col("stage")
             .replace_strict(order, list(range(len(order))), return_dtype=pl.Int64)

@@ -26,7 +26,7 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from journeylib.analysis._scope import Scope, scope, touchpoint_frame
+from journeylib.analysis._scope import Scope, remembered, scope, touchpoint_frame
 from journeylib.analysis.map_kpis import kpi_lane
 from journeylib.analysis.personas import persona_labels
 from journeylib.analysis.stages import stage_pairs
@@ -34,8 +34,9 @@ from journeylib.formatting import format_value
 from journeylib.frames import collect, to_lazy
 from journeylib.ingest.personas import UNASSIGNED
 from journeylib.ingest.restrict import restrict_to_segment
-from journeylib.metrics.document import metrics_document
+from journeylib.metrics.document import document_sections
 from journeylib.metrics.feedback import nps_by_stage, sentiment_by_stage, with_nps_interval
+from journeylib.metrics.goals import metric_sections
 from journeylib.metrics.period import with_period
 from journeylib.metrics.stages import stage_funnel, stalled_accounts
 from journeylib.months import filter_period, months_filter, period_index
@@ -43,6 +44,7 @@ from journeylib.months import filter_period, months_filter, period_index
 __all__ = [
     "JourneyMapData",
     "journey_map_data",
+    "map_sections",
     "opportunity_frame",
     "persona_map_data",
 ]
@@ -117,7 +119,12 @@ def _emotion_frame(client: Any, sc: Scope) -> pl.DataFrame | None:
     by_stage = nps_by_stage(sc.surveys, period=sc.period, stage_order=order)
     if by_stage.height == 0:
         return None
-    sent = sentiment_by_stage(sc.surveys, period=sc.period, stage_order=order)
+    sent = remembered(
+        "sentiment",
+        client,
+        sc,
+        lambda: sentiment_by_stage(sc.surveys, period=sc.period, stage_order=order),
+    )
     return (
         with_nps_interval(by_stage)
         .join(
@@ -239,8 +246,10 @@ def journey_map_data(
     kpi_doc = doc
     if persona is not None:
         seg = with_period(restrict_to_segment(client, {"persona": persona}), *sc.period)
-        kpi_doc = metrics_document(seg)
-    st = _stage_frame(client, doc, sc, persona)
+        # only the sections the map reads: a persona's whole document would cost 4x more
+        kpi_doc = document_sections(seg, sc.period, map_sections(client))
+    # a persona's own document holds its stage funnel (restricted to its accounts)
+    st = _stage_frame(client, kpi_doc, sc, None)
     emotion = _emotion_frame(client, sc)
     texts: list[dict[str, str]] = []
     for s in client.template.stages:
@@ -297,6 +306,21 @@ def persona_map_data(
 
 
 # ---------------------------------------------------------------- opportunity map
+def map_sections(client: Any) -> frozenset[str]:
+    """The metrics-document sections a journey map reads.
+
+    Those of the template's stage KPIs and of the client's goals
+    (:func:`journeylib.metrics.goals.metric_sections`), ``revenue`` (the
+    opportunities' ARPA) and ``stages`` (the stage lane).
+    """
+    wanted = {k for s in client.template.stages for k in s.kpis}
+    wanted |= {g.metric for g in client.config.goals}
+    sections = {"revenue", "stages"}
+    for metric in wanted:
+        sections |= metric_sections(metric) or set()
+    return frozenset(sections)
+
+
 def _arpa(doc: Mapping[str, Any]) -> float | None:
     months = (doc.get("revenue") or {}).get("months") or []
     return months[-1].get("arpa") if months else None
@@ -316,9 +340,12 @@ def _opportunities(client: Any, sc: Scope, arpa: float | None) -> pl.DataFrame:
     pairs = stage_pairs(client.template)
     if len(pairs) < 2:
         return pl.DataFrame(schema=schema)
-    furthest = stalled_accounts(sc.stream, sc.accounts, period=sc.period, stages=pairs).select(
-        "account_id", "furthest_index"
-    )
+    furthest = remembered(
+        "stalled",
+        client,
+        sc,
+        lambda: stalled_accounts(sc.stream, sc.accounts, period=sc.period, stages=pairs),
+    ).select("account_id", "furthest_index")
     if furthest.height == 0:
         return pl.DataFrame(schema=schema)
     index = pl.DataFrame(

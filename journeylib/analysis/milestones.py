@@ -38,7 +38,8 @@ def _by_milestone(
         return []
     period = resolve_period(client)
     accounts = client.tables["accounts"]
-    stream = to_polars(stream)
+    if not isinstance(stream, pl.DataFrame | pl.LazyFrame):
+        stream = to_polars(stream)  # another engine's: collected; a polars stream stays lazy
     return [
         frame_of(accounts, stream, period, m).select(
             pl.lit(m.label or m.id).alias("milestone"), pl.all()
@@ -91,7 +92,7 @@ def milestone_table(client: Any, stream: Any) -> pl.DataFrame:
     cfg = client.config.milestones
     out = ms.milestones(
         client.tables["accounts"],
-        to_polars(stream),
+        stream,
         client.table("subscriptions"),
         period=resolve_period(client),
         milestones=cfg,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import narwhals as nw
 import polars as pl
 
-from journeylib.frames import to_polars
+from journeylib.frames import collect, to_lazy
 from journeylib.metrics.funnels import ordered_funnel
 from journeylib.stream import DERIVED_EVENTS
 
@@ -67,10 +68,12 @@ def onboarding_steps(
     events = list(
         dict.fromkeys(e for tp in stage.touchpoints for e in tp.events if e not in DERIVED_EVENTS)
     )
-    s = to_polars(stream).filter(
-        pl.col("source") == "events",
-        pl.col("event").is_in(events),
-        pl.col("account_id").is_not_null(),
+    s = collect(  # filtered where the stream lives: only the candidates' rows are read
+        to_lazy(stream).filter(
+            nw.col("source") == "events",
+            nw.col("event").is_in(events),
+            ~nw.col("account_id").is_null(),
+        )
     )
     order = _typical_order(s, events)
     if order.height == 0:
@@ -114,8 +117,8 @@ def variant_steps(stream: Any, *, max_steps: int = 5) -> list[str]:
         >>> variant_steps(s)
         ['checkout', 'pay']
     """
-    s = to_polars(stream).filter(
-        pl.col("variant").is_not_null(), pl.col("account_id").is_not_null()
+    s = collect(
+        to_lazy(stream).filter(~nw.col("variant").is_null(), ~nw.col("account_id").is_null())
     )
     events = s["event"].unique().to_list()
     return _typical_order(s, events)["event"].head(max_steps).to_list()

@@ -32,7 +32,7 @@ import polars as pl
 
 from journeylib.analysis._accounts import paid_summary, population
 from journeylib.analysis._shares import top_shares
-from journeylib.frames import collect, to_lazy, to_polars
+from journeylib.frames import collect, engine_of, to_lazy, to_polars
 from journeylib.months import filter_period, month_index, month_index_of, months_filter
 
 __all__ = [
@@ -351,16 +351,19 @@ def day_in_life_frame(
         >>> day_in_life_frame(s, pl.DataFrame({"account_id": ["a"], "persona": ["ops"]})).rows()
         [('ops', 1, 9, 1)]
     """
-    s = collect(
-        filter_period(to_lazy(stream), "timestamp", period).filter(
-            ~nw.col("account_id").is_null(), nw.col("source") == "events"
-        )
+    rows = (
+        filter_period(to_lazy(stream), "timestamp", period)
+        .filter(~nw.col("account_id").is_null(), nw.col("source") == "events")
+        .select("account_id", "timestamp")
     )
+    # A polars stream is counted where it lies (a store's, from disk, never whole in memory);
+    # another engine's rows are collected first.
+    s = rows.to_native().lazy() if engine_of(stream) == "polars" else collect(rows).lazy()
     acc = to_polars(accounts).select("account_id", pl.col("persona").cast(pl.String))
     local = pl.col("timestamp").dt.convert_time_zone(timezone)
     out = (
         s.select("account_id", local.alias("t"))
-        .join(acc, on="account_id", how="left")
+        .join(acc.lazy(), on="account_id", how="left")
         .with_columns(pl.col("persona").fill_null("(none)"))
         .group_by(
             "persona",
@@ -368,6 +371,7 @@ def day_in_life_frame(
             pl.col("t").dt.hour().cast(pl.Int64).alias("hour"),
         )
         .agg(pl.len().cast(pl.Int64).alias("events"))
+        .collect()
     )
     if labels:
         out = out.with_columns(pl.col("persona").replace(dict(labels)))

@@ -22,7 +22,7 @@ client of millions of events is the input each function is given:
   faster: the sort was its whole cost).
 * **Journey map**: its KPI lane reads a metrics document, but only the
   sections its KPIs and the client's goals are read from
-  (:func:`map_sections`): :func:`map_doc` computes those with
+  (:func:`journeylib.analysis.map_sections`): :func:`map_doc` computes those with
   ``journeylib.metrics.document.document_sections`` and takes the stage funnel from the
   mart. Its other lanes read, from the stream, each account's stage entries
   and the touchpoints it met (:func:`map_stream` gives exactly those rows) and
@@ -48,7 +48,6 @@ from journeylib.explore.filters import STREAM, Scope
 from journeylib.frames import to_lazy
 from journeylib.metrics import retention, stages, with_period
 from journeylib.metrics.document import document_sections
-from journeylib.metrics.goals import metric_sections
 from journeylib.months import filter_period
 
 __all__ = [
@@ -56,7 +55,6 @@ __all__ = [
     "activity_retention",
     "journey_map",
     "map_doc",
-    "map_sections",
     "map_stream",
     "stage_entries",
     "stage_funnel",
@@ -137,14 +135,8 @@ def activity_retention(sc: Scope) -> pl.DataFrame:
 def touchpoint_transitions(stream: pl.LazyFrame, *, period: tuple[str, str]) -> pl.DataFrame:
     """:func:`journeylib.metrics.stages.touchpoint_transitions` of a stream sorted by account, time, seq.
 
-    The same definition (each account's mapped events in the period in time
-    order, ties by seq, runs of one touchpoint collapsed, consecutive pairs
-    counted), computed by shifting the rows in the order they are stored in
-    instead of sorting them: ``stream`` must be in (account_id, timestamp,
-    seq) order, as the store's stream is (and a filter of it).
-
-    Returns:
-        ``pl.DataFrame[from, to, count, share]`` sorted by from, to.
+    The store's stream (and a filter of it) is in that order: the pairs are
+    found in the order the rows come (``presorted``), without a sort.
 
     Examples:
         >>> import datetime as dt
@@ -155,30 +147,7 @@ def touchpoint_transitions(stream: pl.LazyFrame, *, period: tuple[str, str]) -> 
         >>> touchpoint_transitions(s, period=("2024-01", "2024-01")).rows()
         [('ad', 'demo', 1, 1.0), ('demo', 'ad', 1, 1.0)]
     """
-    acc, tp = pl.col("account_id"), pl.col("touchpoint")
-    rows = (
-        filter_period(to_lazy(stream), "timestamp", period)
-        .to_native()
-        .filter(acc.is_not_null(), tp.is_not_null())
-        .select("account_id", "touchpoint")
-    )
-    # the first row of every run of one touchpoint within an account
-    runs = rows.filter(~((acc == acc.shift(1)) & (tp == tp.shift(1))).fill_null(False))
-    counts = (
-        runs.select(
-            pl.when(acc == acc.shift(1)).then(tp.shift(1)).alias("from"),
-            tp.alias("to"),
-        )
-        .filter(pl.col("from").is_not_null())
-        .group_by("from", "to")
-        .agg(pl.len().cast(pl.Int64).alias("count"))
-        .collect()
-    )
-    return (
-        counts.select(pl.col("from").cast(pl.String), pl.col("to").cast(pl.String), "count")
-        .with_columns((pl.col("count") / pl.col("count").sum().over("from")).alias("share"))
-        .sort("from", "to")
-    )
+    return stages.touchpoint_transitions(stream, period=period, presorted=True)
 
 
 # ---------------------------------------------------------------- the journey map
@@ -285,25 +254,10 @@ def map_stream(sc: Scope) -> pl.DataFrame:
     ).collect()
 
 
-def map_sections(client: Any) -> frozenset[str]:
-    """The metrics-document sections the journey map reads.
-
-    Those of the template's stage KPIs and of the client's goals
-    (:func:`journeylib.metrics.goals.metric_sections`), ``revenue`` (the
-    opportunities' ARPA) and ``stages`` (the stage lane).
-    """
-    wanted = {k for s in client.template.stages for k in s.kpis}
-    wanted |= {g.metric for g in client.config.goals}
-    sections = {"revenue", "stages"}
-    for metric in wanted:
-        sections |= metric_sections(metric) or set()
-    return frozenset(sections)
-
-
 def map_doc(sc: Scope) -> dict[str, Any]:
     """The part of the scope's metrics document the journey map reads (once per scope).
 
-    The sections of :func:`map_sections` as ``metrics_document`` computes
+    The sections of :func:`journeylib.analysis.map_sections` as ``metrics_document`` computes
     them (:func:`journeylib.metrics.document.document_sections`), except the stage funnel,
     taken from :func:`stage_funnel` (the same rows), and the goals evaluated
     on it as the document evaluates them (a goal on a segment computes the
@@ -323,7 +277,7 @@ def map_doc(sc: Scope) -> dict[str, Any]:
         return document_sections(
             client,
             period,
-            map_sections(client) - {"stages"},
+            analysis.map_sections(client) - {"stages"},
             given={"stages": stage_funnel(sc).to_dicts(), "visitors": visitors},
         )
 

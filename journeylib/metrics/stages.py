@@ -493,7 +493,9 @@ def stall_summary(
 
 
 # ---------------------------------------------------------------- touchpoint transitions
-def touchpoint_transitions(stream: Any, *, period: tuple[str, str] | None = None) -> pl.DataFrame:
+def touchpoint_transitions(
+    stream: Any, *, period: tuple[str, str] | None = None, presorted: bool = False
+) -> pl.DataFrame:
     """Touchpoint transitions: how accounts move from one touchpoint to the next.
 
     Per account, its mapped events (``touchpoint`` not null; rows with an
@@ -501,6 +503,12 @@ def touchpoint_transitions(stream: Any, *, period: tuple[str, str] | None = None
     ``seq`` (file order); consecutive repeats of one touchpoint are collapsed
     and every consecutive pair (from, to) is counted. ``share = count / all
     transitions out of from``.
+
+    With ``presorted`` (a polars stream already in (account_id, timestamp,
+    seq) order, as the client store's stream is: ``journeylib.store``) the
+    pairs are found by shifting the rows in the order they come instead of
+    sorting every account's events: the same result, several times faster at
+    10 M events. Other engines ignore it.
 
     Returns:
         ``pl.DataFrame[from, to, count, share]`` sorted by from, to.
@@ -513,6 +521,10 @@ def touchpoint_transitions(stream: Any, *, period: tuple[str, str] | None = None
         >>> touchpoint_transitions(stream).rows()
         [('ad', 'demo', 1, 1.0), ('demo', 'ad', 1, 1.0)]
     """
+    if presorted and isinstance(stream, pl.DataFrame | pl.LazyFrame):
+        return _transitions_in_order(
+            filter_period(to_lazy(stream), "timestamp", period).to_native()
+        )
     order = ["timestamp", "seq"]
     lf = (
         filter_period(to_lazy(stream), "timestamp", period)
@@ -538,6 +550,31 @@ def touchpoint_transitions(stream: Any, *, period: tuple[str, str] | None = None
             pl.col("to").cast(pl.String),
             pl.col("count").cast(pl.Int64),
         )
+        .with_columns((pl.col("count") / pl.col("count").sum().over("from")).alias("share"))
+        .sort("from", "to")
+    )
+
+
+def _transitions_in_order(stream: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """:func:`touchpoint_transitions` of rows already in (account_id, timestamp, seq) order."""
+    acc, tp = pl.col("account_id"), pl.col("touchpoint")
+    rows = (
+        stream.lazy().filter(acc.is_not_null(), tp.is_not_null()).select("account_id", "touchpoint")
+    )
+    # the first row of every run of one touchpoint within an account
+    runs = rows.filter(~((acc == acc.shift(1)) & (tp == tp.shift(1))).fill_null(False))
+    counts = (
+        runs.select(
+            pl.when(acc == acc.shift(1)).then(tp.shift(1)).alias("from"),
+            tp.alias("to"),
+        )
+        .filter(pl.col("from").is_not_null())
+        .group_by("from", "to")
+        .agg(pl.len().cast(pl.Int64).alias("count"))
+        .collect()
+    )
+    return (
+        counts.select(pl.col("from").cast(pl.String), pl.col("to").cast(pl.String), "count")
         .with_columns((pl.col("count") / pl.col("count").sum().over("from")).alias("share"))
         .sort("from", "to")
     )

@@ -292,3 +292,35 @@ def test_property_stage_funnel_never_rises(rows):
     assert all(x >= y for x, y in itertools.pairwise(reached))
     assert all(v is None or 0 <= v <= 1 for v in out["conversion_from_previous"].to_list())
     assert all(v is None or v >= 0 for v in out["median_days_from_previous"].to_list())
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c", None]),
+            st.integers(min_value=1, max_value=5),
+            st.sampled_from(["ad", "demo", "trial", None]),
+        ),
+        max_size=40,
+    )
+)
+@settings(max_examples=60, deadline=None)
+def test_transitions_in_stored_order_equal_the_sorted_definition(rows) -> None:
+    """Property: on a stream in (account_id, timestamp, seq) order, presorted gives the same pairs."""
+    stream = pl.DataFrame(
+        {
+            "account_id": [r[0] for r in rows],
+            "timestamp": [dt.datetime(2024, 1, r[1], tzinfo=dt.UTC) for r in rows],
+            "seq": list(range(len(rows))),
+            "touchpoint": [r[2] for r in rows],
+        },
+        schema={
+            "account_id": pl.String,
+            "timestamp": pl.Datetime("us", "UTC"),
+            "seq": pl.Int64,
+            "touchpoint": pl.String,
+        },
+    ).sort("account_id", "timestamp", "seq", nulls_last=True)
+    expected = touchpoint_transitions(stream, period=("2024-01", "2024-01"))
+    got = touchpoint_transitions(stream.lazy(), period=("2024-01", "2024-01"), presorted=True)
+    assert got.equals(expected)
