@@ -40,8 +40,10 @@ import fcntl
 import json
 import math
 import os
+import secrets
 import shutil
-import tempfile
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -203,7 +205,8 @@ def ensure_store(
         found = _current(root)  # built by another command while this one waited
         if not rebuild and found is not None and found[0] == key:
             return _opened(client_dir, root, found[1])
-        folder = _build(client_dir, root, key, progress)
+        with _interruptible():
+            folder = _build(client_dir, root, key, progress)
     return dataclasses.replace(_opened(client_dir, root, folder), built=True)
 
 
@@ -213,17 +216,56 @@ def _opened(client_dir: Path, root: Path, folder: Path) -> Store:
 
 
 # ------------------------------------------------------------------ building
+_INTERRUPTED = threading.Event()
+
+
 def _say(progress: Progress | None, text: str) -> None:
+    _check_interrupt()
     if progress is not None:
         progress(text)
+
+
+def _check_interrupt() -> None:
+    """Raise the Ctrl-C that polars' own work took in and did not hand on (see _interruptible)."""
+    if _INTERRUPTED.is_set():
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """Ctrl-C during a build is noted as well as raised, and checked between the build's steps.
+
+    Polars checks for signals inside its own work and may drop the
+    KeyboardInterrupt it gets there: the build would then run to its end.
+    The flag set by this handler is checked before every step and part, so
+    the build stops at the next one. (In the main thread only: elsewhere
+    signals never arrive.)
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum: int, frame: Any) -> None:
+        _INTERRUPTED.set()
+        raise KeyboardInterrupt
+
+    _INTERRUPTED.clear()
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        _INTERRUPTED.clear()
 
 
 def _build(client_dir: Path, root: Path, key: str, progress: Progress | None) -> Path:
     """Build a version under ``root`` and make it current; returns its folder."""
     t0 = time.perf_counter()
     bound_scan_memory()
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
+    tmp = root / f".tmp-{secrets.token_hex(6)}"
     try:
+        tmp.mkdir()  # inside the try: a Ctrl-C right after it still removes the folder
         # Fatal problems stop here, before any line: their error is the one line the user sees.
         client = load_client(client_dir, lazy=True)
         q = client.quality.get("events", {})
@@ -245,6 +287,7 @@ def _build(client_dir: Path, root: Path, key: str, progress: Progress | None) ->
             "sources": {t: str(p) for t, p in client.sources.items()},
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        _check_interrupt()
         folder = root / f"v-{key[:16]}"
         if folder.exists():  # a leftover of the same key that is not current
             shutil.rmtree(folder)
@@ -268,12 +311,25 @@ def _build(client_dir: Path, root: Path, key: str, progress: Progress | None) ->
 
 
 def _remove(folder: Path) -> None:
-    """Remove a folder; engine threads still finishing a write may add files: try a few times."""
-    for _ in range(20):
-        shutil.rmtree(folder, ignore_errors=True)
-        if not folder.exists():
-            return
-        time.sleep(0.1)
+    """Remove a folder, until it stays gone: engine threads still finishing a write may recreate it.
+
+    A Ctrl-C that lands during the removal (polars may hand the signal on
+    after its own work ends) does not leave the folder half removed: the
+    removal finishes first, then the KeyboardInterrupt goes on.
+    """
+    interrupted = False
+    gone = 0  # checks in a row that found it gone: a writer thread may create it again
+    for _ in range(100):
+        try:
+            shutil.rmtree(folder, ignore_errors=True)
+            gone = gone + 1 if not folder.exists() else 0
+            if gone >= 3:
+                break
+            time.sleep(0.1)
+        except KeyboardInterrupt:
+            interrupted = True
+    if interrupted:
+        raise KeyboardInterrupt
 
 
 def _remove_leftovers(root: Path) -> None:
@@ -395,7 +451,9 @@ def _write_sorted(
     )
     total = 0
     target.mkdir(parents=True, exist_ok=True)
+    _check_interrupt()
     for part in sorted(scratch.iterdir()) if scratch.exists() else []:
+        _check_interrupt()
         label = part.name.split("=", 1)[1]
         frame = (
             pl.scan_parquet(sorted(part.glob("*.parquet")), hive_partitioning=False)
