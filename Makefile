@@ -54,7 +54,7 @@ record: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-## bench: time journey metrics against DuckDB SQL and pandas on 1 M and 10 M events (BENCH_ARGS="--big" adds 50 M and 100 M; writes reports/bench/)
+## bench: time journey ingest, metrics, run and the explorer against DuckDB SQL and pandas on 1 M and 10 M events (BENCH_ARGS="--big" adds 50 M and 100 M; writes reports/bench/)
 .PHONY: bench
 bench: $(STAMP)
 	$(BIN)/python bench/run_bench.py $(BENCH_ARGS)
