@@ -191,7 +191,7 @@ def ensure_store(
 
     Raises:
         JourneyError: the client's fatal problems, as ``load_client`` raises them
-            (nothing is written then).
+            (no store version is written then; the current one stays).
     """
     client_dir = resolve_client_dir(client_arg)
     cfg, template = load_settings(client_dir)
