@@ -25,6 +25,7 @@ from rich.table import Table
 from journeylib.engines import check_engine, to_engine
 from journeylib.errors import JourneyError, check_choice
 from journeylib.formatting import MISSING, format_value
+from journeylib.frames import to_polars
 from journeylib.ingest.client import data_quality, load_client
 from journeylib.ingest.lazy import bound_scan_memory
 from journeylib.metrics import metrics_document, metrics_json, resolve_period, summary_lines
@@ -290,10 +291,6 @@ def _store(client: str, *, rebuild: bool = False) -> Store:
     return ensure_store(client, rebuild=rebuild, progress=_say)
 
 
-def _collected(frame: Any) -> Any:
-    return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
-
-
 @app.command()
 @_friendly()
 def ingest(
@@ -364,7 +361,7 @@ def metrics(
     engine = check_engine(engine)  # before loading: a bad name fails fast
     c = _store(client, rebuild=rebuild).client()
     if engine != "polars":  # the other engines get in-memory tables
-        c = dataclasses.replace(c, tables={n: _collected(f) for n, f in c.tables.items()})
+        c = dataclasses.replace(c, tables={n: to_polars(f) for n, f in c.tables.items()})
     c = to_engine(c, engine, spark_master=spark_master)
     doc = metrics_document(c)
     if as_json:

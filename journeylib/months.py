@@ -22,6 +22,7 @@ __all__ = [
     "month_index",
     "month_from_index",
     "month_label_expr",
+    "month_index_expr",
     "period_index",
     "month_range",
     "period_months",
@@ -69,6 +70,18 @@ def month_label_expr(col: str) -> pl.Expr:
         (c // 12).cast(pl.String).str.zfill(4),
         (c % 12 + 1).cast(pl.String).str.zfill(2),
     )
+
+
+def month_index_expr(col: str) -> pl.Expr:
+    """Polars expression: date/datetime column → its month index (the polars form of :func:`month_index_of`).
+
+    Examples:
+        >>> import datetime as dt
+        >>> pl.DataFrame({"d": [dt.date(2024, 12, 31)]}).select(month_index_expr("d"))["d"].to_list()
+        [24299]
+    """
+    c = pl.col(col)
+    return c.dt.year().cast(pl.Int64) * 12 + c.dt.month() - 1
 
 
 def period_index(period: tuple[str, str]) -> tuple[int, int]:

@@ -54,7 +54,7 @@ import pyarrow.parquet as pq
 
 from journeylib.ingest.client import Client, data_quality, load_client, load_settings
 from journeylib.ingest.lazy import bound_scan_memory
-from journeylib.paths import resolve_client_dir
+from journeylib.paths import parquet_files, resolve_client_dir
 from journeylib.schemas import TABLE_ORDER, TABLES
 from journeylib.store.key import code_version, store_key
 from journeylib.store.layout import MARTS, STORE_FORMAT, StoreFiles, store_root
@@ -504,6 +504,9 @@ class _PartWriter:
 
 
 def _scan_parts(folder: Path) -> pl.LazyFrame:
-    """The parts of a partitioned store folder, in order, as one LazyFrame."""
-    files = sorted(folder.glob("*/*.parquet"), key=lambda p: p.as_posix())
-    return pl.scan_parquet(files, hive_partitioning=False)
+    """The parts of a partitioned store folder, in order, as one LazyFrame.
+
+    Every part has the same columns (the store wrote them), so unlike
+    ``paths.scan_parquet`` no schema is reconciled across files.
+    """
+    return pl.scan_parquet(parquet_files(folder), hive_partitioning=False)

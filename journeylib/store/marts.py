@@ -50,7 +50,7 @@ import polars as pl
 
 from journeylib.config import ClientConfig, JourneyTemplate
 from journeylib.frames import collect, to_lazy
-from journeylib.months import month_index_of
+from journeylib.months import month_index_expr, month_index_of, month_label_expr
 
 __all__ = [
     "build_marts",
@@ -120,17 +120,7 @@ def touchpoint_months(stream: Any) -> pl.DataFrame:
         .agg(nw.len().cast(nw.Int64).alias("events"))
     )
     out = collect(lf).sort("account_id", "mi", "touchpoint")
-    return out.select(
-        "account_id", _month_label(pl.col("mi")).alias("month"), "touchpoint", "events"
-    )
-
-
-def _month_label(mi: pl.Expr) -> pl.Expr:
-    return pl.format(
-        "{}-{}",
-        (mi // 12).cast(pl.String).str.zfill(4),
-        (mi % 12 + 1).cast(pl.String).str.zfill(2),
-    )
+    return out.select("account_id", month_label_expr("mi").alias("month"), "touchpoint", "events")
 
 
 def _movements(subscriptions: pl.DataFrame | None) -> pl.DataFrame:
@@ -140,9 +130,7 @@ def _movements(subscriptions: pl.DataFrame | None) -> pl.DataFrame:
         return pl.DataFrame(schema=schema)
     subs = subscriptions.select(
         "account_id",
-        (pl.col("month").dt.year().cast(pl.Int64) * 12 + pl.col("month").dt.month() - 1).alias(
-            "mi"
-        ),
+        month_index_expr("month").alias("mi"),
         pl.col("mrr").fill_null(0.0),
     )
     subs = subs.group_by("account_id", "mi").agg(pl.col("mrr").sum())
@@ -224,9 +212,7 @@ def stream_aggregates(stream: Any, config: ClientConfig) -> dict[str, pl.DataFra
 def month_activity(days: pl.DataFrame) -> pl.DataFrame:
     """``[account_id, mi, active_days, events]`` from :func:`day_activity` (mi: month index)."""
     return (
-        days.with_columns(
-            (pl.col("day").dt.year().cast(pl.Int64) * 12 + pl.col("day").dt.month() - 1).alias("mi")
-        )
+        days.with_columns(month_index_expr("day").alias("mi"))
         .group_by("account_id", "mi", maintain_order=True)
         .agg(pl.len().cast(pl.Int64).alias("active_days"), pl.col("events").sum())
     )
@@ -281,11 +267,7 @@ def build_marts(
         )
         plan = (
             subs.filter(pl.col("mrr") > 0)
-            .with_columns(
-                (
-                    pl.col("month").dt.year().cast(pl.Int64) * 12 + pl.col("month").dt.month() - 1
-                ).alias("mi")
-            )
+            .with_columns(month_index_expr("month").alias("mi"))
             .join(last_paid, on="account_id")
             .filter(pl.col("mi") == pl.col("last_mi"))
             .group_by("account_id")
@@ -295,8 +277,8 @@ def build_marts(
             acc.join(last_paid, on="account_id", how="left")
             .join(plan, on="account_id", how="left")
             .with_columns(
-                _month_label(pl.col("first_mi")).alias("first_paid_month"),
-                _month_label(pl.col("last_mi")).alias("last_paid_month"),
+                month_label_expr("first_mi").alias("first_paid_month"),
+                month_label_expr("last_mi").alias("last_paid_month"),
             )
             .drop("first_mi", "last_mi")
         )
@@ -350,7 +332,7 @@ def build_marts(
         .sort("account_id", "mi")
         .select(
             "account_id",
-            _month_label(pl.col("mi")).alias("month"),
+            month_label_expr("mi").alias("month"),
             "active_days",
             "events",
             "mrr",
