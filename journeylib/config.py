@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from journeylib.errors import ConfigError, TemplateError
+from journeylib.i18n import LANGUAGES, Language, check_language
 from journeylib.paths import check_name, templates_dir
 
 #: The safe loader (plain data only, no Python objects), in libyaml's C version
@@ -272,6 +273,8 @@ class ClientConfig(_Strict):
     journey: str
     currency: str = "USD"
     timezone: str = "UTC"
+    language: Language = "en"
+    pdf: bool = False
     period: PeriodConfig | None = None
     gross_margin: float = Field(default=1.0, gt=0, le=1)
     activation: ActivationConfig | None = None
@@ -294,6 +297,13 @@ class ClientConfig(_Strict):
             raise ValueError(
                 f"unknown time zone {v!r} (use an IANA name such as UTC or Europe/Berlin)"
             ) from None
+        return v
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _language(cls, v: Any) -> Any:
+        if v not in LANGUAGES:
+            raise ValueError(f"a language code, one of {', '.join(LANGUAGES)}")
         return v
 
     @field_validator("client")
@@ -402,16 +412,22 @@ def load_client_config(path: str | Path) -> ClientConfig:
         ) from None
 
 
-def load_template(ref: str, *, client_dir: str | Path | None = None) -> JourneyTemplate:
+def load_template(
+    ref: str, *, client_dir: str | Path | None = None, language: str = "en"
+) -> JourneyTemplate:
     """Load a journey template by name (``templates/journeys/NAME.yaml``) or by path.
 
     A path (anything with a slash or ending in ``.yaml``) is resolved relative
-    to ``client_dir``; a name may not leave ``templates/journeys/``.
+    to ``client_dir``; a name may not leave ``templates/journeys/``. For a name
+    and a ``language`` other than English, the translation
+    ``templates/journeys/<language>/NAME.yaml`` is read when it exists (same
+    ids, translated words), else the English template.
 
     Examples:
         >>> [s.id for s in load_template("saas_5_stage").stages]
         ['awareness', 'consideration', 'conversion', 'retention', 'advocacy']
     """
+    language = check_language(language)
     if "/" in ref or ref.endswith((".yaml", ".yml")):
         base = Path(client_dir) if client_dir is not None else Path.cwd()
         path = Path(ref) if Path(ref).is_absolute() else base / ref
@@ -426,9 +442,11 @@ def load_template(ref: str, *, client_dir: str | Path | None = None) -> JourneyT
                 found=repr(ref),
                 fix="use a template name or a path relative to the client folder",
             ) from exc
-        path = templates_dir() / "journeys" / f"{ref}.yaml"
+        journeys = templates_dir() / "journeys"
+        path = journeys / f"{ref}.yaml"
         if not path.is_file():
-            known = sorted(p.stem for p in (templates_dir() / "journeys").glob("*.yaml"))
+            # the English files name the templates; the language folders only translate them
+            known = sorted(p.stem for p in journeys.glob("*.yaml") if p.is_file())
             raise TemplateError(
                 "unknown journey template",
                 where=f"journey: {ref}",
@@ -436,6 +454,9 @@ def load_template(ref: str, *, client_dir: str | Path | None = None) -> JourneyT
                 found=repr(ref),
                 fix="use one of those names in client.yaml, or a path such as ./my_journey.yaml",
             )
+        translated = journeys / language / f"{ref}.yaml"
+        if language != "en" and translated.is_file():
+            path = translated
     raw = _read_yaml(path, TemplateError)
     if not isinstance(raw, dict):
         raise TemplateError(

@@ -14,16 +14,43 @@ The same things look the same in both: a missing value (None, NaN, an
 infinity) is :data:`MISSING`, a percentage has no space before ``%``, an amount
 has its currency code after the number, NPS and changes carry their sign, zero
 never does.
+
+In another language than English (:func:`journeylib.i18n.use_language`) the
+same rules hold (decimals, signs, where abbreviation starts, the missing
+dash) and Babel writes the number for the locale:
+
+* digits stay Latin (see :mod:`journeylib.i18n`), separators, the percent
+  sign and the plus and minus signs are the locale's; a sign comes first;
+* an amount is written with the locale's currency pattern and symbol,
+  ``US$12,346`` in Chinese and ``12,346 US$`` in Arabic (after a
+  right-to-left mark), instead of ``12,346 USD``;
+* compact numbers from 10,000 on take the locale's own compact forms
+  (``1.2万``, ``36万``, ``25亿``; ``12 ألف``, ``1.5 مليون``) instead of k/M/B;
+* unit words (``days``, ``h``, ``pts``, ``yes``) come from the message catalog;
+* dates are written for the locale (``2025年3月1日``, ``1 مارس 2025``; a month
+  ``2025年3月``, ``مارس 2025``), a time in 24 hours.
+
+English keeps its own code path below, unchanged, byte for byte.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
+import decimal
+import functools
 import math
 import numbers
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
+
+from babel import dates as _bdates
+from babel import numbers as _bnumbers
+from babel.numbers import NumberPattern
+
+from journeylib.i18n import NUMBERING_SYSTEM, babel_locale, current_language, gettext
 
 __all__ = ["MISSING", "STYLES", "UNITS", "Style", "format_delta", "format_value"]
 
@@ -183,12 +210,21 @@ def format_value(
         ('+32', '—', '—')
         >>> format_value(1234), format_value(1234.5), format_value(1234.5, digits=0)
         ('1,234', '1,234.50', '1,234')
+
+        In the current language (:func:`journeylib.i18n.use_language`):
+
+        >>> from journeylib.i18n import use_language
+        >>> with use_language("zh"):
+        ...     format_value(12345.6, "currency", currency="USD"), format_value(362739, style="compact")
+        ('US$12,346', '36万')
     """
     u = _spec(unit, style)
     if isinstance(value, Decimal):  # a polars Decimal column
         value = float(value)
     if _missing(value):
         return MISSING
+    if current_language() != "en":
+        return _locale_value(value, unit, u, style, currency, digits)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, _dt.date):
@@ -235,6 +271,8 @@ def format_delta(
     )
     if not numeric or _missing(current) or _missing(previous):
         return MISSING
+    if current_language() != "en":
+        return _locale_delta(current, previous, unit, u, style, currency)
     try:
         diff = current - previous
         if u.delta == "points":
@@ -253,4 +291,210 @@ def format_delta(
             return f"{text} {currency}" if currency and unit == "currency" else text
         return _number(diff / abs(previous), _UNITS["fraction"], style, None, True)
     except OverflowError:  # integers too large for a float
+        return MISSING
+
+
+# ---------------------------------------------------------------- the locale path (ar, zh)
+# Each unit word of the locale path, translated when read: literal gettext
+# calls, so that ``pybabel extract`` finds them. "%" is written by Babel.
+_WORDS: dict[str, Callable[[], str]] = {
+    "": lambda: "",
+    "%": lambda: "",
+    "×": lambda: "×",
+    " days": lambda: gettext(" days"),
+    " hours": lambda: gettext(" hours"),
+    " seconds": lambda: gettext(" seconds"),
+    " months": lambda: gettext(" months"),
+    " d": lambda: gettext(" d"),
+    " h": lambda: gettext(" h"),
+    " min": lambda: gettext(" min"),
+    " s": lambda: gettext(" s"),
+    " mo": lambda: gettext(" mo"),
+}
+_Kind = Literal["decimal", "percent", "currency"]
+# CLDR's compact forms end below a thousand trillion (in en, ar and zh alike):
+# a larger number is written out in full rather than as ungrouped digits.
+_COMPACT_UNTIL = 1e15
+
+
+@functools.cache
+def _pattern(lang: str, kind: _Kind, digits: int) -> NumberPattern:
+    """The locale's pattern for ``kind`` with exactly ``digits`` decimals."""
+    loc = babel_locale(lang)
+    if kind == "percent":
+        base = loc.percent_formats[None]
+    elif kind == "currency":
+        base = loc.currency_formats["standard"]
+    else:
+        base = loc.decimal_formats[None]
+    pattern = copy.copy(base)
+    pattern.frac_prec = (digits, digits)
+    return pattern
+
+
+def _locale_fixed(
+    v: float, digits: int, signed: bool, kind: _Kind = "decimal", currency: str | None = None
+) -> str:
+    """``v`` with ``digits`` decimals in the locale's writing; zero has no sign.
+
+    ``v`` is in the units shown (a percentage as 12.3, not 0.123); ``currency``
+    is the code of a ``kind="currency"`` amount.
+    """
+    # round as the English path does, then hand Babel the exact decimal it shows
+    if isinstance(v, numbers.Integral) and digits == 0:
+        x = Decimal(int(v))
+    else:
+        x = Decimal(str(round(v, digits)))
+    if x == 0:
+        x = Decimal(0)  # no "-0.0"
+    size = abs(x)
+    loc = babel_locale()
+    pattern = _pattern(current_language(), kind, digits)
+    # Babel rounds in the decimal context: room for every digit of a large integer
+    with decimal.localcontext(prec=max(28, size.adjusted() + digits + 3)):
+        if kind == "percent":
+            text = _bnumbers.format_percent(
+                size.scaleb(-2), pattern, locale=loc, numbering_system=NUMBERING_SYSTEM
+            )
+        elif kind == "currency":
+            text = _bnumbers.format_currency(
+                size,
+                currency,
+                pattern,
+                locale=loc,
+                currency_digits=False,
+                numbering_system=NUMBERING_SYSTEM,
+            )
+        else:
+            text = _bnumbers.format_decimal(
+                size, pattern, locale=loc, numbering_system=NUMBERING_SYSTEM
+            )
+    return _sign(x, signed) + text
+
+
+def _sign(x: Decimal | float, signed: bool) -> str:
+    """The locale's minus for a negative number, its plus for a signed positive one."""
+    if x < 0:
+        return _bnumbers.get_minus_sign_symbol(babel_locale(), numbering_system=NUMBERING_SYSTEM)
+    if signed and x > 0:
+        return _bnumbers.get_plus_sign_symbol(babel_locale(), numbering_system=NUMBERING_SYSTEM)
+    return ""
+
+
+def _locale_short(
+    v: float, digits: int | None, signed: bool, kind: _Kind, currency: str | None
+) -> str:
+    """A "compact" number: one decimal below 10, none above, no trailing zero decimal."""
+    if digits is None:
+        # as the English path: "2.0" is written "2", and 9.95 already reaches 10
+        digits = 1 if abs(v) < 9.95 and round(v, 1) % 1 else 0
+    return _locale_fixed(v, digits, signed, kind, currency)
+
+
+def _locale_abbreviated(v: float, digits: int | None, signed: bool, currency: str | None) -> str:
+    """From 10,000 on: the locale's compact form (万, ألف); one decimal below 10 of it, none above."""
+    loc = babel_locale()
+
+    def compact(fraction_digits: int) -> str:
+        if currency:
+            return _bnumbers.format_compact_currency(
+                abs(v),
+                currency,
+                locale=loc,
+                fraction_digits=fraction_digits,
+                numbering_system=NUMBERING_SYSTEM,
+            )
+        return _bnumbers.format_compact_decimal(
+            abs(v), locale=loc, fraction_digits=fraction_digits, numbering_system=NUMBERING_SYSTEM
+        )
+
+    if digits is not None:
+        text = compact(digits)
+    else:
+        text = compact(1)  # Babel drops a trailing zero decimal itself
+        point = _bnumbers.get_decimal_symbol(loc, numbering_system=NUMBERING_SYSTEM)
+        if sum(c.isdigit() for c in text.split(point)[0]) >= 2:
+            text = compact(0)
+    return _sign(v, signed) + text
+
+
+def _locale_number(
+    v: float, u: _Unit, style: str, digits: int | None, signed: bool, currency: str | None
+) -> str:
+    """A finite number in unit ``u``, written for the current language (with its currency)."""
+    if style == "compact" and u.seconds:
+        secs = v * u.seconds
+        size, mark = next(((s, m) for s, m in _LADDER if abs(secs) >= s), _LADDER[-1])
+        return _locale_short(secs / size, digits, signed, "decimal", None) + _WORDS[mark]()
+    kind: _Kind = "percent" if u.scale != 1 else "currency" if currency else "decimal"
+    if u.scale != 1:
+        v = v * u.scale
+    if style == "text":
+        d = u.digits if digits is None else digits
+        if d is None:
+            d = 0 if isinstance(v, numbers.Integral) else 2
+        return _locale_fixed(v, d, signed, kind, currency) + _WORDS[u.text]()
+    if u.abbreviate and _ABBREVIATIONS[-1][0] <= abs(v) < _COMPACT_UNTIL:
+        return _locale_abbreviated(v, digits, signed, currency)
+    d = u.compact_digits if digits is None else digits
+    return _locale_short(v, d, signed, kind, currency) + _WORDS[u.compact]()
+
+
+def _locale_date(value: _dt.date, unit: str, style: str) -> str:
+    """A date, a month or a date and time for the current language (24-hour time)."""
+    loc = babel_locale()
+    if unit == "month":
+        return _bdates.format_skeleton("yMMMM" if style == "text" else "yMMM", value, locale=loc)
+    day = _bdates.format_skeleton("yMMMd" if style == "text" else "yMd", value, locale=loc)
+    if unit == "date":
+        return day
+    moment = value if isinstance(value, _dt.datetime) else _dt.datetime.combine(value, _dt.time())
+    # naive stays as it is; an aware time is shown in its own zone, as the English path does
+    time = _bdates.format_skeleton("Hm", moment, tzinfo=moment.tzinfo, locale=loc)
+    joint = _bdates.get_datetime_format("medium" if style == "text" else "short", locale=loc)
+    return joint.replace("'", "").replace("{1}", day).replace("{0}", time)
+
+
+def _locale_value(
+    value: Any,
+    unit: str | None,
+    u: _Unit | None,
+    style: str,
+    currency: str | None,
+    digits: int | None,
+) -> str:
+    """:func:`format_value` for a language other than English (``value`` is not missing)."""
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if isinstance(value, _dt.date):
+        if u is None or unit is None:
+            default = "datetime" if isinstance(value, _dt.datetime) else "date"
+            return _locale_date(value, unit or default, style)
+        return str(value)
+    if u is None or not isinstance(value, numbers.Real):
+        return str(value)
+    try:
+        return _locale_number(
+            value, u, style, digits, u.signed, currency if unit == "currency" else None
+        )
+    except (OverflowError, decimal.InvalidOperation):  # an integer too large for a float
+        return str(value)
+
+
+def _locale_delta(
+    current: float, previous: float, unit: str | None, u: _Unit, style: str, currency: str | None
+) -> str:
+    """:func:`format_delta` for a language other than English (both values finite)."""
+    try:
+        diff = current - previous
+        if u.delta == "points":
+            points = _Unit(digits=u.digits, compact_digits=u.compact_digits)
+            # the points of a fraction are percentage points: scaled, written without "%"
+            return _locale_number(diff * u.scale, points, style, None, True, None) + gettext(" pts")
+        if u.delta == "absolute" or not previous:
+            return _locale_number(
+                diff, u, style, None, True, currency if unit == "currency" else None
+            )
+        return _locale_number(diff / abs(previous), _UNITS["fraction"], style, None, True, None)
+    except (OverflowError, decimal.InvalidOperation):  # integers too large for a float
         return MISSING

@@ -21,10 +21,11 @@ def test_environment_yml_matches_pyproject():
         _norm(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"]
     )
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip = next((d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d), [])
     listed = dict(
         _norm(d)
-        for d in env["dependencies"]
-        if isinstance(d, str) and not d.startswith(("python", "pip"))
+        for d in [*env["dependencies"], *pip]
+        if isinstance(d, str) and not d.startswith(("python", "pip", "-e"))
     )
     assert listed == wanted
 

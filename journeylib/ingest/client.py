@@ -70,7 +70,7 @@ class Client:
 
 # ------------------------------------------------------------------ the client
 def _load_template(cfg: ClientConfig, client_dir: Path) -> JourneyTemplate:
-    template = load_template(cfg.journey, client_dir=client_dir)
+    template = load_template(cfg.journey, client_dir=client_dir, language=cfg.language)
     if cfg.event_mapping:
         try:
             template = template.with_event_mapping(cfg.event_mapping)
