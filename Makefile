@@ -66,6 +66,19 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check journeylib tests bench
 	$(BIN)/lint-imports --no-cache
 
+LOCALES := journeylib/locales
+TRANSLATED := ar zh
+
+## messages: extract the workbench's words (journey.pot) and the notebooks' markdown (notebooks.pot) and update the ar and zh catalogs
+.PHONY: messages
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 --project journeylib --version 0.1.0 \
+		-o $(LOCALES)/journey.pot .
+	for lang in $(TRANSLATED); do \
+		$(BIN)/pybabel update -i $(LOCALES)/journey.pot -d $(LOCALES) -D journey -l $$lang || exit 1; \
+	done
+	$(BIN)/python -m journeylib.report.translate extract
+
 ## run: run the seven notebooks for CLIENT (make run CLIENT=acme)
 .PHONY: run
 run: $(STAMP)
