@@ -14,7 +14,10 @@ stay one call per result:
 
 Inputs are polars frames (a LazyFrame is collected); the stream is the one of
 :func:`journeylib.stream.journey_events`. Readings chosen where the product
-spec leaves room are written in each docstring.
+spec leaves room are written in each docstring. The map's own words (its
+title, the texts read from the data, the KPI labels) are in the current
+language (:mod:`journeylib.i18n`); the template's texts come as the template
+wrote them.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from journeylib.analysis.personas import persona_labels
 from journeylib.analysis.stages import stage_pairs
 from journeylib.formatting import format_value
 from journeylib.frames import collect, to_lazy
+from journeylib.i18n import gettext as _
 from journeylib.ingest.personas import UNASSIGNED
 from journeylib.ingest.restrict import restrict_to_segment
 from journeylib.metrics.document import document_sections
@@ -47,6 +51,7 @@ __all__ = [
     "map_sections",
     "opportunity_frame",
     "persona_map_data",
+    "report_view",
 ]
 
 _MIN_ANSWERS = 10  # fewest survey answers for a data-driven NPS pain point
@@ -66,6 +71,9 @@ class JourneyMapData:
         texts: ``stage, lane, text``; lanes 'situation', 'actions',
             'decisions', 'information_needs', 'pain_points', 'opportunities'
             (or others); several rows per stage and lane become bullets.
+            Optional ``from_data`` (bool): the row was read from the client's
+            data (its text starts with "Data:" in the current language), not
+            from the template.
         kpis: ``stage, metric, label, value_text, trend, target_text``;
             optional ``trend_good`` (bool: colours the trend), ``gap_text`` and
             ``status`` ('on_track', 'at_risk', 'off_track', 'achieved') for the
@@ -165,7 +173,7 @@ def _data_pain_points(
     """Short, data-driven pain points: the two largest drop-offs and the worst NPS scores.
 
     A drop-off is written on the stage accounts fail to leave ("Data: 69% stop
-    before Decision"), for the two stages with the lowest conversion to the
+    before Decision" in English), for the two stages with the lowest conversion to the
     next stage when it is below 60 %. The stage with the lowest NPS (at least
     10 answers, below +30) and the lowest-scoring touchpoint (at least 10
     answers, NPS below 0) are named on their stage.
@@ -180,14 +188,17 @@ def _data_pain_points(
     for conv, sid, next_label in sorted(drops)[:2]:
         if conv < 0.6:
             stop = format_value(1 - conv, "fraction", digits=0)
-            out.append(_pain_text(sid, f"{stop} stop before {next_label}"))
+            text = _("{share} stop before {stage}").format(share=stop, stage=next_label)
+            out.append(_pain_text(sid, text))
     if emotion is not None:
         ok = emotion.filter(pl.col("responses") >= _MIN_ANSWERS, pl.col("nps").is_not_null())
         if ok.height >= 2:
             worst = ok.sort("nps").row(0, named=True)
             if worst["nps"] < 30:
                 nps = format_value(worst["nps"], "nps")
-                text = f"lowest NPS of the journey ({nps}, n = {worst['responses']})"
+                text = _("lowest NPS of the journey ({nps}, n = {n})").format(
+                    nps=nps, n=worst["responses"]
+                )
                 out.append(_pain_text(worst["stage"], text))
     tp_nps = _touchpoint_nps(sc).filter(pl.col("responses") >= _MIN_ANSWERS, pl.col("nps") < 0)
     if tp_nps.height:
@@ -198,14 +209,32 @@ def _data_pain_points(
         if worst["touchpoint"] in where:
             sid, label = where[worst["touchpoint"]]
             nps = format_value(worst["nps"], "nps")
-            text = f"{label} scores NPS {nps} (n = {worst['responses']})"
+            text = _("{touchpoint} scores NPS {nps} (n = {n})").format(
+                touchpoint=label, nps=nps, n=worst["responses"]
+            )
             out.append(_pain_text(sid, text))
     return out
 
 
-def _pain_text(stage: str, text: str) -> dict[str, str]:
+def _data_text(stage: str, lane: str, text: str) -> dict[str, Any]:
+    """A row of a text lane read from the data: "Data: …" (in the current language), flagged."""
+    return {
+        "stage": stage,
+        "lane": lane,
+        "text": _("Data: {text}").format(text=text),
+        "from_data": True,
+    }
+
+
+def _pain_text(stage: str, text: str) -> dict[str, Any]:
     """A row of the map's pain-points lane, marked as read from the data."""
-    return {"stage": stage, "lane": "pain_points", "text": f"Data: {text}"}
+    return _data_text(stage, "pain_points", text)
+
+
+def _data_prefixes() -> list[str]:
+    """The starts of a "Data: …" text: English's and the current language's."""
+    translated = _("Data: {text}").split("{text}")[0].strip()
+    return list(dict.fromkeys(["Data:", *([translated] if translated else [])]))
 
 
 def journey_map_data(
@@ -226,7 +255,8 @@ def journey_map_data(
     * **texts**: the template's situation, actions, pain points and
       opportunities per stage, plus data-driven pain points (largest
       drop-offs, worst NPS by stage and by touchpoint) and the top three
-      opportunities of :func:`opportunity_frame`, each prefixed "Data:".
+      opportunities of :func:`opportunity_frame`, each prefixed "Data:" (in
+      the current language) and flagged ``from_data``.
     * **kpis**: see :func:`~journeylib.analysis.map_kpis.kpi_lane`; on the future-state map the chart
       shows each goal's target, the gap and its status.
 
@@ -251,32 +281,56 @@ def journey_map_data(
     # a persona's own document holds its stage funnel (restricted to its accounts)
     st = _stage_frame(client, kpi_doc, sc, None)
     emotion = _emotion_frame(client, sc)
-    texts: list[dict[str, str]] = []
+    texts: list[dict[str, Any]] = []
     for s in client.template.stages:
         if s.situation:
-            texts.append({"stage": s.id, "lane": "situation", "text": s.situation})
+            texts.append(
+                {"stage": s.id, "lane": "situation", "text": s.situation, "from_data": False}
+            )
         for lane in ("actions", "pain_points", "opportunities"):
-            texts.extend({"stage": s.id, "lane": lane, "text": t} for t in getattr(s, lane))
+            texts.extend(
+                {"stage": s.id, "lane": lane, "text": t, "from_data": False}
+                for t in getattr(s, lane)
+            )
     texts.extend(_data_pain_points(client, st, emotion, sc))
     opp = _opportunities(client, sc, _arpa(kpi_doc)).head(3)
     texts.extend(
-        {
-            "stage": r["stage"],
-            "lane": "opportunities",
-            "text": f"Data: {r['touchpoint']} loses {format_value(r['lost'], 'count')} of "
-            f"{format_value(r['volume'], 'count')} accounts",
-        }
+        _data_text(
+            r["stage"],
+            "opportunities",
+            _("{touchpoint} loses {lost} of {volume} accounts").format(
+                touchpoint=r["touchpoint"],
+                lost=format_value(r["lost"], "count"),
+                volume=format_value(r["volume"], "count"),
+            ),
+        )
         for r in opp.iter_rows(named=True)
     )
     name = labels.get(persona, persona) if persona else None
-    state = "future state" if future else "current state"
-    title = f"Customer journey map: {state}" + (f" · {name}" if name else "")
+    if future:
+        title = (
+            _("Customer journey map: future state · {persona}").format(persona=name)
+            if name
+            else _("Customer journey map: future state")
+        )
+    else:
+        title = (
+            _("Customer journey map: current state · {persona}").format(persona=name)
+            if name
+            else _("Customer journey map: current state")
+        )
     return JourneyMapData(
         stages=st.drop("median_days_from_previous"),
         touchpoints=touchpoint_frame(client, sc),
         emotion=emotion,
         texts=pl.DataFrame(
-            texts, schema={"stage": pl.String, "lane": pl.String, "text": pl.String}
+            texts,
+            schema={
+                "stage": pl.String,
+                "lane": pl.String,
+                "text": pl.String,
+                "from_data": pl.Boolean,
+            },
         ),
         kpis=kpi_lane(client, kpi_doc, persona, st),
         persona=name,
@@ -303,6 +357,57 @@ def persona_map_data(
         labels.get(p, p): journey_map_data(client, doc, stream, persona=p, future=future)
         for p in order
     }
+
+
+def report_view(data: JourneyMapData, *, max_kpis: int = 3) -> JourneyMapData:
+    """The client report's shorter map: what the data says, at a glance.
+
+    Keeps the stages, touchpoints and emotion as they are; of the text lanes
+    only the pain points and opportunities read from the data (the rows
+    flagged ``from_data``, which do not depend on the language; in a frame
+    without that column, the rows whose text starts with "Data:" in English
+    or in the current language); the template's descriptions of the persona,
+    its actions and its generic pain points stay in the analysis' full map;
+    and at most ``max_kpis`` KPIs per stage, those with a goal (a target)
+    first, then in template order.
+
+    Examples:
+        >>> d = JourneyMapData(stages=pl.DataFrame({"id": ["a"]}), texts=pl.DataFrame({
+        ...     "stage": ["a", "a"], "lane": ["pain_points", "actions"],
+        ...     "text": ["Data: 69% stop here", "Reads the blog"]}))
+        >>> report_view(d).texts["text"].to_list()
+        ['Data: 69% stop here']
+        >>> zh = JourneyMapData(stages=d.stages, texts=pl.DataFrame({
+        ...     "stage": ["a", "a"], "lane": ["pain_points", "pain_points"],
+        ...     "text": ["数据：69% 在试用前流失", "安装太慢"], "from_data": [True, False]}))
+        >>> report_view(zh).texts["text"].to_list()
+        ['数据：69% 在试用前流失']
+    """
+    texts = data.texts
+    if texts is not None:
+        if "from_data" in texts.columns:
+            from_data = pl.col("from_data").fill_null(value=False)
+        else:
+            starts = [pl.col("text").str.starts_with(p) for p in _data_prefixes()]
+            from_data = pl.any_horizontal(starts).fill_null(value=False)
+        texts = texts.filter(pl.col("lane").is_in(["pain_points", "opportunities"]) & from_data)
+    kpis = data.kpis
+    if kpis is not None and kpis.height:
+        goal_first = (
+            pl.col("target_text").is_null() | (pl.col("target_text") == "")
+            if "target_text" in kpis.columns
+            else pl.lit(value=False)
+        )
+        kpis = (
+            kpis.with_row_index("_i")
+            .with_columns(goal_first.alias("_no_goal"))
+            .sort("_no_goal", "_i")
+            .group_by("stage", maintain_order=True)
+            .head(max_kpis)
+            .sort("_i")
+            .drop("_i", "_no_goal")
+        )
+    return dataclasses.replace(data, texts=texts, kpis=kpis)
 
 
 # ---------------------------------------------------------------- opportunity map

@@ -4,7 +4,8 @@ Values and histories come from the metrics document
 (:func:`journeylib.metrics.goals.metric_value` and ``metric_history``); the
 goals of the document add their targets, gaps and statuses (the future-state
 map shows them). Texts are compact, so a value and its trend share one narrow
-map cell.
+map cell. Labels and words are in the current language (:mod:`journeylib.i18n`):
+the catalogue's labels are translated here, goal labels of the client's own are not.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import polars as pl
 
 from journeylib.analysis.personas import persona_labels
 from journeylib.formatting import format_delta, format_value
+from journeylib.i18n import gettext as _
 from journeylib.metrics.catalog import get_metric
 from journeylib.metrics.goals import metric_history, metric_value
 
@@ -59,7 +61,7 @@ def _kpi_row(
     if len(history) >= 2:
         delta = history[-1] - history[-2]
         if delta == 0:
-            trend = "= flat"
+            trend = _("= flat")
         else:
             # The arrow carries the direction, so the change is written unsigned.
             change = format_delta(history[-1], history[-2], unit, style="compact")
@@ -72,12 +74,12 @@ def _kpi_row(
         if current is not None and goal.get("target") is not None:
             # The gap: how far the value must still move to reach the target, signed.
             gap_text = (
-                "none"
+                _("none")
                 if status == "achieved"
                 else format_delta(goal["target"], current, unit, style="compact")
             )
     if unit == "currency" and currency:
-        label = f"{label} ({currency})"
+        label = _("{label} ({currency})").format(label=label, currency=currency)
     return {
         "stage": stage,
         "metric": metric,
@@ -128,14 +130,13 @@ def kpi_lane(
                 continue
             goal = _goal_for(doc, kpi, persona)
             if kpi == "stage_conversion":
-                row = _kpi_row(
-                    s.id, kpi, "Conversion from previous stage", conv.get(s.id), [], None, cur
-                )
+                label = _("Conversion from previous stage")
+                row = _kpi_row(s.id, kpi, label, conv.get(s.id), [], None, cur)
             else:
                 row = _kpi_row(
                     s.id,
                     kpi,
-                    meta.label,
+                    _(meta.label),
                     metric_value(dict(doc), kpi),
                     metric_history(dict(doc), kpi),
                     goal,
@@ -153,7 +154,7 @@ def kpi_lane(
             continue
         if not mine and persona is not None:
             continue  # a persona map shows its own goals only
-        label = get_metric(metric).label
+        label = _(get_metric(metric).label)
         if seg:
             names = persona_labels(client)
             label += " · " + ", ".join(names.get(str(v), str(v)) for v in seg.values())

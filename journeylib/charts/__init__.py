@@ -16,6 +16,7 @@ from journeylib.charts.funnels import (
     chart_ordered_funnel,
     chart_stage_funnel,
 )
+from journeylib.charts.goals import chart_goal_progress
 from journeylib.charts.journey_map import chart_journey_map, chart_persona_maps
 from journeylib.charts.milestones import chart_milestone_retention, chart_milestone_times
 from journeylib.charts.opportunities import chart_opportunity_map
@@ -29,6 +30,7 @@ __all__ = [
     "chart_attribution",
     "chart_cac_by_channel",
     "chart_day_in_life",
+    "chart_goal_progress",
     "chart_journey_map",
     "chart_milestone_retention",
     "chart_milestone_times",

@@ -116,14 +116,48 @@ class Canvas:
     def line(self, x: float, y: float, segment: int, color: str) -> None:
         self.lines.append({"x": x, "y": y, "segment": segment, "color": color})
 
+    def _mirror(self) -> None:
+        """Flip every mark around the vertical axis of the canvas (once)."""
+        w = self.width
+        for r in self.rects:
+            r["x"], r["x2"] = w - r["x2"], w - r["x"]
+        for rules in self.rules.values():
+            for r in rules:
+                r["x"], r["x2"] = w - r["x"], w - r["x2"]
+        for points in self.points.values():
+            for r in points:
+                r["x"] = w - r["x"]
+        for r in self.lines:
+            r["x"] = w - r["x"]
+        swap = {"left": "right", "right": "left", "center": "center"}
+        texts: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+        arrows = str.maketrans({"→": "←", "←": "→"})  # "→ 40%" points to the next stage
+        for (align, weight, baseline), rows in self.texts.items():
+            for r in rows:
+                r["x"] = w - r["x"]
+                t = r["text"]
+                r["text"] = (
+                    [x.translate(arrows) for x in t] if isinstance(t, list) else t.translate(arrows)
+                )
+            texts[(swap.get(align, align), weight, baseline)].extend(rows)
+        self.texts = texts
+
     def chart(
         self,
         height: float,
         *,
         title: alt.Title | str | None,
         tooltips: dict[str, list[alt.Tooltip]] | None = None,
+        rtl: bool = False,
     ) -> alt.LayerChart:
-        """All collected marks as one layered chart of ``width`` × ``height`` pixels."""
+        """All collected marks as one layered chart of ``width`` × ``height`` pixels.
+
+        ``rtl`` mirrors the drawing left to right (a right-to-left page: what was
+        laid out from the left edge starts at the right edge; texts keep their
+        reading direction, their alignment is swapped).
+        """
+        if rtl:
+            self._mirror()
         tooltips = tooltips or {}
         x = alt.X("x:Q", scale=None, axis=None)
         y = alt.Y("y:Q", scale=None, axis=None)

@@ -3,7 +3,8 @@
 Top to bottom as :func:`journeylib.charts.journey_map.chart_journey_map` calls
 them: the stage header, text lanes (situation, actions, pain points …), the
 touchpoints, the emotion curve and the KPIs. Each lane is as tall as its
-fullest stage cell, so no text meets another.
+fullest stage cell, so no text meets another. Their words are in the current
+language (:mod:`journeylib.i18n`), looked up when a lane is drawn.
 """
 
 from __future__ import annotations
@@ -25,11 +26,21 @@ from journeylib.charts._map_layout import (
 from journeylib.charts._util import wrap
 from journeylib.charts.theme import BAD, GOOD, INK, MUTED, NEUTRAL
 from journeylib.formatting import MISSING, format_value
+from journeylib.i18n import N_
+from journeylib.i18n import gettext as _
 
 __all__: list[str] = []
 
 _STATUS_COLOUR = {"on_track": GOOD, "achieved": GOOD, "at_risk": "#B07800", "off_track": BAD}
 _KIND_COLOUR = {"direct": NEUTRAL, "indirect": "#E69F00"}
+# The touchpoint kinds in words (translated where drawn); other kinds show as given.
+_KIND_NAME = {"direct": N_("direct"), "indirect": N_("indirect")}
+
+
+def _kind_name(kind: Any) -> str:
+    kind = str(kind)
+    return _(_KIND_NAME[kind]) if kind in _KIND_NAME else kind
+
 
 # Lines per text item before it is cut with "…". The persona's situation is one
 # paragraph per stage, so its lane grows to fit it (~150 characters need 11
@@ -47,8 +58,8 @@ def header(lay: Layout) -> None:
     n_lines = max([len(x) for x in label_lines] + [1])
     height = PAD + n_lines * 16 + 18 + 12 + PAD
     top = lay.y
-    c.text(PAD + 2, top + PAD, "Stage", size=12, weight="bold")
-    c.text(PAD + 2, top + PAD + 16, "accounts reached", size=11, color=MUTED)
+    c.text(PAD + 2, top + PAD, _("Stage"), size=12, weight="bold")
+    c.text(PAD + 2, top + PAD + 16, _("accounts reached"), size=11, color=MUTED)
     for i, s in enumerate(stages):
         x0, x1 = lay.left(i) + 3, lay.left(i + 1) - 3
         tip = {
@@ -60,7 +71,8 @@ def header(lay: Layout) -> None:
         for j, line in enumerate(label_lines[i]):
             c.text(x0 + PAD, top + PAD + j * 16, line, size=13, weight="bold")
         y_num = top + PAD + n_lines * 16 + 2
-        c.text(x0 + PAD, y_num, f"{format_value(s['reached'], style='compact')} accounts", size=11)
+        reached = _("{n} accounts").format(n=format_value(s["reached"], style="compact"))
+        c.text(x0 + PAD, y_num, reached, size=11)
         frac = (s["reached"] or 0) / top_reached
         bar_w = x1 - x0 - 2 * PAD
         y_bar = top + height - PAD - 8
@@ -83,7 +95,7 @@ def header(lay: Layout) -> None:
             weight="bold",
             color=colour,
         )
-    c.text(PAD + 2, lay.y + 4, "conversion", size=11, color=MUTED)
+    c.text(PAD + 2, lay.y + 4, _("conversion"), size=11, color=MUTED)
     lay.y += strip
 
 
@@ -126,6 +138,7 @@ def touchpoint_lane(
     top_events = max([r["events"] or 0 for rows in cells.values() for r in rows] + [1])
     width = lay.chars(11, indent=30)
     blocks = []
+    kinds: set[str] = set()  # the kinds drawn, for the legend (in their own sort order)
     for s in lay.stages:
         rows, more = top_rows(cells.get(s["id"], []), "events", max_per_stage)
         dots = []
@@ -135,7 +148,7 @@ def touchpoint_lane(
             area = 380 * (r["events"] or 0) / top_events
             tip = {
                 "touchpoint": name,
-                "kind": r["kind"],
+                "kind": _kind_name(r["kind"]),
                 "events": r["events"],
                 "accounts": r["accounts"],
             }
@@ -147,19 +160,19 @@ def touchpoint_lane(
                     name=wrap(name, width, max_lines=3),
                     # One figure a line, so narrow columns never cut a number.
                     stats=[
-                        f"{format_value(r['events'], style='compact')} events",
-                        f"{format_value(r['accounts'], style='compact')} accounts",
+                        _("{n} events").format(n=format_value(r["events"], style="compact")),
+                        _("{n} accounts").format(n=format_value(r["accounts"], style="compact")),
                     ],
                 )
             )
+            kinds.add(str(r["kind"]))
         blocks.append((dots, more))
-    top = lay.lane("Touchpoints", dots_height(blocks))
-    c.text(PAD + 2, top + PAD + 18, "dot size = events", size=10, color=MUTED)
-    kinds_seen = sorted({str(d.tip["kind"]) for dots, _ in blocks for d in dots})
-    for k, kind in enumerate(kinds_seen):
+    top = lay.lane(_("Touchpoints"), dots_height(blocks))
+    c.text(PAD + 2, top + PAD + 18, _("dot size = events"), size=10, color=MUTED)
+    for k, kind in enumerate(sorted(kinds)):
         colour = _KIND_COLOUR.get(kind, MUTED)
         c.point(PAD + 8, top + PAD + 42 + k * 16, 50, colour)
-        c.text(PAD + 18, top + PAD + 36 + k * 16, kind, size=10, color=MUTED)
+        c.text(PAD + 18, top + PAD + 36 + k * 16, _kind_name(kind), size=10, color=MUTED)
     draw_dots(lay, top, blocks)
 
 
@@ -174,7 +187,7 @@ def emotion_lane(lay: Layout, cells: dict[str, list[dict[str, Any]]]) -> None:
     plot_top, plot_h = 40, 96
     labels_h = (3 if has_sentiment else 2) * 13 + PAD
     height = plot_top + plot_h + 14 + labels_h
-    top = lay.lane("Emotion: NPS by stage", height)
+    top = lay.lane(_("Emotion: NPS by stage"), height)
     y_hi, y_lo = top + plot_top, top + plot_top + plot_h
 
     def ypx(v: float) -> float:
@@ -182,8 +195,8 @@ def emotion_lane(lay: Layout, cells: dict[str, list[dict[str, Any]]]) -> None:
         return y_hi + (100 - v) / 200 * (y_lo - y_hi)
 
     # Hints sit below the -100 label, so they never meet the axis labels.
-    c.text(PAD + 2, y_lo + 12, "bar: 95 % interval", size=10, color=MUTED)
-    c.text(PAD + 2, y_lo + 25, "hollow: < 30 answers", size=10, color=MUTED)
+    c.text(PAD + 2, y_lo + 12, _("bar: 95 % interval"), size=10, color=MUTED)
+    c.text(PAD + 2, y_lo + 25, _("hollow: < 30 answers"), size=10, color=MUTED)
     for v in (100, 0, -100):
         c.text(
             LABEL_W - 6,
@@ -203,7 +216,7 @@ def emotion_lane(lay: Layout, cells: dict[str, list[dict[str, Any]]]) -> None:
         if r is None:
             # A stage without answers breaks the curve: no line is drawn across it.
             segment += 1
-            c.text(xc, y_lab, "no survey answers", size=10, color=MUTED, align="center")
+            c.text(xc, y_lab, _("no survey answers"), size=10, color=MUTED, align="center")
             continue
         nps, n = float(r["nps"]), r.get("responses") or 0
         lo, hi = r.get("ci_low"), r.get("ci_high")
@@ -213,12 +226,13 @@ def emotion_lane(lay: Layout, cells: dict[str, list[dict[str, Any]]]) -> None:
         c.line(xc, ypx(nps), segment, NEUTRAL)
         c.point(xc, ypx(nps), 110, NEUTRAL, filled=n >= 30, **tip)
         # The numbers go in a row under the curve, one cell per stage: no overlap.
-        nps_text = f"NPS {format_value(nps, 'nps', style='compact')}"
+        nps_text = _("NPS {nps}").format(nps=format_value(nps, "nps", style="compact"))
         c.text(xc, y_lab, nps_text, size=11, weight="bold", align="center")
+        answers = format_value(n, style="compact")
         c.text(
             xc,
             y_lab + 13,
-            f"n = {format_value(n, style='compact')}" + (" (few)" if n < 30 else ""),
+            (_("n = {n} (few)") if n < 30 else _("n = {n}")).format(n=answers),
             size=10,
             color=BAD if n < 30 else MUTED,
             align="center",
@@ -227,7 +241,9 @@ def emotion_lane(lay: Layout, cells: dict[str, list[dict[str, Any]]]) -> None:
             c.text(
                 xc,
                 y_lab + 26,
-                f"sentiment {format_value(r['sentiment'], 'sentiment', style='compact')}",
+                _("sentiment {value}").format(
+                    value=format_value(r["sentiment"], "sentiment", style="compact")
+                ),
                 size=10,
                 color=MUTED,
                 align="center",
@@ -245,15 +261,15 @@ def kpi_lane(lay: Layout, cells: dict[str, list[dict[str, Any]]], *, future: boo
             name = wrap(r.get("label") or r.get("metric"), width, max_lines=3)
             target = r.get("target_text")
             gap = r.get("gap_text")
-            extra = []
-            if future:
-                if target:
-                    extra.append(f"target {target}")
-                if gap:
-                    extra.append(f"gap {gap}")
+            if future and target and gap:
+                extra = _("target {target} · gap {gap}").format(target=target, gap=gap)
+            elif future and gap:
+                extra = _("gap {gap}").format(gap=gap)
             elif target:
-                extra.append(f"target {target}")
-            extra_lines = wrap(" · ".join(extra), width, max_lines=2) if extra else []
+                extra = _("target {target}").format(target=target)
+            else:
+                extra = ""
+            extra_lines = wrap(extra, width, max_lines=2) if extra else []
             items.append((r, name, extra_lines))
         blocks.append(items)
 
@@ -267,7 +283,7 @@ def kpi_lane(lay: Layout, cells: dict[str, list[dict[str, Any]]], *, future: boo
         for items in blocks
     ]
     height = 2 * PAD + max(heights + [LINE_H])
-    top = lay.lane("KPIs" + (": now → target" if future else ""), height)
+    top = lay.lane(_("KPIs: now → target") if future else _("KPIs"), height)
     for i, items in enumerate(blocks):
         x0 = lay.left(i) + PAD
         x1 = lay.left(i + 1) - PAD

@@ -17,6 +17,7 @@ import polars as pl
 from journeylib.charts._canvas import Canvas, chars_for
 from journeylib.charts._util import wrap
 from journeylib.charts.theme import MUTED
+from journeylib.i18n import gettext as _
 
 __all__: list[str] = []
 
@@ -128,4 +129,4 @@ def draw_dots(lay: Layout, top: float, blocks: list[tuple[list[Dot], int]]) -> N
                 y += LINE_H
             y += 6
         if more:
-            c.text(x0 + 26, y, f"+{more} more", size=10, color=MUTED)
+            c.text(x0 + 26, y, _("+{n} more").format(n=more), size=10, color=MUTED)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import re
 import textwrap
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -88,11 +90,75 @@ def _clean(v: Any) -> Any:
     return v
 
 
+#: How many Latin characters a wide (Chinese, Japanese, Korean) character takes: a CJK
+#: glyph is about 1 em wide, a Latin one about 0.56 em on average.
+WIDE_CHAR = 1.8
+
+
+def _is_wide(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+def text_width(text: str) -> float:
+    """``text``'s width in average Latin characters (a wide character counts :data:`WIDE_CHAR`).
+
+    Examples:
+        >>> text_width("ab"), text_width("注册")
+        (2, 3.6)
+    """
+    return sum(WIDE_CHAR if _is_wide(c) else 1 for c in text)
+
+
+def _wrap_wide(text: str, width: int) -> list[str]:
+    """Greedy wrapping of text with wide characters.
+
+    A line may break between any two wide characters (Chinese has no spaces) and
+    between words elsewhere.
+    """
+    tokens = re.findall(r"\s+|[^\s]", text)
+    words: list[str] = []  # runs of narrow characters joined, wide ones alone, spaces as " "
+    for t in tokens:
+        if t.isspace():
+            words.append(" ")
+        elif _is_wide(t) or not words or words[-1] == " " or _is_wide(words[-1][-1]):
+            words.append(t)
+        else:
+            words[-1] += t
+    lines: list[str] = []
+    cur = ""
+    for w in words:
+        if w == " ":
+            cur += " " if cur else ""
+            continue
+        if not cur or text_width(cur + w) <= width:
+            cur += w
+        else:
+            lines.append(cur.rstrip())
+            cur = w
+    if cur.strip():
+        lines.append(cur.rstrip())
+    return lines
+
+
 def wrap(text: Any, width: int, *, max_lines: int | None = None) -> list[str]:
-    """Wrap ``text`` into lines of at most ``width`` characters (ellipsis past max_lines)."""
+    """Wrap ``text`` into lines of at most ``width`` characters (ellipsis past max_lines).
+
+    ``width`` counts average Latin characters: a text with wide (CJK) characters is
+    wrapped by :func:`text_width` and may break between any two of them.
+
+    Examples:
+        >>> wrap("Reads the blog and asks peers", 12)
+        ['Reads the', 'blog and', 'asks peers']
+        >>> wrap("阅读博客并询问同行的意见", 9)
+        ['阅读博客并', '询问同行的', '意见']
+    """
     if text is None:
         return []
-    lines = textwrap.wrap(str(text), width=max(width, 4), break_long_words=True) or [""]
+    s = str(text)
+    if any(_is_wide(c) for c in s):
+        lines = _wrap_wide(s, max(width, 4)) or [""]
+    else:
+        lines = textwrap.wrap(s, width=max(width, 4), break_long_words=True) or [""]
     if max_lines is not None and len(lines) > max_lines:
         lines = lines[:max_lines]
         last = lines[-1]

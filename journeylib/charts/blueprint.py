@@ -2,7 +2,7 @@
 
 Laid out on the journey map's grid (:mod:`journeylib.charts._map_layout`):
 stages across, the front stage above the line of visibility, the support work
-behind it below.
+behind it below. Its words are in the current language (:mod:`journeylib.i18n`).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from journeylib.charts._map_layout import (
 from journeylib.charts._util import ordered, require, wrap
 from journeylib.charts.theme import BAD, INK, MUTED, NEUTRAL
 from journeylib.formatting import MISSING, format_value
+from journeylib.i18n import gettext as _
 
 __all__ = ["chart_service_blueprint"]
 
@@ -38,7 +39,7 @@ def chart_service_blueprint(
     stages: list[str] | None = None,
     width: int = 1100,
     max_touchpoints: int = 5,
-    title: str = "Service blueprint",
+    title: str | None = None,
 ) -> alt.LayerChart:
     """Front-stage touchpoints over back-stage support work, per stage.
 
@@ -49,7 +50,7 @@ def chart_service_blueprint(
         stages: stage order (default: first appearance in ``front``, then ``back``).
         width: width in pixels.
         max_touchpoints: touchpoints listed per stage.
-        title: chart title.
+        title: chart title (default: "Service blueprint").
 
     Returns:
         One layered chart: stage header, front stage, the line of visibility,
@@ -82,7 +83,7 @@ def chart_service_blueprint(
         c.rect(lay.left(i) + 3, top + 3, lay.left(i + 1) - 3, top + h - 3, HEADER_BG)
         for j, line in enumerate(ls):
             c.text(lay.left(i) + PAD + 3, top + PAD + j * 16, line, size=13, weight="bold")
-    c.text(PAD + 2, top + PAD, "Stage", size=12, weight="bold")
+    c.text(PAD + 2, top + PAD, _("Stage"), size=12, weight="bold")
     lay.y += h
     # Front stage.
     fcells = cells(fdf.with_columns(pl.col("touchpoint").cast(pl.String)), order)
@@ -97,16 +98,16 @@ def chart_service_blueprint(
                 color=NEUTRAL,
                 tip={"stage": r["stage"], "touchpoint": r["touchpoint"], "accounts": r["accounts"]},
                 name=wrap(r["touchpoint"], width_ch, max_lines=3),
-                stats=[f"{format_value(r['accounts'], style='compact')} accounts"],
+                stats=[_("{n} accounts").format(n=format_value(r["accounts"], style="compact"))],
             )
             for r in rows
         ]
         blocks.append((dots, more))
-    ftop = lay.lane("Front stage: touchpoints customers meet", dots_height(blocks))
+    ftop = lay.lane(_("Front stage: touchpoints customers meet"), dots_height(blocks))
     draw_dots(lay, ftop, blocks)
     # Line of visibility.
     c.rule(0, lay.y + 12, c.width, lay.y + 12, INK, dashed=True, width=1.5)
-    c.text(c.width - PAD, lay.y + 15, "line of visibility", size=10, color=MUTED, align="right")
+    c.text(c.width - PAD, lay.y + 15, _("line of visibility"), size=10, color=MUTED, align="right")
     lay.y += 30
     # Back stage.
     bcells = cells(bdf, order)
@@ -121,27 +122,28 @@ def chart_service_blueprint(
     back_lines: list[list[tuple[str, dict[str, Any]]]] = []
     for s in order:
         if not bcells[s]:
-            back_lines.append([("no tickets", {"color": EMPTY})])
+            back_lines.append([(_("no tickets"), {"color": EMPTY})])
             continue
         r = bcells[s][0]
         hrs = r["resolution_hours_median"]
         slow = hrs is not None and slowest is not None and hrs == slowest and len(hours) > 1
-        lines = [(f"{format_value(r['tickets'], style='compact')} tickets", {"weight": "bold"})]
-        lines += [
-            (line, {"color": MUTED})
-            for line in wrap(f"top: {r['top_category'] or '–'}", lay.chars(11), max_lines=2)
-        ]
+        tickets = _("{n} tickets").format(n=format_value(r["tickets"], style="compact"))
+        lines = [(tickets, {"weight": "bold"})]
+        top_text = _("top: {category}").format(category=r["top_category"] or "–")
+        lines += [(line, {"color": MUTED}) for line in wrap(top_text, lay.chars(11), max_lines=2)]
         style = {"color": BAD if slow else INK, "weight": "bold" if slow else "normal", "size": 10}
         if hrs is None:
-            lines.append((f"median resolution {MISSING}", {**style, "color": MUTED}))
+            text = _("median resolution {value}").format(value=MISSING)
+            lines.append((text, {**style, "color": MUTED}))
         else:
             # Bold text is wider: wrap as if the font were a size larger.
-            for part in (f"median {format_value(hrs, 'hours', style='compact')}", "to resolve"):
+            median = _("median {hours}").format(hours=format_value(hrs, "hours", style="compact"))
+            for part in (median, _("to resolve")):
                 lines += [(line, style) for line in wrap(part, lay.chars(11), max_lines=2)]
         back_lines.append(lines)
     n_back = max([len(x) for x in back_lines] + [5])
-    btop = lay.lane("Back stage: support work", 2 * PAD + 14 + n_back * LINE_H)
-    hint = wrap("tickets, top category, median resolution", lay.title_chars(10))
+    btop = lay.lane(_("Back stage: support work"), 2 * PAD + 14 + n_back * LINE_H)
+    hint = wrap(_("tickets, top category, median resolution"), lay.title_chars(10))
     for j, line in enumerate(hint):
         c.text(PAD + 2, btop + PAD + 34 + 12 * j, line, size=10, color=MUTED)
     for i, s in enumerate(order):
@@ -166,21 +168,22 @@ def chart_service_blueprint(
             c.text(x0, y + j * LINE_H, line, **style)
     tooltips = {
         "point": [
-            alt.Tooltip("stage:N", title="Stage"),
-            alt.Tooltip("touchpoint:N", title="Touchpoint"),
-            alt.Tooltip("accounts:Q", title="Accounts", format=","),
+            alt.Tooltip("stage:N", title=_("Stage")),
+            alt.Tooltip("touchpoint:N", title=_("Touchpoint")),
+            alt.Tooltip("accounts:Q", title=_("Accounts"), format=","),
         ],
         "rect": [
-            alt.Tooltip("stage:N", title="Stage"),
-            alt.Tooltip("tickets:Q", title="Tickets", format=","),
-            alt.Tooltip("top_category:N", title="Top category"),
-            alt.Tooltip("hours:Q", title="Median resolution (h)", format=".1f"),
+            alt.Tooltip("stage:N", title=_("Stage")),
+            alt.Tooltip("tickets:Q", title=_("Tickets"), format=","),
+            alt.Tooltip("top_category:N", title=_("Top category")),
+            alt.Tooltip("hours:Q", title=_("Median resolution (h)"), format=".1f"),
         ],
     }
     return c.chart(
         lay.y,
         title=alt.Title(
-            title, subtitle="Front stage above the line of visibility, back-stage support below"
+            _("Service blueprint") if title is None else title,
+            subtitle=_("Front stage above the line of visibility, back-stage support below"),
         ),
         tooltips=tooltips,
     )

@@ -3,7 +3,9 @@
 The map is laid out in pixels in Python (stages across, lanes down) and drawn
 by vega-lite, so long texts wrap and no label overlaps another at A4 landscape
 width (1100 px by default). The grid is :mod:`journeylib.charts._map_layout`,
-the lanes :mod:`journeylib.charts._map_lanes`.
+the lanes :mod:`journeylib.charts._map_lanes`. Its words (title, lane titles,
+hints, tooltips) are in the current language (:mod:`journeylib.i18n`), looked up
+when the map is drawn.
 """
 
 from __future__ import annotations
@@ -26,19 +28,22 @@ from journeylib.charts._map_lanes import (
 from journeylib.charts._map_layout import Layout, cells
 from journeylib.charts._util import ordered, require
 from journeylib.charts.theme import BAD, GOOD
+from journeylib.i18n import N_, direction
+from journeylib.i18n import gettext as _
 
 __all__ = ["LANE_TITLES", "chart_journey_map", "chart_persona_maps"]
 
-# Text lanes known to the map, in drawing order, with their titles. Touchpoints
-# and the emotion curve go after "information_needs"; other lanes found in the
-# frame are drawn after "opportunities", titled from their name.
+# Text lanes known to the map, in drawing order, with their titles (English, the
+# message ids: translated where drawn). Touchpoints and the emotion curve go after
+# "information_needs"; other lanes found in the frame are drawn after
+# "opportunities", titled from their name.
 LANE_TITLES = {
-    "situation": "Persona's situation",
-    "actions": "Customer actions",
-    "decisions": "Decisions",
-    "information_needs": "Information needs",
-    "pain_points": "Pain points",
-    "opportunities": "Opportunities",
+    "situation": N_("Persona's situation"),
+    "actions": N_("Customer actions"),
+    "decisions": N_("Decisions"),
+    "information_needs": N_("Information needs"),
+    "pain_points": N_("Pain points"),
+    "opportunities": N_("Opportunities"),
 }
 _BEFORE = ["situation", "actions", "decisions", "information_needs"]
 _LANE_MARK = {"pain_points": BAD, "opportunities": GOOD}
@@ -50,6 +55,7 @@ def chart_journey_map(
     state: Literal["current", "future"] = "current",
     width: int = 1100,
     max_touchpoints: int = 5,
+    rtl: bool | None = None,
 ) -> alt.LayerChart:
     """The journey map: stages across, lanes down, laid out to never overlap.
 
@@ -68,6 +74,9 @@ def chart_journey_map(
         state: 'current' or 'future'.
         width: total width in pixels (1100 fits A4 landscape).
         max_touchpoints: touchpoints shown per stage (the rest as "+n more").
+        rtl: lay the map out right to left (the first stage at the right edge,
+            lane titles on the right); None follows the current language
+            (:func:`journeylib.i18n.direction`).
 
     Returns:
         One layered chart of ``width`` pixels.
@@ -106,16 +115,20 @@ def chart_journey_map(
         assert texts is not None
         return cells(texts.filter(pl.col("lane") == lane), ids)
 
-    default = "Customer journey map: " + ("future state" if state == "future" else "current state")
+    default = (
+        _("Customer journey map: future state")
+        if state == "future"
+        else _("Customer journey map: current state")
+    )
     map_title = data.title or default
     # Name the persona once: the situation lane and the subtitle name it only
     # when the title does not already.
     name_persona = bool(data.persona) and str(data.persona) not in map_title
     for lane in ["persona", *_BEFORE]:
         if lane in lanes:
-            title = LANE_TITLES.get(lane, "Persona")
+            title = _(LANE_TITLES.get(lane, N_("Persona")))
             if lane in ("persona", "situation") and name_persona:
-                title = f"Persona: {data.persona}"
+                title = _("Persona: {persona}").format(persona=data.persona)
             cap = SITUATION_MAX_LINES if lane in ("persona", "situation") else ITEM_MAX_LINES
             text_lane(lay, title, lane_cells(lane), max_lines=cap)
     if data.touchpoints is not None:
@@ -135,7 +148,7 @@ def chart_journey_map(
     rest = [ln for ln in lanes if ln not in ("persona", *_BEFORE)]
     known = [ln for ln in ("pain_points", "opportunities") if ln in rest]
     for lane in known + [ln for ln in rest if ln not in known]:
-        title = LANE_TITLES.get(lane, lane.replace("_", " ").capitalize())
+        title = _(LANE_TITLES[lane]) if lane in LANE_TITLES else lane.replace("_", " ").capitalize()
         text_lane(lay, title, lane_cells(lane), marker=_LANE_MARK.get(lane))
     if data.kpis is not None:
         kp = require(
@@ -148,39 +161,45 @@ def chart_journey_map(
 
     subtitle = []
     if name_persona:
-        subtitle.append(f"Persona: {data.persona}")
+        subtitle.append(_("Persona: {persona}").format(persona=data.persona))
     if state == "future":
         subtitle.append(
-            "KPIs show today's value beside the goal's target; shaded = at risk or off track"
+            _("KPIs show today's value beside the goal's target; shaded = at risk or off track")
         )
     tooltips = {
         "rect": [
-            alt.Tooltip("stage:N", title="Stage"),
-            alt.Tooltip("reached:Q", title="Accounts reached", format=","),
-            alt.Tooltip("conversion:Q", title="From previous", format=".1%"),
+            alt.Tooltip("stage:N", title=_("Stage")),
+            alt.Tooltip("reached:Q", title=_("Accounts reached"), format=","),
+            alt.Tooltip("conversion:Q", title=_("From previous"), format=".1%"),
         ],
         "point": [
-            alt.Tooltip("stage:N", title="Stage"),
-            alt.Tooltip("touchpoint:N", title="Touchpoint"),
-            alt.Tooltip("kind:N", title="Kind"),
-            alt.Tooltip("events:Q", title="Events", format=","),
-            alt.Tooltip("accounts:Q", title="Accounts", format=","),
-            alt.Tooltip("nps:Q", title="NPS", format="+.0f"),
-            alt.Tooltip("responses:Q", title="Answers"),
-            alt.Tooltip("ci_low:Q", title="95 % low", format="+.0f"),
-            alt.Tooltip("ci_high:Q", title="95 % high", format="+.0f"),
+            alt.Tooltip("stage:N", title=_("Stage")),
+            alt.Tooltip("touchpoint:N", title=_("Touchpoint")),
+            alt.Tooltip("kind:N", title=_("Kind")),
+            alt.Tooltip("events:Q", title=_("Events"), format=","),
+            alt.Tooltip("accounts:Q", title=_("Accounts"), format=","),
+            alt.Tooltip("nps:Q", title=_("NPS"), format="+.0f"),
+            alt.Tooltip("responses:Q", title=_("Answers")),
+            alt.Tooltip("ci_low:Q", title=_("95 % low"), format="+.0f"),
+            alt.Tooltip("ci_high:Q", title=_("95 % high"), format="+.0f"),
         ],
         "rule": [
-            alt.Tooltip("stage:N", title="Stage"),
-            alt.Tooltip("nps:Q", title="NPS", format="+.0f"),
-            alt.Tooltip("ci_low:Q", title="95 % low", format="+.0f"),
-            alt.Tooltip("ci_high:Q", title="95 % high", format="+.0f"),
+            alt.Tooltip("stage:N", title=_("Stage")),
+            alt.Tooltip("nps:Q", title=_("NPS"), format="+.0f"),
+            alt.Tooltip("ci_low:Q", title=_("95 % low"), format="+.0f"),
+            alt.Tooltip("ci_high:Q", title=_("95 % high"), format="+.0f"),
         ],
     }
+    mirrored = direction() == "rtl" if rtl is None else rtl
     return lay.canvas.chart(
         lay.y,
-        title=alt.Title(map_title, subtitle=" · ".join(subtitle) if subtitle else alt.Undefined),
+        title=alt.Title(
+            map_title,
+            subtitle=" · ".join(subtitle) if subtitle else alt.Undefined,
+            anchor="end" if mirrored else alt.Undefined,
+        ),
         tooltips=tooltips,
+        rtl=mirrored,
     )
 
 

@@ -1,4 +1,7 @@
-"""Milestone charts: time to each milestone, and retention with and without it."""
+"""Milestone charts: time to each milestone, and retention with and without it.
+
+Titles, labels and tooltips are in the current language (:mod:`journeylib.i18n`).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import polars as pl
 from journeylib.charts._util import data, ordered, require
 from journeylib.charts.theme import BAD, GOOD, MUTED, NEUTRAL
 from journeylib.formatting import format_delta, format_value
+from journeylib.i18n import gettext as _
 
 __all__ = ["chart_milestone_retention", "chart_milestone_times"]
 
@@ -18,23 +22,20 @@ def _reached_text(r: dict[str, Any]) -> str:
     """A milestone's label: "reached 60% (3/5) · median 4.2 d"."""
     share = format_value(r["reached"] / r["n"] if r["n"] else None, "fraction", style="compact")
     count = f"{format_value(r['reached'], style='compact')}/{format_value(r['n'], style='compact')}"
-    median = (
-        ""
-        if r["median"] is None
-        else f" · median {format_value(r['median'], 'days', style='compact')}"
+    if r["median"] is None:
+        return _("reached {share} ({count})").format(share=share, count=count)
+    return _("reached {share} ({count}) · median {time}").format(
+        share=share, count=count, time=format_value(r["median"], "days", style="compact")
     )
-    return f"reached {share} ({count}){median}"
 
 
-def chart_milestone_times(
-    per_account: pl.DataFrame, *, title: str = "Days from signup to each milestone"
-) -> alt.LayerChart:
+def chart_milestone_times(per_account: pl.DataFrame, *, title: str | None = None) -> alt.LayerChart:
     """Box plots of days to each milestone (accounts that reached it), with reached shares.
 
     Args:
         per_account: ``milestone, account_id, days, reached`` (bool; ``days``
             null when not reached).
-        title: chart title.
+        title: chart title (default: "Days from signup to each milestone").
 
     Returns:
         A layered box plot + text chart; the label gives the reached share.
@@ -73,7 +74,9 @@ def chart_milestone_times(
         .mark_boxplot(extent="min-max", size=18, color=NEUTRAL)
         .encode(
             y=y,
-            x=alt.X("days:Q", title="Days from signup (accounts that reached it)", scale=x_scale),
+            x=alt.X(
+                "days:Q", title=_("Days from signup (accounts that reached it)"), scale=x_scale
+            ),
         )
     )
     text = (
@@ -81,18 +84,20 @@ def chart_milestone_times(
         .mark_text(align="left", color=MUTED)
         .encode(y=y, x=alt.X("x:Q", scale=x_scale), text=alt.Text("text:N"))
     )
+    if title is None:
+        title = _("Days from signup to each milestone")
     return alt.layer(box, text).properties(title=title, width=640, height=alt.Step(40))
 
 
 def chart_milestone_retention(
-    milestones: pl.DataFrame, *, title: str = "6-month retention: reached vs not reached"
+    milestones: pl.DataFrame, *, title: str | None = None
 ) -> alt.LayerChart:
     """Dumbbells of 6-month logo retention for accounts that reached each milestone or not.
 
     Args:
         milestones: ``id, retention_6m_reached, retention_6m_not_reached``
             (fractions, nullable); an optional ``label`` column names the rows.
-        title: chart title.
+        title: chart title (default: "6-month retention: reached vs not reached").
 
     Returns:
         A layered rule + point + text chart; green = reached, orange = not.
@@ -108,6 +113,7 @@ def chart_milestone_retention(
         milestones, ["id", "retention_6m_reached", "retention_6m_not_reached"], name="milestones"
     )
     has_label = "label" in df.columns
+    reached, not_reached = _("Reached"), _("Not reached")
     span, pts = [], []
     for r in df.iter_rows(named=True):
         name = str(r["label"] if has_label and r["label"] else r["id"])
@@ -117,7 +123,7 @@ def chart_milestone_retention(
         pts.append(
             {
                 "milestone": name,
-                "group": "Reached",
+                "group": reached,
                 "value": a,
                 "text": format_value(a, "fraction", style="compact"),
             }
@@ -125,7 +131,7 @@ def chart_milestone_retention(
         pts.append(
             {
                 "milestone": name,
-                "group": "Not reached",
+                "group": not_reached,
                 "value": b,
                 "text": format_value(b, "fraction", style="compact"),
             }
@@ -137,7 +143,7 @@ def chart_milestone_retention(
     x_scale = alt.Scale(domain=[-0.06, 1.15], nice=False, zero=False)
     x = alt.X(
         "value:Q",
-        title="Logo retention 6 months after first payment",
+        title=_("Logo retention 6 months after first payment"),
         scale=x_scale,
         axis=alt.Axis(format="%", values=[0, 0.2, 0.4, 0.6, 0.8, 1.0]),
     )
@@ -147,16 +153,16 @@ def chart_milestone_retention(
         .encode(y=y, x=alt.X("lo:Q", scale=x_scale), x2=alt.X2(field="hi"))
     )
     colour = alt.Color(
-        "group:N", title=None, scale=alt.Scale(domain=["Reached", "Not reached"], range=[GOOD, BAD])
+        "group:N", title=None, scale=alt.Scale(domain=[reached, not_reached], range=[GOOD, BAD])
     )
     base = alt.Chart(data(pts)).encode(
         y=y,
         x=x,
         color=colour,
         tooltip=[
-            alt.Tooltip("milestone:N", title="Milestone"),
-            alt.Tooltip("group:N"),
-            alt.Tooltip("value:Q", title="6-month retention", format=".1%"),
+            alt.Tooltip("milestone:N", title=_("Milestone")),
+            alt.Tooltip("group:N", title=_("group")),
+            alt.Tooltip("value:Q", title=_("6-month retention"), format=".1%"),
         ],
     )
     points = base.mark_point(filled=True, size=140, opacity=1)
@@ -167,5 +173,7 @@ def chart_milestone_retention(
         .encode(y=y, x=alt.X("hi:Q", scale=x_scale), text=alt.Text("lift:N"))
     )
     return alt.layer(rule, points, text, lift).properties(
-        title=title, width=600, height=alt.Step(44)
+        title=_("6-month retention: reached vs not reached") if title is None else title,
+        width=600,
+        height=alt.Step(44),
     )

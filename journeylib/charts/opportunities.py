@@ -1,4 +1,7 @@
-"""The opportunity map: where in the journey to invest first."""
+"""The opportunity map: where in the journey to invest first.
+
+Titles, labels and tooltips are in the current language (:mod:`journeylib.i18n`).
+"""
 
 from __future__ import annotations
 
@@ -7,19 +10,20 @@ import polars as pl
 
 from journeylib.charts._util import labelled_bars, ordered, require
 from journeylib.formatting import format_value
+from journeylib.i18n import gettext as _
 
 __all__ = ["chart_opportunity_map"]
 
 
 def chart_opportunity_map(
-    frame: pl.DataFrame, *, top_n: int = 15, title: str = "Opportunity map"
+    frame: pl.DataFrame, *, top_n: int = 15, title: str | None = None
 ) -> alt.LayerChart:
     """Stage × touchpoint opportunities ranked by score (drop-off × volume × revenue).
 
     Args:
         frame: ``stage, touchpoint, drop_off, volume, revenue_at_risk, score``.
         top_n: how many to show.
-        title: chart title.
+        title: chart title (default: "Opportunity map").
 
     Returns:
         Ranked horizontal bars coloured by stage, each labelled with drop-off,
@@ -45,9 +49,11 @@ def chart_opportunity_map(
                 **r,
                 "stage": str(r["stage"]),
                 "name": f"{r['stage']} · {r['touchpoint']}",
-                "text": f"drop-off {format_value(r['drop_off'], 'fraction', style='compact')}"
-                f" · {format_value(r['volume'], style='compact')} accounts"
-                f" · {format_value(r['revenue_at_risk'], style='compact')} at risk",
+                "text": _("drop-off {share} · {n} accounts · {risk} at risk").format(
+                    share=format_value(r["drop_off"], "fraction", style="compact"),
+                    n=format_value(r["volume"], style="compact"),
+                    risk=format_value(r["revenue_at_risk"], style="compact"),
+                ),
             }
         )
     top = max([r["score"] or 0 for r in rows] + [1e-9])
@@ -56,17 +62,17 @@ def chart_opportunity_map(
     ticks = [top * k / 4 for k in range(5)]
     x = alt.X(
         "score:Q",
-        title="Opportunity score",
+        title=_("Opportunity score"),
         scale=alt.Scale(domain=[0, top * 2.1], nice=False),
         axis=alt.Axis(values=ticks, format=".3~g", labelFlush=False),
     )
     tooltip = [
-        alt.Tooltip("stage:N", title="Stage"),
-        alt.Tooltip("touchpoint:N", title="Touchpoint"),
-        alt.Tooltip("drop_off:Q", title="Drop-off", format=".1%"),
-        alt.Tooltip("volume:Q", title="Volume", format=","),
-        alt.Tooltip("revenue_at_risk:Q", title="Revenue at risk", format=",.0f"),
-        alt.Tooltip("score:Q", title="Score", format=".3g"),
+        alt.Tooltip("stage:N", title=_("Stage")),
+        alt.Tooltip("touchpoint:N", title=_("Touchpoint")),
+        alt.Tooltip("drop_off:Q", title=_("Drop-off"), format=".1%"),
+        alt.Tooltip("volume:Q", title=_("Volume"), format=","),
+        alt.Tooltip("revenue_at_risk:Q", title=_("Revenue at risk"), format=",.0f"),
+        alt.Tooltip("score:Q", title=_("Score"), format=".3g"),
     ]
     return labelled_bars(
         rows,
@@ -74,9 +80,10 @@ def chart_opportunity_map(
         x,
         tooltip,
         title=alt.Title(
-            title, subtitle="Where to invest first: drop-off × volume × revenue at stake"
+            _("Opportunity map") if title is None else title,
+            subtitle=_("Where to invest first: drop-off × volume × revenue at stake"),
         ),
         step=28,
         axis=alt.Axis(labelLimit=340),
-        color=alt.Color("stage:N", title="Stage", sort=ordered([r["stage"] for r in rows])),
+        color=alt.Color("stage:N", title=_("Stage"), sort=ordered([r["stage"] for r in rows])),
     )

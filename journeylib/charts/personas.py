@@ -1,4 +1,7 @@
-"""Persona charts: side-by-side comparison and the day-in-the-life heatmap."""
+"""Persona charts: side-by-side comparison and the day-in-the-life heatmap.
+
+Titles, labels and tooltips are in the current language (:mod:`journeylib.i18n`).
+"""
 
 from __future__ import annotations
 
@@ -8,28 +11,31 @@ import polars as pl
 from journeylib.charts._util import data, ordered, require
 from journeylib.charts.theme import SEQUENTIAL
 from journeylib.formatting import format_value
+from journeylib.i18n import N_
+from journeylib.i18n import gettext as _
 
 __all__ = ["PERSONA_METRICS", "WEEKDAYS", "chart_day_in_life", "chart_persona_comparison"]
 
-# (column, panel title, is a fraction)
+# (column, panel title, is a fraction); titles and weekdays are English message ids,
+# translated where drawn.
 PERSONA_METRICS = [
-    ("accounts", "Accounts", False),
-    ("conversion_rate", "Conversion rate", True),
-    ("churn_rate", "Churn rate", True),
-    ("revenue_share", "Revenue share", True),
+    ("accounts", N_("Accounts"), False),
+    ("conversion_rate", N_("Conversion rate"), True),
+    ("churn_rate", N_("Churn rate"), True),
+    ("revenue_share", N_("Revenue share"), True),
 ]
-WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+WEEKDAYS = [N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun")]
 
 
 def chart_persona_comparison(
-    personas: pl.DataFrame, *, title: str = "Personas compared"
+    personas: pl.DataFrame, *, title: str | None = None
 ) -> alt.HConcatChart:
     """One bar panel per measure (accounts, conversion, churn, revenue share), personas as rows.
 
     Args:
         personas: ``persona, accounts, conversion_rate, churn_rate,
             revenue_share`` (rates and share as fractions; extra columns ignored).
-        title: chart title.
+        title: chart title (default: "Personas compared").
 
     Returns:
         Four panels side by side sharing the persona axis, each bar labelled.
@@ -42,12 +48,13 @@ def chart_persona_comparison(
         >>> len(chart_persona_comparison(p).to_dict()["hconcat"])
         4
     """
-    cols = ["persona"] + [c for c, _, _ in PERSONA_METRICS]
+    cols = ["persona"] + [c for c, *_rest in PERSONA_METRICS]
     df = require(personas, cols, name="personas")
-    df = df.with_columns(pl.col("persona").cast(pl.String).fill_null("(none)"))
+    df = df.with_columns(pl.col("persona").cast(pl.String).fill_null(_("(none)")))
     names = ordered(df["persona"].to_list())
     panels = []
-    for i, (col, label, frac) in enumerate(PERSONA_METRICS):
+    for i, (col, label_id, frac) in enumerate(PERSONA_METRICS):
+        label = _(label_id)
         rows = [
             {
                 "persona": r["persona"],
@@ -68,7 +75,7 @@ def chart_persona_comparison(
                 axis=alt.Axis(labelFontWeight=600) if i == 0 else None,
             ),
             tooltip=[
-                alt.Tooltip("persona:N", title="Persona"),
+                alt.Tooltip("persona:N", title=_("Persona")),
                 alt.Tooltip("value:Q", title=label, format=".1%" if frac else ","),
             ],
         )
@@ -81,19 +88,21 @@ def chart_persona_comparison(
                 title=alt.Title(label, fontSize=13), width=170, height=alt.Step(30)
             )
         )
+    if title is None:
+        title = _("Personas compared")
     return alt.hconcat(*panels, spacing=12).properties(title=title)
 
 
 def _weekday_name(v: object) -> str:
+    """A weekday (1–7 from Monday, or an English name) as its short name in the current language."""
     if isinstance(v, int):
         # polars dt.weekday(): 1 = Monday … 7 = Sunday
-        return WEEKDAYS[(v - 1) % 7]
-    return str(v)[:3].title()
+        return _(WEEKDAYS[(v - 1) % 7])
+    short = str(v)[:3].title()
+    return _(short) if short in WEEKDAYS else short
 
 
-def chart_day_in_life(
-    activity: pl.DataFrame, *, title: str = "A day in the life: when accounts are active"
-) -> alt.Chart:
+def chart_day_in_life(activity: pl.DataFrame, *, title: str | None = None) -> alt.Chart:
     """Weekday × hour heatmap of activity, one panel per persona.
 
     Colour is each cell's share of the persona's events, so personas of
@@ -103,7 +112,7 @@ def chart_day_in_life(
         activity: ``persona, weekday, hour, events``; ``weekday`` as 1–7
             (Monday = 1, polars ``dt.weekday()``) or names ('Mon', 'Monday'),
             ``hour`` 0–23.
-        title: chart title.
+        title: chart title (default: "A day in the life: when accounts are active").
 
     Returns:
         A faceted rect chart (rows = personas).
@@ -116,7 +125,7 @@ def chart_day_in_life(
         'rect'
     """
     df = require(activity, ["persona", "weekday", "hour", "events"], name="activity")
-    df = df.with_columns(pl.col("persona").cast(pl.String).fill_null("(none)"))
+    df = df.with_columns(pl.col("persona").cast(pl.String).fill_null(_("(none)")))
     totals: dict[str, float] = {}
     for r in df.iter_rows(named=True):
         totals[r["persona"]] = totals.get(r["persona"], 0) + (r["events"] or 0)
@@ -136,23 +145,23 @@ def chart_day_in_life(
         .encode(
             x=alt.X(
                 "hour:O",
-                title="Hour of day",
+                title=_("Hour of day"),
                 scale=alt.Scale(domain=list(range(24))),
                 axis=alt.Axis(labelAngle=0),
             ),
-            y=alt.Y("weekday:O", title=None, scale=alt.Scale(domain=WEEKDAYS)),
+            y=alt.Y("weekday:O", title=None, scale=alt.Scale(domain=[_(d) for d in WEEKDAYS])),
             color=alt.Color(
                 "share:Q",
-                title="Share of events",
+                title=_("Share of events"),
                 scale=alt.Scale(scheme=SEQUENTIAL),
                 legend=alt.Legend(format=".1%", gradientLength=240),
             ),
             tooltip=[
-                alt.Tooltip("persona:N", title="Persona"),
-                alt.Tooltip("weekday:O", title="Day"),
-                alt.Tooltip("hour:O", title="Hour"),
-                alt.Tooltip("events:Q", title="Events", format=","),
-                alt.Tooltip("share:Q", title="Share", format=".1%"),
+                alt.Tooltip("persona:N", title=_("Persona")),
+                alt.Tooltip("weekday:O", title=_("Day")),
+                alt.Tooltip("hour:O", title=_("Hour")),
+                alt.Tooltip("events:Q", title=_("Events"), format=","),
+                alt.Tooltip("share:Q", title=_("Share"), format=".1%"),
             ],
         )
         .properties(width=alt.Step(26), height=alt.Step(20))
@@ -166,5 +175,7 @@ def chart_day_in_life(
                 ),
             )
         )
-        .properties(title=title)
+        .properties(
+            title=_("A day in the life: when accounts are active") if title is None else title
+        )
     )

@@ -1,4 +1,7 @@
-"""Cohort retention heatmaps (activity retention and revenue retention)."""
+"""Cohort retention heatmaps (activity retention and revenue retention).
+
+Titles, labels and tooltips are in the current language (:mod:`journeylib.i18n`).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,17 @@ import polars as pl
 from journeylib.charts._util import as_month, data, require
 from journeylib.charts.theme import SEQUENTIAL
 from journeylib.formatting import format_value
+from journeylib.i18n import N_
+from journeylib.i18n import gettext as _
 
 __all__ = ["chart_retention_heatmap"]
+
+# The measure each value column holds (English message ids, translated where drawn).
+_MEASURES = {
+    "rate": N_("Activity retention"),
+    "logo_retention": N_("Logo retention"),
+    "nrr": N_("Cohort NRR"),
+}
 
 
 def chart_retention_heatmap(
@@ -25,7 +37,7 @@ def chart_retention_heatmap(
             k`` and the ``value`` column; activity retention gives ``rate``, the
             revenue view gives ``logo_retention`` and ``nrr``.
         value: the column to colour by (a fraction; NRR may exceed 1).
-        title: chart title (default from ``value``).
+        title: chart title (default from ``value``: "Activity retention by cohort" …).
 
     Returns:
         A layered rect + text chart; rows are cohorts labelled with their size.
@@ -46,7 +58,9 @@ def chart_retention_heatmap(
         rows.append(
             {
                 "cohort": r["cohort"],
-                "row": f"{r['cohort']}  (n={format_value(r['size'], style='compact')})",
+                "row": _("{cohort}  (n={n})").format(
+                    cohort=r["cohort"], n=format_value(r["size"], style="compact")
+                ),
                 "k": r["k"],
                 "size": r["size"],
                 "value": v,
@@ -54,16 +68,15 @@ def chart_retention_heatmap(
             }
         )
     top = max([r["value"] for r in rows if r["value"] is not None] + [1.0])
-    names = {"rate": "Activity retention", "logo_retention": "Logo retention", "nrr": "Cohort NRR"}
-    name = names.get(value, value)
+    name = _(_MEASURES[value]) if value in _MEASURES else value
     order = sorted({r["row"] for r in rows})
     base = alt.Chart(data(rows)).encode(
-        x=alt.X("k:O", title="Months since start of cohort", axis=alt.Axis(labelAngle=0)),
+        x=alt.X("k:O", title=_("Months since start of cohort"), axis=alt.Axis(labelAngle=0)),
         y=alt.Y("row:N", sort=order, title=None),
         tooltip=[
-            alt.Tooltip("cohort:N", title="Cohort"),
-            alt.Tooltip("size:Q", title="Size"),
-            alt.Tooltip("k:O", title="Month k"),
+            alt.Tooltip("cohort:N", title=_("Cohort")),
+            alt.Tooltip("size:Q", title=_("Size")),
+            alt.Tooltip("k:O", title=_("Month k")),
             alt.Tooltip("value:Q", title=name, format=".1%"),
         ],
     )
@@ -84,7 +97,7 @@ def chart_retention_heatmap(
     )
     n_k = max(len({r["k"] for r in rows}), 1)
     return alt.layer(rect, text).properties(
-        title=title or f"{name} by cohort",
+        title=title or _("{name} by cohort").format(name=name),
         width=alt.Step(46) if n_k > 12 else min(640, 60 * n_k),
         height=alt.Step(24),
     )

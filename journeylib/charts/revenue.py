@@ -1,4 +1,7 @@
-"""Revenue charts: MRR movements, the MRR bridge, monthly NRR and GRR."""
+"""Revenue charts: MRR movements, the MRR bridge, monthly NRR and GRR.
+
+Titles, labels and tooltips are in the current language (:mod:`journeylib.i18n`).
+"""
 
 from __future__ import annotations
 
@@ -9,21 +12,24 @@ from journeylib.charts._util import as_month, data, require
 from journeylib.charts.theme import BAD, GOOD, INK, MUTED, NEUTRAL
 from journeylib.errors import DataError
 from journeylib.formatting import format_value
+from journeylib.i18n import N_
+from journeylib.i18n import gettext as _
 from journeylib.months import month_from_index, month_index
 
 __all__ = ["MOVEMENTS", "chart_mrr_bridge", "chart_mrr_movements", "chart_nrr_grr"]
 
-# (column, label, colour): gains in cool colours, losses in warm ones.
+# (column, label, colour): gains in cool colours, losses in warm ones. The labels
+# are English message ids, translated where drawn.
 MOVEMENTS = [
-    ("new_mrr", "New", "#0072B2"),
-    ("reactivation_mrr", "Reactivation", "#56B4E9"),
-    ("expansion_mrr", "Expansion", "#009E73"),
-    ("contraction_mrr", "Contraction", "#E69F00"),
-    ("churned_mrr", "Churn", "#D55E00"),
+    ("new_mrr", N_("New"), "#0072B2"),
+    ("reactivation_mrr", N_("Reactivation"), "#56B4E9"),
+    ("expansion_mrr", N_("Expansion"), "#009E73"),
+    ("contraction_mrr", N_("Contraction"), "#E69F00"),
+    ("churned_mrr", N_("Churn"), "#D55E00"),
 ]
 
 
-def chart_mrr_movements(months: pl.DataFrame, *, title: str = "MRR movements") -> alt.LayerChart:
+def chart_mrr_movements(months: pl.DataFrame, *, title: str | None = None) -> alt.LayerChart:
     """Stacked signed bars of the monthly MRR movements with the net new MRR line.
 
     Args:
@@ -31,7 +37,7 @@ def chart_mrr_movements(months: pl.DataFrame, *, title: str = "MRR movements") -
             reactivation_mrr, contraction_mrr, churned_mrr, net_new_mrr``
             (contraction and churn negative, as in metrics.md); ``mrr`` is
             shown in the tooltip when present.
-        title: chart title.
+        title: chart title (default: "MRR movements").
 
     Returns:
         A layered chart: gains stack above zero, losses below, the net new MRR
@@ -45,13 +51,14 @@ def chart_mrr_movements(months: pl.DataFrame, *, title: str = "MRR movements") -
         >>> len(chart_mrr_movements(months).layer[0].data["values"])
         5
     """
-    cols = ["month"] + [c for c, _, _ in MOVEMENTS] + ["net_new_mrr"]
+    cols = ["month"] + [m[0] for m in MOVEMENTS] + ["net_new_mrr"]
     df = as_month(require(months, cols, name="months"), "month").sort("month")
+    labels = [_(m[1]) for m in MOVEMENTS]
     long = []
     for r in df.iter_rows(named=True):
-        for i, (col, label, _) in enumerate(MOVEMENTS):
+        for i, (col, *_rest) in enumerate(MOVEMENTS):
             long.append(
-                {"month": r["month"], "movement": label, "order": i, "amount": r[col] or 0.0}
+                {"month": r["month"], "movement": labels[i], "order": i, "amount": r[col] or 0.0}
             )
     net = [
         {"month": r["month"], "net_new_mrr": r["net_new_mrr"], "mrr": r.get("mrr")}
@@ -63,17 +70,17 @@ def chart_mrr_movements(months: pl.DataFrame, *, title: str = "MRR movements") -
         .mark_bar()
         .encode(
             x=x,
-            y=alt.Y("amount:Q", title="MRR change", stack="zero"),
+            y=alt.Y("amount:Q", title=_("MRR change"), stack="zero"),
             color=alt.Color(
                 "movement:N",
-                title="Movement",
-                scale=alt.Scale(domain=[m[1] for m in MOVEMENTS], range=[m[2] for m in MOVEMENTS]),
+                title=_("Movement"),
+                scale=alt.Scale(domain=labels, range=[m[2] for m in MOVEMENTS]),
             ),
             order=alt.Order("order:Q"),
             tooltip=[
-                alt.Tooltip("month:O", title="Month"),
-                alt.Tooltip("movement:N", title="Movement"),
-                alt.Tooltip("amount:Q", title="Amount", format=",.0f"),
+                alt.Tooltip("month:O", title=_("Month")),
+                alt.Tooltip("movement:N", title=_("Movement")),
+                alt.Tooltip("amount:Q", title=_("Amount"), format=",.0f"),
             ],
         )
     )
@@ -81,16 +88,19 @@ def chart_mrr_movements(months: pl.DataFrame, *, title: str = "MRR movements") -
         x=x,
         y=alt.Y("net_new_mrr:Q"),
         tooltip=[
-            alt.Tooltip("month:O", title="Month"),
-            alt.Tooltip("net_new_mrr:Q", title="Net new MRR", format=",.0f"),
-            alt.Tooltip("mrr:Q", title="MRR", format=",.0f"),
+            alt.Tooltip("month:O", title=_("Month")),
+            alt.Tooltip("net_new_mrr:Q", title=_("Net new MRR"), format=",.0f"),
+            alt.Tooltip("mrr:Q", title=_("MRR"), format=",.0f"),
         ],
     )
     line = line_base.mark_line(color=INK, strokeWidth=2)
     points = line_base.mark_point(color=INK, filled=True, size=50)
     zero = alt.Chart(data([{"y": 0}])).mark_rule(color=MUTED).encode(y=alt.Y("y:Q"))
     return alt.layer(bars, zero, line, points).properties(
-        title=alt.Title(title, subtitle="Bars: movements (losses below zero); line: net new MRR"),
+        title=alt.Title(
+            _("MRR movements") if title is None else title,
+            subtitle=_("Bars: movements (losses below zero); line: net new MRR"),
+        ),
         width=alt.Step(44) if df.height > 14 else 640,
         height=320,
     )
@@ -109,7 +119,7 @@ def chart_mrr_bridge(
             movement columns.
         start: first month of the bridge, 'YYYY-MM'.
         end: last month of the bridge, 'YYYY-MM'.
-        title: chart title (default names the months).
+        title: chart title (default names the months: "MRR bridge 2024-01 to 2024-06").
 
     Returns:
         A layered chart of floating bars (opening, movements, closing) with labels.
@@ -123,7 +133,7 @@ def chart_mrr_bridge(
         >>> [r["label"] for r in bars.data["values"]][::6]
         ['MRR 2024-01', 'MRR 2024-02']
     """
-    cols = ["month", "mrr", "net_new_mrr"] + [c for c, _, _ in MOVEMENTS]
+    cols = ["month", "mrr", "net_new_mrr"] + [m[0] for m in MOVEMENTS]
     df = as_month(require(months, cols, name="months"), "month")
     sel = df.filter((pl.col("month") >= start) & (pl.col("month") <= end)).sort("month")
     if sel.height == 0:
@@ -137,26 +147,28 @@ def chart_mrr_bridge(
     first = sel.row(0, named=True)
     opening = (first["mrr"] or 0.0) - (first["net_new_mrr"] or 0.0)
     before = month_from_index(month_index(start) - 1)
+    # The bar kinds in words: the legend's entries.
+    balance, gain, loss = _("Balance"), _("Gain"), _("Loss")
     rows = [
         {
-            "label": f"MRR {before}",
+            "label": _("MRR {month}").format(month=before),
             "lo": 0.0,
             "hi": opening,
             "amount": opening,
-            "kind": "Balance",
+            "kind": balance,
             "text": format_value(opening, style="compact"),
         }
     ]
     level = opening
-    for col, label, _ in MOVEMENTS:
+    for col, label, _colour in MOVEMENTS:
         amount = float(sel[col].fill_null(0).sum())
         rows.append(
             {
-                "label": label,
+                "label": _(label),
                 "lo": min(level, level + amount),
                 "hi": max(level, level + amount),
                 "amount": amount,
-                "kind": "Gain" if amount >= 0 else "Loss",
+                "kind": gain if amount >= 0 else loss,
                 "text": ("+" if amount >= 0 else "−") + format_value(abs(amount), style="compact"),
             }
         )
@@ -164,11 +176,11 @@ def chart_mrr_bridge(
     closing = sel.row(-1, named=True)["mrr"] or 0.0
     rows.append(
         {
-            "label": f"MRR {sel['month'][-1]}",
+            "label": _("MRR {month}").format(month=sel["month"][-1]),
             "lo": 0.0,
             "hi": closing,
             "amount": closing,
-            "kind": "Balance",
+            "kind": balance,
             "text": format_value(closing, style="compact"),
         }
     )
@@ -176,33 +188,35 @@ def chart_mrr_bridge(
     base = alt.Chart(data(rows)).encode(
         x=alt.X("label:N", sort=order, title=None, axis=alt.Axis(labelAngle=0)),
         tooltip=[
-            alt.Tooltip("label:N", title="Step"),
-            alt.Tooltip("amount:Q", title="Amount", format=",.0f"),
+            alt.Tooltip("label:N", title=_("Step")),
+            alt.Tooltip("amount:Q", title=_("Amount"), format=",.0f"),
         ],
     )
     bars = base.mark_bar(width=alt.RelativeBandSize(0.7)).encode(
-        y=alt.Y("lo:Q", title="MRR"),
+        y=alt.Y("lo:Q", title=_("MRR")),
         y2=alt.Y2(field="hi"),
         color=alt.Color(
             "kind:N",
             title=None,
-            scale=alt.Scale(domain=["Balance", "Gain", "Loss"], range=[NEUTRAL, GOOD, BAD]),
+            scale=alt.Scale(domain=[balance, gain, loss], range=[NEUTRAL, GOOD, BAD]),
         ),
     )
     labels = base.mark_text(baseline="bottom", dy=-4, fontWeight=600).encode(
         y=alt.Y("hi:Q"), text=alt.Text("text:N")
     )
     return alt.layer(bars, labels).properties(
-        title=title or f"MRR bridge {start} to {end}", width=alt.Step(90), height=320
+        title=title or _("MRR bridge {start} to {end}").format(start=start, end=end),
+        width=alt.Step(90),
+        height=320,
     )
 
 
-def chart_nrr_grr(months: pl.DataFrame, *, title: str = "Monthly NRR and GRR") -> alt.LayerChart:
+def chart_nrr_grr(months: pl.DataFrame, *, title: str | None = None) -> alt.LayerChart:
     """Lines of monthly net and gross revenue retention, with the 100 % line.
 
     Args:
         months: ``month, nrr_1m, grr_1m`` (fractions; null months leave gaps).
-        title: chart title.
+        title: chart title (default: "Monthly NRR and GRR").
 
     Returns:
         A layered line chart.
@@ -215,27 +229,28 @@ def chart_nrr_grr(months: pl.DataFrame, *, title: str = "Monthly NRR and GRR") -
         'line'
     """
     df = as_month(require(months, ["month", "nrr_1m", "grr_1m"], name="months"), "month")
+    nrr, grr = _("NRR"), _("GRR")
     long = []
     for r in df.sort("month").iter_rows(named=True):
-        long.append({"month": r["month"], "measure": "NRR", "value": r["nrr_1m"]})
-        long.append({"month": r["month"], "measure": "GRR", "value": r["grr_1m"]})
+        long.append({"month": r["month"], "measure": nrr, "value": r["nrr_1m"]})
+        long.append({"month": r["month"], "measure": grr, "value": r["grr_1m"]})
     base = alt.Chart(data(long)).encode(
         x=alt.X("month:O", title=None, axis=alt.Axis(labelAngle=-45 if df.height > 12 else 0)),
         y=alt.Y(
             "value:Q",
-            title="Retention (1 month)",
+            title=_("Retention (1 month)"),
             axis=alt.Axis(format="%"),
             scale=alt.Scale(zero=False),
         ),
         color=alt.Color(
             "measure:N",
             title=None,
-            scale=alt.Scale(domain=["NRR", "GRR"], range=[NEUTRAL, "#E69F00"]),
+            scale=alt.Scale(domain=[nrr, grr], range=[NEUTRAL, "#E69F00"]),
         ),
         tooltip=[
-            alt.Tooltip("month:O", title="Month"),
-            alt.Tooltip("measure:N"),
-            alt.Tooltip("value:Q", title="Value", format=".1%"),
+            alt.Tooltip("month:O", title=_("Month")),
+            alt.Tooltip("measure:N", title=_("measure")),
+            alt.Tooltip("value:Q", title=_("Value"), format=".1%"),
         ],
     )
     ref = (
@@ -244,7 +259,10 @@ def chart_nrr_grr(months: pl.DataFrame, *, title: str = "Monthly NRR and GRR") -
         .encode(y=alt.Y("y:Q"))
     )
     return alt.layer(base.mark_line(), base.mark_point(filled=True), ref).properties(
-        title=alt.Title(title, subtitle="Dashed line: 100 % (revenue kept in full)"),
+        title=alt.Title(
+            _("Monthly NRR and GRR") if title is None else title,
+            subtitle=_("Dashed line: 100 % (revenue kept in full)"),
+        ),
         width=640,
         height=280,
     )

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import altair as alt
 
+from journeylib.charts.fonts import font_stack
+
 __all__ = [
     "BAD",
     "FONT",
@@ -46,8 +48,10 @@ MUTED = "#616e7c"
 SEQUENTIAL = "blues"
 
 # DejaVu Sans is what vl-convert finds on our machines; browsers use the first
-# font they have.
-FONT = "Helvetica Neue, Helvetica, Arial, DejaVu Sans, sans-serif"
+# font they have. Noto Sans CJK SC and Noto Sans Arabic follow as fallbacks for
+# Chinese and Arabic text (exports get them from journeylib.charts.fonts); the
+# Latin fonts stay first, so English text looks as before.
+FONT = font_stack()
 
 
 @alt.theme.register(THEME_NAME, enable=True)

@@ -1,4 +1,4 @@
-"""Touchpoint flow: how each touchpoint feeds the next."""
+"""Touchpoint flow: how each touchpoint feeds the next (words in the current language)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import polars as pl
 from journeylib.charts._util import data, ordered, require
 from journeylib.charts.theme import SEQUENTIAL
 from journeylib.formatting import format_value
+from journeylib.i18n import gettext as _
 
 __all__ = ["chart_touchpoint_flow"]
 
@@ -32,7 +33,7 @@ def chart_touchpoint_flow(
     order: list[str] | None = None,
     labels: Mapping[str, str] | None = None,
     top_n: int = 16,
-    title: str = "Touchpoint flow",
+    title: str | None = None,
 ) -> alt.LayerChart:
     """Transition matrix read as a flow: from-touchpoint rows, next-touchpoint columns.
 
@@ -50,7 +51,7 @@ def chart_touchpoint_flow(
             optional ``from_label``/``to_label`` columns are used, else the ids.
             Two ids with the same label are told apart by their id.
         top_n: keep the ``top_n`` touchpoints with most transitions.
-        title: chart title.
+        title: chart title (default: "Touchpoint flow").
 
     Returns:
         A layered rect + text chart; colour and label are the share of the row.
@@ -94,22 +95,22 @@ def chart_touchpoint_flow(
         x=alt.X(
             "to_name:N",
             sort=shown,
-            title="Next touchpoint",
+            title=_("Next touchpoint"),
             axis=alt.Axis(orient="top", labelAngle=-40, labelLimit=220),
         ),
         # No y title: with long labels it lands on them; the subtitle says what rows are.
         y=alt.Y("from_name:N", sort=shown, title=None, axis=alt.Axis(labelLimit=220)),
         tooltip=[
-            alt.Tooltip("from_name:N", title="From"),
-            alt.Tooltip("to_name:N", title="To"),
-            alt.Tooltip("count:Q", title="Transitions", format=","),
-            alt.Tooltip("share:Q", title="Share of from", format=".1%"),
+            alt.Tooltip("from_name:N", title=_("From")),
+            alt.Tooltip("to_name:N", title=_("To")),
+            alt.Tooltip("count:Q", title=_("Transitions"), format=","),
+            alt.Tooltip("share:Q", title=_("Share of from"), format=".1%"),
         ],
     )
     rect = base.mark_rect(stroke="white", strokeWidth=1).encode(
         color=alt.Color(
             "share:Q",
-            title="Share of the row",
+            title=_("Share of the row"),
             scale=alt.Scale(scheme=SEQUENTIAL, domain=[0, 1]),
             legend=alt.Legend(format="%", gradientLength=240, values=[0, 0.25, 0.5, 0.75, 1]),
         ),
@@ -120,7 +121,8 @@ def chart_touchpoint_flow(
     )
     return alt.layer(rect, text).properties(
         title=alt.Title(
-            title, subtitle="Each row: where accounts go next from that touchpoint (columns)"
+            _("Touchpoint flow") if title is None else title,
+            subtitle=_("Each row: where accounts go next from that touchpoint (columns)"),
         ),
         width=alt.Step(52),
         height=alt.Step(28),

@@ -3,12 +3,20 @@
 SMART goals in ``client.yaml`` name metrics from here; the report's
 definitions appendix prints it. ``stage`` uses the eight-stage B2B model;
 :func:`stage_for_template` translates it to the five-stage model.
+
+Labels and definitions are English source text, marked with
+:func:`~journeylib.i18n.N_` so ``pybabel extract`` puts them in the message
+catalog; they stay English here (``metrics.json``, the command line) and are
+translated where a reader sees them: the report's appendix
+(:func:`journeylib.report.summary.definitions`) and the journey map's KPI lane.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
+
+from journeylib.i18n import N_
 
 __all__ = ["Metric", "CATALOG", "get_metric", "stage_for_template", "catalog_rows"]
 
@@ -34,271 +42,317 @@ CATALOG: dict[str, Metric] = {
         # ---- awareness
         _M(
             "visitors",
-            "Anonymous visitors",
+            N_("Anonymous visitors"),
             "count",
             "awareness",
-            "Distinct anonymous visitor ids with at least one event in the period and no account id: "
-            "people who reached the website or product before identifying themselves. They are counted "
-            "apart from accounts and never enter the stage funnel.",
+            N_(
+                "Distinct anonymous visitor ids with at least one event in the period and no account id: "
+                "people who reached the website or product before identifying themselves. They are counted "
+                "apart from accounts and never enter the stage funnel."
+            ),
         ),
         _M(
             "website_visitors",
-            "Website visitors",
+            N_("Website visitors"),
             "count",
             "awareness",
-            "Same as anonymous visitors: distinct anonymous ids seen in the period.",
+            N_("Same as anonymous visitors: distinct anonymous ids seen in the period."),
         ),
         _M(
             "branded_search_share",
-            "Branded search share",
+            N_("Branded search share"),
             "fraction",
             "awareness",
-            "Clicks on search queries that contain one of the client's branded terms (case-insensitive "
-            "substring), divided by all search clicks in the period. A rising share means more people "
-            "already know the brand by name. Null when client.yaml lists no branded terms.",
+            N_(
+                "Clicks on search queries that contain one of the client's branded terms (case-insensitive "
+                "substring), divided by all search clicks in the period. A rising share means more people "
+                "already know the brand by name. Null when client.yaml lists no branded terms."
+            ),
         ),
         _M(
             "ctr",
-            "Click-through rate",
+            N_("Click-through rate"),
             "fraction",
             "awareness",
-            "Marketing clicks divided by impressions, summed over the rows where both are present, "
-            "per channel, campaign or overall.",
+            N_(
+                "Marketing clicks divided by impressions, summed over the rows where both are present, "
+                "per channel, campaign or overall."
+            ),
         ),
         # ---- decision
         _M(
             "cac",
-            "Customer acquisition cost",
+            N_("Customer acquisition cost"),
             "currency",
             "decision",
-            "Marketing and sales spend in the period divided by the customers who paid for the first "
-            "time in the period (the 'new' MRR movement; reactivated customers are not new). Null when "
-            "there were no new customers.",
+            N_(
+                "Marketing and sales spend in the period divided by the customers who paid for the first "
+                "time in the period (the 'new' MRR movement; reactivated customers are not new). Null when "
+                "there were no new customers."
+            ),
             higher_is_better=False,
         ),
         _M(
             "cac_payback_months",
-            "CAC payback",
+            N_("CAC payback"),
             "months",
             "decision",
-            "Months of gross margin needed to earn back the acquisition cost: CAC divided by the mean "
-            "first-month MRR of the period's new customers times the gross margin.",
+            N_(
+                "Months of gross margin needed to earn back the acquisition cost: CAC divided by the mean "
+                "first-month MRR of the period's new customers times the gross margin."
+            ),
             higher_is_better=False,
         ),
         _M(
             "new_customers",
-            "New customers",
+            N_("New customers"),
             "count",
             "decision",
-            "Accounts whose first ever paid month falls in the period.",
+            N_("Accounts whose first ever paid month falls in the period."),
         ),
         _M(
             "stage_conversion",
-            "Stage conversion",
+            N_("Stage conversion"),
             "fraction",
             "decision",
-            "Share of the accounts that reached a journey stage (or any later one) that also reached the "
-            "next stage. As a goal metric it is the conversion from the first stage to the last.",
+            N_(
+                "Share of the accounts that reached a journey stage (or any later one) that also reached the "
+                "next stage. As a goal metric it is the conversion from the first stage to the last."
+            ),
         ),
         # ---- onboarding
         _M(
             "activation_rate",
-            "Activation rate",
+            N_("Activation rate"),
             "fraction",
             "onboarding",
-            "Share of the period's sign-ups that performed the activation event at or after sign-up and "
-            "no later than the configured number of days after it (the bound is inclusive). A signup "
-            "cohort is complete when every member's window ends no later than the latest raw event in "
-            "the data (derived rows such as a subscription month's first instant do not count).",
+            N_(
+                "Share of the period's sign-ups that performed the activation event at or after sign-up and "
+                "no later than the configured number of days after it (the bound is inclusive). A signup "
+                "cohort is complete when every member's window ends no later than the latest raw event in "
+                "the data (derived rows such as a subscription month's first instant do not count)."
+            ),
         ),
         _M(
             "ttfv_days_median",
-            "Time to first value (median)",
+            N_("Time to first value (median)"),
             "days",
             "onboarding",
-            "Median days from sign-up to the first first-value event, over the period's sign-ups that "
-            "reached it. Quantiles interpolate linearly between order statistics.",
+            N_(
+                "Median days from sign-up to the first first-value event, over the period's sign-ups that "
+                "reached it. Quantiles interpolate linearly between order statistics."
+            ),
             higher_is_better=False,
         ),
         _M(
             "ttfv_days_p75",
-            "Time to first value (p75)",
+            N_("Time to first value (p75)"),
             "days",
             "onboarding",
-            "75th percentile of days from sign-up to first value.",
+            N_("75th percentile of days from sign-up to first value."),
             higher_is_better=False,
         ),
         _M(
             "ttfv_days_p90",
-            "Time to first value (p90)",
+            N_("Time to first value (p90)"),
             "days",
             "onboarding",
-            "90th percentile of days from sign-up to first value.",
+            N_("90th percentile of days from sign-up to first value."),
             higher_is_better=False,
         ),
         _M(
             "ttfv_reached_share",
-            "Reached first value",
+            N_("Reached first value"),
             "fraction",
             "onboarding",
-            "Share of the period's sign-ups that reached the first-value event at all.",
+            N_("Share of the period's sign-ups that reached the first-value event at all."),
         ),
         # ---- adoption
         _M(
             "engagement_score",
-            "Engagement score",
+            N_("Engagement score"),
             "score",
             "adoption",
-            "A paying account's weighted count of events in a month (weights from client.yaml), expressed "
-            "as a percentile rank among the accounts paying that month (average rank of ties ÷ number "
-            "of accounts × 100, so the top account scores 100); as a single number, the mean weighted "
-            "event count per paying account in the last month.",
+            N_(
+                "A paying account's weighted count of events in a month (weights from client.yaml), expressed "
+                "as a percentile rank among the accounts paying that month (average rank of ties ÷ number "
+                "of accounts × 100, so the top account scores 100); as a single number, the mean weighted "
+                "event count per paying account in the last month."
+            ),
         ),
         # ---- retention
         _M(
             "mrr",
-            "Monthly recurring revenue",
+            N_("Monthly recurring revenue"),
             "currency",
             "retention",
-            "Sum of every account's MRR in the month (an account with no row pays 0, also in months "
-            "after the subscriptions table ends: set the period in client.yaml when events run later).",
+            N_(
+                "Sum of every account's MRR in the month (an account with no row pays 0, also in months "
+                "after the subscriptions table ends: set the period in client.yaml when events run later)."
+            ),
         ),
         _M(
             "customers",
-            "Paying customers",
+            N_("Paying customers"),
             "count",
             "retention",
-            "Accounts with MRR above zero in the month.",
+            N_("Accounts with MRR above zero in the month."),
         ),
         _M(
             "net_new_mrr",
-            "Net new MRR",
+            N_("Net new MRR"),
             "currency",
             "retention",
-            "New + expansion + reactivation + contraction + churned MRR of the month; equals MRR(m) − MRR(m−1).",
+            N_(
+                "New + expansion + reactivation + contraction + churned MRR of the month; equals MRR(m) − MRR(m−1)."
+            ),
         ),
         _M(
             "logo_churn_rate",
-            "Logo churn rate",
+            N_("Logo churn rate"),
             "fraction",
             "retention",
-            "Customers who paid in the previous month and pay nothing this month, divided by the customers "
-            "of the previous month. New and returning customers cannot hide it.",
+            N_(
+                "Customers who paid in the previous month and pay nothing this month, divided by the customers "
+                "of the previous month. New and returning customers cannot hide it."
+            ),
             higher_is_better=False,
         ),
         _M(
             "churn_rate_simple",
-            "Churn rate (guides' formula)",
+            N_("Churn rate (guides' formula)"),
             "fraction",
             "retention",
-            "(customers at the start of the month − customers at its end) / customers at the start, as the "
-            "journey-mapping guides give it. New and reactivated customers offset churn in it, so it can be "
-            "negative; it is shown beside the logo churn rate, never instead.",
+            N_(
+                "(customers at the start of the month − customers at its end) / customers at the start, as the "
+                "journey-mapping guides give it. New and reactivated customers offset churn in it, so it can be "
+                "negative; it is shown beside the logo churn rate, never instead."
+            ),
             higher_is_better=False,
         ),
         _M(
             "gross_mrr_churn_rate",
-            "Gross MRR churn rate",
+            N_("Gross MRR churn rate"),
             "fraction",
             "retention",
-            "MRR lost to contraction and churn in the month, divided by the previous month's MRR.",
+            N_(
+                "MRR lost to contraction and churn in the month, divided by the previous month's MRR."
+            ),
             higher_is_better=False,
         ),
         _M(
             "nrr_1m",
-            "Net revenue retention (monthly)",
+            N_("Net revenue retention (monthly)"),
             "fraction",
             "retention",
-            "This month's MRR of last month's customers divided by their MRR last month (expansion counts, "
-            "new customers do not).",
+            N_(
+                "This month's MRR of last month's customers divided by their MRR last month (expansion counts, "
+                "new customers do not)."
+            ),
         ),
         _M(
             "grr_1m",
-            "Gross revenue retention (monthly)",
+            N_("Gross revenue retention (monthly)"),
             "fraction",
             "retention",
-            "Like monthly NRR but each customer's MRR is capped at last month's: only losses count, so it "
-            "never exceeds 1.",
+            N_(
+                "Like monthly NRR but each customer's MRR is capped at last month's: only losses count, so it "
+                "never exceeds 1."
+            ),
         ),
         _M(
             "nrr_12m",
-            "Net revenue retention (12 months)",
+            N_("Net revenue retention (12 months)"),
             "fraction",
             "retention",
-            "MRR in the period's last month of the customers who paid twelve months earlier, divided by "
-            "their MRR then. Null with less than thirteen months of history.",
+            N_(
+                "MRR in the period's last month of the customers who paid twelve months earlier, divided by "
+                "their MRR then. Null with less than thirteen months of history."
+            ),
         ),
         _M(
             "grr_12m",
-            "Gross revenue retention (12 months)",
+            N_("Gross revenue retention (12 months)"),
             "fraction",
             "retention",
-            "The twelve-month NRR with each customer's MRR capped at its starting value.",
+            N_("The twelve-month NRR with each customer's MRR capped at its starting value."),
         ),
         _M(
             "resolution_hours_median",
-            "Resolution time (median)",
+            N_("Resolution time (median)"),
             "hours",
             "retention",
-            "Median hours from a ticket's opening to its resolution, over tickets opened in the period and "
-            "resolved.",
+            N_(
+                "Median hours from a ticket's opening to its resolution, over tickets opened in the period and "
+                "resolved."
+            ),
             higher_is_better=False,
         ),
         _M(
             "resolution_hours_p90",
-            "Resolution time (p90)",
+            N_("Resolution time (p90)"),
             "hours",
             "retention",
-            "90th percentile of ticket resolution hours.",
+            N_("90th percentile of ticket resolution hours."),
             higher_is_better=False,
         ),
         # ---- expansion
         _M(
             "expansion_mrr",
-            "Expansion MRR",
+            N_("Expansion MRR"),
             "currency",
             "expansion",
-            "MRR added by customers who paid more than in the previous month, summed over the period.",
+            N_(
+                "MRR added by customers who paid more than in the previous month, summed over the period."
+            ),
         ),
         _M(
             "arpa",
-            "Average revenue per account",
+            N_("Average revenue per account"),
             "currency",
             "expansion",
-            "MRR divided by paying customers in the month.",
+            N_("MRR divided by paying customers in the month."),
         ),
         _M(
             "quick_ratio",
-            "SaaS quick ratio",
+            N_("SaaS quick ratio"),
             "ratio",
             "expansion",
-            "MRR gained (new + expansion + reactivation) divided by MRR lost (contraction + churn) in the "
-            "month; null when nothing was lost. Above 4 is usually read as efficient growth.",
+            N_(
+                "MRR gained (new + expansion + reactivation) divided by MRR lost (contraction + churn) in the "
+                "month; null when nothing was lost. Above 4 is usually read as efficient growth."
+            ),
         ),
         _M(
             "ltv",
-            "Customer lifetime value",
+            N_("Customer lifetime value"),
             "currency",
             "expansion",
-            "Mean ARPA over the period's months × gross margin ÷ mean monthly logo churn rate; null when "
-            "churn is zero or undefined.",
+            N_(
+                "Mean ARPA over the period's months × gross margin ÷ mean monthly logo churn rate; null when "
+                "churn is zero or undefined."
+            ),
         ),
         # ---- advocacy
         _M(
             "nps",
-            "Net Promoter Score",
+            N_("Net Promoter Score"),
             "nps",
             "advocacy",
-            "100 × (promoters − detractors) / responses with a score, over responses dated in the period; "
-            "promoters answer 9–10, passives 7–8, detractors 0–6. Ranges from −100 to 100.",
+            N_(
+                "100 × (promoters − detractors) / responses with a score, over responses dated in the period; "
+                "promoters answer 9–10, passives 7–8, detractors 0–6. Ranges from −100 to 100."
+            ),
         ),
         _M(
             "referral_rate",
-            "Referral rate",
+            N_("Referral rate"),
             "fraction",
             "advocacy",
-            "Paying accounts that performed the referral milestone event in the month, divided by the "
-            "month's paying accounts; as a single number, over the period's last month.",
+            N_(
+                "Paying accounts that performed the referral milestone event in the month, divided by the "
+                "month's paying accounts; as a single number, over the period's last month."
+            ),
         ),
     ]
 }
