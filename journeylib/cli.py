@@ -237,19 +237,54 @@ def demo(
     no_run: Annotated[
         bool, typer.Option("--no-run", help="Only build and validate the demo client.")
     ] = False,
+    language: Annotated[
+        str,
+        typer.Option(
+            "--language",
+            help="The report's language: en, ar (Arabic, right to left) or zh (Chinese); "
+            "ar and zh use their own demo client, data/demo_ar or data/demo_zh.",
+        ),
+    ] = "en",
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="Also print report.pdf with headless Chromium.")
+    ] = False,
 ) -> None:
     """Build (or reuse) the demo client in data/demo and run the full report on it."""
     from journeylib.sources.synth import synthesize  # local: keeps `journey --help` faster
 
-    path = data_dir() / "demo"
+    lang = _language_option(language)
+    path = data_dir() / ("demo" if lang == "en" else f"demo_{lang}")
     if not (path / "client.yaml").exists():
         with err.status(f"synthesising the demo client into {path} …"):
             synthesize(path, accounts=accounts, months=12, seed=seed, start="2025-01", fmt="csv")
+            if lang != "en":
+                _set_language(path / "client.yaml", lang)
     c = _store(str(path)).client()  # the run reads the same store
     _print_quality(c)
     if no_run:
         return
-    _run_one(str(path), out_dir=None, jobs=2, command="demo")
+    _run_one(str(path), out_dir=None, jobs=2, command="demo", pdf=pdf or None)
+
+
+def _language_option(value: str) -> str:
+    from journeylib.i18n import LANGUAGES
+
+    if value not in LANGUAGES:
+        raise JourneyError(
+            "unknown language",
+            where="--language",
+            expected=f"one of {', '.join(LANGUAGES)}",
+            found=repr(value),
+            fix="pass --language en, --language ar or --language zh",
+        )
+    return value
+
+
+def _set_language(client_yaml: Path, lang: str) -> None:
+    """Write ``language: <lang>`` into a freshly synthesised client.yaml, after ``journey:``."""
+    text = client_yaml.read_text(encoding="utf-8")
+    text, n = re.subn(r"^(journey:.*)$", rf"\1\nlanguage: {lang}", text, count=1, flags=re.M)
+    client_yaml.write_text(text if n else f"language: {lang}\n{text}", encoding="utf-8")
 
 
 def _stopped(command: str, text: str) -> typer.Exit:
@@ -258,13 +293,18 @@ def _stopped(command: str, text: str) -> typer.Exit:
     return typer.Exit(130)
 
 
-def _run_one(client: str, *, out_dir: str | None, jobs: int, command: str = "run") -> None:
+def _run_one(
+    client: str, *, out_dir: str | None, jobs: int, command: str = "run", pdf: bool | None = None
+) -> None:
     # local: keeps `journey --help` faster
+    from journeylib.report.pdf import write_pdf_check
     from journeylib.report.runner import RunInterrupted, run_client
 
+    if pdf:
+        write_pdf_check()  # no browser to print with: say so before anything runs
     try:
         result = run_client(
-            client, out_dir=Path(out_dir) if out_dir else None, jobs=jobs, progress=err
+            client, out_dir=Path(out_dir) if out_dir else None, jobs=jobs, progress=err, pdf=pdf
         )
     except RunInterrupted as exc:  # the run's kernels stopped, its folder removed
         raise _stopped(command, str(exc)) from None
@@ -280,6 +320,8 @@ def _run_one(client: str, *, out_dir: str | None, jobs: int, command: str = "run
             fix="open the failed notebook in the run's notebooks/ folder to see the error",
         )
     out.print(str(result.run_dir / "report.html"))
+    if (result.run_dir / "report.pdf").is_file():
+        out.print(str(result.run_dir / "report.pdf"))
 
 
 def _say(text: str) -> None:
@@ -454,9 +496,17 @@ def run(
         ),
     ] = None,
     jobs: Annotated[int, typer.Option(min=1, help="Notebooks run in parallel.")] = 2,
+    pdf: Annotated[
+        bool | None,
+        typer.Option(
+            "--pdf/--no-pdf",
+            help="Also print report.pdf (A4 landscape) with headless Chromium; default: pdf: "
+            "in client.yaml.",
+        ),
+    ] = None,
 ) -> None:
-    """Run the seven mapping-step notebooks for a client and build report.html."""
-    _run_one(client, out_dir=out_dir, jobs=jobs)
+    """Run the seven mapping-step notebooks for a client and build report.html and analysis.html."""
+    _run_one(client, out_dir=out_dir, jobs=jobs, pdf=pdf)
 
 
 @app.command()

@@ -29,6 +29,7 @@ from journeylib.analysis.journey_map import (
     map_sections,
     opportunity_frame,
     persona_map_data,
+    report_view,
 )
 from journeylib.analysis.map_kpis import kpi_lane
 from journeylib.analysis.milestones import (
@@ -97,6 +98,7 @@ __all__ = [
     "persona_cards",
     "persona_labels",
     "persona_map_data",
+    "report_view",
     "persona_profile",
     "persona_rules_text",
     "persona_segment_crosstab",

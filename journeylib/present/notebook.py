@@ -27,6 +27,7 @@ import polars as pl
 from IPython.display import HTML, Markdown, display
 
 from journeylib.formatting import format_value
+from journeylib.i18n import set_default_language
 from journeylib.ingest.client import Client
 from journeylib.metrics import metrics_document, resolve_period, with_period
 from journeylib.paths import resolve_client_dir
@@ -111,10 +112,14 @@ def setup(
     built first when missing or stale, with a progress line). In a run
     (``output_dir`` holding the ``metrics.json`` the runner computed for the
     same period) the document is read from that file; otherwise it is computed.
+    The client's ``language`` becomes the kernel's
+    (:func:`journeylib.i18n.set_default_language`): the words and numbers of
+    the tables, charts and findings that follow are written in it.
     """
     client_dir = resolve_client_dir(Path(data_dir) / client if data_dir else client)
     store = ensure_store(client_dir, progress=print)
     c = with_period(store.client(), period_start, period_end)
+    set_default_language(c.config.language)
     out_dir = Path(output_dir) if output_dir else None
     doc = _run_document(out_dir, c)
     if doc is None:
@@ -155,6 +160,8 @@ def show(
     charts_dir: str | Path | None = None,
     save_formats: Sequence[str] = ("svg", "png"),
     pre: bool = False,
+    finding: str | None = None,
+    report: str | None = None,
     **table_options: Any,
 ) -> None:
     """Display ``obj`` in the notebook: a table, a chart, or text.
@@ -176,11 +183,19 @@ def show(
         save_formats: the file types written for ``save_as``.
         pre: show a str as preformatted text (e.g. a YAML snippet) instead of
             Markdown.
+        finding: one sentence shown above a chart or a table (escaped); see
+            :mod:`journeylib.analysis.findings`.
+        report: also put this output in the client report (``report.html``), as
+            this kind of item: ``"chart"`` (a card beside others), ``"wide"``
+            (a card across the page), ``"table"``, or ``"recommendations"``
+            (the report's recommendations section). Without it the output
+            appears in ``analysis.html`` only.
         **table_options: passed to ``frame_html`` (frames only).
 
     Raises:
-        TypeError: ``table_options`` for something that is not a frame, or
-            ``save_as`` for something that is not a chart.
+        TypeError: ``table_options`` for something that is not a frame,
+            ``save_as`` for something that is not a chart, or ``finding`` for
+            a str.
 
     Examples:
         >>> show(pl.DataFrame({"rate": [0.25]}), formats={"rate": "pct"})
@@ -194,13 +209,17 @@ def show(
         raise TypeError(f"table options {sorted(table_options)} apply to polars frames only")
     if save_as is not None and not is_chart:
         raise TypeError("save_as applies to charts only")
+    lead = f'<p class="jw-finding">{html.escape(finding)}</p>\n' if finding else ""
+    meta = render.report_metadata(report)
     if is_frame:
-        display(HTML(frame_html(obj, **table_options)))
+        display(HTML(lead + frame_html(obj, **table_options)), metadata=meta)
     elif is_chart:
-        render.display(obj)
+        render.display(obj, finding=finding, report=report)
         if save_as is not None:
             render.save_charts({save_as: obj}, charts_dir, formats=save_formats)
     elif isinstance(obj, str):
-        display(HTML(f"<pre>{html.escape(obj)}</pre>") if pre else Markdown(obj))
+        if finding:
+            raise TypeError("finding applies to charts and frames only")
+        display(HTML(f"<pre>{html.escape(obj)}</pre>") if pre else Markdown(obj), metadata=meta)
     else:
         display(obj)

@@ -30,6 +30,7 @@ from typing import Any
 import altair as alt
 import vl_convert as vlc
 
+from journeylib.charts import fonts as _fonts
 from journeylib.charts import theme as _theme  # noqa: F401 - registers the workbench theme
 
 __all__ = [
@@ -398,6 +399,7 @@ def chart_svg(chart: alt.TopLevelMixin | dict[str, Any]) -> str:
         >>> chart_svg({"mark": "point", "data": {"values": [{}]}}).startswith("<svg")
         True
     """
+    _fonts.register_chart_fonts()
     return vlc.vegalite_to_svg(_spec(chart), vl_version=_vl_version(), allowed_base_urls=[])
 
 
@@ -431,6 +433,7 @@ def save_chart(
     path = Path(path)
     suffix = path.suffix.lower()
     spec = _spec(chart)
+    _fonts.register_chart_fonts()
     version = _vl_version()
     if suffix == ".svg":
         content: str | bytes = _svg_of(spec)
@@ -460,7 +463,12 @@ def _title_of(spec: dict[str, Any]) -> str | None:
     return str(title) if title else None
 
 
-def display(chart: alt.TopLevelMixin | dict[str, Any]) -> None:
+def display(
+    chart: alt.TopLevelMixin | dict[str, Any],
+    *,
+    finding: str | None = None,
+    report: str | None = None,
+) -> None:
     """Show a chart in a notebook, offline (JupyterLab and nbconvert HTML).
 
     The first call in a kernel also emits the vega bundle; later calls emit only
@@ -468,6 +476,10 @@ def display(chart: alt.TopLevelMixin | dict[str, Any]) -> None:
 
     Args:
         chart: an altair chart or a vega-lite spec dict.
+        finding: one sentence shown above the chart (escaped).
+        report: put the output in the client report too (``report.html``), as
+            this kind of item (``"chart"``, ``"wide"``): the output's display
+            metadata ``{"journeylib": {"report": report}}`` tells the report so.
 
     Examples:
         >>> reset_display()
@@ -480,7 +492,14 @@ def display(chart: alt.TopLevelMixin | dict[str, Any]) -> None:
 
     fragment = chart_html(chart, include_bundle=not _BUNDLE_EMITTED)
     _BUNDLE_EMITTED = True
-    ipy_display(HTML(fragment))
+    if finding:
+        fragment = f'<p class="jw-finding">{html.escape(finding)}</p>\n{fragment}'
+    ipy_display(HTML(fragment), metadata=report_metadata(report))
+
+
+def report_metadata(report: str | None) -> dict[str, Any] | None:
+    """The display metadata that marks an output for the client report (None: not marked)."""
+    return {"journeylib": {"report": report}} if report else None
 
 
 def reset_display() -> None:

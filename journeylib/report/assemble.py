@@ -1,59 +1,66 @@
-"""Assemble ``report.html``: one self-contained page from a run folder.
+"""Assemble a run's two pages: ``report.html``, the deliverable, and ``analysis.html``.
 
-The page holds, in order: an executive summary (headline KPIs with their
-trend, goal statuses, the largest stage drop-offs, data-quality warnings; see
-:mod:`journeylib.report.summary`), the journey map (the current-state map the
-run saved to ``charts/``, with the future-state and persona maps on tabs
-beside it), one section per executed notebook (outputs only, code hidden; see
-:mod:`journeylib.report.notebook_html`), a data-quality section and an
-appendix of metric definitions. A sticky navigation bar links them; printed
-(A4 landscape) the navigation is hidden, every tab is shown and charts scale
-to the page width.
+``report.html`` is what a client's executives read, in order: title and
+scope; the executive summary (headline KPIs with their trend, key findings,
+goals, data-quality warnings; see :mod:`journeylib.report.summary`); the
+journey map at full width (the current-state map the run saved to
+``charts/``, with the future-state and persona maps on tabs beside it); one
+section per mapping step holding only the outputs its notebook marked for
+the report (``show(..., report=kind)``: a chart under its one-sentence
+finding); the recommendations; and an appendix defining the metrics shown,
+with the data-quality counts. Printed (A4 landscape), each map fits one page
+and no chart is cut.
+
+``analysis.html`` holds the seven executed notebooks for the analyst, code
+hidden, with a table of contents; cells tagged ``test`` (recorded results)
+never appear and cells tagged ``setup`` appear once, in the first notebook
+(see :mod:`journeylib.report.notebook_html`).
 
 Escaping contract (what is trusted, what is not):
 
-* Everything put on the page from the metrics document, the title and
+* Everything put on the pages from the metrics document, the title and
   notebook names is escaped (jinja2 autoescape).
-* Notebook sections are rendered and cleaned by
+* Notebook outputs are rendered and cleaned by
   :mod:`journeylib.report.notebook_html`: the vega bundle every chart needs is
-  taken out of the outputs and put once in the page head, before every chart.
+  taken out of the outputs and put once in each page's head, before every chart.
 * The journey-map SVGs are inlined only after
   :func:`journeylib.report.sanitize.clean_svg` rebuilt them.
 """
 
 from __future__ import annotations
 
-import html
 import re
+import string
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from journeylib import paths
-from journeylib.report.notebook_html import Collected, render_notebook
-from journeylib.report.sanitize import CleanSvg, clean_svg_document
-from journeylib.report.summary import data_quality_rows, definitions, executive_summary
-
-__all__ = ["MAP_FILES", "build_report", "journey_maps"]
-
-TEMPLATE_NAME = "report.html.j2"
-
-# The maps of the "Journey map" section: files under ``charts/`` of the run
-# folder (written by notebook 07), in tab order, with their tab labels.
-MAP_FILES = (
-    ("journey_map", "Current state"),
-    ("future_state_map", "Future state"),
-    ("persona_maps", "Persona maps"),
+from journeylib.i18n import N_, current_language, direction, gettext, html_lang, install_jinja
+from journeylib.report.notebook_html import Collected, NotebookSection, render_notebook
+from journeylib.report.sanitize import clean_svg_document, markdown_html
+from journeylib.report.summary import (
+    data_quality_rows,
+    definitions,
+    executive_summary,
+    report_metrics,
 )
-# The notebook whose interactive maps the section points to.
-_MAPS_NOTEBOOK = re.compile(r"(^|_)visuali[sz]e_journey$")
 
-# Printed, a map is cut into bands that each fit an A4 landscape page (273 x
-# 186 mm inside 12 mm margins) at the page width: a band's height is at most
-# this share of the map's width (the first band leaves room for the headings).
-_BAND_RATIO = 0.62
-_FIRST_BAND_RATIO = 0.52
+__all__ = ["ANALYSIS_NAME", "MAP_FILES", "REPORT_NAME", "build_report", "journey_maps"]
+
+REPORT_NAME = "report.html"
+ANALYSIS_NAME = "analysis.html"
+
+# The maps of the "Journey map" section, in tab order with their tab labels: files
+# under ``charts/`` of the run folder written by notebook 07 (the report's versions,
+# full width, first; the notebook's own as a fallback). A tab holds every file of its
+# first pattern that matches (persona maps: one file per persona, one page each in print).
+MAP_FILES = (
+    (("report_journey_map", "journey_map"), N_("Current state")),
+    (("report_future_state_map", "future_state_map"), N_("Future state")),
+    (("report_persona_map_*", "persona_maps"), N_("Persona maps")),
+)
 
 # Charts drawn before the bundle arrived queue themselves in window.__jwPending
 # (journeylib.present.render's protocol); the bundle in the head normally comes first.
@@ -66,66 +73,41 @@ _FLUSH_PENDING = (
 # --------------------------------------------------------------------------- journey maps
 
 
-def _bands(svg: CleanSvg) -> list[tuple[float, float]]:
-    """Horizontal bands of the map for print, cut at lane boundaries where possible."""
-    if not svg.width or not svg.height:
-        return []
-    bands: list[tuple[float, float]] = []
-    top = 0.0
-    while True:
-        ratio = _FIRST_BAND_RATIO if not bands else _BAND_RATIO
-        limit = svg.width * ratio
-        if svg.height - top <= limit:
-            bands.append((top, svg.height))
-            return bands
-        fits = [y for y in svg.rules_y if top + limit * 0.25 < y <= top + limit]
-        cut = max(fits) if fits else top + limit  # no boundary close enough: cut anyway
-        bands.append((top, cut))
-        top = cut
+def _map_files(charts: Path, pattern: str) -> list[Path]:
+    found = sorted(charts.glob(f"{pattern}.svg"), key=lambda p: (len(p.stem), p.stem))
+    return [p for p in found if p.is_file()]
 
 
-def _print_bands(svg: CleanSvg, id_prefix: str) -> str:
-    """Page-sized views of the map for print: each shows one band of the same content."""
-    parts = []
-    for y0, y1 in _bands(svg):
-        # A pixel of overlap so a boundary rule is not lost between two bands.
-        y0p, h = max(y0 - 1, 0), y1 - max(y0 - 1, 0)
-        parts.append(
-            f'<svg class="jw-map-band" viewBox="0 {y0p:g} {svg.width:g} {h:g}" '
-            f'style="max-width:{svg.width:g}px">'
-            f'<use href="#{html.escape(id_prefix)}-content"></use></svg>'
-        )
-    return "".join(parts)
-
-
-def journey_maps(run_dir: str | Path) -> list[dict[str, str]]:
+def journey_maps(run_dir: str | Path) -> list[dict[str, Any]]:
     """The saved journey maps of a run, cleaned for inlining, in :data:`MAP_FILES` order.
 
     Returns:
-        One ``{id, label, svg, print_svg}`` per ``charts/<name>.svg`` found:
-        ``id`` is the file name with dashes, ``svg`` the cleaned map (see
-        :func:`journeylib.report.sanitize.clean_svg`), ``print_svg`` page-sized bands of it for print,
-        cut at lane boundaries (they reference the map's content, so they
-        add no copy of it). Maps that cannot be read are left out.
+        One ``{id, label, svgs}`` per map found (the files of the first of
+        its patterns that matches under ``charts/``): ``id`` is the map's
+        name with dashes, ``svgs`` its cleaned SVG documents (see
+        :func:`journeylib.report.sanitize.clean_svg`), one per file. Files that
+        cannot be read are left out, and a map without any.
     """
+    charts = Path(run_dir) / "charts"
     out = []
-    for stem, label in MAP_FILES:
-        path = Path(run_dir) / "charts" / f"{stem}.svg"
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue
-        prefix = f"jw-{stem.replace('_', '-')}"
-        cleaned = clean_svg_document(text, prefix)
-        if cleaned:
-            out.append(
-                {
-                    "id": stem.replace("_", "-"),
-                    "label": label,
-                    "svg": cleaned.markup,
-                    "print_svg": _print_bands(cleaned, prefix),
-                }
-            )
+    for patterns, label in MAP_FILES:
+        name = patterns[-1]
+        for pattern in patterns:
+            files = _map_files(charts, pattern)
+            if not files:
+                continue
+            svgs = []
+            for n, path in enumerate(files):
+                try:
+                    text = path.read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError):
+                    continue
+                cleaned = clean_svg_document(text, f"jw-{name.replace('_', '-')}-{n}")
+                if cleaned:
+                    svgs.append(cleaned.markup)
+            if svgs:
+                out.append({"id": name.replace("_", "-"), "label": gettext(label), "svgs": svgs})
+            break
     return out
 
 
@@ -162,6 +144,119 @@ def _run_id(run_dir: Path) -> str:
     return name
 
 
+_LATIN = string.ascii_letters + string.digits + string.punctuation + " ·—–…“”‘’×▲▼■←→%"
+
+
+def _with_cjk_font(page: str) -> str:
+    """The page with the CJK font its Chinese text needs, cut down to those characters.
+
+    Without it a machine that has no CJK font shows empty boxes (the report
+    must read the same everywhere, offline). A page without such text is
+    returned as it is.
+    """
+    # local: see _bundle_tag
+    from journeylib.charts.fonts import CJK_FAMILY, cjk_font_face, page_characters
+
+    chars = page_characters(page)
+    if not chars:
+        return page
+    # A Chinese page is set in the font throughout (its Latin letters and digits too, so
+    # the font is in use, hence loaded, from the first line): an English page only falls
+    # back on it for the Chinese a client wrote.
+    face = cjk_font_face(chars | set(_LATIN))
+    if face is None:
+        return page
+    body = f"html:lang(zh) body{{font-family:'{CJK_FAMILY}',system-ui,sans-serif}}"
+    # right after the opening tag: the vega bundle in the head holds "</head>" in its text
+    return page.replace("<head>", f"<head>\n<style>{face}{body}</style>", 1)
+
+
+def _cards(section: NotebookSection) -> list[dict[str, Any]]:
+    return [{"kind": i.kind, "body": i.body} for i in section.items if i.kind != "recommendations"]
+
+
+def _inline_markdown(text: str) -> str:
+    """Our own one-line markdown (a step's question) as inline HTML."""
+    out = markdown_html(text).strip()
+    return out[3:-4] if out.startswith("<p>") and out.endswith("</p>") else out
+
+
+def _goals_table(goals: Sequence[Mapping[str, Any]]) -> str:
+    """The summary's goals as a workbench table (:func:`~journeylib.present.tables.frame_html`).
+
+    The values are already written by the formatting layer; the status keeps the
+    ``status <status>`` class that colours it.
+    """
+    import polars as pl
+
+    from journeylib.present.tables import frame_html
+
+    def col(values: Sequence[Any]) -> pl.Series:
+        return pl.Series([None if v is None else str(v) for v in values], dtype=pl.String)
+
+    # Literal msgids, so pybabel extracts them.
+    head = {
+        "goal": gettext("goal"),
+        "current": gettext("current"),
+        "target": gettext("target"),
+        "deadline": gettext("deadline"),
+        "status": gettext("status"),
+    }
+    frame = pl.DataFrame(
+        {
+            head["goal"]: col([g.get("label") or g.get("id") for g in goals]),
+            head["current"]: col([g.get("current") for g in goals]),
+            head["target"]: col([g.get("target") for g in goals]),
+            head["deadline"]: col([g.get("deadline") for g in goals]),
+            head["status"]: col([g.get("status_text") for g in goals]),
+            "_class": col([f"status {g.get('status')}" for g in goals]),
+        }
+    )
+    return frame_html(
+        frame,
+        max_rows=-1,
+        align={head["current"]: "end", head["target"]: "end"},
+        classes={head["status"]: "_class"},
+    )
+
+
+def _quality_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    """The data-quality rows as a workbench table; a table without rejections says so, muted."""
+    import polars as pl
+
+    from journeylib.present.tables import frame_html
+
+    def reasons(row: Mapping[str, Any]) -> str:
+        found = row.get("reasons") or []
+        return "; ".join(f"{r['reason']} ({r['count']})" for r in found) or gettext("none")
+
+    head = {
+        "table": gettext("table"),
+        "rows in": gettext("rows in"),
+        "valid": gettext("valid"),
+        "rejected": gettext("rejected"),
+        "reasons": gettext("most frequent reasons"),
+    }
+    frame = pl.DataFrame(
+        {
+            head["table"]: [str(r.get("table")) for r in rows],
+            head["rows in"]: [r.get("rows_in") for r in rows],
+            head["valid"]: [r.get("rows_valid") for r in rows],
+            head["rejected"]: [r.get("rows_rejected") for r in rows],
+            head["reasons"]: [reasons(r) for r in rows],
+            "_class": [None if r.get("reasons") else "jw-muted" for r in rows],
+        },
+        schema=dict.fromkeys([*head.values(), "_class"], pl.String),
+    )
+    numbers = (head["rows in"], head["valid"], head["rejected"])
+    return frame_html(
+        frame,
+        max_rows=-1,
+        align=dict.fromkeys(numbers, "end"),
+        classes={head["reasons"]: "_class"},
+    )
+
+
 def build_report(
     run_dir: str | Path,
     *,
@@ -169,8 +264,12 @@ def build_report(
     metrics: Mapping[str, Any] | None = None,
     notebooks: Sequence[str | Path] | None = None,
     problems: Sequence[str] = (),
+    metric_ids: Sequence[str] = (),
+    analysis_title: str | None = None,
 ) -> Path:
-    """Write ``run_dir/report.html`` and return its path.
+    """Write ``run_dir/report.html`` and ``run_dir/analysis.html``; return the report's path.
+
+    The pages' own words are in the current language (:mod:`journeylib.i18n`).
 
     Args:
         run_dir: a run folder (its executed notebooks are in ``notebooks/``).
@@ -179,6 +278,10 @@ def build_report(
         notebooks: the executed notebooks to include; default ``run_dir/notebooks/*.ipynb``.
         problems: one-line errors of the run outside the notebooks (e.g. the
             metrics document failed), shown in a banner at the top.
+        metric_ids: metrics the report shows beyond the summary's and the
+            goals' (the journey map's KPIs): the appendix defines these.
+        analysis_title: the title of analysis.html (client text: escaped);
+            default ``title``.
     """
     import jinja2
     from markupsafe import Markup
@@ -190,39 +293,70 @@ def build_report(
         else sorted((run_dir / "notebooks").glob("*.ipynb"))
     )
     found = Collected()
-    sections = [render_notebook(p, found) for p in nb_paths]
+    sections = [render_notebook(p, found, setup=i == 0) for i, p in enumerate(nb_paths)]
     maps = [
-        {**m, "svg": Markup(m["svg"]), "print_svg": Markup(m["print_svg"])}  # noqa: S704 - cleaned
+        {**m, "svgs": [Markup(svg) for svg in m["svgs"]]}  # noqa: S704 - cleaned SVG
         for m in journey_maps(run_dir)
     ]
-    maps_step = next((s for s in sections if _MAPS_NOTEBOOK.search(s.name)), None)
-    catalog = definitions()
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(paths.templates_dir())),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
-    page = env.get_template(TEMPLATE_NAME).render(
-        title=title,
-        run_id=_run_id(run_dir),
-        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        summary=executive_summary(metrics, catalog),
+    install_jinja(env)
+    summary = executive_summary(metrics, definitions())
+    bundle = Markup(_bundle_tag(found) or "")  # noqa: S704 - our own library's script
+    common = {
+        "title": title,
+        "run_id": _run_id(run_dir),
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "summary": summary,
+        "problems": list(problems),
+        "bundle": bundle,
+        "html_lang": html_lang(current_language()),
+        "direction": direction(),
+    }
+    report = env.get_template("report.html.j2").render(
+        **common,
         has_metrics=metrics is not None,
-        problems=list(problems),
+        analysis_href=ANALYSIS_NAME if sections else None,
         maps=maps,
-        maps_step=maps_step.__dict__ if maps_step else None,
+        sections=[
+            {
+                **s.__dict__,
+                "question": Markup(_inline_markdown(s.question)) if s.question else "",  # noqa: S704 - our prose
+                "cards": [
+                    {**c, "body": Markup(c["body"])}  # noqa: S704 - rendered and cleaned
+                    for c in _cards(s)
+                ],
+            }
+            for s in sections
+        ],
+        recommendations=[
+            Markup(i.body)  # noqa: S704 - rendered and cleaned
+            for s in sections
+            for i in s.items
+            if i.kind == "recommendations"
+        ],
+        data_quality=data_quality_rows(metrics),
+        goals_table=Markup(_goals_table(summary["goals"])),  # noqa: S704 - escaped by frame_html
+        quality_table=Markup(_quality_table(data_quality_rows(metrics) or [])),  # noqa: S704 - escaped
+        catalog=definitions(report_metrics(metrics, metric_ids)),
+    )
+    analysis = env.get_template("analysis.html.j2").render(
+        **{**common, "title": analysis_title or title},
+        report_href=REPORT_NAME,
         sections=[
             {**s.__dict__, "body": Markup(s.body)}  # noqa: S704 - rendered and cleaned above
             for s in sections
         ],
-        data_quality=data_quality_rows(metrics),
-        catalog=catalog,
-        bundle=Markup(_bundle_tag(found) or ""),  # noqa: S704 - our own library's script
     )
-    out = run_dir / "report.html"
-    part = run_dir / ".report.html.part"
-    part.write_text(page, encoding="utf-8")
-    part.replace(out)
-    return out
+    for name, page in ((ANALYSIS_NAME, analysis), (REPORT_NAME, report)):
+        page = _with_cjk_font(page)
+        part = run_dir / f".{name}.part"
+        part.write_text(page, encoding="utf-8")
+        part.replace(run_dir / name)
+    return run_dir / REPORT_NAME

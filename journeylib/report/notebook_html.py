@@ -33,7 +33,7 @@ from typing import Any
 
 from journeylib.report.sanitize import markdown_html, untrusted_markdown_html
 
-__all__ = ["Collected", "NotebookSection", "render_notebook"]
+__all__ = ["Collected", "NotebookSection", "ReportItem", "SETUP_TAG", "render_notebook"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
@@ -53,14 +53,23 @@ _H1 = re.compile(r"^\s*#\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _HEADING_TAG = re.compile(r"<(/?)h([1-6])\b", re.IGNORECASE)
 _STEP_PREFIX = re.compile(r"^(\d{2})_(.+)$")
 
-# Cells that never appear in the report.
+# Cells that never appear in any page: papermill's, and ``test`` (the recorded
+# results the notebook tests compare: plumbing, not analysis).
 _SKIP_CELL_TAGS = {
     "parameters",
     "injected-parameters",
     "remove_cell",
     "remove-cell",
     "papermill-error-cell-tag",
+    "test",
 }
+# Cells that load the client, the same in every notebook: shown once, in the first.
+SETUP_TAG = "setup"
+# "* **Question**: …" up to the next bullet or blank line (it may wrap); the label as the
+# Arabic and Chinese notebooks write it too (notebooks.po), with a full-width colon in Chinese.
+_QUESTION = re.compile(
+    r"\*\*(?:Question|السؤال|问题)\*\*\s*[:：]\s*(.+?)(?=\n\s*(?:[*-]\s|\n)|\Z)", re.DOTALL
+)
 _SKIP_OUTPUT_TAGS = {"remove_output", "remove-output"}
 
 # Output mimetypes in the order we prefer them.
@@ -158,8 +167,21 @@ def _render_output(output: Mapping[str, Any], found: Collected) -> str:
 
 
 @dataclass(frozen=True)
+class ReportItem:
+    """An output a notebook marked for the client report (``show(..., report=kind)``)."""
+
+    kind: str
+    body: str
+
+
+@dataclass(frozen=True)
 class NotebookSection:
-    """One executed notebook, rendered."""
+    """One executed notebook, rendered.
+
+    ``body`` is the whole notebook for ``analysis.html``; ``items`` the
+    outputs it marked for ``report.html``, in order; ``question`` the
+    step's question (the "**Question**:" line of its markdown), or "".
+    """
 
     anchor: str
     number: str
@@ -168,6 +190,8 @@ class NotebookSection:
     body: str
     failed: bool
     error: str | None
+    items: tuple[ReportItem, ...] = ()
+    question: str = ""
 
 
 def _title_from(nb: Any, stem: str) -> tuple[str, int | None]:
@@ -184,9 +208,22 @@ def _title_from(nb: Any, stem: str) -> tuple[str, int | None]:
     return words[:1].upper() + words[1:], None
 
 
-def render_notebook(path: Path, found: Collected | None = None) -> NotebookSection:
+def _report_kind(output: Mapping[str, Any]) -> str | None:
+    meta = output.get("metadata")
+    mark = meta.get("journeylib") if isinstance(meta, Mapping) else None
+    kind = mark.get("report") if isinstance(mark, Mapping) else None
+    return kind if isinstance(kind, str) and kind else None
+
+
+def render_notebook(
+    path: Path, found: Collected | None = None, *, setup: bool = True
+) -> NotebookSection:
     """Render one executed notebook: markdown cells and outputs, code hidden.
 
+    Cells tagged ``test`` (recorded results) and papermill's parameter cells
+    never appear; cells tagged ``setup`` (loading the client) only when
+    ``setup`` is true. Outputs marked for the report (display metadata
+    ``{"journeylib": {"report": kind}}``) are also returned as ``items``.
     Errors are shown where they happened, in a red box with the traceback, and
     the section starts with a banner naming the error.
 
@@ -195,6 +232,7 @@ def render_notebook(path: Path, found: Collected | None = None) -> NotebookSecti
         found: what the page head needs (the vega bundles taken out of the
             outputs, whether any chart was seen), shared by the notebooks of one
             page; default a fresh :class:`Collected`.
+        setup: show the cells tagged ``setup``.
     """
     import nbformat
 
@@ -208,24 +246,33 @@ def render_notebook(path: Path, found: Collected | None = None) -> NotebookSecti
         # "# 07 Visualise the journey" would show as "7. 07 Visualise the journey".
         title = re.sub(rf"^0*{number}(?:[.:)]|\s)\s*(?=\S)", "", title, count=1)
     parts: list[str] = []
+    items: list[ReportItem] = []
+    question = ""
     first_error: str | None = None
     for i, cell in enumerate(nb.cells):
         tags = set(cell.get("metadata", {}).get("tags", []))
-        if tags & _SKIP_CELL_TAGS:
+        if cell.cell_type == "code":  # an error anywhere fails the step, shown or not
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error" and first_error is None:
+                    first_error = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"
+        if tags & _SKIP_CELL_TAGS or (SETUP_TAG in tags and not setup):
             continue
         if cell.cell_type == "markdown":
             source = _join(cell.source)
             if i == title_cell:
                 source = _H1.sub("", source, count=1)
+            if not question and (q := _QUESTION.search(source)):
+                question = " ".join(q.group(1).split())
             if source.strip():
                 parts.append(f'<div class="jw-md">{_demote_headings(markdown_html(source))}</div>')
         elif cell.cell_type == "code" and not tags & _SKIP_OUTPUT_TAGS:
             for output in cell.get("outputs", []):
-                if output.get("output_type") == "error" and first_error is None:
-                    first_error = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"
                 rendered = _render_output(output, found)
                 if rendered:
                     parts.append(rendered)
+                    kind = _report_kind(output)
+                    if kind:
+                        items.append(ReportItem(kind, rendered))
     pm_meta = nb.metadata.get("papermill", {})
     failed = first_error is not None or bool(pm_meta.get("exception"))
     if failed and first_error is None:
@@ -238,4 +285,6 @@ def render_notebook(path: Path, found: Collected | None = None) -> NotebookSecti
         body="\n".join(parts),
         failed=failed,
         error=" ".join(_ANSI.sub("", first_error).split()) if first_error else None,
+        items=tuple(items),
+        question=question,
     )

@@ -48,9 +48,11 @@ from typing import Any, Literal
 
 from journeylib import paths
 from journeylib.errors import JourneyError
+from journeylib.i18n import gettext, use_language
 from journeylib.ingest.client import Client, write_rejected
 from journeylib.metrics import metrics_document, with_period
 from journeylib.report import assemble, provenance
+from journeylib.report.pdf import write_pdf
 from journeylib.report.progress import ProgressCallback, ProgressEvent, as_progress
 from journeylib.report.warmup import skip_slow_iri_checker
 from journeylib.store import ensure_store
@@ -597,22 +599,37 @@ def _execute_notebook(
     kernel_name: str,
     timeout: float | None,
     stop: _RunStop | None = None,
+    *,
+    language: str = "en",
+    sources_dir: Path | None = None,
 ) -> NotebookResult:
     """Run one notebook with papermill, in its own folder; never raises for a failure inside it.
 
     ``stop`` (the run's) can kill the kernel from another thread; the notebook then
     fails with the kernel's death, or with ``_Stopped`` when it had not started.
+
+    In a ``language`` other than ``en``, papermill executes the notebook's
+    translation (:func:`journeylib.report.translate.translate_notebook`: its
+    markdown cells from ``notebooks.po``), written to ``sources_dir/<name>``
+    (default ``.sources/`` beside ``out_path``); the kernel still starts in the
+    notebook's own folder and the result is still named after ``notebook``.
     """
     skip_slow_iri_checker()  # before papermill imports nbformat -> jsonschema
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    # Here, not at the top: `python -m journeylib.report.translate` imports journeylib.report first.
+    from journeylib.report.translate import translate_notebook
+
     stop = stop if stop is not None else _RunStop()
     t0 = time.perf_counter()
     try:
+        source = translate_notebook(
+            notebook, (sources_dir or out_path.parent / ".sources") / notebook.name, language
+        )
         with stop.notebook() as stoppable:
             pm.execute_notebook(
-                str(notebook),
+                str(source),
                 str(out_path),
                 parameters=params,
                 kernel_name=kernel_name,
@@ -656,6 +673,7 @@ def run_client(
     parameters: Mapping[str, Any] | None = None,
     kernel_name: str = KERNEL_NAME,
     timeout: float | None = None,
+    pdf: bool | None = None,
     _stop: _RunStop | None = None,
 ) -> RunResult:
     """Execute the step notebooks for one client and assemble its report.
@@ -673,6 +691,14 @@ def run_client(
             (``client``, ``data_dir``, ``output_dir``, ``period_start``, ``period_end``).
         kernel_name: the Jupyter kernel to execute with.
         timeout: seconds a single cell may run (None: no limit).
+        pdf: also print ``report.pdf`` (:mod:`journeylib.report.pdf`); None
+            follows ``pdf:`` of client.yaml.
+
+    A client whose ``language`` (client.yaml) is not ``en`` gets the notebooks'
+    prose in that language: each notebook is first translated into
+    ``<run folder>/.sources/`` and that copy is executed (into
+    ``notebooks/<name>.ipynb`` as always); ``.sources/`` is removed once the
+    notebooks are done, before the report is assembled.
 
     Returns:
         The :class:`RunResult`; ``status`` is ``failed`` when a notebook, the metrics
@@ -739,11 +765,20 @@ def run_client(
         errors: list[str] = []
         results: list[NotebookResult] = []
         metrics_doc: dict[str, Any] | None = None
+        # The translated notebooks of a run in another language: what papermill reads.
+        sources = tmp_dir / ".sources"
 
         def work(nb: Path) -> NotebookResult:
             emit("notebook_started", notebook=nb.stem)
             res = _execute_notebook(
-                nb, tmp_dir / "notebooks" / nb.name, params, kernel_name, timeout, stop
+                nb,
+                tmp_dir / "notebooks" / nb.name,
+                params,
+                kernel_name,
+                timeout,
+                stop,
+                language=client.config.language,
+                sources_dir=sources,
             )
             emit(
                 "notebook_done",
@@ -786,20 +821,33 @@ def run_client(
             pool.shutdown(wait=False, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
+        shutil.rmtree(sources, ignore_errors=True)  # not part of the run's output
         stop.check()  # a stopped batch: the notebooks failed for that, not for a fault
 
         # Assemble the report from whatever was produced, failures included.
         try:
-            assemble.build_report(
-                tmp_dir,
-                title=f"Customer journey report: {label}",
-                metrics=metrics_doc,
-                problems=errors,
-            )
+            with use_language(client.config.language):
+                assemble.build_report(
+                    tmp_dir,
+                    title=gettext("Customer journey report: {client}").format(client=label),
+                    analysis_title=gettext("Customer journey analysis: {client}").format(
+                        client=label
+                    ),
+                    metrics=metrics_doc,
+                    problems=errors,
+                    metric_ids=[k for s in client.template.stages for k in s.kpis],
+                )
             emit("report_done", status="ok")
         except Exception as exc:
             errors.append(f"report: {one_line(exc)}")
             emit("report_done", status="failed", error=errors[-1])
+        if (client.config.pdf if pdf is None else pdf) and (tmp_dir / "report.html").is_file():
+            try:
+                write_pdf(tmp_dir / "report.html", tmp_dir / "report.pdf")
+                emit("pdf_done", status="ok")
+            except Exception as exc:
+                errors.append(f"report.pdf: {one_line(exc)}")
+                emit("pdf_done", status="failed", error=errors[-1])
 
         failed_nbs = [r for r in results if r.status == "failed"]
         errors[:0] = [f"{r.name}: {r.error}" for r in failed_nbs]

@@ -4,6 +4,10 @@ Both are built from the metrics document (see metrics.md, ``metrics.json``);
 every value is formatted with :func:`journeylib.formatting.format_value`, so
 the report writes a number as the notebooks and the command line do. Client
 text in the document stays text here: the template escapes it.
+
+The workbench's own words (tile labels, notes, warnings, the appendix's metric
+labels and definitions) are in the current language
+(:mod:`journeylib.i18n`); metric ids, units and client text are not translated.
 """
 
 from __future__ import annotations
@@ -11,7 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from journeylib.analysis import findings
 from journeylib.formatting import format_delta, format_value
+from journeylib.i18n import gettext as _
+from journeylib.i18n import ngettext
 from journeylib.metrics.catalog import catalog_rows
 
 __all__ = ["data_quality_rows", "definitions", "executive_summary"]
@@ -57,7 +64,7 @@ def _kpi(
         "label": label,
         "value": format_value(value, unit, currency=currency),
         "missing": missing,
-        "note": "not computable: no data or a zero denominator" if missing else None,
+        "note": _("not computable: no data or a zero denominator") if missing else None,
         "trend": change,
         "direction": direction,
         "tone": tone,
@@ -66,25 +73,68 @@ def _kpi(
 
 
 def _latest_two(
-    rows: Sequence[Mapping[str, Any]], key: str, name: str, prefix: str = ""
+    rows: Sequence[Mapping[str, Any]], key: str, name: str, *, cohort: bool = False
 ) -> tuple[tuple[Any, Any] | None, str | None]:
-    """The trend of the two latest rows with a number at ``key``, and what it compares."""
+    """The trend of the two latest rows with a number at ``key``, and what it compares.
+
+    What it compares reads "2025-03 vs 2025-02", or "cohort 2025-03 vs 2025-02"
+    with ``cohort``.
+    """
     rows = [r for r in rows if _num(r.get(key)) is not None]
     if len(rows) < 2:
         return None, None
     last, before = rows[-1], rows[-2]
-    return (last[key], before[key]), f"{prefix}{last.get(name)} vs {before.get(name)}"
+    text = _("cohort {last} vs {before}") if cohort else _("{last} vs {before}")
+    return (last[key], before[key]), text.format(last=last.get(name), before=before.get(name))
 
 
-def definitions() -> list[dict[str, Any]]:
-    """The rows of the report's appendix: every catalogue metric's id, label, unit, stage, definition.
+#: The metrics the summary's KPI tiles show (their definitions are always in the appendix).
+SUMMARY_METRICS = (
+    "mrr",
+    "logo_churn_rate",
+    "activation_rate",
+    "nps",
+    "cac",
+)
+
+
+def definitions(ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """The rows of the report's appendix: each catalogue metric's id, label, unit, stage, definition.
+
+    The label and the definition are in the current language (the catalogue's
+    English text is the message id); id, unit and stage stay as they are.
+
+    Args:
+        ids: only these metrics (those that appear in the report), in catalogue
+            order; None: every metric.
 
     Examples:
         >>> row = next(r for r in definitions() if r["id"] == "nps")
         >>> row["unit"], row["label"]
         ('nps', 'Net Promoter Score')
+        >>> [r["id"] for r in definitions(["nps", "cac", "no_such_metric"])]
+        ['cac', 'nps']
     """
-    return [dict(r) for r in catalog_rows()]
+    wanted = None if ids is None else set(ids)
+    return [
+        {**r, "label": _(r["label"]), "definition": _(r["definition"])}
+        for r in catalog_rows()
+        if wanted is None or r["id"] in wanted
+    ]
+
+
+def report_metrics(
+    metrics: Mapping[str, Any] | None, template_kpis: Sequence[str] = ()
+) -> list[str]:
+    """The metric ids a report shows: the KPI tiles, the goals' metrics and the map's KPIs.
+
+    The NRR tile is the 12-month NRR when the document has it, else the monthly one
+    (as :func:`executive_summary` chooses).
+    """
+    doc = metrics or {}
+    nrr = "nrr_12m" if _get(doc, "revenue", "nrr_12m") is not None else "nrr_1m"
+    goals = [str(g.get("metric")) for g in doc.get("goals") or [] if g.get("metric")]
+    return list(dict.fromkeys([*SUMMARY_METRICS, nrr, *goals, *template_kpis]))
 
 
 def executive_summary(
@@ -93,10 +143,13 @@ def executive_summary(
     """The summary's content from a metrics document (see metrics.md, ``metrics.json``).
 
     Returns:
-        ``{kpis, goals, dropoffs, warnings, period, currency}``: ``kpis`` are
-        headline figures with the change against the previous month (or cohort);
-        ``dropoffs`` the three stage transitions that lose the largest share of
-        accounts (ties: more accounts lost first); ``warnings`` data-quality lines
+        ``{kpis, goals, dropoffs, findings, warnings, period, currency}``:
+        ``kpis`` are headline figures with the change against the previous
+        month (or cohort); ``dropoffs`` the three stage transitions that lose
+        the largest share of accounts (ties: more accounts lost first);
+        ``findings`` sentences (:mod:`journeylib.analysis.findings`: the
+        largest drop in accounts, the steepest drops in share, the goals, MRR);
+        ``warnings`` data-quality lines
         (rejected rows per table, then the months the default period left out:
         ``data_quality.period_cut``).
 
@@ -113,21 +166,21 @@ def executive_summary(
     months = _get(doc, "revenue", "months") or []
     last, prev = (months[-1] if months else {}), (months[-2] if len(months) > 1 else {})
     last_m, prev_m = last.get("month"), prev.get("month")
-    vs_month = f"vs {prev_m}" if prev_m else None
+    vs_month = _("vs {month}").format(month=prev_m) if prev_m else None
 
     def monthly(key: str) -> dict[str, Any]:
         return {"trend": (last.get(key), prev.get(key)), "compared_to": vs_month}
 
-    mrr_label = f"MRR{f' ({last_m})' if last_m else ''}"
+    mrr_label = _("MRR ({month})").format(month=last_m) if last_m else _("MRR")
     kpis = [_kpi(mrr_label, last.get("mrr"), "currency", currency=currency, **monthly("mrr"))]
     nrr_12m = _get(doc, "revenue", "nrr_12m")
     if nrr_12m is not None:
-        kpis.append(_kpi("NRR (12 months)", nrr_12m, "fraction"))
+        kpis.append(_kpi(_("NRR (12 months)"), nrr_12m, "fraction"))
     else:
-        kpis.append(_kpi("NRR (month)", last.get("nrr_1m"), "fraction", **monthly("nrr_1m")))
+        kpis.append(_kpi(_("NRR (month)"), last.get("nrr_1m"), "fraction", **monthly("nrr_1m")))
     kpis.append(
         _kpi(
-            "Logo churn (month)",
+            _("Logo churn (month)"),
             last.get("logo_churn_rate"),
             "fraction",
             higher_is_better=False,
@@ -136,17 +189,19 @@ def executive_summary(
     )
     # Activation compares the two latest complete cohorts; NPS and CAC their two latest months.
     cohorts = [c for c in (_get(doc, "onboarding", "cohorts") or []) if c.get("complete")]
-    trend, compared = _latest_two(cohorts, "activation_rate", "cohort", "cohort ")
+    trend, compared = _latest_two(cohorts, "activation_rate", "cohort", cohort=True)
     activation = _get(doc, "onboarding", "activation_rate")
-    kpis.append(_kpi("Activation rate", activation, "fraction", trend=trend, compared_to=compared))
+    kpis.append(
+        _kpi(_("Activation rate"), activation, "fraction", trend=trend, compared_to=compared)
+    )
     trend, compared = _latest_two(_get(doc, "nps", "months") or [], "score", "month")
     nps = _get(doc, "nps", "overall", "score")
-    kpis.append(_kpi("NPS", nps, "nps", trend=trend, compared_to=compared))
+    kpis.append(_kpi(_("NPS"), nps, "nps", trend=trend, compared_to=compared))
     trend, compared = _latest_two(_get(doc, "acquisition", "months") or [], "cac", "month")
     cac = _get(doc, "acquisition", "cac")
     kpis.append(
         _kpi(
-            "CAC",
+            _("CAC"),
             cac,
             "currency",
             trend=trend,
@@ -162,6 +217,8 @@ def executive_summary(
         goals.append(
             {
                 "id": g.get("id"),
+                "label": findings.goal_label(g),
+                "status_text": findings.status_text(g.get("status") or "unknown"),
                 "metric": g.get("metric"),
                 "baseline": format_value(g.get("baseline"), unit, currency=currency),
                 "current": format_value(g.get("current"), unit, currency=currency),
@@ -192,6 +249,9 @@ def executive_summary(
         )
     drops.sort(key=lambda d: d["_key"], reverse=True)
     dropoffs = [{k: v for k, v in d.items() if k != "_key"} for d in drops[:3]]
+    found = [findings.funnel_finding(stages), findings.steepest_drops_finding(dropoffs[:2])]
+    found.append(findings.goals_finding(doc.get("goals") or []))
+    found.append(findings.mrr_finding(months, str(currency or "")))
 
     period = doc.get("period")
     if not (isinstance(period, Mapping) and period.get("start") and period.get("end")):
@@ -203,27 +263,42 @@ def executive_summary(
         rejected = _num(q.get("rows_rejected")) or 0
         if rejected > 0:
             reasons = sorted((q.get("reasons") or {}).items(), key=lambda kv: -kv[1])
-            top = f" (most often: {reasons[0][0]})" if reasons else ""
-            warnings.append(
-                f"{name}: {format_value(int(rejected), 'count')} of "
-                f"{format_value(int(_num(q.get('rows_in')) or 0), 'count')} rows rejected{top}"
-            )
+            counts = {
+                "table": name,
+                "rejected": format_value(int(rejected), "count"),
+                "total": format_value(int(_num(q.get("rows_in")) or 0), "count"),
+            }
+            # Table names and reasons are the data's own words (file names, checks).
+            if reasons:
+                text = _("{table}: {rejected} of {total} rows rejected (most often: {reason})")
+                warnings.append(text.format(**counts, reason=reasons[0][0]))
+            else:
+                warnings.append(_("{table}: {rejected} of {total} rows rejected").format(**counts))
     cut = _get(doc, "data_quality", "period_cut")
     if isinstance(cut, Mapping) and _num(cut.get("months")):
         table = cut.get("table")
         other = "subscriptions" if table == "events" else "events"
         n = int(cut["months"])
         warnings.append(
-            f"The period ends in {cut.get('period_end')}, the last month of {other}: "
-            f"{format_value(n, 'count')} later month{'' if n == 1 else 's'} of {table} "
-            f"{'is' if n == 1 else 'are'} left out (set period.end in client.yaml to include "
-            f"{'it' if n == 1 else 'them'})."
+            ngettext(
+                "The period ends in {period_end}, the last month of {other}: {n} later month "
+                "of {table} is left out (set period.end in client.yaml to include it).",
+                "The period ends in {period_end}, the last month of {other}: {n} later months "
+                "of {table} are left out (set period.end in client.yaml to include them).",
+                n,
+            ).format(
+                period_end=cut.get("period_end"),
+                other=other,
+                n=format_value(n, "count"),
+                table=table,
+            )
         )
 
     return {
         "kpis": kpis,
         "goals": goals,
         "dropoffs": dropoffs,
+        "findings": [f for f in found if f],
         "warnings": warnings,
         "period": period,
         "currency": currency,

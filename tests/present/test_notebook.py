@@ -117,12 +117,36 @@ def test_setup_escapes_client_text_in_the_intro(reports, tmp_path):
 
 # ---------------------------------------------------------------- show
 @pytest.fixture
-def shown(monkeypatch) -> list:
-    """What show() hands to IPython's display, in order."""
+def shown_with_metadata(monkeypatch) -> list:
+    """What show() hands to IPython's display, in order, as (object, display metadata)."""
     out: list = []
-    monkeypatch.setattr(notebook, "display", out.append)
-    monkeypatch.setattr(IPython.display, "display", out.append)  # render.display's
+
+    def display(obj, metadata=None):
+        out.append((obj, metadata))
+
+    monkeypatch.setattr(notebook, "display", display)
+    monkeypatch.setattr(IPython.display, "display", display)  # render.display's
     return out
+
+
+@pytest.fixture
+def shown(shown_with_metadata) -> list:
+    """What show() hands to IPython's display, in order."""
+
+    class Objects(list):
+        def __iter__(self):
+            return (o for o, _ in shown_with_metadata)
+
+        def __len__(self):
+            return len(shown_with_metadata)
+
+        def __getitem__(self, i):
+            return shown_with_metadata[i][0]
+
+        def __eq__(self, other):
+            return [o for o, _ in shown_with_metadata] == other
+
+    return Objects()
 
 
 CHART = alt.Chart({"values": [{"a": 1}, {"a": 2}]}).mark_point().encode(x="a:Q")
@@ -173,3 +197,21 @@ def test_options_that_do_not_fit_the_object_are_an_error(shown):
     with pytest.raises(TypeError, match="charts only"):
         show(pl.DataFrame({"a": [1]}), save_as="a")
     assert shown == []
+
+
+def test_report_marks_and_findings(shown_with_metadata):
+    """report= marks the output for report.html; finding= puts an escaped sentence above it."""
+    show(CHART, finding="Drop <b>1</b> & more", report="chart")
+    show(pl.DataFrame({"a": [1]}), finding="A table", report="table")
+    show("1. **Do this**", report="recommendations")
+    show(CHART)
+    (chart, m1), (table, m2), (text, m3), (plain, m4) = shown_with_metadata
+    assert m1 == {"journeylib": {"report": "chart"}}
+    assert m2 == {"journeylib": {"report": "table"}}
+    assert m3 == {"journeylib": {"report": "recommendations"}}
+    assert m4 is None
+    assert chart.data.startswith('<p class="jw-finding">Drop &lt;b&gt;1&lt;/b&gt; &amp; more</p>')
+    assert table.data.startswith('<p class="jw-finding">A table</p>')
+    assert isinstance(text, IPython.display.Markdown)
+    with pytest.raises(TypeError, match="finding applies"):
+        show("text", finding="x")

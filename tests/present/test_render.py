@@ -99,7 +99,9 @@ def test_display_emits_bundle_once_per_kernel(monkeypatch, stages, ticket_mix):
     import IPython.display
 
     shown = []
-    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj.data))
+    monkeypatch.setattr(
+        IPython.display, "display", lambda obj, metadata=None: shown.append(obj.data)
+    )
     render.reset_display()
     render.display(chart_stage_funnel(stages))
     render.display(chart_ticket_mix(ticket_mix))

@@ -28,7 +28,10 @@ def data_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def no_hooks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Isolate the runner from loading the client, the metrics document and the rejected rows."""
     from journeylib.report import runner
+    from tests.report.report_helpers import stub_client
 
-    monkeypatch.setattr(runner, "_load_client", lambda client_dir, say=None: None)
+    monkeypatch.setattr(
+        runner, "_load_client", lambda client_dir, say=None: stub_client(client_dir.name)
+    )
     monkeypatch.setattr(runner, "metrics_document", lambda client: None)
     monkeypatch.setattr(runner, "write_rejected", lambda client, run_dir: None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
@@ -52,3 +53,12 @@ def write_notebook(
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
     return path
+
+
+def stub_client(name: str, *, pdf: bool = False) -> SimpleNamespace:
+    """What the runner reads of a loaded client once the notebooks ran (language, pdf, KPIs)."""
+    return SimpleNamespace(
+        name=name,
+        config=SimpleNamespace(client=name, language="en", pdf=pdf),
+        template=SimpleNamespace(stages=[]),
+    )

@@ -30,7 +30,7 @@ from journeylib.report.runner import (
     latest_run,
     run_client,
 )
-from tests.report.report_helpers import write_notebook
+from tests.report.report_helpers import stub_client, write_notebook
 
 
 def _tmp_folders(root: Path) -> list[Path]:
@@ -99,7 +99,9 @@ def _kernel_pids(pid: int) -> list[int]:
 
 
 def _no_load(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(runner, "_load_client", lambda client_dir, say=None: None)
+    monkeypatch.setattr(
+        runner, "_load_client", lambda client_dir, say=None: stub_client(client_dir.name)
+    )
     monkeypatch.setattr(runner, "metrics_document", lambda client: None)
     monkeypatch.setattr(runner, "write_rejected", lambda client, run_dir: None)
 

@@ -26,7 +26,7 @@ from journeylib.report.runner import (
     run_client,
     summary_table,
 )
-from tests.report.report_helpers import chart_html, write_notebook
+from tests.report.report_helpers import chart_html, stub_client, write_notebook
 
 OK_NB = [
     "from pathlib import Path\n"
@@ -60,10 +60,7 @@ def _stub_hooks(mp: pytest.MonkeyPatch, *, metrics=None, load=None, rejected=Non
     mp.setattr(
         runner,
         "_load_client",
-        load
-        or (
-            lambda d, say=None: SimpleNamespace(name=d.name, config=SimpleNamespace(client=d.name))
-        ),
+        load or (lambda d, say=None: stub_client(d.name)),
     )
     mp.setattr(runner, "metrics_document", metrics or (lambda c: None))
     mp.setattr(runner, "write_rejected", rejected or (lambda c, d: None))
@@ -198,14 +195,19 @@ def test_metrics_json_written_exactly(main_run) -> None:
 
 def test_report_of_the_run(main_run) -> None:
     page = (main_run.result.run_dir / "report.html").read_text(encoding="utf-8")
-    assert page.count('id="step-0') == 3
-    assert "boom &lt;b&gt;" in page and "boom <b>" not in page
-    assert 'class="jw-error"' in page
-    assert page.count("data-jw-chart") >= 2
-    # One bundle, in the head: either journeylib.present.render's, or the first stand-in copy.
-    head = page[: page.index("<body")]
-    assert head.count("data-jw-bundle") <= 1
-    assert page.count("/*JW-STANDIN-BUNDLE*/") <= 1
+    analysis = (main_run.result.run_dir / "analysis.html").read_text(encoding="utf-8")
+    for text in (page, analysis):
+        assert text.count('<section class="jw-section jw-step" id="step-0') == 3
+        assert "boom &lt;b&gt;" in text and "boom <b>" not in text
+    # The notebooks' outputs (none marked for the report) are in the analysis only.
+    assert 'class="jw-error"' in analysis and 'class="jw-error"' not in page
+    assert analysis.count("data-jw-chart") >= 2
+    for text in (page, analysis):
+        # One bundle at most, in the head: journeylib.present.render's or the first stand-in copy.
+        head = text.split('<header class="jw-head">', 1)[0]
+        assert head.count("data-jw-bundle") <= 1
+        assert text.count("/*JW-STANDIN-BUNDLE*/") <= 1
+    assert "/*JW-STANDIN-BUNDLE*/" in analysis.split('<header class="jw-head">', 1)[0]
 
 
 def test_progress_events(main_run) -> None:
@@ -295,7 +297,7 @@ def test_batch_continues_after_bad_clients(data_root, tmp_path, monkeypatch) -> 
     def load(client_dir, say=None):
         if client_dir.name == "acme":
             raise DataError("unreadable table", where="events.csv")
-        return None
+        return stub_client(client_dir.name)
 
     _stub_hooks(monkeypatch, load=load)
     log = Console(record=True, width=200, color_system=None)

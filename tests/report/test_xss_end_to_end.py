@@ -4,13 +4,15 @@ Every text field a client supplies (client and persona names, industries, roles,
 channels, campaigns, event names, variants, ticket text and categories,
 survey comments, search queries) carries ``<script>`` and ``onerror=``
 payloads; the seven notebooks run on it, and headless Chromium opens the
-report and checks that nothing ran.
+report.html and analysis.html in English, Arabic and Chinese and checks that
+nothing ran.
 """
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -61,10 +63,22 @@ def poisoned(tmp_path_factory):
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no headless Chromium")
-def test_payloads_in_every_text_field_never_run(poisoned, tmp_path):
-    result = run_client(poisoned, out_dir=tmp_path, jobs=2)
+@pytest.mark.parametrize("language", ["en", "ar", "zh"])
+def test_payloads_in_every_text_field_never_run(poisoned, tmp_path, language):
+    client = tmp_path / "xssco"
+    shutil.copytree(poisoned, client)
+    cfg = yaml.safe_load((client / "client.yaml").read_text())
+    (client / "client.yaml").write_text(
+        yaml.safe_dump({**cfg, "language": language}, sort_keys=False)
+    )
+    result = run_client(client, out_dir=tmp_path / "reports", jobs=2)
     assert result.status == "ok", result.error
-    html = (result.run_dir / "report.html").read_text()
+    for page in ("report.html", "analysis.html"):
+        _never_runs(result.run_dir / page, tmp_path / f"chrome-{page}")
+
+
+def _never_runs(page: Path, profile: Path) -> None:
+    html = page.read_text()
     assert "&lt;script&gt;" in html  # the payload is shown as text
     dom = subprocess.run(
         [
@@ -76,10 +90,10 @@ def test_payloads_in_every_text_field_never_run(poisoned, tmp_path):
             "--disable-component-update",
             "--disable-sync",
             "--no-first-run",
-            f"--user-data-dir={tmp_path / 'chrome'}",
+            f"--user-data-dir={profile}",
             "--virtual-time-budget=20000",
             "--dump-dom",
-            (result.run_dir / "report.html").as_uri(),
+            page.as_uri(),
         ],
         capture_output=True,
         text=True,

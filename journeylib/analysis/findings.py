@@ -1,0 +1,401 @@
+"""One-sentence findings: what a chart of the report shows in this client's data.
+
+Each function reads the frame or metrics-document section its chart draws and
+returns one sentence (or None when the data holds nothing to say, e.g. no
+goal, no spend), with every number written by
+:func:`journeylib.formatting.format_value` in the client's language. The
+report puts the sentence above its chart; the rules of each sentence are in
+its function's docstring and in the report's definitions appendix.
+
+Ties are broken by the order of the rows as given (the first wins), so the
+same data always gives the same sentence.
+
+Every sentence is one message of the catalog, whole: where a finding has
+variants (one goal or several, a second sentence or none) each variant is its
+own message, so a translation writes its own punctuation (Chinese ends with
+"。") and word order instead of English pieces glued with "." or "; ".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import polars as pl
+
+from journeylib.formatting import format_value
+from journeylib.i18n import gettext as _
+from journeylib.i18n import ngettext
+from journeylib.metrics.catalog import get_metric
+
+__all__ = [
+    "attribution_finding",
+    "cac_finding",
+    "flow_finding",
+    "funnel_finding",
+    "goal_label",
+    "goals_finding",
+    "milestone_finding",
+    "mrr_finding",
+    "opportunity_finding",
+    "persona_finding",
+    "recommendations",
+    "revenue_retention_finding",
+    "status_text",
+    "steepest_drops_finding",
+]
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return None if value != value else float(value)  # NaN
+
+
+def status_text(status: str) -> str:
+    """A goal status (``on_track``, ``at_risk`` …, ``unknown`` without one) in words.
+
+    Examples:
+        >>> status_text("at_risk"), status_text("unknown")
+        ('at risk', 'unknown')
+    """
+    return {
+        "on_track": _("on track"),
+        "achieved": _("achieved"),
+        "at_risk": _("at risk"),
+        "off_track": _("off track"),
+        "unknown": _("unknown"),
+    }.get(status, status.replace("_", " "))
+
+
+def goal_label(goal: Mapping[str, Any]) -> Any:
+    """A goal's name: its own label (else its id), a catalogue label in the current language.
+
+    The metrics document writes the metric's English catalogue label where
+    ``client.yaml`` gave the goal none: that one is translated; a label of the
+    client's own is shown as written.
+
+    Examples:
+        >>> goal_label({"id": "g1", "metric": "nps", "label": "Net Promoter Score"})
+        'Net Promoter Score'
+        >>> goal_label({"id": "g1", "metric": "nps", "label": "More fans"}), goal_label({"id": "g1"})
+        ('More fans', 'g1')
+    """
+    label = goal.get("label")
+    meta = get_metric(str(goal.get("metric")))
+    if label and meta is not None and label == meta.label:
+        return _(meta.label)
+    return label or goal.get("id")
+
+
+def goals_finding(goals: Sequence[Mapping[str, Any]]) -> str | None:
+    """How many goals are on track (or achieved), and which is furthest behind.
+
+    Furthest behind: the goal with the lowest ``progress`` among those neither
+    on track nor achieved. None without goals.
+
+    Examples:
+        >>> goals_finding([{"label": "More trials", "status": "on_track", "progress": 0.6},
+        ...                {"label": "Less churn", "status": "off_track", "progress": -0.2}])
+        '1 of 2 goals is on track or achieved; the furthest behind is Less churn (progress -20.0%).'
+    """
+    if not goals:
+        return None
+    good = [g for g in goals if g.get("status") in ("on_track", "achieved")]
+    lagging = [g for g in goals if g not in good and _num(g.get("progress")) is not None]
+    counts = {"good": format_value(len(good), "count"), "total": format_value(len(goals), "count")}
+    if not lagging:
+        return ngettext(
+            "{good} of {total} goals is on track or achieved.",
+            "{good} of {total} goals are on track or achieved.",
+            len(good),
+        ).format(**counts)
+    worst = min(lagging, key=lambda g: _num(g.get("progress")) or 0.0)
+    return ngettext(
+        "{good} of {total} goals is on track or achieved; "
+        "the furthest behind is {goal} (progress {progress}).",
+        "{good} of {total} goals are on track or achieved; "
+        "the furthest behind is {goal} (progress {progress}).",
+        len(good),
+    ).format(
+        **counts,
+        goal=goal_label(worst),
+        progress=format_value(worst.get("progress"), "fraction"),
+    )
+
+
+def persona_finding(profile: pl.DataFrame) -> str | None:
+    """The largest persona by accounts, and the persona with the largest share of MRR.
+
+    Reads :func:`journeylib.analysis.persona_profile` (``label``, ``accounts``,
+    ``share``, ``revenue_share``). None without personas.
+    """
+    if profile.height == 0 or "accounts" not in profile.columns:
+        return None
+    rows = profile.to_dicts()
+    largest = max(rows, key=lambda r: r.get("accounts") or 0)
+    values = {
+        "persona": largest.get("label") or largest.get("persona"),
+        "n": format_value(largest.get("accounts"), "count"),
+        "share": format_value(largest.get("share"), "fraction"),
+    }
+    paying = [r for r in rows if _num(r.get("revenue_share")) is not None]
+    if not paying:
+        return _("{persona} is the largest persona: {n} accounts, {share} of all.").format(**values)
+    top = max(paying, key=lambda r: r["revenue_share"])
+    return _(
+        "{persona} is the largest persona: {n} accounts, {share} of all. "
+        "{top} brings {top_share} of the MRR."
+    ).format(
+        **values,
+        top=top.get("label") or top.get("persona"),
+        top_share=format_value(top["revenue_share"], "fraction"),
+    )
+
+
+def flow_finding(transitions: pl.DataFrame, labels: Mapping[str, str]) -> str | None:
+    """The most frequent move from one touchpoint to another (``count`` of moves)."""
+    if transitions.height == 0:
+        return None
+    top = transitions.sort("count", descending=True, maintain_order=True).row(0, named=True)
+    return _("The most frequent move between touchpoints is {a} → {b} ({n} times).").format(
+        a=labels.get(top["from"], top["from"]),
+        b=labels.get(top["to"], top["to"]),
+        n=format_value(top["count"], "count"),
+    )
+
+
+def cac_finding(by_channel: Sequence[Mapping[str, Any]], currency: str) -> str | None:
+    """Among channels with spend and new customers, the highest and the lowest CAC."""
+    rows = [
+        r
+        for r in by_channel
+        if (_num(r.get("spend")) or 0) > 0 and (_num(r.get("cac")) is not None)
+    ]
+    if not rows:
+        return None
+    hi = max(rows, key=lambda r: r["cac"])
+    lo = min(rows, key=lambda r: r["cac"])
+    if hi is lo:
+        return _("{channel} is the only channel with spend: {cac} per new customer.").format(
+            channel=hi["channel"], cac=format_value(hi["cac"], "currency", currency=currency)
+        )
+    return _(
+        "{hi} costs the most per new customer ({hi_cac}) and {lo} the least ({lo_cac})."
+    ).format(
+        hi=hi["channel"],
+        hi_cac=format_value(hi["cac"], "currency", currency=currency),
+        lo=lo["channel"],
+        lo_cac=format_value(lo["cac"], "currency", currency=currency),
+    )
+
+
+def attribution_finding(attribution: Sequence[Mapping[str, Any]]) -> str | None:
+    """The channel each of first-touch and last-touch credits most (they often disagree)."""
+    if not attribution:
+        return None
+
+    def best(model: str) -> str | None:
+        rows = [r for r in attribution if _num(r.get(model)) is not None]
+        return max(rows, key=lambda r: r[model])["channel"] if rows else None
+
+    first, last = best("first_touch"), best("last_touch")
+    if first is None or last is None:
+        return None
+    if first == last:
+        return _(
+            "{channel} gets the most credit for new customers by first and last touch."
+        ).format(channel=first)
+    return _("First touch credits {first} with the most new customers, last touch {last}.").format(
+        first=first, last=last
+    )
+
+
+def funnel_finding(stages: Sequence[Mapping[str, Any]]) -> str | None:
+    """The largest drop between neighbouring stages, in accounts lost.
+
+    Lost = reached(previous) − reached(next), for each stage with a
+    conversion from the previous one; the largest loss (the first on ties).
+    """
+    best: tuple[int, Mapping[str, Any], Mapping[str, Any]] | None = None
+    for prev, cur in zip(stages, stages[1:], strict=False):
+        a, b = _num(prev.get("reached")), _num(cur.get("reached"))
+        if a is None or b is None or a <= 0:
+            continue
+        lost = int(a - b)
+        if best is None or lost > best[0]:
+            best = (lost, prev, cur)
+    if best is None or best[0] <= 0:
+        return None
+    lost, prev, cur = best
+    return _(
+        "From {a} to {b} the journey loses {lost} of {reached} accounts ({share}), "
+        "its largest drop."
+    ).format(
+        a=prev.get("label") or prev.get("id"),
+        b=cur.get("label") or cur.get("id"),
+        lost=format_value(lost, "count"),
+        reached=format_value(prev["reached"], "count"),
+        share=format_value(lost / prev["reached"], "fraction"),
+    )
+
+
+def steepest_drops_finding(dropoffs: Sequence[Mapping[str, Any]]) -> str | None:
+    """The two stage transitions that lose the largest share of accounts, in one sentence.
+
+    Reads the summary's drop-offs (``from``, ``to``, ``share_lost`` already
+    written), steepest first; None without any.
+
+    Examples:
+        >>> steepest_drops_finding([{"from": "Trial", "to": "Paid", "share_lost": "60.0%"},
+        ...                         {"from": "Visit", "to": "Trial", "share_lost": "40.0%"}])
+        'Steepest drops by share of accounts: Trial → Paid loses 60.0%; Visit → Trial loses 40.0%.'
+    """
+    if not dropoffs:
+        return None
+    first = {"a": dropoffs[0]["from"], "b": dropoffs[0]["to"], "share": dropoffs[0]["share_lost"]}
+    if len(dropoffs) == 1:
+        return _("Steepest drops by share of accounts: {a} → {b} loses {share}.").format(**first)
+    return _(
+        "Steepest drops by share of accounts: {a} → {b} loses {share}; {a2} → {b2} loses {share2}."
+    ).format(
+        **first, a2=dropoffs[1]["from"], b2=dropoffs[1]["to"], share2=dropoffs[1]["share_lost"]
+    )
+
+
+def mrr_finding(months: Sequence[Mapping[str, Any]], currency: str) -> str | None:
+    """MRR at the first and last month of the period, and the last month's gains and losses.
+
+    Gains = new + expansion + reactivation MRR; losses = churned + contraction
+    MRR (negative numbers in the document, written here without the sign).
+    """
+    rows = [m for m in months if _num(m.get("mrr")) is not None]
+    if len(rows) < 2:
+        return None
+    first, last = rows[0], rows[-1]
+    gain = sum(_num(last.get(k)) or 0.0 for k in ("new_mrr", "expansion_mrr", "reactivation_mrr"))
+    loss = -sum(_num(last.get(k)) or 0.0 for k in ("churned_mrr", "contraction_mrr"))
+
+    def money(v: float) -> str:
+        return format_value(v, "currency", currency=currency)
+
+    return _(
+        "MRR went from {start} in {m0} to {end} in {m1}; in {m1} new customers, expansion "
+        "and reactivation added {gain} and churn and contraction took {loss}."
+    ).format(
+        start=money(first["mrr"]),
+        m0=first.get("month"),
+        end=money(last["mrr"]),
+        m1=last.get("month"),
+        gain=money(gain),
+        loss=money(loss),
+    )
+
+
+def revenue_retention_finding(months: Sequence[Mapping[str, Any]]) -> str | None:
+    """Net and gross revenue retention of the last month with both (``nrr_1m``, ``grr_1m``).
+
+    NRR above 100 % means the month's expansion more than made up for its churn
+    and contraction.
+    """
+    rows = [
+        m for m in months if _num(m.get("nrr_1m")) is not None and _num(m.get("grr_1m")) is not None
+    ]
+    if not rows:
+        return None
+    last = rows[-1]
+    if (_num(last["nrr_1m"]) or 0.0) >= 1:
+        text = _(
+            "In {month} net revenue retention was {nrr} and gross revenue retention {grr}: "
+            "expansion made up for churn and contraction."
+        )
+    else:
+        text = _(
+            "In {month} net revenue retention was {nrr} and gross revenue retention {grr}: "
+            "churn and contraction outweighed expansion."
+        )
+    return text.format(
+        month=last.get("month"),
+        nrr=format_value(last["nrr_1m"], "fraction"),
+        grr=format_value(last["grr_1m"], "fraction"),
+    )
+
+
+def milestone_finding(milestones: pl.DataFrame) -> str | None:
+    """The milestone whose reachers keep paying most above the others after 6 months.
+
+    Reads :func:`journeylib.analysis.milestone_table` (``retention_6m_reached``,
+    ``retention_6m_not_reached``); the largest gap wins.
+    """
+    need = {"label", "retention_6m_reached", "retention_6m_not_reached"}
+    if milestones.height == 0 or not need <= set(milestones.columns):
+        return None
+    rows = [
+        r
+        for r in milestones.to_dicts()
+        if _num(r["retention_6m_reached"]) is not None
+        and _num(r["retention_6m_not_reached"]) is not None
+    ]
+    if not rows:
+        return None
+    top = max(rows, key=lambda r: r["retention_6m_reached"] - r["retention_6m_not_reached"])
+    return _(
+        "Customers who reached “{milestone}” kept paying after 6 months at {a}, against {b} "
+        "for those who did not."
+    ).format(
+        milestone=top["label"],
+        a=format_value(top["retention_6m_reached"], "fraction"),
+        b=format_value(top["retention_6m_not_reached"], "fraction"),
+    )
+
+
+def opportunity_finding(opportunities: pl.DataFrame, currency: str) -> str | None:
+    """The top row of :func:`journeylib.analysis.opportunity_frame` in words."""
+    if opportunities.height == 0:
+        return None
+    top = opportunities.row(0, named=True)
+    return _(
+        "The largest opportunity is {touchpoint} ({stage}): it loses {lost} of {volume} "
+        "accounts, with {risk} of MRR at stake."
+    ).format(
+        touchpoint=top["touchpoint"],
+        stage=top["stage"],
+        lost=format_value(top["lost"], "count"),
+        volume=format_value(top["volume"], "count"),
+        risk=format_value(top["revenue_at_risk"], "currency", currency=currency),
+    )
+
+
+def recommendations(
+    opportunities: pl.DataFrame, template: Any, currency: str, *, n: int = 5
+) -> list[dict[str, str]]:
+    """The opportunity map's top ``n`` rows as recommendations in words.
+
+    Each is ``{title, why, ideas}``: *title* names the touchpoint and stage,
+    *why* its accounts lost, drop-off and MRR at stake (the opportunity
+    map's rule: volume × drop-off × revenue at risk), *ideas* the template's
+    opportunities for that stage (joined with "; ", or the current language's
+    list separator), empty when it lists none.
+    """
+    ideas_of = {s.label: list(s.opportunities) for s in template.stages}
+    ideas_of.update({s.id: list(s.opportunities) for s in template.stages})
+    out = []
+    for r in opportunities.head(n).iter_rows(named=True):
+        out.append(
+            {
+                "title": _("Improve {touchpoint} in {stage}").format(
+                    touchpoint=r["touchpoint"], stage=r["stage"]
+                ),
+                "why": _(
+                    "It loses {lost} of {volume} accounts ({drop}); {risk} of MRR at stake."
+                ).format(
+                    lost=format_value(r["lost"], "count"),
+                    volume=format_value(r["volume"], "count"),
+                    drop=format_value(r["drop_off"], "fraction"),
+                    risk=format_value(r["revenue_at_risk"], "currency", currency=currency),
+                ),
+                # The template's own texts, listed with the language's separator.
+                "ideas": _("; ").join(ideas_of.get(r["stage"], [])),
+            }
+        )
+    return out
