@@ -52,7 +52,7 @@ from babel.numbers import NumberPattern
 
 from journeylib.i18n import NUMBERING_SYSTEM, babel_locale, current_language, gettext
 
-__all__ = ["MISSING", "STYLES", "UNITS", "Style", "format_delta", "format_value"]
+__all__ = ["MISSING", "STYLES", "UNITS", "Style", "format_delta", "format_month", "format_value"]
 
 #: What a missing value (None, NaN, an infinity) looks like, everywhere.
 MISSING = "—"
@@ -239,6 +239,31 @@ def format_value(
     except OverflowError:  # an integer too large for a float
         return str(value)
     return f"{text} {currency}" if currency and unit == "currency" else text
+
+
+def format_month(label: Any) -> str:
+    """A ``YYYY-MM`` month label for the current language: as it is in English.
+
+    In Arabic and Chinese it is written as a month of the locale (an ISO
+    ``2025-11`` after Arabic words would read reversed); anything that is not
+    such a label comes back as ``str(label)``.
+
+    Examples:
+        >>> format_month("2025-11")
+        '2025-11'
+        >>> from journeylib.i18n import use_language
+        >>> with use_language("zh"):
+        ...     format_month("2025-11")
+        '2025年11月'
+    """
+    text = "" if label is None else str(label)
+    if current_language() == "en" or len(text) != 7 or text[4] != "-":
+        return text
+    try:
+        month = _dt.date(int(text[:4]), int(text[5:]), 1)
+    except ValueError:
+        return text
+    return format_value(month, "month", style="compact")
 
 
 def format_delta(

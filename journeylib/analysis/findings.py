@@ -18,12 +18,14 @@ own message, so a translation writes its own punctuation (Chinese ends with
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import polars as pl
 
-from journeylib.formatting import format_value
+from journeylib.formatting import format_month, format_value
 from journeylib.i18n import gettext as _
 from journeylib.i18n import ngettext
 from journeylib.metrics.catalog import get_metric
@@ -40,6 +42,7 @@ __all__ = [
     "opportunity_finding",
     "persona_finding",
     "recommendations",
+    "recommendations_markdown",
     "revenue_retention_finding",
     "status_text",
     "steepest_drops_finding",
@@ -176,7 +179,7 @@ def cac_finding(by_channel: Sequence[Mapping[str, Any]], currency: str) -> str |
         return None
     hi = max(rows, key=lambda r: r["cac"])
     lo = min(rows, key=lambda r: r["cac"])
-    if hi is lo:
+    if len(rows) == 1:
         return _("{channel} is the only channel with spend: {cac} per new customer.").format(
             channel=hi["channel"], cac=format_value(hi["cac"], "currency", currency=currency)
         )
@@ -284,9 +287,9 @@ def mrr_finding(months: Sequence[Mapping[str, Any]], currency: str) -> str | Non
         "and reactivation added {gain} and churn and contraction took {loss}."
     ).format(
         start=money(first["mrr"]),
-        m0=first.get("month"),
+        m0=format_month(first.get("month")),
         end=money(last["mrr"]),
-        m1=last.get("month"),
+        m1=format_month(last.get("month")),
         gain=money(gain),
         loss=money(loss),
     )
@@ -315,7 +318,7 @@ def revenue_retention_finding(months: Sequence[Mapping[str, Any]]) -> str | None
             "churn and contraction outweighed expansion."
         )
     return text.format(
-        month=last.get("month"),
+        month=format_month(last.get("month")),
         nrr=format_value(last["nrr_1m"], "fraction"),
         grr=format_value(last["grr_1m"], "fraction"),
     )
@@ -399,3 +402,32 @@ def recommendations(
             }
         )
     return out
+
+
+def _markdown_text(text: str) -> str:
+    """Client or template text as inert Markdown: one line, HTML escaped, Markdown marks escaped."""
+    text = html.escape(" ".join(str(text).split()), quote=False)
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|>~])", r"\\\1", text)
+
+
+def recommendations_markdown(recommendations: Sequence[Mapping[str, str]]) -> str:
+    r""":func:`recommendations` as a numbered Markdown list, every text made inert.
+
+    Touchpoint, stage and template texts are client text: each is put on one
+    line with its HTML and its Markdown marks escaped, so a label can neither
+    open a tag nor a link, a heading or a list of its own.
+
+    Examples:
+        >>> print(recommendations_markdown([{"title": "Improve <b>X</b>", "why": "It [loses](x).",
+        ...                                  "ideas": "# Call"}]))
+        1. **Improve &lt;b&gt;X&lt;/b&gt;.** It \[loses\]\(x\)\. Ideas: \# Call.
+    """
+    lines = []
+    for i, r in enumerate(recommendations, start=1):
+        line = _("{n}. **{title}.** {why}").format(
+            n=i, title=_markdown_text(r["title"]), why=_markdown_text(r["why"])
+        )
+        if r.get("ideas"):
+            line += " " + _("Ideas: {ideas}.").format(ideas=_markdown_text(r["ideas"]))
+        lines.append(line)
+    return "\n".join(lines)

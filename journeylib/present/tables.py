@@ -31,6 +31,7 @@ import polars as pl
 
 from journeylib.formatting import MISSING, format_value
 from journeylib.frames import to_polars
+from journeylib.i18n import ngettext
 
 __all__ = ["FORMATS", "format_cell", "frame_html"]
 
@@ -181,7 +182,13 @@ def frame_html(
     texts = {c: [format_cell(v, formats.get(c)) for v in shown[c].to_list()] for c in columns}
     for col, by in classes.items():
         texts[col] = [_span(t, k) for t, k in zip(texts[col], shown[by].to_list(), strict=True)]
-    note = f"… {format_value(more, 'count')} more rows not shown" if more > 0 else None
+    note = (
+        ngettext("… {n} more row not shown", "… {n} more rows not shown", more).format(
+            n=format_value(more, "count")
+        )
+        if more > 0
+        else None
+    )
 
     # An id made of the content, which great-tables puts before the ids of the table's cells:
     # two different tables of a page (~60 in a report) share no id, and a table renders the

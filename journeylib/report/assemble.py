@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from journeylib import paths
+from journeylib.formatting import format_month
 from journeylib.i18n import N_, current_language, direction, gettext, html_lang, install_jinja
 from journeylib.report.notebook_html import Collected, NotebookSection, render_notebook
 from journeylib.report.sanitize import clean_svg_document, markdown_html
@@ -147,17 +148,18 @@ def _run_id(run_dir: Path) -> str:
 _LATIN = string.ascii_letters + string.digits + string.punctuation + " ·—–…“”‘’×▲▼■←→%"
 
 
-def _with_cjk_font(page: str) -> str:
+def _with_cjk_font(page: str, skip: str = "") -> str:
     """The page with the CJK font its Chinese text needs, cut down to those characters.
 
     Without it a machine that has no CJK font shows empty boxes (the report
     must read the same everywhere, offline). A page without such text is
-    returned as it is.
+    returned as it is. ``skip`` is left out of the count: the vega bundle,
+    whose code holds CJK characters no reader sees.
     """
     # local: see _bundle_tag
     from journeylib.charts.fonts import CJK_FAMILY, cjk_font_face, page_characters
 
-    chars = page_characters(page)
+    chars = page_characters(page.replace(skip, "") if skip else page)
     if not chars:
         return page
     # A Chinese page is set in the font throughout (its Latin letters and digits too, so
@@ -166,7 +168,12 @@ def _with_cjk_font(page: str) -> str:
     face = cjk_font_face(chars | set(_LATIN))
     if face is None:
         return page
-    body = f"html:lang(zh) body{{font-family:'{CJK_FAMILY}',system-ui,sans-serif}}"
+    # SVG texts (the maps, the charts) name their own fonts, the Latin ones first: a
+    # Chinese page sets them in the inlined font too, or Chromium shows boxes for some.
+    body = (
+        f"html:lang(zh) body,html:lang(zh) svg text"
+        f"{{font-family:'{CJK_FAMILY}',system-ui,sans-serif!important}}"
+    )
     # right after the opening tag: the vega bundle in the head holds "</head>" in its text
     return page.replace("<head>", f"<head>\n<style>{face}{body}</style>", 1)
 
@@ -307,6 +314,7 @@ def build_report(
         extensions=["jinja2.ext.i18n"],
     )
     install_jinja(env)
+    env.filters["month"] = format_month
     summary = executive_summary(metrics, definitions())
     bundle = Markup(_bundle_tag(found) or "")  # noqa: S704 - our own library's script
     common = {
@@ -355,7 +363,7 @@ def build_report(
         ],
     )
     for name, page in ((ANALYSIS_NAME, analysis), (REPORT_NAME, report)):
-        page = _with_cjk_font(page)
+        page = _with_cjk_font(page, skip=str(bundle))
         part = run_dir / f".{name}.part"
         part.write_text(page, encoding="utf-8")
         part.replace(run_dir / name)

@@ -12,7 +12,8 @@ Chromium is a system package (Debian/Ubuntu ``chromium``); it is looked up
 as ``JOURNEY_CHROMIUM``, then ``chromium``, ``chromium-browser``,
 ``google-chrome`` on the PATH. The print runs with the workbench's fonts
 (:func:`journeylib.charts.fonts.fontconfig_env`), so Arabic and Chinese text
-prints without boxes, with no network access, in a throw-away profile.
+prints without boxes, in a throw-away profile, with background networking
+off (the report itself makes no request).
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ def write_pdf(html_path: str | Path, pdf_path: str | Path, *, timeout: float = 1
         cmd = [
             chromium,
             "--headless",
-            "--no-sandbox",
+            # the sandbox cannot start as root (a container); everyone else keeps it
+            *(["--no-sandbox"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
             "--disable-gpu",
             "--disable-background-networking",
             "--disable-component-update",

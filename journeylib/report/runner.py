@@ -52,7 +52,7 @@ from journeylib.i18n import gettext, use_language
 from journeylib.ingest.client import Client, write_rejected
 from journeylib.metrics import metrics_document, with_period
 from journeylib.report import assemble, provenance
-from journeylib.report.pdf import write_pdf
+from journeylib.report.pdf import write_pdf, write_pdf_check
 from journeylib.report.progress import ProgressCallback, ProgressEvent, as_progress
 from journeylib.report.warmup import skip_slow_iri_checker
 from journeylib.store import ensure_store
@@ -740,6 +740,8 @@ def run_client(
     # problem stops here, before any folder exists.
     client = _load_client(client_dir, lambda line: emit("store", message=line.split(": ", 1)[-1]))
     label = _client_label(client, client_dir)
+    if client.config.pdf if pdf is None else pdf:
+        write_pdf_check()  # no browser to print with: say so before any notebook runs
 
     root = Path(out_dir) if out_dir is not None else paths.reports_dir()
     client_reports = root / folder_name

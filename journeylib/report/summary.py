@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from journeylib.analysis import findings
-from journeylib.formatting import format_delta, format_value
+from journeylib.formatting import format_delta, format_month, format_value
 from journeylib.i18n import gettext as _
 from journeylib.i18n import ngettext
 from journeylib.metrics.catalog import catalog_rows
@@ -85,7 +85,9 @@ def _latest_two(
         return None, None
     last, before = rows[-1], rows[-2]
     text = _("cohort {last} vs {before}") if cohort else _("{last} vs {before}")
-    return (last[key], before[key]), text.format(last=last.get(name), before=before.get(name))
+    return (last[key], before[key]), text.format(
+        last=format_month(last.get(name)), before=format_month(before.get(name))
+    )
 
 
 #: The metrics the summary's KPI tiles show (their definitions are always in the appendix).
@@ -166,12 +168,12 @@ def executive_summary(
     months = _get(doc, "revenue", "months") or []
     last, prev = (months[-1] if months else {}), (months[-2] if len(months) > 1 else {})
     last_m, prev_m = last.get("month"), prev.get("month")
-    vs_month = _("vs {month}").format(month=prev_m) if prev_m else None
+    vs_month = _("vs {month}").format(month=format_month(prev_m)) if prev_m else None
 
     def monthly(key: str) -> dict[str, Any]:
         return {"trend": (last.get(key), prev.get(key)), "compared_to": vs_month}
 
-    mrr_label = _("MRR ({month})").format(month=last_m) if last_m else _("MRR")
+    mrr_label = _("MRR ({month})").format(month=format_month(last_m)) if last_m else _("MRR")
     kpis = [_kpi(mrr_label, last.get("mrr"), "currency", currency=currency, **monthly("mrr"))]
     nrr_12m = _get(doc, "revenue", "nrr_12m")
     if nrr_12m is not None:
@@ -287,7 +289,7 @@ def executive_summary(
                 "of {table} are left out (set period.end in client.yaml to include them).",
                 n,
             ).format(
-                period_end=cut.get("period_end"),
+                period_end=format_month(cut.get("period_end")),
                 other=other,
                 n=format_value(n, "count"),
                 table=table,

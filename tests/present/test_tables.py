@@ -90,7 +90,7 @@ def test_frame_html_max_rows_and_missing():
     df = pl.DataFrame({"x": [1.0, None, 3.0]})
     out = frame_html(df, max_rows=2)
     assert out.count("<tr") == 4  # header, 2 rows, the footer (rows now carry classes)
-    assert "1 more rows not shown" in out
+    assert "1 more row not shown" in out
     assert "—" in out
 
 

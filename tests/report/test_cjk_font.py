@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif("cjk" not in font_files(), reason="no CJK font f
 
 PAGE = (
     '<!DOCTYPE html><html lang="zh-Hans"><head><title>报告</title>'
-    "<script>var s='</head>';var spec={\"title\":\"\\u6f0f\\u6597\"};</script></head>"
+    '<script>var s=\'</head>\';var spec={"title":"\\u6f0f\\u6597"};</script></head>'
     "<body><p>旅程地图 &#x5ba2;户</p></body></html>"
 )
 
@@ -56,3 +56,10 @@ def test_a_page_without_chinese_is_left_alone() -> None:
 def test_the_subset_is_small() -> None:
     face = cjk_font_face("旅程地图")
     assert face is not None and len(face) < 60_000
+
+
+def test_characters_of_the_skipped_bundle_do_not_count() -> None:
+    bundle = "<script data-jw-bundle>var ranges='漢字かな';</script>"
+    page = f'<html lang="en"><head>{bundle}</head><body><p>Journey map</p></body></html>'
+    assert _with_cjk_font(page, skip=bundle) == page
+    assert "@font-face" in _with_cjk_font(page)  # counted, it would have been inlined

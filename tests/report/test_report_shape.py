@@ -1,10 +1,11 @@
 """The demo's report.html as a reader sees it in headless Chromium at 1,400 px.
 
 One real run of the demo client (``journey demo``'s data: 2,000 accounts, 12
-months, seed 42), then the page is measured in Chromium: at most 12 screens
-of 1,400 × 900, the journey map wholly inside the first two screens, every
-stage name on one line, and no code, JSON or test plumbing in the text of
-report.html or analysis.html.
+months, seed 42) in each language, then the page is measured in Chromium: at
+most 12 screens of 1,400 × 900, the journey map wholly inside the first two
+screens, every stage name on one line, no code, JSON or test plumbing in the
+text of report.html or analysis.html; and its report.pdf: every page A4
+landscape, no chart or map cut across two pages.
 """
 
 from __future__ import annotations
@@ -50,11 +51,16 @@ window.addEventListener('load', function () {
 """
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    client = tmp_path_factory.mktemp("shape") / "demo"
+@pytest.fixture(scope="module", params=["en", "ar", "zh"])
+def run_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's run in each language; printed to report.pdf too when Chromium is here."""
+    client = tmp_path_factory.mktemp("shape") / f"demo_{request.param}"
     synthesize(client, accounts=2000, months=12, seed=42, start="2025-01", fmt="csv")
-    result = run_client(client, out_dir=tmp_path_factory.mktemp("reports"), jobs=2)
+    yaml_path = client / "client.yaml"
+    yaml_path.write_text(f"language: {request.param}\n" + yaml_path.read_text(), encoding="utf-8")
+    result = run_client(
+        client, out_dir=tmp_path_factory.mktemp("reports"), jobs=2, pdf=CHROMIUM is not None
+    )
     assert result.status == "ok", result.error
     return result.run_dir
 
@@ -119,7 +125,27 @@ def test_no_code_json_or_test_plumbing_in_the_text(
     text = _measure(run_dir / name, tmp_path)["text"]
     assert len(text) > 2000  # the page has content
     assert "Chart not drawn" not in text  # every chart drew
-    for plumbing in ("Recorded results", "NBVAL", "recorded = {", "json.dumps", "import polars"):
+    for plumbing in ("NBVAL", "recorded = {", "json.dumps", "import polars", "Recorded results"):
         assert plumbing not in text, f"{plumbing!r} shows in {name}"
     assert "step = setup(" not in text  # code is hidden
     assert not re.search(r'\{\s*"[a-z_]+":', text), f"a JSON dump shows in {name}"
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no headless Chromium")
+def test_the_demo_pdf_is_a4_landscape_and_cuts_no_chart(run_dir: Path) -> None:
+    pypdf = pytest.importorskip("pypdf")
+    reader = pypdf.PdfReader(run_dir / "report.pdf")
+    edges: dict[str, dict[str, list[int]]] = {}
+    for number, page in enumerate(reader.pages, 1):
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+        assert abs(width - 841.9) < 1 and abs(height - 595.3) < 1, (number, width, height)
+        for box, edge in re.findall(r"jw-box ([\w-]+) (start|end)", page.extract_text()):
+            edges.setdefault(box, {"start": [], "end": []})[edge].append(number)
+    # every card of the seven steps and every map (current, future, one per persona)
+    assert len(edges) >= 12, sorted(edges)
+    split = [
+        b
+        for b, e in edges.items()
+        if not (len(e["start"]) == len(e["end"]) == 1 and e["start"] == e["end"])
+    ]
+    assert split == [], f"cut across pages: {split}"
