@@ -1314,3 +1314,17 @@ def test_in_headless_chromium_inlined_maps_run_nothing(tmp_path: Path) -> None:
     assert "data-pwned" not in dom.split("<body", 1)[1].split(">", 1)[0]
     assert not re.search(r"<html[^>]*data-pwned", dom)
     assert dom.count('class="jw-map-svg"') == 2
+
+
+def test_recommendations_from_client_labels_stay_text() -> None:
+    """A touchpoint or stage label can open no tag, link or heading in the recommendations."""
+    from journeylib.analysis.findings import recommendations_markdown
+    from journeylib.report.sanitize import untrusted_markdown_html
+
+    evil = f"Pricing{XSS}{IMG_XSS}[link](https://evil.example)\n\n# Heading"
+    md = recommendations_markdown([{"title": evil, "why": evil, "ideas": evil}])
+    out = untrusted_markdown_html(md)
+    for tag in ("<script", "<img", "<a ", "href=", "<h1"):
+        assert tag not in out, tag
+    assert "&lt;script&gt;" in out and "[link](https://evil.example)" in out  # shown as text
+    assert out.count("<li>") == 1
