@@ -50,7 +50,7 @@ from babel import dates as _bdates
 from babel import numbers as _bnumbers
 from babel.numbers import NumberPattern
 
-from journeylib.i18n import NUMBERING_SYSTEM, babel_locale, current_language, gettext
+from journeylib.i18n import NUMBERING_SYSTEM, babel_locale, current_language, direction, gettext
 
 __all__ = ["MISSING", "STYLES", "UNITS", "Style", "format_delta", "format_month", "format_value"]
 
@@ -499,11 +499,16 @@ def _locale_value(
     if u is None or not isinstance(value, numbers.Real):
         return str(value)
     try:
-        return _locale_number(
+        text = _locale_number(
             value, u, style, digits, u.signed, currency if unit == "currency" else None
         )
     except (OverflowError, decimal.InvalidOperation):  # an integer too large for a float
         return str(value)
+    if unit == "currency" and direction() == "rtl":
+        # A left-to-right mark after "US$": without it the "$" joins the right-to-left
+        # text around it and reads "$US".
+        text += "\u200e"
+    return text
 
 
 def _locale_delta(

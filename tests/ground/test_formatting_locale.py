@@ -142,14 +142,15 @@ ZH = [
 AR = [
     (1234.5, None, "text", None, "1,234.50"),
     (0.1234, "fraction", "text", None, "12.3%"),
-    (12345.6, "currency", "text", "USD", f"{RLM}12,346\xa0US$"),
-    (12345.6, "currency", "text", "EUR", f"{RLM}12,346\xa0€"),
+    # the trailing LRM keeps "US$" whole in right-to-left text (it would read "$US")
+    (12345.6, "currency", "text", "USD", f"{RLM}12,346\xa0US${LRM}"),
+    (12345.6, "currency", "text", "EUR", f"{RLM}12,346\xa0€{LRM}"),
     (-0.5, None, "text", None, f"{LRM}-0.50"),
     (32, "nps", "text", None, f"{LRM}+32"),
     # compact: the locale's own forms (ألف = thousand, مليون = million), from 10,000 on
     (12345, "count", "compact", None, "12\xa0ألف"),
     (362739.0, "count", "compact", None, "363\xa0ألف"),
-    (1.5e6, "currency", "compact", "EUR", f"{RLM}1.5\xa0مليون\xa0€"),
+    (1.5e6, "currency", "compact", "EUR", f"{RLM}1.5\xa0مليون\xa0€{LRM}"),
     (999_999, "count", "compact", None, "1\xa0مليون"),  # as shown: not "1,000 ألف"
     (10.55, "days", "text", None, "10.6 يوم"),
     (0.5, "days", "compact", None, "12 س"),
