@@ -31,6 +31,7 @@ from journeylib.i18n import ngettext
 from journeylib.metrics.catalog import get_metric
 
 __all__ = [
+    "MIN_GROUP",
     "attribution_finding",
     "cac_finding",
     "flow_finding",
@@ -324,11 +325,26 @@ def revenue_retention_finding(months: Sequence[Mapping[str, Any]]) -> str | None
     )
 
 
+#: Fewest paying accounts in each group (reached, not reached) for a milestone finding.
+MIN_GROUP = 10
+_GROUPS = ("paying_reached", "paying_not_reached")
+
+
 def milestone_finding(milestones: pl.DataFrame) -> str | None:
     """The milestone whose reachers keep paying most above the others after 6 months.
 
     Reads :func:`journeylib.analysis.milestone_table` (``retention_6m_reached``,
-    ``retention_6m_not_reached``); the largest gap wins.
+    ``retention_6m_not_reached``, and ``paying_reached`` / ``paying_not_reached``
+    when present); the largest gap wins, among milestones whose two groups both
+    hold at least :data:`MIN_GROUP` paying accounts (a share of 6 accounts says
+    little). None when no milestone qualifies.
+
+    Examples:
+        >>> m = pl.DataFrame({"label": ["A", "B"], "retention_6m_reached": [0.9, 0.9],
+        ...     "retention_6m_not_reached": [0.5, 0.0], "paying_reached": [50, 60],
+        ...     "paying_not_reached": [20, 6]})
+        >>> milestone_finding(m)
+        'Customers who reached “A” kept paying after 6 months at 90.0%, against 50.0% for those who did not.'
     """
     need = {"label", "retention_6m_reached", "retention_6m_not_reached"}
     if milestones.height == 0 or not need <= set(milestones.columns):
@@ -338,6 +354,7 @@ def milestone_finding(milestones: pl.DataFrame) -> str | None:
         for r in milestones.to_dicts()
         if _num(r["retention_6m_reached"]) is not None
         and _num(r["retention_6m_not_reached"]) is not None
+        and all((_num(r.get(k)) or 0) >= MIN_GROUP for k in _GROUPS if k in milestones.columns)
     ]
     if not rows:
         return None
