@@ -39,6 +39,13 @@ and a filtered scan of the funnel steps 0.17 s against 0.10 s.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -46,6 +53,7 @@ import polars as pl
 from journeylib import analysis
 from journeylib.explore.filters import STREAM, Scope
 from journeylib.frames import to_lazy
+from journeylib.i18n import current_language
 from journeylib.metrics import retention, stages, with_period
 from journeylib.metrics.document import document_sections
 from journeylib.months import filter_period
@@ -281,7 +289,108 @@ def map_doc(sc: Scope) -> dict[str, Any]:
             given={"stages": stage_funnel(sc).to_dicts(), "visitors": visitors},
         )
 
-    return sc.memo("map_doc", compute)
+    return sc.memo("map_doc", lambda: _kept(sc, "map_doc", compute))
+
+
+@functools.cache
+def _code_version() -> str:
+    """A digest of the package's source: a kept result is reused only by the code that made it."""
+    digest = hashlib.sha256()
+    root = Path(analysis.__file__).resolve().parents[1]
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _kept_path(sc: Scope, name: str, suffix: str) -> Path | None:
+    """Where a result of the unfiltered scope is kept in the store, or None (not kept).
+
+    The explorer opens on the unfiltered client, and at 10 M events its
+    journey map costs seconds: that result is kept beside the store version it
+    was computed from, keyed by the store, the period, client.yaml, the
+    template, the language and the package's code, so the next opening reads
+    it. A filtered scope, or a client in memory, always computes.
+    """
+    store = sc.source.store
+    if store is None or sc.ids is not None:
+        return None
+    base = sc.base
+    key = hashlib.sha256(
+        json.dumps(
+            [
+                store.key,
+                list(sc.period),
+                base.config.model_dump(mode="json"),
+                base.template.model_dump(mode="json"),
+                current_language(),
+                _code_version(),
+            ],
+            sort_keys=True,
+        ).encode()
+    ).hexdigest()[:24]
+    return store.files.folder / "cache" / f"{name}-{key}{suffix}"
+
+
+def _write_kept(path: Path, write: Callable[[Path], None]) -> None:
+    """Write a kept result atomically; a store folder that cannot be written to only loses it."""
+    part = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        path.parent.mkdir(exist_ok=True)
+        write(part)
+        os.replace(part, path)
+        name = path.name.split("-", 1)[0]
+        for old in path.parent.glob(f"{name}-*"):  # one kept per kind: the latest
+            if old != path:
+                shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(True)
+    except (OSError, TypeError, ValueError):  # read-only, or a value JSON cannot hold
+        shutil.rmtree(part, ignore_errors=True) if part.is_dir() else part.unlink(missing_ok=True)
+
+
+def _kept(sc: Scope, name: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """``compute()``, a JSON document, kept for the unfiltered scope (see :func:`_kept_path`)."""
+    path = _kept_path(sc, name, ".json")
+    if path is None:
+        return compute()
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    result = compute()
+    _write_kept(path, lambda p: p.write_text(json.dumps(result), encoding="utf-8"))
+    return result
+
+
+_MAP_FRAMES = ("stages", "touchpoints", "emotion", "texts", "kpis")
+
+
+def _kept_map(sc: Scope, compute: Callable[[], analysis.JourneyMapData]) -> analysis.JourneyMapData:
+    """The journey map's data kept for the unfiltered scope: one Arrow file a frame."""
+    path = _kept_path(sc, "journey_map", "")
+    if path is None:
+        return compute()
+    try:
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+        frames = {
+            f: pl.read_ipc(path / f"{f}.arrow") if f in meta["frames"] else None
+            for f in _MAP_FRAMES
+        }
+        return analysis.JourneyMapData(**frames, persona=meta["persona"], title=meta["title"])
+    except (OSError, ValueError, KeyError, TypeError, pl.exceptions.PolarsError):
+        pass
+    data = compute()
+
+    def write(folder: Path) -> None:
+        folder.mkdir()
+        kept = [f for f in _MAP_FRAMES if getattr(data, f) is not None]
+        for f in kept:
+            getattr(data, f).write_ipc(folder / f"{f}.arrow")
+        meta = {"frames": kept, "persona": data.persona, "title": data.title}
+        (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+
+    if not path.exists():
+        _write_kept(path, write)
+    return data
 
 
 def journey_map(sc: Scope) -> analysis.JourneyMapData:
@@ -290,10 +399,15 @@ def journey_map(sc: Scope) -> analysis.JourneyMapData:
     Given :func:`map_doc`, :func:`map_stream` and a client of the scope's
     small tables (accounts and surveys); its touchpoint lane is then
     :func:`touchpoint_reach` (the rows of :func:`map_stream` do not count
-    events).
+    events). The unfiltered client's map is kept in the store (:func:`_kept_path`):
+    the explorer opens on it.
     """
-    base = sc.base
-    small = {n: sc.table(n) for n in ("accounts", "surveys") if n in base.tables}
-    client = with_period(dataclasses.replace(base, tables=small), *sc.period)
-    data = analysis.journey_map_data(client, map_doc(sc), map_stream(sc))
-    return dataclasses.replace(data, touchpoints=touchpoint_reach(sc))
+
+    def compute() -> analysis.JourneyMapData:
+        base = sc.base
+        small = {n: sc.table(n) for n in ("accounts", "surveys") if n in base.tables}
+        client = with_period(dataclasses.replace(base, tables=small), *sc.period)
+        data = analysis.journey_map_data(client, map_doc(sc), map_stream(sc))
+        return dataclasses.replace(data, touchpoints=touchpoint_reach(sc))
+
+    return _kept_map(sc, compute)
