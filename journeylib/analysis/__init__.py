@@ -3,15 +3,18 @@
 One module per topic: goals, stages, touchpoints, feedback, milestones,
 onboarding, personas, segments, interviews; the journey map's data
 (journey_map, with its KPI lane in map_kpis) and the service blueprint's
-(blueprint). Their public names are gathered here, so a notebook reads
-``from journeylib import analysis`` and ``analysis.goals_table(...)``.
+(blueprint); the notebooks' captions and messages (notes). Their public names
+are gathered here, so a notebook reads ``from journeylib import analysis`` and
+``analysis.goals_table(...)``.
 """
 
+from journeylib.analysis import notes
 from journeylib.analysis.blueprint import blueprint_frames
 from journeylib.analysis.feedback import moments
 from journeylib.analysis.goals import (
     CHECK_NAMES,
     NO_GOALS_HELP,
+    catalog_table,
     goal_explanations,
     goals_table,
     round_or_none,
@@ -81,6 +84,7 @@ __all__ = [
     "SEVERITY_ORDER",
     "SUPPORT_QUESTIONS",
     "blueprint_frames",
+    "catalog_table",
     "day_in_life_frame",
     "event_mapping_snippet",
     "goal_explanations",
@@ -92,6 +96,7 @@ __all__ = [
     "milestone_table",
     "milestone_times",
     "moments",
+    "notes",
     "onboarding_steps",
     "opportunity_frame",
     "pain_points",

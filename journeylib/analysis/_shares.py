@@ -10,6 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from journeylib.formatting import format_value
+from journeylib.i18n import gettext as _
 
 __all__ = ["top_shares"]
 
@@ -27,7 +28,8 @@ def top_shares(
         name: the text column of the result.
 
     Returns:
-        ``pl.DataFrame[group, name]``, groups in order, e.g. ``"seo 67%, ads 33%"``.
+        ``pl.DataFrame[group, name]``, groups in order, e.g. ``"seo 67%, ads 33%"``
+        (the list separator and the percentages in the current language).
 
     Examples:
         >>> c = pl.DataFrame({"g": ["a", "a", "b"], "v": ["x", "y", "x"], "n": [1, 2, 5]})
@@ -49,5 +51,5 @@ def top_shares(
     return (
         ranked.with_columns(pl.Series("_txt", texts, dtype=pl.String))
         .group_by(group, maintain_order=True)
-        .agg(pl.col("_txt").str.join(", ").alias(name))
+        .agg(pl.col("_txt").str.join(_(", ")).alias(name))
     )

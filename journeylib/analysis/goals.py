@@ -8,14 +8,22 @@ report's numbers; this module only selects and explains them:
   plain-words paragraph per goal (the Markdown is escaped here);
 * :func:`trend_of`: the direction of a metric's monthly history;
 * :func:`round_or_none`: a value as the notebooks record it;
+* :func:`catalog_table`: the metric catalogue, for the analyst choosing metrics;
 * :data:`CHECK_NAMES` (the SMART checks) and :data:`NO_GOALS_HELP` (what to
   write in ``client.yaml`` when it has no goals).
+
+Words for readers are in the current language (:mod:`journeylib.i18n`): each
+sentence of a paragraph is one whole message of the catalog. ``CHECK_NAMES``
+and ``NO_GOALS_HELP`` stay English (marked with ``N_``): translate them where
+they are shown (``gettext(NO_GOALS_HELP)``). The notes of the metrics document
+stay English there (data) and are translated here.
 """
 
 from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
@@ -24,11 +32,14 @@ import numpy as np
 import polars as pl
 
 from journeylib.formatting import format_value
-from journeylib.metrics.catalog import get_metric
+from journeylib.i18n import N_
+from journeylib.i18n import gettext as _
+from journeylib.metrics.catalog import catalog_rows, get_metric
 
 __all__ = [
     "CHECK_NAMES",
     "NO_GOALS_HELP",
+    "catalog_table",
     "goal_explanations",
     "goals_table",
     "round_or_none",
@@ -37,24 +48,24 @@ __all__ = [
 
 #: The SMART checks of a goal, in letter order: (key of ``checks``, letter, name).
 CHECK_NAMES: tuple[tuple[str, str, str], ...] = (
-    ("specific", "S", "Specific"),
-    ("measurable", "M", "Measurable"),
-    ("achievable", "A", "Achievable"),
-    ("relevant", "R", "Relevant"),
-    ("time_bound", "T", "Time-bound"),
+    ("specific", "S", N_("Specific")),
+    ("measurable", "M", N_("Measurable")),
+    ("achievable", "A", N_("Achievable")),
+    ("relevant", "R", N_("Relevant")),
+    ("time_bound", "T", N_("Time-bound")),
 )
 
 
 _STATUS_WORDS = {
-    "achieved": "achieved",
-    "on_track": "on track",
-    "at_risk": "at risk",
-    "off_track": "off track",
+    "achieved": N_("achieved"),
+    "on_track": N_("on track"),
+    "at_risk": N_("at risk"),
+    "off_track": N_("off track"),
 }
 
 
 #: Shown by notebook 01 when client.yaml has no goals (Markdown).
-NO_GOALS_HELP = """\
+NO_GOALS_HELP = N_("""\
 This client has no goals yet. Add them to `client.yaml` under `goals:`, one entry per goal:
 a catalogue metric (see the table of metrics below), a target and a deadline; a baseline
 (taken from the data when left out), a segment of accounts (optional) and a start date
@@ -71,7 +82,7 @@ goals:
     segment: {persona: smb_founder}   # optional
 ```
 
-Then run this notebook again (or `journey run CLIENT`)."""
+Then run this notebook again (or `journey run CLIENT`).""")
 
 
 def trend_of(history: Sequence[float], *, flat_within: float = 0.05) -> str | None:
@@ -119,13 +130,54 @@ _GOAL_SCHEMA = {
 
 
 def _check_mark(v: Any) -> str:
-    return "yes" if v is True else "no" if v is False else "?"
+    return _("yes") if v is True else _("no") if v is False else "?"
 
 
 def _segment_text(segment: dict[str, Any] | None) -> str:
     if not segment:
-        return "all accounts"
-    return ", ".join(f"{k} = {v}" for k, v in segment.items())
+        return _("all accounts")
+    return _(", ").join(f"{k} = {v}" for k, v in segment.items())
+
+
+# The notes of metrics.goals.evaluate_goal (English data there): pattern -> message.
+_NOTES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"the baseline already met the target: the goal is to hold it"),
+        N_("the baseline already met the target: the goal is to hold it"),
+    ),
+    (
+        re.compile(r"metric (?P<metric>.+) is not in the catalogue"),
+        N_("metric {metric} is not in the catalogue"),
+    ),
+    (
+        re.compile(r"the current value cannot be computed from the data"),
+        N_("the current value cannot be computed from the data"),
+    ),
+    (
+        re.compile(r"segment column (?P<column>.+) is not an accounts column"),
+        N_("segment column {column} is not an accounts column"),
+    ),
+    (
+        re.compile(
+            r"target (?P<target>\S+) lies far outside the metric's history "
+            r"\((?P<low>\S+) to (?P<high>\S+)\)"
+        ),
+        N_("target {target} lies far outside the metric's history ({low} to {high})"),
+    ),
+    (
+        re.compile(r"the deadline is not after the goal's start"),
+        N_("the deadline is not after the goal's start"),
+    ),
+)
+
+
+def _note_text(note: str) -> str:
+    """A note of the metrics document in the current language (as written when unknown)."""
+    for pattern, message in _NOTES:
+        m = pattern.fullmatch(note)
+        if m:
+            return _(message).format(**m.groupdict())
+    return note
 
 
 def goals_table(doc: dict[str, Any]) -> pl.DataFrame:
@@ -159,7 +211,7 @@ def goals_table(doc: dict[str, Any]) -> pl.DataFrame:
                 "metric": g["metric"],
                 "stage": g.get("stage"),
                 "segment": _segment_text(g.get("segment")),
-                **{letter: _check_mark(checks.get(key)) for key, letter, _ in CHECK_NAMES},
+                **{letter: _check_mark(checks.get(key)) for key, letter, _name in CHECK_NAMES},
                 "baseline": format_value(g.get("baseline"), unit, currency=cur),
                 "baseline_from": g.get("baseline_source"),
                 "current": format_value(g.get("current"), unit, currency=cur),
@@ -167,7 +219,7 @@ def goals_table(doc: dict[str, Any]) -> pl.DataFrame:
                 "deadline": g.get("deadline"),
                 "progress": g.get("progress"),
                 "time_elapsed": g.get("time_elapsed"),
-                "status": _STATUS_WORDS.get(g.get("status") or "", "cannot be judged"),
+                "status": _(_STATUS_WORDS.get(g.get("status") or "", N_("cannot be judged"))),
             }
         )
     return (
@@ -182,60 +234,96 @@ def _goal_paragraph(g: dict[str, Any], currency: str | None) -> str:
     meta = get_metric(g["metric"])
     fmt = partial(format_value, unit=meta.unit if meta else None, currency=currency)
 
-    label = esc(str(g.get("label") or g["id"]))
-    head = f"**{label}** (goal `{esc(g['id'])}`, metric `{esc(g['metric'])}`"
-    if meta is not None:
-        head += ", higher is better)" if meta.higher_is_better else ", lower is better)"
+    names = {
+        "label": esc(str(g.get("label") or g["id"])),
+        "goal": esc(g["id"]),
+        "metric": esc(g["metric"]),
+    }
+    if meta is None:
+        head = _("**{label}** (goal `{goal}`, metric `{metric}`)").format(**names)
+    elif meta.higher_is_better:
+        head = _("**{label}** (goal `{goal}`, metric `{metric}`, higher is better)").format(**names)
     else:
-        head += ")"
+        head = _("**{label}** (goal `{goal}`, metric `{metric}`, lower is better)").format(**names)
     seg = g.get("segment")
-    who = f" for the accounts with {esc(_segment_text(seg))}" if seg else ""
     src = (
-        "set in client.yaml"
+        _("set in client.yaml")
         if g.get("baseline_source") == "client.yaml"
-        else "taken from the data (the metric's first month or cohort in the period)"
+        else _("taken from the data (the metric's first month or cohort in the period)")
     )
-    text = [
-        f"{head}{who}. It started from {fmt(g.get('baseline'))} ({src}), stands at "
-        f"{fmt(g.get('current'))} now, and should reach {fmt(g.get('target'))} by "
-        f"{esc(str(g.get('deadline')))}."
-    ]
+    values = {
+        "head": head,
+        "baseline": fmt(g.get("baseline")),
+        "source": src,
+        "current": fmt(g.get("current")),
+        "target": fmt(g.get("target")),
+        "deadline": esc(str(g.get("deadline"))),
+    }
+    if seg:
+        first = _(
+            "{head} for the accounts with {segment}. It started from {baseline} ({source}), "
+            "stands at {current} now, and should reach {target} by {deadline}."
+        ).format(**values, segment=esc(_segment_text(seg)))
+    else:
+        first = _(
+            "{head}. It started from {baseline} ({source}), stands at {current} now, "
+            "and should reach {target} by {deadline}."
+        ).format(**values)
+    text = [first]
     status = g.get("status")
     prog, elapsed = g.get("progress"), g.get("time_elapsed")
     if status == "achieved":
-        text.append("The target is already met: keep the measure in view so it stays there.")
+        text.append(_("The target is already met: keep the measure in view so it stays there."))
     elif status is None:
-        notes = "; ".join(esc(str(n)) for n in g.get("notes") or []) or "the value is missing"
-        text.append(f"Its status cannot be judged: {notes}.")
+        notes = _("; ").join(esc(_note_text(str(n))) for n in g.get("notes") or []) or _(
+            "the value is missing"
+        )
+        text.append(_("Its status cannot be judged: {notes}.").format(notes=notes))
     else:
         if prog is not None and elapsed is not None:
+            passed = format_value(elapsed, "fraction", digits=0)
             if prog < 0:
-                way = "the metric has moved away from the target since the baseline"
+                text.append(
+                    _(
+                        "{passed} of the time up to the deadline has passed and the metric has "
+                        "moved away from the target since the baseline."
+                    ).format(passed=passed)
+                )
             else:
                 covered = format_value(prog, "fraction", digits=0)
-                way = f"{covered} of the way from the baseline to the target is covered"
-            passed = format_value(elapsed, "fraction", digits=0)
-            text.append(f"{passed} of the time up to the deadline has passed and {way}.")
+                text.append(
+                    _(
+                        "{passed} of the time up to the deadline has passed and {covered} of "
+                        "the way from the baseline to the target is covered."
+                    ).format(passed=passed, covered=covered)
+                )
         if status == "on_track":
-            text.append("Progress keeps pace with the time elapsed: **on track**.")
+            text.append(_("Progress keeps pace with the time elapsed: **on track**."))
         elif status == "at_risk":
             text.append(
-                "Progress lags behind the time elapsed but is at least half of it: **at risk**; "
-                "look at what holds it back before the gap grows."
+                _(
+                    "Progress lags behind the time elapsed but is at least half of it: "
+                    "**at risk**; look at what holds it back before the gap grows."
+                )
             )
         else:
             text.append(
-                "Progress is less than half of the time elapsed (or the deadline has passed): "
-                "**off track**; the plan behind this goal needs a rethink or the target a review."
+                _(
+                    "Progress is less than half of the time elapsed (or the deadline has "
+                    "passed): **off track**; the plan behind this goal needs a rethink or the "
+                    "target a review."
+                )
             )
-    failed = [name for key, _, name in CHECK_NAMES if (g.get("checks") or {}).get(key) is False]
+    failed = [_(name) for key, _l, name in CHECK_NAMES if (g.get("checks") or {}).get(key) is False]
     if failed:
-        text.append("SMART check not passed: " + ", ".join(failed) + ".")
+        text.append(_("SMART check not passed: {checks}.").format(checks=_(", ").join(failed)))
     for n in g.get("notes") or []:
         if status is not None:
-            text.append(f"Note: {esc(str(n))}.")
+            text.append(_("Note: {note}.").format(note=esc(_note_text(str(n)))))
     if meta is not None:
-        text.append(f"*How it is measured:* {esc(meta.definition)}")
+        text.append(
+            _("*How it is measured:* {definition}").format(definition=esc(_(meta.definition)))
+        )
     return " ".join(text)
 
 
@@ -268,3 +356,17 @@ def round_or_none(value: Any, digits: int = 4) -> float | None:
         return None
     v = float(value)
     return None if math.isnan(v) else round(v, digits)
+
+
+def catalog_table() -> pl.DataFrame:
+    """The metric catalogue as a table, its labels and definitions in the current language.
+
+    Returns:
+        ``pl.DataFrame[id, label, unit, stage, definition]`` in catalogue order.
+
+    Examples:
+        >>> catalog_table().filter(pl.col("id") == "nps").select("id", "label").row(0)
+        ('nps', 'Net Promoter Score')
+    """
+    rows = [{**r, "label": _(r["label"]), "definition": _(r["definition"])} for r in catalog_rows()]
+    return pl.DataFrame(rows).select("id", "label", "unit", "stage", "definition")

@@ -6,48 +6,55 @@ journey-mapping guides recommend (role, company, goals, challenges, buying
 process, product use; and for support: common problems, who contacts support,
 valued features, preferred channels, where customers struggle, requests).
 Analysts copy them into their interview guides and adapt them per persona.
+
+The questions are English source text marked with ``N_``;
+:func:`question_bank` gives them in the current language (topics and
+audiences are ids and stay as they are).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
+from journeylib.i18n import N_
+from journeylib.i18n import gettext as _
+
 __all__ = ["AUDIENCES", "CUSTOMER_QUESTIONS", "SUPPORT_QUESTIONS", "question_bank"]
 
 #: Questions for customers (and prospects), grouped by topic, in interview order.
 CUSTOMER_QUESTIONS: list[tuple[str, str]] = [
-    ("role", "What is your job title, and what are you responsible for day to day?"),
-    ("role", "How long have you been in this role, and what did you do before?"),
-    ("role", "What is your educational or professional background?"),
-    ("company", "How many people work at your company, and in which industry is it?"),
-    ("company", "What are your company's most important goals for this year?"),
-    ("goals", "What are you trying to achieve in your work right now?"),
-    ("goals", "How do you (and your manager) know that you have been successful?"),
-    ("challenges", "What are the biggest obstacles between you and those goals?"),
-    ("challenges", "Which tools or information do you miss to do your job well?"),
-    ("challenges", "How do these problems show up in a normal working day?"),
-    ("buying", "When you look for a new tool, how do you find and compare options?"),
-    ("buying", "Who else takes part in the decision, and who has the final say?"),
+    ("role", N_("What is your job title, and what are you responsible for day to day?")),
+    ("role", N_("How long have you been in this role, and what did you do before?")),
+    ("role", N_("What is your educational or professional background?")),
+    ("company", N_("How many people work at your company, and in which industry is it?")),
+    ("company", N_("What are your company's most important goals for this year?")),
+    ("goals", N_("What are you trying to achieve in your work right now?")),
+    ("goals", N_("How do you (and your manager) know that you have been successful?")),
+    ("challenges", N_("What are the biggest obstacles between you and those goals?")),
+    ("challenges", N_("Which tools or information do you miss to do your job well?")),
+    ("challenges", N_("How do these problems show up in a normal working day?")),
+    ("buying", N_("When you look for a new tool, how do you find and compare options?")),
+    ("buying", N_("Who else takes part in the decision, and who has the final say?")),
     (
         "buying",
-        "What must a product offer before you would buy it (price, security, integrations)?",
+        N_("What must a product offer before you would buy it (price, security, integrations)?"),
     ),
-    ("usage", "How and how often do you use our product today?"),
-    ("usage", "Which features are most valuable to you, and why?"),
-    ("usage", "What is missing or works poorly, and what do you do instead?"),
+    ("usage", N_("How and how often do you use our product today?")),
+    ("usage", N_("Which features are most valuable to you, and why?")),
+    ("usage", N_("What is missing or works poorly, and what do you do instead?")),
 ]
 
 #: Questions for the support (and customer success) team.
 SUPPORT_QUESTIONS: list[tuple[str, str]] = [
-    ("problems", "Which problems do customers contact you about most often?"),
-    ("problems", "At which point of their journey do customers struggle most?"),
-    ("who", "Who usually gets in touch: which roles and industries?"),
-    ("who", "Are they mostly decision makers or everyday users of the product?"),
-    ("value", "Which features do customers tell you they value most?"),
-    ("channels", "Which channel do customers prefer: phone, e-mail or chat?"),
-    ("channels", "Does the preferred channel differ between kinds of customers?"),
-    ("requests", "Which features or changes do customers ask for most?"),
-    ("requests", "Which questions could better documentation or onboarding have prevented?"),
+    ("problems", N_("Which problems do customers contact you about most often?")),
+    ("problems", N_("At which point of their journey do customers struggle most?")),
+    ("who", N_("Who usually gets in touch: which roles and industries?")),
+    ("who", N_("Are they mostly decision makers or everyday users of the product?")),
+    ("value", N_("Which features do customers tell you they value most?")),
+    ("channels", N_("Which channel do customers prefer: phone, e-mail or chat?")),
+    ("channels", N_("Does the preferred channel differ between kinds of customers?")),
+    ("requests", N_("Which features or changes do customers ask for most?")),
+    ("requests", N_("Which questions could better documentation or onboarding have prevented?")),
 ]
 
 #: Audience id → its question list.
@@ -64,7 +71,8 @@ def question_bank(audience: str | None = None) -> pl.DataFrame:
         audience: ``"customers"``, ``"support_team"`` or None for both.
 
     Returns:
-        ``pl.DataFrame[audience, topic, question]`` in interview order.
+        ``pl.DataFrame[audience, topic, question]`` in interview order, the
+        questions in the current language.
 
     Raises:
         ValueError: for an unknown audience.
@@ -78,7 +86,7 @@ def question_bank(audience: str | None = None) -> pl.DataFrame:
     if audience is not None and audience not in AUDIENCES:
         raise ValueError(f"unknown audience {audience!r}; expected one of {sorted(AUDIENCES)}")
     chosen = [audience] if audience else list(AUDIENCES)
-    rows = [(a, topic, q) for a in chosen for topic, q in AUDIENCES[a]]
+    rows = [(a, topic, _(q)) for a in chosen for topic, q in AUDIENCES[a]]
     return pl.DataFrame(
         rows,
         schema={"audience": pl.String, "topic": pl.String, "question": pl.String},

@@ -7,6 +7,10 @@
   of ``client.yaml`` in words; :func:`persona_labels` names the personas;
 * :func:`day_in_life_frame`: when in the week and day each persona is active.
 
+The rules' text is in the current language (:mod:`journeylib.i18n`);
+``NO_PERSONAS_HELP`` stays English (marked with ``N_``): translate it where it
+is shown. Client text (ids, labels, cards) is returned as written.
+
 Readings chosen where the brief leaves room (the "natural reading" rule):
 
 * The population is every account first seen no later than the period's last
@@ -33,6 +37,8 @@ import polars as pl
 from journeylib.analysis._accounts import paid_summary, population
 from journeylib.analysis._shares import top_shares
 from journeylib.frames import collect, engine_of, to_lazy, to_polars
+from journeylib.i18n import N_
+from journeylib.i18n import gettext as _
 from journeylib.months import filter_period, month_index, month_index_of, months_filter
 
 __all__ = [
@@ -45,7 +51,7 @@ __all__ = [
 ]
 
 #: Shown by notebook 02 when client.yaml has no persona rules (Markdown).
-NO_PERSONAS_HELP = """\
+NO_PERSONAS_HELP = N_("""\
 No persona rules in `client.yaml` yet, so every account is `unassigned` (unless the accounts
 table fills `persona`). Add rules under `personas:`; they are tried in order and the first
 match wins. A rule matches on accounts columns: a list means "one of", `{min, max}` a range:
@@ -60,7 +66,7 @@ personas:
   - id: smb_founder
     label: SMB founder
     match: {company_size: {max: 50}}
-```"""
+```""")
 
 
 def persona_labels(client: Any) -> dict[str, str]:
@@ -244,8 +250,9 @@ def persona_rules_text(rules: Sequence[Any]) -> pl.DataFrame:
         rules: ``PersonaRule`` objects (``id``, ``label``, ``match``).
 
     Returns:
-        ``pl.DataFrame[order, persona, label, rule]``; a rule without conditions
-        reads "every account not matched by an earlier rule".
+        ``pl.DataFrame[order, persona, label, rule]``, ``rule`` in the current
+        language; a rule without conditions reads "every account not matched by
+        an earlier rule".
 
     Examples:
         >>> from journeylib.config import PersonaRule
@@ -258,18 +265,29 @@ def persona_rules_text(rules: Sequence[Any]) -> pl.DataFrame:
         parts = []
         for col, cond in rule.match.items():
             if isinstance(cond, list):
-                parts.append(f"{col} is one of {', '.join(_value_text(v) for v in cond)}")
+                values = _(", ").join(_value_text(v) for v in cond)
+                parts.append(_("{column} is one of {values}").format(column=col, values=values))
             elif isinstance(cond, str | int | float):
-                parts.append(f"{col} is {_value_text(cond)}")
+                parts.append(_("{column} is {value}").format(column=col, value=_value_text(cond)))
             else:
                 lo, hi = cond.min, cond.max
                 if lo is not None and hi is not None:
-                    parts.append(f"{col} between {_value_text(lo)} and {_value_text(hi)}")
+                    parts.append(
+                        _("{column} between {low} and {high}").format(
+                            column=col, low=_value_text(lo), high=_value_text(hi)
+                        )
+                    )
                 elif lo is not None:
-                    parts.append(f"{col} at least {_value_text(lo)}")
+                    parts.append(
+                        _("{column} at least {value}").format(column=col, value=_value_text(lo))
+                    )
                 elif hi is not None:
-                    parts.append(f"{col} at most {_value_text(hi)}")
-        text = " and ".join(parts) if parts else "every account not matched by an earlier rule"
+                    parts.append(
+                        _("{column} at most {value}").format(column=col, value=_value_text(hi))
+                    )
+        text = (
+            _(" and ").join(parts) if parts else _("every account not matched by an earlier rule")
+        )
         rows.append((i, rule.id, rule.label or rule.id, text))
     return pl.DataFrame(
         rows,
@@ -338,7 +356,8 @@ def day_in_life_frame(
     Counts the raw events (``source == 'events'``) of accounts, in the period
     when one is given, by weekday (1 = Monday … 7 = Sunday) and hour of day in
     ``timezone`` (the client's time zone reads better than UTC). Accounts
-    without a persona form the group '(none)'; ``labels`` renames persona ids.
+    without a persona form the group '(none)' (in the current language); ``labels``
+    renames persona ids.
 
     Returns:
         ``pl.DataFrame[persona, weekday, hour, events]`` sorted by persona, weekday, hour.
@@ -364,7 +383,7 @@ def day_in_life_frame(
     out = (
         s.select("account_id", local.alias("t"))
         .join(acc.lazy(), on="account_id", how="left")
-        .with_columns(pl.col("persona").fill_null("(none)"))
+        .with_columns(pl.col("persona").fill_null(_("(none)")))
         .group_by(
             "persona",
             pl.col("t").dt.weekday().cast(pl.Int64).alias("weekday"),

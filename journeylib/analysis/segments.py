@@ -5,7 +5,8 @@ features (:func:`segment_features`; scikit-learn k-means on a small
 standardised matrix) and describes each cluster in words, so an analyst can
 name it and compare it with the personas (:func:`persona_segment_crosstab`).
 The population and the paid months are read as for the personas (one home:
-:mod:`journeylib.analysis._accounts`).
+:mod:`journeylib.analysis._accounts`). The descriptions are in the current
+language (:mod:`journeylib.i18n`); segment ids and industries stay as they are.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import polars as pl
 from journeylib.analysis._accounts import paid_summary, population
 from journeylib.formatting import format_value
 from journeylib.frames import collect, to_lazy, to_polars
+from journeylib.i18n import gettext as _
 from journeylib.months import month_index, month_index_of, months_filter
 
 __all__ = [
@@ -219,33 +221,51 @@ def _describe(seg: dict[str, Any]) -> str:
     size = seg.get("company_size_median")
     if size is not None:
         # absolute bands (the usual SMB / mid-market / enterprise split), not relative ones
-        size_word = (
-            "small companies"
+        size_text = (
+            _("small companies (median {employees} employees)")
             if size <= 50
-            else "mid-size companies"
+            else _("mid-size companies (median {employees} employees)")
             if size < 500
-            else "large companies"
+            else _("large companies (median {employees} employees)")
         )
-        parts.append(f"{size_word} (median {format_value(size, 'count')} employees)")
-    usage = _level(z("log_events_per_active_month"), "light usage", "moderate usage", "heavy usage")
-    events = format_value(seg["events_per_active_month"], "count")
-    parts.append(f"{usage} ({events} events per active month)")
+        parts.append(size_text.format(employees=format_value(size, "count")))
+    usage = _level(
+        z("log_events_per_active_month"),
+        _("light usage ({events} events per active month)"),
+        _("moderate usage ({events} events per active month)"),
+        _("heavy usage ({events} events per active month)"),
+    )
+    parts.append(usage.format(events=format_value(seg["events_per_active_month"], "count")))
     paid = seg["paid_share"]
-    paid_word = "mostly paying" if paid >= 0.6 else "few paying" if paid <= 0.2 else "partly paying"
-    parts.append(f"{paid_word} ({format_value(paid, 'fraction', digits=0)} paid)")
+    paid_text = (
+        _("mostly paying ({share} paid)")
+        if paid >= 0.6
+        else _("few paying ({share} paid)")
+        if paid <= 0.2
+        else _("partly paying ({share} paid)")
+    )
+    parts.append(paid_text.format(share=format_value(paid, "fraction", digits=0)))
     if seg.get("days_to_first_value") is not None:
         # a low standardised time to first value is fast
-        speed = _level(-z("days_to_first_value"), "slow to first value", "", "fast to first value")
+        speed = _level(
+            -z("days_to_first_value"),
+            _("slow to first value (median {days})"),
+            "",
+            _("fast to first value (median {days})"),
+        )
         if speed:
-            days = format_value(seg["days_to_first_value"], "days", digits=0)
-            parts.append(f"{speed} (median {days})")
+            parts.append(
+                speed.format(days=format_value(seg["days_to_first_value"], "days", digits=0))
+            )
     if (seg.get("top_industry_share") or 0) >= 0.4 and seg.get("top_industry") not in (
         None,
         _OTHER,
     ):
         share = format_value(seg["top_industry_share"], "fraction", digits=0)
-        parts.append(f"mostly {seg['top_industry']} ({share})")
-    return ", ".join(parts)
+        parts.append(
+            _("mostly {industry} ({share})").format(industry=seg["top_industry"], share=share)
+        )
+    return _(", ").join(parts)
 
 
 def suggest_segments(

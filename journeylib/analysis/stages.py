@@ -12,7 +12,9 @@ and explains them per template stage:
   template's qualitative content per stage, beside the stage's numbers.
 
 Client and template text is returned as data (escape it when shown), except in
-the Markdown of :func:`stage_briefs`, which is escaped here.
+the Markdown of :func:`stage_briefs`, which is escaped here. The workbench's own
+words (KPI label suffixes, pain-point evidence, the briefs) are in the current
+language (:mod:`journeylib.i18n`); ids (stages, kinds, severities, trends) stay.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import polars as pl
 from journeylib.analysis.goals import trend_of
 from journeylib.formatting import format_value
 from journeylib.frames import to_polars
+from journeylib.i18n import gettext as _
 from journeylib.metrics.catalog import get_metric
 from journeylib.metrics.feedback import comment_sentiment, comment_themes
 from journeylib.metrics.goals import metric_history, metric_value
@@ -109,18 +112,24 @@ def stage_kpis(doc: dict[str, Any], template: Any) -> pl.DataFrame:
             meta = get_metric(kpi)
             value = metric_value(doc, kpi) if meta else None
             trend = trend_of(metric_history(doc, kpi)) if meta else None
-            label = meta.label if meta else kpi
+            label = _(meta.label) if meta else kpi
             if kpi == "stage_conversion" and stage.id in funnel:
                 # a stage's own conversion: to the next stage of the funnel
                 i = ids.index(stage.id)
                 nxt = funnel[ids[i + 1]] if i + 1 < len(ids) else None
                 value = nxt.get("conversion_from_previous") if nxt else None
-                label = f"{label} (to {nxt['label']})" if nxt else f"{label} (last stage)"
+                label = (
+                    _("{label} (to {next})").format(label=label, next=nxt["label"])
+                    if nxt
+                    else _("{label} (last stage)").format(label=label)
+                )
                 trend = None
             elif kpi == "nps" and stage_nps.get(stage.id, {}).get("score") is not None:
                 value = stage_nps[stage.id]["score"]
                 answers = format_value(stage_nps[stage.id].get("responses", 0), "count")
-                label = f"{label} (this stage, {answers} answers)"
+                label = _("{label} (this stage, {answers} answers)").format(
+                    label=label, answers=answers
+                )
                 trend = None
             good = None
             if meta is not None and trend in ("up", "down"):
@@ -159,14 +168,22 @@ def _low_nps(doc: dict[str, Any], min_responses: int) -> list[dict[str, Any]]:
         if score >= 0 and gap < 10:
             continue
         sev = "high" if score < -20 or gap >= 30 else "medium" if score < 0 or gap >= 15 else "low"
-        vs = f" against {format_value(overall, 'nps')} overall" if overall is not None else ""
+        values = {
+            "score": format_value(score, "nps"),
+            "responses": format_value(n, "count"),
+            "overall": format_value(overall, "nps"),
+        }
+        evidence = (
+            _("NPS {score} from {responses} responses against {overall} overall")
+            if overall is not None
+            else _("NPS {score} from {responses} responses")
+        )
         out.append(
             {
                 "stage": r["stage"],
                 "kind": "low_nps",
                 "severity": sev,
-                "evidence": f"NPS {format_value(score, 'nps')} from "
-                f"{format_value(n, 'count')} responses{vs}",
+                "evidence": evidence.format(**values),
             }
         )
     return out
@@ -191,19 +208,27 @@ def _negative_themes(
         share = r["mentions"] / r["all_comments"] if r["all_comments"] else 0.0
         sev = "high" if share >= 0.2 else "medium" if share >= 0.1 else "low"
         theme = r["theme"].replace("_", " / ")  # bugs_reliability -> "bugs / reliability"
-        score = (
-            f"; their mean score is {format_value(r['mean_score'], 'score', digits=1)}"
+        values = {
+            "mentions": r["mentions"],
+            "comments": r["all_comments"],
+            "share": format_value(share, "fraction", digits=0),
+            "theme": theme,
+            "score": format_value(r["mean_score"], "score", digits=1),
+        }
+        evidence = (
+            _(
+                "{mentions} of {comments} comments ({share}) are negative about {theme}; "
+                "their mean score is {score}"
+            )
             if r["mean_score"] is not None
-            else ""
+            else _("{mentions} of {comments} comments ({share}) are negative about {theme}")
         )
         out.append(
             {
                 "stage": r["stage"],
                 "kind": "negative_comments",
                 "severity": sev,
-                "evidence": f"{r['mentions']} of {r['all_comments']} comments "
-                f"({format_value(share, 'fraction', digits=0)}) "
-                f"are negative about {theme}{score}",
+                "evidence": evidence.format(**values),
             }
         )
     return out
@@ -230,18 +255,31 @@ def _slow_tickets(
             continue
         sev = "high" if ratio >= 3 else "medium" if ratio >= 2 else "low"
         sat = r.get("satisfaction_mean")
-        sat_txt = (
-            f"; satisfaction {format_value(sat, 'score', digits=1)} of 5" if sat is not None else ""
+        values = {
+            "category": r["category"] or _("(no category)"),
+            "median": format_value(med, "hours"),
+            "ratio": format_value(ratio, "ratio", digits=1),
+            "overall": format_value(overall, "hours"),
+            "opened": format_value(r["opened"], "count"),
+            "satisfaction": format_value(sat, "score", digits=1),
+        }
+        evidence = (
+            _(
+                "{category} tickets take a median {median} to resolve, {ratio} the {overall} "
+                "of all tickets ({opened} opened; satisfaction {satisfaction} of 5)"
+            )
+            if sat is not None
+            else _(
+                "{category} tickets take a median {median} to resolve, {ratio} the {overall} "
+                "of all tickets ({opened} opened)"
+            )
         )
         out.append(
             {
                 "stage": stage,
                 "kind": "slow_tickets",
                 "severity": sev,
-                "evidence": f"{r['category'] or '(no category)'} tickets take a median "
-                f"{format_value(med, 'hours')} to resolve, "
-                f"{format_value(ratio, 'ratio', digits=1)} the {format_value(overall, 'hours')} "
-                f"of all tickets ({format_value(r['opened'], 'count')} opened{sat_txt})",
+                "evidence": evidence.format(**values),
             }
         )
     return out
@@ -268,10 +306,15 @@ def _drop_offs(doc: dict[str, Any], min_accounts: int) -> list[dict[str, Any]]:
                 "stage": prev["id"],
                 "kind": "drop_off",
                 "severity": sev,
-                "evidence": f"of {format_value(prev['reached'], 'count')} accounts that reached "
-                f"{prev['label']}, {format_value(cur['reached'], 'count')} "
-                f"({format_value(conv, 'fraction', digits=0)}) "
-                f"went on to {cur['label']}",
+                "evidence": _(
+                    "of {reached} accounts that reached {stage}, {went} ({share}) went on to {next}"
+                ).format(
+                    reached=format_value(prev["reached"], "count"),
+                    stage=prev["label"],
+                    went=format_value(cur["reached"], "count"),
+                    share=format_value(conv, "fraction", digits=0),
+                    next=cur["label"],
+                ),
             }
         )
     return out
@@ -293,9 +336,15 @@ def _stalls(
                 "stage": r["id"],
                 "kind": "stall",
                 "severity": sev,
-                "evidence": f"{format_value(r['accounts'], 'count')} accounts ({pct}) got no "
-                f"further than {r['label']}; their last activity was a median "
-                f"{format_value(days, 'days', digits=0)} ago",
+                "evidence": _(
+                    "{accounts} accounts ({share}) got no further than {stage}; "
+                    "their last activity was a median {days} ago"
+                ).format(
+                    accounts=format_value(r["accounts"], "count"),
+                    share=pct,
+                    stage=r["label"],
+                    days=format_value(days, "days", digits=0),
+                ),
             }
         )
     return out
@@ -460,8 +509,8 @@ def stage_briefs(template: Any, funnel: pl.DataFrame, stall: pl.DataFrame | None
     Each block gives the stage's accounts reached, conversion from the
     previous stage, median days from it and (when ``stall`` is given) how
     many accounts stopped there, then the template's situation, actions,
-    decisions, information needs and pain points. Template text is
-    html-escaped, so the block is safe in the report.
+    decisions, information needs and pain points, in the current language.
+    Template text is html-escaped, so the block is safe in the report.
 
     Args:
         template: the journey template.
@@ -477,26 +526,30 @@ def stage_briefs(template: Any, funnel: pl.DataFrame, stall: pl.DataFrame | None
     blocks = []
     for i, s in enumerate(template.stages, start=1):
         n = nums.get(s.id, {})
-        facts = [f"**{format_value(n.get('reached', 0) or 0, 'count')}** accounts reached it"]
+        reached = format_value(n.get("reached", 0) or 0, "count")
+        facts = [_("**{accounts}** accounts reached it").format(accounts=reached)]
         if n.get("conversion_from_previous") is not None:
             conv = format_value(n["conversion_from_previous"], "fraction", digits=0)
-            facts.append(f"**{conv}** of the previous stage")
+            facts.append(_("**{share}** of the previous stage").format(share=conv))
         if n.get("median_days_from_previous") is not None:
             days = format_value(n["median_days_from_previous"], "days")
-            facts.append(f"median **{days}** after it")
+            facts.append(_("median **{days}** after it").format(days=days))
         if s.id in stalls and stalls[s.id]["share"] is not None:
             facts.append(
-                f"**{format_value(stalls[s.id]['accounts'], 'count')}** stopped here "
-                f"({format_value(stalls[s.id]['share'], 'fraction', digits=0)})"
+                _("**{accounts}** stopped here ({share})").format(
+                    accounts=format_value(stalls[s.id]["accounts"], "count"),
+                    share=format_value(stalls[s.id]["share"], "fraction", digits=0),
+                )
             )
-        parts = [f"### {i}. {html.escape(s.label)}\n", "; ".join(facts) + ".\n"]
+        facts_text = _("{facts}.").format(facts=_("; ").join(facts))
+        parts = [f"### {i}. {html.escape(s.label)}\n", facts_text + "\n"]
         if s.situation:
             parts.append(f"*{html.escape(s.situation.strip())}*\n")
         parts.append(
-            _bullets("Customer actions", s.actions)
-            + _bullets("Decisions", s.decisions)
-            + _bullets("Information needs", s.information_needs)
-            + _bullets("Pain points to look for", s.pain_points)
+            _bullets(_("Customer actions"), s.actions)
+            + _bullets(_("Decisions"), s.decisions)
+            + _bullets(_("Information needs"), s.information_needs)
+            + _bullets(_("Pain points to look for"), s.pain_points)
         )
         blocks.append("\n".join(parts))
     return "\n\n".join(blocks)

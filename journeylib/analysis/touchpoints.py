@@ -19,6 +19,7 @@ import polars as pl
 
 from journeylib.analysis._shares import top_shares
 from journeylib.frames import collect, to_lazy
+from journeylib.i18n import gettext as _
 from journeylib.months import month_index, months_filter, period_index
 
 __all__ = [
@@ -227,7 +228,8 @@ def event_mapping_snippet(template: Any, events: Sequence[str]) -> str:
     ``event_mapping`` *replaces* a touchpoint's event list, so the example
     repeats the touchpoint's current events and adds the new ones; the analyst
     picks the right touchpoint (the example uses the template's last
-    touchpoint of a direct kind, else its last touchpoint). Plain text: escape it when shown.
+    touchpoint of a direct kind, else its last touchpoint). Plain text: escape it when shown;
+    its comment is in the current language.
 
     Examples:
         >>> from journeylib.config import JourneyTemplate
@@ -244,8 +246,5 @@ def event_mapping_snippet(template: Any, events: Sequence[str]) -> str:
     direct = [tp for tp in tps if tp.kind == "direct"]
     tp = (direct or tps)[-1]
     evs = list(tp.events) + [e for e in events if e not in tp.events]
-    return (
-        "event_mapping:\n"
-        "  # touchpoint id: [its current events ..., the events to add]\n"
-        f"  {tp.id}: [{', '.join(evs)}]"
-    )
+    comment = _("# touchpoint id: [its current events ..., the events to add]")
+    return f"event_mapping:\n  {comment}\n  {tp.id}: [{', '.join(evs)}]"
