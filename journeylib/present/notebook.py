@@ -26,8 +26,8 @@ import altair as alt
 import polars as pl
 from IPython.display import HTML, Markdown, display
 
-from journeylib.formatting import format_value
-from journeylib.i18n import set_default_language
+from journeylib.formatting import format_month, format_value
+from journeylib.i18n import gettext, set_default_language
 from journeylib.ingest.client import Client
 from journeylib.metrics import metrics_document, resolve_period, with_period
 from journeylib.paths import resolve_client_dir
@@ -77,11 +77,17 @@ class Step:
         Client text is escaped: it reaches the report as Markdown.
         """
         c, (first, last) = self.client, self.period
-        return (
-            f"**{html.escape(c.config.client)}**: period {first} to {last}, "
-            f"{format_value(self.accounts.height, 'count')} accounts, journey template "
-            f"`{html.escape(c.config.journey)}` ({len(c.template.stages)} stages, "
-            f"{len(c.template.touchpoints)} touchpoints)."
+        return gettext(
+            "**{client}**: period {first} to {last}, {accounts} accounts, journey template "
+            "`{journey}` ({stages} stages, {touchpoints} touchpoints)."
+        ).format(
+            client=html.escape(c.config.client),
+            first=format_month(first),
+            last=format_month(last),
+            accounts=format_value(self.accounts.height, "count"),
+            journey=html.escape(c.config.journey),
+            stages=format_value(len(c.template.stages), "count"),
+            touchpoints=format_value(len(c.template.touchpoints), "count"),
         )
 
 
