@@ -7,12 +7,15 @@ channels and the touchpoints' channel mix read the same way
 
 from __future__ import annotations
 
+import html
+import re
+
 import polars as pl
 
 from journeylib.formatting import format_value
 from journeylib.i18n import gettext as _
 
-__all__ = ["top_shares"]
+__all__ = ["inert_markdown", "top_shares"]
 
 
 def top_shares(
@@ -53,3 +56,16 @@ def top_shares(
         .group_by(group, maintain_order=True)
         .agg(pl.col("_txt").str.join(_(", ")).alias(name))
     )
+
+
+def inert_markdown(text: object) -> str:
+    r"""Client text to put in Markdown as plain text: one line, HTML and Markdown marks escaped.
+
+    A label can then open no tag, link, heading, list or emphasis of its own.
+
+    Examples:
+        >>> inert_markdown("Grow [x](https://e.org) <b>\n# now")
+        'Grow \\[x\\]\\(https://e\\.org\\) &lt;b&gt; \\# now'
+    """
+    one_line = html.escape(" ".join(str(text).split()), quote=False)
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|>~])", r"\\\1", one_line)

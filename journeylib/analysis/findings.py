@@ -18,13 +18,12 @@ own message, so a translation writes its own punctuation (Chinese ends with
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import polars as pl
 
+from journeylib.analysis._shares import inert_markdown
 from journeylib.formatting import format_month, format_value
 from journeylib.i18n import gettext as _
 from journeylib.i18n import ngettext
@@ -421,12 +420,6 @@ def recommendations(
     return out
 
 
-def _markdown_text(text: str) -> str:
-    """Client or template text as inert Markdown: one line, HTML escaped, Markdown marks escaped."""
-    text = html.escape(" ".join(str(text).split()), quote=False)
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|>~])", r"\\\1", text)
-
-
 def recommendations_markdown(recommendations: Sequence[Mapping[str, str]]) -> str:
     r""":func:`recommendations` as a numbered Markdown list, every text made inert.
 
@@ -442,9 +435,9 @@ def recommendations_markdown(recommendations: Sequence[Mapping[str, str]]) -> st
     lines = []
     for i, r in enumerate(recommendations, start=1):
         line = _("{n}. **{title}.** {why}").format(
-            n=i, title=_markdown_text(r["title"]), why=_markdown_text(r["why"])
+            n=i, title=inert_markdown(r["title"]), why=inert_markdown(r["why"])
         )
         if r.get("ideas"):
-            line += " " + _("Ideas: {ideas}.").format(ideas=_markdown_text(r["ideas"]))
+            line += " " + _("Ideas: {ideas}.").format(ideas=inert_markdown(r["ideas"]))
         lines.append(line)
     return "\n".join(lines)

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from journeylib.analysis._shares import inert_markdown
 from journeylib.formatting import format_value
 from journeylib.i18n import N_
 from journeylib.i18n import gettext as _
@@ -235,7 +236,7 @@ def _goal_paragraph(g: dict[str, Any], currency: str | None) -> str:
     fmt = partial(format_value, unit=meta.unit if meta else None, currency=currency)
 
     names = {
-        "label": esc(str(g.get("label") or g["id"])),
+        "label": inert_markdown(g.get("label") or g["id"]),
         "goal": esc(g["id"]),
         "metric": esc(g["metric"]),
     }
@@ -263,7 +264,7 @@ def _goal_paragraph(g: dict[str, Any], currency: str | None) -> str:
         first = _(
             "{head} for the accounts with {segment}. It started from {baseline} ({source}), "
             "stands at {current} now, and should reach {target} by {deadline}."
-        ).format(**values, segment=esc(_segment_text(seg)))
+        ).format(**values, segment=inert_markdown(_segment_text(seg)))
     else:
         first = _(
             "{head}. It started from {baseline} ({source}), stands at {current} now, "
@@ -275,7 +276,7 @@ def _goal_paragraph(g: dict[str, Any], currency: str | None) -> str:
     if status == "achieved":
         text.append(_("The target is already met: keep the measure in view so it stays there."))
     elif status is None:
-        notes = _("; ").join(esc(_note_text(str(n))) for n in g.get("notes") or []) or _(
+        notes = _("; ").join(inert_markdown(_note_text(str(n))) for n in g.get("notes") or []) or _(
             "the value is missing"
         )
         text.append(_("Its status cannot be judged: {notes}.").format(notes=notes))
@@ -319,7 +320,7 @@ def _goal_paragraph(g: dict[str, Any], currency: str | None) -> str:
         text.append(_("SMART check not passed: {checks}.").format(checks=_(", ").join(failed)))
     for n in g.get("notes") or []:
         if status is not None:
-            text.append(_("Note: {note}.").format(note=esc(_note_text(str(n)))))
+            text.append(_("Note: {note}.").format(note=inert_markdown(_note_text(str(n)))))
     if meta is not None:
         text.append(
             _("*How it is measured:* {definition}").format(definition=esc(_(meta.definition)))

@@ -24,6 +24,7 @@ from journeylib.sources.synth import synthesize
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PWN = "document.documentElement.setAttribute('data-pwned','1')"
 PAYLOAD = f'<script>{PWN}</script><img src=x onerror="{PWN}">'
+LINK = "[link](https://evil.example)"
 
 pytestmark = pytest.mark.slow
 
@@ -58,6 +59,8 @@ def poisoned(tmp_path_factory):
     for p in cfg.get("personas", []):
         p["label"] = (p.get("label") or p["id"]) + PAYLOAD
         p["goals"] = [*p.get("goals", []), PAYLOAD]
+    for g in cfg.get("goals", []):  # shown in Markdown paragraphs: no link may open either
+        g["label"] = (g.get("label") or g["id"]) + PAYLOAD + LINK
     (path / "client.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     return path
 
@@ -80,6 +83,7 @@ def test_payloads_in_every_text_field_never_run(poisoned, tmp_path, language):
 def _never_runs(page: Path, profile: Path) -> None:
     html = page.read_text()
     assert "&lt;script&gt;" in html  # the payload is shown as text
+    assert "evil.example" in html and 'href="https://evil.example' not in html
     dom = subprocess.run(
         [
             CHROMIUM,
