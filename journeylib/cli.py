@@ -256,9 +256,15 @@ def demo(
     path = data_dir() / ("demo" if lang == "en" else f"demo_{lang}")
     if not (path / "client.yaml").exists():
         with err.status(f"synthesising the demo client into {path} …"):
-            synthesize(path, accounts=accounts, months=12, seed=seed, start="2025-01", fmt="csv")
-            if lang != "en":
-                _set_language(path / "client.yaml", lang)
+            synthesize(
+                path,
+                accounts=accounts,
+                months=12,
+                seed=seed,
+                start="2025-01",
+                fmt="csv",
+                language=lang,
+            )
     c = _store(str(path)).client()  # the run reads the same store
     _print_quality(c)
     if no_run:
@@ -278,13 +284,6 @@ def _language_option(value: str) -> str:
             fix="pass --language en, --language ar or --language zh",
         )
     return value
-
-
-def _set_language(client_yaml: Path, lang: str) -> None:
-    """Write ``language: <lang>`` into a freshly synthesised client.yaml, after ``journey:``."""
-    text = client_yaml.read_text(encoding="utf-8")
-    text, n = re.subn(r"^(journey:.*)$", rf"\1\nlanguage: {lang}", text, count=1, flags=re.M)
-    client_yaml.write_text(text if n else f"language: {lang}\n{text}", encoding="utf-8")
 
 
 def _stopped(command: str, text: str) -> typer.Exit:

@@ -49,6 +49,7 @@ import polars as pl
 
 from journeylib.config import parse_month
 from journeylib.errors import JourneyError, check_choice
+from journeylib.i18n import LANGUAGES, N_, gettext, use_language
 from journeylib.sources.synth.accounts import accounts_frame, draw_accounts, draw_subscriptions
 from journeylib.sources.synth.arrays import EventRows
 from journeylib.sources.synth.events import (
@@ -79,6 +80,7 @@ def synthesize(
     start: str = "2024-01",
     fmt: Format = "csv",
     anonymous_visitors: int | None = None,
+    language: str = "en",
 ) -> dict[str, int]:
     """Write a synthetic client folder and return the rows written per table.
 
@@ -91,6 +93,8 @@ def synthesize(
         fmt: ``csv``, ``csv.gz`` or ``parquet``.
         anonymous_visitors: pre-sign-up visitors with events but no account;
             default ``2 × accounts``.
+        language: the client's language (``en``, ``ar``, ``zh``): its
+            client.yaml texts are written in it and ``language:`` is set.
 
     Returns:
         ``{table: rows}`` for the seven tables written.
@@ -109,6 +113,7 @@ def synthesize(
     check_choice(
         "output format", fmt, get_args(Format), where="synth", fix="use one of those formats"
     )
+    check_choice("language", language, LANGUAGES, where="synth", fix="use en, ar or zh")
     try:
         start = parse_month(start)
     except ValueError:
@@ -158,7 +163,7 @@ def synthesize(
     for name, df in tables.items():
         _write(df, out, name, fmt)
     (out / "client.yaml").write_text(
-        _client_yaml(out.resolve().name, start, months), encoding="utf-8"
+        _client_yaml(out.resolve().name, start, months, language), encoding="utf-8"
     )
     return {name: df.height for name, df in tables.items()}
 
@@ -195,18 +200,85 @@ def _month_end(month: np.datetime64) -> str:
     return str((month + 1).astype("datetime64[D]") - 1)
 
 
-def _client_yaml(folder: str, start: str, months: int) -> str:
-    """The client.yaml written beside the synthetic tables (loadable by load_client_config)."""
+# The synthetic client's own texts (client.yaml), marked for the catalogs: a demo in
+# another language writes them translated (f-string fields are not extracted).
+
+
+# The synthetic client's own texts (client.yaml), marked for the catalogs: a demo in
+# another language writes them translated (f-string fields are not extracted).
+_TEXT_00 = N_("Enterprise IT lead")
+_TEXT_01 = N_(
+    "IT director or CTO of a company with 500+ employees; buys through sales and a security review."
+)
+_TEXT_02 = N_("consolidate reporting tools")
+_TEXT_03 = N_("meet security and compliance needs")
+_TEXT_04 = N_("long security review")
+_TEXT_05 = N_("integrating with existing systems")
+_TEXT_06 = N_("committee decision after demos and a sales call; slow but loyal")
+_TEXT_07 = N_("Mid-market operations manager")
+_TEXT_08 = N_(
+    "Runs operations at a company of 51-499 employees; evaluates with a trial and a demo."
+)
+_TEXT_09 = N_("one view of the pipeline")
+_TEXT_10 = N_("less time on manual reports")
+_TEXT_11 = N_("data spread over many tools")
+_TEXT_12 = N_("small team")
+_TEXT_13 = N_("trial first, then a demo with the team lead")
+_TEXT_14 = N_("SMB founder")
+_TEXT_15 = N_("founder or CEO of a company of up to 50 people; self-serve, price sensitive.")
+_TEXT_16 = N_("see the numbers that matter quickly")
+_TEXT_17 = N_("spend little")
+_TEXT_18 = N_("no analyst on the team")
+_TEXT_19 = N_("little time to set up tools")
+_TEXT_20 = N_("self-serve trial and card checkout within days")
+_TEXT_21 = N_("Onboarding completed")
+_TEXT_22 = N_("First report created")
+_TEXT_23 = N_("Referred a peer")
+_TEXT_24 = N_("Cut time to first value with guided setup")
+_TEXT_25 = N_("More sign-ups create their first report within 14 days")
+_TEXT_26 = N_("Lower monthly logo churn of SMB founders")
+
+
+def _client_yaml(folder: str, start: str, months: int, language: str = "en") -> str:
+    """The client.yaml written beside the synthetic tables (loadable by load_client_config).
+
+    With a ``language`` other than English, the client's own texts (its
+    description, personas, milestones and goals) are written in it, from the
+    message catalogs, and ``language:`` is set: a demo in Arabic or Chinese
+    reads as a client of that language would write it. English is unchanged.
+    """
     m0 = np.datetime64(start, "M")
     end = m0 + months - 1
     inside = _month_end(end)  # a deadline at the end of the data
     after = _month_end(end + 3)  # a deadline one quarter after it
     mid = str((m0 + months // 2).astype("datetime64[D]"))
-    return f"""# Synthetic client written by `journey synth` (journeylib.sources.synth). Edit freely.
+    with use_language(language):
+
+        def t(text: str) -> str:  # a text of the client, quoted when translated
+            return text if language == "en" else json.dumps(gettext(text), ensure_ascii=False)
+
+        # (a folded block, "description: >-", takes the text as it is: gettext, unquoted)
+
+        def ts(*texts: str) -> str:  # a flow list of such texts
+            return "[" + ", ".join(t(x) for x in texts) + "]"
+
+        description = (
+            f'Synthetic B2B SaaS analytics vendor "Acme Analytics" ({months} months of made-up data).'
+            if language == "en"
+            else json.dumps(
+                gettext(
+                    'Synthetic B2B SaaS analytics vendor "Acme Analytics" '
+                    "({months} months of made-up data)."
+                ).format(months=months),
+                ensure_ascii=False,
+            )
+        )
+        language_line = "" if language == "en" else f"language: {language}\n"
+        return f"""# Synthetic client written by `journey synth` (journeylib.sources.synth). Edit freely.
 client: {json.dumps(folder)}
-description: Synthetic B2B SaaS analytics vendor "Acme Analytics" ({months} months of made-up data).
+description: {description}
 journey: b2b_saas_8_stage
-currency: USD
+{language_line}currency: USD
 timezone: UTC
 period: {{start: "{start}", end: "{str(end)}"}}
 gross_margin: 0.8
@@ -219,50 +291,50 @@ branded_terms: [acme]
 attribution_window_days: 90
 personas:   # first match wins; accounts.persona is empty in the synthetic data
   - id: enterprise_it
-    label: Enterprise IT lead
+    label: {t(_TEXT_00)}
     description: >-
-      IT director or CTO of a company with 500+ employees; buys through sales and a security review.
+      {gettext(_TEXT_01)}
     match: {{company_size: {{min: 500}}}}
-    goals: [consolidate reporting tools, meet security and compliance needs]
-    challenges: [long security review, integrating with existing systems]
-    buying_behaviour: committee decision after demos and a sales call; slow but loyal
+    goals: {ts(_TEXT_02, _TEXT_03)}
+    challenges: {ts(_TEXT_04, _TEXT_05)}
+    buying_behaviour: {t(_TEXT_06)}
     preferred_channels: [partner, events, paid_search]
   - id: mid_market_ops
-    label: Mid-market operations manager
+    label: {t(_TEXT_07)}
     description: >-
-      Runs operations at a company of 51-499 employees; evaluates with a trial and a demo.
+      {gettext(_TEXT_08)}
     match: {{company_size: {{min: 51, max: 499}}}}
-    goals: [one view of the pipeline, less time on manual reports]
-    challenges: [data spread over many tools, small team]
-    buying_behaviour: trial first, then a demo with the team lead
+    goals: {ts(_TEXT_09, _TEXT_10)}
+    challenges: {ts(_TEXT_11, _TEXT_12)}
+    buying_behaviour: {t(_TEXT_13)}
     preferred_channels: [organic_search, paid_search, partner]
   - id: smb_founder
-    label: SMB founder
-    description: founder or CEO of a company of up to 50 people; self-serve, price sensitive.
+    label: {t(_TEXT_14)}
+    description: {t(_TEXT_15)}
     match: {{company_size: {{max: 50}}}}
-    goals: [see the numbers that matter quickly, spend little]
-    challenges: [no analyst on the team, little time to set up tools]
-    buying_behaviour: self-serve trial and card checkout within days
+    goals: {ts(_TEXT_16, _TEXT_17)}
+    challenges: {ts(_TEXT_18, _TEXT_19)}
+    buying_behaviour: {t(_TEXT_20)}
     preferred_channels: [organic_search, social, referral]
 milestones:
-  - {{id: onboarding_completed, event: onboarding_completed, label: Onboarding completed}}
-  - {{id: first_value, event: first_report_created, label: First report created}}
-  - {{id: referral, event: referral_sent, label: Referred a peer}}
+  - {{id: onboarding_completed, event: onboarding_completed, label: {t(_TEXT_21)}}}
+  - {{id: first_value, event: first_report_created, label: {t(_TEXT_22)}}}
+  - {{id: referral, event: referral_sent, label: {t(_TEXT_23)}}}
 goals:
   - id: faster_value
-    label: Cut time to first value with guided setup
+    label: {t(_TEXT_24)}
     metric: ttfv_days_median
     target: 7
     start: "{start}-01"
     deadline: {after}
   - id: more_activation
-    label: More sign-ups create their first report within 14 days
+    label: {t(_TEXT_25)}
     metric: activation_rate
     target: 0.25
     start: "{start}-01"
     deadline: {inside}
   - id: smb_churn
-    label: Lower monthly logo churn of SMB founders
+    label: {t(_TEXT_26)}
     metric: logo_churn_rate
     target: 0.03
     segment: {{persona: smb_founder}}
