@@ -168,10 +168,11 @@ def _with_cjk_font(page: str, skip: str = "") -> str:
     face = cjk_font_face(chars | set(_LATIN))
     if face is None:
         return page
-    # SVG texts (the maps, the charts) name their own fonts, the Latin ones first: a
-    # Chinese page sets them in the inlined font too, or Chromium shows boxes for some.
+    # The inlined maps' texts name their own fonts, the Latin ones first: a Chinese page
+    # sets them in the inlined font too, or Chromium shows boxes for some. (The charts
+    # drawn in the page keep theirs: vega measured their labels with those fonts.)
     body = (
-        f"html:lang(zh) body,html:lang(zh) svg text"
+        f"html:lang(zh) body,html:lang(zh) svg.jw-map-svg text"
         f"{{font-family:'{CJK_FAMILY}',system-ui,sans-serif!important}}"
     )
     # right after the opening tag: the vega bundle in the head holds "</head>" in its text
