@@ -13,9 +13,18 @@ import re
 import polars as pl
 
 from journeylib.formatting import format_value
+from journeylib.i18n import N_
 from journeylib.i18n import gettext as _
 
-__all__ = ["inert_markdown", "top_shares"]
+#: A goal status (metrics.md) in words, marked for the catalogs: translate where shown.
+STATUS_WORDS = {
+    "achieved": N_("achieved"),
+    "on_track": N_("on track"),
+    "at_risk": N_("at risk"),
+    "off_track": N_("off track"),
+}
+
+__all__ = ["STATUS_WORDS", "inert_markdown", "top_shares"]
 
 
 def top_shares(

@@ -23,7 +23,7 @@ from typing import Any
 
 import polars as pl
 
-from journeylib.analysis._shares import inert_markdown
+from journeylib.analysis._shares import STATUS_WORDS, inert_markdown
 from journeylib.formatting import format_month, format_value
 from journeylib.i18n import gettext as _
 from journeylib.i18n import ngettext
@@ -62,13 +62,9 @@ def status_text(status: str) -> str:
         >>> status_text("at_risk"), status_text("unknown")
         ('at risk', 'unknown')
     """
-    return {
-        "on_track": _("on track"),
-        "achieved": _("achieved"),
-        "at_risk": _("at risk"),
-        "off_track": _("off track"),
-        "unknown": _("unknown"),
-    }.get(status, status.replace("_", " "))
+    if status in STATUS_WORDS:
+        return _(STATUS_WORDS[status])
+    return _("unknown") if status == "unknown" else status.replace("_", " ")
 
 
 def goal_label(goal: Mapping[str, Any]) -> Any:

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from journeylib.analysis._shares import inert_markdown
+from journeylib.analysis._shares import STATUS_WORDS, inert_markdown
 from journeylib.formatting import format_value
 from journeylib.i18n import N_
 from journeylib.i18n import gettext as _
@@ -55,14 +55,6 @@ CHECK_NAMES: tuple[tuple[str, str, str], ...] = (
     ("relevant", "R", N_("Relevant")),
     ("time_bound", "T", N_("Time-bound")),
 )
-
-
-_STATUS_WORDS = {
-    "achieved": N_("achieved"),
-    "on_track": N_("on track"),
-    "at_risk": N_("at risk"),
-    "off_track": N_("off track"),
-}
 
 
 #: Shown by notebook 01 when client.yaml has no goals (Markdown).
@@ -220,7 +212,7 @@ def goals_table(doc: dict[str, Any]) -> pl.DataFrame:
                 "deadline": g.get("deadline"),
                 "progress": g.get("progress"),
                 "time_elapsed": g.get("time_elapsed"),
-                "status": _(_STATUS_WORDS.get(g.get("status") or "", N_("cannot be judged"))),
+                "status": _(STATUS_WORDS.get(g.get("status") or "", N_("cannot be judged"))),
             }
         )
     return (

@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 import re
 import textwrap
-import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import altair as alt
 import polars as pl
 
+from journeylib.charts.fonts import is_wide
 from journeylib.charts.theme import MUTED, NEUTRAL
 from journeylib.errors import DataError
 from journeylib.frames import to_polars
@@ -95,10 +95,6 @@ def _clean(v: Any) -> Any:
 WIDE_CHAR = 1.8
 
 
-def _is_wide(ch: str) -> bool:
-    return unicodedata.east_asian_width(ch) in ("W", "F")
-
-
 def text_width(text: str) -> float:
     """``text``'s width in average Latin characters (a wide character counts :data:`WIDE_CHAR`).
 
@@ -106,7 +102,7 @@ def text_width(text: str) -> float:
         >>> text_width("ab"), text_width("注册")
         (2, 3.6)
     """
-    return sum(WIDE_CHAR if _is_wide(c) else 1 for c in text)
+    return sum(WIDE_CHAR if is_wide(c) else 1 for c in text)
 
 
 def _wrap_wide(text: str, width: int) -> list[str]:
@@ -120,7 +116,7 @@ def _wrap_wide(text: str, width: int) -> list[str]:
     for t in tokens:
         if t.isspace():
             words.append(" ")
-        elif _is_wide(t) or not words or words[-1] == " " or _is_wide(words[-1][-1]):
+        elif is_wide(t) or not words or words[-1] == " " or is_wide(words[-1][-1]):
             words.append(t)
         else:
             words[-1] += t
@@ -155,7 +151,7 @@ def wrap(text: Any, width: int, *, max_lines: int | None = None) -> list[str]:
     if text is None:
         return []
     s = str(text)
-    if any(_is_wide(c) for c in s):
+    if any(is_wide(c) for c in s):
         lines = _wrap_wide(s, max(width, 4)) or [""]
     else:
         lines = textwrap.wrap(s, width=max(width, 4), break_long_words=True) or [""]

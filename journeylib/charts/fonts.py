@@ -59,6 +59,7 @@ __all__ = [
     "ARABIC_FAMILY",
     "CJK_FAMILY",
     "cjk_font_face",
+    "is_wide",
     "page_characters",
     "GENERIC_FAMILY",
     "LATIN_FAMILIES",
@@ -397,7 +398,8 @@ def fontconfig_env(base_env: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def _wide(ch: str) -> bool:
+def is_wide(ch: str) -> bool:
+    """Whether ``ch`` is a wide character (Chinese, Japanese, Korean): about 1 em across."""
     return unicodedata.east_asian_width(ch) in ("W", "F")
 
 
@@ -407,9 +409,9 @@ def page_characters(page: str) -> set[str]:
     Those written as they are, as character references (``&#x5ba2;``) and as
     ``\uXXXX`` escapes in its scripts (chart specs) all count.
     """
-    chars = {c for c in html.unescape(page) if _wide(c)}
+    chars = {c for c in html.unescape(page) if is_wide(c)}
     chars |= {chr(int(h, 16)) for h in re.findall(r"\\u([0-9a-fA-F]{4})", page)}
-    return {c for c in chars if _wide(c)}
+    return {c for c in chars if is_wide(c)}
 
 
 def cjk_font_face(chars: Iterable[str]) -> str | None:

@@ -57,6 +57,7 @@ from journeylib.i18n import current_language
 from journeylib.metrics import retention, stages, with_period
 from journeylib.metrics.document import document_sections
 from journeylib.months import filter_period
+from journeylib.store.key import package_source, source_digest
 
 __all__ = [
     "active_months",
@@ -295,12 +296,7 @@ def map_doc(sc: Scope) -> dict[str, Any]:
 @functools.cache
 def _code_version() -> str:
     """A digest of the package's source: a kept result is reused only by the code that made it."""
-    digest = hashlib.sha256()
-    root = Path(analysis.__file__).resolve().parents[1]
-    for path in sorted(root.rglob("*.py")):
-        digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return source_digest(package_source())
 
 
 def _kept_path(sc: Scope, name: str, suffix: str) -> Path | None:

@@ -34,7 +34,7 @@ from journeylib.paths import find_table_file, parquet_files
 from journeylib.schemas import TABLE_ORDER
 from journeylib.store.layout import STORE_FORMAT
 
-__all__ = ["code_version", "raw_files", "store_key"]
+__all__ = ["code_version", "package_source", "raw_files", "source_digest", "store_key"]
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 _CODE_DIRS = ("ingest", "stream", "store")
@@ -52,13 +52,23 @@ STORE_SETTINGS = (
 
 def code_version() -> str:
     """SHA-256 over the source of the modules that write a store, the polars version and the format."""
-    h = hashlib.sha256(f"{STORE_FORMAT}|{pl.__version__}".encode())
     files = [p for d in _CODE_DIRS for p in sorted((_PACKAGE / d).glob("*.py"))]
     files += [_PACKAGE / f for f in _CODE_FILES]
+    return source_digest(files, salt=f"{STORE_FORMAT}|{pl.__version__}")
+
+
+def source_digest(files: list[Path], *, salt: str = "") -> str:
+    """SHA-256 over ``salt`` and each of the package's ``files``: its path in the package and content."""
+    h = hashlib.sha256(salt.encode())
     for f in files:
         h.update(f.relative_to(_PACKAGE).as_posix().encode())
         h.update(hashlib.sha256(f.read_bytes()).digest())
     return h.hexdigest()
+
+
+def package_source() -> list[Path]:
+    """Every Python file of the package, in a fixed order."""
+    return sorted(_PACKAGE.rglob("*.py"))
 
 
 def raw_files(client_dir: Path) -> dict[str, list[Path]]:
