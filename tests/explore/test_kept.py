@@ -20,13 +20,6 @@ from journeylib.sources.synth import synthesize
 from journeylib.store import read_store
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _stores(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("JOURNEY_STORE_DIR", str(tmp_path_factory.mktemp("stores")))
-        yield
-
-
 @pytest.fixture(scope="module")
 def client_dir(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("kept") / "acme"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections import defaultdict
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -61,4 +63,34 @@ def stub_client(name: str, *, pdf: bool = False) -> SimpleNamespace:
         name=name,
         config=SimpleNamespace(client=name, language="en", pdf=pdf),
         template=SimpleNamespace(stages=[]),
+    )
+
+
+#: A page of report.pdf, in points.
+A4_LANDSCAPE_PT = (841.9, 595.3)
+# The print anchors of report.html: "jw-box ID start|end" at a box's top and bottom.
+_MARK = re.compile(r"jw-box ([\w-]+) (start|end)")
+
+
+def pdf_boxes(pdf: Path) -> tuple[list, dict[str, dict[str, list[int]]], str]:
+    """A printed report's pages, each box's pages by edge, and its whole text."""
+    import pypdf
+
+    reader = pypdf.PdfReader(pdf)
+    boxes: dict[str, dict[str, list[int]]] = defaultdict(lambda: {"start": [], "end": []})
+    texts = []
+    for number, page in enumerate(reader.pages, 1):
+        text = page.extract_text()
+        texts.append(text)
+        for box, edge in _MARK.findall(text):
+            boxes[box][edge].append(number)
+    return list(reader.pages), dict(boxes), "\n".join(texts)
+
+
+def split_boxes(boxes: dict[str, dict[str, list[int]]]) -> list[str]:
+    """The boxes whose start and end marks are not both once on the same page."""
+    return sorted(
+        box
+        for box, edges in boxes.items()
+        if not (len(edges["start"]) == len(edges["end"]) == 1 and edges["start"] == edges["end"])
     )

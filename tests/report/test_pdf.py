@@ -7,9 +7,7 @@ text tells on which page each edge of each box fell.
 
 from __future__ import annotations
 
-import re
 import stat
-from collections import defaultdict
 from pathlib import Path
 
 import nbformat
@@ -19,10 +17,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from journeylib.errors import JourneyError
 from journeylib.report.assemble import build_report
 from journeylib.report.pdf import CHROMIUM_ENV, find_chromium, write_pdf, write_pdf_check
-from tests.report.report_helpers import KERNELSPEC
-
-A4_LANDSCAPE_PT = (841.9, 595.3)
-_MARK = re.compile(r"jw-box ([\w-]+) (start|end)")
+from tests.report.report_helpers import A4_LANDSCAPE_PT, KERNELSPEC, pdf_boxes, split_boxes
 
 
 def _no_browser_anywhere(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -142,26 +137,8 @@ def _report_run(run: Path, heights: list[int]) -> Path:
 
 def _printed(report: Path) -> tuple[list, dict[str, dict[str, list[int]]], str]:
     """The PDF's pages, each box's pages by edge, and its whole text."""
-    pypdf = pytest.importorskip("pypdf")
-    out = write_pdf(report, report.with_name("report.pdf"))
-    reader = pypdf.PdfReader(out)
-    boxes: dict[str, dict[str, list[int]]] = defaultdict(lambda: {"start": [], "end": []})
-    texts = []
-    for number, page in enumerate(reader.pages, 1):
-        text = page.extract_text()
-        texts.append(text)
-        for box, edge in _MARK.findall(text):
-            boxes[box][edge].append(number)
-    return list(reader.pages), dict(boxes), "\n".join(texts)
-
-
-def _split_boxes(boxes: dict[str, dict[str, list[int]]]) -> list[str]:
-    """The boxes whose start and end marks are not both once on the same page."""
-    return sorted(
-        box
-        for box, edges in boxes.items()
-        if not (len(edges["start"]) == len(edges["end"]) == 1 and edges["start"] == edges["end"])
-    )
+    pytest.importorskip("pypdf")
+    return pdf_boxes(write_pdf(report, report.with_name("report.pdf")))
 
 
 @pytest.mark.slow
@@ -176,7 +153,7 @@ def test_pdf_is_a4_landscape_and_no_box_is_split(tmp_path: Path) -> None:
         assert float(box.height) == pytest.approx(A4_LANDSCAPE_PT[1], abs=1)
     # Six chart cards and the map were found, so the check below cannot pass on nothing.
     assert sorted(boxes) == ["journey-map-1"] + [f"step-01_step_one-{n}" for n in range(1, 7)]
-    assert _split_boxes(boxes) == []
+    assert split_boxes(boxes) == []
     # The charts were drawn before the print (vega wrote their titles), the map whole.
     for n in range(1, 7):
         assert f"CHART-{n}" in text
@@ -190,6 +167,6 @@ def test_a_box_taller_than_a_page_is_detected_as_split(tmp_path: Path) -> None:
     report = _report_run(tmp_path / "run", [220, 220, 2000, 220])
     _, boxes, _ = _printed(report)
     assert len(boxes) == 5
-    assert _split_boxes(boxes) == ["step-01_step_one-3"]
+    assert split_boxes(boxes) == ["step-01_step_one-3"]
     tall = boxes["step-01_step_one-3"]
     assert tall["start"][0] < tall["end"][0]

@@ -21,6 +21,7 @@ import pytest
 
 from journeylib.report.runner import run_client
 from journeylib.sources.synth import synthesize
+from tests.report.report_helpers import A4_LANDSCAPE_PT, pdf_boxes, split_boxes
 
 pytestmark = pytest.mark.slow
 
@@ -133,19 +134,11 @@ def test_no_code_json_or_test_plumbing_in_the_text(
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no headless Chromium")
 def test_the_demo_pdf_is_a4_landscape_and_cuts_no_chart(run_dir: Path) -> None:
-    pypdf = pytest.importorskip("pypdf")
-    reader = pypdf.PdfReader(run_dir / "report.pdf")
-    edges: dict[str, dict[str, list[int]]] = {}
-    for number, page in enumerate(reader.pages, 1):
-        width, height = float(page.mediabox.width), float(page.mediabox.height)
-        assert abs(width - 841.9) < 1 and abs(height - 595.3) < 1, (number, width, height)
-        for box, edge in re.findall(r"jw-box ([\w-]+) (start|end)", page.extract_text()):
-            edges.setdefault(box, {"start": [], "end": []})[edge].append(number)
+    pytest.importorskip("pypdf")
+    pages, boxes, _ = pdf_boxes(run_dir / "report.pdf")
+    for number, page in enumerate(pages, 1):
+        size = (float(page.mediabox.width), float(page.mediabox.height))
+        assert size == pytest.approx(A4_LANDSCAPE_PT, abs=1), (number, size)
     # every card of the seven steps and every map (current, future, one per persona)
-    assert len(edges) >= 12, sorted(edges)
-    split = [
-        b
-        for b, e in edges.items()
-        if not (len(e["start"]) == len(e["end"]) == 1 and e["start"] == e["end"])
-    ]
-    assert split == [], f"cut across pages: {split}"
+    assert len(boxes) >= 12, sorted(boxes)
+    assert split_boxes(boxes) == [], "cut across pages"
