@@ -317,6 +317,7 @@ def build_report(
     install_jinja(env)
     env.filters["month"] = format_month
     summary = executive_summary(metrics, definitions())
+    quality = data_quality_rows(metrics)
     bundle = Markup(_bundle_tag(found) or "")  # noqa: S704 - our own library's script
     common = {
         "title": title,
@@ -350,9 +351,9 @@ def build_report(
             for i in s.items
             if i.kind == "recommendations"
         ],
-        data_quality=data_quality_rows(metrics),
+        data_quality=quality,
         goals_table=Markup(_goals_table(summary["goals"])),  # noqa: S704 - escaped by frame_html
-        quality_table=Markup(_quality_table(data_quality_rows(metrics) or [])),  # noqa: S704 - escaped
+        quality_table=Markup(_quality_table(quality or [])),  # noqa: S704 - escaped
         catalog=definitions(report_metrics(metrics, metric_ids)),
     )
     analysis = env.get_template("analysis.html.j2").render(
