@@ -22,6 +22,7 @@ from journeylib.ingest.client import data_quality
 from journeylib.ingest.restrict import restrict_to_segment
 from journeylib.metrics import (
     acquisition,
+    activity,
     feedback,
     milestones,
     onboarding,
@@ -231,6 +232,11 @@ def _sections(
             else None,
         }
 
+    # ---- stickiness (analytics.md § 2), from the raw events
+    sticky = None
+    if want("stickiness"):
+        sticky = activity.stickiness_rows(events, period=period)
+
     # ---- stages
     stage_rows = n_visitors = None
     if want("stages"):
@@ -301,6 +307,7 @@ def _sections(
         "support": sup,
         "referral": referral_doc,
         "milestones": ms_rows,
+        "stickiness": sticky,
     }
 
 
@@ -328,7 +335,7 @@ def metrics_document(client: Any) -> dict[str, Any]:
     Returns:
         A JSON-ready dict: ``schema_version, client, currency, period, revenue,
         acquisition, onboarding, retention, stages, visitors, nps, support,
-        milestones, goals, data_quality``. Values that cannot be computed are
+        milestones, stickiness, goals, data_quality``. Values that cannot be computed are
         None; sections of absent optional tables are None. ``data_quality``
         has a ``period_cut`` key only when the default period's end left later
         months of events or subscriptions out

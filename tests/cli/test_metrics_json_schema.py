@@ -154,6 +154,21 @@ SCHEMA = obj(
             obj({"id": {"type": "string"}, "reached_share": RATE, "median_days": NUM}),
             nullable=True,
         ),
+        "stickiness": arr(
+            obj(
+                {
+                    "month": MONTH,
+                    "active_accounts": {"type": "integer", "minimum": 0},
+                    "dau_mau": RATE,
+                    "days": {
+                        "type": "array",
+                        "items": {"type": "integer", "minimum": 0},
+                        "minItems": 31,
+                        "maxItems": 31,
+                    },
+                }
+            )
+        ),
         "goals": arr(
             obj(
                 {
@@ -219,6 +234,15 @@ def test_lists_are_sorted(doc):
     assert [c["channel"] for c in doc["acquisition"]["attribution"]] == sorted(
         c["channel"] for c in doc["acquisition"]["attribution"]
     )
+
+
+def test_stickiness_lists_every_month_of_the_period(doc):
+    months = [m["month"] for m in doc["stickiness"]]
+    assert months[0] == doc["period"]["start"] and months[-1] == doc["period"]["end"]
+    assert months == sorted(set(months))
+    for m in doc["stickiness"]:
+        assert sum(m["days"]) == m["active_accounts"]
+        assert (m["dau_mau"] is None) == (m["active_accounts"] == 0)
 
 
 def test_rows_in_equal_valid_plus_rejected(doc):
