@@ -56,7 +56,17 @@ from journeylib.frames import collect, to_lazy
 from journeylib.metrics.funnels import check_funnel_args, ordered_funnel
 from journeylib.months import filter_period
 
-__all__ = ["CorrelationResult", "correlation_json", "funnel_correlation"]
+__all__ = [
+    "CONVERSION_WINDOW",
+    "CorrelationResult",
+    "conversion_funnel",
+    "correlation_json",
+    "funnel_correlation",
+    "leading_events",
+]
+
+#: The window of :func:`conversion_funnel` (sign-up to first payment).
+CONVERSION_WINDOW = "30d"
 
 _EVENT_SCHEMA = {
     "event": pl.String,
@@ -182,6 +192,64 @@ def funnel_correlation(
         events=events,
         properties=_stats(prop_counts, s_total, f_total, ["column", "value"], _PROPERTY_SCHEMA),
     )
+
+
+def conversion_funnel(client: Any) -> list[str] | None:
+    """The client's main funnel for "what drives conversion": sign-up, then first payment.
+
+    ``["signed_up", "subscription_started"]`` (the journey stream's events for
+    ``accounts.signup_at`` and the first paid month) when the client has both
+    a sign-up in its accounts and a subscriptions table; None otherwise. The
+    configured activation event is left out of the steps on purpose: as a
+    candidate event its odds ratio says how well it goes with paying. The
+    notebooks run it with :data:`CONVERSION_WINDOW`.
+
+    Examples:
+        >>> import types
+        >>> acc = pl.DataFrame({"account_id": ["a"], "signup_at": [None]}, schema_overrides={"signup_at": pl.Datetime})
+        >>> conversion_funnel(types.SimpleNamespace(tables={"accounts": acc}))
+    """
+    tables = client.tables
+    if tables.get("subscriptions") is None or tables.get("accounts") is None:
+        return None
+    has_signup = collect(
+        to_lazy(tables["accounts"]).select(nw.col("signup_at").is_null().all().alias("none"))
+    )
+    if has_signup["none"][0]:
+        return None
+    return ["signed_up", "subscription_started"]
+
+
+def leading_events(doc: dict[str, Any], template: Any, *, last_step: str) -> dict[str, Any]:
+    """The correlation document with only the events of stages before the conversion's own.
+
+    What drives a conversion happens before it: the events that the journey
+    template maps to the stage of ``last_step`` or a later stage (checkout and
+    payment for a paid conversion, the product use that follows it) are part
+    of converting, and lead any list by odds ratio. The report and the
+    notebooks show this view; ``journey correlation`` lists every event, as
+    analytics.md § 4 says. Events the template maps to no stage are left out
+    of the view too. When ``last_step`` maps to no stage the document is
+    returned unchanged. The properties are kept as they are.
+
+    Examples:
+        >>> import types
+        >>> tp = lambda i, evs: types.SimpleNamespace(id=i, events=evs)
+        >>> t = types.SimpleNamespace(stage_ids=["a", "b"], event_map=lambda: {
+        ...     "demo": ("t1", "a"), "pay": ("t2", "b"), "paid": ("t2", "b")})
+        >>> doc = {"events": [{"event": "pay"}, {"event": "demo"}, {"event": "other"}], "properties": []}
+        >>> [e["event"] for e in leading_events(doc, t, last_step="paid")["events"]]
+        ['demo']
+    """
+    mapped = template.event_map()
+    if last_step not in mapped:
+        return doc
+    order = {stage: i for i, stage in enumerate(template.stage_ids)}
+    limit = order[mapped[last_step][1]]
+    kept = [
+        e for e in doc["events"] if e["event"] in mapped and order[mapped[e["event"]][1]] < limit
+    ]
+    return {**doc, "events": kept}
 
 
 def correlation_json(result: CorrelationResult) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from typing import Any
 import polars as pl
 
 from journeylib.analysis._shares import STATUS_WORDS, inert_markdown
+from journeylib.analysis.stages import largest_drop
 from journeylib.formatting import format_month, format_value
 from journeylib.i18n import gettext as _
 from journeylib.i18n import ngettext
@@ -32,20 +33,26 @@ from journeylib.metrics.catalog import get_metric
 __all__ = [
     "MIN_GROUP",
     "attribution_finding",
+    "breakdown_finding",
     "cac_finding",
+    "correlation_finding",
+    "drop_off_finding",
     "flow_finding",
     "funnel_finding",
     "goal_label",
     "goals_finding",
+    "lifecycle_finding",
     "milestone_finding",
     "mrr_finding",
     "opportunity_finding",
+    "paths_finding",
     "persona_finding",
     "recommendations",
     "recommendations_markdown",
     "revenue_retention_finding",
     "status_text",
     "steepest_drops_finding",
+    "stickiness_finding",
 ]
 
 
@@ -214,28 +221,21 @@ def funnel_finding(stages: Sequence[Mapping[str, Any]]) -> str | None:
     """The largest drop between neighbouring stages, in accounts lost.
 
     Lost = reached(previous) − reached(next), for each stage with a
-    conversion from the previous one; the largest loss (the first on ties).
+    conversion from the previous one; the largest loss (the first on ties),
+    as :func:`journeylib.analysis.stages.largest_drop` finds it.
     """
-    best: tuple[int, Mapping[str, Any], Mapping[str, Any]] | None = None
-    for prev, cur in zip(stages, stages[1:], strict=False):
-        a, b = _num(prev.get("reached")), _num(cur.get("reached"))
-        if a is None or b is None or a <= 0:
-            continue
-        lost = int(a - b)
-        if best is None or lost > best[0]:
-            best = (lost, prev, cur)
-    if best is None or best[0] <= 0:
+    drop = largest_drop(stages)
+    if drop is None:
         return None
-    lost, prev, cur = best
     return _(
         "From {a} to {b} the journey loses {lost} of {reached} accounts ({share}), "
         "its largest drop."
     ).format(
-        a=prev.get("label") or prev.get("id"),
-        b=cur.get("label") or cur.get("id"),
-        lost=format_value(lost, "count"),
-        reached=format_value(prev["reached"], "count"),
-        share=format_value(lost / prev["reached"], "fraction"),
+        a=drop["from_label"],
+        b=drop["to_label"],
+        lost=format_value(drop["lost"], "count"),
+        reached=format_value(drop["reached"], "count"),
+        share=format_value(drop["lost"] / drop["reached"], "fraction"),
     )
 
 
@@ -437,3 +437,286 @@ def recommendations_markdown(recommendations: Sequence[Mapping[str, str]]) -> st
             line += " " + _("Ideas: {ideas}.").format(ideas=inert_markdown(r["ideas"]))
         lines.append(line)
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- analytics.md §1–5
+#: Below this p-value a difference is called unlikely to be chance (the report's wording).
+SIGNIFICANT = 0.05
+
+
+def _p(p: float) -> str:
+    """A p-value for a sentence: three significant digits, ``< 0.001`` below that."""
+    return "< 0.001" if p < 0.001 else f"{p:.2g}" if p < 0.01 else f"{p:.2f}"
+
+
+def lifecycle_finding(
+    buckets: Sequence[Mapping[str, Any]], labels: Mapping[str, str] | None = None
+) -> str | None:
+    """Active accounts in the first and last bucket, and what joined and left in between.
+
+    Reads the rows of :func:`journeylib.metrics.activity.lifecycle` (``start``,
+    ``new``, ``returning``, ``resurrecting``, ``dormant``); active accounts of a
+    bucket = new + returning + resurrecting. The sums run over every bucket
+    after the first (what moved the base from the first bucket to the last);
+    ``labels`` maps a bucket start to its label (a month name). None with
+    fewer than two buckets.
+
+    Examples:
+        >>> rows = [{"start": "2025-01", "new": 5, "returning": 0, "resurrecting": 0, "dormant": 0},
+        ...         {"start": "2025-02", "new": 3, "returning": 4, "resurrecting": 1, "dormant": -1}]
+        >>> lifecycle_finding(rows)
+        'Active accounts went from 5 in 2025-01 to 8 in 2025-02: 3 new and 1 resurrected accounts joined, 1 went dormant.'
+    """
+    if len(buckets) < 2:
+        return None
+    labels = labels or {}
+
+    def active(b: Mapping[str, Any]) -> int:
+        return int(b["new"]) + int(b["returning"]) + int(b["resurrecting"])
+
+    later = buckets[1:]
+    first, last = buckets[0], buckets[-1]
+    return _(
+        "Active accounts went from {a} in {first} to {b} in {last}: {new} new and {res} "
+        "resurrected accounts joined, {dormant} went dormant."
+    ).format(
+        a=format_value(active(first), "count"),
+        first=labels.get(first["start"], first["start"]),
+        b=format_value(active(last), "count"),
+        last=labels.get(last["start"], last["start"]),
+        new=format_value(sum(int(b["new"]) for b in later), "count"),
+        res=format_value(sum(int(b["resurrecting"]) for b in later), "count"),
+        dormant=format_value(-sum(int(b["dormant"]) for b in later), "count"),
+    )
+
+
+def stickiness_finding(rows: Sequence[Mapping[str, Any]]) -> str | None:
+    """The last month with active accounts: the median account's days active, and DAU/MAU.
+
+    Reads ``stickiness`` of ``metrics.json``; the median is the lower median of
+    the accounts' distinct active days (``days[k-1]`` accounts on k days).
+
+    Examples:
+        >>> days = [1, 2, 1] + [0] * 28
+        >>> stickiness_finding([{"month": "2025-03", "active_accounts": 4, "dau_mau": 0.05, "days": days}])
+        'In 2025-03 the median active account used the product on 2 days, and DAU/MAU was 5.0%.'
+    """
+    rows = [r for r in rows if (r.get("active_accounts") or 0) > 0]
+    if not rows:
+        return None
+    last = rows[-1]
+    half, seen, median = (last["active_accounts"] + 1) // 2, 0, 0
+    for k, n in enumerate(last["days"], start=1):
+        seen += n
+        if seen >= half:
+            median = k
+            break
+    return ngettext(
+        "In {month} the median active account used the product on {days} day, and DAU/MAU "
+        "was {dau_mau}.",
+        "In {month} the median active account used the product on {days} days, and DAU/MAU "
+        "was {dau_mau}.",
+        median,
+    ).format(
+        month=format_month(last["month"]),
+        days=format_value(median, "count"),
+        dau_mau=format_value(last["dau_mau"], "fraction"),
+    )
+
+
+def _next_step(paths: Mapping[str, Any]) -> tuple[Mapping[str, Any], Mapping[str, Any]] | None:
+    """The most taken step-1 → step-2 move of a paths document, and its step-1 node."""
+    edges = [e for e in paths.get("edges") or [] if e["step"] == 1 and e["target"] != "(other)"]
+    if not edges:
+        return None
+    top = edges[0]  # sorted by accounts descending
+    node = next(n for n in paths["nodes"] if n["step"] == 1 and n["item"] == top["source"])
+    return top, node
+
+
+def paths_finding(paths: Mapping[str, Any], labels: Mapping[str, str] | None = None) -> str | None:
+    """The most common second item of the paths, and the share that stop after the first.
+
+    Reads :func:`journeylib.analysis.paths.paths_json`; the share is of the
+    accounts at the most common first item. ``labels`` names items
+    (touchpoint ids → labels). None without a second step.
+
+    Examples:
+        >>> doc = {"nodes": [{"step": 1, "item": "signed_up", "accounts": 10, "dropped": 4}],
+        ...        "edges": [{"step": 1, "source": "signed_up", "target": "login", "accounts": 5},
+        ...                  {"step": 1, "source": "signed_up", "target": "invite", "accounts": 1}]}
+        >>> paths_finding(doc)
+        'After signed_up, the most common next step is login (5 of 10 accounts, 50.0%); 4 do nothing more in the period.'
+    """
+    found = _next_step(paths)
+    if found is None:
+        return None
+    top, node = found
+    labels = labels or {}
+    return _(
+        "After {first}, the most common next step is {next} ({n} of {total} accounts, {share}); "
+        "{dropped} do nothing more in the period."
+    ).format(
+        first=labels.get(node["item"], node["item"]),
+        next=labels.get(top["target"], top["target"]),
+        n=format_value(top["accounts"], "count"),
+        total=format_value(node["accounts"], "count"),
+        share=format_value(top["accounts"] / node["accounts"], "fraction"),
+        dropped=format_value(node["dropped"], "count"),
+    )
+
+
+def drop_off_finding(
+    paths: Mapping[str, Any],
+    stage_from: str,
+    stage_to: str,
+    labels: Mapping[str, str] | None = None,
+) -> str | None:
+    """Where the accounts that reached ``stage_from`` but not ``stage_to`` went next.
+
+    Reads :func:`journeylib.analysis.paths.drop_off_paths` as JSON: the accounts
+    are those of the paths (``accounts``), the next item the most taken step-2
+    move. ``stage_from`` and ``stage_to`` are the stages' names as shown.
+
+    Examples:
+        >>> doc = {"accounts": 8, "nodes": [{"step": 1, "item": "pricing", "accounts": 8, "dropped": 3}],
+        ...        "edges": [{"step": 1, "source": "pricing", "target": "blog", "accounts": 4}]}
+        >>> drop_off_finding(doc, "Consideration", "Decision")
+        'Of the 8 accounts that reached Consideration but not Decision, the most common path went from pricing to blog (4 accounts); 3 did nothing more.'
+    """
+    found = _next_step(paths)
+    if found is None or not paths.get("accounts"):
+        return None
+    top, node = found
+    labels = labels or {}
+    return _(
+        "Of the {n} accounts that reached {a} but not {b}, the most common path went from "
+        "{first} to {next} ({k} accounts); {dropped} did nothing more."
+    ).format(
+        n=format_value(paths["accounts"], "count"),
+        a=stage_from,
+        b=stage_to,
+        first=labels.get(node["item"], node["item"]),
+        next=labels.get(top["target"], top["target"]),
+        k=format_value(top["accounts"], "count"),
+        dropped=format_value(node["dropped"], "count"),
+    )
+
+
+def _times(odds: float) -> str:
+    """An odds ratio as a plain number: one decimal, two below 1 (0.62), none from 100 on."""
+    digits = 0 if odds >= 100 else 1 if odds >= 1 else 2
+    return format_value(odds, None, digits=digits)
+
+
+def correlation_finding(doc: Mapping[str, Any]) -> str | None:
+    """The event that goes most with converting, and the property that goes most with dropping.
+
+    Reads :func:`journeylib.analysis.correlation.correlation_json`: among the
+    items with p < 0.05 (:data:`SIGNIFICANT`), the first event of kind
+    ``success`` and the first property of kind ``failure`` (the lists are
+    sorted by the size of the effect). None when the funnel has no success or
+    no failure.
+
+    Examples:
+        >>> doc = {"success_total": 10, "failure_total": 30,
+        ...        "events": [{"event": "demo", "odds_ratio": 4.0, "p_value": 0.001, "kind": "success"}],
+        ...        "properties": []}
+        >>> correlation_finding(doc)
+        'Accounts that do demo convert with 4.0 times the odds of those that do not (p = 0.001).'
+    """
+    if not doc.get("success_total") or not doc.get("failure_total"):
+        return None
+    event = next(
+        (e for e in doc["events"] if e["kind"] == "success" and e["p_value"] < SIGNIFICANT), None
+    )
+    prop = next(
+        (p for p in doc["properties"] if p["kind"] == "failure" and p["p_value"] < SIGNIFICANT),
+        None,
+    )
+    if event is None and prop is None:
+        return _("No event or account property goes with converting beyond chance (p < 0.05).")
+    args: dict[str, Any] = {}
+    if event is not None:
+        args.update(
+            event=event["event"],
+            odds=_times(event["odds_ratio"]),
+            p=_p(event["p_value"]),
+        )
+    if prop is not None:
+        args.update(
+            column=prop["column"],
+            value=prop["value"],
+            odds2=_times(prop["odds_ratio"]),
+            p2=_p(prop["p_value"]),
+        )
+    if event is not None and prop is not None:
+        text = _(
+            "Accounts that do {event} convert with {odds} times the odds of those that do not "
+            "(p = {p}); {column} {value} goes with dropping ({odds2} times the odds, p = {p2})."
+        )
+    elif event is not None:
+        text = _(
+            "Accounts that do {event} convert with {odds} times the odds of those that do not "
+            "(p = {p})."
+        )
+    else:
+        text = _(
+            "No event goes with converting beyond chance; {column} {value} goes with dropping "
+            "({odds2} times the odds, p = {p2})."
+        )
+    return text.format(**args)
+
+
+def breakdown_finding(
+    groups: Sequence[Mapping[str, Any]],
+    p_value: float | None,
+    labels: Mapping[str, str] | None = None,
+    *,
+    k: int = 3,
+    min_n: int = 30,
+) -> str | None:
+    """The highest and lowest month-``k`` retention among groups of at least ``min_n`` accounts.
+
+    Reads a breakdown's ``activity_retention`` (or ``logo_retention``) groups
+    (``value``, ``rates: [{k, rate, n}]``) and its chi-square ``p_value``;
+    below :data:`SIGNIFICANT` the difference is called unlikely to be chance.
+    None with fewer than two groups holding a rate at month ``k`` over
+    ``min_n`` accounts or more.
+
+    Examples:
+        >>> g = [{"value": "a", "rates": [{"k": 3, "rate": 0.3, "n": 50}]},
+        ...      {"value": "b", "rates": [{"k": 3, "rate": 0.1, "n": 80}]}]
+        >>> breakdown_finding(g, 0.002)
+        'Month-3 retention runs from 10.0% (b) to 30.0% (a); a difference this large is unlikely to be chance (p = 0.002).'
+    """
+    labels = labels or {}
+    cells = []
+    for g in groups:
+        cell = next((r for r in g["rates"] if r["k"] == k and r["n"] >= min_n), None)
+        if cell is not None and cell.get("rate") is not None:
+            cells.append((cell["rate"], labels.get(g["value"], g["value"])))
+    if len(cells) < 2:
+        return None
+    lo = min(cells, key=lambda c: c[0])
+    hi = max(cells, key=lambda c: c[0])
+    args = {
+        "k": k,
+        "lo": format_value(lo[0], "fraction"),
+        "lo_group": lo[1],
+        "hi": format_value(hi[0], "fraction"),
+        "hi_group": hi[1],
+    }
+    if p_value is not None and p_value < SIGNIFICANT:
+        text = _(
+            "Month-{k} retention runs from {lo} ({lo_group}) to {hi} ({hi_group}); a difference "
+            "this large is unlikely to be chance (p = {p})."
+        )
+    elif p_value is not None:
+        text = _(
+            "Month-{k} retention runs from {lo} ({lo_group}) to {hi} ({hi_group}); the "
+            "difference could be chance (p = {p})."
+        )
+    else:
+        text = _("Month-{k} retention runs from {lo} ({lo_group}) to {hi} ({hi_group}).")
+    return text.format(**args, p=_p(p_value) if p_value is not None else "")

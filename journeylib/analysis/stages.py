@@ -37,6 +37,7 @@ from journeylib.metrics.support import resolution_by_category
 
 __all__ = [
     "SEVERITY_ORDER",
+    "largest_drop",
     "pain_points",
     "stage_briefs",
     "stage_entry_summary",
@@ -47,6 +48,43 @@ __all__ = [
 
 #: Pain-point severities, most severe first.
 SEVERITY_ORDER: tuple[str, ...] = ("high", "medium", "low")
+
+
+def largest_drop(stages: Sequence[Any] | pl.DataFrame) -> dict[str, Any] | None:
+    """The largest drop between neighbouring stages of a stage funnel, in accounts lost.
+
+    Lost = reached(previous) − reached(next) for each pair of neighbouring
+    stages whose previous stage was reached; the largest loss wins, the first
+    on ties. Reads the rows of :func:`journeylib.metrics.stages.stage_funnel`
+    (``id``, ``reached`` and ``label`` when given). None when no pair loses
+    an account.
+
+    Returns:
+        ``{"from", "to", "from_label", "to_label", "lost", "reached"}`` (ids,
+        labels, accounts lost, accounts that reached the earlier stage).
+
+    Examples:
+        >>> largest_drop([{"id": "a", "reached": 10}, {"id": "b", "reached": 4},
+        ...               {"id": "c", "reached": 1}])
+        {'from': 'a', 'to': 'b', 'from_label': 'a', 'to_label': 'b', 'lost': 6, 'reached': 10}
+    """
+    rows = stages.to_dicts() if isinstance(stages, pl.DataFrame) else list(stages)
+    best: dict[str, Any] | None = None
+    for prev, cur in zip(rows, rows[1:], strict=False):
+        a, b = prev.get("reached"), cur.get("reached")
+        if not isinstance(a, int | float) or not isinstance(b, int | float) or a <= 0:
+            continue
+        lost = int(a - b)
+        if lost > 0 and (best is None or lost > best["lost"]):
+            best = {
+                "from": prev["id"],
+                "to": cur["id"],
+                "from_label": prev.get("label") or prev["id"],
+                "to_label": cur.get("label") or cur["id"],
+                "lost": lost,
+                "reached": int(a),
+            }
+    return best
 
 
 def stage_pairs(template: Any) -> list[tuple[str, str]]:

@@ -87,6 +87,7 @@ def chart_retention_breakdown(
     measure: str = "activity_retention",
     max_k: int | None = None,
     title: str | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> alt.LayerChart:
     """Group × month-k heatmap of retention, each cell with its rate, n and 95 % interval.
 
@@ -103,6 +104,7 @@ def chart_retention_breakdown(
             and the key read from a breakdown object).
         max_k: show months 0 … max_k only (default: every month with data).
         title: chart title (default: "<measure> by <column>").
+        labels: group value → the name shown (persona ids → their labels).
 
     Returns:
         A layered rect + text chart; rows are groups labelled with their size.
@@ -117,12 +119,13 @@ def chart_retention_breakdown(
     """
     groups, whole = _groups(rows, measure, "rows")
     cells = []
-    labels = []
+    shown = []
     for g in groups:
         label = _("{value}  (n={n})").format(
-            value=g["value"], n=format_value(g["size"], style="compact")
+            value=(labels or {}).get(g["value"], g["value"]),
+            n=format_value(g["size"], style="compact"),
         )
-        labels.append(label)
+        shown.append(label)
         for r in g["rates"]:
             if max_k is not None and r["k"] > max_k:
                 continue
@@ -151,7 +154,7 @@ def chart_retention_breakdown(
         c["ink"] = None if c["small"] else ("white" if dark else INK)
     base = alt.Chart(data(cells)).encode(
         x=alt.X("k:O", title=_("Months since start of cohort"), axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("group:N", sort=labels, title=None, axis=alt.Axis(labelFontWeight=600)),
+        y=alt.Y("group:N", sort=shown, title=None, axis=alt.Axis(labelFontWeight=600)),
         tooltip=[
             alt.Tooltip("value:N", title=_("Group")),
             alt.Tooltip("k:O", title=_("Month k")),
@@ -215,7 +218,9 @@ def _bar_step(labels: list[str], n_groups: int) -> int:
     return max(14, min(60, -(-label_px // max(n_groups, 1))))
 
 
-def chart_funnel_breakdown(rows: Any, *, title: str | None = None) -> alt.LayerChart:
+def chart_funnel_breakdown(
+    rows: Any, *, title: str | None = None, labels: Mapping[str, str] | None = None
+) -> alt.LayerChart:
     """Conversion from step 1 per group at each funnel step, with Wilson 95 % error bars.
 
     Bars of groups whose n (accounts that entered step 1) is under 30 are
@@ -225,6 +230,7 @@ def chart_funnel_breakdown(rows: Any, *, title: str | None = None) -> alt.LayerC
         rows: the result of ``funnel_breakdown`` (``{"breakdown": [...],
             "p_value"}``; its p-value is shown) or its list of groups
             ``[{value, steps: [{step, event, count, conversion, lo, hi, n}]}]``.
+        labels: group value → the name shown (persona ids → their labels).
         title: chart title (default: "Funnel by group").
 
     Returns:
@@ -244,7 +250,7 @@ def chart_funnel_breakdown(rows: Any, *, title: str | None = None) -> alt.LayerC
     bars = []
     for g in groups:
         label = _("{value}  (n={n})").format(
-            value=g["value"],
+            value=(labels or {}).get(g["value"], g["value"]),
             n=format_value(g["steps"][0]["n"] if g["steps"] else 0, style="compact"),
         )
         for s in g["steps"]:

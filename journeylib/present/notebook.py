@@ -33,7 +33,7 @@ from journeylib.metrics import metrics_document, resolve_period, with_period
 from journeylib.paths import resolve_client_dir
 from journeylib.present import render
 from journeylib.present.tables import frame_html
-from journeylib.store import ensure_store
+from journeylib.store import Store, ensure_store
 
 __all__ = ["Step", "setup", "show"]
 
@@ -59,6 +59,18 @@ class Step:
     doc: dict[str, Any]
     stream: pl.LazyFrame
     period: tuple[str, str]
+    store: Store | None = None
+
+    @property
+    def account_days(self) -> pl.LazyFrame | pl.DataFrame:
+        """Raw-event activity per account and day: the store's ``account_days`` mart.
+
+        What :func:`journeylib.metrics.activity.lifecycle` reads fastest; the raw
+        events when the step was built without a store (same answers).
+        """
+        if self.store is not None:
+            return self.store.mart("account_days")
+        return self.client.tables["events"]
 
     @property
     def charts_dir(self) -> Path | None:
@@ -140,6 +152,7 @@ def setup(
         # resolve_period(c), as the document computed it (reading the events' bounds again
         # would scan a Parquet client's events once more)
         period=(doc["period"]["start"], doc["period"]["end"]),
+        store=store,
     )
 
 
