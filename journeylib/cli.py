@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from journeylib.engines import check_engine, to_engine
+from journeylib.engines import check_engine, frames_to_engine, to_engine
 from journeylib.errors import JourneyError, check_choice
 from journeylib.formatting import MISSING, format_value
 from journeylib.frames import to_polars
@@ -30,6 +30,7 @@ from journeylib.ingest.client import data_quality, load_client
 from journeylib.ingest.lazy import bound_scan_memory
 from journeylib.metrics import metrics_document, metrics_json, resolve_period, summary_lines
 from journeylib.metrics.funnels import check_funnel_args, funnel_json, ordered_funnel
+from journeylib.metrics.period import period_view, with_period
 from journeylib.paths import client_dir_for_new, data_dir
 from journeylib.sources.scaffold import init_client
 from journeylib.store import Store, ensure_store
@@ -391,6 +392,15 @@ def metrics(
             help="Build the client store anew from the raw files, even when it is current.",
         ),
     ] = False,
+    breakdown: Annotated[
+        str | None,
+        typer.Option(
+            "--breakdown",
+            help="An accounts column (persona, acquisition_channel, a numeric column in "
+            "quartile bands …): adds retention and the stage funnel per group, with 95 % "
+            "intervals and a chi-square test.",
+        ),
+    ] = None,
 ) -> None:
     """Compute every metric; print a readable summary or the metrics.json document.
 
@@ -400,16 +410,61 @@ def metrics(
     metric functions run.
     """
     engine = check_engine(engine)  # before loading: a bad name fails fast
-    c = _store(client, rebuild=rebuild).client()
+    store = _store(client, rebuild=rebuild)
+    c = store.client()
+    if breakdown is not None:  # an unknown column fails before the document is computed
+        from journeylib.analysis._properties import check_columns
+
+        check_columns(c.tables["accounts"], [breakdown], where="--breakdown")
     if engine != "polars":  # the other engines get in-memory tables
         c = dataclasses.replace(c, tables={n: to_polars(f) for n, f in c.tables.items()})
     c = to_engine(c, engine, spark_master=spark_master)
     doc = metrics_document(c)
+    if breakdown is not None:
+        from journeylib.analysis.breakdowns import metrics_breakdowns
+
+        stream = store.stream() if engine == "polars" else None
+        doc["breakdowns"] = metrics_breakdowns(c, breakdown, stream=stream)
     if as_json:
         sys.stdout.write(metrics_json(doc))
         return
     for line in summary_lines(doc):
         out.print(line, markup=False, soft_wrap=True)
+    if breakdown is not None:
+        _print_breakdowns(doc["breakdowns"])
+
+
+def _p_text(p: float | None) -> str:
+    return "not testable (fewer than two groups)" if p is None else f"p = {p:.3g}"
+
+
+def _print_breakdowns(b: dict[str, Any]) -> None:
+    """The month-3 activity retention and the stage conversions per group, with their intervals."""
+    table = Table(
+        title=escape(
+            f"by {b['column']}: month-3 activity retention ({_p_text(b['p_value'])}); "
+            "rates over fewer than 30 accounts in grey"
+        ),
+        title_justify="left",
+    )
+    for col in ("group", "accounts", "month 3", "95 % interval", "n"):
+        table.add_column(col, justify="left" if col == "group" else "right")
+    for g in b["activity_retention"]:
+        cell = next((r for r in g["rates"] if r["k"] == 3), None)
+        if cell is None:
+            table.add_row(
+                escape(str(g["value"])), format_value(g["size"], "count"), MISSING, "", ""
+            )
+            continue
+        table.add_row(
+            escape(str(g["value"])),
+            format_value(g["size"], "count"),
+            format_value(cell["rate"], "fraction"),
+            f"{format_value(cell['lo'], 'fraction')} – {format_value(cell['hi'], 'fraction')}",
+            format_value(cell["n"], "count"),
+            style="grey50" if cell["n"] < 30 else None,
+        )
+    out.print(table)
 
 
 @app.command()
@@ -424,6 +479,14 @@ def funnel(
         typer.Option(help="Exclusion X:I:J (event X between steps I and J, from 0)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the funnel as JSON.")] = False,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            help="An accounts column: the funnel per group, with 95 % intervals and a "
+            "chi-square test on the last step.",
+        ),
+    ] = None,
 ) -> None:
     """An ordered funnel over the client's events (metrics.md semantics)."""
     step_list = [s.strip() for s in steps.split(",") if s.strip()]
@@ -442,6 +505,10 @@ def funnel(
     )
     store = _store(client)
     c = store.client()
+    if by is not None:
+        from journeylib.analysis._properties import check_columns
+
+        check_columns(c.tables["accounts"], [by], where="--by")
     stream = store.stream()
     period = resolve_period(c)
     has_variant = stream.select(pl.col("variant").is_not_null().any()).collect().item()
@@ -455,8 +522,12 @@ def funnel(
         by_variant=bool(has_variant),
     )
     doc = funnel_json(result)
+    if by is not None:
+        from journeylib.analysis.breakdowns import funnel_breakdown
+
+        doc.update(funnel_breakdown(result, c.tables["accounts"], column=by))
     if as_json:
-        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+        _print_json(doc)
         return
     table = Table(
         title=escape(f"funnel {' → '.join(step_list)} (window {window}, {mode})"),
@@ -482,6 +553,311 @@ def funnel(
         )
     out.print(table)
     out.print(f"in progress (window still open): {format_value(doc['in_progress'], 'count')}")
+    if by is not None:
+        by_table = Table(
+            title=escape(f"by {by}: conversion to the last step ({_p_text(doc['p_value'])})"),
+            title_justify="left",
+        )
+        for col in ("group", "entered", "converted", "conversion", "95 % interval"):
+            by_table.add_column(col, justify="left" if col == "group" else "right")
+        for g in doc["breakdown"]:
+            first, last = g["steps"][0], g["steps"][-1]
+            by_table.add_row(
+                escape(str(g["value"])),
+                format_value(first["count"], "count"),
+                format_value(last["count"], "count"),
+                format_value(last["conversion"], "fraction"),
+                f"{format_value(last['lo'], 'fraction')} – {format_value(last['hi'], 'fraction')}",
+                style="grey50" if last["n"] < 30 else None,
+            )
+        out.print(by_table)
+
+
+# ---------------------------------------------------------------- analytics (analytics.md)
+_ANALYTICS_FLAGS = _METRICS_FLAGS | {
+    "interval": "--interval",
+    "events": "--events",
+    "period": "--period",
+    "start": "--start",
+    "end": "--end",
+    "steps": "--steps",
+    "level": "--level",
+    "min_accounts": "--min-accounts",
+    "window": "--window",
+    "mode": "--mode",
+    "properties": "--properties",
+    "column": "--breakdown",
+}
+
+PeriodOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--period",
+        help="START:END, months YYYY-MM (either may be left empty); default: client.yaml's period.",
+    ),
+]
+EngineOpt = Annotated[
+    str, typer.Option(help="Engine: polars, duckdb or spark (needs the spark extra).")
+]
+MasterOpt = Annotated[
+    str | None, typer.Option(help="Spark master URL for --engine spark (default local[2]).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+def _split_list(text: str | None) -> list[str] | None:
+    """``"a, b,,c"`` → ``["a", "b", "c"]``; None or blank → None."""
+    if text is None:
+        return None
+    items = [x.strip() for x in text.split(",") if x.strip()]
+    return items or None
+
+
+def _period_option(text: str | None) -> tuple[str | None, str | None]:
+    """``--period START:END`` → ``(start, end)``, each a ``YYYY-MM`` or None.
+
+    Examples:
+        >>> _period_option("2025-01:2025-06"), _period_option("2025-03:"), _period_option(None)
+        (('2025-01', '2025-06'), ('2025-03', None), (None, None))
+    """
+    from journeylib.config import parse_month
+
+    if text is None:
+        return None, None
+    parts = text.split(":")
+    try:
+        if len(parts) != 2:
+            raise ValueError(text)
+        start, end = (parse_month(x) if x.strip() else None for x in parts)
+    except ValueError:
+        raise JourneyError(
+            "bad period",
+            where="--period",
+            expected="START:END with months written YYYY-MM, like 2025-01:2025-06",
+            found=repr(text),
+            fix="write the period as 2025-01:2025-06 (either side may be empty)",
+        ) from None
+    if start and end and start > end:
+        raise JourneyError(
+            "the period starts after it ends",
+            where="--period",
+            expected="START no later than END",
+            found=repr(text),
+            fix="swap the two months",
+        )
+    return start, end
+
+
+def _analysis_input(client: str, period: str | None) -> tuple[Store, Any, tuple[str, str]]:
+    """The client's store, its client (with ``--period`` applied) and the period resolved."""
+    start, end = _period_option(period)  # before loading: a bad period fails fast
+    store = _store(client)
+    c = with_period(store.client(), start, end)
+    return store, c, resolve_period(period_view(c))
+
+
+def _on_engine(frames: dict[str, Any], engine: str, spark_master: str | None) -> dict[str, Any]:
+    return frames_to_engine(frames, engine, spark_master=spark_master)
+
+
+def _print_json(doc: Any) -> None:
+    sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+@app.command()
+@_friendly(_ANALYTICS_FLAGS)
+def lifecycle(
+    client: ClientArg,
+    interval: Annotated[
+        str, typer.Option(help="Buckets: day, week (ISO, from Monday) or month.")
+    ] = "week",
+    events: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated raw event names that count as activity (default: all)."),
+    ] = None,
+    period: PeriodOpt = None,
+    as_json: JsonOpt = False,
+    engine: EngineOpt = "polars",
+    spark_master: MasterOpt = None,
+) -> None:
+    """Lifecycle of the active accounts per bucket: new, returning, resurrecting and dormant."""
+    from journeylib.metrics.activity import lifecycle as compute
+    from journeylib.metrics.activity import lifecycle_json
+
+    engine = check_engine(engine)
+    check_choice(
+        "interval",
+        interval,
+        ("day", "week", "month"),
+        where="--interval",
+        fix="use --interval day, week or month",
+    )
+    names = _split_list(events)
+    store, c, per = _analysis_input(client, period)
+    # Without an event filter the account-day mart answers (one row per account and day).
+    activity = store.mart("account_days") if names is None else c.tables["events"]
+    activity = _on_engine({"a": activity}, engine, spark_master)["a"]
+    frame = compute(activity, period=per, interval=interval, events=names)
+    doc = lifecycle_json(frame, interval)
+    if as_json:
+        _print_json(doc)
+        return
+    table = Table(
+        title=escape(f"lifecycle by {interval}, {per[0]} – {per[1]}"), title_justify="left"
+    )
+    for col in ("start", "new", "returning", "resurrecting", "dormant"):
+        table.add_column(col, justify="left" if col == "start" else "right")
+    for b in doc["buckets"]:
+        table.add_row(
+            b["start"],
+            *(format_value(b[k], "count") for k in ("new", "returning", "resurrecting", "dormant")),
+        )
+    out.print(table)
+
+
+@app.command()
+@_friendly(_ANALYTICS_FLAGS)
+def paths(
+    client: ClientArg,
+    start: Annotated[
+        str | None, typer.Option(help="Paths beginning at the first occurrence of this event.")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option(help="Paths ending at the first occurrence of this event.")
+    ] = None,
+    steps: Annotated[int, typer.Option(help="Items per path.")] = 5,
+    level: Annotated[str, typer.Option(help="event or touchpoint.")] = "event",
+    min_accounts: Annotated[
+        int, typer.Option(help="Nodes with fewer accounts become (other) of their step.")
+    ] = 1,
+    period: PeriodOpt = None,
+    as_json: JsonOpt = False,
+    engine: EngineOpt = "polars",
+    spark_master: MasterOpt = None,
+) -> None:
+    """The paths accounts take: from an event, into an event, or from their first event."""
+    from journeylib.analysis.paths import paths as compute
+    from journeylib.analysis.paths import paths_json
+
+    engine = check_engine(engine)
+    store, _, per = _analysis_input(client, period)
+    stream = _on_engine({"s": store.stream()}, engine, spark_master)["s"]
+    result = compute(
+        stream,
+        period=per,
+        start=start,
+        end=end,
+        steps=steps,
+        level=level,
+        min_accounts=min_accounts,
+    )
+    doc = paths_json(result)
+    if as_json:
+        _print_json(doc)
+        return
+    anchor = f"from {start}" if start else f"into {end}" if end else "from the first event"
+    table = Table(
+        title=escape(
+            f"paths {anchor} ({level}s, {per[0]} – {per[1]}): {doc['accounts']:,} accounts"
+        ),
+        title_justify="left",
+    )
+    for col in ("step", "item", "accounts", "stop here", "go on to"):
+        table.add_column(
+            col, justify="right" if col in ("step", "accounts", "stop here") else "left"
+        )
+    for node in doc["nodes"]:
+        nexts = [
+            e for e in doc["edges"] if e["step"] == node["step"] and e["source"] == node["item"]
+        ]
+        shown = ", ".join(
+            f"{e['target']} ({format_value(e['accounts'], 'count')})" for e in nexts[:3]
+        )
+        table.add_row(
+            str(node["step"]),
+            escape(node["item"]),
+            format_value(node["accounts"], "count"),
+            format_value(node["dropped"], "count"),
+            escape(shown + (" …" if len(nexts) > 3 else "")),
+        )
+    out.print(table)
+
+
+@app.command()
+@_friendly(_ANALYTICS_FLAGS)
+def correlation(
+    client: ClientArg,
+    steps: Annotated[
+        str, typer.Option(help="Comma-separated funnel steps (event names), in order.")
+    ],
+    window: Annotated[str, typer.Option(help="Conversion window: 300s, 5m, 1h, 14d.")] = "14d",
+    mode: Annotated[str, typer.Option(help="ordered or strict.")] = "ordered",
+    properties: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated account columns (default: persona, acquisition_channel, "
+            "industry where present)."
+        ),
+    ] = None,
+    period: PeriodOpt = None,
+    as_json: JsonOpt = False,
+    engine: EngineOpt = "polars",
+    spark_master: MasterOpt = None,
+) -> None:
+    """What drives a funnel: the events and account properties that go with converting or dropping."""
+    from journeylib.analysis.correlation import correlation_json, funnel_correlation
+
+    engine = check_engine(engine)
+    step_list = _split_list(steps) or []
+    if len(step_list) < 2:
+        raise JourneyError(
+            "a funnel needs at least two steps",
+            where="--steps",
+            expected="E1,E2[,…]",
+            found=repr(steps),
+            fix="give two or more comma-separated event names",
+        )
+    check_funnel_args(step_list, window=window, mode=mode)
+    store, c, per = _analysis_input(client, period)
+    frames = _on_engine(
+        {"stream": store.stream(), "accounts": c.tables["accounts"]}, engine, spark_master
+    )
+    result = funnel_correlation(
+        frames["stream"],
+        frames["accounts"],
+        steps=step_list,
+        window=window,
+        mode=mode,
+        period=per,
+        properties=_split_list(properties),
+    )
+    doc = correlation_json(result)
+    if as_json:
+        _print_json(doc)
+        return
+    out.print(
+        f"funnel {' → '.join(step_list)} (window {window}, {mode}): "
+        f"{doc['success_total']:,} converted, {doc['failure_total']:,} did not",
+        markup=False,
+        soft_wrap=True,
+    )
+    for title, rows, name in (
+        ("events", doc["events"], lambda r: r["event"]),
+        ("account properties", doc["properties"], lambda r: f"{r['column']} = {r['value']}"),
+    ):
+        table = Table(title=title, title_justify="left")
+        for col in ("", "converted", "did not", "odds ratio", "p-value", "goes with"):
+            table.add_column(col, justify="left" if col in ("", "goes with") else "right")
+        for r in rows[:15]:
+            table.add_row(
+                escape(name(r)),
+                format_value(r["success_count"], "count"),
+                format_value(r["failure_count"], "count"),
+                f"{r['odds_ratio']:.2f}",
+                f"{r['p_value']:.3g}",
+                "converting" if r["kind"] == "success" else "dropping",
+            )
+        out.print(table)
 
 
 @app.command()

@@ -28,6 +28,7 @@ from journeylib.frames import to_polars
 __all__ = [
     "ENGINES",
     "check_engine",
+    "frames_to_engine",
     "to_engine",
     "make_spark_session",
     "spark_schema",
@@ -187,13 +188,40 @@ def to_engine(
     if engine == "polars":
         return client
     tables = {name: _with_seq(name, to_polars(df)) for name, df in client.tables.items()}
+    native = frames_to_engine(
+        tables, engine, spark_session=spark_session, spark_master=spark_master
+    )
+    return dataclasses.replace(client, tables=native)
+
+
+def frames_to_engine(
+    frames: dict[str, Any],
+    engine: str,
+    *,
+    spark_session: Any = None,
+    spark_master: str | None = None,
+) -> dict[str, Any]:
+    """Frames (polars, eager or lazy) as native frames of ``engine``, by name.
+
+    ``polars`` returns them unchanged; ``duckdb`` makes one relation per frame on
+    one in-memory connection (time zone UTC); ``spark`` one cached Spark
+    DataFrame per frame. The analytics commands use it for the store's marts
+    (the journey stream, the account-day activity), which are not client tables.
+
+    Examples:
+        >>> out = frames_to_engine({"a": pl.DataFrame({"x": [1, 2]})}, "duckdb")
+        >>> out["a"].aggregate("sum(x) AS s").fetchall()
+        [(3,)]
+    """
+    engine = check_engine(engine)
+    if engine == "polars":
+        return dict(frames)
+    tables = {name: to_polars(df) for name, df in frames.items()}
     if engine == "duckdb":
         import duckdb
 
         con = duckdb.connect()
         con.execute("SET TimeZone='UTC'")
-        native = {name: con.from_arrow(df.to_arrow()) for name, df in tables.items()}
-    else:
-        spark = spark_session if spark_session is not None else make_spark_session(spark_master)
-        native = {name: _spark_frame(spark, df) for name, df in tables.items()}
-    return dataclasses.replace(client, tables=native)
+        return {name: con.from_arrow(df.to_arrow()) for name, df in tables.items()}
+    spark = spark_session if spark_session is not None else make_spark_session(spark_master)
+    return {name: _spark_frame(spark, df) for name, df in tables.items()}

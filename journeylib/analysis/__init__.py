@@ -1,7 +1,8 @@
 """Analysis by topic, on top of the metric families: what the notebooks, report and explorer show.
 
 One module per topic: goals, stages, touchpoints, feedback, milestones,
-onboarding, personas, segments, interviews; the journey map's data
+onboarding, personas, segments, interviews; the analytics of analytics.md
+(paths, funnel correlation, breakdowns with intervals); the journey map's data
 (journey_map, with its KPI lane in map_kpis) and the service blueprint's
 (blueprint); the notebooks' captions and messages (notes). Their public names
 are gathered here, so a notebook reads ``from journeylib import analysis`` and
@@ -10,6 +11,20 @@ are gathered here, so a notebook reads ``from journeylib import analysis`` and
 
 from journeylib.analysis import notes
 from journeylib.analysis.blueprint import blueprint_frames
+from journeylib.analysis.breakdowns import (
+    funnel_breakdown,
+    logo_retention_breakdown,
+    metrics_breakdowns,
+    retention_breakdown,
+    stage_breakdown,
+)
+from journeylib.analysis.correlation import (
+    CONVERSION_WINDOW,
+    conversion_funnel,
+    correlation_json,
+    funnel_correlation,
+    leading_events,
+)
 from journeylib.analysis.feedback import moments
 from journeylib.analysis.goals import (
     CHECK_NAMES,
@@ -42,6 +57,7 @@ from journeylib.analysis.milestones import (
     stuck_table,
 )
 from journeylib.analysis.onboarding import onboarding_steps, variant_steps
+from journeylib.analysis.paths import drop_off_paths, paths_json, sankey_min_accounts
 from journeylib.analysis.personas import (
     NO_PERSONAS_HELP,
     day_in_life_frame,
@@ -58,6 +74,7 @@ from journeylib.analysis.segments import (
 )
 from journeylib.analysis.stages import (
     SEVERITY_ORDER,
+    largest_drop,
     pain_points,
     stage_briefs,
     stage_entry_summary,
@@ -76,6 +93,7 @@ from journeylib.analysis.touchpoints import (
 __all__ = [
     "AUDIENCES",
     "CHECK_NAMES",
+    "CONVERSION_WINDOW",
     "CUSTOMER_QUESTIONS",
     "FEATURE_COLUMNS",
     "JourneyMapData",
@@ -85,13 +103,22 @@ __all__ = [
     "SUPPORT_QUESTIONS",
     "blueprint_frames",
     "catalog_table",
+    "conversion_funnel",
+    "correlation_json",
     "day_in_life_frame",
+    "drop_off_paths",
     "event_mapping_snippet",
+    "funnel_breakdown",
+    "funnel_correlation",
     "goal_explanations",
     "goals_table",
     "journey_map_data",
-    "map_sections",
     "kpi_lane",
+    "largest_drop",
+    "leading_events",
+    "logo_retention_breakdown",
+    "map_sections",
+    "metrics_breakdowns",
     "milestone_revenue",
     "milestone_table",
     "milestone_times",
@@ -100,16 +127,20 @@ __all__ = [
     "onboarding_steps",
     "opportunity_frame",
     "pain_points",
+    "paths_json",
     "persona_cards",
     "persona_labels",
     "persona_map_data",
-    "report_view",
     "persona_profile",
     "persona_rules_text",
     "persona_segment_crosstab",
     "question_bank",
+    "report_view",
+    "retention_breakdown",
     "round_or_none",
+    "sankey_min_accounts",
     "segment_features",
+    "stage_breakdown",
     "stage_briefs",
     "stage_entry_summary",
     "stage_kpis",

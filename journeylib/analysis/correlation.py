@@ -221,23 +221,25 @@ def conversion_funnel(client: Any) -> list[str] | None:
 
 
 def leading_events(doc: dict[str, Any], template: Any, *, last_step: str) -> dict[str, Any]:
-    """The correlation document with only the events of stages before the conversion's own.
+    """The correlation document without the events that are part of converting.
 
-    What drives a conversion happens before it: the events that the journey
-    template maps to the stage of ``last_step`` or a later stage (checkout and
-    payment for a paid conversion, the product use that follows it) are part
-    of converting, and lead any list by odds ratio. The report and the
-    notebooks show this view; ``journey correlation`` lists every event, as
-    analytics.md § 4 says. Events the template maps to no stage are left out
-    of the view too. When ``last_step`` maps to no stage the document is
-    returned unchanged. The properties are kept as they are.
+    What drives a conversion happens before it. The events the journey
+    template maps to the touchpoint of ``last_step`` (checkout and payment for
+    ``subscription_started``) or to a stage after that touchpoint's stage (the
+    onboarding and product use that follow paying) go with converting by
+    construction and would lead any list by odds ratio; this view leaves them
+    out, and keeps the other events of the conversion's stage (a demo, a sales
+    call). Events the template maps to no touchpoint are left out too. When
+    ``last_step`` maps to no touchpoint the document is returned unchanged.
+    The properties are kept as they are. The report and the notebooks show
+    this view; ``journey correlation`` lists every event, as analytics.md § 4
+    says.
 
     Examples:
         >>> import types
-        >>> tp = lambda i, evs: types.SimpleNamespace(id=i, events=evs)
-        >>> t = types.SimpleNamespace(stage_ids=["a", "b"], event_map=lambda: {
-        ...     "demo": ("t1", "a"), "pay": ("t2", "b"), "paid": ("t2", "b")})
-        >>> doc = {"events": [{"event": "pay"}, {"event": "demo"}, {"event": "other"}], "properties": []}
+        >>> t = types.SimpleNamespace(stage_ids=["a", "b", "c"], event_map=lambda: {
+        ...     "demo": ("t1", "b"), "pay": ("t2", "b"), "paid": ("t2", "b"), "use": ("t3", "c")})
+        >>> doc = {"events": [{"event": e} for e in ("pay", "demo", "use", "other")], "properties": []}
         >>> [e["event"] for e in leading_events(doc, t, last_step="paid")["events"]]
         ['demo']
     """
@@ -245,10 +247,13 @@ def leading_events(doc: dict[str, Any], template: Any, *, last_step: str) -> dic
     if last_step not in mapped:
         return doc
     order = {stage: i for i, stage in enumerate(template.stage_ids)}
-    limit = order[mapped[last_step][1]]
-    kept = [
-        e for e in doc["events"] if e["event"] in mapped and order[mapped[e["event"]][1]] < limit
-    ]
+    touchpoint, stage = mapped[last_step]
+
+    def before(event: str) -> bool:
+        tp, st = mapped[event]
+        return order[st] < order[stage] or (order[st] == order[stage] and tp != touchpoint)
+
+    kept = [e for e in doc["events"] if e["event"] in mapped and before(e["event"])]
     return {**doc, "events": kept}
 
 

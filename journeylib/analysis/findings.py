@@ -18,6 +18,7 @@ own message, so a translation writes its own punctuation (Chinese ends with
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -609,63 +610,63 @@ def _times(odds: float) -> str:
     return format_value(odds, None, digits=digits)
 
 
-def correlation_finding(doc: Mapping[str, Any]) -> str | None:
-    """The event that goes most with converting, and the property that goes most with dropping.
+def _driver(item: Mapping[str, Any]) -> str:
+    """An event or a property of a correlation list, as a sentence names it."""
+    if "event" in item:
+        return _("doing {event}").format(event=item["event"])
+    return _("{column} {value}").format(column=item["column"], value=item["value"])
 
-    Reads :func:`journeylib.analysis.correlation.correlation_json`: among the
-    items with p < 0.05 (:data:`SIGNIFICANT`), the first event of kind
-    ``success`` and the first property of kind ``failure`` (the lists are
-    sorted by the size of the effect). None when the funnel has no success or
-    no failure.
+
+def correlation_finding(doc: Mapping[str, Any]) -> str | None:
+    """What goes most with converting, and what goes most with dropping, beyond chance.
+
+    Reads :func:`journeylib.analysis.correlation.correlation_json` (or its
+    :func:`~journeylib.analysis.correlation.leading_events` view): among the
+    events and properties with p < 0.05 (:data:`SIGNIFICANT`), the one of kind
+    ``success`` and the one of kind ``failure`` with the largest effect
+    (|ln odds ratio|; events first on ties). None when the funnel has no
+    success or no failure.
 
     Examples:
         >>> doc = {"success_total": 10, "failure_total": 30,
         ...        "events": [{"event": "demo", "odds_ratio": 4.0, "p_value": 0.001, "kind": "success"}],
-        ...        "properties": []}
+        ...        "properties": [{"column": "plan", "value": "free", "odds_ratio": 0.5,
+        ...                        "p_value": 0.01, "kind": "failure"}]}
         >>> correlation_finding(doc)
-        'Accounts that do demo convert with 4.0 times the odds of those that do not (p = 0.001).'
+        'Doing demo goes with converting (4.0 times the odds, p = 0.001); plan free goes with dropping (0.50 times the odds, p = 0.01).'
     """
     if not doc.get("success_total") or not doc.get("failure_total"):
         return None
-    event = next(
-        (e for e in doc["events"] if e["kind"] == "success" and e["p_value"] < SIGNIFICANT), None
-    )
-    prop = next(
-        (p for p in doc["properties"] if p["kind"] == "failure" and p["p_value"] < SIGNIFICANT),
-        None,
-    )
-    if event is None and prop is None:
+    items = [*doc.get("events", []), *doc.get("properties", [])]
+    significant = [i for i in items if i["p_value"] < SIGNIFICANT and i["odds_ratio"] > 0]
+
+    def strongest(kind: str) -> Mapping[str, Any] | None:
+        found = [i for i in significant if i["kind"] == kind]
+        return max(found, key=lambda i: abs(math.log(i["odds_ratio"])), default=None)
+
+    up, down = strongest("success"), strongest("failure")
+    if up is None and down is None:
         return _("No event or account property goes with converting beyond chance (p < 0.05).")
     args: dict[str, Any] = {}
-    if event is not None:
-        args.update(
-            event=event["event"],
-            odds=_times(event["odds_ratio"]),
-            p=_p(event["p_value"]),
-        )
-    if prop is not None:
-        args.update(
-            column=prop["column"],
-            value=prop["value"],
-            odds2=_times(prop["odds_ratio"]),
-            p2=_p(prop["p_value"]),
-        )
-    if event is not None and prop is not None:
+    for key, item in (("up", up), ("down", down)):
+        if item is not None:
+            args[key] = _driver(item)
+            args[f"{key}_odds"] = _times(item["odds_ratio"])
+            args[f"{key}_p"] = _p(item["p_value"])
+    if up is not None and down is not None:
         text = _(
-            "Accounts that do {event} convert with {odds} times the odds of those that do not "
-            "(p = {p}); {column} {value} goes with dropping ({odds2} times the odds, p = {p2})."
+            "{up} goes with converting ({up_odds} times the odds, p = {up_p}); {down} goes "
+            "with dropping ({down_odds} times the odds, p = {down_p})."
         )
-    elif event is not None:
-        text = _(
-            "Accounts that do {event} convert with {odds} times the odds of those that do not "
-            "(p = {p})."
-        )
+    elif up is not None:
+        text = _("{up} goes with converting ({up_odds} times the odds, p = {up_p}).")
     else:
         text = _(
-            "No event goes with converting beyond chance; {column} {value} goes with dropping "
-            "({odds2} times the odds, p = {p2})."
+            "Nothing goes with converting beyond chance; {down} goes with dropping "
+            "({down_odds} times the odds, p = {down_p})."
         )
-    return text.format(**args)
+    sentence = text.format(**args)
+    return sentence[:1].upper() + sentence[1:]
 
 
 def breakdown_finding(
