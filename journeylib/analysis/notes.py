@@ -29,6 +29,7 @@ __all__ = [
     "ADD_ACTIVATION",
     "ADD_MARKETING_FOR_CAC",
     "ADD_SUBSCRIPTIONS_FOR_ATTRIBUTION",
+    "ADD_SUBSCRIPTIONS_FOR_DRIVERS",
     "ADD_SUBSCRIPTIONS_FOR_MAP_REVENUE",
     "ADD_SUBSCRIPTIONS_FOR_MILESTONES",
     "ADD_SUBSCRIPTIONS_FOR_PERSONAS",
@@ -42,6 +43,8 @@ __all__ = [
     "CONVERSION_PER_PERSONA",
     "CUSTOMER_INTERVIEWS",
     "DIRECT_AND_INDIRECT_TOUCHPOINTS",
+    "DRIVERS_TABLE",
+    "DROP_OFF_PATHS_TITLE",
     "EVENTS_NOT_COVERED",
     "EVERY_ACCOUNT_PER_STAGE",
     "EVERY_EVENT_MAPPED",
@@ -51,6 +54,7 @@ __all__ = [
     "MICRO_JOURNEY_TITLE",
     "MOMENTS_OF_DELIGHT",
     "MOMENTS_OF_FRUSTRATION",
+    "NO_DROP",
     "NO_GOALS_FOR_MAP",
     "NO_GOALS_TO_EXPLAIN",
     "NO_MILESTONES_HELP",
@@ -59,9 +63,11 @@ __all__ = [
     "NO_PERSONA",
     "NO_PERSONAS_FOR_MAPS",
     "NO_PERSONA_CARDS",
+    "NO_SIGNUPS_FOR_PATHS",
     "NO_VARIANTS",
     "NPS_BY_STAGE",
     "PAIN_POINTS_FOUND",
+    "PATHS_FROM_SIGNUP",
     "PERSONA_RULES",
     "PROGRESS_AGAINST_TIME",
     "QUIET_LONGEST",
@@ -120,6 +126,10 @@ ADD_MARKETING_FOR_CAC = N_(
 )
 EVENTS_NOT_COVERED = N_("Events no touchpoint covers")
 EVERY_EVENT_MAPPED = N_("Every event of the period is mapped to a touchpoint.")
+PATHS_FROM_SIGNUP = N_("Paths from sign-up")
+NO_SIGNUPS_FOR_PATHS = N_(
+    "No account has a sign-up time (`accounts.signup_at`), so there are no paths from sign-up."
+)
 
 # ------------------------------------------------------------------ 04 journey stages
 STAGE_ENTRIES_SAMPLE = N_("Stage entries of six accounts")
@@ -128,6 +138,8 @@ QUIET_LONGEST = N_("Quiet longest before the last stage")
 NO_PERSONA = N_("(no persona)")
 ACCOUNTS_REACHED_PER_PERSONA = N_("Accounts reached, per persona")
 CONVERSION_PER_PERSONA = N_("Conversion from the previous stage, per persona")
+DROP_OFF_PATHS_TITLE = N_("Where the accounts lost between {a} and {b} went")
+NO_DROP = N_("No stage of the funnel loses accounts in this period.")
 
 # ------------------------------------------------------------------ 05 analyze data
 ADD_SUBSCRIPTIONS_FOR_REVENUE = N_(
@@ -151,6 +163,11 @@ ADD_SURVEYS_FOR_FEEDBACK = N_(
     "and moments of delight and frustration."
 )
 TICKETS_BY_CATEGORY = N_("Tickets by category")
+ADD_SUBSCRIPTIONS_FOR_DRIVERS = N_(
+    "Add `subscriptions.csv` (and sign-up times in `accounts.csv`) to the client folder to see "
+    "what goes with paying."
+)
+DRIVERS_TABLE = N_("What goes with paying: events before the decision, and account properties")
 ADD_TICKETS_FOR_SUPPORT = N_(
     "Add `tickets.csv` to the client folder to see the ticket mix and resolution times."
 )

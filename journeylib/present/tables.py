@@ -20,6 +20,8 @@ page a number sits at the left end of its cell.
 
 from __future__ import annotations
 
+import math
+
 import hashlib
 import html
 import json
@@ -50,6 +52,7 @@ FORMATS: dict[str, dict[str, Any]] = {
     "date": {"unit": "date"},
     "datetime": {"unit": "datetime"},
     "month": {"unit": "month"},
+    "pvalue": {},  # a p-value: two significant digits, "< 0.001" below that
     "str": {},
 }
 
@@ -93,8 +96,17 @@ def format_cell(value: Any, fmt: str | None = None) -> str:
         ('12.3%', '—', '1,234')
         >>> format_cell(["a", 2.5]), format_cell(12.345, "num1"), format_cell(3, "str")
         ('a, 2.50', '12.3', '3')
+        >>> format_cell(0.0123, "pvalue"), format_cell(2e-9, "pvalue"), format_cell(0.5, "pvalue")
+        ('0.012', '< 0.001', '0.50')
     """
     _check_format(fmt)
+    if fmt == "pvalue" and isinstance(value, int | float) and value == value:
+        if value < 0.001:
+            return "< " + format_value(0.001, digits=3)
+        return format_value(
+            float(f"{value:.2g}"),
+            digits=max(2, -math.floor(math.log10(value)) + 1) if value > 0 else 0,
+        )
     if fmt is None and isinstance(value, list | tuple):
         return ", ".join(format_cell(v) for v in value)
     text = format_value(value, **FORMATS[fmt] if fmt else {})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 import pytest
 
@@ -9,8 +11,11 @@ from journeylib.analysis import JourneyMapData
 from journeylib.charts import (
     chart_attribution,
     chart_cac_by_channel,
+    chart_correlation,
     chart_day_in_life,
+    chart_funnel_breakdown,
     chart_journey_map,
+    chart_lifecycle,
     chart_milestone_retention,
     chart_milestone_times,
     chart_mrr_bridge,
@@ -20,11 +25,14 @@ from journeylib.charts import (
     chart_onboarding_map,
     chart_opportunity_map,
     chart_ordered_funnel,
+    chart_paths,
     chart_persona_comparison,
     chart_persona_maps,
+    chart_retention_breakdown,
     chart_retention_heatmap,
     chart_service_blueprint,
     chart_stage_funnel,
+    chart_stickiness,
     chart_ticket_mix,
     chart_touchpoint_flow,
 )
@@ -561,6 +569,119 @@ def blueprint() -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 @pytest.fixture(scope="session")
+def analytics() -> dict[str, Any]:
+    """Small results of the analytics of analytics.md (§1–5), as their functions return them."""
+    days = [4, 3, 2, 1] + [0] * 27
+    group = lambda value, size, rates: {  # noqa: E731
+        "value": value,
+        "size": size,
+        "rates": [{"k": k, "rate": r, "lo": max(0.0, r - 0.1), "hi": min(1.0, r + 0.1), "n": n}
+                  for k, (r, n) in enumerate(rates)],
+    }  # fmt: skip
+    step = lambda k, event, count, n: {  # noqa: E731
+        "step": k, "event": event, "count": count, "conversion": count / n,
+        "lo": max(0.0, count / n - 0.1), "hi": min(1.0, count / n + 0.1), "n": n,
+    }  # fmt: skip
+    return {
+        "lifecycle": pl.DataFrame(
+            {
+                "start": ["2025-01", "2025-02", "2025-03"],
+                "new": [5, 3, 4],
+                "returning": [0, 4, 5],
+                "resurrecting": [0, 1, 0],
+                "dormant": [0, -1, -3],
+            }
+        ),
+        "stickiness": pl.DataFrame(
+            {
+                "month": ["2025-01", "2025-02"],
+                "active_accounts": [10, 10],
+                "dau_mau": [0.06, 0.07],
+                "days": [days, days],
+            }
+        ),
+        "paths": {
+            "level": "event",
+            "start": "signed_up",
+            "end": None,
+            "steps": 3,
+            "accounts": 10,
+            "nodes": [
+                {"step": 1, "item": "signed_up", "accounts": 10, "dropped": 2},
+                {"step": 2, "item": "trial_started", "accounts": 6, "dropped": 1},
+                {"step": 2, "item": "demo_requested", "accounts": 2, "dropped": 2},
+                {"step": 3, "item": "checkout_started", "accounts": 5, "dropped": 5},
+            ],
+            "edges": [
+                {"step": 1, "source": "signed_up", "target": "trial_started", "accounts": 6},
+                {"step": 1, "source": "signed_up", "target": "demo_requested", "accounts": 2},
+                {"step": 2, "source": "trial_started", "target": "checkout_started", "accounts": 5},
+            ],
+        },  # fmt: skip
+        "correlation": {
+            "success_total": 20,
+            "failure_total": 60,
+            "events": [
+                {
+                    "event": "demo_attended",
+                    "success_count": 12,
+                    "failure_count": 10,
+                    "odds_ratio": 5.5,
+                    "p_value": 0.0004,
+                    "kind": "success",
+                },
+                {
+                    "event": "help_center_search",
+                    "success_count": 2,
+                    "failure_count": 20,
+                    "odds_ratio": 0.3,
+                    "p_value": 0.09,
+                    "kind": "failure",
+                },
+            ],
+            "properties": [
+                {
+                    "column": "persona",
+                    "value": "smb",
+                    "success_count": 5,
+                    "failure_count": 30,
+                    "odds_ratio": 0.36,
+                    "p_value": 0.04,
+                    "kind": "failure",
+                },
+            ],
+        },  # fmt: skip
+        "retention_breakdown": {
+            "column": "persona",
+            "p_value": 0.003,
+            "activity_retention": [
+                group("smb", 120, [(1.0, 120), (0.4, 110), (0.3, 60), (0.2, 20)]),
+                group("enterprise", 40, [(1.0, 40), (0.6, 38), (0.5, 25), (0.5, 10)]),
+            ],
+        },  # fmt: skip
+        "funnel_breakdown": {
+            "p_value": 0.2,
+            "breakdown": [
+                {
+                    "value": "smb",
+                    "steps": [
+                        step(1, "trial_started", 100, 100),
+                        step(2, "checkout_started", 40, 100),
+                    ],
+                },
+                {
+                    "value": "enterprise",
+                    "steps": [
+                        step(1, "trial_started", 25, 25),
+                        step(2, "checkout_started", 12, 25),
+                    ],
+                },
+            ],
+        },  # fmt: skip
+    }
+
+
+@pytest.fixture(scope="session")
 def all_charts(
     stages,
     funnel_steps,
@@ -579,6 +700,7 @@ def all_charts(
     map_data,
     opportunities,
     blueprint,
+    analytics,
 ):
     """Every chart function applied to its fixture, by a short name."""
     front, back = blueprint
@@ -614,4 +736,10 @@ def all_charts(
         "persona_maps": chart_persona_maps({"Operations lead": ops, "Startup founder": founder}),
         "opportunity_map": chart_opportunity_map(opportunities),
         "service_blueprint": chart_service_blueprint(front, back),
+        "lifecycle": chart_lifecycle(analytics["lifecycle"]),
+        "stickiness": chart_stickiness(analytics["stickiness"]),
+        "paths": chart_paths(analytics["paths"]),
+        "correlation": chart_correlation(analytics["correlation"]),
+        "retention_breakdown": chart_retention_breakdown(analytics["retention_breakdown"]),
+        "funnel_breakdown": chart_funnel_breakdown(analytics["funnel_breakdown"]),
     }

@@ -15,7 +15,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 import journeylib as jl
-from journeylib import i18n
+from journeylib import charts, i18n
 from journeylib.analysis import journey_map as jm
 from journeylib.analysis.journey_map import JourneyMapData, report_view
 from journeylib.charts import (
@@ -322,13 +322,23 @@ def _all_charts(f: Any) -> dict[str, Any]:
         "opportunity_map": lambda: chart_opportunity_map(f["opportunities"]),
         "service_blueprint": lambda: chart_service_blueprint(front, back),
         "goal_progress": lambda: chart_goal_progress(goals),
+        "lifecycle": lambda: charts.chart_lifecycle(f["analytics"]["lifecycle"]),
+        "stickiness": lambda: charts.chart_stickiness(f["analytics"]["stickiness"]),
+        "paths": lambda: charts.chart_paths(f["analytics"]["paths"]),
+        "correlation": lambda: charts.chart_correlation(f["analytics"]["correlation"]),
+        "retention_breakdown": lambda: charts.chart_retention_breakdown(
+            f["analytics"]["retention_breakdown"]
+        ),
+        "funnel_breakdown": lambda: charts.chart_funnel_breakdown(
+            f["analytics"]["funnel_breakdown"]
+        ),
     }
 
 
 FIXTURES = [
     "stages", "funnel_steps", "funnel_variants", "transitions", "retention_long",
     "revenue_months", "by_channel", "attribution", "milestone_accounts", "milestone_retention",
-    "nps_tenure", "ticket_mix", "personas", "activity", "opportunities", "blueprint",
+    "nps_tenure", "ticket_mix", "personas", "activity", "opportunities", "blueprint", "analytics",
 ]  # fmt: skip
 # Titles that are the same word in every language (acronyms; client or data values).
 SAME = {"MRR", "NRR", "GRR", "", "Net Promoter Score"}
