@@ -1,0 +1,167 @@
+"""The analytics commands of analytics.md, driven as a user drives them (the real ``journey``).
+
+Each JSON answer is checked against the library function on the same client (the
+command reads the store; the function here reads the loaded client), and
+against the invariants of its definition; bad options stop with one line and exit 2.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from journeylib.analysis.breakdowns import funnel_breakdown
+from journeylib.analysis.correlation import correlation_json, funnel_correlation
+from journeylib.analysis.paths import paths, paths_json
+from journeylib.cli import app
+from journeylib.ingest.client import load_client
+from journeylib.metrics import resolve_period
+from journeylib.metrics.activity import lifecycle, lifecycle_json
+from journeylib.metrics.funnels import ordered_funnel
+from journeylib.stream import journey_events
+from tests.cli.test_cli import journey
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def loaded(small_client):
+    c = load_client(small_client)
+    return c, resolve_period(c), journey_events(c)
+
+
+def _json(*args: str) -> dict:
+    proc = journey(*args)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_lifecycle_json_is_the_library_answer_and_adds_up(small_client, loaded):
+    c, period, _ = loaded
+    doc = _json("lifecycle", str(small_client), "--interval", "month", "--json")
+    expected = lifecycle_json(
+        lifecycle(c.tables["events"], period=period, interval="month"), "month"
+    )
+    assert doc == expected
+    assert doc["interval"] == "month"
+    assert [b["start"] for b in doc["buckets"]][0] == period[0]
+    assert all(b["dormant"] <= 0 <= b["new"] for b in doc["buckets"])
+
+
+def test_lifecycle_events_filter_and_period(small_client):
+    doc = _json(
+        "lifecycle", str(small_client), "--events", "login", "--period", "2024-03:2024-05", "--json"
+    )
+    starts = [b["start"] for b in doc["buckets"]]
+    assert starts[0] <= "2024-03-04" and starts[-1] <= "2024-05-31"
+    # ISO weeks start on Mondays
+    import datetime as dt
+
+    assert {dt.date.fromisoformat(s).weekday() for s in starts} == {0}
+
+
+def test_paths_json_shape_and_invariants(small_client, loaded):
+    c, period, stream = loaded
+    doc = _json("paths", str(small_client), "--start", "signed_up", "--steps", "4", "--json")
+    assert doc == paths_json(paths(stream, period=period, start="signed_up", steps=4))
+    assert set(doc) == {"level", "start", "end", "steps", "accounts", "nodes", "edges"}
+    by_step = {}
+    for n in doc["nodes"]:
+        by_step.setdefault(n["step"], []).append(n)
+    assert sum(n["accounts"] for n in by_step[1]) == doc["accounts"]
+    for k in range(1, 4):
+        entering = sum(n["accounts"] for n in by_step.get(k + 1, []))
+        assert entering == sum(n["accounts"] - n["dropped"] for n in by_step[k])
+
+
+def test_paths_touchpoint_level_and_other(small_client):
+    doc = _json(
+        "paths", str(small_client), "--level", "touchpoint", "--min-accounts", "40", "--json"
+    )
+    assert doc["level"] == "touchpoint"
+    small = [n for n in doc["nodes"] if n["item"] != "(other)" and n["accounts"] < 40]
+    assert small == []
+
+
+def test_correlation_json_is_the_library_answer(small_client, loaded):
+    c, period, stream = loaded
+    steps = ["signed_up", "subscription_started"]
+    doc = _json(
+        "correlation", str(small_client), "--steps", ",".join(steps), "--window", "30d", "--json"
+    )
+    expected = correlation_json(
+        funnel_correlation(stream, c.tables["accounts"], steps=steps, window="30d", period=period)
+    )
+    assert doc == expected
+    assert doc["success_total"] > 0 and doc["failure_total"] > 0
+    for row in doc["events"] + doc["properties"]:
+        assert row["success_count"] + row["failure_count"] >= 5
+        assert 0 <= row["p_value"] <= 1
+
+
+def test_metrics_breakdown_adds_groups_with_intervals(small_client):
+    doc = _json("metrics", str(small_client), "--breakdown", "persona", "--json")
+    b = doc["breakdowns"]
+    assert b["column"] == "persona"
+    assert {"p_value", "activity_retention", "stages"} <= set(b)
+    values = [g["value"] for g in b["activity_retention"]]
+    assert values == sorted(values) and len(values) >= 2
+    for g in b["activity_retention"]:
+        for r in g["rates"]:
+            assert r["lo"] <= r["rate"] <= r["hi"] and r["n"] > 0
+    assert 0 <= b["p_value"] <= 1
+    assert "stickiness" in doc
+
+
+def test_funnel_by_column_is_the_library_answer(small_client, loaded):
+    c, period, stream = loaded
+    steps = ["signed_up", "subscription_started"]
+    doc = _json(
+        "funnel", str(small_client), "--steps", ",".join(steps), "--window", "30d",
+        "--by", "acquisition_channel", "--json",
+    )  # fmt: skip
+    result = ordered_funnel(stream, steps=steps, window="30d", period=period)
+    expected = funnel_breakdown(result, c.tables["accounts"], column="acquisition_channel")
+    assert doc["breakdown"] == expected["breakdown"]
+    assert doc["p_value"] == pytest.approx(expected["p_value"])
+    total = sum(g["steps"][0]["count"] for g in doc["breakdown"])
+    assert total <= doc["steps"][0]["count"]
+
+
+def test_the_text_output_names_what_it_shows(small_client):
+    result = runner.invoke(app, ["lifecycle", str(small_client), "--interval", "month"])
+    assert result.exit_code == 0, result.output
+    assert "resurrecting" in result.output and "dormant" in result.output
+    result = runner.invoke(app, ["metrics", str(small_client), "--breakdown", "persona"])
+    assert result.exit_code == 0, result.output
+    assert "month-3 activity retention" in result.output
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["lifecycle", "--interval", "year"], "--interval"),
+        (["lifecycle", "--events", "no_such_event"], "no_such_event"),
+        (["lifecycle", "--period", "2024-13:2024-02"], "--period"),
+        (["lifecycle", "--period", "2024-05:2024-02"], "--period"),
+        (["paths", "--start", "no_such_event"], "no_such_event"),
+        (["paths", "--start", "signed_up", "--end", "login"], "--end"),
+        (["paths", "--level", "page"], "--level"),
+        (["paths", "--steps", "0"], "--steps"),
+        (["correlation", "--steps", "signed_up"], "--steps"),
+        (["correlation", "--steps", "signed_up,nope"], "nope"),
+        (["correlation", "--steps", "signed_up,login", "--mode", "unordered"], "--mode"),
+        (["correlation", "--steps", "signed_up,login", "--properties", "shoe_size"], "shoe_size"),
+        (["metrics", "--breakdown", "shoe_size"], "--breakdown"),
+        (["funnel", "--steps", "signed_up,login", "--by", "shoe_size"], "--by"),
+    ],
+)
+def test_bad_options_exit_2_with_one_line(small_client, args, needle):
+    command, *rest = args
+    result = runner.invoke(app, [command, str(small_client), *rest])
+    assert result.exit_code == 2, result.output
+    assert needle in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) <= 2
