@@ -42,6 +42,7 @@ from journeylib.i18n import N_, current_language, direction, gettext, html_lang,
 from journeylib.report.notebook_html import Collected, NotebookSection, render_notebook
 from journeylib.report.sanitize import clean_svg_document, markdown_html
 from journeylib.report.summary import (
+    analysis_definitions,
     data_quality_rows,
     definitions,
     executive_summary,
@@ -355,6 +356,7 @@ def build_report(
         goals_table=Markup(_goals_table(summary["goals"])),  # noqa: S704 - escaped by frame_html
         quality_table=Markup(_quality_table(quality or [])),  # noqa: S704 - escaped
         catalog=definitions(report_metrics(metrics, metric_ids)),
+        analyses=analysis_definitions([p.stem for p in (run_dir / "charts").glob("*.svg")]),
     )
     analysis = env.get_template("analysis.html.j2").render(
         **{**common, "title": analysis_title or title},

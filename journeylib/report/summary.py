@@ -17,11 +17,17 @@ from typing import Any
 
 from journeylib.analysis import findings
 from journeylib.formatting import format_delta, format_month, format_value
+from journeylib.i18n import N_, ngettext
 from journeylib.i18n import gettext as _
-from journeylib.i18n import ngettext
 from journeylib.metrics.catalog import catalog_rows
 
-__all__ = ["data_quality_rows", "definitions", "executive_summary"]
+__all__ = [
+    "ANALYSES",
+    "analysis_definitions",
+    "data_quality_rows",
+    "definitions",
+    "executive_summary",
+]
 
 
 def _get(doc: Any, *keys: Any) -> Any:
@@ -122,6 +128,91 @@ def definitions(ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
         {**r, "label": _(r["label"]), "definition": _(r["definition"])}
         for r in catalog_rows()
         if wanted is None or r["id"] in wanted
+    ]
+
+
+#: The analyses a report may show beside the metrics, and the chart files that show them
+#: (``charts/<name>.svg`` of the run, written by the notebooks): the appendix defines those shown.
+ANALYSES: tuple[dict[str, Any], ...] = (
+    {
+        "id": "paths",
+        "charts": ("03_paths_from_signup", "04_drop_off_paths"),
+        "label": N_("Paths"),
+        "definition": N_(
+            "An account's path is its product events in the period in time order, one event "
+            "repeated in a row counted once: from its sign-up, or, for the largest drop of the "
+            "stage funnel, from its entry into the earlier stage, as touchpoints (accounts that "
+            "reached the earlier stage and not the next). Items taken by fewer than 3 % of the "
+            "paths (and at least 5 accounts) are grouped as (other) in their step; a path that "
+            "ends at a step leaves the diagram there."
+        ),
+    },
+    {
+        "id": "lifecycle",
+        "charts": ("04_lifecycle",),
+        "label": N_("Lifecycle of active accounts"),
+        "definition": N_(
+            "Per calendar month (UTC), the accounts with a product event: new (their first "
+            "event ever), returning (active in the month before too), resurrecting (active "
+            "before, quiet in the month before) and dormant (active in the month before, not "
+            "in this one; counted below zero). Activity before the period counts for the "
+            "month before the first."
+        ),
+    },
+    {
+        "id": "stickiness",
+        "charts": ("05_stickiness",),
+        "label": N_("Days active and DAU/MAU"),
+        "definition": N_(
+            "For the accounts with a product event in a month: on how many distinct UTC days "
+            "each was active. DAU/MAU is the mean over the month's calendar days of the "
+            "accounts active that day, divided by the month's active accounts."
+        ),
+    },
+    {
+        "id": "drivers",
+        "charts": ("05_drivers",),
+        "label": N_("What goes with paying"),
+        "definition": N_(
+            "The accounts that signed up in the period, split into those that started paying "
+            "within 30 days of sign-up (s of S) and those that did not (f of F); accounts "
+            "whose 30 days have not ended are left out. For each event done from sign-up to "
+            "the first payment (or the end of the 30 days) and each account property: the odds "
+            "ratio ((s + 1) / (f + 1)) / ((S − s + 1) / (F − f + 1)) and the two-sided Fisher "
+            "exact p-value. Events of the checkout and payment touchpoint and of later stages "
+            "are part of paying and are not shown; numeric properties are cut at their "
+            "quartiles."
+        ),
+    },
+    {
+        "id": "retention_breakdown",
+        "charts": ("05_retention_by_persona", "05_retention_by_channel"),
+        "label": N_("Retention by group"),
+        "definition": N_(
+            "Activity retention pooled over the sign-up months of each group: month k is the "
+            "share of the group's accounts with a product event k months after their sign-up "
+            "month, among those whose month k lies in the period (n). Each rate has its 95 % "
+            "Wilson interval; cells with n under 30 are grey. The p-value is Pearson's "
+            "chi-square test, without continuity correction, of month-3 retention across the "
+            "groups; below 0.05 the difference is unlikely to be chance. Accounts without a "
+            "value are left out."
+        ),
+    },
+)
+
+
+def analysis_definitions(shown: Sequence[str]) -> list[dict[str, Any]]:
+    """The appendix rows of the analyses whose charts are among ``shown``, in the current language.
+
+    Examples:
+        >>> [r["id"] for r in analysis_definitions(["05_stickiness", "04_lifecycle", "x"])]
+        ['lifecycle', 'stickiness']
+    """
+    names = set(shown)
+    return [
+        {"id": a["id"], "label": _(a["label"]), "definition": _(a["definition"])}
+        for a in ANALYSES
+        if names & set(a["charts"])
     ]
 
 

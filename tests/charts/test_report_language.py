@@ -341,7 +341,7 @@ FIXTURES = [
     "nps_tenure", "ticket_mix", "personas", "activity", "opportunities", "blueprint", "analytics",
 ]  # fmt: skip
 # Titles that are the same word in every language (acronyms; client or data values).
-SAME = {"MRR", "NRR", "GRR", "", "Net Promoter Score"}
+SAME = {"MRR", "NRR", "GRR", "DAU/MAU", "", "Net Promoter Score"}
 
 
 @pytest.mark.parametrize("lang", LANGS)
