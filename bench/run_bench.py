@@ -28,6 +28,11 @@ run by run; medians over ``--runs``):
     ``tables/<table>.parquet``);
   * ``pandas``: the same in straightforward pandas, on the raw files;
 
+* **analytics**: ``journey lifecycle CLIENT --interval week`` and ``journey
+  paths CLIENT --start signed_up`` (shared/spec/analytics.md § 1, § 3), the
+  library in child processes against hand-written DuckDB SQL on the same
+  store files (``engines/analytics.py``), interleaved and rotated; agreement
+  of their JSON; the real commands' wall time for information;
 * **run**: ``journey run <client> --jobs 2`` on the store built before
   (untimed), against ``journey run demo --jobs 2`` timed alongside: wall time
   and the peak RSS of every process of the run (the driver and each notebook
@@ -41,7 +46,7 @@ funnel reached counts, an ordered 3-step funnel, CAC by channel. Every engine's
 numbers are compared with the library's on the raw files (``polars_subset``).
 Also timed: ``journey run demo`` (wall time and the per-notebook seconds of
 run.json) and ``journey batch --jobs 2`` over 1 and 8 copies of the demo client.
-``--skip ingest,metrics,run,explore,demo,batch`` leaves sections out.
+``--skip ingest,metrics,analytics,run,explore,demo,batch`` leaves sections out.
 
 Prints a table of medians, ratios and the bars met, and writes it as JSON
 under reports/bench/.
@@ -93,8 +98,15 @@ ENGINES = [
 ]
 #: The engines that read the client store (built before them, untimed).
 STORE_ENGINES = {"polars_store", "polars_store_subset", "duckdb_store"}
+#: The engines of the analytics section: the library's lifecycle and paths and their DuckDB SQL.
+ANALYTICS_ENGINES = ["lifecycle_lib", "lifecycle_duckdb", "paths_lib", "paths_duckdb"]
+#: The real commands the analytics section also times (for information), as ``journey`` arguments.
+ANALYTICS_COMMANDS = {
+    "lifecycle": ["lifecycle", "{client}", "--interval", "week", "--json"],
+    "paths": ["paths", "{client}", "--start", "signed_up", "--json"],
+}
 #: What a run measures; ``--skip`` leaves some out.
-SECTIONS = ("ingest", "metrics", "run", "explore", "demo", "batch")
+SECTIONS = ("ingest", "metrics", "analytics", "run", "explore", "demo", "batch")
 #: Threads of both sides of the ingest comparison (polars: POLARS_MAX_THREADS, DuckDB: threads).
 THREADS = 2
 FUNNEL_STEPS = ["website_visit", "pricing_page_viewed", "trial_started"]
@@ -141,6 +153,10 @@ def child(engine: str, spec_path: str, out_path: str) -> None:
         import pandas_impl
 
         res = pandas_impl.run(spec)
+    elif engine in ANALYTICS_ENGINES:
+        import analytics
+
+        res = getattr(analytics, f"run_{engine}")(spec)
     else:
         raise SystemExit(f"unknown engine {engine}")
     res["vm_hwm_mb"] = _vm_hwm_mb()
@@ -640,6 +656,163 @@ def bench_metrics(
     }
 
 
+def _json_output(res: dict[str, Any]) -> Any:
+    """The JSON a ``journey … --json`` printed (its output lines from the first ``{``), or None."""
+    text = [line for _, line in res["lines"]]
+    first = next((i for i, line in enumerate(text) if line.startswith("{")), None)
+    if first is None:
+        return None
+    try:
+        return json.loads("\n".join(text[first:]))
+    except ValueError:
+        return None
+
+
+def time_command(
+    name: str, client: str, env: dict[str, str], tmp: Path
+) -> tuple[dict[str, Any], Any]:
+    """``journey <ANALYTICS_COMMANDS[name]>`` in a child process: wall time, peak RSS; and its JSON."""
+    args = [a.format(client=client) for a in ANALYTICS_COMMANDS[name]]
+    res = procs.measured(args, env=env, log=tmp / f"cli-{name}.log")
+    entry: dict[str, Any] = {
+        "wall_s": res["wall_s"],
+        "rss_mb": res["peak_rss_mb"],
+        # the store was stale and the command built it inside the timing
+        "store_built": any("store ready in" in line for _, line in res["lines"]),
+    }
+    if res["exit"] != 0:
+        entry["error"] = res.get("error") or f"exit {res['exit']}"
+    return entry, _json_output(res) if res["exit"] == 0 else None
+
+
+def bench_analytics(
+    size: str, spec: dict[str, Any], runs: int, tmp: Path, env: dict[str, str]
+) -> dict[str, Any]:
+    """Lifecycle and paths (analytics.md § 1, § 3): the library against DuckDB SQL on the store's files.
+
+    ``ANALYTICS_ENGINES`` each in its own child process (``engines/analytics.py``),
+    ``runs`` times, interleaved and rotated, the store made current before every
+    round (untimed); then the real commands (``ANALYTICS_COMMANDS``), wall time
+    as a user sees it, for information. Agreement: the library's JSON equals
+    DuckDB's (and each command's JSON the library's).
+    """
+    import analytics
+
+    names = ANALYTICS_ENGINES
+    samples: dict[str, list[dict[str, Any]]] = {e: [] for e in names}
+    cli: dict[str, list[dict[str, Any]]] = {c: [] for c in ANALYTICS_COMMANDS}
+    cli_json: dict[str, Any] = {}
+
+    def with_store() -> dict[str, Any]:
+        folder = ensure_store_untimed(spec["client"], env, tmp, size)
+        return {
+            **spec,
+            **analytics.store_paths(folder),
+            "interval": "week",
+            "paths_start": "signed_up",
+            "paths_steps": 5,
+        }
+
+    for r in range(runs):
+        aspec = with_store()
+        for e in names[r % len(names) :] + names[: r % len(names)]:
+            res = run_child(e, aspec, tmp, env)
+            for _ in range(2):  # a store made stale meanwhile (its code edited): again, once built
+                if "error" not in res:
+                    break
+                print(f"[{size}] {e} failed ({res['error']}); store checked, again", flush=True)
+                aspec = with_store()
+                res = run_child(e, aspec, tmp, env)
+            samples[e].append(res)
+            shown = f"{res['seconds']:.2f} s" if "seconds" in res else res["error"]
+            print(
+                f"[{size}] analytics run {r + 1}/{runs} {e:<17} {shown}  "
+                f"(wall {res['wall']:.2f} s)  rss {res['rss_mb']:.0f} MB",
+                flush=True,
+            )
+        cmds = list(ANALYTICS_COMMANDS)
+        for c in cmds[r % 2 :] + cmds[: r % 2]:
+            entry, doc = time_command(c, spec["client"], env, tmp)
+            if doc is not None:
+                cli_json[c] = doc
+            cli[c].append(entry)
+            shown = entry.get("error") or f"{entry['wall_s']:.2f} s wall"
+            print(
+                f"[{size}] analytics run {r + 1}/{runs} journey {c:<10} {shown}  "
+                f"rss {_fmt(entry['rss_mb'], ' MB', 0)}"
+                + ("  (store built inside the timing)" if entry["store_built"] else ""),
+                flush=True,
+            )
+    summary: dict[str, Any] = {}
+    for e, runs_e in samples.items():
+        ok = [s for s in runs_e if "seconds" in s]
+        if not ok:
+            summary[e] = {"error": runs_e[0].get("error")}
+            continue
+        summary[e] = {
+            "median_s": statistics.median(s["seconds"] for s in ok),
+            "median_load_s": statistics.median(s["load_seconds"] for s in ok),
+            "median_compute_s": statistics.median(s["compute_seconds"] for s in ok),
+            "median_wall_s": statistics.median(s["wall"] for s in ok),
+            "all_s": [round(s["seconds"], 3) for s in ok],
+            "median_steps_s": _median_dicts([s.get("steps") for s in ok]),
+            "peak_rss_mb": max(s["rss_mb"] for s in ok),
+            "failed_runs": len(runs_e) - len(ok),
+        }
+    commands: dict[str, Any] = {}
+    for c, entries in cli.items():
+        ok = [x for x in entries if "error" not in x and not x["store_built"]]
+        commands[c] = {
+            "args": ANALYTICS_COMMANDS[c],
+            "median_wall_s": _med([x["wall_s"] for x in ok]),
+            "all_wall_s": [round(x["wall_s"], 3) for x in ok],
+            "peak_rss_mb": max((x["rss_mb"] or 0 for x in ok), default=None),
+            "store_built_in_timing": sum(x["store_built"] for x in entries),
+            "errors": [x["error"] for x in entries if "error" in x],
+        }
+
+    def result(engine: str, key: str) -> Any:
+        return next((s["results"][key] for s in samples[engine] if s.get("results")), None)
+
+    agreement: dict[str, str | None] = {}
+    for key in ("lifecycle", "paths"):
+        lib, sql = result(f"{key}_lib", key), result(f"{key}_duckdb", key)
+        if lib is None or sql is None:
+            agreement[key] = None  # not computed
+        else:
+            agreement[key] = analytics.first_difference(lib, sql) or "ok"
+        if lib is not None and key in cli_json:
+            commands[key]["agrees_with_library"] = (
+                analytics.first_difference(lib, cli_json[key]) or "ok"
+            )
+    med = {e: v.get("median_s") for e, v in summary.items()}
+    ratios = {
+        f"{a}/{b}": med[a] / med[b] if med.get(a) and med.get(b) else None
+        for a, b in (("lifecycle_lib", "lifecycle_duckdb"), ("paths_lib", "paths_duckdb"))
+    }
+    sizes = {
+        "lifecycle": _count(result("lifecycle_duckdb", "lifecycle"), "buckets"),
+        "paths": _count(result("paths_duckdb", "paths"), "nodes"),
+    }
+    return {
+        "engines": summary,
+        "ratios": ratios,
+        "agreement": agreement,
+        "commands": commands,
+        "answer_sizes": sizes,
+        "accounts_with_path": (result("paths_duckdb", "paths") or {}).get("accounts"),
+        "runs": {
+            e: [{k: v for k, v in s.items() if k != "results"} for s in runs_e]
+            for e, runs_e in samples.items()
+        },
+        "command_runs": cli,
+    }
+
+
+def _count(doc: dict[str, Any] | None, key: str) -> int | None:
+    return None if doc is None else len(doc[key])
+
+
 def time_run(
     client: str, env: dict[str, str], tmp: Path, label: str, jobs: int = 2
 ) -> dict[str, Any]:
@@ -855,6 +1028,9 @@ def bench_size(
         if "metrics" not in skip and engines:
             load["metrics"] = os.getloadavg()[0]
             out.update(bench_metrics(size, data, engines, runs["metrics"], tmp, env))
+        if "analytics" not in skip:
+            load["analytics"] = os.getloadavg()[0]
+            out["analytics"] = bench_analytics(size, spec, runs["analytics"], tmp, env)
         if "run" not in skip and demo is not None:
             load["run"] = os.getloadavg()[0]
             out["run"] = bench_run(size, spec["client"], tmp, env, runs["run"], demo)
@@ -953,6 +1129,10 @@ def bars(size: str, s: dict[str, Any]) -> list[dict[str, Any]]:
             raw,
         )
         bar("raw: load + document vs scan", ratios["polars_doc/scan_polars"], "<=", 5.0, False, raw)
+    if "analytics" in s:
+        an = s["analytics"]["ratios"]
+        bar("lifecycle vs DuckDB SQL", an["lifecycle_lib/lifecycle_duckdb"], "<=", 1.0, speed)
+        bar("paths vs DuckDB SQL", an["paths_lib/paths_duckdb"], "<=", 1.0, speed)
     if "run" in s:
         run = s["run"]
         bar("run vs run demo", run["ratio"], "<=", 2.0, at10)
@@ -1118,6 +1298,50 @@ def _print_engines(s: dict[str, Any], runs: dict[str, int]) -> None:
             print(f"  {e} compute by family (s): {parts}")
 
 
+def _print_analytics(an: dict[str, Any], runs: dict[str, int]) -> None:
+    print(
+        f"analytics: journey lifecycle --interval week, journey paths --start signed_up "
+        f"(medians of {runs['analytics']} runs, store built before):"
+    )
+    print(
+        f"{'engine':<22}{'median s':>10}{'load s':>9}{'compute s':>11}{'wall s':>9}"
+        f"{'peak RSS MiB':>13}"
+    )
+    for e, v in an["engines"].items():
+        if "error" in v:
+            print(f"{e:<22}  error: {v['error']}")
+            continue
+        failed = f"  [{v['failed_runs']} run(s) failed]" if v["failed_runs"] else ""
+        print(
+            f"{e:<22}{v['median_s']:>10.2f}{v['median_load_s']:>9.2f}{v['median_compute_s']:>11.2f}"
+            f"{v['median_wall_s']:>9.2f}{v['peak_rss_mb']:>13.0f}{failed}"
+        )
+    for e, v in an["engines"].items():
+        if v.get("median_steps_s"):
+            parts = ", ".join(f"{k} {x:.2f}" for k, x in v["median_steps_s"].items())
+            print(f"  {e} by step (s): {parts}")
+    agr = ", ".join(
+        f"{k} {'not computed' if m is None else 'yes' if m == 'ok' else 'NO: ' + m}"
+        for k, m in an["agreement"].items()
+    )
+    print(f"  library = DuckDB: {agr}")
+    print("  ratios: " + ", ".join(f"{k} {_fmt(v)}" for k, v in an["ratios"].items()))
+    for v in an["commands"].values():
+        extra = ""
+        if v.get("agrees_with_library"):
+            m = v["agrees_with_library"]
+            extra += "; JSON = library's: " + ("yes" if m == "ok" else "NO: " + m)
+        if v["store_built_in_timing"]:
+            extra += f"; {v['store_built_in_timing']} run(s) built the store (not counted)"
+        if v["errors"]:
+            extra += f"; errors: {v['errors']}"
+        print(
+            f"  journey {' '.join(a.replace('{client}', 'CLIENT') for a in v['args'])}: "
+            f"wall {_fmt(v['median_wall_s'], ' s')}, peak RSS {_fmt(v['peak_rss_mb'], ' MiB', 0)}"
+            + extra
+        )
+
+
 def _print_ingest(ing: dict[str, Any], runs: dict[str, int]) -> None:
     print(f"ingest (medians of {runs['ingest']} runs, {ing['threads']} threads each):")
     for e, v in ing["engines"].items():
@@ -1190,6 +1414,8 @@ def print_table(report: dict[str, Any]) -> None:
             _print_ingest(s["ingest"], runs)
         if "engines" in s:
             _print_engines(s, runs)
+        if "analytics" in s:
+            _print_analytics(s["analytics"], runs)
         if "run" in s:
             _print_run(s["run"], s["size"], runs)
         if "explore" in s:
@@ -1306,6 +1532,7 @@ def main() -> None:
         skip.add("batch")
     runs = {
         "metrics": args.runs,
+        "analytics": args.runs,
         "ingest": args.ingest_runs or args.runs,
         "run": args.run_runs or args.runs,
         "explore": args.explore_runs or args.runs,

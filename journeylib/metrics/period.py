@@ -121,7 +121,10 @@ def resolve_period(client: Any) -> tuple[str, str]:
         >>> resolve_period(c)
         ('2024-01', '2024-06')
     """
-    return _resolve(client.config.period, _table_months(client.tables))
+    cfg = client.config.period
+    if cfg and cfg.start and cfg.end:  # both ends configured: the data's months are not read
+        return cfg.start, cfg.end
+    return _resolve(cfg, _table_months(client.tables))
 
 
 def period_cut(client: Any) -> dict[str, Any] | None:
