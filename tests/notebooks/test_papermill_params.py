@@ -19,6 +19,7 @@ import pytest
 
 import journeylib as jl
 from journeylib import analysis
+from journeylib.analysis.paths import paths
 from journeylib.metrics import stages
 from journeylib.paths import PROJ_ROOT
 from journeylib.sources.synth import synthesize
@@ -111,13 +112,25 @@ def test_touchpoints_records_the_library_numbers(acme2, tmp_path):
         .sort("from", "to")
         .row(0, named=True)
     )
+    signup = paths(
+        stream,
+        period=period,
+        start="signed_up",
+        steps=5,
+        min_accounts=analysis.sankey_min_accounts(c.tables["accounts"].height),
+    )
     assert got == {
         "client": "acme2",
         "touchpoints": len(c.template.touchpoints),
         "touchpoints_reached": inventory.filter(pl.col("accounts") > 0).height,
         "unmapped_events": sorted(jl.unmapped_events(in_period)["event"].unique().to_list()),
         "top_transition": {"from": best["from"], "to": best["to"], "count": best["count"]},
+        "signup_paths": {
+            "accounts": signup.accounts,
+            "first_moves": signup.edges.filter(pl.col("step") == 1).head(2).to_dicts(),
+        },
     }
+    assert got["signup_paths"]["accounts"] > 0
     # the main charts are written for slides when output_dir is set
     assert (run / "charts" / "03_touchpoint_flow.svg").read_text().startswith("<svg")
     assert (run / "charts" / "03_touchpoint_flow.png").stat().st_size > 0
