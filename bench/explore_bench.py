@@ -14,14 +14,20 @@ its times) that:
    filled, the journey map drawn); ``load_s`` its part before the first panel;
 2. for each filter change (the first persona, then also the first channel):
    sets the dropdown (the status line and the panel on screen redraw:
-   ``change_s``), then redraws every other shown panel in tab order;
-   ``panels`` holds each panel's seconds, with what panels share in one
-   filter state (the stage funnel, the ordered funnel) computed once, as the
-   explorer does;
+   ``change_s``), then redraws every other shown panel in tab order (the
+   panels drawn under another one included: the breakdowns and what drives
+   the funnel); ``panels`` holds each panel's seconds, with what panels
+   share in one filter state (the stage funnel, the ordered funnel) computed
+   once, as the explorer does. Every control is at its default (paths from
+   the first event, 5 steps, min accounts auto; lifecycle by week; no
+   breakdown, so the breakdown panels draw nothing and are left out of the
+   median);
 3. redraws each panel again alone on a fresh filter state (the state's cache
    dropped first): ``cold_panels``, what a panel costs when its tab is the
    first opened after a change;
-4. reports its peak RSS (``VmHWM`` of ``/proc/self/status``).
+4. sets the breakdown to ``acquisition_channel`` (else the first column
+   offered) and redraws the two breakdown panels: ``breakdown_panels``;
+5. reports its peak RSS (``VmHWM`` of ``/proc/self/status``).
 
 The store is built (or found current) first, in a process of its own and
 untimed. Per panel the median over runs and filter changes is reported, then
@@ -85,6 +91,20 @@ def _child(client_dir: str, module: str) -> dict[str, Any]:
             ex.redraw(pid)
             cold[pid] = ex.timings[pid]
         failed = {p: m for p, m in ex.messages.items() if m and "could not be drawn" in m}
+        empty = [p for p in ex._shown if not ex.outputs[p].outputs]  # drew nothing (no breakdown)
+        breakdown = getattr(ex, "breakdown", None)  # an older explorer (--module) has none
+        columns = [v for _, v in breakdown.options if v] if breakdown is not None else []
+        broken = {}
+        if columns:
+            with ex._silently():
+                ex.breakdown.value = (
+                    "acquisition_channel" if "acquisition_channel" in columns else columns[0]
+                )
+            for pid in ("funnel_breakdown", "retention_breakdown"):
+                ex.redraw(pid)
+                broken[pid] = ex.timings[pid]
+            with ex._silently():
+                ex.breakdown.value = ""
         out["changes"].append(
             {
                 "filter": f"{name} = {value}",
@@ -92,6 +112,8 @@ def _child(client_dir: str, module: str) -> dict[str, Any]:
                 "change_s": change_s,
                 "panels": panels,
                 "cold_panels": cold,
+                "breakdown_panels": broken,
+                "empty": empty,
                 "failed": failed,
             }
         )
@@ -134,8 +156,8 @@ def measure(client_dir: str, *, runs: int = 3, module: str = "journeylib.explore
 
     Returns:
         ``{"client", "runs", "first_open_s", "open_s", "load_s", "first_panel_s", "panels",
-        "median_redraw_s", "cold_panels", "median_cold_redraw_s",
-        "peak_rss_mb", "bars", "raw"}``: medians over runs (per panel over
+        "median_redraw_s", "cold_panels", "median_cold_redraw_s", "breakdown_panels",
+        "left_out_of_medians", "peak_rss_mb", "bars", "raw"}``: medians over runs (per panel over
         runs and filter changes; ``open_s`` over the runs after the first,
         which open on the map the first one kept in the store, and
         ``first_open_s`` the first, which computes it), the largest peak RSS,
@@ -153,6 +175,10 @@ def measure(client_dir: str, *, runs: int = 3, module: str = "journeylib.explore
         return {p: med(c[key][p] for r in raw for c in r["changes"]) for p in names}
 
     panels, cold = per_panel("panels"), per_panel("cold_panels")
+    # panels that drew nothing at the default controls (no breakdown) leave the medians
+    empty = set.intersection(*(set(c.get("empty", [])) for r in raw for c in r["changes"]))
+    drawn = {p: v for p, v in panels.items() if p not in empty}
+    drawn_cold = {p: v for p, v in cold.items() if p not in empty}
     out = {
         "client": client_dir,
         "runs": runs,
@@ -165,9 +191,11 @@ def measure(client_dir: str, *, runs: int = 3, module: str = "journeylib.explore
         else None,
         "first_panel_s": med(r["first_panel_s"] for r in raw),
         "panels": panels,
-        "median_redraw_s": med(panels.values()),
+        "median_redraw_s": med(drawn.values()),
         "cold_panels": cold,
-        "median_cold_redraw_s": med(cold.values()),
+        "median_cold_redraw_s": med(drawn_cold.values()),
+        "breakdown_panels": per_panel("breakdown_panels"),
+        "left_out_of_medians": sorted(empty),
         "peak_rss_mb": max(r["peak_rss_mb"] for r in raw),
     }
     out["bars"] = {

@@ -29,6 +29,17 @@ client of millions of events is the input each function is given:
   each touchpoint's events and accounts in the period (:func:`touchpoint_reach`,
   from the ``account_touchpoints`` mart).
 
+* **Paths** (:func:`paths`): a path is made of an account's first items, or
+  of the items around its first occurrence of an anchor, repeats collapsed.
+  On the sorted stream the runs of one item are found by comparing each row
+  with the one before it, with no sort; :func:`path_rows` keeps, per account,
+  only the first row of each run that can be on its path (at most ``steps``
+  rows), and :func:`journeylib.analysis.paths.paths` runs on those rows: the
+  same nodes and edges as on every event (checked in ``tests/explore``).
+* **Lifecycle** reads the ``account_days`` mart (one row per account and
+  active day) instead of the events; the **breakdowns** of activity
+  retention read the scope's active months once (:func:`active_months`).
+
 Everything here is polars: the store is Parquet that polars scans with the
 filters pushed down, and the sorted stream lets it skip sorts. DuckDB was
 measured on the same files (10 M events, 2 cores): the touchpoint flow took
@@ -44,6 +55,7 @@ import hashlib
 import json
 import os
 import shutil
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -51,17 +63,29 @@ from typing import Any
 import polars as pl
 
 from journeylib import analysis
+from journeylib.analysis import breakdowns, correlation
+from journeylib.analysis import paths as paths_module
 from journeylib.explore.filters import STREAM, Scope
 from journeylib.frames import to_lazy
 from journeylib.i18n import current_language
-from journeylib.metrics import retention, stages, with_period
+from journeylib.metrics import activity, retention, stages, with_period
 from journeylib.metrics.document import document_sections
 from journeylib.months import filter_period
 from journeylib.store.key import package_source, source_digest
 
 __all__ = [
+    "AUTO_ITEMS",
     "active_months",
     "activity_retention",
+    "auto_min_accounts",
+    "breakdown_accounts",
+    "driver_rows",
+    "funnel_breakdown",
+    "funnel_drivers",
+    "lifecycle",
+    "path_rows",
+    "paths",
+    "retention_breakdown",
     "journey_map",
     "map_doc",
     "map_stream",
@@ -157,6 +181,301 @@ def touchpoint_transitions(stream: pl.LazyFrame, *, period: tuple[str, str]) -> 
         [('ad', 'demo', 1, 1.0), ('demo', 'ad', 1, 1.0)]
     """
     return stages.touchpoint_transitions(stream, period=period, presorted=True)
+
+
+# ---------------------------------------------------------------- paths
+# Per source and item column, the items of its raw rows (whether an anchor's derived rows
+# join the paths is judged over every row of the data, as paths() judges it).
+_RAW_ITEMS: weakref.WeakKeyDictionary[Any, dict[str, frozenset[str]]] = weakref.WeakKeyDictionary()
+
+
+def _raw_items(sc: Scope, item: str) -> frozenset[str]:
+    """The values of ``item`` on the raw rows of the client's whole stream (once per source)."""
+    kept = _RAW_ITEMS.setdefault(sc.source, {})
+    if item not in kept:
+        found = (
+            sc.source.stream.filter(pl.col("source") == "events", pl.col(item).is_not_null())
+            .select(pl.col(item).unique())
+            .collect()
+        )
+        kept[item] = frozenset(found[item].to_list())
+    return kept[item]
+
+
+def _run_starts(rows: pl.LazyFrame, item: str, first: int) -> pl.LazyFrame:
+    """The first row of every run of one item of rows sorted by account, time and seq.
+
+    ``_pos`` numbers the runs of each account from ``first``: a row starts a
+    run when it is its account's first or its item differs from the row
+    before (a null item always starts one, as in ``paths``).
+    """
+    acc, it = pl.col("account_id"), pl.col(item)
+    new = (acc != acc.shift(1)).fill_null(True)
+    idx = pl.int_range(pl.len(), dtype=pl.Int64)
+    return (
+        rows.with_columns(
+            new.alias("_new"), (new | (it.shift(1) != it).fill_null(True)).alias("_run")
+        )
+        .filter(pl.col("_run"))
+        .with_columns(
+            (idx - pl.when(pl.col("_new")).then(idx).forward_fill() + first).alias("_pos")
+        )
+    )
+
+
+def path_rows(
+    sc: Scope,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    steps: int = 5,
+    level: str = "event",
+) -> pl.DataFrame | None:
+    """The stream rows :func:`journeylib.analysis.paths.paths` needs for the scope's paths, and no others.
+
+    The scope's stream is sorted by account, time and seq, the order of a
+    path's items, so the runs of one item are found row against row, without
+    a sort (:func:`_run_starts`), and only the rows that begin a run on an
+    account's path are kept: its first ``steps`` runs, or the ``steps`` runs
+    from (up to) the run of its first ``start`` (``end``). Fed these rows,
+    ``paths`` gives the nodes and edges it gives on the whole stream
+    restricted to the scope's accounts (``accounts=``), on at most ``steps``
+    rows per account.
+
+    An anchor that no raw row of the data has brings its derived rows into
+    the sequence (``paths``' reading); placed in the stream's order they need
+    nothing more for an end, and for a start the single derived row of each
+    account (``signed_up``) is put before the runs that follow its instant.
+    A derived start some account has more than once in the period is not
+    reduced: None is returned and the caller runs ``paths`` on the stream.
+
+    Returns:
+        ``[account_id, timestamp, <event or touchpoint>, source, seq]``, or None (above).
+    """
+    item = "event" if level == "event" else "touchpoint"
+    anchor = start if start is not None else end
+    raw = pl.col("source") == "events"
+    joins = anchor is not None and anchor not in _raw_items(sc, item)
+    stream = filter_period(to_lazy(sc.lazy(STREAM)), "timestamp", sc.period).to_native()
+    conds = [pl.col("account_id").is_not_null(), raw | (pl.col(item) == anchor) if joins else raw]
+    if item == "touchpoint":
+        conds.append(pl.col(item).is_not_null())
+    cols = ["account_id", "timestamp", item, "source", "seq"]
+    rows = stream.filter(*conds).select(cols)
+    if joins and start is not None:
+        anchors = rows.filter(pl.col(item) == anchor).collect()
+        if anchors.height and anchors["account_id"].is_duplicated().any():
+            return None
+        rest = _run_starts(
+            rows.filter(raw)
+            .join(
+                anchors.lazy().select("account_id", pl.col("timestamp").alias("_at")),
+                on="account_id",
+                how="inner",
+                maintain_order="left",
+            )
+            .filter(pl.col("timestamp") >= pl.col("_at")),
+            item,
+            2,
+        ).filter(pl.col("_pos") <= steps)
+        return pl.concat([anchors, rest.select(cols).collect()])
+    runs = _run_starts(rows, item, 1)
+    if anchor is None:
+        return runs.filter(pl.col("_pos") <= steps).select(cols).collect()
+    at = pl.when(pl.col(item) == anchor).then(pl.col("_pos")).min().over("account_id")
+    pos = pl.col("_pos")
+    near = (
+        (pos >= pl.col("_at")) & (pos < pl.col("_at") + steps)
+        if start is not None
+        else (pos <= pl.col("_at")) & (pos > pl.col("_at") - steps)
+    )
+    return runs.with_columns(at.alias("_at")).filter(near).select(cols).collect()
+
+
+#: The items of a step an automatic ``min_accounts`` keeps as nodes of their own: a Sankey
+#: of every item is unreadable, and on a large client heavy to draw.
+AUTO_ITEMS = 6
+
+
+def auto_min_accounts(nodes: pl.DataFrame, top: int = AUTO_ITEMS) -> int:
+    """The fewest accounts that keeps at most ``top`` items of each step as nodes of their own.
+
+    Examples:
+        >>> n = pl.DataFrame({"step": [1, 1, 1, 2], "item": ["a", "b", "c", "a"],
+        ...                   "accounts": [9, 5, 5, 7]})
+        >>> auto_min_accounts(n, top=1), auto_min_accounts(n, top=2), auto_min_accounts(n, top=3)
+        (6, 6, 1)
+    """
+    rank = pl.col("accounts").rank("ordinal", descending=True).over("step")
+    beyond = nodes.filter(rank == top + 1)["accounts"].max()
+    return 1 if beyond is None else int(beyond) + 1
+
+
+def paths(
+    sc: Scope,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    steps: int = 5,
+    level: str = "event",
+    min_accounts: int = 1,
+) -> paths_module.PathsResult | None:
+    """:func:`journeylib.analysis.paths.paths` of the scope's accounts in its period (once per scope).
+
+    On :func:`path_rows` (kept per scope for every ``min_accounts``); None
+    when the anchor is on no path of these accounts in the period.
+    """
+    item = "event" if level == "event" else "touchpoint"
+    anchor = start if start is not None else end
+    shape = (start, end, steps, level)
+
+    def compute() -> paths_module.PathsResult | None:
+        rows = sc.memo(
+            ("path_rows", *shape),
+            lambda: path_rows(sc, start=start, end=end, steps=steps, level=level),
+        )
+        given: Any = rows
+        accounts = None
+        if rows is None:  # not reduced: the whole stream, restricted to the accounts
+            given = sc.source.stream
+            accounts = None if sc.ids is None else sc.ids.to_list()
+        elif anchor is not None and rows.filter(pl.col(item) == anchor).height == 0:
+            return None
+        return paths_module.paths(
+            given,
+            # the rows are the period's already: filtering them again costs half the time
+            period=sc.period if rows is None else None,
+            start=start,
+            end=end,
+            steps=steps,
+            level=level,
+            min_accounts=min_accounts,
+            accounts=accounts,
+        )
+
+    return sc.memo(("paths", *shape, min_accounts), compute)
+
+
+# ---------------------------------------------------------------- lifecycle and breakdowns
+def lifecycle(sc: Scope, interval: str = "week") -> pl.DataFrame:
+    """:func:`journeylib.metrics.activity.lifecycle` of the scope, on its ``account_days`` mart."""
+    return sc.memo(
+        ("lifecycle", interval),
+        lambda: activity.lifecycle(sc.mart("account_days"), period=sc.period, interval=interval),
+    )
+
+
+def breakdown_accounts(sc: Scope) -> pl.DataFrame:
+    """The scope's accounts, personas by their client.yaml label (what the groups show)."""
+
+    def compute() -> pl.DataFrame:
+        acc = sc.table("accounts")
+        labels = analysis.persona_labels(sc.base)
+        if "persona" in acc.columns and labels:
+            persona = pl.col("persona").cast(pl.String).replace(labels)
+            acc = acc.with_columns(persona.alias("persona"))
+        return acc
+
+    return sc.memo("breakdown_accounts", compute)
+
+
+def retention_breakdown(sc: Scope, column: str) -> dict[str, Any]:
+    """:func:`journeylib.analysis.breakdowns.retention_breakdown` of the scope.
+
+    On its active months (:func:`active_months`) in the period, collected
+    once: the breakdown computes activity retention once per group.
+    """
+
+    def compute() -> dict[str, Any]:
+        lo, hi = sc.period
+        in_period = pl.col("month").is_between(pl.lit(lo), pl.lit(hi))
+        months = active_months(sc.mart("account_months").filter(in_period)).collect()
+        return breakdowns.retention_breakdown(
+            breakdown_accounts(sc), months, period=sc.period, column=column
+        )
+
+    return sc.memo(("retention_breakdown", column), compute)
+
+
+def funnel_breakdown(sc: Scope, funnel: Any, column: str) -> dict[str, Any]:
+    """:func:`journeylib.analysis.breakdowns.funnel_breakdown` of an ordered funnel of the scope."""
+    return breakdowns.funnel_breakdown(funnel, breakdown_accounts(sc), column=column)
+
+
+def driver_rows(sc: Scope, steps: tuple[str, ...], window: str) -> pl.DataFrame | None:
+    """The stream rows an ordered funnel's correlation needs, and no others.
+
+    :func:`journeylib.analysis.correlation.funnel_correlation` computes the
+    funnel again (from its step rows and the data's end: the latest row of
+    the period) and then reads the raw events of the accounts that converted
+    or dropped out, in each one's window (from its step-1 event to its last
+    step, or to the end of its window). Given the scope's ordered funnel
+    (:meth:`Scope.funnel`, shared with the ordered-funnel panel), these rows
+    are: every step row of the period, those raw events (in
+    ``[attempt start, attempt start + window]``, which holds each window),
+    and one anonymous row at the data's end; fed them, the function gives
+    what it gives on the whole stream, from one filtered scan instead of four.
+
+    Returns:
+        ``[account_id, timestamp, event, source, seq]``, or None when a step
+        has no row in the period (the function's check of the steps reads
+        every month: the caller gives it the whole stream).
+    """
+    funnel = sc.funnel(steps, window, "ordered", False)
+    windows = funnel.accounts.filter(
+        ~pl.col("excluded"), ~pl.col("in_progress"), pl.col("furthest_step") >= 1
+    ).select(
+        pl.col("account_id").cast(pl.String),
+        pl.min_horizontal("attempt_start", "step_1_at").alias("_lo"),
+        (pl.col("attempt_start") + pl.duration(seconds=funnel.window_seconds)).alias("_hi"),
+    )
+    stream = filter_period(to_lazy(sc.lazy(STREAM)), "timestamp", sc.period).to_native()
+    stream = stream.filter(pl.col("account_id").is_not_null())
+    cols = ["account_id", "timestamp", "event", "source", "seq"]
+    is_step = pl.col("event").is_in(list(steps))
+    in_window = (pl.col("source") == "events") & pl.col("timestamp").is_between(
+        pl.col("_lo"), pl.col("_hi")
+    )
+    # one scan: the step rows, and the raw events of the accounts in their window
+    found = (
+        stream.select(cols)
+        .join(windows.lazy(), on="account_id", how="left")
+        .filter(is_step | in_window)
+        .select(cols)
+        .collect()
+    )
+    if found.filter(is_step)["event"].n_unique() < len(set(steps)):
+        return None
+    if funnel.data_end is not None:
+        end = pl.DataFrame(
+            {"account_id": [None], "timestamp": [funnel.data_end], "event": [""]},
+            schema={c: found.schema[c] for c in ("account_id", "timestamp", "event")},
+        )
+        found = pl.concat([found, end], how="diagonal")
+    return found
+
+
+def funnel_drivers(
+    sc: Scope, steps: tuple[str, ...], window: str, mode: str
+) -> correlation.CorrelationResult:
+    """:func:`journeylib.analysis.correlation.funnel_correlation` of the scope (once per scope).
+
+    In ordered mode on :func:`driver_rows`; in strict mode (every row of an
+    account can break an attempt) on the scope's stream.
+    """
+
+    def compute() -> correlation.CorrelationResult:
+        rows = driver_rows(sc, steps, window) if mode == "ordered" else None
+        return correlation.funnel_correlation(
+            sc.lazy(STREAM) if rows is None else rows,
+            breakdown_accounts(sc),
+            steps=list(steps),
+            window=window,
+            mode=mode,
+            period=sc.period,
+        )
+
+    return sc.memo(("funnel_drivers", steps, window, mode), compute)
 
 
 # ---------------------------------------------------------------- the journey map

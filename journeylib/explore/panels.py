@@ -9,6 +9,11 @@ the client store and its marts, never the whole metrics document), and
 returns what it shows (:class:`Drawn`): its frame, its altair chart, an
 empty-state note and extra HTML (tables go through ``frame_html``, so client
 text reaches the page escaped).
+
+Some panels are drawn below another one, in its tab (:attr:`Panel.under`):
+the breakdown by an account column under the ordered funnel and under
+activity retention, and what drives the funnel under the ordered funnel.
+Each is a panel of its own, redrawn only when what it depends on changes.
 """
 
 from __future__ import annotations
@@ -22,8 +27,13 @@ import altair as alt
 import polars as pl
 
 from journeylib import charts
+from journeylib.analysis.correlation import correlation_json
+from journeylib.charts.activity import chart_lifecycle
+from journeylib.charts.breakdowns import SMALL_N, chart_funnel_breakdown, chart_retention_breakdown
+from journeylib.charts.correlation import chart_correlation
+from journeylib.charts.paths import chart_paths
 from journeylib.explore import compute
-from journeylib.explore.filters import STREAM, Scope, dropped_accounts
+from journeylib.explore.filters import ALL, STREAM, Scope, dropped_accounts
 from journeylib.formatting import format_value
 from journeylib.metrics import feedback, funnels, revenue
 from journeylib.present.tables import frame_html
@@ -46,29 +56,37 @@ class Panel:
 
     Attributes:
         id: the key of ``Explorer.results``, ``charts``, ``messages``, ``redraws``.
-        title: the tab title.
+        title: the tab title (of a panel drawn under another: its heading, or
+            None for none).
         depends: the control groups whose change redraws it (``period``,
-            ``filters``, ``funnel``, ``drop_step``).
+            ``filters``, ``funnel``, ``drop_step``, ``breakdown``,
+            ``lifecycle``, ``paths``).
         needs: an optional table the panel cannot do without.
         note: shown instead of the panel when that table is missing.
+        under: the panel in whose tab it is drawn, below it (None: a tab of its own).
     """
 
     id: str
-    title: str
+    title: str | None
     depends: frozenset[str]
     needs: str | None = None
     note: str | None = None
+    under: str | None = None
 
 
 _BASE = frozenset({"period", "filters"})
 
-#: The panels, in tab order.
+#: The panels, in tab order (a panel drawn under another follows it).
 PANELS: tuple[Panel, ...] = (
     Panel("journey_map", "Journey map", _BASE),
     Panel("stage_funnel", "Stage funnel", _BASE),
     Panel("ordered_funnel", "Ordered funnel", _BASE | {"funnel"}),
+    Panel("funnel_breakdown", None, _BASE | {"funnel", "breakdown"}, under="ordered_funnel"),
+    Panel("funnel_drivers", "What drives this funnel", _BASE | {"funnel"}, under="ordered_funnel"),
     Panel("accounts", "Accounts behind the number", _BASE | {"funnel", "drop_step"}),
     Panel("activity_retention", "Activity retention", _BASE),
+    Panel("retention_breakdown", None, _BASE | {"breakdown"}, under="activity_retention"),
+    Panel("lifecycle", "Lifecycle", _BASE | {"lifecycle"}),
     Panel(
         "revenue_retention",
         "Revenue retention",
@@ -84,6 +102,7 @@ PANELS: tuple[Panel, ...] = (
         "Add subscriptions.csv to the client folder to see MRR movements.",
     ),
     Panel("touchpoint_flow", "Touchpoint flow", _BASE),
+    Panel("paths", "Paths", _BASE | {"paths"}),
     Panel(
         "nps_by_stage",
         "NPS by stage",
@@ -109,6 +128,13 @@ CONTROL_GROUPS: dict[str, str] = {
     "mode": "funnel",
     "by_variant": "funnel",
     "drop_step": "drop_step",
+    "breakdown": "breakdown",
+    "interval": "lifecycle",
+    "path_start": "paths",
+    "path_end": "paths",
+    "path_steps": "paths",
+    "path_level": "paths",
+    "path_min_accounts": "paths",
 }
 
 _TABLE_ROWS = 200  # rows of the accounts table shown (the CSV export has them all)
@@ -116,7 +142,7 @@ _TABLE_ROWS = 200  # rows of the accounts table shown (the CSV export has them a
 
 @dataclasses.dataclass(frozen=True)
 class FunnelChoice:
-    """The funnel controls as set: what the ordered-funnel and accounts panels read.
+    """The panel controls as set: the funnel's, and those of the breakdowns, lifecycle and paths.
 
     Attributes:
         steps: the funnel's events, in order.
@@ -124,6 +150,15 @@ class FunnelChoice:
         mode: ``ordered``, ``strict`` or ``unordered``.
         by_variant: compare the variants of each step.
         drop_step: the step whose drop-outs the accounts panel lists (2 … steps).
+        breakdown: the ``accounts`` column the funnel and activity retention
+            are broken down by (:data:`~journeylib.explore.filters.ALL`: none).
+        interval: the lifecycle's buckets: ``day``, ``week`` or ``month``.
+        path_start, path_end: the paths' anchor (an event, or a touchpoint id
+            at touchpoint level), at most one of them; None for none.
+        path_steps: the items of a path (2 … 8).
+        path_level: ``event`` or ``touchpoint``.
+        path_min_accounts: the fewest accounts of a node of its own; 0 picks
+            it (:func:`~journeylib.explore.compute.auto_min_accounts`).
     """
 
     steps: tuple[str, ...] = ()
@@ -131,6 +166,13 @@ class FunnelChoice:
     mode: str = "ordered"
     by_variant: bool = False
     drop_step: int | None = None
+    breakdown: str = ALL
+    interval: str = "week"
+    path_start: str | None = None
+    path_end: str | None = None
+    path_steps: int = 5
+    path_level: str = "event"
+    path_min_accounts: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -244,6 +286,151 @@ def _ordered_funnel(sc: Scope, choice: FunnelChoice) -> Drawn:
     return Drawn(res.steps, chart, None, tuple(extra))
 
 
+def _p_words(p: float | None, what: str) -> str:
+    """A chi-square p-value across groups in words.
+
+    Examples:
+        >>> _p_words(0.0004, "Conversion")
+        'Conversion differs between the groups (chi-square p < 0.001): a difference this large is unlikely to be chance.'
+        >>> _p_words(None, "Conversion")
+        'Conversion: no test (fewer than two groups with accounts to compare).'
+    """
+    if p is None:
+        return f"{what}: no test (fewer than two groups with accounts to compare)."
+    shown = "< 0.001" if p < 0.001 else f"= {p:.2g}"
+    if p < 0.05:
+        return (
+            f"{what} differs between the groups (chi-square p {shown}): "
+            "a difference this large is unlikely to be chance."
+        )
+    return f"{what}: no clear difference between the groups (chi-square p {shown}); it could be chance."
+
+
+def _interval_text(rate: float | None, lo: float | None, hi: float | None) -> str | None:
+    """A rate with its 95 % interval.
+
+    Examples:
+        >>> _interval_text(0.4, 0.3124, 0.494)
+        '40.0% [31.2–49.4]'
+    """
+    if rate is None or lo is None or hi is None:
+        return None
+    bounds = "–".join(format_value(100 * x, digits=1) for x in (lo, hi))
+    return f"{format_value(rate, 'fraction')} [{bounds}]"
+
+
+def _funnel_breakdown(sc: Scope, choice: FunnelChoice) -> Drawn:
+    column = choice.breakdown
+    if column == ALL:
+        return Drawn()
+    res = _funnel(sc, choice)
+    if res is None or not res.steps["count"][0]:
+        return Drawn()  # the funnel above says why it is empty
+    out = sc.memo(
+        ("funnel_breakdown", choice.steps, choice.window, choice.mode, choice.by_variant, column),
+        lambda: compute.funnel_breakdown(sc, res, column),
+    )
+    groups = out["breakdown"]
+    if not groups:
+        return Drawn(message=f"No account that entered the funnel has a value of {column}.")
+    frame = pl.DataFrame(
+        [{column: g["value"], **s} for g in groups for s in g["steps"]],
+        schema_overrides={column: pl.String},
+    )
+    rows = []
+    for g in groups:
+        row: dict[str, Any] = {column: g["value"], "entered (n)": g["steps"][0]["n"]}
+        for st in g["steps"][1:]:
+            row[f"{st['step']}. {st['event']}"] = _interval_text(
+                st["conversion"], st["lo"], st["hi"]
+            )
+        rows.append(row)
+    table = frame_html(
+        pl.DataFrame(rows, schema_overrides={column: pl.String}),
+        formats={"entered (n)": "int"},
+        max_rows=-1,
+        caption=f"Conversion from step 1 by {column} [95 % interval]",
+    )
+    words = _p_words(out["p_value"], "Conversion to the last step")
+    small = f"Groups of fewer than {SMALL_N} accounts are pale in the chart: too few to compare."
+    chart = chart_funnel_breakdown({**out, "column": column})
+    return Drawn(frame, chart, None, (table, note_html(f"{words} {small}")))
+
+
+def _funnel_drivers(sc: Scope, choice: FunnelChoice) -> Drawn:
+    if len(choice.steps) < 2:
+        return Drawn(message="Pick at least two funnel steps to see what drives this funnel.")
+    if choice.mode not in ("ordered", "strict"):
+        return Drawn(
+            message="What drives this funnel is computed for the ordered and strict modes only: "
+            "an unordered funnel has no single attempt to look inside. Set the mode to ordered "
+            "or strict to see it."
+        )
+    res = compute.funnel_drivers(sc, choice.steps, choice.window, choice.mode)
+    doc = correlation_json(res)
+    if not res.success_total or not res.failure_total:
+        return Drawn(
+            message=f"{format_value(res.success_total, 'count')} accounts converted and "
+            f"{format_value(res.failure_total, 'count')} dropped out in this period (accounts "
+            "still inside their window are left out): both are needed to compare them."
+        )
+    items = [(r["event"], "event", r) for r in doc["events"]] + [
+        (f"{r['column']}: {r['value']}", "account property", r) for r in doc["properties"]
+    ]
+    frame = pl.DataFrame(
+        [
+            {
+                "item": item,
+                "type": kind,
+                "goes_with": "converting" if r["kind"] == "success" else "dropping",
+                **{k: r[k] for k in ("success_count", "failure_count", "odds_ratio", "p_value")},
+            }
+            for item, kind, r in items
+        ],
+        schema=_DRIVERS_SCHEMA,
+    ).sort(pl.col("odds_ratio").log().abs(), "item", descending=[True, False])
+    chart = chart_correlation(res)  # under the heading "What drives this funnel"
+    shown = frame.head(_DRIVERS_SHOWN).select(
+        "item",
+        "type",
+        pl.col("goes_with").alias("goes with"),
+        pl.col("success_count").alias("converted"),
+        pl.col("failure_count").alias("dropped"),
+        pl.col("odds_ratio").alias("odds ratio"),
+        pl.col("p_value")
+        .map_elements(lambda p: "< 0.001" if p < 0.001 else f"{p:.2g}", return_dtype=pl.String)
+        .alias("p-value"),
+    )
+    table = frame_html(
+        shown,
+        formats={"converted": "int", "dropped": "int", "odds ratio": "num2"},
+        align={"p-value": "end"},
+        max_rows=-1,
+        caption=f"The {min(frame.height, _DRIVERS_SHOWN)} strongest of {frame.height} "
+        "(events and account properties of 5 accounts or more)",
+    )
+    note = note_html(
+        f"Among the {format_value(res.success_total, 'count')} accounts that converted and the "
+        f"{format_value(res.failure_total, 'count')} that dropped out (accounts still inside "
+        "their window are left out). An odds ratio above 1: more common among those who "
+        "converted. p: Fisher's exact test; with many items, some fall under 0.05 by chance. "
+        "It shows what goes with converting, not what causes it."
+    )
+    return Drawn(frame, chart, None, (table, note))
+
+
+_DRIVERS_SCHEMA = {
+    "item": pl.String,
+    "type": pl.String,
+    "goes_with": pl.String,
+    "success_count": pl.Int64,
+    "failure_count": pl.Int64,
+    "odds_ratio": pl.Float64,
+    "p_value": pl.Float64,
+}
+_DRIVERS_SHOWN = 10  # rows of the table under the chart (the chart shows 10 of each list)
+
+
 def _accounts(sc: Scope, choice: FunnelChoice) -> Drawn:
     res = _funnel(sc, choice)
     k = choice.drop_step
@@ -265,6 +452,98 @@ def _activity_retention(sc: Scope, _choice: FunnelChoice) -> Drawn:
         charts.chart_retention_heatmap,
         "No sign-ups in this period: no cohort to follow.",
     )
+
+
+def _retention_breakdown(sc: Scope, choice: FunnelChoice) -> Drawn:
+    column = choice.breakdown
+    if column == ALL:
+        return Drawn()
+    out = compute.retention_breakdown(sc, column)
+    groups = out["activity_retention"]
+    if not groups:
+        return Drawn(
+            message=f"No sign-up of this period has a value of {column}: no group to compare."
+        )
+    frame = pl.DataFrame(
+        [{column: g["value"], "size": g["size"], **r} for g in groups for r in g["rates"]],
+        schema_overrides={column: pl.String},
+    )
+    months = sorted({r["k"] for g in groups for r in g["rates"] if 1 <= r["k"] <= _TABLE_MONTHS})
+    rows = []
+    for g in groups:
+        rates = {r["k"]: r for r in g["rates"]}
+        row: dict[str, Any] = {column: g["value"], "sign-ups": g["size"]}
+        for k in months:
+            r = rates.get(k)
+            text = r and _interval_text(r["rate"], r["lo"], r["hi"])
+            row[f"month {k}"] = None if not text else f"{text}, n={format_value(r['n'], 'count')}"
+        rows.append(row)
+    table = frame_html(
+        pl.DataFrame(rows, schema_overrides={column: pl.String}),
+        formats={"sign-ups": "int"},
+        max_rows=-1,
+        caption=f"Activity retention by {column} [95 % interval] and n, months 1 to "
+        f"{max(months, default=0)}",
+    )
+    words = _p_words(out["p_value"], "Month-3 retention")
+    chart = chart_retention_breakdown(out)
+    return Drawn(frame, chart, None, (table, note_html(words)))
+
+
+_TABLE_MONTHS = 6  # months k of the retention breakdown's table (the heatmap has them all)
+
+
+def _lifecycle(sc: Scope, choice: FunnelChoice) -> Drawn:
+    frame = compute.lifecycle(sc, choice.interval)
+    counts = frame.select(pl.exclude("start").abs().sum()).row(0) if frame.height else (0,)
+    if not any(counts):
+        return Drawn(frame, None, "No account was active in this period.")
+    return Drawn(frame, chart_lifecycle(frame))
+
+
+def _paths(sc: Scope, choice: FunnelChoice) -> Drawn:
+    start, end = choice.path_start or None, choice.path_end or None
+    shape = {
+        "start": start,
+        "end": end,
+        "steps": int(choice.path_steps),
+        "level": choice.path_level,
+    }
+    k = int(choice.path_min_accounts or 0)
+    auto = k < 1
+    if auto:
+        every = compute.paths(sc, **shape, min_accounts=1)
+        k = 1 if every is None else compute.auto_min_accounts(every.nodes)
+    res = compute.paths(sc, **shape, min_accounts=k)
+    anchor = start if start is not None else end
+    if res is None:
+        way = "from" if start is not None else "into"
+        return Drawn(
+            message=f"No account of these filters has {anchor} in {sc.period[0]} to "
+            f"{sc.period[1]}: no path {way} it."
+        )
+    if res.accounts == 0:
+        return Drawn(res.nodes, None, "No account has a path in this period.")
+    merged = (
+        "every item is shown"
+        if k == 1
+        else f"items with fewer than {format_value(k, 'count')} accounts at a step are merged "
+        "into (other)"
+    )
+    if auto:
+        merged += (
+            f" (min accounts 0: set to keep the {compute.AUTO_ITEMS} largest items of each step)"
+        )
+    what = (
+        "touchpoints (events mapped to none are skipped)"
+        if choice.path_level == "touchpoint"
+        else "events"
+    )
+    note = note_html(
+        f"{format_value(res.accounts, 'count')} accounts, their {what} in the period, "
+        f"repeats collapsed; {merged}."
+    )
+    return Drawn(res.nodes, chart_paths(res), None, (note,))
 
 
 def _revenue_retention(sc: Scope, _choice: FunnelChoice) -> Drawn:
@@ -337,10 +616,15 @@ _DRAW: dict[str, Callable[[Scope, FunnelChoice], Drawn]] = {
     "journey_map": _journey_map,
     "stage_funnel": _stage_funnel,
     "ordered_funnel": _ordered_funnel,
+    "funnel_breakdown": _funnel_breakdown,
+    "funnel_drivers": _funnel_drivers,
     "accounts": _accounts,
     "activity_retention": _activity_retention,
+    "retention_breakdown": _retention_breakdown,
+    "lifecycle": _lifecycle,
     "revenue_retention": _revenue_retention,
     "mrr_movements": _mrr_movements,
     "touchpoint_flow": _touchpoint_flow,
+    "paths": _paths,
     "nps_by_stage": _nps_by_stage,
 }

@@ -11,8 +11,8 @@ memory (tests, a notebook that loaded one), with the stream and the marts
 computed once in memory.
 
 :func:`load_options` reads what the controls offer (personas, channels,
-plans, variants, events, months, the default funnel steps) in one parallel
-pass over the stream.
+plans, variants, events, touchpoints, months, the default funnel steps, the
+breakdown columns) in one parallel pass over the stream.
 """
 
 from __future__ import annotations
@@ -31,10 +31,21 @@ from journeylib.store import Store
 from journeylib.store.marts import build_marts
 from journeylib.stream import DERIVED_EVENTS, journey_events
 
-__all__ = ["MARTS_READ", "Options", "Source", "client_months", "load_options"]
+__all__ = [
+    "BREAKDOWN_MAX_VALUES",
+    "MARTS_READ",
+    "Options",
+    "Source",
+    "breakdown_columns",
+    "client_months",
+    "load_options",
+]
 
-#: The marts the explorer reads (``account_days`` is not needed by any panel).
-MARTS_READ = ("accounts", "account_months", "account_touchpoints")
+#: The marts the explorer reads (``account_days``: the lifecycle panel).
+MARTS_READ = ("accounts", "account_months", "account_touchpoints", "account_days")
+
+#: A text column of ``accounts`` is offered as a breakdown when it has 2 to this many values.
+BREAKDOWN_MAX_VALUES = 20
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -85,6 +96,14 @@ class Options:
         events: the events of the stream's account rows, sorted (the funnel steps).
         months: the months of the period slider (:func:`client_months`).
         default_steps: the funnel steps shown first.
+        raw_events: those of ``events`` that are not derived (``signed_up``,
+            ``subscription_started`` … of ``journeylib.stream.DERIVED_EVENTS``),
+            sorted: the paths' items at event level.
+        touchpoints: the template's touchpoints some account met (the
+            ``account_touchpoints`` mart), in template order: the paths' items
+            at touchpoint level.
+        breakdowns: the ``accounts`` columns offered as breakdowns
+            (:func:`breakdown_columns`).
     """
 
     personas: list[str]
@@ -94,6 +113,9 @@ class Options:
     events: list[str]
     months: list[str]
     default_steps: list[str]
+    raw_events: list[str] = dataclasses.field(default_factory=list)
+    touchpoints: list[str] = dataclasses.field(default_factory=list)
+    breakdowns: list[str] = dataclasses.field(default_factory=list)
 
 
 def client_months(client: Client) -> list[str]:
@@ -132,6 +154,38 @@ def _onboarding_events(template: Any) -> list[str]:
     )
 
 
+def breakdown_columns(accounts: pl.DataFrame | pl.LazyFrame) -> list[str]:
+    """The ``accounts`` columns worth breaking a funnel or retention down by, in table order.
+
+    Text columns with 2 to :data:`BREAKDOWN_MAX_VALUES` distinct non-blank
+    values (persona, channel, industry, country …: not names or ids) and
+    numeric columns with at least 2 distinct values (the breakdowns band
+    them in quartiles). Dates and ``account_id`` are left out.
+
+    Examples:
+        >>> acc = pl.DataFrame({"account_id": ["a", "b", "c"], "plan": ["pro", "free", " "],
+        ...     "size": [3, 10, 40], "country": ["us", "us", None]})
+        >>> breakdown_columns(acc)  # country has one value
+        ['plan', 'size']
+    """
+    lf = accounts.lazy()
+    schema = lf.collect_schema()
+    text = [c for c, t in schema.items() if c != "account_id" and t in (pl.String, pl.Categorical)]
+    numeric = [
+        c for c, t in schema.items() if c != "account_id" and t.is_numeric() and t != pl.Boolean
+    ]
+    if not text and not numeric:
+        return []
+    distinct = [pl.col(c).drop_nulls().n_unique().alias(c) for c in numeric]
+    for c in text:
+        value = pl.col(c).cast(pl.String).str.strip_chars()
+        distinct.append(value.filter(value != "").n_unique().alias(c))
+    counts = lf.select(distinct).collect().row(0, named=True)
+    keep = {c for c in text if 2 <= counts[c] <= BREAKDOWN_MAX_VALUES}
+    keep |= {c for c in numeric if counts[c] >= 2}
+    return [c for c in schema.names() if c in keep]
+
+
 def _sorted_values(frame: pl.DataFrame) -> list[str]:
     return sorted(frame.to_series().drop_nulls().to_list())
 
@@ -142,7 +196,8 @@ def load_options(source: Source) -> Options:
     Personas and channels come from the ``accounts`` mart, plans from
     ``subscriptions`` (the plan filter keeps accounts with the plan in any
     month), variants from every row of the stream, events from its account
-    rows. The default funnel steps are
+    rows, touchpoints from the ``account_touchpoints`` mart, breakdown columns
+    from ``accounts``. The default funnel steps are
     :func:`journeylib.analysis.onboarding_steps` read on the stream's rows
     of the onboarding events only (the function keeps those rows first, so
     the steps are the same), else ``signed_up → subscription_started``.
@@ -159,11 +214,13 @@ def load_options(source: Source) -> Options:
             pl.col("source") == "events",
             pl.col("event").is_in(_onboarding_events(client.template)),
         ).select("account_id", "timestamp", "event", "seq", "source"),
+        source.mart("account_touchpoints").select(pl.col("touchpoint").unique()),
     ]
-    personas, channels, variants, events, onboarding = pl.collect_all(queries)
+    personas, channels, variants, events, onboarding, touchpoints = pl.collect_all(queries)
     subs = client.table("subscriptions")
     plans = [] if subs is None else _sorted_values(subs.lazy().select("plan").unique().collect())
     event_list = _sorted_values(events)
+    met = set(touchpoints["touchpoint"].drop_nulls())
     try:
         steps = analysis.onboarding_steps(client, onboarding)
     except Exception:  # a default is a convenience: never block loading on it
@@ -178,4 +235,7 @@ def load_options(source: Source) -> Options:
         events=event_list,
         months=client_months(client),
         default_steps=list(steps),
+        raw_events=[e for e in event_list if e not in DERIVED_EVENTS],
+        touchpoints=[tp.id for tp in client.template.touchpoints if tp.id in met],
+        breakdowns=breakdown_columns(client.tables["accounts"]),
     )

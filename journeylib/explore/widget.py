@@ -2,9 +2,13 @@
 
 An analyst picks a client, a period and filters (persona, acquisition channel,
 plan, variant, stage reached) and the panels redraw: the journey map, the stage
-funnel, an ordered funnel over events of their choice, the accounts that dropped
-at one of its steps (exportable as CSV), activity and revenue retention, MRR
-movements, the touchpoint flow and NPS by stage.
+funnel, an ordered funnel over events of their choice with what drives it
+(the events and account properties that go with converting), the accounts
+that dropped at one of its steps (exportable as CSV), activity retention, the
+lifecycle of active accounts, revenue retention, MRR movements, the touchpoint
+flow, the paths accounts take (a Sankey) and NPS by stage. A breakdown by an
+account column adds, under the ordered funnel and under activity retention,
+each group's numbers with their 95 % intervals and a test across the groups.
 
 How it stays fast on large clients:
 
@@ -21,9 +25,10 @@ How it stays fast on large clients:
   per filter state;
 * every panel lists the control groups it depends on
   (:data:`~journeylib.explore.panels.DEPENDENCIES`): a change redraws only the
-  panels that depend on the control, and by default only the panel on screen;
-  the others are marked stale and redraw when their tab is opened
-  (``lazy_tabs=False`` redraws every dependent panel at once).
+  panels that depend on the control, and by default only the panels on screen
+  (a tab's panel and those drawn under it); the others are marked stale and
+  redraw when their tab is opened (``lazy_tabs=False`` redraws every
+  dependent panel at once).
 
 Everything a panel computed stays inspectable without a browser:
 ``explorer.results[panel]`` (its frame), ``explorer.charts[panel]`` (its altair
@@ -56,6 +61,7 @@ import ipywidgets as widgets
 
 from journeylib import analysis
 from journeylib.errors import JourneyError
+from journeylib.explore import compute
 from journeylib.explore.filters import ALL, Filters, Scope
 from journeylib.explore.panels import (
     CONTROL_GROUPS,
@@ -91,6 +97,15 @@ def _bundle_html() -> str:
         "q.forEach(function(f){f();});})();"
     )
     return f'<script type="text/javascript" data-jw-bundle>{render.vega_bundle()}\n{flush}</script>'
+
+
+_WIDE_LABEL = {"description_width": "initial"}  # a description longer than the default room
+_PANEL_BY_ID = {p.id: p for p in PANELS}
+
+
+def _heading(title: str | None) -> widgets.HTML:
+    """The heading of a panel drawn under another one."""
+    return widgets.HTML(f'<h4 style="margin:18px 0 4px">{html.escape(title or "")}</h4>')
 
 
 def _html_output(fragment: str) -> dict[str, Any]:
@@ -143,6 +158,14 @@ class Explorer:
             per-variant comparison.
         drop_step, export_button, export_note: the accounts panel's step, the
             CSV export and the path it wrote.
+        breakdown: the ``accounts`` column the ordered funnel and activity
+            retention are broken down by (``ALL``: none; shown in both tabs).
+        interval: the lifecycle's buckets (day, week, month).
+        path_start, path_end, path_steps, path_level, path_min_accounts: the
+            paths' anchor (``ALL``: none; one at a time), items per path
+            (2 … 8), level (event, touchpoint) and the fewest accounts of a
+            node of its own (0: picked so that each step keeps its largest
+            items, :data:`~journeylib.explore.compute.AUTO_ITEMS` of them).
         tabs: the panels; outputs: panel id → ``Output``.
         results, charts, messages, redraws, timings: per panel id, the last
             frame, altair chart, empty-state note, redraw count and seconds.
@@ -224,6 +247,34 @@ class Explorer:
         )
         self.export_button = w.Button(description="Export CSV", icon="download")
         self.export_note = w.HTML()
+        self.breakdown = w.Dropdown(
+            description="Break down by", options=[("None", ALL)], style=_WIDE_LABEL, **drop
+        )
+        self.interval = w.Dropdown(
+            options=["day", "week", "month"],
+            value="week",
+            description="Interval",
+            layout=w.Layout(width="200px"),
+        )
+        self.path_start = w.Dropdown(description="Start at", options=[("(none)", ALL)], **drop)
+        self.path_end = w.Dropdown(description="End at", options=[("(none)", ALL)], **drop)
+        self.path_level = w.Dropdown(
+            options=[("events", "event"), ("touchpoints", "touchpoint")],
+            value="event",
+            description="Level",
+            layout=w.Layout(width="220px"),
+        )
+        self.path_steps = w.IntSlider(
+            value=5, min=2, max=8, description="Steps", continuous_update=False
+        )
+        self.path_min_accounts = w.BoundedIntText(
+            value=0,
+            min=0,
+            max=10**9,
+            description="Min accounts",
+            style=_WIDE_LABEL,
+            layout=w.Layout(width="220px"),
+        )
         self.hidden_note = w.HTML()
         self.outputs = {p.id: w.Output() for p in PANELS}
         # Filled when the explorer is first displayed: building the bundle takes seconds
@@ -232,8 +283,11 @@ class Explorer:
         funnel_box = w.VBox(
             [
                 w.HBox([w.Label("Steps (drag to reorder)"), self.steps]),
-                w.HBox([self.window, self.mode, self.by_variant]),
+                w.HBox([self.window, self.mode, self.by_variant, self.breakdown]),
                 self.outputs["ordered_funnel"],
+                self.outputs["funnel_breakdown"],
+                _heading(_PANEL_BY_ID["funnel_drivers"].title),
+                self.outputs["funnel_drivers"],
             ]
         )
         accounts_box = w.VBox(
@@ -243,11 +297,39 @@ class Explorer:
                 self.outputs["accounts"],
             ]
         )
+        retention_box = w.VBox(
+            [
+                w.HBox([self.breakdown]),  # the funnel tab's dropdown, shown here too
+                self.outputs["activity_retention"],
+                self.outputs["retention_breakdown"],
+            ]
+        )
+        paths_box = w.VBox(
+            [
+                w.HBox(
+                    [self.path_start, self.path_end, self.path_level],
+                    layout=w.Layout(flex_flow="row wrap"),
+                ),
+                w.HBox(
+                    [
+                        self.path_steps,
+                        self.path_min_accounts,
+                        w.Label(f"(0: the {compute.AUTO_ITEMS} largest items of each step)"),
+                    ],
+                    layout=w.Layout(flex_flow="row wrap"),
+                ),
+                self.outputs["paths"],
+            ]
+        )
         self._containers: dict[str, widgets.Widget] = {p.id: self.outputs[p.id] for p in PANELS}
         self._containers["ordered_funnel"] = funnel_box
         self._containers["accounts"] = accounts_box
+        self._containers["activity_retention"] = retention_box
+        self._containers["lifecycle"] = w.VBox([self.interval, self.outputs["lifecycle"]])
+        self._containers["paths"] = paths_box
         self.tabs = w.Tab()
-        self._shown: list[str] = []
+        self._shown: list[str] = []  # the panels shown, those drawn under another included
+        self._tab_ids: list[str] = []  # the panel of each tab
         self.widget = w.VBox(
             [
                 w.HBox([self.client_picker, self.client_path, self.load_button]),
@@ -396,10 +478,21 @@ class Explorer:
             self.steps.allowed_tags = opts.events
             self.steps.value = list(opts.default_steps)
             self._fill_drop_steps()
-            shown = [p for p in PANELS if p.needs is None or c.table(p.needs) is not None]
+            self.breakdown.options = [("None", ALL), *[(col, col) for col in opts.breakdowns]]
+            self.breakdown.value = ALL
+            self.breakdown.disabled = not opts.breakdowns
+            self.interval.value = "week"
+            self.path_level.value = "event"
+            self.path_steps.value = 5
+            self.path_min_accounts.value = 0
+            self._fill_path_anchors()
+            available = {p.id for p in PANELS if p.needs is None or c.table(p.needs) is not None}
+            shown = [p for p in PANELS if p.id in available and (p.under or p.id) in available]
             self._shown = [p.id for p in shown]
-            self.tabs.children = [self._containers[p.id] for p in shown]
-            self.tabs.titles = tuple(p.title for p in shown)
+            tabs = [p for p in shown if p.under is None]
+            self._tab_ids = [p.id for p in tabs]
+            self.tabs.children = [self._containers[p.id] for p in tabs]
+            self.tabs.titles = tuple(p.title or p.id for p in tabs)
             self.tabs.selected_index = 0
             notes = [p for p in PANELS if p.id not in self._shown]
             for p in notes:
@@ -416,6 +509,28 @@ class Explorer:
         dropdown.options = [("All", ALL), *options]
         dropdown.value = ALL
         dropdown.disabled = not options
+
+    def _fill_path_anchors(self) -> None:
+        """The paths' start and end choices for the level set, both back to none.
+
+        At event level a path may start at a raw event or at the sign-up
+        (``signed_up``) and end at any event of the stream; at touchpoint
+        level both are the touchpoints the stream's accounts met.
+        """
+        if self._current is None:
+            return
+        opts = self._current.options
+        if self.path_level.value == "touchpoint":
+            names = {tp.id: tp.display for tp in self._current.client.template.touchpoints}
+            starts = ends = [(names.get(t, t), t) for t in opts.touchpoints]
+        else:
+            first = [e for e in ("signed_up",) if e in opts.events and e not in opts.raw_events]
+            starts = [(e, e) for e in [*first, *opts.raw_events]]
+            ends = [(e, e) for e in opts.events]
+        with self._silently():
+            for dropdown, options in ((self.path_start, starts), (self.path_end, ends)):
+                dropdown.options = [("(none)", ALL), *options]
+                dropdown.value = ALL
 
     def _fill_drop_steps(self) -> None:
         steps = list(self.steps.value)
@@ -472,24 +587,37 @@ class Explorer:
         return scopes[key]
 
     def funnel_choice(self) -> FunnelChoice:
-        """The funnel controls as set (an empty window reads as ``14d``)."""
+        """The panel controls as set (an empty window reads as ``14d``)."""
         return FunnelChoice(
             tuple(self.steps.value),
             self.window.value.strip() or "14d",
             self.mode.value,
             bool(self.by_variant.value),
             self.drop_step.value,
+            breakdown=self.breakdown.value or ALL,
+            interval=self.interval.value,
+            path_start=self.path_start.value or None,
+            path_end=self.path_end.value or None,
+            path_steps=int(self.path_steps.value),
+            path_level=self.path_level.value,
+            path_min_accounts=int(self.path_min_accounts.value or 0),
         )
 
     # ------------------------------------------------------------ redrawing
     def _control_handler(self, name: str) -> Any:
         group = CONTROL_GROUPS[name]
 
-        def handler(_change: dict[str, Any]) -> None:
+        def handler(change: dict[str, Any]) -> None:
             if self._quiet or self._current is None:
                 return
             if name == "steps":
                 self._fill_drop_steps()
+            elif name == "path_level":
+                self._fill_path_anchors()
+            elif name in ("path_start", "path_end") and change["new"] != ALL:
+                other = self.path_end if name == "path_start" else self.path_start
+                with self._silently():  # one anchor at a time: the other goes back to none
+                    other.value = ALL
             if group in ("period", "filters"):
                 self._update_status()
             self.invalidate(group)
@@ -504,10 +632,15 @@ class Explorer:
     def visible_panel(self) -> str | None:
         """The id of the panel whose tab is open."""
         i = self.tabs.selected_index
-        return self._shown[i] if i is not None and 0 <= i < len(self._shown) else None
+        return self._tab_ids[i] if i is not None and 0 <= i < len(self._tab_ids) else None
+
+    def visible_panels(self) -> list[str]:
+        """The panels on screen: the open tab's panel and those drawn under it."""
+        tab = self.visible_panel()
+        return [pid for pid in self._shown if tab in (pid, _PANEL_BY_ID[pid].under)]
 
     def _refresh(self) -> None:
-        due = set(self._stale) if not self.lazy_tabs else self._stale & {self.visible_panel()}
+        due = set(self._stale) if not self.lazy_tabs else self._stale & set(self.visible_panels())
         for pid in self._shown:
             if pid in due:
                 self.redraw(pid)
@@ -532,7 +665,9 @@ class Explorer:
         t0 = time.perf_counter()
         try:
             sc = self.scope()
-            if sc.empty:
+            if sc.empty and _PANEL_BY_ID[panel].under is not None:
+                drawn = Drawn()  # the panel above says so
+            elif sc.empty:
                 drawn = Drawn(
                     message=f"No accounts match these filters ({sc.filters.describe()}) in "
                     f"{sc.period[0]} to {sc.period[1]}. Widen the filters or the period."
@@ -540,7 +675,10 @@ class Explorer:
             else:
                 drawn = draw(panel, sc, self.funnel_choice())
         except JourneyError as exc:
-            drawn = Drawn(message=str(exc))
+            # an error of the panel above (a bad window …) is said once: there
+            above = _PANEL_BY_ID[panel].under
+            said = above is not None and self.messages.get(above) == str(exc)
+            drawn = Drawn() if said else Drawn(message=str(exc))
         except Exception as exc:  # one broken panel must not take the explorer down
             drawn = Drawn(message=f"This panel could not be drawn: {type(exc).__name__}: {exc}")
         self.results[panel], self.charts[panel] = drawn.result, drawn.chart

@@ -295,7 +295,8 @@ def test_explorer_notebook_runs_and_draws_in_jupyterlab(tmp_path):
         for label in ("Client", "Persona", "Channel", "Plan", "Variant", "Reached"):
             assert label in state["labels"], state["labels"]
         assert state["slider"] >= 1, "the period slider is drawn"
-        assert "Journey map" in state["tabs"] and "Stage funnel" in state["tabs"], state["tabs"]
+        for tab in ("Journey map", "Stage funnel", "Ordered funnel", "Lifecycle", "Paths"):
+            assert tab in state["tabs"], state["tabs"]
         assert state["vega"] == "function", "the inlined vega bundle ran"
         assert state["drawn"] >= 1 and state["marks"] > 10, state
         assert state["placeholders"] == 0 and state["chart_errors"] == 0, state
