@@ -489,15 +489,7 @@ def funnel(
     ] = None,
 ) -> None:
     """An ordered funnel over the client's events (metrics.md semantics)."""
-    step_list = [s.strip() for s in steps.split(",") if s.strip()]
-    if len(step_list) < 2:
-        raise JourneyError(
-            "a funnel needs at least two steps",
-            where="--steps",
-            expected="E1,E2[,…]",
-            found=repr(steps),
-            fix="give two or more comma-separated event names",
-        )
+    step_list = _steps_option(steps)
     # Mode, window and exclusions checked before the client is loaded: a bad one fails fast
     # (ordered_funnel checks the same settings again, so it raises no error about them).
     _, _, exclusions = check_funnel_args(
@@ -611,6 +603,25 @@ def _split_list(text: str | None) -> list[str] | None:
         return None
     items = [x.strip() for x in text.split(",") if x.strip()]
     return items or None
+
+
+def _steps_option(text: str) -> list[str]:
+    """``--steps E1,E2,…`` → the event names; fewer than two is a one-line error.
+
+    Examples:
+        >>> _steps_option(" view, buy ,")
+        ['view', 'buy']
+    """
+    steps = _split_list(text) or []
+    if len(steps) < 2:
+        raise JourneyError(
+            "a funnel needs at least two steps",
+            where="--steps",
+            expected="E1,E2[,…]",
+            found=repr(text),
+            fix="give two or more comma-separated event names",
+        )
+    return steps
 
 
 def _period_option(text: str | None) -> tuple[str | None, str | None]:
@@ -808,15 +819,7 @@ def correlation(
     from journeylib.analysis.correlation import correlation_json, funnel_correlation
 
     engine = check_engine(engine)
-    step_list = _split_list(steps) or []
-    if len(step_list) < 2:
-        raise JourneyError(
-            "a funnel needs at least two steps",
-            where="--steps",
-            expected="E1,E2[,…]",
-            found=repr(steps),
-            fix="give two or more comma-separated event names",
-        )
+    step_list = _steps_option(steps)
     check_funnel_args(step_list, window=window, mode=mode)
     store, c, per = _analysis_input(client, period)
     frames = _on_engine(

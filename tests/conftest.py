@@ -57,6 +57,28 @@ def _spark():
     spark.stop()
 
 
+@pytest.fixture(scope="session")
+def sparkco(tmp_path_factory):
+    """The small synthetic client of the Spark parity tests (150 accounts, 13 months), loaded."""
+    from journeylib.ingest.client import load_client
+    from journeylib.sources.synth import synthesize
+
+    path = tmp_path_factory.mktemp("spark") / "sparkco"
+    synthesize(path, accounts=150, months=13, seed=5, start="2024-01")
+    return load_client(path)
+
+
+@pytest.fixture(scope="session")
+def to_spark(_spark) -> Callable[[pl.DataFrame], Any]:
+    """Return a function that makes a Spark DataFrame of a polars frame (its types kept)."""
+    from journeylib.engines import spark_schema
+
+    def make(df: pl.DataFrame) -> Any:
+        return _spark.createDataFrame(df.rows(), schema=spark_schema(df.schema))
+
+    return make
+
+
 @pytest.fixture(params=ENGINES)
 def engine(request) -> str:
     """The name of the engine under test."""

@@ -20,11 +20,10 @@ page a number sits at the left end of its cell.
 
 from __future__ import annotations
 
-import math
-
 import hashlib
 import html
 import json
+import math
 import re
 from collections.abc import Mapping
 from typing import Any, Literal

@@ -18,20 +18,16 @@ from journeylib.analysis.breakdowns import (  # noqa: E402
     retention_breakdown,
 )
 from journeylib.engines import to_engine  # noqa: E402
-from journeylib.ingest.client import load_client  # noqa: E402
 from journeylib.metrics import resolve_period  # noqa: E402
 from journeylib.metrics.funnels import ordered_funnel  # noqa: E402
-from journeylib.sources.synth import synthesize  # noqa: E402
 from journeylib.stream import journey_events  # noqa: E402
 
 pytestmark = pytest.mark.spark
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    path = tmp_path_factory.mktemp("spark") / "sparkco"
-    synthesize(path, accounts=150, months=13, seed=5, start="2024-01")
-    return load_client(path)
+def client(sparkco):
+    return sparkco
 
 
 @pytest.fixture(scope="module")

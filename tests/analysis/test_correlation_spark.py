@@ -12,19 +12,10 @@ from polars.testing import assert_frame_equal
 pytest.importorskip("pyspark")
 
 from journeylib.analysis.correlation import correlation_json, funnel_correlation  # noqa: E402
-from journeylib.ingest.client import load_client  # noqa: E402
 from journeylib.metrics import resolve_period  # noqa: E402
-from journeylib.sources.synth import synthesize  # noqa: E402
 from journeylib.stream import journey_events  # noqa: E402
 
 pytestmark = pytest.mark.spark
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    path = tmp_path_factory.mktemp("spark") / "sparkco"
-    synthesize(path, accounts=150, months=13, seed=5, start="2024-01")
-    return load_client(path)
 
 
 @pytest.mark.parametrize(
@@ -34,12 +25,8 @@ def client(tmp_path_factory):
         (["trial_started", "checkout_started", "payment_submitted"], "strict"),
     ],
 )
-def test_correlation_same_on_spark(client, _spark, steps, mode):
-    from journeylib.engines import spark_schema  # noqa: PLC0415
-
-    def on_spark(df):
-        return _spark.createDataFrame(df.rows(), schema=spark_schema(df.schema))
-
+def test_correlation_same_on_spark(sparkco, to_spark, steps, mode):
+    client, on_spark = sparkco, to_spark
     stream = journey_events(client)
     accounts = client.tables["accounts"]
     args = {

@@ -2,34 +2,23 @@
 
 from __future__ import annotations
 
-import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
 pytest.importorskip("pyspark")
 
 from journeylib.analysis.paths import drop_off_paths, paths  # noqa: E402
-from journeylib.engines import spark_schema  # noqa: E402
-from journeylib.ingest.client import load_client  # noqa: E402
 from journeylib.metrics import resolve_period  # noqa: E402
-from journeylib.sources.synth import synthesize  # noqa: E402
 from journeylib.stream import journey_events  # noqa: E402
 
 pytestmark = pytest.mark.spark
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory, _spark):
-    path = tmp_path_factory.mktemp("spark_paths") / "sparkco"
-    synthesize(path, accounts=150, months=13, seed=5, start="2024-01")
-    client = load_client(path)
-    stream = journey_events(client)
-    accounts = client.tables["accounts"]
-
-    def spark(df: pl.DataFrame):
-        return _spark.createDataFrame(df.rows(), schema=spark_schema(df.schema))
-
-    return client, stream, accounts, spark(stream), spark(accounts)
+def world(sparkco, to_spark):
+    stream = journey_events(sparkco)
+    accounts = sparkco.tables["accounts"]
+    return sparkco, stream, accounts, to_spark(stream), to_spark(accounts)
 
 
 def same(a, b):

@@ -11,19 +11,15 @@ import pytest
 
 pytest.importorskip("pyspark")
 
-from journeylib.ingest.client import load_client  # noqa: E402
 from journeylib.metrics import resolve_period  # noqa: E402
 from journeylib.metrics.activity import lifecycle, stickiness  # noqa: E402
-from journeylib.sources.synth import synthesize  # noqa: E402
 
 pytestmark = pytest.mark.spark
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    path = tmp_path_factory.mktemp("spark_activity") / "sparkco"
-    synthesize(path, accounts=150, months=13, seed=5, start="2024-01")
-    return load_client(path)
+def client(sparkco):
+    return sparkco
 
 
 @pytest.fixture(scope="module")
@@ -32,12 +28,8 @@ def events(client) -> pl.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def on_spark(_spark, events):
-    from journeylib.engines import spark_schema  # noqa: PLC0415
-
-    def make(df: pl.DataFrame):
-        return _spark.createDataFrame(df.rows(), schema=spark_schema(df.schema))
-
+def on_spark(to_spark, events):
+    make = to_spark
     days = (
         events.filter(pl.col("account_id").is_not_null())
         .group_by("account_id", pl.col("timestamp").dt.date().alias("day"))

@@ -12,7 +12,6 @@ from polars.testing import assert_frame_equal
 
 pytest.importorskip("pyspark")
 
-from journeylib.ingest.client import load_client  # noqa: E402
 from journeylib.metrics import (  # noqa: E402
     acquisition,
     feedback,
@@ -24,29 +23,23 @@ from journeylib.metrics import (  # noqa: E402
     stages,
     support,
 )
-from journeylib.sources.synth import synthesize  # noqa: E402
 from journeylib.stream import journey_events  # noqa: E402
 
 pytestmark = pytest.mark.spark
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    path = tmp_path_factory.mktemp("spark") / "sparkco"
-    synthesize(path, accounts=150, months=13, seed=5, start="2024-01")
-    return load_client(path)
+def client(sparkco):
+    return sparkco
 
 
 @pytest.fixture(scope="module")
-def spark_of(_spark, client):
-    from journeylib.engines import spark_schema  # noqa: PLC0415
-
+def spark_of(to_spark, client):
     cache: dict[str, object] = {}
 
     def make(name: str, df: pl.DataFrame | None = None):
         if name not in cache:
-            frame = df if df is not None else client.tables[name]
-            cache[name] = _spark.createDataFrame(frame.rows(), schema=spark_schema(frame.schema))
+            cache[name] = to_spark(df if df is not None else client.tables[name])
         return cache[name]
 
     return make
