@@ -564,6 +564,27 @@ def bench_ingest(
     }
 
 
+def _engine_summary(samples: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Per engine: medians of its runs' seconds (load, compute, wall), peak RSS, failures."""
+    summary: dict[str, Any] = {}
+    for e, runs_e in samples.items():
+        ok = [s for s in runs_e if "seconds" in s]
+        if not ok:
+            summary[e] = {"error": runs_e[0].get("error")}
+            continue
+        summary[e] = {
+            "median_s": statistics.median(s["seconds"] for s in ok),
+            "median_load_s": statistics.median(s["load_seconds"] for s in ok),
+            "median_compute_s": statistics.median(s["compute_seconds"] for s in ok),
+            "median_wall_s": statistics.median(s["wall"] for s in ok),
+            "all_s": [round(s["seconds"], 3) for s in ok],
+            "median_steps_s": _median_dicts([s.get("steps") for s in ok]),
+            "peak_rss_mb": max(s["rss_mb"] for s in ok),
+            "failed_runs": len(runs_e) - len(ok),
+        }
+    return summary
+
+
 def bench_metrics(
     size: str, data: dict[str, Any], engines: list[str], runs: int, tmp: Path, env: dict[str, str]
 ) -> dict[str, Any]:
@@ -602,22 +623,7 @@ def bench_metrics(
                 f"[{size}] run {r + 1}/{runs} {e:<20} {shown}  rss {res['rss_mb']:.0f} MB",
                 flush=True,
             )
-    summary: dict[str, Any] = {}
-    for e, runs_e in samples.items():
-        ok = [s for s in runs_e if "seconds" in s]
-        if not ok:
-            summary[e] = {"error": runs_e[0].get("error")}
-            continue
-        summary[e] = {
-            "median_s": statistics.median(s["seconds"] for s in ok),
-            "median_load_s": statistics.median(s["load_seconds"] for s in ok),
-            "median_compute_s": statistics.median(s["compute_seconds"] for s in ok),
-            "median_wall_s": statistics.median(s["wall"] for s in ok),
-            "all_s": [round(s["seconds"], 3) for s in ok],
-            "median_steps_s": _median_dicts([s.get("steps") for s in ok]),
-            "peak_rss_mb": max(s["rss_mb"] for s in ok),
-            "failed_runs": len(runs_e) - len(ok),
-        }
+    summary = _engine_summary(samples)
     # agreement with the library (the last run's results; all runs give the same numbers)
     ref_raw = next((s["results"] for s in samples.get(REFERENCE, []) if s.get("results")), None)
     agreement: dict[str, Any] = {}
@@ -743,22 +749,7 @@ def bench_analytics(
                 + ("  (store built inside the timing)" if entry["store_built"] else ""),
                 flush=True,
             )
-    summary: dict[str, Any] = {}
-    for e, runs_e in samples.items():
-        ok = [s for s in runs_e if "seconds" in s]
-        if not ok:
-            summary[e] = {"error": runs_e[0].get("error")}
-            continue
-        summary[e] = {
-            "median_s": statistics.median(s["seconds"] for s in ok),
-            "median_load_s": statistics.median(s["load_seconds"] for s in ok),
-            "median_compute_s": statistics.median(s["compute_seconds"] for s in ok),
-            "median_wall_s": statistics.median(s["wall"] for s in ok),
-            "all_s": [round(s["seconds"], 3) for s in ok],
-            "median_steps_s": _median_dicts([s.get("steps") for s in ok]),
-            "peak_rss_mb": max(s["rss_mb"] for s in ok),
-            "failed_runs": len(runs_e) - len(ok),
-        }
+    summary = _engine_summary(samples)
     commands: dict[str, Any] = {}
     for c, entries in cli.items():
         ok = [x for x in entries if "error" not in x and not x["store_built"]]

@@ -202,6 +202,9 @@ def period_view(client: Any) -> Any:
         True
     """
     tables = client.tables
+    cfg = getattr(getattr(client, "config", None), "period", None)
+    if cfg and cfg.start and cfg.end:  # resolve_period reads no table then
+        return client
     if all(isinstance(tables[t], pl.DataFrame) for t in _BOUNDS if t in tables):
         return client
     small = dict(tables)
