@@ -24,7 +24,7 @@ from rich.table import Table
 
 from journeylib.engines import check_engine, frames_to_engine, to_engine
 from journeylib.errors import JourneyError, check_choice
-from journeylib.formatting import MISSING, format_value
+from journeylib.formatting import MISSING, format_p_value, format_value
 from journeylib.frames import to_polars
 from journeylib.ingest.client import data_quality, load_client
 from journeylib.ingest.lazy import bound_scan_memory
@@ -59,8 +59,9 @@ _FUNNEL_FLAGS = {
     "window": "--window",
     "mode": "--mode",
     "exclusions": "--exclude",
+    "period": "--period",
 }
-_METRICS_FLAGS = {"engine": "--engine", "spark_master": "--spark-master"}
+_METRICS_FLAGS = {"engine": "--engine", "spark_master": "--spark-master", "period": "--period"}
 _IMPORT_FLAGS = {
     "source": "SOURCE",
     "files": "FILE",
@@ -401,6 +402,7 @@ def metrics(
             "intervals and a chi-square test.",
         ),
     ] = None,
+    period: PeriodOpt = None,
 ) -> None:
     """Compute every metric; print a readable summary or the metrics.json document.
 
@@ -410,8 +412,9 @@ def metrics(
     metric functions run.
     """
     engine = check_engine(engine)  # before loading: a bad name fails fast
+    start, end = _period_option(period)
     store = _store(client, rebuild=rebuild)
-    c = store.client()
+    c, _ = _client_for_period(store.client(), start, end, period)
     if breakdown is not None:  # an unknown column fails before the document is computed
         from journeylib.analysis._properties import check_columns
 
@@ -435,11 +438,15 @@ def metrics(
 
 
 def _p_text(p: float | None) -> str:
-    return "not testable (fewer than two groups)" if p is None else f"p = {p:.3g}"
+    if p is None:
+        return "no test: fewer than two groups, or nothing differs to test"
+    return "p " + format_p_value(p, relation=True)
 
 
 def _print_breakdowns(b: dict[str, Any]) -> None:
     """The month-3 activity retention and the stage conversions per group, with their intervals."""
+    from journeylib.analysis.breakdowns import SMALL_N
+
     table = Table(
         title=escape(
             f"by {b['column']}: month-3 activity retention ({_p_text(b['p_value'])}); "
@@ -462,7 +469,7 @@ def _print_breakdowns(b: dict[str, Any]) -> None:
             format_value(cell["rate"], "fraction"),
             f"{format_value(cell['lo'], 'fraction')} – {format_value(cell['hi'], 'fraction')}",
             format_value(cell["n"], "count"),
-            style="grey50" if cell["n"] < 30 else None,
+            style="grey50" if cell["n"] < SMALL_N else None,
         )
     out.print(table)
 
@@ -487,6 +494,7 @@ def funnel(
             "chi-square test on the last step.",
         ),
     ] = None,
+    period: PeriodOpt = None,
 ) -> None:
     """An ordered funnel over the client's events (metrics.md semantics)."""
     step_list = _steps_option(steps)
@@ -495,14 +503,14 @@ def funnel(
     _, _, exclusions = check_funnel_args(
         step_list, window=window, mode=mode, exclusions=exclude or []
     )
+    start, end = _period_option(period)
     store = _store(client)
-    c = store.client()
+    c, period_months = _client_for_period(store.client(), start, end, period)
     if by is not None:
         from journeylib.analysis._properties import check_columns
 
         check_columns(c.tables["accounts"], [by], where="--by")
     stream = store.stream()
-    period = resolve_period(c)
     has_variant = stream.select(pl.col("variant").is_not_null().any()).collect().item()
     result = ordered_funnel(
         stream,
@@ -510,12 +518,12 @@ def funnel(
         window=window,
         mode=mode,
         exclusions=exclusions,
-        period=period,
+        period=period_months,
         by_variant=bool(has_variant),
     )
     doc = funnel_json(result)
     if by is not None:
-        from journeylib.analysis.breakdowns import funnel_breakdown
+        from journeylib.analysis.breakdowns import SMALL_N, funnel_breakdown
 
         doc.update(funnel_breakdown(result, c.tables["accounts"], column=by))
     if as_json:
@@ -560,7 +568,7 @@ def funnel(
                 format_value(last["count"], "count"),
                 format_value(last["conversion"], "fraction"),
                 f"{format_value(last['lo'], 'fraction')} – {format_value(last['hi'], 'fraction')}",
-                style="grey50" if last["n"] < 30 else None,
+                style="grey50" if last["n"] < SMALL_N else None,
             )
         out.print(by_table)
 
@@ -572,6 +580,7 @@ _ANALYTICS_FLAGS = _METRICS_FLAGS | {
     "period": "--period",
     "start": "--start",
     "end": "--end",
+    "start, end": "--start, --end",
     "steps": "--steps",
     "level": "--level",
     "min_accounts": "--min-accounts",
@@ -663,8 +672,26 @@ def _analysis_input(client: str, period: str | None) -> tuple[Store, Any, tuple[
     """The client's store, its client (with ``--period`` applied) and the period resolved."""
     start, end = _period_option(period)  # before loading: a bad period fails fast
     store = _store(client)
-    c = with_period(store.client(), start, end)
-    return store, c, resolve_period(period_view(c))
+    return store, *_client_for_period(store.client(), start, end, period)
+
+
+def _client_for_period(
+    c: Any, start: str | None, end: str | None, text: str | None
+) -> tuple[Any, tuple[str, str]]:
+    """The client with ``--period`` applied, and its period; an end before the start is one line."""
+    try:
+        c = with_period(c, start, end)
+    except ValueError:  # one end given, the other from client.yaml, and they cross
+        configured = c.config.period
+        raise JourneyError(
+            "the period starts after it ends",
+            where="--period",
+            expected="START no later than END (client.yaml's period gives the end left out)",
+            found=f"{text!r} with client.yaml's period "
+            f"{configured.start or '…'}:{configured.end or '…'}",
+            fix="give both ends, like 2025-01:2025-06",
+        ) from None
+    return c, resolve_period(period_view(c))
 
 
 def _on_engine(frames: dict[str, Any], engine: str, spark_master: str | None) -> dict[str, Any]:
@@ -692,14 +719,14 @@ def lifecycle(
     spark_master: MasterOpt = None,
 ) -> None:
     """Lifecycle of the active accounts per bucket: new, returning, resurrecting and dormant."""
+    from journeylib.metrics.activity import INTERVALS, lifecycle_json
     from journeylib.metrics.activity import lifecycle as compute
-    from journeylib.metrics.activity import lifecycle_json
 
     engine = check_engine(engine)
     check_choice(
         "interval",
         interval,
-        ("day", "week", "month"),
+        INTERVALS,
         where="--interval",
         fix="use --interval day, week or month",
     )

@@ -52,7 +52,16 @@ from babel.numbers import NumberPattern
 
 from journeylib.i18n import NUMBERING_SYSTEM, babel_locale, current_language, direction, gettext
 
-__all__ = ["MISSING", "STYLES", "UNITS", "Style", "format_delta", "format_month", "format_value"]
+__all__ = [
+    "MISSING",
+    "STYLES",
+    "UNITS",
+    "Style",
+    "format_delta",
+    "format_month",
+    "format_p_value",
+    "format_value",
+]
 
 #: What a missing value (None, NaN, an infinity) looks like, everywhere.
 MISSING = "—"
@@ -239,6 +248,27 @@ def format_value(
     except OverflowError:  # an integer too large for a float
         return str(value)
     return f"{text} {currency}" if currency and unit == "currency" else text
+
+
+def format_p_value(p: Any, *, relation: bool = False) -> str:
+    """A p-value for people: two significant digits, ``< 0.001`` below that.
+
+    With ``relation`` the text says how it compares: ``= 0.012`` or ``< 0.001``
+    (for "p = 0.012" and "p < 0.001"). Missing values are :data:`MISSING`. The
+    digits follow the current language, as :func:`format_value` writes them.
+
+    Examples:
+        >>> format_p_value(0.0462), format_p_value(0.5), format_p_value(2e-9), format_p_value(None)
+        ('0.046', '0.50', '< 0.001', '—')
+        >>> format_p_value(0.0123, relation=True), format_p_value(1e-5, relation=True)
+        ('= 0.012', '< 0.001')
+    """
+    if _missing(p):
+        return MISSING
+    if p < 0.001:
+        return "< " + format_value(0.001, digits=3)
+    text = format_value(p, digits=max(2, 1 - math.floor(math.log10(p))))
+    return f"= {text}" if relation else text
 
 
 def format_month(label: Any) -> str:

@@ -30,15 +30,15 @@ def check_columns(accounts: Any, columns: Sequence[str], *, where: str = "proper
 
     Examples:
         >>> check_columns(pl.DataFrame({"account_id": ["a"], "plan": ["x"]}), ["plan"])
-        >>> check_columns(pl.DataFrame({"account_id": ["a"]}), ["size"])
+        >>> check_columns(pl.DataFrame({"account_id": ["a"], "plan": ["x"]}), ["size"])
         Traceback (most recent call last):
         ...
-        journeylib.errors.ConfigError: properties: no such account column (expected a column of accounts: account_id, found 'size'). Fix: name a column of the accounts table.
+        journeylib.errors.ConfigError: properties: no such account column (expected a column of accounts: plan, found 'size'). Fix: name a column of the accounts table.
     """
     names = to_lazy(accounts).collect_schema().names()
     for column in columns:
         if column not in names or column == "account_id":
-            shown = ", ".join(names)
+            shown = ", ".join(n for n in names if n != "account_id")
             raise ConfigError(
                 "no such account column",
                 where=where,

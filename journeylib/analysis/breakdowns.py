@@ -78,6 +78,7 @@ from journeylib.months import in_period, period_index
 from journeylib.stream import journey_events
 
 __all__ = [
+    "SMALL_N",
     "Z95",
     "funnel_breakdown",
     "logo_retention_breakdown",
@@ -90,6 +91,9 @@ __all__ = [
 
 #: The normal quantile of a two-sided 95 % interval, as analytics.md § 5 writes it.
 Z95 = 1.959964
+
+#: Rates over fewer accounts than this are shown greyed out: too few to compare (§ 5).
+SMALL_N = 30
 
 #: The month whose activity retention the groups are tested on (analytics.md § 5).
 _TEST_MONTH = 3

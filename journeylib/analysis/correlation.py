@@ -63,6 +63,7 @@ __all__ = [
     "correlation_json",
     "funnel_correlation",
     "leading_events",
+    "strength",
 ]
 
 #: The window of :func:`conversion_funnel` (sign-up to first payment).
@@ -198,24 +199,32 @@ def conversion_funnel(client: Any) -> list[str] | None:
     """The client's main funnel for "what drives conversion": sign-up, then first payment.
 
     ``["signed_up", "subscription_started"]`` (the journey stream's events for
-    ``accounts.signup_at`` and the first paid month) when the client has both
-    a sign-up in its accounts and a subscriptions table; None otherwise. The
+    ``accounts.signup_at`` and the first paid month) when some account has a
+    sign-up time and some subscription month is paid (MRR above 0); None
+    otherwise (no such funnel to study). The
     configured activation event is left out of the steps on purpose: as a
     candidate event its odds ratio says how well it goes with paying. The
     notebooks run it with :data:`CONVERSION_WINDOW`.
 
     Examples:
         >>> import types
-        >>> acc = pl.DataFrame({"account_id": ["a"], "signup_at": [None]}, schema_overrides={"signup_at": pl.Datetime})
-        >>> conversion_funnel(types.SimpleNamespace(tables={"accounts": acc}))
+        >>> acc = pl.DataFrame({"account_id": ["a"], "signup_at": [dt.datetime(2024, 1, 2)]})
+        >>> subs = pl.DataFrame({"account_id": ["a"], "mrr": [0.0]})
+        >>> client = types.SimpleNamespace(tables={"accounts": acc, "subscriptions": subs})
+        >>> conversion_funnel(client) is None
+        True
+        >>> client.tables["subscriptions"] = pl.DataFrame({"account_id": ["a"], "mrr": [49.0]})
+        >>> conversion_funnel(client)
+        ['signed_up', 'subscription_started']
     """
     tables = client.tables
     if tables.get("subscriptions") is None or tables.get("accounts") is None:
         return None
-    has_signup = collect(
-        to_lazy(tables["accounts"]).select(nw.col("signup_at").is_null().all().alias("none"))
+    signed = collect(
+        to_lazy(tables["accounts"]).select((~nw.col("signup_at").is_null()).any().alias("any"))
     )
-    if has_signup["none"][0]:
+    paid = collect(to_lazy(tables["subscriptions"]).select((nw.col("mrr") > 0).any().alias("any")))
+    if not (signed["any"][0] and paid["any"][0]):
         return None
     return ["signed_up", "subscription_started"]
 
@@ -429,11 +438,25 @@ def _fisher(s: int, f: int, s_total: int, f_total: int) -> float:
     return float(fisher_exact([[s, f], [s_total - s, f_total - f]], alternative="two-sided").pvalue)
 
 
+def strength() -> pl.Expr:
+    """The sort key of § 4: |ln odds_ratio| as the ratio max(OR, 1/OR), to 12 significant digits.
+
+    Reciprocal odds ratios (a/b and b/a) are equally strong; computed in floats
+    their logarithms differ in the last bit, which would order them by rounding
+    noise instead of by name. Rounded, equal strengths tie and the names decide.
+
+    Examples:
+        >>> pl.DataFrame({"odds_ratio": [15 / 8, 8 / 15, 2.0]}).select(strength()).to_series().to_list()
+        [1.875, 1.875, 2.0]
+    """
+    odds = pl.col("odds_ratio")
+    return pl.max_horizontal(odds, 1 / odds).round_sig_figs(12)
+
+
 def _sorted(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    """By |ln odds_ratio| descending, then the keys ascending."""
-    strength = pl.col("odds_ratio").log().abs()
+    """By |ln odds_ratio| descending (:func:`strength`), then the keys ascending."""
     return (
-        frame.with_columns(strength.alias("_strength"))
+        frame.with_columns(strength().alias("_strength"))
         .sort(["_strength", *keys], descending=[True] + [False] * len(keys))
         .drop("_strength")
     )

@@ -25,8 +25,9 @@ from typing import Any
 import polars as pl
 
 from journeylib.analysis._shares import STATUS_WORDS, inert_markdown
+from journeylib.analysis.breakdowns import SMALL_N
 from journeylib.analysis.stages import largest_drop
-from journeylib.formatting import format_month, format_value
+from journeylib.formatting import format_month, format_p_value, format_value
 from journeylib.i18n import gettext as _
 from journeylib.i18n import ngettext
 from journeylib.metrics.catalog import get_metric
@@ -446,8 +447,8 @@ SIGNIFICANT = 0.05
 
 
 def _p(p: float) -> str:
-    """A p-value for a sentence: three significant digits, ``< 0.001`` below that."""
-    return "< 0.001" if p < 0.001 else f"{p:.2g}" if p < 0.01 else f"{p:.2f}"
+    """A p-value for a sentence: ``p = 0.012``, or ``p < 0.001`` below that."""
+    return "p " + format_p_value(p, relation=True)
 
 
 def lifecycle_finding(
@@ -633,12 +634,12 @@ def correlation_finding(doc: Mapping[str, Any]) -> str | None:
         ...        "properties": [{"column": "plan", "value": "free", "odds_ratio": 0.5,
         ...                        "p_value": 0.01, "kind": "failure"}]}
         >>> correlation_finding(doc)
-        'Doing demo goes with converting (4.0 times the odds, p = 0.001); plan free goes with dropping (0.50 times the odds, p = 0.01).'
+        'Doing demo goes with converting (4.0 times the odds, p = 0.0010); plan free goes with dropping (0.50 times the odds, p = 0.010).'
     """
     if not doc.get("success_total") or not doc.get("failure_total"):
         return None
     items = [*doc.get("events", []), *doc.get("properties", [])]
-    significant = [i for i in items if i["p_value"] < SIGNIFICANT and i["odds_ratio"] > 0]
+    significant = [i for i in items if i["p_value"] < SIGNIFICANT]
 
     def strongest(kind: str) -> Mapping[str, Any] | None:
         found = [i for i in significant if i["kind"] == kind]
@@ -655,15 +656,15 @@ def correlation_finding(doc: Mapping[str, Any]) -> str | None:
             args[f"{key}_p"] = _p(item["p_value"])
     if up is not None and down is not None:
         text = _(
-            "{up} goes with converting ({up_odds} times the odds, p = {up_p}); {down} goes "
-            "with dropping ({down_odds} times the odds, p = {down_p})."
+            "{up} goes with converting ({up_odds} times the odds, {up_p}); {down} goes "
+            "with dropping ({down_odds} times the odds, {down_p})."
         )
     elif up is not None:
-        text = _("{up} goes with converting ({up_odds} times the odds, p = {up_p}).")
+        text = _("{up} goes with converting ({up_odds} times the odds, {up_p}).")
     else:
         text = _(
             "Nothing goes with converting beyond chance; {down} goes with dropping "
-            "({down_odds} times the odds, p = {down_p})."
+            "({down_odds} times the odds, {down_p})."
         )
     sentence = text.format(**args)
     return sentence[:1].upper() + sentence[1:]
@@ -675,7 +676,7 @@ def breakdown_finding(
     labels: Mapping[str, str] | None = None,
     *,
     k: int = 3,
-    min_n: int = 30,
+    min_n: int = SMALL_N,
 ) -> str | None:
     """The highest and lowest month-``k`` retention among groups of at least ``min_n`` accounts.
 
@@ -689,7 +690,7 @@ def breakdown_finding(
         >>> g = [{"value": "a", "rates": [{"k": 3, "rate": 0.3, "n": 50}]},
         ...      {"value": "b", "rates": [{"k": 3, "rate": 0.1, "n": 80}]}]
         >>> breakdown_finding(g, 0.002)
-        'Month-3 retention runs from 10.0% (b) to 30.0% (a); a difference this large is unlikely to be chance (p = 0.002).'
+        'Month-3 retention runs from 10.0% (b) to 30.0% (a); a difference this large is unlikely to be chance (p = 0.0020).'
     """
     labels = labels or {}
     cells = []
@@ -711,12 +712,12 @@ def breakdown_finding(
     if p_value is not None and p_value < SIGNIFICANT:
         text = _(
             "Month-{k} retention runs from {lo} ({lo_group}) to {hi} ({hi_group}); a difference "
-            "this large is unlikely to be chance (p = {p})."
+            "this large is unlikely to be chance ({p})."
         )
     elif p_value is not None:
         text = _(
             "Month-{k} retention runs from {lo} ({lo_group}) to {hi} ({hi_group}); the "
-            "difference could be chance (p = {p})."
+            "difference could be chance ({p})."
         )
     else:
         text = _("Month-{k} retention runs from {lo} ({lo_group}) to {hi} ({hi_group}).")

@@ -14,17 +14,15 @@ from typing import Any
 
 import altair as alt
 
+from journeylib.analysis.breakdowns import SMALL_N
 from journeylib.charts._util import data
 from journeylib.charts.theme import INK, MUTED, SEQUENTIAL
 from journeylib.errors import DataError
-from journeylib.formatting import format_value
+from journeylib.formatting import format_p_value, format_value
 from journeylib.i18n import N_
 from journeylib.i18n import gettext as _
 
-__all__ = ["SMALL_N", "chart_funnel_breakdown", "chart_retention_breakdown"]
-
-#: Rates over fewer accounts than this are greyed out (analytics.md § 5).
-SMALL_N = 30
+__all__ = ["chart_funnel_breakdown", "chart_retention_breakdown"]
 
 _GREY = "#d9dde2"
 
@@ -62,8 +60,7 @@ def _p_text(p: Any) -> str:
     """The p-value as a reader sees it: two significant digits, tiny ones as < 0.001."""
     if p is None:
         return _("p-value: none (fewer than two groups to compare)")
-    shown = "< 0.001" if p < 0.001 else f"= {p:.2g}"
-    return _("chi-square test across groups: p {p}").format(p=shown)
+    return _("chi-square test across groups: p {p}").format(p=format_p_value(p, relation=True))
 
 
 def _colour_domain(cells: list[dict[str, Any]]) -> tuple[float, float]:

@@ -13,7 +13,7 @@ import altair as alt
 from journeylib.analysis.correlation import CorrelationResult, correlation_json
 from journeylib.charts._util import data, text_width
 from journeylib.charts.theme import BAD, GOOD, MUTED
-from journeylib.formatting import format_value
+from journeylib.formatting import format_p_value, format_value
 from journeylib.i18n import gettext as _
 
 __all__ = ["chart_correlation"]
@@ -41,7 +41,7 @@ def _rows(items: list[dict[str, Any]], label_of: Any) -> list[dict[str, Any]]:
             "evidence": solid if r["p_value"] < SIGNIFICANT else faded,
             "success_count": r["success_count"],
             "failure_count": r["failure_count"],
-            "p_text": f"{r['p_value']:.2g}",
+            "p_text": format_p_value(r["p_value"]),
             "text": _ratio_text(r["odds_ratio"]),
         }
         for r in items

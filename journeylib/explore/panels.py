@@ -27,14 +27,15 @@ import altair as alt
 import polars as pl
 
 from journeylib import charts
-from journeylib.analysis.correlation import correlation_json
+from journeylib.analysis.breakdowns import SMALL_N
+from journeylib.analysis.correlation import correlation_json, strength
 from journeylib.charts.activity import chart_lifecycle
-from journeylib.charts.breakdowns import SMALL_N, chart_funnel_breakdown, chart_retention_breakdown
+from journeylib.charts.breakdowns import chart_funnel_breakdown, chart_retention_breakdown
 from journeylib.charts.correlation import chart_correlation
 from journeylib.charts.paths import chart_paths
 from journeylib.explore import compute
 from journeylib.explore.filters import ALL, STREAM, Scope, dropped_accounts
-from journeylib.formatting import format_value
+from journeylib.formatting import format_p_value, format_value
 from journeylib.metrics import feedback, funnels, revenue
 from journeylib.present.tables import frame_html
 
@@ -297,7 +298,7 @@ def _p_words(p: float | None, what: str) -> str:
     """
     if p is None:
         return f"{what}: no test (fewer than two groups with accounts to compare)."
-    shown = "< 0.001" if p < 0.001 else f"= {p:.2g}"
+    shown = format_p_value(p, relation=True)
     if p < 0.05:
         return (
             f"{what} differs between the groups (chi-square p {shown}): "
@@ -388,7 +389,7 @@ def _funnel_drivers(sc: Scope, choice: FunnelChoice) -> Drawn:
             for item, kind, r in items
         ],
         schema=_DRIVERS_SCHEMA,
-    ).sort(pl.col("odds_ratio").log().abs(), "item", descending=[True, False])
+    ).sort(strength(), "item", descending=[True, False])
     chart = chart_correlation(res)  # under the heading "What drives this funnel"
     shown = frame.head(_DRIVERS_SHOWN).select(
         "item",
@@ -397,9 +398,7 @@ def _funnel_drivers(sc: Scope, choice: FunnelChoice) -> Drawn:
         pl.col("success_count").alias("converted"),
         pl.col("failure_count").alias("dropped"),
         pl.col("odds_ratio").alias("odds ratio"),
-        pl.col("p_value")
-        .map_elements(lambda p: "< 0.001" if p < 0.001 else f"{p:.2g}", return_dtype=pl.String)
-        .alias("p-value"),
+        pl.col("p_value").map_elements(format_p_value, return_dtype=pl.String).alias("p-value"),
     )
     table = frame_html(
         shown,

@@ -23,14 +23,13 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import math
 import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
 import polars as pl
 
-from journeylib.formatting import MISSING, format_value
+from journeylib.formatting import MISSING, format_p_value, format_value
 from journeylib.frames import to_polars
 from journeylib.i18n import ngettext
 
@@ -99,13 +98,8 @@ def format_cell(value: Any, fmt: str | None = None) -> str:
         ('0.012', '< 0.001', '0.50')
     """
     _check_format(fmt)
-    if fmt == "pvalue" and isinstance(value, int | float) and value == value:
-        if value < 0.001:
-            return "< " + format_value(0.001, digits=3)
-        return format_value(
-            float(f"{value:.2g}"),
-            digits=max(2, -math.floor(math.log10(value)) + 1) if value > 0 else 0,
-        )
+    if fmt == "pvalue":
+        return format_p_value(value)
     if fmt is None and isinstance(value, list | tuple):
         return ", ".join(format_cell(v) for v in value)
     text = format_value(value, **FORMATS[fmt] if fmt else {})

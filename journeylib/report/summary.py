@@ -152,11 +152,12 @@ ANALYSES: tuple[dict[str, Any], ...] = (
         "charts": ("04_lifecycle",),
         "label": N_("Lifecycle of active accounts"),
         "definition": N_(
-            "Per calendar month (UTC), the accounts with a product event: new (their first "
-            "event ever), returning (active in the month before too), resurrecting (active "
-            "before, quiet in the month before) and dormant (active in the month before, not "
+            "Per calendar month (UTC; per day, or per ISO week from Monday, when the run's "
+            "lifecycle_interval says so), the accounts with a product event: new (their first "
+            "event ever), returning (active in the bucket before too), resurrecting (active "
+            "before, quiet in the bucket before) and dormant (active in the bucket before, not "
             "in this one; counted below zero). Activity before the period counts for the "
-            "month before the first."
+            "bucket before the first."
         ),
     },
     {

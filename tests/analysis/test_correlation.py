@@ -408,3 +408,16 @@ def test_odds_ratio_above_one_exactly_when_the_smoothed_odds_are(case):
     assert (x["kind"] == "success") is above
     assert x["odds_ratio"] == pytest.approx(odds(s, f, n_s, n_f), rel=1e-12)
     assert x["p_value"] == pytest.approx(fisher(s, f, n_s, n_f), rel=1e-12)
+
+
+@given(st.integers(1, 40), st.integers(0, 40), st.integers(0, 40))
+def test_reciprocal_odds_ratios_tie_and_the_names_decide(total, a, b):
+    """(a, b) and (b, a) with S = F have reciprocal odds ratios: equally strong, sorted by name."""
+    from journeylib.analysis.correlation import _stats
+
+    a, b = min(a, total), min(b, total)
+    schema = {"event": pl.String, "success_count": pl.Int64, "failure_count": pl.Int64,
+              "odds_ratio": pl.Float64, "p_value": pl.Float64, "kind": pl.String}  # fmt: skip
+    for names in (["x", "y"], ["y", "x"]):
+        counts = pl.DataFrame({"event": names, "success_count": [a, b], "failure_count": [b, a]})
+        assert _stats(counts, total, total, ["event"], schema)["event"].to_list() == ["x", "y"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from journeylib.charts.breakdowns import SMALL_N, chart_funnel_breakdown, chart_retention_breakdown
+from journeylib.analysis.breakdowns import SMALL_N
+from journeylib.charts.breakdowns import chart_funnel_breakdown, chart_retention_breakdown
 from journeylib.errors import DataError
 from journeylib.present import render
 

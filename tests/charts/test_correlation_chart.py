@@ -104,7 +104,7 @@ def test_colour_by_direction_and_faded_when_not_significant(result):
     assert rows["webinar"]["evidence"] == solid  # p = 0.04
     assert rows["trial_session"]["evidence"] == faded  # p = 0.50
     assert rows["webinar"]["direction"] == bars["color"]["scale"]["domain"][1]
-    assert rows["plan_selected"]["p_text"] == "3.7e-100"
+    assert rows["plan_selected"]["p_text"] == "< 0.001"  # p = 3.7e-100
     tooltip = {t["field"] for t in bars["tooltip"]}
     assert {"p_text", "success_count", "failure_count", "text"} <= tooltip
 
