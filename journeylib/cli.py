@@ -788,6 +788,8 @@ def paths(
         steps=steps,
         level=level,
         min_accounts=min_accounts,
+        # the store's stream is in account, time, seq order: runs are found without a sort
+        presorted=engine == "polars",
     )
     doc = paths_json(result)
     if as_json:

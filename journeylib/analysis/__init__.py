@@ -57,7 +57,12 @@ from journeylib.analysis.milestones import (
     stuck_table,
 )
 from journeylib.analysis.onboarding import onboarding_steps, variant_steps
-from journeylib.analysis.paths import drop_off_paths, paths_json, sankey_min_accounts
+from journeylib.analysis.paths import (
+    drop_off_paths,
+    paths_json,
+    readable_paths,
+    sankey_min_accounts,
+)
 from journeylib.analysis.personas import (
     NO_PERSONAS_HELP,
     day_in_life_frame,
@@ -137,6 +142,7 @@ __all__ = [
     "question_bank",
     "report_view",
     "retention_breakdown",
+    "readable_paths",
     "round_or_none",
     "sankey_min_accounts",
     "segment_features",

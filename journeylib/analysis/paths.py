@@ -10,7 +10,9 @@ Definitions: ``shared/spec/analytics.md`` § 3 Paths (and its common rules).
 
 The sequence work is written once on narwhals (window functions ordered by
 time and ``seq``), so it runs on polars, DuckDB and Spark; only the small
-``(step, item, next item)`` counts are collected.
+``(step, item, next item)`` counts are collected. A polars stream already in
+``account_id``, ``timestamp``, ``seq`` order (the store's, ``presorted=True``)
+skips those sorts: the runs are found row against row (:func:`path_rows`).
 
 Readings of the spec chosen here:
 
@@ -44,15 +46,18 @@ import polars as pl
 from journeylib.errors import ConfigError, check_choice
 from journeylib.frames import collect, engine_of, to_lazy
 from journeylib.metrics.stages import stage_entries
-from journeylib.months import months_filter, period_index
+from journeylib.months import filter_period, months_filter, period_index
 
 __all__ = [
     "LEVELS",
     "OTHER",
     "PathsResult",
     "drop_off_paths",
+    "path_rows",
     "paths",
     "paths_json",
+    "readable_paths",
+    "regroup",
     "sankey_min_accounts",
 ]
 
@@ -105,6 +110,7 @@ def paths(
     level: str = "event",
     min_accounts: int = 1,
     accounts: Sequence[str] | None = None,
+    presorted: bool = False,
 ) -> PathsResult:
     """The paths accounts take: their first N items, or N items from or up to an anchor.
 
@@ -138,6 +144,12 @@ def paths(
         level: ``event`` or ``touchpoint``.
         min_accounts: K, the fewest accounts a node of its own has (at least 1).
         accounts: only these account ids (default: every account).
+        presorted: the input's rows are already in ``account_id``,
+            ``timestamp``, ``seq`` order (the store's stream read in order:
+            ``journeylib.store``); on polars the runs are found without
+            sorting: the rows are cut to each account's path
+            (:func:`path_rows`), which are counted as they come. Other
+            engines ignore it. The same result.
 
     Returns:
         A :class:`PathsResult`.
@@ -172,6 +184,28 @@ def paths(
     joins = False
     if anchor is not None:
         joins = _anchor_rows_join(lf, item, raw, anchor, where="start" if start else "end")
+    if presorted and isinstance(stream, pl.DataFrame | pl.LazyFrame):
+        # each account's path, in order: its rows are counted as they come
+        kept = _rows_in_order(
+            lf.to_native(),
+            item,
+            ["account_id", item],
+            period=period,
+            accounts=accounts,
+            start=start,
+            end=end,
+            steps=steps,
+            derived=joins,
+        )
+        if kept is not None:
+            return _result(
+                _step_counts(kept, item),
+                level=level,
+                start=start,
+                end=end,
+                steps=steps,
+                min_accounts=min_accounts,
+            )
     rows, seq = _rows(
         lf,
         item,
@@ -300,6 +334,54 @@ def drop_off_paths(
     )
 
 
+def regroup(result: PathsResult, min_accounts: int) -> PathsResult:
+    """The same paths with nodes of fewer than ``min_accounts`` accounts merged into ``(other)``.
+
+    The rule of ``min_accounts`` in :func:`paths` applied to a computed result
+    (edges renamed at both ends and summed, never dropped): regrouping a
+    result of ``min_accounts=1`` gives what ``paths`` gives with the larger
+    value, without reading the events again.
+
+    Examples:
+        >>> nodes = pl.DataFrame({"step": [1, 1, 2], "item": ["a", "b", "x"],
+        ...     "accounts": [5, 1, 6], "dropped": [0, 0, 6]})
+        >>> edges = pl.DataFrame({"step": [1, 1], "source": ["a", "b"], "target": ["x", "x"],
+        ...     "accounts": [5, 1]})
+        >>> r = PathsResult(nodes=nodes, edges=edges, accounts=6, level="event", start=None,
+        ...                 end=None, steps=2)
+        >>> regroup(r, 2).nodes.rows()
+        [(1, 'a', 5, 0), (1, '(other)', 1, 0), (2, 'x', 6, 6)]
+    """
+    counts = pl.concat(
+        [
+            result.edges.select(
+                "step",
+                pl.col("source").alias("item"),
+                pl.col("target").alias("next"),
+                pl.col("accounts").alias("n"),
+            ),
+            result.nodes.filter(pl.col("dropped") > 0).select(
+                "step",
+                "item",
+                pl.lit(None, dtype=pl.String).alias("next"),
+                pl.col("dropped").alias("n"),
+            ),
+        ],
+        how="vertical_relaxed",
+    )
+    nodes, edges = _nodes_edges(counts, min_accounts)
+    return dataclasses.replace(result, nodes=nodes, edges=edges)
+
+
+def readable_paths(result: PathsResult) -> PathsResult:
+    """The paths regrouped for a Sankey a reader can follow (:func:`sankey_min_accounts` of its accounts).
+
+    Items taken by fewer than 3 % of the paths (and at least 5 accounts) join
+    ``(other)`` of their step; the report's appendix says so.
+    """
+    return regroup(result, sankey_min_accounts(result.accounts))
+
+
 def sankey_min_accounts(accounts: int, *, share: float = 0.03, floor: int = 5) -> int:
     """The ``min_accounts`` that keeps a Sankey of ``accounts`` paths readable.
 
@@ -342,6 +424,192 @@ def paths_json(result: PathsResult) -> dict[str, Any]:
         "nodes": result.nodes.to_dicts(),
         "edges": result.edges.to_dicts(),
     }
+
+
+def path_rows(
+    stream: pl.DataFrame | pl.LazyFrame,
+    *,
+    period: tuple[str, str] | None,
+    start: str | None = None,
+    end: str | None = None,
+    steps: int = 5,
+    level: str = "event",
+    accounts: Sequence[str] | None = None,
+    derived: bool = False,
+) -> pl.DataFrame | None:
+    """The rows of a sorted polars stream that :func:`paths` needs, and no others.
+
+    The stream's rows are in ``account_id``, ``timestamp``, ``seq`` order
+    (the store's stream read in order), the order of a path's items, so the
+    runs of one item are found row against row, without a sort: a row begins
+    a run when it is its account's first or its item differs from the row
+    before. Only the rows that begin a run on an account's path are kept: its
+    first ``steps`` runs, or the ``steps`` runs from (up to) the run of its
+    first ``start`` (``end``). Fed these rows (``period=None``, no
+    ``accounts``), :func:`paths` gives what it gives on the whole stream, on
+    at most ``steps`` rows per account (``paths(..., presorted=True)`` counts
+    them directly).
+
+    ``derived`` says that the anchor's derived rows join the sequence (no raw
+    row has it: ``paths``' reading). Placed in the stream's order they need
+    nothing more for an end; for a start the single derived row of each
+    account (``signed_up``) goes before the runs from its instant. A derived
+    start some account has more than once in the period is not reduced: None
+    (run :func:`paths` on the stream).
+
+    Args:
+        stream: the journey stream (``account_id``, ``timestamp``, ``event``
+            or ``touchpoint``, ``seq``, and ``source`` when it has one), sorted.
+        period: closed range of calendar months (None: every row).
+        start: the anchor paths begin with, or None.
+        end: the anchor paths end with, or None.
+        steps: N, the longest path.
+        level: ``event`` or ``touchpoint``.
+        accounts: only these account ids (default: every account).
+        derived: the anchor's derived rows join the sequence.
+
+    Returns:
+        ``[account_id, timestamp, <event or touchpoint>, source, seq]``
+        (``source`` when the stream has one) in path order, or None (above).
+
+    Examples:
+        >>> t = lambda d: dt.datetime(2024, 1, d, tzinfo=dt.UTC)
+        >>> s = pl.DataFrame({"account_id": ["a"] * 5 + ["b"] * 2, "seq": range(7),
+        ...     "timestamp": [t(d) for d in (1, 2, 3, 4, 5, 1, 2)],
+        ...     "event": ["x", "y", "y", "z", "x", "y", "x"]})
+        >>> path_rows(s, period=None, start="y", steps=2)["event"].to_list()
+        ['y', 'z', 'y', 'x']
+    """
+    item = "event" if level == "event" else "touchpoint"
+    if "seq" not in stream.collect_schema().names():
+        stream = stream.with_row_index("seq")  # frame order
+    cols = ["account_id", "timestamp", item, "source", "seq"]
+    cols = [c for c in cols if c in stream.collect_schema().names()]
+    kept = _rows_in_order(
+        stream,
+        item,
+        cols,
+        period=period,
+        accounts=accounts,
+        start=start,
+        end=end,
+        steps=steps,
+        derived=derived,
+    )
+    return None if kept is None else kept.select(cols)
+
+
+def _rows_in_order(
+    stream: pl.DataFrame | pl.LazyFrame,
+    item: str,
+    cols: list[str],
+    *,
+    period: tuple[str, str] | None,
+    accounts: Sequence[str] | None,
+    start: str | None,
+    end: str | None,
+    steps: int,
+    derived: bool,
+) -> pl.DataFrame | None:
+    """:func:`path_rows`: the columns ``cols``, ``_g`` (account number) and ``_step``, in path order."""
+    names = stream.collect_schema().names()
+    anchor = start if start is not None else end
+    acc, it, ts = pl.col("account_id"), pl.col(item), pl.col("timestamp")
+    conds = [acc.is_not_null()]
+    if "source" in names:
+        raw = pl.col("source") == "events"
+        conds.append(raw | (it == anchor) if derived and anchor is not None else raw)
+    if item == "touchpoint":
+        conds.append(it.is_not_null())
+    if accounts is not None:
+        conds.append(acc.is_in(list(accounts)))
+    rows = filter_period(to_lazy(stream), "timestamp", period).to_native().filter(*conds)
+    front = derived and start is not None and "source" in names
+    read = list(dict.fromkeys([*cols, "account_id", item, *(["timestamp"] if front else [])]))
+    # accounts numbered in order: the comparisons and fills below are on integers
+    g = pl.col("_g")
+    rows = rows.select(read).with_columns(
+        (acc != acc.shift(1)).fill_null(True).cum_sum().alias("_g")
+    )
+    out = [*cols, "_g", "_step"]
+    pos = pl.col("_pos")
+    if anchor is None:
+        runs = _run_starts(rows, item, 1).filter(pos <= steps)
+        return runs.with_columns(pos.alias("_step")).select(out).collect()
+    is_a = (it == anchor).fill_null(False)
+    if front:
+        # The rows from the instant of the account's first derived anchor row (the rows
+        # before it in the stream at that instant go after it on the path): the derived
+        # rows, then the runs of the raw rows numbered from 2.
+        mark = pl.when(is_a)
+        after = mark.then(g).forward_fill() == g
+        at_instant = (mark.then(g).backward_fill() == g) & (mark.then(ts).backward_fill() == ts)
+        kept = rows.filter((after | at_instant).fill_null(False))
+        anchors = kept.filter(is_a).with_columns(pl.lit(1, pl.Int64).alias("_step"))
+        runs = _run_starts(kept.filter(~is_a), item, 2).filter(pos <= steps)
+        both = pl.concat([anchors.select(out), runs.with_columns(pos.alias("_step")).select(out)])
+        found = both.collect()
+        if found.filter(pl.col("_step") == 1)["_g"].is_duplicated().any():
+            return None  # several derived anchors of an account split its raw runs
+        return found.sort("_g", "_step")
+    runs = _run_starts(rows, item, 1)
+    # the first anchor row of each account (every later one has an anchor before it)
+    runs = runs.with_columns((is_a & ~_seen_before(is_a)).alias("_first"))
+    first = pl.col("_first")
+    if start is not None:
+        at = pl.when(first).then(pos).forward_fill()
+        kept = runs.filter(_seen_before(first) | first, pos < at + steps)
+        step = pos - at + 1
+    else:
+        at = pl.when(first).then(pos).backward_fill()
+        ahead = pl.when(first).then(g).backward_fill() == g  # the account's first anchor
+        kept = runs.filter(ahead, ~_seen_before(first), pos > at - steps)
+        step = pos - at + steps
+    return kept.with_columns(step.alias("_step")).select(out).collect()
+
+
+def _seen_before(flag: pl.Expr) -> pl.Expr:
+    """Whether an earlier row of the same account (``_g``, rows in account order) has ``flag``."""
+    g = pl.col("_g")
+    return (pl.when(flag).then(g).forward_fill().shift(1) == g).fill_null(False)
+
+
+def _run_starts(rows: pl.LazyFrame, item: str, first: int) -> pl.LazyFrame:
+    """The first row of every run of one item of rows in account (``_g``), time and seq order.
+
+    ``_pos`` numbers the runs of each account from ``first``: a row starts a
+    run when it is its account's first or its item differs from the row
+    before (a null item always starts one, as in :func:`_runs`).
+    """
+    g, it = pl.col("_g"), pl.col(item)
+    new = (g != g.shift(1)).fill_null(True)
+    idx = pl.int_range(pl.len(), dtype=pl.Int64)
+    return (
+        rows.with_columns(
+            new.alias("_new"), (new | (it.shift(1) != it).fill_null(True)).alias("_run")
+        )
+        .filter(pl.col("_run"))
+        .with_columns(
+            (idx - pl.when(pl.col("_new")).then(idx).forward_fill() + first).alias("_pos")
+        )
+    )
+
+
+def _step_counts(kept: pl.DataFrame, item: str) -> pl.DataFrame:
+    """``(step, item, next, n)`` of rows in path order with their ``_step``: a path's rows in a row."""
+    g = pl.col("_g")
+    nxt = pl.when(g.shift(-1) == g).then(pl.col(item).shift(-1))
+    return (
+        kept.select(
+            pl.col("_step").alias("step"),
+            pl.col(item).cast(pl.String).alias("item"),
+            nxt.cast(pl.String).alias("next"),
+        )
+        .group_by("step", "item", "next")
+        .agg(pl.len().alias("n"))
+        .cast(_COUNTS)
+        .select(list(_COUNTS))
+    )
 
 
 # ---------------------------------------------------------------- options and input

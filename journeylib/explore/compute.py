@@ -202,27 +202,6 @@ def _raw_items(sc: Scope, item: str) -> frozenset[str]:
     return kept[item]
 
 
-def _run_starts(rows: pl.LazyFrame, item: str, first: int) -> pl.LazyFrame:
-    """The first row of every run of one item of rows sorted by account, time and seq.
-
-    ``_pos`` numbers the runs of each account from ``first``: a row starts a
-    run when it is its account's first or its item differs from the row
-    before (a null item always starts one, as in ``paths``).
-    """
-    acc, it = pl.col("account_id"), pl.col(item)
-    new = (acc != acc.shift(1)).fill_null(True)
-    idx = pl.int_range(pl.len(), dtype=pl.Int64)
-    return (
-        rows.with_columns(
-            new.alias("_new"), (new | (it.shift(1) != it).fill_null(True)).alias("_run")
-        )
-        .filter(pl.col("_run"))
-        .with_columns(
-            (idx - pl.when(pl.col("_new")).then(idx).forward_fill() + first).alias("_pos")
-        )
-    )
-
-
 def path_rows(
     sc: Scope,
     *,
@@ -233,19 +212,15 @@ def path_rows(
 ) -> pl.DataFrame | None:
     """The stream rows :func:`journeylib.analysis.paths.paths` needs for the scope's paths, and no others.
 
-    The scope's stream is sorted by account, time and seq, the order of a
-    path's items, so the runs of one item are found row against row, without
-    a sort (:func:`_run_starts`), and only the rows that begin a run on an
-    account's path are kept: its first ``steps`` runs, or the ``steps`` runs
-    from (up to) the run of its first ``start`` (``end``). Fed these rows,
+    :func:`journeylib.analysis.paths.path_rows` of the scope's stream, which
+    is sorted by account, time and seq: the runs of one item are found row
+    against row, without a sort, and only the rows that begin a run on an
+    account's path are kept (its first ``steps`` runs, or the ``steps`` runs
+    from (up to) the run of its first ``start`` (``end``)). Fed these rows,
     ``paths`` gives the nodes and edges it gives on the whole stream
     restricted to the scope's accounts (``accounts=``), on at most ``steps``
-    rows per account.
-
-    An anchor that no raw row of the data has brings its derived rows into
-    the sequence (``paths``' reading); placed in the stream's order they need
-    nothing more for an end, and for a start the single derived row of each
-    account (``signed_up``) is put before the runs that follow its instant.
+    rows per account. Whether an anchor's derived rows join the paths (no
+    raw row of the client has it) is judged once per source (:func:`_raw_items`).
     A derived start some account has more than once in the period is not
     reduced: None is returned and the caller runs ``paths`` on the stream.
 
@@ -254,42 +229,15 @@ def path_rows(
     """
     item = "event" if level == "event" else "touchpoint"
     anchor = start if start is not None else end
-    raw = pl.col("source") == "events"
-    joins = anchor is not None and anchor not in _raw_items(sc, item)
-    stream = filter_period(to_lazy(sc.lazy(STREAM)), "timestamp", sc.period).to_native()
-    conds = [pl.col("account_id").is_not_null(), raw | (pl.col(item) == anchor) if joins else raw]
-    if item == "touchpoint":
-        conds.append(pl.col(item).is_not_null())
-    cols = ["account_id", "timestamp", item, "source", "seq"]
-    rows = stream.filter(*conds).select(cols)
-    if joins and start is not None:
-        anchors = rows.filter(pl.col(item) == anchor).collect()
-        if anchors.height and anchors["account_id"].is_duplicated().any():
-            return None
-        rest = _run_starts(
-            rows.filter(raw)
-            .join(
-                anchors.lazy().select("account_id", pl.col("timestamp").alias("_at")),
-                on="account_id",
-                how="inner",
-                maintain_order="left",
-            )
-            .filter(pl.col("timestamp") >= pl.col("_at")),
-            item,
-            2,
-        ).filter(pl.col("_pos") <= steps)
-        return pl.concat([anchors, rest.select(cols).collect()])
-    runs = _run_starts(rows, item, 1)
-    if anchor is None:
-        return runs.filter(pl.col("_pos") <= steps).select(cols).collect()
-    at = pl.when(pl.col(item) == anchor).then(pl.col("_pos")).min().over("account_id")
-    pos = pl.col("_pos")
-    near = (
-        (pos >= pl.col("_at")) & (pos < pl.col("_at") + steps)
-        if start is not None
-        else (pos <= pl.col("_at")) & (pos > pl.col("_at") - steps)
+    return paths_module.path_rows(
+        sc.lazy(STREAM),
+        period=sc.period,
+        start=start,
+        end=end,
+        steps=steps,
+        level=level,
+        derived=anchor is not None and anchor not in _raw_items(sc, item),
     )
-    return runs.with_columns(at.alias("_at")).filter(near).select(cols).collect()
 
 
 #: The items of a step an automatic ``min_accounts`` keeps as nodes of their own: a Sankey

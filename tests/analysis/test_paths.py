@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from journeylib.analysis.paths import OTHER, drop_off_paths, paths, paths_json
+import journeylib as jl
+from journeylib.analysis.paths import OTHER, drop_off_paths, path_rows, paths, paths_json
 from journeylib.errors import ConfigError
 from journeylib.metrics.stages import stage_funnel
 
@@ -475,3 +476,239 @@ def test_drop_off_paths_when_nobody_is_lost(constructor):
         stage_to="decide",
     )
     assert r.accounts == 0 and r.nodes.height == 0 and r.edges.height == 0
+
+
+# ---------------------------------------------------------------- presorted input
+def in_order(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame in the store's stream order: account_id, timestamp, seq (frame order without one)."""
+    by = ["account_id", "timestamp", *(["seq"] if "seq" in frame.columns else [])]
+    return frame.sort(by, nulls_last=True, maintain_order=True)
+
+
+def assert_same(got, want) -> None:
+    assert (got.accounts, got.level, got.start, got.end, got.steps) == (
+        want.accounts,
+        want.level,
+        want.start,
+        want.end,
+        want.steps,
+    )
+    assert got.nodes.equals(want.nodes), (got.nodes, want.nodes)
+    assert got.edges.equals(want.edges), (got.edges, want.edges)
+
+
+def assert_presorted_same(frame: pl.DataFrame, **options: Any) -> None:
+    """``paths(..., presorted=True)`` is ``paths(...)`` (errors included), eager and lazy."""
+    try:
+        want = paths(frame, **options)
+    except ConfigError as e:
+        with pytest.raises(ConfigError) as info:
+            paths(frame, presorted=True, **options)
+        assert str(info.value) == str(e)
+        return
+    for native in (frame, frame.lazy()):
+        assert_same(paths(native, presorted=True, **options), want)
+
+
+def _hand_frames() -> dict[str, pl.DataFrame]:
+    """The hand cases' data, in stream order."""
+    tp = {"x": "X", "y": "Y", "z": "Z", "w": "W", "e": "E", "s": "S"}
+    ties = [("a", t(1), "y"), ("a", t(1), "x"), ("a", t(2), "z"), ("a", t(1), "w")]
+    dated = [
+        ("a", t(20, m=12).replace(year=2023), "old"),
+        ("a", t(1), "x"),
+        ("a", t(2, m=4), "late"),
+        ("b", t(1), "y"),
+        (None, t(1), "x"),
+        ("b", t(1), "y"),
+    ]
+    raw_signup = stream(
+        [("c", t(9), "signed_up", None, "events"), ("c", t(10), "login", None, "events")]
+    )
+    frames = {
+        "letters": seqs(a="xyzw", b="xz", c="y", d="xxyyyxz"),
+        "anchors": seqs(a="xsyz", b="sxs", c="xy", d="wxyeze", e="xe", f="ex"),
+        "ties": stream(ties),
+        "dated": stream(dated),
+        "signups": _with_signups(),
+        "raw_signup": pl.concat([_with_signups(), raw_signup.with_columns(pl.col("seq") + 100)]),
+        "funnel": _funnel_world()[0],
+        "raw_table": seqs(a="xyzx", b="xz", c="zzy").drop("source", "seq", "touchpoint"),
+    }
+    frames["letters"] = frames["letters"].with_columns(
+        pl.col("event").replace(tp).alias("touchpoint")
+    )
+    frames["anchors"] = frames["anchors"].with_columns(
+        pl.when(pl.col("event") != "w").then(pl.col("event").replace(tp)).alias("touchpoint")
+    )
+    return {name: in_order(f) for name, f in frames.items()}
+
+
+@pytest.mark.parametrize("name", list(_hand_frames()))
+def test_presorted_gives_the_same_paths_on_the_hand_cases(name):
+    frame = _hand_frames()[name]
+    levels = ["event", "touchpoint"] if "touchpoint" in frame.columns else ["event"]
+    extras = [
+        {"period": PERIOD},
+        {"period": None, "min_accounts": 2},
+        {"period": ("2024-01", "2024-01"), "accounts": ["a", "c", "nobody"]},
+        {"period": PERIOD, "accounts": ["b"]},
+    ]
+    k = 0
+    for level in levels:
+        column = "event" if level == "event" else "touchpoint"
+        items = sorted(v for v in frame[column].unique().to_list() if v is not None)
+        anchors = [{}] + [{side: i} for i in [*items, "nope"] for side in ("start", "end")]
+        for anchor in anchors:
+            for steps in (1, 3, 5):
+                extra = extras[k % len(extras)]
+                k += 1
+                assert_presorted_same(frame, level=level, steps=steps, **anchor, **extra)
+
+
+def test_presorted_is_ignored_on_other_engines(constructor):
+    frame = _hand_frames()["signups"]
+    want = paths(frame, period=PERIOD, start="signed_up", steps=3)
+    assert_same(paths(constructor(frame), period=PERIOD, start="signed_up", steps=3), want)
+    got = paths(constructor(frame), period=PERIOD, start="signed_up", steps=3, presorted=True)
+    assert_same(got, want)
+
+
+# accounts a-d and anonymous rows; raw events x, y, z, u (u unmapped); derived rows of s
+# (only derived: it joins the paths) and x (also raw: its derived rows never do)
+_sorted_rows = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b", "c", "d", None]),
+        st.integers(1, 4),  # day
+        st.integers(1, 2),  # month
+        st.sampled_from(["x", "y", "z", "u", "x", "s", "s", "x*"]),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    rows=_sorted_rows,
+    steps=st.integers(1, 4),
+    anchor=st.sampled_from(
+        [None, ("start", "x"), ("end", "x"), ("start", "s"), ("end", "s"), ("start", "y")]
+    ),
+    level=st.sampled_from(["event", "touchpoint"]),
+    min_accounts=st.integers(1, 2),
+    period=st.sampled_from([PERIOD, None, ("2024-02", "2024-02")]),
+    accounts=st.sampled_from([None, ["a", "c"], []]),
+)
+def test_presorted_properties(rows, steps, anchor, level, min_accounts, period, accounts):
+    data = stream(
+        [
+            (
+                a,
+                t(d, m=m),
+                e.rstrip("*"),
+                None if e == "u" else e.rstrip("*").upper(),
+                "accounts" if e in ("s", "x*") else "events",
+            )
+            for a, d, m, e in rows
+        ]
+    )
+    options = {} if anchor is None else {anchor[0]: anchor[1]}
+    if level == "touchpoint" and anchor is not None:
+        options = {anchor[0]: anchor[1].upper()}
+    assert_presorted_same(
+        in_order(data),
+        period=period,
+        steps=steps,
+        level=level,
+        min_accounts=min_accounts,
+        accounts=accounts,
+        **options,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory):
+    """The demo client (``journey demo``'s: 2000 accounts, 12 months from 2025-01) in a store."""
+    from journeylib.sources.synth import synthesize
+    from journeylib.store import ensure_store
+
+    path = tmp_path_factory.mktemp("demo") / "demo"
+    synthesize(path, accounts=2000, months=12, seed=42, start="2025-01", fmt="csv")
+    return ensure_store(path)
+
+
+DEMO_CASES = [
+    {},
+    {"steps": 3, "min_accounts": 5},
+    {"start": "signed_up"},  # derived, once an account: before the raw rows of its instant
+    {"start": "signed_up", "steps": 8, "period": ("2025-03", "2025-08")},
+    {"end": "signed_up", "steps": 3},
+    {"start": "subscription_renewed"},  # derived, several an account: not reduced
+    {"end": "subscription_renewed", "steps": 4},
+    {"start": "subscription_started", "min_accounts": 3},
+    {"end": "subscription_started"},
+    {"level": "touchpoint"},
+    {"level": "touchpoint", "start": "customer_support"},  # derived, several an account
+    {"level": "touchpoint", "end": "checkout", "steps": 4},
+    {"level": "touchpoint", "start": "free_trial", "steps": 2},
+]
+
+
+def test_presorted_gives_the_same_paths_on_the_demo_store(demo_store):
+    s = demo_store.stream()
+    events = s.filter(pl.col("source") == "events").group_by("event").len().collect()
+    common = events.sort("len", descending=True)["event"].to_list()
+    ids = s.select(pl.col("account_id").unique().sort()).collect()["account_id"].drop_nulls()
+    cases = [
+        *DEMO_CASES,
+        {"start": common[0]},
+        {"end": common[1], "steps": 6},
+        {"start": common[-1]},  # a raw event few accounts have
+        {"start": "signed_up", "accounts": ids[::3].to_list()},
+        {"end": common[2], "accounts": ids[1::4].to_list(), "level": "event"},
+    ]
+    for case in cases:
+        options = {"period": ("2025-01", "2025-12"), **case}
+        want = paths(s, **options)
+        assert want.accounts > 0, case
+        assert_same(paths(s, presorted=True, **options), want)
+
+
+def test_path_rows_are_a_few_rows_an_account_that_give_the_same_paths(demo_store):
+    s = demo_store.stream()
+    period = ("2025-02", "2025-10")
+    for case in DEMO_CASES[:5]:
+        options = {"period": period, **case}
+        anchor = options.get("start") or options.get("end")
+        within = options.pop("period")
+        rows = path_rows(
+            s,
+            period=within,
+            start=options.get("start"),
+            end=options.get("end"),
+            steps=options.get("steps", 5),
+            derived=anchor in ("signed_up", "subscription_renewed"),
+            level="event",
+        )
+        assert rows is not None
+        assert rows.group_by("account_id").len()["len"].max() <= options.get("steps", 5)
+        assert_same(paths(rows, period=None, **options), paths(s, period=within, **options))
+    # a derived start some account has several times in the period: not reduced
+    assert path_rows(s, period=period, start="subscription_renewed", derived=True) is None
+
+
+@pytest.mark.parametrize("options", [{"start": "signed_up"}, {"level": "touchpoint"}, {}])
+def test_regroup_gives_what_paths_gives_with_that_min_accounts(world, options):
+    from journeylib.analysis.paths import readable_paths, regroup, sankey_min_accounts
+
+    client, _, stream = world
+    period = jl.resolve_period(client)
+    full = paths(stream, period=period, **options)
+    for k in (2, 7, 25):
+        direct = paths(stream, period=period, min_accounts=k, **options)
+        again = regroup(full, k)
+        assert again.nodes.equals(direct.nodes) and again.edges.equals(direct.edges), k
+    readable = readable_paths(full)
+    k = sankey_min_accounts(full.accounts)
+    assert readable.nodes.filter(pl.col("item") != "(other)")["accounts"].min() >= k
