@@ -13,6 +13,7 @@ all engines.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import narwhals as nw
@@ -27,6 +28,7 @@ __all__ = [
     "collect",
     "to_polars",
     "engine_of",
+    "missing_values",
 ]
 
 US_PER_HOUR = 3_600_000_000
@@ -115,3 +117,16 @@ def to_polars(frame: Any) -> pl.DataFrame:
     if isinstance(native, nw.DataFrame):
         return native.to_polars()
     return native.collect(backend="polars").to_native()
+
+
+def missing_values(frame: Any, column: str, values: Sequence[Any]) -> list[Any]:
+    """The ``values`` that no row of ``column`` holds, in their order (one query on the frame's engine).
+
+    Examples:
+        >>> missing_values(pl.DataFrame({"event": ["a", "b"]}), "event", ["b", "x", "a", "y"])
+        ['x', 'y']
+    """
+    lf = to_lazy(frame)
+    found = collect(lf.filter(nw.col(column).is_in(list(values))).select(column).unique())
+    present = set(found[column].to_list())
+    return [v for v in values if v not in present]

@@ -52,7 +52,7 @@ from scipy.stats import fisher_exact
 
 from journeylib.analysis._properties import DEFAULT_PROPERTIES, check_columns, property_values
 from journeylib.errors import ConfigError, check_choice
-from journeylib.frames import collect, to_lazy
+from journeylib.frames import collect, missing_values, to_lazy
 from journeylib.metrics.funnels import check_funnel_args, ordered_funnel
 from journeylib.months import filter_period
 
@@ -333,18 +333,14 @@ def _check_steps_exist(lf: nw.LazyFrame[Any], steps: list[str]) -> None:
     names = lf.collect_schema().names()
     if "event" not in names:
         return  # ordered_funnel reports the missing columns
-    found = set(
-        collect(lf.filter(nw.col("event").is_in(steps)).select("event").unique())["event"].to_list()
-    )
-    for step in steps:
-        if step not in found:
-            raise ConfigError(
-                "funnel step appears in no row of the data",
-                where="steps",
-                expected="an event name of the stream, raw or derived",
-                found=repr(step),
-                fix="check the spelling of the step (event names are case-sensitive)",
-            )
+    for step in missing_values(lf, "event", steps)[:1]:
+        raise ConfigError(
+            "funnel step appears in no row of the data",
+            where="steps",
+            expected="an event name of the stream, raw or derived",
+            found=repr(step),
+            fix="check the spelling of the step (event names are case-sensitive)",
+        )
 
 
 # ---------------------------------------------------------------- data

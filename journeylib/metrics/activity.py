@@ -31,7 +31,7 @@ import narwhals as nw
 import polars as pl
 
 from journeylib.errors import ConfigError, check_choice
-from journeylib.frames import collect, engine_of, to_lazy
+from journeylib.frames import collect, engine_of, missing_values, to_lazy
 from journeylib.months import month_from_index, month_index_of, months_filter, period_index
 
 __all__ = ["INTERVALS", "lifecycle", "lifecycle_json", "stickiness", "stickiness_rows"]
@@ -156,20 +156,14 @@ def _activity(activity: Any, events: Sequence[str] | None) -> tuple[nw.LazyFrame
             )
         wanted = [str(e) for e in events]
         # over every row, those without an account too: a name in the data is not a typo
-        found = set(
-            collect(lf.filter(nw.col("event").is_in(wanted)).select("event").unique())[
-                "event"
-            ].to_list()
-        )
-        for name in wanted:
-            if name not in found:
-                raise ConfigError(
-                    "event appears in no row of the data",
-                    where="events",
-                    expected="an event name of the raw events",
-                    found=repr(name),
-                    fix="check the spelling of the event (event names are case-sensitive)",
-                )
+        for name in missing_values(lf, "event", wanted)[:1]:
+            raise ConfigError(
+                "event appears in no row of the data",
+                where="events",
+                expected="an event name of the raw events",
+                found=repr(name),
+                fix="check the spelling of the event (event names are case-sensitive)",
+            )
         lf = lf.filter(nw.col("event").is_in(wanted))
     lf = lf.filter(~nw.col("account_id").is_null())
     if key != "account_id":
