@@ -21,6 +21,7 @@ from journeylib.charts._util import data, require, wrap
 from journeylib.charts.theme import INK, MUTED, PALETTE
 from journeylib.errors import DataError
 from journeylib.formatting import format_value
+from journeylib.i18n import direction
 from journeylib.i18n import gettext as _
 
 __all__ = ["chart_paths"]
@@ -120,6 +121,9 @@ def chart_paths(
         }
         for n in layout["nodes"]
     ]
+    rtl = direction() == "rtl"
+    if rtl:  # a right-to-left page: the paths run from the right edge, labels to their left
+        _mirror(node_rows, layout["links"], layout["ends"], layout["steps"])
     node_tip = [
         alt.Tooltip("name:N", title=_("Item")),
         alt.Tooltip("step:Q", title=_("Step")),
@@ -169,8 +173,8 @@ def chart_paths(
             alt.GradientStop(color="#9aa5b1", offset=0),
             alt.GradientStop(color="#ffffff", offset=1),
         ],
-        x1=0,
-        x2=1,
+        x1=1 if rtl else 0,  # the ending paths fade the way the paths run
+        x2=0 if rtl else 1,
         y1=0,
         y2=0,
     )
@@ -212,10 +216,13 @@ def chart_paths(
                 "accounts": n.accounts,
             }
         )
+    if rtl:
+        _mirror(label_rows)
+    start_side = "right" if rtl else "left"
     labels_layer = (
         alt.Chart(data(label_rows))
         .mark_text(
-            align="left",
+            align=start_side,
             baseline="middle",
             fontSize=11,
             color=INK,
@@ -227,7 +234,7 @@ def chart_paths(
     )
     steps_layer = (
         alt.Chart(data(layout["steps"]))
-        .mark_text(align="left", baseline="middle", fontSize=12, fontWeight=600, color=MUTED)
+        .mark_text(align=start_side, baseline="middle", fontSize=12, fontWeight=600, color=MUTED)
         .encode(x=alt.X("x:Q", **x_px), y=alt.Y("y:Q", **x_px), text="text:N")
         .properties(name="steps")
     )
@@ -251,6 +258,16 @@ def chart_paths(
         width=WIDTH,
         height=height,
     )
+
+
+def _mirror(*layers: list[dict[str, Any]]) -> None:
+    """Flip rows laid out in pixels from the left edge around the chart's middle (in place)."""
+    for rows in layers:
+        for r in rows:
+            if "x2" in r:
+                r["x"], r["x2"] = WIDTH - r["x2"], WIDTH - r["x"]
+            else:
+                r["x"] = WIDTH - r["x"]
 
 
 def _frames(obj: Any) -> tuple[pl.DataFrame, pl.DataFrame, str | None, str | None]:

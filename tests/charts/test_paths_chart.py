@@ -140,6 +140,24 @@ def test_chart_in_another_language():
     assert len(got["steps"]) == 3 and got["nodes"]
 
 
+def test_an_arabic_page_runs_the_paths_from_the_right():
+    from journeylib.i18n import use_language
+
+    ltr = layers(chart_paths(RESULT))
+    with use_language("ar"):
+        rtl_chart = chart_paths(RESULT)
+    rtl = layers(rtl_chart)
+    step_x = {r["step"]: r["x"] for r in rtl["nodes"]}
+    assert step_x[1] > step_x[2] > step_x[3]
+    # the drawing is the left-to-right one mirrored: same widths, same heights
+    width = {(r["step"], r["item"]): r["x2"] - r["x"] for r in ltr["nodes"]}
+    assert {(r["step"], r["item"]): r["x2"] - r["x"] for r in rtl["nodes"]} == width
+    assert sorted(r["y"] for r in rtl["links"]) == sorted(r["y"] for r in ltr["links"])
+    spec = rtl_chart.to_dict()
+    aligns = {layer["name"]: layer["mark"].get("align") for layer in spec["layer"]}
+    assert aligns["labels"] == aligns["steps"] == "right"
+
+
 @pytest.mark.slow
 def test_renders_to_svg_and_png(tmp_path):
     from journeylib.present import render
