@@ -412,9 +412,7 @@ def metrics(
     metric functions run.
     """
     engine = check_engine(engine)  # before loading: a bad name fails fast
-    start, end = _period_option(period)
-    store = _store(client, rebuild=rebuild)
-    c, _ = _client_for_period(store.client(), start, end, period)
+    store, c, _ = _analysis_input(client, period, rebuild=rebuild)
     if breakdown is not None:  # an unknown column fails before the document is computed
         from journeylib.analysis._properties import check_columns
 
@@ -450,7 +448,7 @@ def _print_breakdowns(b: dict[str, Any]) -> None:
     table = Table(
         title=escape(
             f"by {b['column']}: month-3 activity retention ({_p_text(b['p_value'])}); "
-            "rates over fewer than 30 accounts in grey"
+            f"rates over fewer than {SMALL_N} accounts in grey"
         ),
         title_justify="left",
     )
@@ -503,9 +501,7 @@ def funnel(
     _, _, exclusions = check_funnel_args(
         step_list, window=window, mode=mode, exclusions=exclude or []
     )
-    start, end = _period_option(period)
-    store = _store(client)
-    c, period_months = _client_for_period(store.client(), start, end, period)
+    store, c, period_months = _analysis_input(client, period)
     if by is not None:
         from journeylib.analysis._properties import check_columns
 
@@ -574,21 +570,21 @@ def funnel(
 
 
 # ---------------------------------------------------------------- analytics (analytics.md)
-_ANALYTICS_FLAGS = _METRICS_FLAGS | {
-    "interval": "--interval",
-    "events": "--events",
-    "period": "--period",
-    "start": "--start",
-    "end": "--end",
-    "start, end": "--start, --end",
-    "steps": "--steps",
-    "level": "--level",
-    "min_accounts": "--min-accounts",
-    "window": "--window",
-    "mode": "--mode",
-    "properties": "--properties",
-    "column": "--breakdown",
-}
+_ANALYTICS_FLAGS = (
+    _METRICS_FLAGS
+    | _FUNNEL_FLAGS
+    | {
+        "interval": "--interval",
+        "events": "--events",
+        "start": "--start",
+        "end": "--end",
+        "start, end": "--start, --end",
+        "level": "--level",
+        "min_accounts": "--min-accounts",
+        "properties": "--properties",
+        "column": "--breakdown",
+    }
+)
 
 PeriodOpt = Annotated[
     str | None,
@@ -668,17 +664,17 @@ def _period_option(text: str | None) -> tuple[str | None, str | None]:
     return start, end
 
 
-def _analysis_input(client: str, period: str | None) -> tuple[Store, Any, tuple[str, str]]:
-    """The client's store, its client (with ``--period`` applied) and the period resolved."""
+def _analysis_input(
+    client: str, period: str | None, *, rebuild: bool = False
+) -> tuple[Store, Any, tuple[str, str]]:
+    """The client's store, its client with ``--period`` applied, and the period resolved.
+
+    A bad ``--period``, or one whose single end crosses client.yaml's other
+    end, is a one-line error naming the flag.
+    """
     start, end = _period_option(period)  # before loading: a bad period fails fast
-    store = _store(client)
-    return store, *_client_for_period(store.client(), start, end, period)
-
-
-def _client_for_period(
-    c: Any, start: str | None, end: str | None, text: str | None
-) -> tuple[Any, tuple[str, str]]:
-    """The client with ``--period`` applied, and its period; an end before the start is one line."""
+    store = _store(client, rebuild=rebuild)
+    c = store.client()
     try:
         c = with_period(c, start, end)
     except ValueError:  # one end given, the other from client.yaml, and they cross
@@ -687,15 +683,11 @@ def _client_for_period(
             "the period starts after it ends",
             where="--period",
             expected="START no later than END (client.yaml's period gives the end left out)",
-            found=f"{text!r} with client.yaml's period "
+            found=f"{period!r} with client.yaml's period "
             f"{configured.start or '…'}:{configured.end or '…'}",
             fix="give both ends, like 2025-01:2025-06",
         ) from None
-    return c, resolve_period(period_view(c))
-
-
-def _on_engine(frames: dict[str, Any], engine: str, spark_master: str | None) -> dict[str, Any]:
-    return frames_to_engine(frames, engine, spark_master=spark_master)
+    return store, c, resolve_period(period_view(c))
 
 
 def _print_json(doc: Any) -> None:
@@ -734,7 +726,7 @@ def lifecycle(
     store, c, per = _analysis_input(client, period)
     # Without an event filter the account-day mart answers (one row per account and day).
     activity = store.mart("account_days") if names is None else c.tables["events"]
-    activity = _on_engine({"a": activity}, engine, spark_master)["a"]
+    activity = frames_to_engine({"a": activity}, engine, spark_master=spark_master)["a"]
     frame = compute(activity, period=per, interval=interval, events=names)
     doc = lifecycle_json(frame, interval)
     if as_json:
@@ -779,7 +771,7 @@ def paths(
 
     engine = check_engine(engine)
     store, _, per = _analysis_input(client, period)
-    stream = _on_engine({"s": store.stream()}, engine, spark_master)["s"]
+    stream = frames_to_engine({"s": store.stream()}, engine, spark_master=spark_master)["s"]
     result = compute(
         stream,
         period=per,
@@ -851,8 +843,10 @@ def correlation(
     step_list = _steps_option(steps)
     check_funnel_args(step_list, window=window, mode=mode)
     store, c, per = _analysis_input(client, period)
-    frames = _on_engine(
-        {"stream": store.stream(), "accounts": c.tables["accounts"]}, engine, spark_master
+    frames = frames_to_engine(
+        {"stream": store.stream(), "accounts": c.tables["accounts"]},
+        engine,
+        spark_master=spark_master,
     )
     result = funnel_correlation(
         frames["stream"],
