@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
+from typing import Any
 
 import polars as pl
 
@@ -24,7 +26,17 @@ STATUS_WORDS = {
     "off_track": N_("off track"),
 }
 
-__all__ = ["STATUS_WORDS", "inert_markdown", "top_shares"]
+__all__ = ["STATUS_WORDS", "inert_markdown", "stage_ids", "top_shares"]
+
+
+def stage_ids(stages: Sequence[Any]) -> list[str]:
+    """The stage ids of ``(id, label)`` pairs or bare ids, in template order.
+
+    Examples:
+        >>> stage_ids(["aware", ("decide", "Decision")])
+        ['aware', 'decide']
+    """
+    return [str(s) if isinstance(s, str) else str(s[0]) for s in stages]
 
 
 def top_shares(

@@ -66,6 +66,7 @@ import polars as pl
 from scipy.stats import chi2_contingency
 
 from journeylib.analysis._properties import check_columns, property_values
+from journeylib.analysis._shares import stage_ids
 from journeylib.frames import collect, to_lazy
 from journeylib.metrics._ledger import paid_rows
 from journeylib.metrics._signups import signups
@@ -320,11 +321,6 @@ def logo_retention_breakdown(
 
 
 # ---------------------------------------------------------------- stages
-def _stage_ids(stages: Sequence[Any]) -> list[str]:
-    """The stage ids of ``(id, label)`` pairs or bare ids, in template order."""
-    return [str(s) if isinstance(s, str) else str(s[0]) for s in stages]
-
-
 def stage_breakdown(
     stream: Any,
     accounts: Any,
@@ -378,7 +374,7 @@ def stage_breakdown(
         .unique()
     )
     vals, order = _values(accounts, column, ids["account_id"])
-    stage_ids = _stage_ids(stages)
+    order_ids = stage_ids(stages)
     entries = stage_entries(stream, accounts, period=period, stages=stages)
     furthest = (
         entries.group_by(pl.col("account_id").cast(pl.String))
@@ -391,11 +387,11 @@ def stage_breakdown(
     for value in order:
         # furthest stage i (1-based) or later: summed from the last stage back
         reached = [
-            sum(at.get((value, j), 0) for j in range(i, len(stage_ids) + 1))
-            for i in range(1, len(stage_ids) + 1)
+            sum(at.get((value, j), 0) for j in range(i, len(order_ids) + 1))
+            for i in range(1, len(order_ids) + 1)
         ]
         rows = []
-        for i, sid in enumerate(stage_ids):
+        for i, sid in enumerate(order_ids):
             if i == 0:
                 rows.append(
                     {

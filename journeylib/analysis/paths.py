@@ -43,6 +43,7 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
+from journeylib.analysis._shares import stage_ids
 from journeylib.errors import ConfigError, check_choice
 from journeylib.frames import collect, engine_of, to_lazy
 from journeylib.metrics.stages import stage_entries
@@ -284,7 +285,7 @@ def drop_off_paths(
         ([(1, 'trial', 1, 0), (2, 'docs', 1, 1)], [(1, 'trial', 'docs', 1)])
     """
     _check_options(level=level, steps=steps, min_accounts=min_accounts)
-    ids = [s if isinstance(s, str) else str(s[0]) for s in stages]
+    ids = stage_ids(stages)
     for where, sid in (("stage_from", stage_from), ("stage_to", stage_to)):
         check_choice(
             "stage", sid, ids, where=where, error=ConfigError, fix="name a stage of the template"
