@@ -25,7 +25,6 @@ from journeylib.analysis.paths import OTHER, paths
 from journeylib.errors import ConfigError
 from journeylib.explore import (
     ALL,
-    PANELS,
     Explorer,
     Filters,
     FunnelChoice,
@@ -35,39 +34,12 @@ from journeylib.explore import (
     draw,
 )
 from journeylib.metrics import activity, funnels
-from journeylib.sources.synth import synthesize
 from journeylib.store import ensure_store
+from tests.explore.conftest import PANEL_IDS, TAB_IDS
 
-PANEL_IDS = [p.id for p in PANELS]
-TAB_IDS = [p.id for p in PANELS if p.under is None]
 NEW = ("paths", "lifecycle", "funnel_drivers", "funnel_breakdown", "retention_breakdown")
 HOSTILE_EVENT = "<script>alert(1)</script>"
 HOSTILE_LABEL = "<script>alert('persona')</script>"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _stores(tmp_path_factory):
-    """Client stores under a temporary folder, never the project's reports/."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("JOURNEY_STORE_DIR", str(tmp_path_factory.mktemp("stores")))
-        yield
-
-
-@pytest.fixture(scope="module")
-def client_dir(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("analytics") / "acme"
-    synthesize(path, accounts=300, months=6, seed=7)
-    return path
-
-
-@pytest.fixture(scope="module")
-def client(client_dir):
-    return jl.load_client(client_dir)
-
-
-@pytest.fixture(scope="module")
-def stream(client):
-    return jl.journey_events(client)
 
 
 @pytest.fixture(scope="module")

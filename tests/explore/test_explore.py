@@ -28,7 +28,6 @@ from journeylib.explore import (
     ALL,
     CONTROL_GROUPS,
     DEPENDENCIES,
-    PANELS,
     STREAM,
     Explorer,
     Filters,
@@ -42,38 +41,11 @@ from journeylib.explore import (
 )
 from journeylib.metrics import funnels, retention, revenue, stages
 from journeylib.paths import PROJ_ROOT
-from journeylib.sources.synth import synthesize
 from journeylib.store import ensure_store
+from tests.explore.conftest import PANEL_IDS, TAB_IDS
 
-PANEL_IDS = [p.id for p in PANELS]
-TAB_IDS = [p.id for p in PANELS if p.under is None]
 #: The panels drawn under the ordered funnel's tab.
 FUNNEL_TAB = {"ordered_funnel", "funnel_breakdown", "funnel_drivers"}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _stores(tmp_path_factory):
-    """Client stores under a temporary folder, never the project's reports/."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("JOURNEY_STORE_DIR", str(tmp_path_factory.mktemp("stores")))
-        yield
-
-
-@pytest.fixture(scope="module")
-def client_dir(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("explore") / "acme"
-    synthesize(path, accounts=300, months=6, seed=7)
-    return path
-
-
-@pytest.fixture(scope="module")
-def client(client_dir):
-    return jl.load_client(client_dir)
-
-
-@pytest.fixture(scope="module")
-def stream(client):
-    return jl.journey_events(client)
 
 
 @pytest.fixture(scope="module")
