@@ -270,7 +270,9 @@ def paths(
 ) -> paths_module.PathsResult | None:
     """:func:`journeylib.analysis.paths.paths` of the scope's accounts in its period (once per scope).
 
-    On :func:`path_rows` (kept per scope for every ``min_accounts``); None
+    On :func:`path_rows`, computed once per scope with every item
+    (``min_accounts=1``); a larger ``min_accounts`` regroups that result
+    (:func:`journeylib.analysis.paths.regroup`, the same nodes and edges). None
     when the anchor is on no path of these accounts in the period.
     """
     item = "event" if level == "event" else "touchpoint"
@@ -297,11 +299,15 @@ def paths(
             end=end,
             steps=steps,
             level=level,
-            min_accounts=min_accounts,
             accounts=accounts,
         )
 
-    return sc.memo(("paths", *shape, min_accounts), compute)
+    every = sc.memo(("paths", *shape), compute)
+    if every is None or min_accounts <= 1:
+        return every
+    return sc.memo(
+        ("paths", *shape, min_accounts), lambda: paths_module.regroup(every, min_accounts)
+    )
 
 
 # ---------------------------------------------------------------- lifecycle and breakdowns
