@@ -20,6 +20,7 @@ import narwhals as nw
 import polars as pl
 
 __all__ = [
+    "day_number",
     "epoch_us",
     "elapsed_us",
     "US_PER_DAY",
@@ -35,10 +36,16 @@ US_PER_HOUR = 3_600_000_000
 US_PER_DAY = 86_400_000_000
 
 
-def _days_from_civil(col: str) -> nw.Expr:
-    """Days since 1970-01-01 of a timestamp's (UTC) calendar date.
+def day_number(col: str) -> nw.Expr:
+    """Days since 1970-01-01 of a date's, or a timestamp's (UTC) calendar date (Int64, every engine).
 
     Howard Hinnant's ``days_from_civil`` in integer arithmetic, for years >= 0.
+
+    Examples:
+        >>> import datetime as dt
+        >>> df = nw.from_native(pl.DataFrame({"d": [dt.date(1970, 1, 2), dt.date(2024, 3, 1)]}))
+        >>> df.select(day_number("d")).to_native()["d"].to_list()
+        [1, 19783]
     """
     ts = nw.col(col)
     m = ts.dt.month().cast(nw.Int64)
@@ -56,7 +63,7 @@ def epoch_us(col: str) -> nw.Expr:
     """Microseconds since the Unix epoch of a UTC timestamp column, on every engine."""
     ts = nw.col(col)
     return (
-        _days_from_civil(col) * US_PER_DAY
+        day_number(col) * US_PER_DAY
         + ts.dt.hour().cast(nw.Int64) * US_PER_HOUR
         + ts.dt.minute().cast(nw.Int64) * 60_000_000
         + ts.dt.second().cast(nw.Int64) * 1_000_000

@@ -31,7 +31,7 @@ import narwhals as nw
 import polars as pl
 
 from journeylib.errors import ConfigError, check_choice
-from journeylib.frames import collect, engine_of, missing_values, to_lazy
+from journeylib.frames import collect, day_number, engine_of, missing_values, to_lazy
 from journeylib.months import month_from_index, month_index_of, months_filter, period_index
 
 __all__ = ["INTERVALS", "lifecycle", "lifecycle_json", "stickiness", "stickiness_rows"]
@@ -60,15 +60,6 @@ _STICKINESS_SCHEMA = {
 
 
 # ---------------------------------------------------------------- buckets
-def _day_number(col: str) -> nw.Expr:
-    """Days since 1970-01-01 of a date/timestamp column's UTC calendar date (Int64, every engine)."""
-    c = nw.col(col)
-    y = c.dt.year().cast(nw.Int64) - 1970
-    # leap days of the years 1970 … 1970 + y − 1 (years 1972, 2000 leap; 2100 not)
-    leap = (y + 1) // 4 - (y + 69) // 100 + (y + 369) // 400
-    return 365 * y + leap + c.dt.ordinal_day().cast(nw.Int64) - 1
-
-
 def _bucket_expr(col: str, interval: str, *, date_cast: bool = False) -> nw.Expr:
     """The bucket index of a date/timestamp column: day number, ISO week number or month index.
 
@@ -78,7 +69,7 @@ def _bucket_expr(col: str, interval: str, *, date_cast: bool = False) -> nw.Expr
     """
     if interval == "month":
         return month_index_of(col).cast(nw.Int64)
-    days = nw.col(col).cast(nw.Int32).cast(nw.Int64) if date_cast else _day_number(col)
+    days = nw.col(col).cast(nw.Int32).cast(nw.Int64) if date_cast else day_number(col)
     # 1970-01-01 was a Thursday: week 0 starts on Monday 1969-12-29
     return (days + 3) // 7 if interval == "week" else days
 
@@ -348,7 +339,7 @@ def stickiness(activity: Any, *, period: tuple[str, str]) -> pl.DataFrame:
     rows, key, time = _activity(activity, None)
     rows = rows.filter(months_filter(rows, time, first, last))
     per_account = rows.group_by(key, month_index_of(time).cast(nw.Int64).alias("m")).agg(
-        _day_number(time).n_unique().cast(nw.Int64).alias("n")
+        day_number(time).n_unique().cast(nw.Int64).alias("n")
     )
     counts = collect(per_account.group_by("m", "n").agg(nw.len().cast(nw.Int64).alias("accounts")))
     months = pl.DataFrame({"m": pl.int_range(first, last + 1, eager=True).cast(pl.Int64)})
