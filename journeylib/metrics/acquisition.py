@@ -1,4 +1,4 @@
-"""Acquisition: CAC, CAC payback, CTR, branded search share, multi-touch attribution.
+"""Acquisition: CAC, CAC payback, CTR, branded search share, multi-touch and Markov attribution.
 
 Definitions: ``shared/spec/metrics.md`` § Acquisition. Every function takes native
 frames of any narwhals-supported engine (polars eager or lazy, DuckDB, PySpark),
@@ -24,11 +24,13 @@ Readings of the spec chosen here (the "natural reading" rule):
 from __future__ import annotations
 
 import datetime as dt  # noqa: F401  (used by the doctests)
+import math
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any, Literal
 
 import narwhals as nw
+import numpy as np
 import polars as pl
 
 from journeylib.frames import collect, engine_of, to_lazy
@@ -37,15 +39,21 @@ from journeylib.metrics._values import ratio
 from journeylib.months import in_months, month_from_index, month_index_of, period_index
 
 __all__ = [
+    "MODELS",
     "NO_CHANNEL",
+    "MarkovPaths",
     "attribution",
+    "attribution_json",
     "branded_search_by_month",
     "branded_search_share",
     "cac",
     "cac_by_channel",
+    "cac_by_model",
     "cac_by_month",
     "cac_payback_months",
     "ctr",
+    "markov_attribution",
+    "markov_model",
 ]
 
 NO_CHANNEL = "(none)"
@@ -457,12 +465,12 @@ def branded_search_by_month(
 
 
 # ---------------------------------------------------------------- attribution
+MODELS = ("first_touch", "last_touch", "linear", "position_based", "markov")
+"""The attribution models, in the order of their columns."""
+
 ATTRIBUTION_SCHEMA: dict[str, pl.DataType] = {
     "channel": pl.String(),
-    "first_touch": pl.Float64(),
-    "last_touch": pl.Float64(),
-    "linear": pl.Float64(),
-    "position_based": pl.Float64(),
+    **{model: pl.Float64() for model in MODELS},
 }
 
 
@@ -475,6 +483,325 @@ def _position_credit(n: int, pos: int) -> Fraction:
     return Fraction(2, 5) if pos != 1 else Fraction(1, 5 * (n - 2))
 
 
+class _Touches:
+    """The channel touches of an events frame, with the order that breaks timestamp ties."""
+
+    def __init__(self, events: Any, order_by: str | None) -> None:
+        native = nw.to_native(events) if isinstance(events, nw.DataFrame | nw.LazyFrame) else events
+        ev = to_lazy(native)
+        self.on_polars = engine_of(native) == "polars"
+        tie = order_by
+        if tie is None and "seq" in ev.collect_schema().names():
+            tie = "seq"
+        if tie is None and self.on_polars:
+            # polars frames have a defined row order: number it before anything reorders rows.
+            tie = "_row"
+            ev = to_lazy(native.with_row_index(tie))
+        self.order = ["timestamp", tie] if tie is not None else ["timestamp", "channel"]
+        extra = [tie] if tie not in (None, "account_id", "timestamp", "channel") else []
+        self.frame = ev.filter(
+            ~nw.col("account_id").is_null() & ~nw.col("channel").is_null()
+        ).select("account_id", "timestamp", nw.col("channel").cast(nw.String()), *extra)
+
+    def materialised(self, lf: nw.LazyFrame) -> nw.LazyFrame:
+        """``lf`` read once on polars (a small part of the events, used twice); else as is."""
+        return to_lazy(collect(lf)) if self.on_polars else lf
+
+    def ranked(self, lf: nw.LazyFrame) -> nw.LazyFrame:
+        """Each touch's rank 1..n in its account's order, n, and the channel before it."""
+        over = {"order_by": self.order}
+        return lf.with_columns(nw.lit(1).alias("_one")).with_columns(
+            # cum_sum over a rows frame: ranks 1..n even when order keys tie.
+            nw.col("_one").cum_sum().over("account_id", **over).alias("_rank"),
+            nw.col("_one").sum().over("account_id").alias("_n"),
+            nw.col("channel").shift(1).over("account_id", **over).alias("_prev"),
+        )
+
+
+def _conversions(subscriptions: Any, first: int, last: int) -> nw.LazyFrame:
+    """The period's conversions ``[account_id, conv_at]`` (first paid month, its first instant)."""
+    return (
+        to_lazy(subscriptions)
+        .with_columns(
+            month_index_of("month").cast(nw.Int64).alias("mi"), to_micro("mrr").alias("micro")
+        )
+        .filter(nw.col("micro") > 0)
+        .group_by("account_id")
+        .agg(nw.col("mi").min().alias("mi"), nw.col("month").min().alias("conv_month"))
+        .filter(_in_period(nw.col("mi"), first, last))
+        .select("account_id", nw.col("conv_month").cast(nw.Datetime("us", "UTC")).alias("conv_at"))
+    )
+
+
+def _fallback_conversions(
+    conversions: nw.LazyFrame, touched: nw.LazyFrame, accounts: Any
+) -> pl.DataFrame:
+    """Conversions without a touch, counted per fallback channel ``[channel, count]``."""
+    acc = _with_optional(to_lazy(accounts), {"acquisition_channel": nw.String()})
+    return collect(
+        conversions.join(touched.select("account_id").unique(), on="account_id", how="anti")
+        .join(
+            acc.select("account_id", nw.col("acquisition_channel").cast(nw.String())),
+            on="account_id",
+            how="left",
+        )
+        .with_columns(nw.col("acquisition_channel").fill_null(NO_CHANNEL).alias("channel"))
+        .group_by("channel")
+        .agg(nw.len().alias("count"))
+    ).with_columns(pl.col("count").cast(pl.Int64))
+
+
+# ------------------------------------------------------------ Markov chain
+class MarkovPaths:
+    """Transition counts of channel paths (consecutive repeats collapsed).
+
+    ``start[c]`` counts the paths whose first channel is c, ``moves[(a, b)]`` the
+    steps a → b, ``conversion[c]`` and ``null[c]`` the paths that end at c with a
+    conversion or without one.
+    """
+
+    def __init__(self) -> None:
+        self.start: dict[str, int] = {}
+        self.moves: dict[tuple[str, str], int] = {}
+        self.conversion: dict[str, int] = {}
+        self.null: dict[str, int] = {}
+
+    @staticmethod
+    def _add(counts: dict[Any, int], key: Any, n: int) -> None:
+        counts[key] = counts.get(key, 0) + n
+
+    def add_path(self, channels: Sequence[str], converted: bool, count: int = 1) -> None:
+        """Add ``count`` paths through ``channels`` (in time order; repeats are collapsed)."""
+        if not channels:
+            raise ValueError("a path needs at least one channel")
+        collapsed = [c for i, c in enumerate(channels) if i == 0 or channels[i - 1] != c]
+        self._add(self.start, collapsed[0], count)
+        for a, b in zip(collapsed, collapsed[1:], strict=False):
+            self._add(self.moves, (a, b), count)
+        self._add(self.conversion if converted else self.null, collapsed[-1], count)
+
+    @property
+    def channels(self) -> list[str]:
+        """Every channel of the paths, sorted."""
+        names = set(self.start) | set(self.conversion) | set(self.null)
+        names |= {c for pair in self.moves for c in pair}
+        return sorted(names)
+
+    def conversion_probability(self, removed: str | None = None) -> float:
+        """P(reaching (conversion) from (start)), the absorbing chain solved exactly.
+
+        With ``removed``, every transition into that channel goes to (null) instead.
+        """
+        names = self.channels
+        if not names:
+            return 0.0
+        index = {c: i for i, c in enumerate(names)}
+        k = len(names)
+        out = np.zeros(k)  # transitions leaving each state, to any state
+        q = np.zeros((k, k))
+        r = np.zeros(k)
+        for (a, b), n in self.moves.items():
+            q[index[a], index[b]] += n
+            out[index[a]] += n
+        for c, n in self.conversion.items():
+            r[index[c]] += n
+            out[index[c]] += n
+        for c, n in self.null.items():
+            out[index[c]] += n
+        q /= out[:, None]
+        r /= out
+        s = np.array([self.start.get(c, 0) for c in names], dtype=float)
+        s /= s.sum()
+        if removed is not None:
+            gone = index[removed]
+            q[:, gone] = 0.0  # moves into the removed channel end in (null)
+            s[gone] = 0.0
+            q[gone, :] = 0.0  # and it is never left: absorbing, converting nothing
+            r[gone] = 0.0
+        # x = Q x + r: the probability of converting from each channel.
+        x = np.linalg.solve(np.eye(k) - q, r)
+        return float(s @ x)
+
+    def converting_channels(self) -> set[str]:
+        """The channels from which (conversion) can be reached."""
+        reach = set(self.conversion)
+        grew = True
+        while grew:
+            before = len(reach)
+            reach |= {a for (a, b) in self.moves if b in reach}
+            grew = len(reach) > before
+        return reach
+
+    def removal_effects(self) -> dict[str, float]:
+        """``RE(c) = 1 − P_without_c / P`` per channel (0 for every channel when P is 0).
+
+        A channel that cannot reach (conversion) has RE exactly 0 (removing it
+        changes nothing); every other one has RE > 0, computed in floating point.
+        """
+        p = self.conversion_probability()
+        converting = self.converting_channels()
+        if p <= 0:
+            return dict.fromkeys(self.channels, 0.0)
+        return {
+            c: min(1.0, max(0.0, 1.0 - self.conversion_probability(c) / p))
+            if c in converting
+            else 0.0
+            for c in self.channels
+        }
+
+    def credits(self, conversions: int) -> dict[str, float]:
+        """``conversions × RE(c) / Σ RE`` per channel (0 everywhere when Σ RE is 0)."""
+        effects = self.removal_effects()
+        total = math.fsum(effects.values())
+        if total <= 0:
+            return dict.fromkeys(effects, 0.0)
+        return {c: conversions * e / total for c, e in effects.items()}
+
+
+def markov_model(paths: Sequence[tuple[Sequence[str], bool]]) -> MarkovPaths:
+    """The order-1 Markov chain of explicit paths ``(channels, converted)``.
+
+    Examples:
+        >>> m = markov_model([(["A", "B"], True), (["A"], False), (["B"], True)])
+        >>> round(m.conversion_probability(), 4), m.removal_effects()
+        (0.6667, {'A': 0.5, 'B': 1.0})
+        >>> {c: round(v, 3) for c, v in m.credits(2).items()}
+        {'A': 0.667, 'B': 1.333}
+    """
+    model = MarkovPaths()
+    for channels, converted in paths:
+        model.add_path(channels, converted)
+    return model
+
+
+def _add_transitions(model: MarkovPaths, ranked: nw.LazyFrame, converted: bool) -> None:
+    """Add the transitions of ranked touches (see ``_Touches.ranked``), one path per account."""
+    steps = collect(
+        ranked.filter(nw.col("_prev").is_null() | (nw.col("_prev") != nw.col("channel")))
+        .group_by("_prev", "channel")
+        .agg(nw.len().alias("count"))
+    )
+    for prev, channel, n in steps.iter_rows():
+        if prev is None:
+            MarkovPaths._add(model.start, channel, int(n))
+        else:
+            MarkovPaths._add(model.moves, (prev, channel), int(n))
+    ends = collect(
+        ranked.filter(nw.col("_rank") == nw.col("_n"))
+        .group_by("channel")
+        .agg(nw.len().alias("count"))
+    )
+    target = model.conversion if converted else model.null
+    for channel, n in ends.iter_rows():
+        MarkovPaths._add(target, channel, int(n))
+
+
+def _converting_touches(
+    touches: _Touches, conversions: nw.LazyFrame, window_days: int
+) -> nw.LazyFrame:
+    """The touches in each conversion's window, ``conv − window ≤ timestamp ≤ conv``."""
+    return touches.materialised(
+        touches.frame.join(conversions, on="account_id", how="inner").filter(
+            (nw.col("timestamp") <= nw.col("conv_at"))
+            & (nw.col("timestamp") >= nw.col("conv_at").dt.offset_by(f"-{window_days}d"))
+        )
+    )
+
+
+def _non_converting_touches(
+    touches: _Touches, subscriptions: Any, first: int, last: int, window_days: int
+) -> nw.LazyFrame:
+    """Touches of the accounts touched in the period that never paid up to its end.
+
+    Each account's touches in the window ending at its last touch in the period
+    (the window may reach before the period).
+    """
+    paid = paid_rows(subscriptions).filter(nw.col("mi") <= last).select("account_id").unique()
+    last_touch = (
+        touches.frame.filter(in_months("timestamp", first, last))
+        .group_by("account_id")
+        .agg(nw.col("timestamp").max().alias("last_at"))
+        .join(paid, on="account_id", how="anti")
+    )
+    return touches.materialised(
+        touches.frame.join(last_touch, on="account_id", how="inner").filter(
+            (nw.col("timestamp") <= nw.col("last_at"))
+            & (nw.col("timestamp") >= nw.col("last_at").dt.offset_by(f"-{window_days}d"))
+        )
+    )
+
+
+def markov_attribution(
+    events: Any,
+    subscriptions: Any,
+    accounts: Any,
+    *,
+    period: tuple[str, str],
+    window_days: int = 90,
+    order_by: str | None = None,
+) -> dict[str, Any]:
+    """Data-driven attribution: the order-1 Markov chain's removal effects.
+
+    Paths of channels from the touches of :func:`attribution`: a *converting
+    path* is a converting account's touches in its window, ending in
+    (conversion), or its fallback channel (``acquisition_channel``, else
+    ``(none)``) when it has no touch; a *non-converting path* is an account
+    with a touch in the period that never paid up to the period's end: its
+    touches in the ``window_days`` ending at its last touch in the period,
+    ending in (null). Consecutive repeats of a channel are collapsed. Each
+    path adds ``(start) → c1 → … → ck → (conversion|null)``; transition
+    probabilities are count(a→b) / count(a→·), and ``P`` (reaching
+    (conversion) from (start)) is solved exactly from the absorbing chain.
+    ``RE(c) = 1 − P_without_c / P``, where removing c sends every transition
+    into c to (null); credit(c) = conversions × RE(c) / Σ RE, so the credits
+    sum to the conversions. Without conversions every effect and credit is 0.
+
+    Returns:
+        ``{"conversions", "paths": {"converting", "non_converting"},
+        "removal_effects": {channel: RE}, "credits": {channel: credit}}``, channels sorted.
+
+    Examples:
+        >>> utc = dt.timezone.utc
+        >>> ev = pl.DataFrame({"account_id": ["a", "a", "b", "c"],
+        ...     "channel": ["A", "B", "A", "B"],
+        ...     "timestamp": [dt.datetime(2024, 1, d, tzinfo=utc) for d in (10, 20, 15, 5)]})
+        >>> subs = pl.DataFrame({"account_id": ["a", "c"], "month": [dt.date(2024, 2, 1)] * 2,
+        ...     "mrr": [9.0, 9.0]})
+        >>> acc = pl.DataFrame({"account_id": ["a", "b", "c"], "acquisition_channel": [None] * 3})
+        >>> m = markov_attribution(ev, subs, acc, period=("2024-01", "2024-02"))
+        >>> m["paths"], m["removal_effects"], {c: round(v, 3) for c, v in m["credits"].items()}
+        ({'converting': 2, 'non_converting': 1}, {'A': 0.5, 'B': 1.0}, {'A': 0.667, 'B': 1.333})
+    """
+    return _attribute(
+        events, subscriptions, accounts, period=period, window_days=window_days, order_by=order_by
+    )[1]
+
+
+def _markov_paths(
+    touches: _Touches,
+    converting: nw.LazyFrame,
+    conversions: nw.LazyFrame,
+    subscriptions: Any,
+    accounts: Any,
+    first: int,
+    last: int,
+    window_days: int,
+    fallback: pl.DataFrame | None = None,
+) -> tuple[MarkovPaths, int, int]:
+    """The chain of the converting and non-converting paths, and the two paths' counts."""
+    model = MarkovPaths()
+    _add_transitions(model, touches.ranked(converting), converted=True)
+    if fallback is None:
+        fallback = _fallback_conversions(conversions, converting, accounts)
+    for channel, n in fallback.iter_rows():
+        model.add_path([channel], converted=True, count=int(n))
+    non = _non_converting_touches(touches, subscriptions, first, last, window_days)
+    _add_transitions(model, touches.ranked(non), converted=False)
+    n_conv = sum(model.conversion.values())
+    n_non = sum(model.null.values())
+    return model, n_conv, n_non
+
+
 def attribution(
     events: Any,
     subscriptions: Any,
@@ -484,7 +811,7 @@ def attribution(
     window_days: int = 90,
     order_by: str | None = None,
 ) -> pl.DataFrame:
-    """Credit conversions (``subscription_started``) to channels under four models.
+    """Credit conversions (``subscription_started``) to channels under five models.
 
     A conversion is an account's first paid month, at the first instant of that
     month (UTC), counted when the month is in the period. Its touches are the
@@ -492,9 +819,13 @@ def attribution(
     ``conversion - window_days ≤ timestamp ≤ conversion`` (both ends included),
     in order of timestamp, then ``order_by``. Models: first touch, last touch,
     linear (1/n each), position-based (40 % first, 40 % last, 20 % split over
-    the middle; n = 1 gives 100 %, n = 2 gives 50/50). A conversion without
-    touches credits its account's ``acquisition_channel``, or ``(none)``. Each
-    model's credits sum to the number of conversions.
+    the middle; n = 1 gives 100 %, n = 2 gives 50/50) and Markov (the removal
+    effects of :func:`markov_attribution`, which also reads the paths that did
+    not convert). A conversion without touches credits its account's
+    ``acquisition_channel``, or ``(none)``. Each model's credits sum to the
+    number of conversions. The channels listed are those with a credit under
+    any model: a channel seen only on paths that did not convert may have a
+    Markov credit and 0 under the other four.
 
     Ties at one timestamp keep the row order: ``order_by`` names a column that
     gives it; by default the ``seq`` column of the journey stream when present,
@@ -511,7 +842,7 @@ def attribution(
         order_by: optional column that orders events with equal timestamps.
 
     Returns:
-        ``[channel, first_touch, last_touch, linear, position_based]`` sorted by channel.
+        ``[channel, first_touch, last_touch, linear, position_based, markov]`` sorted by channel.
 
     Examples:
         >>> utc = dt.timezone.utc
@@ -519,84 +850,55 @@ def attribution(
         ...     "timestamp": [dt.datetime(2024, 1, d, tzinfo=utc) for d in (10, 20, 30)]})
         >>> subs = pl.DataFrame({"account_id": ["a"], "month": [dt.date(2024, 2, 1)], "mrr": [9.0]})
         >>> acc = pl.DataFrame({"account_id": ["a"], "acquisition_channel": ["seo"]})
-        >>> attribution(ev, subs, acc, period=("2024-02", "2024-02")).rows()
-        [('ads', 1.0, 0.0, 0.3333333333333333, 0.4), ('email', 0.0, 0.0, 0.3333333333333333, 0.2), ('seo', 0.0, 1.0, 0.3333333333333333, 0.4)]
+        >>> attribution(ev, subs, acc, period=("2024-02", "2024-02")).rows()  # doctest: +NORMALIZE_WHITESPACE
+        [('ads', 1.0, 0.0, 0.3333333333333333, 0.4, 0.3333333333333333),
+         ('email', 0.0, 0.0, 0.3333333333333333, 0.2, 0.3333333333333333),
+         ('seo', 0.0, 1.0, 0.3333333333333333, 0.4, 0.3333333333333333)]
     """
+    return _attribute(
+        events, subscriptions, accounts, period=period, window_days=window_days, order_by=order_by
+    )[0]
+
+
+def _attribute(
+    events: Any,
+    subscriptions: Any,
+    accounts: Any,
+    *,
+    period: tuple[str, str],
+    window_days: int,
+    order_by: str | None,
+) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """:func:`attribution`'s frame and :func:`markov_attribution`'s result, computed once."""
     if window_days < 0:
         raise ValueError(f"window_days must be >= 0, got {window_days}")
     first_p, last_p = period_index(period)
-
-    native = nw.to_native(events) if isinstance(events, nw.DataFrame | nw.LazyFrame) else events
-    ev = to_lazy(native)
-    on_polars = engine_of(native) == "polars"
-    tie = order_by
-    if tie is None and "seq" in ev.collect_schema().names():
-        tie = "seq"
-    if tie is None and on_polars:
-        # polars frames have a defined row order: number it before anything reorders rows.
-        tie = "_row"
-        ev = to_lazy(native.with_row_index(tie))
-    order = ["timestamp", tie] if tie is not None else ["timestamp", "channel"]
-    extra = [tie] if tie not in (None, "account_id", "timestamp", "channel") else []
-
-    conversions = (
-        to_lazy(subscriptions)
-        .with_columns(
-            month_index_of("month").cast(nw.Int64).alias("mi"), to_micro("mrr").alias("micro")
-        )
-        .filter(nw.col("micro") > 0)
-        .group_by("account_id")
-        .agg(nw.col("mi").min().alias("mi"), nw.col("month").min().alias("conv_month"))
-        .filter(_in_period(nw.col("mi"), first_p, last_p))
-        .select("account_id", nw.col("conv_month").cast(nw.Datetime("us", "UTC")).alias("conv_at"))
-    )
-    in_window = (
-        ev.filter(~nw.col("account_id").is_null() & ~nw.col("channel").is_null())
-        .select("account_id", "timestamp", "channel", *extra)
-        .join(conversions, on="account_id", how="inner")
-        .filter(
-            (nw.col("timestamp") <= nw.col("conv_at"))
-            & (nw.col("timestamp") >= nw.col("conv_at").dt.offset_by(f"-{window_days}d"))
-        )
-    )
-    if on_polars:
-        # The touches feed both the credits and the untouched conversions: on
-        # polars they are read once (the events with a channel in the windows
-        # before conversions, a small part of them) instead of scanning the
-        # events twice. DuckDB and Spark keep the plan on their engine.
-        in_window = to_lazy(collect(in_window))
-    touches = (
-        in_window.with_columns(nw.lit(1).alias("_one"))
-        .with_columns(
-            # cum_sum over a rows frame: ranks 1..n even when order keys tie.
-            nw.col("_one").cum_sum().over("account_id", order_by=order).alias("_rank"),
-            nw.col("_one").sum().over("account_id").alias("_n"),
-        )
-        .with_columns(
-            nw.when(nw.col("_rank") == 1)
-            .then(0)
-            .when(nw.col("_rank") == nw.col("_n"))
-            .then(2)
-            .otherwise(1)
-            .alias("_pos")
-        )
+    touches = _Touches(events, order_by)
+    conversions = _conversions(subscriptions, first_p, last_p)
+    in_window = _converting_touches(touches, conversions, window_days)
+    ranked = touches.ranked(in_window).with_columns(
+        nw.when(nw.col("_rank") == 1)
+        .then(0)
+        .when(nw.col("_rank") == nw.col("_n"))
+        .then(2)
+        .otherwise(1)
+        .alias("_pos")
     )
     by_position = collect(
-        touches.group_by("channel", "_n", "_pos").agg(nw.len().alias("count"))
+        ranked.group_by("channel", "_n", "_pos").agg(nw.len().alias("count"))
     ).with_columns(pl.col("_n", "_pos", "count").cast(pl.Int64))
-    untouched = collect(
-        conversions.join(touches.select("account_id").unique(), on="account_id", how="anti")
-        .join(
-            _with_optional(to_lazy(accounts), {"acquisition_channel": nw.String()}).select(
-                "account_id", "acquisition_channel"
-            ),
-            on="account_id",
-            how="left",
-        )
-        .with_columns(nw.col("acquisition_channel").fill_null(NO_CHANNEL).alias("channel"))
-        .group_by("channel")
-        .agg(nw.len().alias("count"))
-    ).with_columns(pl.col("count").cast(pl.Int64))
+    untouched = _fallback_conversions(conversions, in_window, accounts)
+    model, n_conv, n_non = _markov_paths(
+        touches,
+        in_window,
+        conversions,
+        subscriptions,
+        accounts,
+        first_p,
+        last_p,
+        window_days,
+        fallback=untouched,
+    )
 
     # Exact credit arithmetic on the small aggregate: sums are order-independent.
     credits: dict[str, list[Fraction]] = {}
@@ -610,5 +912,99 @@ def attribution(
         c = credits.setdefault(channel, [Fraction(0)] * 4)
         for i in range(4):
             c[i] += count
-    rows = [(ch, *(float(v) for v in credits[ch])) for ch in sorted(credits)]
-    return pl.DataFrame(rows, schema=ATTRIBUTION_SCHEMA, orient="row")
+    markov = model.credits(n_conv)
+    rows = [
+        (ch, *(float(v) for v in credits.get(ch, [Fraction(0)] * 4)), markov.get(ch, 0.0))
+        for ch in sorted(set(credits) | {c for c, v in markov.items() if v > 0})
+    ]
+    info = {
+        "conversions": n_conv,
+        "paths": {"converting": n_conv, "non_converting": n_non},
+        "removal_effects": model.removal_effects(),
+        "credits": markov,
+    }
+    return pl.DataFrame(rows, schema=ATTRIBUTION_SCHEMA, orient="row"), info
+
+
+def cac_by_model(
+    marketing: Any | None, attribution_frame: pl.DataFrame, *, period: tuple[str, str]
+) -> pl.DataFrame:
+    """CAC per channel under every attribution model: spend / credited conversions.
+
+    The channels are the period's marketing channels and the attributed ones,
+    sorted by channel. ``spend`` is the channel's spend over the period (0 for
+    an attributed channel without marketing rows, as :func:`cac_by_channel`
+    reads it; null, with every CAC, without a marketing table). A model's CAC
+    is null when the channel's credit under it is 0.
+
+    Args:
+        marketing: native frame with ``month``, ``channel``, ``spend``, or None.
+        attribution_frame: the result of :func:`attribution`.
+        period: closed month range ``("YYYY-MM", "YYYY-MM")``.
+
+    Returns:
+        ``[channel, spend, first_touch, last_touch, linear, position_based, markov]``.
+
+    Examples:
+        >>> mkt = pl.DataFrame({"month": [dt.date(2024, 2, 1)] * 2, "channel": ["ads", "tv"],
+        ...     "spend": [300.0, 50.0]})
+        >>> a = pl.DataFrame({"channel": ["ads", "seo"], "first_touch": [2.0, 0.0],
+        ...     "last_touch": [1.0, 1.0], "linear": [1.5, 0.5], "position_based": [1.6, 0.4],
+        ...     "markov": [1.2, 0.8]})
+        >>> cac_by_model(mkt, a, period=("2024-02", "2024-02")).rows()
+        [('ads', 300.0, 150.0, 300.0, 200.0, 187.5, 250.0), ('seo', 0.0, None, 0.0, 0.0, 0.0, 0.0), ('tv', 50.0, None, None, None, None, None)]
+    """
+    first_p, last_p = period_index(period)
+    credit = {r["channel"]: r for r in attribution_frame.iter_rows(named=True)}
+    spend: dict[str, int] = {}
+    if marketing is not None:
+        per_channel = collect(
+            to_lazy(marketing)
+            .filter(in_months("month", first_p, last_p))
+            .group_by(nw.col("channel").cast(nw.String()))
+            .agg(to_micro("spend").sum().alias("spend"))
+        )
+        spend = {ch: int(s or 0) for ch, s in per_channel.iter_rows()}
+    rows = []
+    for ch in sorted(set(spend) | set(credit)):
+        s = None if marketing is None else spend.get(ch, 0) / MICRO
+        cacs = []
+        for model in MODELS:
+            c = credit.get(ch, {}).get(model) or 0.0
+            cacs.append(None if s is None or c <= 0 else s / c)
+        rows.append((ch, s, *cacs))
+    schema = {"channel": pl.String(), "spend": pl.Float64(), **{m: pl.Float64() for m in MODELS}}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def attribution_json(
+    events: Any,
+    subscriptions: Any,
+    accounts: Any,
+    marketing: Any | None,
+    *,
+    period: tuple[str, str],
+    window_days: int = 90,
+    order_by: str | None = None,
+) -> dict[str, Any]:
+    """The document of ``journey attribution --json`` (analytics.md § 6).
+
+    ``{"conversions", "paths": {"converting", "non_converting"},
+    "removal_effects": [{channel, removal_effect}], "attribution": [...],
+    "cac_by_model": [...]}``; every list sorted by channel, ``cac_by_model``
+    null without a marketing table. The models are computed once.
+    """
+    frame, info = _attribute(
+        events, subscriptions, accounts, period=period, window_days=window_days, order_by=order_by
+    )
+    return {
+        "conversions": info["conversions"],
+        "paths": info["paths"],
+        "removal_effects": [
+            {"channel": c, "removal_effect": e} for c, e in sorted(info["removal_effects"].items())
+        ],
+        "attribution": frame.to_dicts(),
+        "cac_by_model": None
+        if marketing is None
+        else cac_by_model(marketing, frame, period=period).to_dicts(),
+    }

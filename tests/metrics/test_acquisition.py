@@ -300,22 +300,30 @@ def test_attribution_hand_computed(constructor):
         constructor(ATTR_ACCOUNTS),
         period=("2024-03", "2024-03"),
     )
-    assert got.columns == ["channel", "first_touch", "last_touch", "linear", "position_based"]
+    assert got.columns == [
+        "channel", "first_touch", "last_touch", "linear", "position_based", "markov"
+    ]  # fmt: skip
     assert got["channel"].to_list() == ["(none)", "ads", "email", "partner", "seo", "social"]
+    # Markov: the paths are ads→email→seo, social→email, email, partner, (none) (each
+    # converting) and F's ads→(null) (touched in March, pays only in April). From
+    # (start): ads 2/6, social, email, partner, (none) 1/6 each; ads → email or (null)
+    # 1/2 each; every other channel converts for sure: P = (2·½ + 4) / 6 = 5/6.
+    # Removing email: P = 2/6, RE = 1 − 2/5 = 0.6; removing any other: P = 4/6, RE = 0.2.
+    # Σ RE = 1.6: credits 5 × 0.2 / 1.6 = 0.625 and 5 × 0.6 / 1.6 = 1.875.
     expected = {
-        # (first, last, linear, position)
-        "(none)": (1, 1, 1, 1),  # E: no touch, no acquisition channel
-        "ads": (1, 0, 1 / 3, 0.4),  # A's first of 3
+        # (first, last, linear, position, markov)
+        "(none)": (1, 1, 1, 1, 0.625),  # E: no touch, no acquisition channel
+        "ads": (1, 0, 1 / 3, 0.4, 0.625),  # A's first of 3
         # A's middle touch, B's last, C's only one.
-        "email": (0 + 0 + 1, 0 + 1 + 1, 1 / 3 + 1 / 2 + 1, 0.2 + 0.5 + 1.0),
-        "partner": (1, 1, 1, 1),  # D: no touch → its acquisition channel
-        "seo": (0, 1, 1 / 3, 0.4),  # A's last
-        "social": (1, 0, 1 / 2, 0.5),  # B's first (row order at equal timestamps)
+        "email": (0 + 0 + 1, 0 + 1 + 1, 1 / 3 + 1 / 2 + 1, 0.2 + 0.5 + 1.0, 1.875),
+        "partner": (1, 1, 1, 1, 0.625),  # D: no touch → its acquisition channel
+        "seo": (0, 1, 1 / 3, 0.4, 0.625),  # A's last
+        "social": (1, 0, 1 / 2, 0.5, 0.625),  # B's first (row order at equal timestamps)
     }
     for channel, values in as_dict(got).items():
         assert values == pytest.approx(expected[channel]), channel
     # Each model's credits sum to the 5 conversions (A, B, C, D, E).
-    assert got.select(pl.exclude("channel").sum()).row(0) == pytest.approx((5, 5, 5, 5))
+    assert got.select(pl.exclude("channel").sum()).row(0) == pytest.approx((5, 5, 5, 5, 5))
 
 
 def test_attribution_window_is_configurable(constructor):
@@ -327,10 +335,11 @@ def test_attribution_window_is_configurable(constructor):
         period=("2024-03", "2024-03"),
         window_days=1,
     )
+    # Markov: F's ads → (null) converts nothing, so ads gets no credit and is not listed.
     assert as_dict(got) == {
-        "(none)": (3.0, 3.0, 3.0, 3.0),  # B, C and E have no channel
-        "partner": (1.0, 1.0, 1.0, 1.0),
-        "seo": (1.0, 1.0, 1.0, 1.0),
+        "(none)": (3.0, 3.0, 3.0, 3.0, pytest.approx(3.0)),  # B, C and E have no channel
+        "partner": (1.0, 1.0, 1.0, 1.0, pytest.approx(1.0)),
+        "seo": (1.0, 1.0, 1.0, 1.0, pytest.approx(1.0)),
     }
 
 
@@ -365,10 +374,13 @@ def test_attribution_counts_the_table_first_month_and_no_conversions(constructor
         constructor(ATTR_ACCOUNTS),
         period=("2024-03", "2024-03"),
     )
+    # Markov: ads→email→seo converts, F's ads→(null) does not; removing any of
+    # the three leaves no way to convert: RE = 1 each, a third of the conversion each.
+    third = pytest.approx(1 / 3)
     assert as_dict(got) == {
-        "ads": (1.0, 0.0, pytest.approx(1 / 3), pytest.approx(0.4)),
-        "email": (0.0, 0.0, pytest.approx(1 / 3), pytest.approx(0.2)),
-        "seo": (0.0, 1.0, pytest.approx(1 / 3), pytest.approx(0.4)),
+        "ads": (1.0, 0.0, third, pytest.approx(0.4), third),
+        "email": (0.0, 0.0, third, pytest.approx(0.2), third),
+        "seo": (0.0, 1.0, third, pytest.approx(0.4), third),
     }
     none = attribution(
         constructor(ATTR_EVENTS),
@@ -408,11 +420,15 @@ def test_property_credits_sum_to_conversions(touch_rows, first_paid, window):
     if conversions == 0:
         assert got.height == 0
         return
-    for model in ("first_touch", "last_touch", "linear", "position_based"):
+    for model in ("first_touch", "last_touch", "linear", "position_based", "markov"):
         assert got[model].sum() == pytest.approx(conversions), model
         assert (got[model] >= 0).all()
     assert got["channel"].to_list() == sorted(got["channel"].to_list())
     expected = reference_attribution(touch_rows, first_paid, window, start, acc)
+    markov = reference_markov(touch_rows, first_paid, window, start, acc, period)
+    for channel in markov:
+        expected.setdefault(channel, (0, 0, 0, 0))
+    expected = {c: (*expected[c], markov.get(c, 0)) for c in sorted(expected)}
     assert list(as_dict(got)) == list(expected)
     for channel, values in as_dict(got).items():
         assert values == pytest.approx(expected[channel]), channel
@@ -451,6 +467,84 @@ def reference_attribution(touch_rows, first_paid, window, start, acc) -> dict[st
             else:
                 give(c, 3, Fraction(2, 5) if k in (0, n - 1) else Fraction(1, 5 * (n - 2)))
     return {c: tuple(float(v) for v in credits[c]) for c in sorted(credits)}
+
+
+def reference_markov(touch_rows, first_paid, window, start, acc, period) -> dict[str, float]:
+    """Markov credits by a direct reading of analytics.md § 6, in exact fractions (tests only)."""
+    fallback = dict(acc.rows())
+    lo_p = dt.datetime(2024, 1, 1, tzinfo=UTC)
+    hi_p = dt.datetime(2024, 4, 1, tzinfo=UTC)  # the period 2024-01 … 2024-03
+    assert period == ("2024-01", "2024-03")
+
+    def touches_of(a, lo, hi):
+        found = [
+            (start + dt.timedelta(hours=h), row, c)
+            for row, (b, h, c) in enumerate(touch_rows)
+            if b == a and c is not None and lo <= start + dt.timedelta(hours=h) <= hi
+        ]
+        return [c for _, _, c in sorted(found)]
+
+    paths = []  # (channels, converted)
+    for a in "pqrst":
+        i = first_paid.get(a)
+        if i is not None and 1 <= i <= 3:
+            conv = dt.datetime(2024, i, 1, tzinfo=UTC)
+            chans = touches_of(a, conv - dt.timedelta(days=window), conv)
+            paths.append((chans or [fallback[a] or "(none)"], True))
+        elif i is None or i > 3:  # never paid up to the period's end
+            in_period = [
+                start + dt.timedelta(hours=h)
+                for b, h, c in touch_rows
+                if b == a and c is not None and lo_p <= start + dt.timedelta(hours=h) < hi_p
+            ]
+            if in_period:
+                last = max(in_period)
+                paths.append((touches_of(a, last - dt.timedelta(days=window), last), False))
+    conversions = sum(1 for _, ok in paths if ok)
+    collapsed = [([c for k, c in enumerate(p) if k == 0 or p[k - 1] != c], ok) for p, ok in paths]
+    names = sorted({c for p, _ in collapsed for c in p})
+
+    def probability(removed):
+        # States: the channels; x_c = Σ_b p(c→b) x_b + p(c→conversion), solved exactly.
+        out = {c: Fraction(0) for c in names}
+        q = {(a, b): Fraction(0) for a in names for b in names}
+        r = {c: Fraction(0) for c in names}
+        first = {c: Fraction(0) for c in names}
+        for p, ok in collapsed:
+            first[p[0]] += 1
+            for a, b in zip(p, p[1:], strict=False):
+                q[a, b] += 1
+                out[a] += 1
+            r[p[-1]] += 1 if ok else 0
+            out[p[-1]] += 1
+        if removed is not None:
+            for a in names:
+                q[a, removed] = Fraction(0)
+            first[removed] = Fraction(0)
+        live = [c for c in names if c != removed]
+        # Gauss–Jordan on (I − Q) x = r over the live states.
+        rows = [
+            [(1 if a == b else 0) - q[a, b] / out[a] for b in live] + [r[a] / out[a]] for a in live
+        ]
+        n = len(live)
+        for col in range(n):
+            pivot = next(k for k in range(col, n) if rows[k][col] != 0)
+            rows[col], rows[pivot] = rows[pivot], rows[col]
+            rows[col] = [v / rows[col][col] for v in rows[col]]
+            for k in range(n):
+                if k != col and rows[k][col] != 0:
+                    f = rows[k][col]
+                    rows[k] = [v - f * w for v, w in zip(rows[k], rows[col], strict=True)]
+        x = {c: rows[k][n] for k, c in enumerate(live)}
+        total = sum(first.values()) if removed is None else len(collapsed)
+        return sum(first[c] * x[c] for c in live) / total if total else Fraction(0)
+
+    if conversions == 0:
+        return {}
+    p = probability(None)
+    effects = {c: 1 - probability(c) / p for c in names}
+    total = sum(effects.values())
+    return {c: float(conversions * e / total) for c, e in effects.items() if e > 0}
 
 
 def test_optional_columns_may_be_absent(constructor):
