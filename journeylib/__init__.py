@@ -22,6 +22,7 @@ from journeylib.metrics import (
     summary_lines,
     with_period,
 )
+from journeylib.metrics.forecast import fit_sbg
 from journeylib.paths import PROJ_ROOT, data_dir, reports_dir, resolve_client_dir
 from journeylib.sources.scaffold import init_client
 from journeylib.stream import (
@@ -50,6 +51,7 @@ __all__ = [
     "data_dir",
     "data_quality",
     "derived_events",
+    "fit_sbg",
     "get_metric",
     "init_client",
     "journey_events",

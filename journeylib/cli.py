@@ -887,6 +887,145 @@ def correlation(
 
 
 @app.command()
+@_friendly(_ANALYTICS_FLAGS)
+def attribution(
+    client: ClientArg,
+    period: PeriodOpt = None,
+    as_json: JsonOpt = False,
+    engine: EngineOpt = "polars",
+    spark_master: MasterOpt = None,
+) -> None:
+    """Which channels bring customers: five attribution models, Markov removal effects, CAC by model."""
+    from journeylib.metrics.acquisition import MODELS, attribution_json
+
+    engine = check_engine(engine)
+    _, c, per = _analysis_input(client, period)
+    if c.tables.get("subscriptions") is None:
+        raise JourneyError(
+            "attribution needs the subscriptions table",
+            where=f"client {client!r}",
+            expected="a subscriptions file (the conversions are first paid months)",
+            found="no subscriptions table",
+            fix="add subscriptions.csv to the client folder (see `journey init`)",
+        )
+    names = ("events", "subscriptions", "accounts", "marketing")
+    frames = frames_to_engine(
+        {n: c.tables[n] for n in names if c.tables.get(n) is not None},
+        engine,
+        spark_master=spark_master,
+    )
+    doc = attribution_json(
+        frames["events"],
+        frames["subscriptions"],
+        frames["accounts"],
+        frames.get("marketing"),
+        period=per,
+        window_days=c.config.attribution_window_days,
+    )
+    if as_json:
+        _print_json(doc)
+        return
+    paths = doc["paths"]
+    out.print(
+        f"attribution {per[0]} – {per[1]}: {doc['conversions']:,} conversions; "
+        f"{paths['converting']:,} converting and {paths['non_converting']:,} "
+        f"non-converting paths (window {c.config.attribution_window_days} days)",
+        markup=False,
+        soft_wrap=True,
+    )
+    effects = {r["channel"]: r["removal_effect"] for r in doc["removal_effects"]}
+    table = Table(title="credited conversions by model", title_justify="left")
+    for col in ("channel", *MODELS, "removal effect"):
+        table.add_column(
+            col.replace("_", " "),
+            justify="left" if col == "channel" else "right",
+            no_wrap=col == "channel",
+        )
+    for r in doc["attribution"]:
+        table.add_row(
+            escape(r["channel"]),
+            *(f"{r[m]:,.1f}" for m in MODELS),
+            format_value(effects.get(r["channel"]), "fraction"),
+        )
+    out.print(table)
+    if doc["cac_by_model"] is None:
+        out.print("CAC by model: no marketing table.", markup=False)
+        return
+    table = Table(title=escape(f"CAC by model ({c.config.currency})"), title_justify="left")
+    for col in ("channel", "spend", *MODELS):
+        table.add_column(
+            col.replace("_", " "),
+            justify="left" if col == "channel" else "right",
+            no_wrap=col == "channel",
+        )
+    for r in doc["cac_by_model"]:
+        table.add_row(
+            escape(r["channel"]), *(format_value(r[k], digits=0) for k in ("spend", *MODELS))
+        )
+    out.print(table)
+
+
+@app.command()
+@_friendly(_ANALYTICS_FLAGS)
+def forecast(
+    client: ClientArg,
+    seed: Annotated[
+        int,
+        typer.Option(help="Seed of the bootstrap that gives the 90 % band (same seed, same band)."),
+    ] = 0,
+    period: PeriodOpt = None,
+    as_json: JsonOpt = False,
+    engine: EngineOpt = "polars",
+    spark_master: MasterOpt = None,
+) -> None:
+    """Customers and MRR to expect in the next 12 months: a shifted-beta-geometric retention fit."""
+    from journeylib.metrics.forecast import retention_forecast
+
+    engine = check_engine(engine)
+    _, c, per = _analysis_input(client, period)
+    if c.tables.get("subscriptions") is None:
+        raise JourneyError(
+            "the forecast needs the subscriptions table",
+            where=f"client {client!r}",
+            expected="a subscriptions file (the forecast follows paying customers)",
+            found="no subscriptions table",
+            fix="add subscriptions.csv to the client folder (see `journey init`)",
+        )
+    subs = frames_to_engine({"s": c.tables["subscriptions"]}, engine, spark_master=spark_master)[
+        "s"
+    ]
+    doc = retention_forecast(subs, period=per, seed=seed)
+    if as_json:
+        _print_json(doc)
+        return
+    if doc["alpha"] is None:
+        why = (
+            f"none of the {doc['cohorts_used']} cohorts with 3 months or more behind them "
+            "lost a customer, so churn cannot be estimated"
+            if doc["cohorts_used"]
+            else "no first-paid-month cohort of the period has 3 months or more behind it"
+        )
+        out.print(f"no forecast: {why} ({per[0]} – {per[1]}).", markup=False, soft_wrap=True)
+        return
+    out.print(
+        f"retention fit (shifted-beta-geometric) over {doc['cohorts_used']} cohorts: "
+        f"alpha {doc['alpha']:.3f}, beta {doc['beta']:.3f}",
+        markup=False,
+        soft_wrap=True,
+    )
+    table = Table(
+        title=escape(f"forecast after {per[1]}, 90 % band from 200 resamples (seed {seed})"),
+        title_justify="left",
+    )
+    for col in ("month", "customers", "90 % band", f"MRR ({c.config.currency})"):
+        table.add_column(col, justify="left" if col == "month" else "right")
+    for m in doc["months"]:
+        band = "" if m["lo"] is None else f"{m['lo']:,.0f} – {m['hi']:,.0f}"
+        table.add_row(m["month"], f"{m['customers']:,.0f}", band, format_value(m["mrr"], digits=0))
+    out.print(table)
+
+
+@app.command()
 @_friendly()
 def run(
     client: ClientArg,

@@ -24,6 +24,7 @@ HOMES = {
     "journey_events": "journeylib.stream.unified",
     "metrics_document": "journeylib.metrics.document",
     "resolve_period": "journeylib.metrics.period",
+    "fit_sbg": "journeylib.metrics.forecast",
 }
 
 

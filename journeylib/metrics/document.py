@@ -30,6 +30,7 @@ from journeylib.metrics import (
     revenue,
     stages,
     support,
+    value,
 )
 from journeylib.metrics._memo import shared_results
 from journeylib.metrics.catalog import get_metric
@@ -152,6 +153,7 @@ def _sections(
         "months": None,
         "by_channel": None,
         "attribution": None,
+        "cac_by_model": None,
         "ctr": None,
         "branded_search_months": None,
     }
@@ -181,9 +183,25 @@ def _sections(
             )
         )
     if subs is not None and want("acquisition"):
-        acq["attribution"] = _rows(
-            acquisition.attribution(
-                events, subs, accounts, period=period, window_days=cfg.attribution_window_days
+        attributed = acquisition.attribution(
+            events, subs, accounts, period=period, window_days=cfg.attribution_window_days
+        )
+        acq["attribution"] = _rows(attributed)
+        if marketing is not None:
+            acq["cac_by_model"] = _rows(
+                acquisition.cac_by_model(marketing, attributed, period=period)
+            )
+
+    # ---- value curves (analytics.md § 7): cumulative gross margin per customer by cohort
+    curves = None
+    if subs is not None and want("value_curves"):
+        curves = value.value_curves_rows(
+            value.value_curves(
+                subs,
+                accounts,
+                t.get("marketing"),
+                period=period,
+                gross_margin=cfg.gross_margin,
             )
         )
 
@@ -308,6 +326,7 @@ def _sections(
         "referral": referral_doc,
         "milestones": ms_rows,
         "stickiness": sticky,
+        "value_curves": curves,
     }
 
 
@@ -335,7 +354,7 @@ def metrics_document(client: Any) -> dict[str, Any]:
     Returns:
         A JSON-ready dict: ``schema_version, client, currency, period, revenue,
         acquisition, onboarding, retention, stages, visitors, nps, support,
-        milestones, stickiness, goals, data_quality``. Values that cannot be computed are
+        milestones, stickiness, value_curves, goals, data_quality``. Values that cannot be computed are
         None; sections of absent optional tables are None. ``data_quality``
         has a ``period_cut`` key only when the default period's end left later
         months of events or subscriptions out

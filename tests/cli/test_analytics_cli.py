@@ -18,7 +18,9 @@ from journeylib.analysis.paths import paths, paths_json
 from journeylib.cli import app
 from journeylib.ingest.client import load_client
 from journeylib.metrics import resolve_period
+from journeylib.metrics.acquisition import MODELS, attribution_json
 from journeylib.metrics.activity import lifecycle, lifecycle_json
+from journeylib.metrics.forecast import retention_forecast
 from journeylib.metrics.funnels import ordered_funnel
 from journeylib.stream import journey_events
 from tests.cli.test_cli import journey
@@ -130,6 +132,60 @@ def test_funnel_by_column_is_the_library_answer(small_client, loaded):
     assert total <= doc["steps"][0]["count"]
 
 
+def test_attribution_json_is_the_library_answer_and_adds_up(small_client, loaded):
+    c, period, _ = loaded
+    doc = _json("attribution", str(small_client), "--json")
+    t = c.tables
+    expected = attribution_json(
+        t["events"],
+        t["subscriptions"],
+        t["accounts"],
+        t.get("marketing"),
+        period=period,
+        window_days=c.config.attribution_window_days,
+    )
+    assert doc == expected
+    assert list(doc) == ["conversions", "paths", "removal_effects", "attribution", "cac_by_model"]
+    assert doc["conversions"] == doc["paths"]["converting"] > 0
+    assert doc["paths"]["non_converting"] > 0
+    for model in MODELS:  # every model's column sums to the period's conversions
+        assert sum(r[model] for r in doc["attribution"]) == pytest.approx(doc["conversions"])
+    channels = [r["channel"] for r in doc["removal_effects"]]
+    assert channels == sorted(channels)
+    assert all(0 <= r["removal_effect"] <= 1 for r in doc["removal_effects"])
+    assert [r["channel"] for r in doc["cac_by_model"]] == sorted(
+        r["channel"] for r in doc["cac_by_model"]
+    )
+
+
+def test_forecast_json_is_the_library_answer_and_reproducible(small_client, loaded):
+    c, period, _ = loaded
+    doc = _json("forecast", str(small_client), "--json")
+    assert doc == retention_forecast(c.tables["subscriptions"], period=period)
+    assert doc["alpha"] > 0 and doc["beta"] > 0 and doc["cohorts_used"] > 0
+    assert len(doc["months"]) == 12 and doc["months"][0]["month"] > period[1]
+    for m in doc["months"]:
+        assert m["lo"] <= m["customers"] <= m["hi"]
+    assert _json("forecast", str(small_client), "--json") == doc  # the seed: same band
+    other = _json("forecast", str(small_client), "--json", "--seed", "7")
+    assert other["months"][-1]["lo"] != doc["months"][-1]["lo"]
+    assert other["months"][-1]["customers"] == doc["months"][-1]["customers"]
+
+
+def test_attribution_and_forecast_text(small_client):
+    result = runner.invoke(app, ["attribution", str(small_client)])
+    assert result.exit_code == 0, result.output
+    assert "non-converting paths" in result.output and "removal" in result.output
+    assert "CAC by model" in result.output
+    result = runner.invoke(app, ["forecast", str(small_client)])
+    assert result.exit_code == 0, result.output
+    assert "alpha" in result.output and "90 % band" in result.output
+    # two months of history: no cohort old enough to fit, said in words
+    result = runner.invoke(app, ["forecast", str(small_client), "--period", "2025-01:2025-02"])
+    assert result.exit_code == 0, result.output
+    assert "no forecast" in result.output
+
+
 def test_the_text_output_names_what_it_shows(small_client):
     result = runner.invoke(app, ["lifecycle", str(small_client), "--interval", "month"])
     assert result.exit_code == 0, result.output
@@ -156,6 +212,10 @@ def test_the_text_output_names_what_it_shows(small_client):
         (["correlation", "--steps", "signed_up,login", "--properties", "shoe_size"], "shoe_size"),
         (["metrics", "--breakdown", "shoe_size"], "--breakdown"),
         (["funnel", "--steps", "signed_up,login", "--by", "shoe_size"], "--by"),
+        (["attribution", "--period", "2024-05:2024-02"], "--period"),
+        (["attribution", "--engine", "pandas"], "--engine"),
+        (["forecast", "--period", "2024-5"], "--period"),
+        (["forecast", "--engine", "sqlite"], "--engine"),
     ],
 )
 def test_bad_options_exit_2_with_one_line(small_client, args, needle):
