@@ -15,6 +15,7 @@ pytest.importorskip("pyspark")
 from journeylib.metrics import (  # noqa: E402
     acquisition,
     feedback,
+    forecast,
     milestones,
     onboarding,
     resolve_period,
@@ -22,6 +23,7 @@ from journeylib.metrics import (  # noqa: E402
     revenue,
     stages,
     support,
+    value,
 )
 from journeylib.stream import journey_events  # noqa: E402
 
@@ -182,4 +184,53 @@ def test_stage_funnel_and_transitions(client, spark_of):
     same(
         stages.visitors(stream, period=period),
         stages.visitors(spark_of("stream", stream), period=period),
+    )
+
+
+def test_revenue_views_markov_value_curves_forecast(client, spark_of):
+    period = resolve_period(client)
+    t = client.tables
+    on_spark = {n: spark_of(n) for n in ("subscriptions", "accounts", "marketing")}
+    seq_events = t["events"].with_row_index("seq").with_columns(pl.col("seq").cast(pl.Int64))
+    markov = acquisition.markov_attribution(
+        t["events"], t["subscriptions"], t["accounts"], period=period
+    )
+    assert markov["paths"]["non_converting"] > 0
+    same(
+        markov,
+        acquisition.markov_attribution(
+            spark_of("events", seq_events),
+            on_spark["subscriptions"],
+            on_spark["accounts"],
+            period=period,
+            order_by="seq",
+        ),
+    )
+    curves = value.value_curves(
+        t["subscriptions"], t["accounts"], t["marketing"], period=period, gross_margin=0.8
+    )
+    assert curves.height > 0
+    same(
+        curves.explode("cumulative"),
+        value.value_curves(
+            on_spark["subscriptions"],
+            on_spark["accounts"],
+            on_spark["marketing"],
+            period=period,
+            gross_margin=0.8,
+        ).explode("cumulative"),
+    )
+    same(
+        forecast.survival_table(t["subscriptions"], period=period),
+        forecast.survival_table(on_spark["subscriptions"], period=period),
+    )
+    expected = forecast.retention_forecast(t["subscriptions"], period=period)
+    got = forecast.retention_forecast(on_spark["subscriptions"], period=period)
+    assert expected["alpha"] is not None
+    assert len(got["months"]) == len(expected["months"]) == 12
+    for a, b in zip(expected["months"], got["months"], strict=True):
+        same(a, b)
+    same(
+        {k: expected[k] for k in ("alpha", "beta", "cohorts_used")},
+        {k: got[k] for k in ("alpha", "beta", "cohorts_used")},
     )
