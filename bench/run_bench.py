@@ -33,6 +33,13 @@ run by run; medians over ``--runs``):
   library in child processes against hand-written DuckDB SQL on the same
   store files (``engines/analytics.py``), interleaved and rotated; agreement
   of their JSON; the real commands' wall time for information;
+* **revenue**: ``journey attribution CLIENT --json`` and ``journey forecast
+  CLIENT --json`` against ``journey metrics CLIENT --json``, the three as
+  subprocesses (imports included, store built before), interleaved and rotated;
+  the ratios of their median wall times against the bar 1.5×, the 1-minute
+  load average of every measurement, and checks of their JSON (the same in
+  every run; attribution's every model sums to ``conversions`` and equals the
+  metrics document's attribution) (``engines/revenue.py``);
 * **run**: ``journey run <client> --jobs 2`` on the store built before
   (untimed), against ``journey run demo --jobs 2`` timed alongside: wall time
   and the peak RSS of every process of the run (the driver and each notebook
@@ -46,7 +53,8 @@ funnel reached counts, an ordered 3-step funnel, CAC by channel. Every engine's
 numbers are compared with the library's on the raw files (``polars_subset``).
 Also timed: ``journey run demo`` (wall time and the per-notebook seconds of
 run.json) and ``journey batch --jobs 2`` over 1 and 8 copies of the demo client.
-``--skip ingest,metrics,analytics,run,explore,demo,batch`` leaves sections out.
+``--skip ingest,metrics,analytics,revenue,run,explore,demo,batch`` leaves sections out;
+``--store-dir DIR`` keeps the stores in DIR (a current one is reused) instead of a temporary folder.
 
 Prints a table of medians, ratios and the bars met, and writes it as JSON
 under reports/bench/.
@@ -106,7 +114,9 @@ ANALYTICS_COMMANDS = {
     "paths": ["paths", "{client}", "--start", "signed_up", "--json"],
 }
 #: What a run measures; ``--skip`` leaves some out.
-SECTIONS = ("ingest", "metrics", "analytics", "run", "explore", "demo", "batch")
+SECTIONS = ("ingest", "metrics", "analytics", "revenue", "run", "explore", "demo", "batch")
+#: The revenue section's bar: ``journey attribution`` / ``journey forecast`` ≤ this × ``journey metrics``.
+REVENUE_BAR = 1.5
 #: Threads of both sides of the ingest comparison (polars: POLARS_MAX_THREADS, DuckDB: threads).
 THREADS = 2
 FUNNEL_STEPS = ["website_visit", "pricing_page_viewed", "trial_started"]
@@ -404,11 +414,14 @@ def run_child(
     return res
 
 
-def _env(tmp: Path) -> dict[str, str]:
-    """The environment of the journey processes of one size: store and reports under ``tmp``."""
+def _env(tmp: Path, store_dir: Path | None = None) -> dict[str, str]:
+    """The environment of the journey processes of one size: store and reports under ``tmp``.
+
+    ``store_dir`` (``--store-dir``): the stores there instead, kept after the run.
+    """
     return dict(
         os.environ,
-        JOURNEY_STORE_DIR=str(tmp / "store"),
+        JOURNEY_STORE_DIR=str(store_dir or tmp / "store"),
         JOURNEY_REPORTS_DIR=str(tmp / "reports"),
     )
 
@@ -675,12 +688,21 @@ def _json_output(res: dict[str, Any]) -> Any:
 
 
 def time_command(
-    name: str, client: str, env: dict[str, str], tmp: Path
+    name: str,
+    client: str,
+    env: dict[str, str],
+    tmp: Path,
+    commands: dict[str, list[str]] = ANALYTICS_COMMANDS,
 ) -> tuple[dict[str, Any], Any]:
-    """``journey <ANALYTICS_COMMANDS[name]>`` in a child process: wall time, peak RSS; and its JSON."""
-    args = [a.format(client=client) for a in ANALYTICS_COMMANDS[name]]
+    """``journey <commands[name]>`` in a child process: wall time, peak RSS; and its JSON.
+
+    Also the 1-minute load average as it started (``load_1min``).
+    """
+    args = [a.format(client=client) for a in commands[name]]
+    load = os.getloadavg()[0]
     res = procs.measured(args, env=env, log=tmp / f"cli-{name}.log")
     entry: dict[str, Any] = {
+        "load_1min": round(load, 2),
         "wall_s": res["wall_s"],
         "rss_mb": res["peak_rss_mb"],
         # the store was stale and the command built it inside the timing
@@ -802,6 +824,104 @@ def bench_analytics(
 
 def _count(doc: dict[str, Any] | None, key: str) -> int | None:
     return None if doc is None else len(doc[key])
+
+
+def bench_revenue(
+    size: str, spec: dict[str, Any], runs: int, tmp: Path, env: dict[str, str]
+) -> dict[str, Any]:
+    """``journey attribution`` and ``journey forecast`` against ``journey metrics``, all ``--json``.
+
+    The three commands (``engines/revenue.py`` ``COMMANDS``) as subprocesses
+    (``bench/procs.py``: wall time from start to exit, imports included, peak
+    RSS), ``runs`` times, interleaved and their order rotated run by run, the
+    store made current before every round (untimed). A command that had to
+    build the store inside the timing is not counted and run again (twice at
+    most). The 1-minute load average is kept with every measurement. Checks:
+    each command's JSON is the same in every run (with one run, attribution and
+    forecast run once more, untimed), attribution's every model sums to
+    ``conversions``, and its rows equal the metrics document's.
+    """
+    import revenue
+
+    client = spec["client"]
+    names = list(revenue.COMMANDS)
+    samples: dict[str, list[dict[str, Any]]] = {c: [] for c in names}
+    docs: dict[str, list[Any]] = {c: [] for c in names}
+
+    def one(c: str) -> dict[str, Any]:
+        for attempt in range(3):
+            entry, doc = time_command(c, client, env, tmp, revenue.COMMANDS)
+            if not entry["store_built"] or attempt == 2:
+                break
+            print(
+                f"[{size}] journey {c} built the store inside the timing "
+                f"({entry['wall_s']:.1f} s, not counted); again",
+                flush=True,
+            )
+            ensure_store_untimed(client, env, tmp, size)
+        entry["discarded_runs"] = attempt
+        docs[c].append(revenue.metrics_excerpt(doc) if c == revenue.REFERENCE else doc)
+        return entry
+
+    for r in range(runs):
+        ensure_store_untimed(client, env, tmp, size)
+        for c in names[r % len(names) :] + names[: r % len(names)]:
+            entry = one(c)
+            samples[c].append(entry)
+            shown = entry.get("error") or f"{entry['wall_s']:.2f} s wall"
+            print(
+                f"[{size}] revenue run {r + 1}/{runs} journey {c:<12} {shown}  "
+                f"rss {_fmt(entry['rss_mb'], ' MB', 0)}  load {entry['load_1min']:.2f}"
+                + ("  (store built inside the timing)" if entry["store_built"] else ""),
+                flush=True,
+            )
+    if runs < 2:  # a second, untimed run for the reproducibility check
+        for c in names:
+            if c != revenue.REFERENCE:
+                one(c)
+    commands: dict[str, Any] = {}
+    for c, entries in samples.items():
+        ok = [x for x in entries if "error" not in x and not x["store_built"]]
+        commands[c] = {
+            "args": revenue.COMMANDS[c],
+            "median_wall_s": _med([x["wall_s"] for x in ok]),
+            "all_wall_s": [round(x["wall_s"], 3) for x in ok],
+            "load_1min": [x["load_1min"] for x in ok],  # as each of all_wall_s started
+            "peak_rss_mb": max((x["rss_mb"] or 0 for x in ok), default=None),
+            "store_built_in_timing": sum(x["store_built"] for x in entries),
+            "discarded_runs": sum(x["discarded_runs"] for x in entries),
+            "errors": [x["error"] for x in entries if "error" in x],
+        }
+    ref = commands[revenue.REFERENCE]["median_wall_s"]
+    ratios = {
+        f"{c}/{revenue.REFERENCE}": v["median_wall_s"] / ref if v["median_wall_s"] and ref else None
+        for c, v in commands.items()
+        if c != revenue.REFERENCE
+    }
+    checks: dict[str, Any] = {
+        "reproducible": {c: revenue.reproducible(d) for c, d in docs.items()},
+    }
+    attr = next((d for d in reversed(docs["attribution"]) if d is not None), None)
+    met = next((d for d in reversed(docs[revenue.REFERENCE]) if d is not None), None)
+    checks["model_sums"] = None if attr is None else revenue.model_sums(attr)
+    checks["attribution_equals_metrics"] = (
+        None if attr is None or met is None else revenue.matches_metrics(attr, met)
+    )
+    fc = next((d for d in reversed(docs["forecast"]) if d is not None), None)
+    return {
+        "bar": REVENUE_BAR,
+        "commands": commands,
+        "ratios": ratios,
+        "checks": checks,
+        "answer": {
+            "conversions": None if attr is None else attr["conversions"],
+            "paths": None if attr is None else attr["paths"],
+            "channels": None if attr is None else len(attr["attribution"]),
+            "forecast_cohorts_used": None if fc is None else fc["cohorts_used"],
+            "forecast_months": None if fc is None else len(fc["months"]),
+        },
+        "runs": samples,
+    }
 
 
 def time_run(
@@ -997,8 +1117,12 @@ def bench_size(
     seed: int,
     skip: set[str],
     demo: dict[str, Any] | None,
+    store_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Every section of one size, its stores and reports in a temporary folder removed at the end."""
+    """Every section of one size, its stores and reports in a temporary folder removed at the end.
+
+    ``store_dir`` (``--store-dir``): the stores there instead, kept.
+    """
     data = prepare(size, data_dir, seed)
     spec = data["spec"]
     out: dict[str, Any] = {
@@ -1012,7 +1136,7 @@ def bench_size(
     out["load_avg_1min"] = load
     with tempfile.TemporaryDirectory(prefix=f"journey-bench-{size}-") as tmpdir:
         tmp = Path(tmpdir)
-        env = _env(tmp)
+        env = _env(tmp, store_dir)
         if "ingest" not in skip:
             load["ingest"] = os.getloadavg()[0]
             out["ingest"] = bench_ingest(size, spec, tmp, env, runs["ingest"])
@@ -1022,6 +1146,9 @@ def bench_size(
         if "analytics" not in skip:
             load["analytics"] = os.getloadavg()[0]
             out["analytics"] = bench_analytics(size, spec, runs["analytics"], tmp, env)
+        if "revenue" not in skip:
+            load["revenue"] = os.getloadavg()[0]
+            out["revenue"] = bench_revenue(size, spec, runs["revenue"], tmp, env)
         if "run" not in skip and demo is not None:
             load["run"] = os.getloadavg()[0]
             out["run"] = bench_run(size, spec["client"], tmp, env, runs["run"], demo)
@@ -1124,6 +1251,10 @@ def bars(size: str, s: dict[str, Any]) -> list[dict[str, Any]]:
         an = s["analytics"]["ratios"]
         bar("lifecycle vs DuckDB SQL", an["lifecycle_lib/lifecycle_duckdb"], "<=", 1.0, speed)
         bar("paths vs DuckDB SQL", an["paths_lib/paths_duckdb"], "<=", 1.0, speed)
+    if "revenue" in s:
+        rv = s["revenue"]
+        for c in ("attribution", "forecast"):
+            bar(f"{c} vs journey metrics", rv["ratios"][f"{c}/metrics"], "<=", rv["bar"], speed)
     if "run" in s:
         run = s["run"]
         bar("run vs run demo", run["ratio"], "<=", 2.0, at10)
@@ -1333,6 +1464,66 @@ def _print_analytics(an: dict[str, Any], runs: dict[str, int]) -> None:
         )
 
 
+def _print_revenue(rev: dict[str, Any], runs: dict[str, int]) -> None:
+    print(
+        f"revenue: journey attribution / forecast against journey metrics, each --json as a "
+        f"subprocess (medians of {runs['revenue']} runs, store built before):"
+    )
+    print(
+        f"  {'command':<14}{'median wall s':>14}{'/ metrics':>10}{'peak RSS MiB':>14}"
+        f"  wall s per run (1-min load average)"
+    )
+    for c, v in rev["commands"].items():
+        ratio = rev["ratios"].get(f"{c}/metrics")
+        per_run = ", ".join(
+            f"{w:.2f} ({la:.1f})" for w, la in zip(v["all_wall_s"], v["load_1min"], strict=True)
+        )
+        extra = ""
+        if v["store_built_in_timing"]:
+            extra += f"; {v['store_built_in_timing']} run(s) built the store (not counted)"
+        if v["errors"]:
+            extra += f"; errors: {v['errors']}"
+        print(
+            f"  {c:<14}{_fmt(v['median_wall_s']):>14}{'' if ratio is None else _fmt(ratio):>10}"
+            f"{_fmt(v['peak_rss_mb'], '', 0):>14}  {per_run}{extra}"
+        )
+    ratios = ", ".join(
+        f"{k} {_fmt(x)} ({'—' if x is None else 'met' if x <= rev['bar'] else 'NOT met'})"
+        for k, x in rev["ratios"].items()
+    )
+    print(f"  ratios (bar ≤ {rev['bar']}×): {ratios}")
+    ch = rev["checks"]
+    same = []
+    for c, v in ch["reproducible"].items():
+        if v is None:
+            same.append(f"{c} not checked")
+        elif v["identical"]:
+            same.append(f"{c} yes ({v['runs']} runs)")
+        else:
+            rel = "shape differs" if v["max_rel"] is None else f"max rel. diff {v['max_rel']:.1e}"
+            same.append(f"{c} NO ({rel}; {v['difference']})")
+    print("  same JSON every run: " + ", ".join(same))
+    ms = ch["model_sums"]
+    if ms is not None:
+        verdict = (
+            "yes" if ms["ok"] else "NO: " + ", ".join(f"{m} {x}" for m, x in ms["off"].items())
+        )
+        print(f"  attribution: every model sums to conversions ({ms['conversions']:,}): {verdict}")
+    eq = ch["attribution_equals_metrics"]
+    if eq is not None:
+        print(
+            "  attribution rows = metrics document's acquisition.attribution / cac_by_model: "
+            + ("yes" if eq == "ok" else "NO: " + eq)
+        )
+    a = rev["answer"]
+    if a["paths"] is not None:
+        print(
+            f"  answer: {a['paths']['converting']:,} converting and "
+            f"{a['paths']['non_converting']:,} non-converting paths, {a['channels']} channels; "
+            f"forecast over {a['forecast_cohorts_used']} cohorts, {a['forecast_months']} months"
+        )
+
+
 def _print_ingest(ing: dict[str, Any], runs: dict[str, int]) -> None:
     print(f"ingest (medians of {runs['ingest']} runs, {ing['threads']} threads each):")
     for e, v in ing["engines"].items():
@@ -1407,6 +1598,8 @@ def print_table(report: dict[str, Any]) -> None:
             _print_engines(s, runs)
         if "analytics" in s:
             _print_analytics(s["analytics"], runs)
+        if "revenue" in s:
+            _print_revenue(s["revenue"], runs)
         if "run" in s:
             _print_run(s["run"], s["size"], runs)
         if "explore" in s:
@@ -1487,6 +1680,13 @@ def main() -> None:
     )
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument(
+        "--store-dir",
+        help="keep the clients' stores in this folder (JOURNEY_STORE_DIR) instead of a temporary "
+        "one: a store already current there is reused, not built again (e.g. "
+        "--data-dir /tmp/journey-bench --store-dir /tmp/journey-bench/store); the ingest "
+        "section's --rebuild rebuilds it there",
+    )
+    ap.add_argument(
         "--demo-runs",
         type=int,
         default=1,
@@ -1524,6 +1724,7 @@ def main() -> None:
     runs = {
         "metrics": args.runs,
         "analytics": args.runs,
+        "revenue": args.runs,
         "ingest": args.ingest_runs or args.runs,
         "run": args.run_runs or args.runs,
         "explore": args.explore_runs or args.runs,
@@ -1532,6 +1733,7 @@ def main() -> None:
     }
     data_dir = Path(args.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
+    store_dir = Path(args.store_dir).resolve() if args.store_dir else None
     report: dict[str, Any] = {
         "started_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": {
@@ -1541,6 +1743,7 @@ def main() -> None:
         },
         "runs": runs,
         "skipped": sorted(skip),
+        "store_dir": None if store_dir is None else str(store_dir),
         "sizes": [],
     }
     try:
@@ -1559,7 +1762,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="journey-bench-demo-") as demo_dir:
         demo = {"tmp": Path(demo_dir), "env": _env(Path(demo_dir))}
         for size in sizes:
-            report["sizes"].append(bench_size(size, data_dir, engines, runs, args.seed, skip, demo))
+            report["sizes"].append(
+                bench_size(size, data_dir, engines, runs, args.seed, skip, demo, store_dir)
+            )
         if "demo" not in skip:
             report["demo"] = bench_demo(args.demo_runs, demo)
     if "batch" not in skip:
