@@ -12,11 +12,16 @@ its times) that:
 1. opens the explorer as the notebook does (``Explorer(client)``, only the tab
    on screen drawn): ``open_s`` is the construction (store opened, controls
    filled, the journey map drawn); ``load_s`` its part before the first panel;
+   then opens the tabs of :data:`KEPT_TABS` on the unfiltered client
+   (``unfiltered_panels``: the store keeps their unfiltered result, as it
+   keeps the journey map, so the first run computes it and the later runs
+   read it) and goes back to the first tab;
 2. for each filter change (the first persona, then also the first channel):
    sets the dropdown (the status line and the panel on screen redraw:
    ``change_s``), then redraws every other shown panel in tab order (the
    panels drawn under another one included: the breakdowns and what drives
-   the funnel); ``panels`` holds each panel's seconds, with what panels
+   the funnel; the attribution panel's five models of the filtered
+   accounts); ``panels`` holds each panel's seconds, with what panels
    share in one filter state (the stage funnel, the ordered funnel) computed
    once, as the explorer does. Every control is at its default (paths from
    the first event, 5 steps, min accounts auto; lifecycle by week; no
@@ -48,6 +53,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
+#: Tabs besides the journey map whose unfiltered result the store keeps (timed after opening).
+KEPT_TABS = ("attribution",)
+
 
 def _peak_rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -74,6 +82,14 @@ def _child(client_dir: str, module: str) -> dict[str, Any]:
         "rss_after_open_mb": _peak_rss_mb(),
         "changes": [],
     }
+    tab_ids = getattr(ex, "_tab_ids", [])  # an older explorer (--module) may lack a tab
+    unfiltered = {}
+    for pid in KEPT_TABS:
+        if pid in tab_ids:
+            ex.tabs.selected_index = tab_ids.index(pid)
+            unfiltered[pid] = ex.timings[pid]
+    ex.tabs.selected_index = 0
+    out["unfiltered_panels"] = unfiltered
     for name in ("persona", "channel"):
         dropdown = getattr(ex, name)
         value = dropdown.options[1][1]
@@ -157,8 +173,8 @@ def measure(client_dir: str, *, runs: int = 3, module: str = "journeylib.explore
     Returns:
         ``{"client", "runs", "first_open_s", "open_s", "load_s", "first_panel_s", "panels",
         "median_redraw_s", "cold_panels", "median_cold_redraw_s", "breakdown_panels",
-        "left_out_of_medians", "peak_rss_mb", "bars", "raw"}``: medians over runs (per panel over
-        runs and filter changes; ``open_s`` over the runs after the first,
+        "unfiltered_panels", "left_out_of_medians", "peak_rss_mb", "bars", "raw"}``: medians
+        over runs (per panel over runs and filter changes; ``open_s`` over the runs after the first,
         which open on the map the first one kept in the store, and
         ``first_open_s`` the first, which computes it), the largest peak RSS,
         and every run as measured.
@@ -195,6 +211,14 @@ def measure(client_dir: str, *, runs: int = 3, module: str = "journeylib.explore
         "cold_panels": cold,
         "median_cold_redraw_s": med(drawn_cold.values()),
         "breakdown_panels": per_panel("breakdown_panels"),
+        # first: computed (the first run, after what was kept was removed); kept: read back
+        "unfiltered_panels": {
+            p: {
+                "first_s": raw[0]["unfiltered_panels"][p],
+                "kept_s": med(r["unfiltered_panels"][p] for r in later),
+            }
+            for p in raw[0].get("unfiltered_panels", {})
+        },
         "left_out_of_medians": sorted(empty),
         "peak_rss_mb": max(r["peak_rss_mb"] for r in raw),
     }

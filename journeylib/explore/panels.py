@@ -37,6 +37,7 @@ from journeylib.explore import compute
 from journeylib.explore.filters import ALL, STREAM, Scope, dropped_accounts
 from journeylib.formatting import format_p_value, format_value
 from journeylib.metrics import feedback, funnels, revenue
+from journeylib.metrics.acquisition import MODELS
 from journeylib.present.tables import frame_html
 
 __all__ = [
@@ -102,6 +103,14 @@ PANELS: tuple[Panel, ...] = (
         "subscriptions",
         "Add subscriptions.csv to the client folder to see MRR movements.",
     ),
+    Panel(
+        "attribution",
+        "Attribution",
+        _BASE,
+        "subscriptions",
+        "Add subscriptions.csv to the client folder to see attribution by model "
+        "(a conversion is an account's first paid month).",
+    ),
     Panel("touchpoint_flow", "Touchpoint flow", _BASE),
     Panel("paths", "Paths", _BASE | {"paths"}),
     Panel(
@@ -115,6 +124,9 @@ PANELS: tuple[Panel, ...] = (
 
 #: Panel id → the control groups it depends on.
 DEPENDENCIES: dict[str, frozenset[str]] = {p.id: p.depends for p in PANELS}
+
+#: Panel id → the note shown when the table it needs is missing.
+_NOTES: dict[str, str | None] = {p.id: p.note for p in PANELS}
 
 #: The explorer's control attributes → their group in :data:`DEPENDENCIES`.
 CONTROL_GROUPS: dict[str, str] = {
@@ -564,6 +576,80 @@ def _mrr_movements(sc: Scope, _choice: FunnelChoice) -> Drawn:
     )
 
 
+#: The attribution models' column headings, in the order of their columns.
+_MODEL_HEADINGS = {
+    "first_touch": "first touch",
+    "last_touch": "last touch",
+    "linear": "linear",
+    "position_based": "position-based",
+    "markov": "Markov",
+}
+
+
+def _attribution(sc: Scope, _choice: FunnelChoice) -> Drawn:
+    frame = compute.attribution(sc)
+    if frame is None:
+        if sc.lazy("subscriptions") is None:
+            return Drawn(message=_NOTES["attribution"])
+        return Drawn(message="The events have no channel column: there is no touch to attribute.")
+    lo, hi = sc.period
+    conversions = round(frame["first_touch"].sum())  # every model credits each conversion once
+    if not conversions:
+        who = "No account of these filters" if sc.filters.active() else "No account"
+        return Drawn(
+            frame,
+            None,
+            f"{who} started paying in {lo} to {hi}: there is no conversion to attribute.",
+        )
+    window = sc.base.config.attribution_window_days
+    headings = {m: _MODEL_HEADINGS.get(m, m.replace("_", " ")) for m in MODELS}
+    table = frame_html(
+        frame.rename(headings),
+        formats=dict.fromkeys(headings.values(), "num1"),
+        max_rows=-1,
+        caption=f"Conversions credited to each channel, by model "
+        f"({format_value(conversions, 'count')} conversions)",
+    )
+    extra = [
+        table,
+        note_html(
+            f"A conversion is an account's first paid month in {lo} to {hi}, credited to the "
+            f"channels of its events in the {window} days before it (without any: its "
+            "acquisition channel); each model's credits add up to the conversions. Markov "
+            "credits each channel by how many conversions are lost without it, from the "
+            "paths that converted and those that did not."
+        ),
+    ]
+    cac = compute.cac_by_model(sc, frame)
+    if cac is None:
+        extra.append(
+            note_html(
+                "No marketing table: add marketing.csv (spend by month and channel) to the "
+                "client folder to see CAC by model."
+            )
+        )
+    elif sc.filters.active():
+        extra.append(
+            note_html(
+                "CAC by model is shown without filters only: marketing spend is by month and "
+                "channel, not by account, so the spend behind the accounts of these filters "
+                f"({sc.filters.describe()}) is unknown. Clear the filters to see it."
+            )
+        )
+    else:
+        currency = sc.base.config.currency
+        extra.append(
+            frame_html(
+                cac.rename(headings),
+                formats={"spend": "money", **dict.fromkeys(headings.values(), "money")},
+                max_rows=-1,
+                caption=f"CAC by model ({currency}): spend in the period / conversions credited "
+                "(—: the model credits the channel none; 0: the channel has no spend)",
+            )
+        )
+    return Drawn(frame, charts.chart_attribution(frame), None, tuple(extra))
+
+
 def _touchpoint_flow(sc: Scope, _choice: FunnelChoice) -> Drawn:
     frame = compute.touchpoint_transitions(sc.lazy(STREAM), period=sc.period)
     order = [tp.id for tp in sc.base.template.touchpoints]
@@ -623,6 +709,7 @@ _DRAW: dict[str, Callable[[Scope, FunnelChoice], Drawn]] = {
     "lifecycle": _lifecycle,
     "revenue_retention": _revenue_retention,
     "mrr_movements": _mrr_movements,
+    "attribution": _attribution,
     "touchpoint_flow": _touchpoint_flow,
     "paths": _paths,
     "nps_by_stage": _nps_by_stage,

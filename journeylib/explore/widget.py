@@ -5,8 +5,10 @@ plan, variant, stage reached) and the panels redraw: the journey map, the stage
 funnel, an ordered funnel over events of their choice with what drives it
 (the events and account properties that go with converting), the accounts
 that dropped at one of its steps (exportable as CSV), activity retention, the
-lifecycle of active accounts, revenue retention, MRR movements, the touchpoint
-flow, the paths accounts take (a Sankey) and NPS by stage. A breakdown by an
+lifecycle of active accounts, revenue retention, MRR movements, the period's
+conversions attributed to channels under five models (first touch, last touch,
+linear, position-based, Markov) with CAC by model, the touchpoint flow, the
+paths accounts take (a Sankey) and NPS by stage. A breakdown by an
 account column adds, under the ordered funnel and under activity retention,
 each group's numbers with their 95 % intervals and a test across the groups.
 

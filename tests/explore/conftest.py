@@ -1,7 +1,11 @@
-"""The explorer tests' client: 300 accounts over 6 months, its stores in a temporary folder."""
+"""The explorer tests' client: 300 accounts over 6 months, its stores in a temporary folder.
+
+A copy of it without subscriptions is shared too (the panels that need them are hidden).
+"""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -37,3 +41,13 @@ def client(client_dir):
 @pytest.fixture(scope="module")
 def stream(client):
     return jl.journey_events(client)
+
+
+@pytest.fixture(scope="module")
+def no_subs_dir(client_dir, tmp_path_factory) -> Path:
+    """The client without its subscriptions table."""
+    path = tmp_path_factory.mktemp("explore") / "nosubs"
+    shutil.copytree(client_dir, path)
+    for f in path.glob("subscriptions.*"):
+        f.unlink()
+    return path

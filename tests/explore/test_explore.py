@@ -64,15 +64,6 @@ def ids_of(source, client, filters, period):
 
 
 @pytest.fixture(scope="module")
-def no_subs_dir(client_dir, tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("explore") / "nosubs"
-    shutil.copytree(client_dir, path)
-    for f in path.glob("subscriptions.*"):
-        f.unlink()
-    return path
-
-
-@pytest.fixture(scope="module")
 def solo_dir(client_dir, tmp_path_factory) -> Path:
     """One account with a persona of its own and a hostile name."""
     path = tmp_path_factory.mktemp("explore") / "solo"
@@ -372,9 +363,10 @@ def test_a_client_without_subscriptions_hides_the_revenue_panels_with_a_note(no_
     ex = Explorer(no_subs_dir, lazy_tabs=False)
     note = "Add subscriptions.csv to the client folder to see MRR movements."
     assert ex.messages["mrr_movements"] == note
-    assert "mrr_movements" not in ex._shown and "revenue_retention" not in ex._shown
-    assert "MRR movements" not in ex.tabs.titles
-    assert len(ex.tabs.children) == len(TAB_IDS) - 2
+    hidden = {"mrr_movements", "revenue_retention", "attribution"}
+    assert not hidden & set(ex._shown)
+    assert "MRR movements" not in ex.tabs.titles and "Attribution" not in ex.tabs.titles
+    assert len(ex.tabs.children) == len(TAB_IDS) - len(hidden)
     assert note in ex.hidden_note.value
     assert ex.plan.disabled and ex.plan.options == (("All", ALL),)
     # the other panels work, and a redraw never touches the hidden ones
