@@ -30,6 +30,7 @@ __all__ = [
     "to_polars",
     "engine_of",
     "missing_values",
+    "with_optional",
 ]
 
 US_PER_HOUR = 3_600_000_000
@@ -87,6 +88,21 @@ def to_lazy(native: Any) -> nw.LazyFrame[Any]:
     """Any native frame (or narwhals frame) as a narwhals LazyFrame (eager frames are made lazy)."""
     frame = nw.from_native(native)
     return frame.lazy() if isinstance(frame, nw.DataFrame) else frame
+
+
+def with_optional(lf: nw.LazyFrame[Any], columns: dict[str, Any]) -> nw.LazyFrame[Any]:
+    """Add the optional ``columns`` a frame lacks, as nulls of the given narwhals dtypes.
+
+    Examples:
+        >>> lf = to_lazy(pl.DataFrame({"a": [1]}))
+        >>> collect(with_optional(lf, {"a": nw.String(), "b": nw.String()})).rows()
+        [(1, None)]
+    """
+    present = set(lf.collect_schema().names())
+    missing = [
+        nw.lit(None).cast(dtype).alias(c) for c, dtype in columns.items() if c not in present
+    ]
+    return lf.with_columns(*missing) if missing else lf
 
 
 def collect(lf: nw.LazyFrame[Any]) -> pl.DataFrame:

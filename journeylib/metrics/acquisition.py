@@ -33,7 +33,7 @@ import narwhals as nw
 import numpy as np
 import polars as pl
 
-from journeylib.frames import collect, engine_of, to_lazy
+from journeylib.frames import collect, engine_of, to_lazy, with_optional
 from journeylib.metrics._ledger import MICRO, ledger_of, paid_rows, table_bounds, to_micro
 from journeylib.metrics._values import ratio
 from journeylib.months import in_months, month_from_index, month_index_of, period_index
@@ -103,15 +103,6 @@ def _new_count(subscriptions: Any, period: tuple[str, str]) -> tuple[int, int]:
         return 0, 0
     n, total = collect(new.select(nw.len().alias("n"), nw.col("micro").sum().alias("mrr"))).row(0)
     return int(n or 0), int(total or 0)
-
-
-def _with_optional(lf: nw.LazyFrame, columns: dict[str, Any]) -> nw.LazyFrame:
-    """Add the optional ``columns`` a frame lacks, as nulls of the given dtypes."""
-    present = set(lf.collect_schema().names())
-    missing = [
-        nw.lit(None).cast(dtype).alias(c) for c, dtype in columns.items() if c not in present
-    ]
-    return lf.with_columns(*missing) if missing else lf
 
 
 def _branded(terms: Sequence[str]) -> nw.Expr:
@@ -231,7 +222,7 @@ def cac_by_channel(
     imp, clk = nw.col("impressions"), nw.col("clicks")
     both = ~imp.is_null() & ~clk.is_null()
     mkt = collect(
-        _with_optional(to_lazy(marketing), {"impressions": nw.Int64(), "clicks": nw.Int64()})
+        with_optional(to_lazy(marketing), {"impressions": nw.Int64(), "clicks": nw.Int64()})
         .filter(in_months("month", first_p, last_p))
         .group_by("channel")
         .agg(
@@ -250,7 +241,7 @@ def cac_by_channel(
     if new is None:
         news = pl.DataFrame(schema={"channel": pl.String, "new_customers": pl.Int64})
     else:
-        acc = _with_optional(to_lazy(accounts), {"acquisition_channel": nw.String()})
+        acc = with_optional(to_lazy(accounts), {"acquisition_channel": nw.String()})
         acc = acc.select("account_id", "acquisition_channel")
         news = collect(
             new.join(acc, on="account_id", how="left")
@@ -339,7 +330,7 @@ def ctr(
     if by not in ("channel", "campaign"):
         raise ValueError(f"by must be 'channel' or 'campaign', got {by!r}")
     optional = {"impressions": nw.Int64(), "clicks": nw.Int64(), "campaign": nw.String()}
-    lf = _with_optional(to_lazy(marketing), optional)
+    lf = with_optional(to_lazy(marketing), optional)
     if period is not None:
         first_p, last_p = period_index(period)
         lf = lf.filter(in_months("month", first_p, last_p))
@@ -537,7 +528,7 @@ def _fallback_conversions(
     conversions: nw.LazyFrame, touched: nw.LazyFrame, accounts: Any
 ) -> pl.DataFrame:
     """Conversions without a touch, counted per fallback channel ``[channel, count]``."""
-    acc = _with_optional(to_lazy(accounts), {"acquisition_channel": nw.String()})
+    acc = with_optional(to_lazy(accounts), {"acquisition_channel": nw.String()})
     return collect(
         conversions.join(touched.select("account_id").unique(), on="account_id", how="anti")
         .join(

@@ -68,10 +68,10 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from journeylib.frames import collect, to_lazy
+from journeylib.frames import collect, to_lazy, with_optional
 from journeylib.metrics._ledger import MICRO, paid_rows, table_bounds, to_micro
 from journeylib.metrics._values import ratio
-from journeylib.metrics.acquisition import NO_CHANNEL, _with_optional
+from journeylib.metrics.acquisition import NO_CHANNEL
 from journeylib.months import in_months, month_from_index, month_index_of, period_index
 
 __all__ = [
@@ -102,7 +102,7 @@ def _cohort_cells(
 
     Only months up to ``last_p`` are read; every cohort's own month is present.
     """
-    acc = _with_optional(to_lazy(accounts), {"acquisition_channel": nw.String()})
+    acc = with_optional(to_lazy(accounts), {"acquisition_channel": nw.String()})
     acc = acc.select("account_id", "acquisition_channel")
     cells = collect(
         paid_rows(subscriptions)
