@@ -19,6 +19,7 @@ own message, so a translation writes its own punctuation (Chinese ends with
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -31,6 +32,7 @@ from journeylib.formatting import format_month, format_p_value, format_value
 from journeylib.i18n import gettext as _
 from journeylib.i18n import ngettext
 from journeylib.metrics.catalog import get_metric
+from journeylib.metrics.value import ALL_CHANNELS
 
 __all__ = [
     "MIN_GROUP",
@@ -40,10 +42,12 @@ __all__ = [
     "correlation_finding",
     "drop_off_finding",
     "flow_finding",
+    "forecast_finding",
     "funnel_finding",
     "goal_label",
     "goals_finding",
     "lifecycle_finding",
+    "markov_finding",
     "milestone_finding",
     "mrr_finding",
     "opportunity_finding",
@@ -55,6 +59,7 @@ __all__ = [
     "status_text",
     "steepest_drops_finding",
     "stickiness_finding",
+    "value_curves_finding",
 ]
 
 
@@ -217,6 +222,88 @@ def attribution_finding(attribution: Sequence[Mapping[str, Any]]) -> str | None:
     return _("First touch credits {first} with the most new customers, last touch {last}.").format(
         first=first, last=last
     )
+
+
+def _model_words(model: str) -> str:
+    """An attribution model's name inside a sentence (lower case, in the current language)."""
+    words = {
+        "first_touch": _("first touch"),
+        "last_touch": _("last touch"),
+        "linear": _("linear"),
+        "position_based": _("position-based"),
+        "markov": _("data-driven"),
+    }
+    return words.get(model, model)
+
+
+def markov_finding(
+    attribution: Sequence[Mapping[str, Any]],
+    cac_by_model: Sequence[Mapping[str, Any]] | None,
+    currency: str,
+) -> str | None:
+    """The channel data-driven (Markov) attribution credits most, and the CAC most moved by the model.
+
+    Reads ``acquisition.attribution`` (its ``markov`` column) and
+    ``acquisition.cac_by_model``. Credited most: the largest ``markov``
+    credit, out of the conversions (the sum of the column). Moved most: among
+    channels with spend and a CAC under at least two models, the largest ratio
+    of the highest CAC to the lowest (a 5× move in a cheap channel counts for
+    more than a 10 % move in a dear one), with the models that give them
+    (ties: the first model in the order first touch, last touch, linear,
+    position-based, data-driven). Either half is left out when the data has
+    nothing for it; None when both are.
+
+    Examples:
+        >>> a = [{"channel": "ads", "markov": 1.2}, {"channel": "seo", "markov": 1.8}]
+        >>> cbm = [{"channel": "ads", "spend": 300.0, "first_touch": 150.0, "last_touch": 300.0,
+        ...         "linear": 200.0, "position_based": 187.5, "markov": 250.0}]
+        >>> markov_finding(a, cbm, "EUR")
+        'Data-driven attribution credits seo with 2 of 3 conversions; the CAC of ads moves the most with the model, from 150 EUR (first touch) to 300 EUR (last touch).'
+    """
+    credits = [r for r in attribution if (_num(r.get("markov")) or 0) > 0]
+    top = max(credits, key=lambda r: r["markov"]) if credits else None
+    models = ("first_touch", "last_touch", "linear", "position_based", "markov")
+    moved = None
+    for r in cac_by_model or []:
+        if (_num(r.get("spend")) or 0) <= 0:
+            continue
+        cacs = [(m, r[m]) for m in models if (_num(r.get(m)) or 0) > 0]
+        if len(cacs) < 2:
+            continue
+        low, high = min(cacs, key=lambda m: m[1]), max(cacs, key=lambda m: m[1])
+        if moved is None or high[1] / low[1] > moved[2][1] / moved[1][1]:
+            moved = (r["channel"], low, high)
+    if top is not None:
+        head = {
+            "top": top["channel"],
+            "n": format_value(top["markov"], "count"),
+            "total": format_value(math.fsum(r["markov"] for r in credits), "count"),
+        }
+    if moved is not None:
+        channel, (low_model, low), (high_model, high) = moved
+        move = {
+            "channel": channel,
+            "low": format_value(low, "currency", currency=currency),
+            "low_model": _model_words(low_model),
+            "high": format_value(high, "currency", currency=currency),
+            "high_model": _model_words(high_model),
+        }
+    if top is not None and moved is not None:
+        return _(
+            "Data-driven attribution credits {top} with {n} of {total} conversions; "
+            "the CAC of {channel} moves the most with the model, "
+            "from {low} ({low_model}) to {high} ({high_model})."
+        ).format(**head, **move)
+    if top is not None:
+        return _("Data-driven attribution credits {top} with {n} of {total} conversions.").format(
+            **head
+        )
+    if moved is not None:
+        return _(
+            "The CAC of {channel} moves the most with the attribution model, "
+            "from {low} ({low_model}) to {high} ({high_model})."
+        ).format(**move)
+    return None
 
 
 def funnel_finding(stages: Sequence[Mapping[str, Any]]) -> str | None:
@@ -722,3 +809,166 @@ def breakdown_finding(
     else:
         text = _("Month-{k} retention runs from {lo} ({lo_group}) to {hi} ({hi_group}).")
     return text.format(**args, p=_p(p_value) if p_value is not None else "")
+
+
+def _about(value: float) -> float:
+    """``value`` rounded to three significant digits, whole units kept (304,971 -> 305,000)."""
+    if value == 0 or not math.isfinite(value):
+        return value
+    return round(value, min(2 - math.floor(math.log10(abs(value))), 0))
+
+
+def _payback_when(k: int) -> str:
+    """A payback month k (0 = the month of the first payment) inside a sentence."""
+    if k == 0:
+        return _("in the month of their first payment")
+    return ngettext(
+        "{k} month after their first payment", "{k} months after their first payment", k
+    ).format(k=format_value(k, "count"))
+
+
+def _median_payback(median: float) -> str:
+    """A channel's median payback month (infinite: half its cohorts or more not paid back)."""
+    if math.isinf(median):
+        return _("at least half of its cohorts not paid back yet")
+    whole = float(median).is_integer()
+    return ngettext("median {k} month", "median {k} months", 1 if median == 1 else 2).format(
+        k=format_value(median, None, digits=0 if whole else 1)
+    )
+
+
+def value_curves_finding(value_curves: Sequence[Mapping[str, Any]], currency: str) -> str | None:
+    """When the latest cohort earned back its acquisition cost; which channels pay back fastest, slowest.
+
+    Reads the metrics document's ``value_curves`` (analytics.md § 7). The
+    cohort: the latest one of all channels (``(all)``) with a CAC, with its
+    payback month (months after the first payment; 0 = in the month of the
+    first payment) or, when the CAC was not earned back by the period's end,
+    its gross margin per customer so far. The channels: those with spend,
+    compared by the median payback month of their cohorts with a CAC above
+    zero, a cohort that has not paid back counting as later than any that did
+    (a median among those reads "at least half of its cohorts not paid back
+    yet"); the fastest and the slowest are named when two channels or more
+    have such cohorts and their medians differ (ties: the first channel in the
+    rows' order). None without a cohort with a CAC.
+
+    Examples:
+        >>> rows = [{"cohort": "2025-03", "channel": "(all)", "customers": 4, "cac": 1200.0,
+        ...          "cumulative": [400.0, 800.0, 1300.0], "payback_month": 2},
+        ...         {"cohort": "2025-03", "channel": "ads", "customers": 2, "cac": 2000.0,
+        ...          "cumulative": [300.0, 600.0, 900.0], "payback_month": None},
+        ...         {"cohort": "2025-03", "channel": "seo", "customers": 2, "cac": 400.0,
+        ...          "cumulative": [500.0, 1000.0, 1500.0], "payback_month": 0}]
+        >>> value_curves_finding(rows, "USD")
+        "Customers acquired in 2025-03 earned back their 1,200 USD acquisition cost 2 months after their first payment; seo's cohorts pay back fastest (median 0 months), ads's slowest (at least half of its cohorts not paid back yet)."
+    """
+    leads = [
+        r
+        for r in value_curves
+        if r.get("channel") == ALL_CHANNELS and _num(r.get("cac")) is not None
+    ]
+    if not leads:
+        return None
+    lead = max(leads, key=lambda r: r["cohort"])
+    head = {
+        "cohort": format_month(lead["cohort"]),
+        "cac": format_value(lead["cac"], "currency", currency=currency),
+    }
+    paid = lead.get("payback_month") is not None
+    if paid:
+        head["when"] = _payback_when(int(lead["payback_month"]))
+    else:
+        so_far = (lead.get("cumulative") or [None])[-1]
+        head["value"] = format_value(so_far, "currency", currency=currency)
+
+    paybacks: dict[str, list[float]] = {}
+    for r in value_curves:
+        channel = r.get("channel")
+        if channel == ALL_CHANNELS or not (_num(r.get("cac")) or 0) > 0:
+            continue
+        k = r.get("payback_month")
+        paybacks.setdefault(str(channel), []).append(math.inf if k is None else float(k))
+    medians = {c: statistics.median(ks) for c, ks in paybacks.items()}
+    clause = None
+    if len(medians) >= 2:
+        fast = min(medians, key=lambda c: medians[c])
+        slow = max(medians, key=lambda c: medians[c])
+        if medians[fast] < medians[slow]:
+            clause = {
+                "fast": fast,
+                "fast_when": _median_payback(medians[fast]),
+                "slow": slow,
+                "slow_when": _median_payback(medians[slow]),
+            }
+    if paid and clause:
+        text = _(
+            "Customers acquired in {cohort} earned back their {cac} acquisition cost {when}; "
+            "{fast}'s cohorts pay back fastest ({fast_when}), {slow}'s slowest ({slow_when})."
+        )
+    elif paid:
+        text = _("Customers acquired in {cohort} earned back their {cac} acquisition cost {when}.")
+    elif clause:
+        text = _(
+            "Customers acquired in {cohort} have not yet earned back their {cac} acquisition "
+            "cost ({value} of gross margin per customer so far); {fast}'s cohorts pay back "
+            "fastest ({fast_when}), {slow}'s slowest ({slow_when})."
+        )
+    else:
+        text = _(
+            "Customers acquired in {cohort} have not yet earned back their {cac} acquisition "
+            "cost ({value} of gross margin per customer so far)."
+        )
+    return text.format(**head, **(clause or {}))
+
+
+def forecast_finding(forecast: Mapping[str, Any] | None, currency: str) -> str | None:
+    """Where today's never-churned customers are expected at the forecast's end, with the band and MRR.
+
+    Reads a result of :func:`journeylib.metrics.forecast.retention_forecast`
+    with ``base`` added: today's customers who have never churned (the
+    forecast's starting point; reactivated customers are not in it). The last
+    forecast month's customers and its 90 % band (``lo`` – ``hi``) are rounded
+    to whole customers, its MRR to three significant digits. The sentence says
+    first that the forecast adds no new customers. None without forecast
+    months, a base above zero or the last month's MRR.
+
+    Examples:
+        >>> fc = {"base": 216, "months": [{"month": "2026-12", "customers": 185.8,
+        ...       "mrr": 304971.0, "lo": 170.01, "hi": 195.47}]}
+        >>> forecast_finding(fc, "USD")
+        "With no new customers and at today's retention, the 216 never-churned customers fall to about 186 by 2026-12 (90 % band 170–195), about 305,000 USD of MRR."
+    """
+    months = (forecast or {}).get("months") or []
+    base = _num((forecast or {}).get("base"))
+    if not months or base is None or round(base) <= 0:
+        return None
+    last = months[-1]
+    customers, mrr = _num(last.get("customers")), _num(last.get("mrr"))
+    if customers is None or mrr is None:
+        return None
+    args = {
+        "base": format_value(round(base), "count"),
+        "n": format_value(round(customers), "count"),
+        "month": format_month(last.get("month")),
+        "mrr": format_value(_about(mrr), "currency", currency=currency),
+    }
+    lo, hi = _num(last.get("lo")), _num(last.get("hi"))
+    if lo is not None and hi is not None:
+        text = ngettext(
+            "With no new customers and at today's retention, the {base} never-churned customer "
+            "falls to about {n} by {month} (90 % band {lo}–{hi}), about {mrr} of MRR.",
+            "With no new customers and at today's retention, the {base} never-churned customers "
+            "fall to about {n} by {month} (90 % band {lo}–{hi}), about {mrr} of MRR.",
+            round(base),
+        )
+        args["lo"] = format_value(round(lo), "count")
+        args["hi"] = format_value(round(hi), "count")
+    else:
+        text = ngettext(
+            "With no new customers and at today's retention, the {base} never-churned customer "
+            "falls to about {n} by {month}, about {mrr} of MRR.",
+            "With no new customers and at today's retention, the {base} never-churned customers "
+            "fall to about {n} by {month}, about {mrr} of MRR.",
+            round(base),
+        )
+    return text.format(**args)

@@ -28,13 +28,16 @@ __all__ = [
     "ACCOUNTS_REACHED_PER_PERSONA",
     "ADD_ACTIVATION",
     "ADD_MARKETING_FOR_CAC",
+    "ADD_MARKETING_FOR_PAYBACK",
     "ADD_SUBSCRIPTIONS_FOR_ATTRIBUTION",
     "ADD_SUBSCRIPTIONS_FOR_DRIVERS",
+    "ADD_SUBSCRIPTIONS_FOR_FORECAST",
     "ADD_SUBSCRIPTIONS_FOR_MAP_REVENUE",
     "ADD_SUBSCRIPTIONS_FOR_MILESTONES",
     "ADD_SUBSCRIPTIONS_FOR_PERSONAS",
     "ADD_SUBSCRIPTIONS_FOR_REVENUE",
     "ADD_SUBSCRIPTIONS_FOR_TOUCHPOINTS",
+    "ADD_SUBSCRIPTIONS_FOR_VALUE",
     "ADD_SURVEYS_FOR_FEEDBACK",
     "ADD_SURVEYS_FOR_NPS",
     "ADD_TICKETS_FOR_BLUEPRINT",
@@ -55,6 +58,7 @@ __all__ = [
     "MOMENTS_OF_DELIGHT",
     "MOMENTS_OF_FRUSTRATION",
     "NO_DROP",
+    "NO_FORECAST_FIT",
     "NO_GOALS_FOR_MAP",
     "NO_GOALS_TO_EXPLAIN",
     "NO_MILESTONES_HELP",
@@ -68,6 +72,7 @@ __all__ = [
     "NPS_BY_STAGE",
     "PAIN_POINTS_FOUND",
     "PATHS_FROM_SIGNUP",
+    "PAYBACK_TABLE",
     "PERSONA_RULES",
     "PROGRESS_AGAINST_TIME",
     "QUIET_LONGEST",
@@ -170,6 +175,25 @@ ADD_SUBSCRIPTIONS_FOR_DRIVERS = N_(
 DRIVERS_TABLE = N_("What goes with paying: events before the decision, and account properties")
 ADD_TICKETS_FOR_SUPPORT = N_(
     "Add `tickets.csv` to the client folder to see the ticket mix and resolution times."
+)
+PAYBACK_TABLE = N_(
+    "Payback month by channel and cohort (0: the month of the first payment; —: not earned "
+    "back by the period's end; empty: no customer of the channel in that cohort)"
+)
+ADD_SUBSCRIPTIONS_FOR_VALUE = N_(
+    "Add `subscriptions.csv` to the client folder to see what each cohort of customers is "
+    "worth and when it pays back its acquisition cost."
+)
+ADD_MARKETING_FOR_PAYBACK = N_(
+    "Add `marketing.csv` to the client folder to compare each cohort's value with its "
+    "acquisition cost (payback)."
+)
+NO_FORECAST_FIT = N_(
+    "No forecast: the model needs a cohort of the period observed for 3 months or more that "
+    "lost a customer."
+)
+ADD_SUBSCRIPTIONS_FOR_FORECAST = N_(
+    "Add `subscriptions.csv` to the client folder to forecast how many customers stay."
 )
 
 # ------------------------------------------------------------------ 06 milestones

@@ -8,12 +8,17 @@ the one workbench theme.
 """
 
 from journeylib.charts import theme
-from journeylib.charts.acquisition import chart_attribution, chart_cac_by_channel
+from journeylib.charts.acquisition import (
+    chart_attribution,
+    chart_cac_by_channel,
+    chart_cac_by_model,
+)
 from journeylib.charts.activity import chart_lifecycle, chart_stickiness
 from journeylib.charts.blueprint import chart_service_blueprint
 from journeylib.charts.breakdowns import chart_funnel_breakdown, chart_retention_breakdown
 from journeylib.charts.correlation import chart_correlation
 from journeylib.charts.feedback import chart_nps_over_tenure
+from journeylib.charts.forecast import chart_forecast, chart_survival
 from journeylib.charts.funnels import (
     chart_onboarding_map,
     chart_ordered_funnel,
@@ -29,12 +34,15 @@ from journeylib.charts.retention import chart_retention_heatmap
 from journeylib.charts.revenue import chart_mrr_bridge, chart_mrr_movements, chart_nrr_grr
 from journeylib.charts.support import chart_ticket_mix
 from journeylib.charts.touchpoints import chart_touchpoint_flow
+from journeylib.charts.value import chart_value_curves, payback_table
 
 __all__ = [
     "chart_attribution",
     "chart_cac_by_channel",
+    "chart_cac_by_model",
     "chart_correlation",
     "chart_day_in_life",
+    "chart_forecast",
     "chart_funnel_breakdown",
     "chart_goal_progress",
     "chart_journey_map",
@@ -56,7 +64,10 @@ __all__ = [
     "chart_service_blueprint",
     "chart_stage_funnel",
     "chart_stickiness",
+    "chart_survival",
     "chart_ticket_mix",
     "chart_touchpoint_flow",
+    "chart_value_curves",
+    "payback_table",
     "theme",
 ]

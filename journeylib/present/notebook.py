@@ -23,19 +23,26 @@ from pathlib import Path
 from typing import Any
 
 import altair as alt
+import narwhals as nw
 import polars as pl
 from IPython.display import HTML, Markdown, display
 
+from journeylib.config import parse_month
 from journeylib.formatting import format_month, format_value
+from journeylib.frames import collect, to_lazy
 from journeylib.i18n import gettext, set_default_language
 from journeylib.ingest.client import Client
-from journeylib.metrics import metrics_document, resolve_period, with_period
+from journeylib.metrics import forecast, metrics_document, resolve_period, with_period
 from journeylib.paths import resolve_client_dir
 from journeylib.present import render
 from journeylib.present.tables import frame_html
 from journeylib.store import Store, ensure_store
 
-__all__ = ["Step", "setup", "show"]
+__all__ = ["FORECAST_FILE", "Step", "setup", "show"]
+
+#: The run's retention forecast, beside ``metrics.json``: written by notebook 05
+#: (:meth:`Step.retention_forecast`), read by the report's executive summary.
+FORECAST_FILE = "forecast.json"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,6 +88,36 @@ class Step:
     def accounts(self) -> pl.DataFrame:
         """The accounts table."""
         return self.client.tables["accounts"]
+
+    def retention_forecast(self, *, seed: int = 0) -> dict[str, Any] | None:
+        """The retention forecast after the period, with today's base; recorded for the report.
+
+        :func:`journeylib.metrics.forecast.retention_forecast` of the
+        subscriptions (12 months, 200 resamples, ``seed``) with three keys
+        added: ``base``, today's customers who have never churned (the accounts
+        of every first paid month up to the period's end, earlier months than
+        the period's too, that have paid every month since: the forecast's
+        starting point; reactivated customers are not in it), ``base_month``
+        (the period's last month) and ``seed``. In a run (``out_dir``) it is
+        also written to ``out_dir/forecast.json`` (:data:`FORECAST_FILE`), where
+        the report's executive summary reads it: the forecast is computed once
+        per run, by the notebook that calls this. None without a subscriptions
+        table.
+        """
+        subs = self.client.table("subscriptions")
+        if subs is None:
+            return None
+        out = forecast.retention_forecast(subs, period=self.period, seed=seed)
+        first = collect(to_lazy(subs).select(nw.col("month").min())).item()
+        base = 0
+        if first is not None:
+            alive = forecast.survival_table(subs, period=(parse_month(first), self.period[1]))
+            base = int(alive.filter(pl.col("t") == pl.col("t").max().over("cohort"))["alive"].sum())
+        out = {**out, "base": base, "base_month": self.period[1], "seed": seed}
+        if self.out_dir is not None:
+            path = self.out_dir / FORECAST_FILE
+            path.write_text(json.dumps(out, indent=1, allow_nan=False) + "\n", encoding="utf-8")
+        return out
 
     @property
     def intro(self) -> str:
@@ -233,7 +270,7 @@ def show(
     if is_frame:
         display(HTML(lead + frame_html(obj, **table_options)), metadata=meta)
     elif is_chart:
-        render.display(obj, finding=finding, report=report)
+        render.display(obj, finding=finding, report=report, name=save_as)
         if save_as is not None:
             render.save_charts({save_as: obj}, charts_dir, formats=save_formats)
     elif isinstance(obj, str):

@@ -468,6 +468,7 @@ def display(
     *,
     finding: str | None = None,
     report: str | None = None,
+    name: str | None = None,
 ) -> None:
     """Show a chart in a notebook, offline (JupyterLab and nbconvert HTML).
 
@@ -480,6 +481,8 @@ def display(
         report: put the output in the client report too (``report.html``), as
             this kind of item (``"chart"``, ``"wide"``): the output's display
             metadata ``{"journeylib": {"report": report}}`` tells the report so.
+        name: the chart's file name (``show``'s ``save_as``), kept in that
+            metadata: the report's appendix defines the analyses of the charts it shows.
 
     Examples:
         >>> reset_display()
@@ -494,12 +497,19 @@ def display(
     _BUNDLE_EMITTED = True
     if finding:
         fragment = f'<p class="jw-finding">{html.escape(finding)}</p>\n{fragment}'
-    ipy_display(HTML(fragment), metadata=report_metadata(report))
+    ipy_display(HTML(fragment), metadata=report_metadata(report, name))
 
 
-def report_metadata(report: str | None) -> dict[str, Any] | None:
-    """The display metadata that marks an output for the client report (None: not marked)."""
-    return {"journeylib": {"report": report}} if report else None
+def report_metadata(report: str | None, name: str | None = None) -> dict[str, Any] | None:
+    """The display metadata that marks an output for the client report (None: not marked).
+
+    Examples:
+        >>> report_metadata("chart", "05_forecast"), report_metadata(None, "x")
+        ({'journeylib': {'report': 'chart', 'chart': '05_forecast'}}, None)
+    """
+    if not report:
+        return None
+    return {"journeylib": {"report": report, **({"chart": name} if name else {})}}
 
 
 def reset_display() -> None:

@@ -29,6 +29,7 @@ Escaping contract (what is trusted, what is not):
 
 from __future__ import annotations
 
+import json
 import re
 import string
 from collections.abc import Mapping, Sequence
@@ -180,8 +181,31 @@ def _with_cjk_font(page: str, skip: str = "") -> str:
     return page.replace("<head>", f"<head>\n<style>{face}{body}</style>", 1)
 
 
+def _run_forecast(run_dir: Path) -> dict[str, Any] | None:
+    """The run's retention forecast (``forecast.json``, written by notebook 05), or None.
+
+    The name is ``journeylib.present.notebook.FORECAST_FILE`` (not imported: it
+    would import altair into every report build).
+    """
+    try:
+        doc = json.loads((run_dir / "forecast.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
 def _cards(section: NotebookSection) -> list[dict[str, Any]]:
     return [{"kind": i.kind, "body": i.body} for i in section.items if i.kind != "recommendations"]
+
+
+def _shown_charts(sections: Sequence[NotebookSection], run_dir: Path) -> list[str]:
+    """The file names of the charts the report shows (the appendix defines their analyses).
+
+    Notebooks executed before charts carried their name in the report mark
+    name none: then every chart saved in the run counts, as before.
+    """
+    named = [i.chart for s in sections for i in s.items if i.chart]
+    return named or [p.stem for p in (run_dir / "charts").glob("*.svg")]
 
 
 def _inline_markdown(text: str) -> str:
@@ -278,7 +302,9 @@ def build_report(
 ) -> Path:
     """Write ``run_dir/report.html`` and ``run_dir/analysis.html``; return the report's path.
 
-    The pages' own words are in the current language (:mod:`journeylib.i18n`).
+    The pages' own words are in the current language (:mod:`journeylib.i18n`). The
+    executive summary also reads the run's ``forecast.json`` when notebook 05 wrote
+    it (the retention forecast's sentence).
 
     Args:
         run_dir: a run folder (its executed notebooks are in ``notebooks/``).
@@ -317,7 +343,7 @@ def build_report(
     )
     install_jinja(env)
     env.filters["month"] = format_month
-    summary = executive_summary(metrics, definitions())
+    summary = executive_summary(metrics, definitions(), forecast=_run_forecast(run_dir))
     quality = data_quality_rows(metrics)
     bundle = Markup(_bundle_tag(found) or "")  # noqa: S704 - our own library's script
     common = {
@@ -356,7 +382,7 @@ def build_report(
         goals_table=Markup(_goals_table(summary["goals"])),  # noqa: S704 - escaped by frame_html
         quality_table=Markup(_quality_table(quality or [])),  # noqa: S704 - escaped
         catalog=definitions(report_metrics(metrics, metric_ids)),
-        analyses=analysis_definitions([p.stem for p in (run_dir / "charts").glob("*.svg")]),
+        analyses=analysis_definitions(_shown_charts(sections, run_dir)),
     )
     analysis = env.get_template("analysis.html.j2").render(
         **{**common, "title": analysis_title or title},

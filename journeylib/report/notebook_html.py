@@ -172,6 +172,7 @@ class ReportItem:
 
     kind: str
     body: str
+    chart: str | None = None  # the chart's file name (show's save_as), when it has one
 
 
 @dataclass(frozen=True)
@@ -208,11 +209,17 @@ def _title_from(nb: Any, stem: str) -> tuple[str, int | None]:
     return words[:1].upper() + words[1:], None
 
 
-def _report_kind(output: Mapping[str, Any]) -> str | None:
+def _report_mark(output: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The report kind an output is marked with (None: not for the report) and its chart name."""
     meta = output.get("metadata")
     mark = meta.get("journeylib") if isinstance(meta, Mapping) else None
-    kind = mark.get("report") if isinstance(mark, Mapping) else None
-    return kind if isinstance(kind, str) and kind else None
+    if not isinstance(mark, Mapping):
+        return None, None
+    kind, chart = mark.get("report"), mark.get("chart")
+    return (
+        kind if isinstance(kind, str) and kind else None,
+        chart if isinstance(chart, str) and chart else None,
+    )
 
 
 def render_notebook(
@@ -270,9 +277,9 @@ def render_notebook(
                 rendered = _render_output(output, found)
                 if rendered:
                     parts.append(rendered)
-                    kind = _report_kind(output)
+                    kind, chart = _report_mark(output)
                     if kind:
-                        items.append(ReportItem(kind, rendered))
+                        items.append(ReportItem(kind, rendered, chart))
     pm_meta = nb.metadata.get("papermill", {})
     failed = first_error is not None or bool(pm_meta.get("exception"))
     if failed and first_error is None:

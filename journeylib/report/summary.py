@@ -135,6 +135,25 @@ def definitions(ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
 #: (``charts/<name>.svg`` of the run, written by the notebooks): the appendix defines those shown.
 ANALYSES: tuple[dict[str, Any], ...] = (
     {
+        "id": "markov_attribution",
+        "charts": ("03_attribution", "03_cac_by_model"),
+        "label": N_("Data-driven (Markov) attribution"),
+        "definition": N_(
+            "Each account's channels in time order form a path: for a conversion of the period, "
+            "the touches in the attribution window before it (the acquisition channel when there "
+            "are none), ending in a conversion; for an account touched in the period that has not "
+            "paid, the touches in the window before its last touch, ending without one. A channel "
+            "repeated in a row counts once. The shares of the moves from the start and from each "
+            "channel to the next channel, to a conversion or to no conversion give the "
+            "probability P that a path converts (an order-1 Markov chain, solved exactly). A "
+            "channel's removal effect is 1 − (P without the channel) / P, where every move into "
+            "the channel ends without a conversion; the period's conversions are credited to the "
+            "channels in proportion to their removal effects. CAC by model divides each channel's "
+            "spend in the period by the conversions a model credits to it; a channel credited "
+            "with none under a model has no CAC under it."
+        ),
+    },
+    {
         "id": "paths",
         "charts": ("03_paths_from_signup", "04_drop_off_paths"),
         "label": N_("Paths"),
@@ -199,6 +218,29 @@ ANALYSES: tuple[dict[str, Any], ...] = (
             "value are left out."
         ),
     },
+    {
+        "id": "value_curves",
+        "charts": ("05_value_curves",),
+        "label": N_("Cohort value and payback"),
+        "definition": N_(
+            "Per cohort (customers by first paid month) and channel: the MRR paid since, times "
+            "the gross margin, per customer, added up month by month (month 0: the first "
+            "payment's). It pays back in the first month this reaches its CAC (the channel's "
+            "spend in the cohort's month per new customer); a channel's CAC over the period "
+            "weights its cohorts' by customers."
+        ),
+    },
+    {
+        "id": "retention_forecast",
+        "charts": ("05_survival", "05_forecast"),
+        "label": N_("Retention forecast"),
+        "definition": N_(
+            "A shifted-beta-geometric churn model, fitted to the period's cohorts seen for 3 "
+            "months or more (a customer's first churn ends their count), carries today's "
+            "never-churned customers forward, adding none; MRR at the last month's ARPA; band: "
+            "5th to 95th percentile of 200 refits to data drawn from the fit."
+        ),
+    },
 )
 
 
@@ -232,9 +274,16 @@ def report_metrics(
 
 
 def executive_summary(
-    metrics: Mapping[str, Any] | None, catalog: Sequence[Mapping[str, Any]] | None = None
+    metrics: Mapping[str, Any] | None,
+    catalog: Sequence[Mapping[str, Any]] | None = None,
+    forecast: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The summary's content from a metrics document (see metrics.md, ``metrics.json``).
+
+    ``forecast`` is the run's retention forecast with today's base
+    (``forecast.json``, written by notebook 05 through
+    :meth:`journeylib.present.notebook.Step.retention_forecast`); its sentence
+    (:func:`~journeylib.analysis.findings.forecast_finding`) ends the findings.
 
     Returns:
         ``{kpis, goals, dropoffs, findings, warnings, period, currency}``:
@@ -242,7 +291,8 @@ def executive_summary(
         month (or cohort); ``dropoffs`` the three stage transitions that lose
         the largest share of accounts (ties: more accounts lost first);
         ``findings`` sentences (:mod:`journeylib.analysis.findings`: the
-        largest drop in accounts, the steepest drops in share, the goals, MRR);
+        largest drop in accounts, the steepest drops in share, the goals, MRR,
+        the retention forecast);
         ``warnings`` data-quality lines
         (rejected rows per table, then the months the default period left out:
         ``data_quality.period_cut``).
@@ -346,6 +396,7 @@ def executive_summary(
     found = [findings.funnel_finding(stages), findings.steepest_drops_finding(dropoffs[:2])]
     found.append(findings.goals_finding(doc.get("goals") or []))
     found.append(findings.mrr_finding(months, str(currency or "")))
+    found.append(findings.forecast_finding(forecast, str(currency or "")))
 
     period = doc.get("period")
     if not (isinstance(period, Mapping) and period.get("start") and period.get("end")):

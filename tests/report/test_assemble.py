@@ -1328,3 +1328,45 @@ def test_recommendations_from_client_labels_stay_text() -> None:
         assert tag not in out, tag
     assert "&lt;script&gt;" in out and "[link](https://evil.example)" in out  # shown as text
     assert out.count("<li>") == 1
+
+
+def test_the_appendix_defines_the_analyses_of_the_charts_the_report_shows(tmp_path: Path) -> None:
+    run = tmp_path / "20260101T000000Z"
+    (run / "charts").mkdir(parents=True)
+    for name in ("04_lifecycle", "05_stickiness", "05_survival"):  # saved, all three
+        (run / "charts" / f"{name}.svg").write_text("<svg/>", encoding="utf-8")
+
+    def shown(name: str) -> dict:
+        out = _display(chart_html(7), "chart")
+        out["metadata"]["journeylib"]["chart"] = name
+        return out
+
+    _executed(
+        run / "notebooks" / "05_analyze_data.ipynb",
+        [
+            new_markdown_cell("# Analyse"),
+            _code(
+                "show(sticky, save_as='05_stickiness', report='chart')", [shown("05_stickiness")]
+            ),
+            _code("show(survival, save_as='05_survival')", [_display(chart_html(8))]),
+        ],
+    )
+    html_text = build_report(run, title="r", metrics=METRICS).read_text(encoding="utf-8")
+    assert "Days active and DAU/MAU" in html_text  # shown: defined
+    assert "Lifecycle of active accounts" not in html_text  # saved, not shown: not defined
+    assert "Retention forecast" not in html_text
+
+    # A run whose notebooks name no chart (made before names were kept) defines every saved one.
+    plain = tmp_path / "20260102T000000Z"
+    (plain / "charts").mkdir(parents=True)
+    (plain / "charts" / "04_lifecycle.svg").write_text("<svg/>", encoding="utf-8")
+    _executed(
+        plain / "notebooks" / "04_stages.ipynb",
+        [
+            new_markdown_cell("# Stages"),
+            _code("show(c, report='chart')", [_display("<p>x</p>", "chart")]),
+        ],
+    )
+    assert "Lifecycle of active accounts" in build_report(
+        plain, title="r", metrics=METRICS
+    ).read_text(encoding="utf-8")
