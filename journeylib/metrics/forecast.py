@@ -89,6 +89,7 @@ __all__ = [
     "fit_sbg",
     "fit_sbg_pooled",
     "fitted_survival",
+    "never_churned",
     "retention_forecast",
     "sbg_churn_probability",
     "sbg_survival",
@@ -425,6 +426,25 @@ def _life_counts(subscriptions: Any, last: int) -> dict[int, np.ndarray]:
 def _survivors(counts: np.ndarray) -> np.ndarray:
     """Life-length counts → n_t = #{L > t}, t = 0 … T."""
     return counts[::-1].cumsum()[::-1]
+
+
+def never_churned(subscriptions: Any, *, month: str) -> int:
+    """Today's base of the forecast: the customers paying in every month since their first, up to ``month``.
+
+    The accounts of every first-paid-month cohort s ≤ ``month`` (the months
+    before a period's start too) alive at ``month``; reactivated customers (who
+    stopped paying once) are not counted.
+
+    Examples:
+        >>> subs = pl.DataFrame({"account_id": ["a", "a", "b", "b", "c"],
+        ...     "month": [dt.date(2024, 1, 1), dt.date(2024, 2, 1), dt.date(2024, 1, 1),
+        ...               dt.date(2024, 3, 1), dt.date(2024, 3, 1)],
+        ...     "mrr": [10.0, 10.0, 10.0, 10.0, 5.0]})
+        >>> never_churned(subs, month="2024-02"), never_churned(subs, month="2024-03")
+        (1, 1)
+    """
+    last = period_index((month, month))[1]
+    return int(sum(_survivors(c)[-1] for c in _life_counts(subscriptions, last).values()))
 
 
 def survival_table(subscriptions: Any, *, period: tuple[str, str]) -> pl.DataFrame:

@@ -23,13 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import altair as alt
-import narwhals as nw
 import polars as pl
 from IPython.display import HTML, Markdown, display
 
-from journeylib.config import parse_month
 from journeylib.formatting import format_month, format_value
-from journeylib.frames import collect, to_lazy
 from journeylib.i18n import gettext, set_default_language
 from journeylib.ingest.client import Client
 from journeylib.metrics import forecast, metrics_document, resolve_period, with_period
@@ -108,11 +105,7 @@ class Step:
         if subs is None:
             return None
         out = forecast.retention_forecast(subs, period=self.period, seed=seed)
-        first = collect(to_lazy(subs).select(nw.col("month").min())).item()
-        base = 0
-        if first is not None:
-            alive = forecast.survival_table(subs, period=(parse_month(first), self.period[1]))
-            base = int(alive.filter(pl.col("t") == pl.col("t").max().over("cohort"))["alive"].sum())
+        base = forecast.never_churned(subs, month=self.period[1])
         out = {**out, "base": base, "base_month": self.period[1], "seed": seed}
         if self.out_dir is not None:
             path = self.out_dir / FORECAST_FILE

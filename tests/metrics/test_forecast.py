@@ -32,6 +32,7 @@ from journeylib.metrics.forecast import (
     fit_sbg,
     fit_sbg_pooled,
     fitted_survival,
+    never_churned,
     retention_forecast,
     sbg_churn_probability,
     sbg_survival,
@@ -539,3 +540,22 @@ def test_mrr_is_null_without_arpa():
     out = retention_forecast(data, period=("2024-01", "2024-06"), horizon=2, resamples=10)
     assert out["cohorts_used"] == 1
     assert [(m["customers"], m["mrr"]) for m in out["months"]] == [(0.0, None), (0.0, None)]
+
+
+def test_never_churned_is_the_base_alive_at_the_month(constructor):
+    data = subs(
+        [
+            ("a", "2024-01", 10), ("a", "2024-02", 10), ("a", "2024-03", 10),  # alive
+            ("b", "2024-01", 10), ("b", "2024-03", 10),  # churned in Feb, back in Mar: not
+            ("c", "2024-02", 10), ("c", "2024-03", 0),  # churned (mrr 0) in Mar
+            ("d", "2024-03", 10),  # new in Mar: alive
+            ("e", "2024-04", 10),  # after the month: not yet a customer
+        ]
+    )  # fmt: skip
+    assert never_churned(constructor(data), month="2024-03") == 2
+    assert never_churned(constructor(data), month="2024-02") == 2  # a and c
+    assert never_churned(constructor(data), month="2023-12") == 0
+    # Over a period holding every cohort, it is the survival table's last alive count.
+    table = survival_table(data, period=("2024-01", "2024-03"))
+    last = table.filter(pl.col("t") == pl.col("t").max().over("cohort"))
+    assert last["alive"].sum() == never_churned(data, month="2024-03")
