@@ -690,6 +690,18 @@ def _analysis_input(
     return store, c, resolve_period(period_view(c))
 
 
+def _need_subscriptions(c: Any, client: str, what: str, why: str) -> None:
+    """A one-line error when the client has no subscriptions table, which ``what`` reads."""
+    if c.tables.get("subscriptions") is None:
+        raise JourneyError(
+            f"{what} needs the subscriptions table",
+            where=f"client {client!r}",
+            expected=f"a subscriptions file ({why})",
+            found="no subscriptions table",
+            fix="add subscriptions.csv to the client folder (see `journey init`)",
+        )
+
+
 def _print_json(doc: Any) -> None:
     sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
 
@@ -900,14 +912,7 @@ def attribution(
 
     engine = check_engine(engine)
     _, c, per = _analysis_input(client, period)
-    if c.tables.get("subscriptions") is None:
-        raise JourneyError(
-            "attribution needs the subscriptions table",
-            where=f"client {client!r}",
-            expected="a subscriptions file (the conversions are first paid months)",
-            found="no subscriptions table",
-            fix="add subscriptions.csv to the client folder (see `journey init`)",
-        )
+    _need_subscriptions(c, client, "attribution", "the conversions are first paid months")
     names = ("events", "subscriptions", "accounts", "marketing")
     frames = frames_to_engine(
         {n: c.tables[n] for n in names if c.tables.get(n) is not None},
@@ -983,14 +988,7 @@ def forecast(
 
     engine = check_engine(engine)
     _, c, per = _analysis_input(client, period)
-    if c.tables.get("subscriptions") is None:
-        raise JourneyError(
-            "the forecast needs the subscriptions table",
-            where=f"client {client!r}",
-            expected="a subscriptions file (the forecast follows paying customers)",
-            found="no subscriptions table",
-            fix="add subscriptions.csv to the client folder (see `journey init`)",
-        )
+    _need_subscriptions(c, client, "the forecast", "it follows paying customers")
     subs = frames_to_engine({"s": c.tables["subscriptions"]}, engine, spark_master=spark_master)[
         "s"
     ]

@@ -162,6 +162,21 @@ def wrap(text: Any, width: int, *, max_lines: int | None = None) -> list[str]:
     return lines
 
 
+def note_chart(note: str) -> alt.Chart:
+    """One line of muted text in place of a chart that has nothing to draw.
+
+    Examples:
+        >>> note_chart("Nothing to draw.").to_dict()["mark"]["type"]
+        'text'
+    """
+    return (
+        alt.Chart(data([{"text": note}]))
+        .mark_text(align="left", color=MUTED, fontSize=13)
+        .encode(text="text:N")
+        .properties(width=560, height=40)
+    )
+
+
 def ordered(seq: Sequence[Any]) -> list[Any]:
     """Distinct values of ``seq`` in first-seen order."""
     seen: dict[Any, None] = {}

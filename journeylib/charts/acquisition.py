@@ -11,7 +11,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from journeylib.charts._util import data, labelled_bars, require
+from journeylib.charts._util import data, labelled_bars, note_chart, require
 from journeylib.charts.theme import MUTED
 from journeylib.formatting import format_value
 from journeylib.i18n import N_
@@ -311,12 +311,7 @@ def chart_cac_by_model(
     )
     if not rules:
         note = _("No channel has both spend and credited conversions.")
-        empty = (
-            alt.Chart(data([{"text": note}]))
-            .mark_text(align="left", color=MUTED, fontSize=13)
-            .encode(text="text:N")
-            .properties(width=560, height=40)
-        )
+        empty = note_chart(note)
         return alt.layer(empty).properties(title=heading)
     top = max(r["high"] for r in rules)
     x_title = _("CAC in {currency} (spend / credited conversions)").format(currency=currency)

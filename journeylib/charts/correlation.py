@@ -11,7 +11,7 @@ from typing import Any
 import altair as alt
 
 from journeylib.analysis.correlation import CorrelationResult, correlation_json
-from journeylib.charts._util import data, text_width
+from journeylib.charts._util import data, note_chart, text_width
 from journeylib.charts.theme import BAD, GOOD, MUTED
 from journeylib.formatting import format_p_value, format_value
 from journeylib.i18n import gettext as _
@@ -164,12 +164,7 @@ def chart_correlation(
     shown = events + props
     if not shown:
         note = _("No event or property occurs for 5 or more accounts of the funnel.")
-        empty = (
-            alt.Chart(data([{"text": note}]))
-            .mark_text(align="left", color=MUTED, fontSize=13)
-            .encode(text="text:N")
-            .properties(width=560, height=40)
-        )
+        empty = note_chart(note)
         return alt.vconcat(empty).properties(title=heading)
     label_px = min(240, round(7.5 * max(text_width(r["label"]) for r in shown)) + 8)
     panels = []

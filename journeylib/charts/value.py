@@ -24,8 +24,8 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from journeylib.charts._util import data, require
-from journeylib.charts.theme import GOOD, INK, MUTED, SEQUENTIAL
+from journeylib.charts._util import data, note_chart, require
+from journeylib.charts.theme import GOOD, INK, SEQUENTIAL
 from journeylib.formatting import MISSING, format_value
 from journeylib.i18n import gettext as _
 from journeylib.i18n import ngettext
@@ -194,12 +194,7 @@ def chart_value_curves(
     )
     if not rows:
         note = _("No cohort of paying customers in the period.")
-        empty = (
-            alt.Chart(data([{"text": note}]))
-            .mark_text(align="left", color=MUTED, fontSize=13)
-            .encode(text="text:N")
-            .properties(width=560, height=40)
-        )
+        empty = note_chart(note)
         return alt.layer(empty).properties(title=heading)
 
     cohorts = sorted({r["cohort"] for r in rows})

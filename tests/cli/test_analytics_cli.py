@@ -172,6 +172,19 @@ def test_forecast_json_is_the_library_answer_and_reproducible(small_client, load
     assert other["months"][-1]["customers"] == doc["months"][-1]["customers"]
 
 
+@pytest.mark.parametrize("command", ["attribution", "forecast"])
+def test_without_subscriptions_one_line_exit_2(small_client, tmp_path, command):
+    import shutil
+
+    client = tmp_path / "nosubs"
+    shutil.copytree(small_client, client, ignore=shutil.ignore_patterns("subscriptions*"))
+    result = runner.invoke(app, [command, str(client)])
+    assert result.exit_code == 2, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("error:") and "needs the subscriptions table" in last
+    assert "subscriptions.csv" in last and "Traceback" not in result.output
+
+
 def test_attribution_and_forecast_text(small_client):
     result = runner.invoke(app, ["attribution", str(small_client)])
     assert result.exit_code == 0, result.output
