@@ -31,6 +31,7 @@ from journeylib.analysis.stages import largest_drop
 from journeylib.formatting import format_month, format_p_value, format_value
 from journeylib.i18n import gettext as _
 from journeylib.i18n import ngettext
+from journeylib.metrics.acquisition import MODELS
 from journeylib.metrics.catalog import get_metric
 from journeylib.metrics.value import ALL_CHANNELS
 
@@ -262,12 +263,11 @@ def markov_finding(
     """
     credits = [r for r in attribution if (_num(r.get("markov")) or 0) > 0]
     top = max(credits, key=lambda r: r["markov"]) if credits else None
-    models = ("first_touch", "last_touch", "linear", "position_based", "markov")
     moved = None
     for r in cac_by_model or []:
         if (_num(r.get("spend")) or 0) <= 0:
             continue
-        cacs = [(m, r[m]) for m in models if (_num(r.get(m)) or 0) > 0]
+        cacs = [(m, r[m]) for m in MODELS if (_num(r.get(m)) or 0) > 0]
         if len(cacs) < 2:
             continue
         low, high = min(cacs, key=lambda m: m[1]), max(cacs, key=lambda m: m[1])

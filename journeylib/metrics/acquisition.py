@@ -245,7 +245,12 @@ def cac_by_channel(
         acc = acc.select("account_id", "acquisition_channel")
         news = collect(
             new.join(acc, on="account_id", how="left")
-            .with_columns(nw.col("acquisition_channel").fill_null(NO_CHANNEL).alias("channel"))
+            .with_columns(
+                nw.col("acquisition_channel")
+                .cast(nw.String())
+                .fill_null(NO_CHANNEL)
+                .alias("channel")
+            )
             .group_by("channel")
             .agg(nw.len().alias("new_customers"))
         ).with_columns(pl.col("new_customers").cast(pl.Int64))
@@ -543,6 +548,10 @@ def _fallback_conversions(
 
 
 # ------------------------------------------------------------ Markov chain
+def _bump(counts: dict[Any, int], key: Any, n: int) -> None:
+    counts[key] = counts.get(key, 0) + n
+
+
 class MarkovPaths:
     """Transition counts of channel paths (consecutive repeats collapsed).
 
@@ -557,19 +566,15 @@ class MarkovPaths:
         self.conversion: dict[str, int] = {}
         self.null: dict[str, int] = {}
 
-    @staticmethod
-    def _add(counts: dict[Any, int], key: Any, n: int) -> None:
-        counts[key] = counts.get(key, 0) + n
-
     def add_path(self, channels: Sequence[str], converted: bool, count: int = 1) -> None:
         """Add ``count`` paths through ``channels`` (in time order; repeats are collapsed)."""
         if not channels:
             raise ValueError("a path needs at least one channel")
         collapsed = [c for i, c in enumerate(channels) if i == 0 or channels[i - 1] != c]
-        self._add(self.start, collapsed[0], count)
+        _bump(self.start, collapsed[0], count)
         for a, b in zip(collapsed, collapsed[1:], strict=False):
-            self._add(self.moves, (a, b), count)
-        self._add(self.conversion if converted else self.null, collapsed[-1], count)
+            _bump(self.moves, (a, b), count)
+        _bump(self.conversion if converted else self.null, collapsed[-1], count)
 
     @property
     def channels(self) -> list[str]:
@@ -674,9 +679,9 @@ def _add_transitions(model: MarkovPaths, ranked: nw.LazyFrame, converted: bool) 
     )
     for prev, channel, n in steps.iter_rows():
         if prev is None:
-            MarkovPaths._add(model.start, channel, int(n))
+            _bump(model.start, channel, int(n))
         else:
-            MarkovPaths._add(model.moves, (prev, channel), int(n))
+            _bump(model.moves, (prev, channel), int(n))
     ends = collect(
         ranked.filter(nw.col("_rank") == nw.col("_n"))
         .group_by("channel")
@@ -684,7 +689,7 @@ def _add_transitions(model: MarkovPaths, ranked: nw.LazyFrame, converted: bool) 
     )
     target = model.conversion if converted else model.null
     for channel, n in ends.iter_rows():
-        MarkovPaths._add(target, channel, int(n))
+        _bump(target, channel, int(n))
 
 
 def _converting_touches(
@@ -952,7 +957,7 @@ def cac_by_model(
         per_channel = collect(
             to_lazy(marketing)
             .filter(in_months("month", first_p, last_p))
-            .group_by(nw.col("channel").cast(nw.String()))
+            .group_by(nw.col("channel").cast(nw.String()).fill_null(NO_CHANNEL))
             .agg(to_micro("spend").sum().alias("spend"))
         )
         spend = {ch: int(s or 0) for ch, s in per_channel.iter_rows()}

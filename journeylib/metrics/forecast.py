@@ -14,9 +14,10 @@ last month's ARPA, with a 5–95 % band from a parametric bootstrap.
 
 Every function takes a native ``subscriptions`` frame of any narwhals-supported
 engine (polars eager or lazy, DuckDB, PySpark) with the columns ``account_id``,
-``month`` (a date, the 1st of the month) and ``mrr``. The only query on the
-engine counts accounts per (first paid month, life length); the fit, the
-forecast and the bootstrap run in numpy on that small aggregate.
+``month`` (a date, the 1st of the month) and ``mrr``. The engine counts
+accounts per (first paid month, life length) and gives the last month's ARPA
+(:func:`journeylib.metrics.revenue.arpa`); the fit, the forecast and the
+bootstrap run in numpy on that small aggregate.
 
 Readings of the spec chosen here (the "natural reading" rule):
 

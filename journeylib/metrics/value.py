@@ -111,7 +111,10 @@ def _cohort_cells(
             (nw.col("cohort") >= first_p) & (nw.col("cohort") <= last_p) & (nw.col("mi") <= last_p)
         )
         .join(acc, on="account_id", how="left")
-        .with_columns(nw.col("acquisition_channel").fill_null(NO_CHANNEL).alias("channel"))
+        .with_columns(
+            # an Enum column cannot take a value outside its categories: text first
+            nw.col("acquisition_channel").cast(nw.String()).fill_null(NO_CHANNEL).alias("channel")
+        )
         .group_by("cohort", "channel", "mi")
         .agg(nw.len().alias("n"), nw.col("micro").sum().alias("micro"))
     ).with_columns(pl.col("cohort", "mi", "n", "micro").cast(pl.Int64))
@@ -205,17 +208,19 @@ def value_curves(
     spend = None if marketing is None else _spend_cells(marketing, first_p, last_p)
     margin = Fraction(str(gross_margin))  # the decimal as written: 0.3 is 3/10
 
-    # (all) = the sum of the channels, in integer micro-units.
-    curves: dict[tuple[int, str], dict[int, tuple[int, int]]] = dict(cells)
+    # (all) = the sum of the channels, in integer micro-units; kept apart from the channels'
+    # rows, so that a channel literally named "(all)" stays a channel row of its own.
+    totals: dict[int, dict[int, tuple[int, int]]] = {}
     for (cohort, _channel), by_month in cells.items():
-        total = curves.setdefault((cohort, ALL_CHANNELS), {})
+        total = totals.setdefault(cohort, {})
         for mi, (n, micro) in by_month.items():
             n0, m0 = total.get(mi, (0, 0))
             total[mi] = (n0 + n, m0 + micro)
+    curves = [(cohort, True, ALL_CHANNELS, by_month) for cohort, by_month in totals.items()]
+    curves += [(cohort, False, channel, by_month) for (cohort, channel), by_month in cells.items()]
 
     rows = []
-    for cohort, channel in sorted(curves, key=lambda key: (key[0], key[1] != ALL_CHANNELS, key[1])):
-        by_month = curves[(cohort, channel)]
+    for cohort, is_all, channel, by_month in sorted(curves, key=lambda c: (c[0], not c[1], c[2])):
         customers = by_month[cohort][0]
         cum_micro = list(
             accumulate(by_month.get(mi, (0, 0))[1] for mi in range(cohort, last_p + 1))
@@ -224,7 +229,7 @@ def value_curves(
         cac: float | None = None
         payback: int | None = None
         if spend is not None and cohort > table_first:  # the table's first month: no new customers
-            if channel == ALL_CHANNELS:
+            if is_all:
                 spend_micro = sum(s for (mi, _), s in spend.items() if mi == cohort)
             else:
                 spend_micro = spend.get((cohort, channel), 0)

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from journeylib.metrics.acquisition import (
+    MODELS,
     attribution,
     cac_by_model,
     markov_attribution,
@@ -238,3 +239,18 @@ def test_cac_by_model_by_hand(constructor):
     assert without["channel"].to_list() == ["ads", "seo"]
     assert without["spend"].to_list() == [None, None]
     assert without.select(pl.exclude("channel", "spend")).null_count().row(0) == (2,) * 5
+
+
+def test_cac_by_model_counts_marketing_rows_without_a_channel_as_none():
+    mkt = pl.DataFrame(
+        {"month": [dt.date(2024, 2, 1)] * 2, "channel": [None, "ads"], "spend": [40.0, 60.0]},
+        schema={"month": pl.Date, "channel": pl.String, "spend": pl.Float64},
+    )
+    att = pl.DataFrame(
+        {"channel": ["ads"], **{m: [2.0] for m in MODELS}},
+    )
+    got = cac_by_model(mkt, att, period=PERIOD)
+    assert got.select("channel", "spend", "markov").rows() == [
+        ("(none)", 40.0, None),
+        ("ads", 60.0, 30.0),
+    ]

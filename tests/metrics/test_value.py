@@ -315,3 +315,33 @@ def test_property_no_marketing_only_drops_cac(client):
     without = value_curves(data, acc, None, period=period)
     assert without.drop("cac", "payback_month").equals(with_mkt.drop("cac", "payback_month"))
     assert without["cac"].null_count() == without["payback_month"].null_count() == without.height
+
+
+def test_a_channel_named_all_stays_apart_from_the_all_channels_row():
+    subs = pl.DataFrame(
+        {
+            "account_id": ["a", "b"],
+            "month": [dt.date(2024, 2, 1)] * 2,
+            "mrr": [10.0, 30.0],
+        }
+    )
+    acc = pl.DataFrame({"account_id": ["a", "b"], "acquisition_channel": ["(all)", "seo"]})
+    got = value_curves(subs, acc, None, period=("2024-02", "2024-02"))
+    # the all-channels row first, then the channels by name: "(all)" (a) and seo (b)
+    assert got.select("channel", "customers", "cumulative").rows() == [
+        ("(all)", 2, [20.0]),
+        ("(all)", 1, [10.0]),
+        ("seo", 1, [30.0]),
+    ]
+
+
+def test_an_enum_channel_column_reads_as_text():
+    subs = pl.DataFrame(
+        {"account_id": ["a", "b"], "month": [dt.date(2024, 2, 1)] * 2, "mrr": [10.0, 30.0]}
+    )
+    acc = pl.DataFrame(
+        {"account_id": ["a", "b"], "acquisition_channel": ["seo", None]},
+        schema={"account_id": pl.String, "acquisition_channel": pl.Enum(["seo"])},
+    )
+    got = value_curves(subs, acc, None, period=("2024-02", "2024-02"))
+    assert got["channel"].to_list() == ["(all)", "(none)", "seo"]
