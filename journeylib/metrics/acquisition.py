@@ -670,23 +670,41 @@ def markov_model(paths: Sequence[tuple[Sequence[str], bool]]) -> MarkovPaths:
     return model
 
 
-def _add_transitions(model: MarkovPaths, ranked: nw.LazyFrame, converted: bool) -> None:
-    """Add the transitions of ranked touches (see ``_Touches.ranked``), one path per account."""
-    steps = collect(
-        ranked.filter(nw.col("_prev").is_null() | (nw.col("_prev") != nw.col("channel")))
-        .group_by("_prev", "channel")
+def _touch_cells(ranked: nw.LazyFrame) -> pl.DataFrame:
+    """Ranked touches (see ``_Touches.ranked``) counted by what every model reads, in one query.
+
+    ``[channel, _n, _pos, _prev, _step, count]``: the path's length n, the
+    touch's position (0 first, 2 last, 1 between; n = 1 is first), the channel
+    before it and whether it starts a new step (its channel differs from the
+    one before: repeats collapse). The heuristic models read (channel, n, pos),
+    the Markov chain the steps and the last touches; one aggregate serves both,
+    so DuckDB and Spark compute the windows once.
+    """
+    return collect(
+        ranked.with_columns(
+            nw.when(nw.col("_rank") == 1)
+            .then(0)
+            .when(nw.col("_rank") == nw.col("_n"))
+            .then(2)
+            .otherwise(1)
+            .alias("_pos"),
+            (nw.col("_prev").is_null() | (nw.col("_prev") != nw.col("channel"))).alias("_step"),
+        )
+        .group_by("channel", "_n", "_pos", "_prev", "_step")
         .agg(nw.len().alias("count"))
-    )
+    ).with_columns(pl.col("_n", "_pos", "count").cast(pl.Int64))
+
+
+def _add_transitions(model: MarkovPaths, cells: pl.DataFrame, converted: bool) -> None:
+    """Add the transitions of the touches counted by :func:`_touch_cells`, one path per account."""
+    steps = cells.filter(pl.col("_step")).group_by("_prev", "channel").agg(pl.col("count").sum())
     for prev, channel, n in steps.iter_rows():
         if prev is None:
             _bump(model.start, channel, int(n))
         else:
             _bump(model.moves, (prev, channel), int(n))
-    ends = collect(
-        ranked.filter(nw.col("_rank") == nw.col("_n"))
-        .group_by("channel")
-        .agg(nw.len().alias("count"))
-    )
+    last = (pl.col("_pos") == 2) | (pl.col("_n") == 1)
+    ends = cells.filter(last).group_by("channel").agg(pl.col("count").sum())
     target = model.conversion if converted else model.null
     for channel, n in ends.iter_rows():
         _bump(target, channel, int(n))
@@ -775,24 +793,24 @@ def markov_attribution(
 
 def _markov_paths(
     touches: _Touches,
-    converting: nw.LazyFrame,
-    conversions: nw.LazyFrame,
+    converting: pl.DataFrame,
+    fallback: pl.DataFrame,
     subscriptions: Any,
-    accounts: Any,
     first: int,
     last: int,
     window_days: int,
-    fallback: pl.DataFrame | None = None,
 ) -> tuple[MarkovPaths, int, int]:
-    """The chain of the converting and non-converting paths, and the two paths' counts."""
+    """The chain of the converting and non-converting paths, and the two paths' counts.
+
+    The converting paths are given: their :func:`_touch_cells`, and the
+    conversions without a touch per fallback channel.
+    """
     model = MarkovPaths()
-    _add_transitions(model, touches.ranked(converting), converted=True)
-    if fallback is None:
-        fallback = _fallback_conversions(conversions, converting, accounts)
+    _add_transitions(model, converting, converted=True)
     for channel, n in fallback.iter_rows():
         model.add_path([channel], converted=True, count=int(n))
     non = _non_converting_touches(touches, subscriptions, first, last, window_days)
-    _add_transitions(model, touches.ranked(non), converted=False)
+    _add_transitions(model, _touch_cells(touches.ranked(non)), converted=False)
     n_conv = sum(model.conversion.values())
     n_non = sum(model.null.values())
     return model, n_conv, n_non
@@ -872,28 +890,11 @@ def _attribute(
     touches = _Touches(events, order_by)
     conversions = _conversions(subscriptions, first_p, last_p)
     in_window = _converting_touches(touches, conversions, window_days)
-    ranked = touches.ranked(in_window).with_columns(
-        nw.when(nw.col("_rank") == 1)
-        .then(0)
-        .when(nw.col("_rank") == nw.col("_n"))
-        .then(2)
-        .otherwise(1)
-        .alias("_pos")
-    )
-    by_position = collect(
-        ranked.group_by("channel", "_n", "_pos").agg(nw.len().alias("count"))
-    ).with_columns(pl.col("_n", "_pos", "count").cast(pl.Int64))
+    cells = _touch_cells(touches.ranked(in_window))
+    by_position = cells.group_by("channel", "_n", "_pos").agg(pl.col("count").sum())
     untouched = _fallback_conversions(conversions, in_window, accounts)
     model, n_conv, n_non = _markov_paths(
-        touches,
-        in_window,
-        conversions,
-        subscriptions,
-        accounts,
-        first_p,
-        last_p,
-        window_days,
-        fallback=untouched,
+        touches, cells, untouched, subscriptions, first_p, last_p, window_days
     )
 
     # Exact credit arithmetic on the small aggregate: sums are order-independent.
