@@ -21,6 +21,8 @@ from journeylib.config import parse_month
 __all__ = [
     "month_index",
     "month_from_index",
+    "month_start",
+    "month_end",
     "month_label_expr",
     "month_index_expr",
     "period_index",
@@ -55,6 +57,26 @@ def month_from_index(idx: int) -> str:
         '2024-12'
     """
     return f"{idx // 12:04d}-{idx % 12 + 1:02d}"
+
+
+def month_start(month: str) -> dt.datetime:
+    """The first instant of ``'YYYY-MM'`` (UTC).
+
+    Examples:
+        >>> month_start("2024-03")
+        datetime.datetime(2024, 3, 1, 0, 0, tzinfo=datetime.timezone.utc)
+    """
+    return dt.datetime.strptime(month, "%Y-%m").replace(tzinfo=dt.UTC)
+
+
+def month_end(month: str) -> dt.datetime:
+    """The first instant after ``'YYYY-MM'`` (UTC): the exclusive end of the month.
+
+    Examples:
+        >>> month_end("2024-12")
+        datetime.datetime(2025, 1, 1, 0, 0, tzinfo=datetime.timezone.utc)
+    """
+    return month_start(month_from_index(month_index(month) + 1))
 
 
 def month_label_expr(col: str) -> pl.Expr:

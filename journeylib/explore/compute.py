@@ -79,7 +79,7 @@ from journeylib.frames import to_lazy
 from journeylib.i18n import current_language
 from journeylib.metrics import acquisition, activity, retention, stages, with_period
 from journeylib.metrics.document import document_sections
-from journeylib.months import filter_period, month_from_index, month_index
+from journeylib.months import filter_period, month_end, month_start
 from journeylib.store.key import package_source, source_digest
 
 __all__ = [
@@ -445,16 +445,6 @@ def funnel_drivers(
 
 
 # ---------------------------------------------------------------- attribution
-def _month_start(month: str) -> dt.datetime:
-    """The first instant of ``month`` (UTC).
-
-    Examples:
-        >>> _month_start("2024-03")
-        datetime.datetime(2024, 3, 1, 0, 0, tzinfo=datetime.timezone.utc)
-    """
-    return dt.datetime.strptime(month, "%Y-%m").replace(tzinfo=dt.UTC)
-
-
 def attribution_touches(sc: Scope, *, window_days: int) -> pl.DataFrame | None:
     """The scope's events :func:`journeylib.metrics.acquisition.attribution` reads, and no others.
 
@@ -490,8 +480,8 @@ def attribution_touches(sc: Scope, *, window_days: int) -> pl.DataFrame | None:
     keep = [pl.col("account_id").is_not_null(), pl.col("channel").is_not_null()]
     ts = schema["timestamp"]
     if isinstance(ts, pl.Datetime) and ts.time_zone == "UTC":  # else every row: still exact
-        lo = _month_start(sc.period[0]) - dt.timedelta(days=window_days)
-        hi = _month_start(month_from_index(month_index(sc.period[1]) + 1))
+        lo = month_start(sc.period[0]) - dt.timedelta(days=window_days)
+        hi = month_end(sc.period[1])
         keep += [pl.col("timestamp") >= lo, pl.col("timestamp") < hi]
     touches = events.filter(*keep).select(
         "account_id", "timestamp", pl.col("channel").cast(pl.String), "seq"

@@ -11,7 +11,7 @@ polars ``LazyFrame`` s, and collects only what a panel asks for.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
+import datetime as dt  # noqa: F401  (used by the doctests)
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +20,7 @@ import polars as pl
 from journeylib.ingest.client import Client
 from journeylib.ingest.restrict import restrict_to_accounts
 from journeylib.metrics import funnels, with_period
-from journeylib.months import month_from_index, month_index
+from journeylib.months import month_end
 
 if TYPE_CHECKING:
     from journeylib.explore.source import Source
@@ -82,17 +82,6 @@ class Filters:
         return ", ".join(f"{k} = {v}" for k, v in act.items()) if act else "no filters"
 
 
-def _month_end(month: str) -> dt.datetime:
-    """The first instant after ``month`` (UTC).
-
-    Examples:
-        >>> _month_end("2024-12")
-        datetime.datetime(2025, 1, 1, 0, 0, tzinfo=datetime.timezone.utc)
-    """
-    following = month_from_index(month_index(month) + 1)
-    return dt.datetime.strptime(following, "%Y-%m").replace(tzinfo=dt.UTC)
-
-
 def account_ids(
     accounts: pl.DataFrame | pl.LazyFrame,
     stream: pl.DataFrame | pl.LazyFrame,
@@ -145,7 +134,7 @@ def account_ids(
         entered = f"entered_{filters.stage}"
         if entered not in acc.collect_schema().names():
             return pl.Series("account_id", [], dtype=pl.String)
-        acc = acc.filter(pl.col(entered) < _month_end(period[1]))
+        acc = acc.filter(pl.col(entered) < month_end(period[1]))
     ids = acc.select("account_id")
     keep: list[pl.LazyFrame] = []
     if filters.plan != ALL:
