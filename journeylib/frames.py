@@ -4,6 +4,8 @@
 DuckDB, Spark), narwhals LazyFrames and small polars results; ``engine_of``
 names a native frame's engine. ``epoch_us`` / ``elapsed_us`` are portable time
 arithmetic (month selection lives in :mod:`journeylib.months`).
+``write_csv_for_people`` writes a CSV meant to be opened in a spreadsheet, its
+text cells neutralised against formula injection (``neutralise_formulas``).
 
 narwhals implements duration arithmetic (``dt.total_seconds`` and friends) on
 polars and DuckDB but not on PySpark; these helpers build the same numbers from
@@ -14,6 +16,7 @@ all engines.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import narwhals as nw
@@ -31,6 +34,9 @@ __all__ = [
     "engine_of",
     "missing_values",
     "with_optional",
+    "FORMULA_STARTS",
+    "neutralise_formulas",
+    "write_csv_for_people",
 ]
 
 US_PER_HOUR = 3_600_000_000
@@ -153,3 +159,89 @@ def missing_values(frame: Any, column: str, values: Sequence[Any]) -> list[Any]:
     found = collect(lf.filter(nw.col(column).is_in(list(values))).select(column).unique())
     present = set(found[column].to_list())
     return [v for v in values if v not in present]
+
+
+#: The first characters that make a spreadsheet read a text cell as a formula
+#: (``=``, ``+``, ``-``, ``@``, a tab, a carriage return).
+FORMULA_STARTS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defused(expr: pl.Expr) -> pl.Expr:
+    """A String expression with a leading ``'`` on each value that starts with a formula character."""
+    return pl.when(expr.str.head(1).is_in(FORMULA_STARTS)).then(pl.lit("'") + expr).otherwise(expr)
+
+
+def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with its text cells made safe to open in a spreadsheet.
+
+    Every text column (String, Categorical, Enum; Categorical and Enum come
+    back as String) gets a leading ``'`` on each cell that starts with one of
+    :data:`FORMULA_STARTS`, so that an account named ``=HYPERLINK(...)`` is
+    shown as that text, not run as a formula. Other cells are unchanged (a
+    ``=`` further in, an empty string), nulls stay null, and non-text columns
+    (numbers, dates, booleans) are untouched: a negative number is a number,
+    not a formula. Nested columns (List, Struct) are left as they are: CSV
+    cannot hold them (``DataFrame.write_csv`` refuses them), so flatten them to
+    text first. Column names are not changed (:func:`write_csv_for_people`
+    neutralises the header it writes). One vectorised ``with_columns``; no
+    Python loop over rows.
+
+    Args:
+        frame: any polars DataFrame.
+
+    Returns:
+        A new frame of the same columns in the same order.
+
+    Examples:
+        >>> df = pl.DataFrame({"name": ["=HYPERLINK(1)", "Acme", "-x", None, "a=b"],
+        ...                    "mrr": [-5, 3, 0, 1, 2]})
+        >>> neutralise_formulas(df).rows()
+        [("'=HYPERLINK(1)", -5), ('Acme', 3), ("'-x", 0), (None, 1), ('a=b', 2)]
+        >>> cat = pl.DataFrame({"p": pl.Series(["@home", "office"], dtype=pl.Categorical)})
+        >>> out = neutralise_formulas(cat)
+        >>> out.schema["p"], out["p"].to_list()
+        (String, ["'@home", 'office'])
+    """
+    text = [
+        name
+        for name, dtype in frame.schema.items()
+        if dtype == pl.String or isinstance(dtype, pl.Categorical | pl.Enum)
+    ]
+    if not text:
+        return frame
+    return frame.with_columns(_defused(pl.col(c).cast(pl.String)).alias(c) for c in text)
+
+
+def write_csv_for_people(frame: pl.DataFrame, path: str | Path) -> Path:
+    r"""Write ``frame`` as a CSV for people to open in a spreadsheet; return its path.
+
+    The text cells are neutralised first (:func:`neutralise_formulas`), and so
+    is a column name that starts with a formula character (the header is a
+    cell too). The file is UTF-8 with a byte-order mark, so that Excel shows
+    Arabic, Chinese or accented names as they are; the parent folder is
+    created when missing. Not for quarantine files (``rejected/*.csv``): those
+    stay byte-faithful to the input.
+
+    Args:
+        frame: the table to write (no List or Struct columns: CSV cannot hold them).
+        path: the file to write.
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Examples:
+        >>> import tempfile
+        >>> df = pl.DataFrame({"name": ["+1 555", "Zoë"], "mrr": [-5.0, 12.5]})
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     out = write_csv_for_people(df, Path(folder) / "new" / "accounts.csv")
+        ...     out.name, out.read_bytes()
+        ('accounts.csv', b"\xef\xbb\xbfname,mrr\n'+1 555,-5.0\nZo\xc3\xab,12.5\n")
+    """
+    path = Path(path)
+    out = neutralise_formulas(frame)
+    header = {c: f"'{c}" for c in out.columns if c[:1] in FORMULA_STARTS}
+    if header:
+        out = out.rename(header)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out.write_csv(path, include_bom=True)
+    return path

@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from journeylib.frames import collect, to_lazy, to_polars
+from journeylib.frames import collect, to_lazy, to_polars, write_csv_for_people
 from journeylib.metrics import milestones as ms
 from journeylib.metrics.onboarding import first_value_times
 from journeylib.metrics.period import resolve_period
@@ -210,7 +210,6 @@ def stuck_table(client: Any, stream: Any, *, out_dir: str | Path | None = None) 
             out = out.with_columns(pl.lit(None, dtype=pl.String).alias("name"))
         out = out.select(list(schema)).cast(schema)
     if out_dir is not None:
-        path = Path(out_dir) / "tables" / "stuck_before_milestones.csv"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        out.write_csv(path)
+        # for people: text cells that would open as formulas in a spreadsheet get a leading '
+        write_csv_for_people(out, Path(out_dir) / "tables" / "stuck_before_milestones.csv")
     return out

@@ -76,6 +76,7 @@ from journeylib.explore.panels import (
 )
 from journeylib.explore.source import Options, Source, load_options
 from journeylib.formatting import format_value
+from journeylib.frames import write_csv_for_people
 from journeylib.ingest.client import Client
 from journeylib.metrics import resolve_period, with_period
 from journeylib.paths import data_dir, reports_dir, resolve_client_dir
@@ -711,7 +712,14 @@ class Explorer:
     def export_dropped(self) -> Path | None:
         """Write the accounts of the accounts panel to CSV and show the path.
 
-        The file goes to ``reports/<client>/explore/dropped_step<k>_<event>_<time>.csv``.
+        The file goes to ``reports/<client>/explore/dropped_step<k>_<event>_<time>.csv``
+        (or under ``export_dir``), written for a spreadsheet by
+        :func:`~journeylib.frames.write_csv_for_people`: UTF-8 with a byte-order
+        mark, and its text cells neutralised (a name or id that starts with
+        ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
+        ``'``, so an account named ``=HYPERLINK(...)`` is not a live formula).
+        The panel's frame itself (``results["accounts"]``) keeps the values as
+        they are.
 
         Returns:
             The path written, or None when there is nothing to export.
@@ -730,9 +738,9 @@ class Explorer:
         folder = self._export_dir or (
             reports_dir() / _safe_part(self._current.client.name) / "explore"
         )
-        path = folder / f"dropped_step{k}_{_safe_part(event)}_{stamp}.csv"
-        folder.mkdir(parents=True, exist_ok=True)
-        frame.write_csv(path)
+        path = write_csv_for_people(
+            frame, folder / f"dropped_step{k}_{_safe_part(event)}_{stamp}.csv"
+        )
         self.last_export = path
         self.export_note.value = (
             f"{format_value(frame.height, 'count')} accounts written to "
