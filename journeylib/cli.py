@@ -1024,6 +1024,145 @@ def forecast(
 
 
 @app.command()
+@_friendly(_ANALYTICS_FLAGS)
+def activation(
+    client: ClientArg,
+    period: PeriodOpt = None,
+    as_json: JsonOpt = False,
+    engine: EngineOpt = "polars",
+    spark_master: MasterOpt = None,
+) -> None:
+    """Which early behaviour predicts a sign-up that stays: each event × times × days, ranked by phi."""
+    from journeylib.metrics.activation import activation_candidates
+
+    engine = check_engine(engine)
+    _, c, per = _analysis_input(client, period)
+    names = ("accounts", "events", "subscriptions")
+    frames = frames_to_engine(
+        {n: c.tables[n] for n in names if c.tables.get(n) is not None},
+        engine,
+        spark_master=spark_master,
+    )
+    doc = activation_candidates(
+        frames["accounts"], frames["events"], frames.get("subscriptions"), period=per
+    )
+    if as_json:
+        _print_json(doc)
+        return
+    outcome = (
+        "paid in the third month after signing up"
+        if c.tables.get("subscriptions") is not None
+        else "active 60-90 days after signing up"
+    )
+    out.print(
+        f"activation finder {per[0]} – {per[1]}: {doc['accounts']:,} sign-ups whose outcome "
+        f"can be seen, {doc['retained']:,} retained ({outcome})",
+        markup=False,
+        soft_wrap=True,
+    )
+    if not doc["candidates"]:
+        out.print("no candidate: too few sign-ups, or all (or none) retained.", markup=False)
+        return
+    table = Table(title="what the retained did early (top 20 by phi)", title_justify="left")
+    for col in ("event", "at least", "within", "share", "precision", "recall", "phi"):
+        if col == "event":
+            table.add_column(col, overflow="fold")
+        else:
+            table.add_column(col, justify="right", no_wrap=True)
+    for r in doc["candidates"]:
+        table.add_row(
+            escape(r["event"]),
+            f"{r['times']}×",
+            f"{r['days']} d",
+            format_value(r["share"], "fraction"),
+            format_value(r["precision"], "fraction"),
+            format_value(r["recall"], "fraction"),
+            f"{r['phi']:.3f}",
+        )
+    out.print(table)
+    if c.config.activation is not None:
+        configured = c.config.activation.event
+        mine = [r for r in doc["candidates"] if r["event"] == configured]
+        best = doc["candidates"][0]
+        said = f"best phi {mine[0]['phi']:.3f}" if mine else "not among the top candidates"
+        out.print(
+            f"client.yaml's activation event {configured!r}: {said}; the top candidate "
+            f"is {best['event']!r} at least {best['times']}× within {best['days']} days "
+            f"(phi {best['phi']:.3f}).",
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+@app.command()
+@_friendly(_ANALYTICS_FLAGS)
+def health(
+    client: ClientArg,
+    top: Annotated[int, typer.Option(min=1, help="Riskiest accounts listed (text output).")] = 20,
+    period: PeriodOpt = None,
+    as_json: JsonOpt = False,
+    engine: EngineOpt = "polars",
+    spark_master: MasterOpt = None,
+) -> None:
+    """Account health of the paying accounts, riskiest first, and the score's backtested ROC AUC."""
+    from journeylib.metrics.health import account_health
+
+    engine = check_engine(engine)
+    store, c, per = _analysis_input(client, period)
+    _need_subscriptions(c, client, "account health", "the scored accounts are the paying ones")
+    names = ("subscriptions", "tickets", "surveys")
+    frames = frames_to_engine(
+        {
+            "stream": store.stream(),
+            **{n: c.tables[n] for n in names if c.tables.get(n) is not None},
+        },
+        engine,
+        spark_master=spark_master,
+    )
+    doc = account_health(
+        frames["stream"],
+        frames["subscriptions"],
+        frames.get("tickets"),
+        frames.get("surveys"),
+        period=per,
+        weights=c.config.health.weights,
+    )
+    if as_json:
+        _print_json(doc)
+        return
+    bt = doc["backtest"]
+    auc = doc["auc_backtest"]
+    out.print(
+        f"account health at the end of {doc['month']}: {len(doc['accounts']):,} paying accounts. "
+        f"Backtest over {bt['months'][0]} – {bt['months'][-1]}: ROC AUC "
+        + (
+            "not computable (no churn, or no account kept)"
+            if auc is None
+            else f"{auc:.2f} on {bt['account_months']:,} account-months with "
+            f"{bt['churned']:,} churns (0.5 = no better than chance, 1 = perfect)"
+        ),
+        markup=False,
+        soft_wrap=True,
+    )
+    table = Table(
+        title=escape(f"riskiest {min(top, len(doc['accounts']))} accounts"), title_justify="left"
+    )
+    table.add_column("account", no_wrap=True)
+    for col in ("score", f"MRR ({c.config.currency})"):
+        table.add_column(col, justify="right", no_wrap=True)
+    table.add_column("what drags it down (its value)")
+    for r in doc["accounts"][:top]:
+        weakest = r["weakest"]
+        table.add_row(
+            escape(r["account_id"]),
+            f"{r['score']:.1f}",
+            format_value(r["mrr"], digits=0),
+            f"{weakest.replace('_', ' ')} ({format_value(r['components'][weakest], digits=2)})",
+        )
+    out.print(table)
+
+
+@app.command()
 @_friendly()
 def run(
     client: ClientArg,

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 import zoneinfo
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -210,6 +210,35 @@ class EngagementConfig(_Strict):
     weights: dict[str, float]
 
 
+#: The components of the account health score (analytics.md §10), in the order they are shown.
+
+
+HealthComponent = Literal["usage_trend", "breadth", "support_load", "nps", "mrr_trend"]
+#: The components of the account health score (analytics.md §10), in the order they are shown.
+HEALTH_COMPONENTS: tuple[str, ...] = get_args(HealthComponent)
+
+
+class HealthConfig(_Strict):
+    """Weights of the five components of the account health score.
+
+    Keys are among :data:`HEALTH_COMPONENTS`; a component left out weighs 0
+    (as an event left out of ``engagement.weights``). Weights are finite, not
+    negative, and at least one is above 0. Without a ``health`` key every
+    component weighs 1.
+    """
+
+    weights: dict[HealthComponent, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(
+        default_factory=lambda: dict.fromkeys(HEALTH_COMPONENTS, 1.0)
+    )
+
+    @field_validator("weights")
+    @classmethod
+    def _some_weight(cls, v: dict[str, float]) -> dict[str, float]:
+        if not any(w > 0 for w in v.values()):
+            raise ValueError("at least one weight above 0")
+        return v
+
+
 class Range(_Strict):
     """A numeric range used by persona rules; both bounds inclusive."""
 
@@ -280,6 +309,7 @@ class ClientConfig(_Strict):
     activation: ActivationConfig | None = None
     first_value: FirstValueConfig | None = None
     engagement: EngagementConfig | None = None
+    health: HealthConfig = Field(default_factory=HealthConfig)
     branded_terms: list[str] = Field(default_factory=list)
     personas: list[PersonaRule] = Field(default_factory=list)
     milestones: list[Milestone] = Field(default_factory=list)
@@ -351,14 +381,15 @@ def _read_yaml(path: Path, error: type[ConfigError] | type[TemplateError]) -> An
 def _first_error(exc: ValidationError) -> tuple[str, str, str]:
     """(dotted key, expected, found) of the first pydantic error."""
     err = exc.errors()[0]
-    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    # a bad mapping key is located at "<key>.[key]": name the key itself
+    key = ".".join(str(p) for p in err["loc"] if p != "[key]") or "(top level)"
     kind = err["type"]
     found = err.get("input")
     if kind == "extra_forbidden":
         return key, "no such key", f"unknown key {key!r}"
     if kind == "missing":
         return key, "a value", "the key is missing"
-    msg = err["msg"].removeprefix("Value error, ")
+    msg = err["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
     found_txt = f"{found!r}" if not isinstance(found, dict | list) else type(found).__name__
     return key, msg, found_txt
 

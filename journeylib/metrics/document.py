@@ -23,6 +23,7 @@ from journeylib.ingest.restrict import restrict_to_segment
 from journeylib.metrics import (
     acquisition,
     activity,
+    anomalies,
     feedback,
     milestones,
     onboarding,
@@ -354,7 +355,7 @@ def metrics_document(client: Any) -> dict[str, Any]:
     Returns:
         A JSON-ready dict: ``schema_version, client, currency, period, revenue,
         acquisition, onboarding, retention, stages, visitors, nps, support,
-        milestones, stickiness, value_curves, goals, data_quality``. Values that cannot be computed are
+        milestones, stickiness, value_curves, anomalies, goals, data_quality``. Values that cannot be computed are
         None; sections of absent optional tables are None. ``data_quality``
         has a ``period_cut`` key only when the default period's end left later
         months of events or subscriptions out
@@ -393,7 +394,9 @@ def document_sections(
     What :func:`metrics_document` computes, for a caller that shows only some
     sections (the explorer's journey map): ``client``, ``currency``,
     ``period``, the sections named in ``sections`` (None: all), rounded as in
-    ``metrics.json``, then ``goals``. A goal whose metric lies in a section
+    ``metrics.json``, then ``anomalies`` (when all sections or ``"anomalies"``
+    are asked for; read from the ``revenue`` and ``acquisition`` sections)
+    and ``goals``. A goal whose metric lies in a section
     left out reads as not computable. ``given`` holds sections the caller
     computed itself (the same rows), merged in before the goals are evaluated.
     No ``schema_version`` or ``data_quality``.
@@ -406,6 +409,9 @@ def document_sections(
         **(given or {}),
     }
     doc = _clean(doc)
+    if sections is None or "anomalies" in sections:
+        # read from the rounded rows, as metrics.json holds them (anomalies.py's readings)
+        doc["anomalies"] = _clean(anomalies.anomalies(doc))
 
     def segment_doc(segment: dict[str, str], metric: str) -> dict[str, Any]:
         # Only the sections the goal's metric reads: a segment goal costs one metric, not a document.
