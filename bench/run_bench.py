@@ -40,6 +40,12 @@ run by run; medians over ``--runs``):
   load average of every measurement, and checks of their JSON (the same in
   every run; attribution's every model sums to ``conversions`` and equals the
   metrics document's attribution) (``engines/revenue.py``);
+* **product**: ``journey activation CLIENT --json`` and ``journey health
+  CLIENT --json`` against ``journey metrics CLIENT --json``, timed exactly as
+  revenue; the bar 2×, and checks of their JSON (the same in every run;
+  activation's candidates sorted by phi descending, at most 20; health's
+  accounts sorted by score ascending, ``auc_backtest`` in [0, 1] or null)
+  (``engines/product.py``);
 * **run**: ``journey run <client> --jobs 2`` on the store built before
   (untimed), against ``journey run demo --jobs 2`` timed alongside: wall time
   and the peak RSS of every process of the run (the driver and each notebook
@@ -53,7 +59,7 @@ funnel reached counts, an ordered 3-step funnel, CAC by channel. Every engine's
 numbers are compared with the library's on the raw files (``polars_subset``).
 Also timed: ``journey run demo`` (wall time and the per-notebook seconds of
 run.json) and ``journey batch --jobs 2`` over 1 and 8 copies of the demo client.
-``--skip ingest,metrics,analytics,revenue,run,explore,demo,batch`` leaves sections out;
+``--skip ingest,metrics,analytics,revenue,product,run,explore,demo,batch`` leaves sections out;
 ``--store-dir DIR`` keeps the stores in DIR (a current one is reused) instead of a temporary folder.
 
 Prints a table of medians, ratios and the bars met, and writes it as JSON
@@ -114,9 +120,21 @@ ANALYTICS_COMMANDS = {
     "paths": ["paths", "{client}", "--start", "signed_up", "--json"],
 }
 #: What a run measures; ``--skip`` leaves some out.
-SECTIONS = ("ingest", "metrics", "analytics", "revenue", "run", "explore", "demo", "batch")
+SECTIONS = (
+    "ingest",
+    "metrics",
+    "analytics",
+    "revenue",
+    "product",
+    "run",
+    "explore",
+    "demo",
+    "batch",
+)
 #: The revenue section's bar: ``journey attribution`` / ``journey forecast`` ≤ this × ``journey metrics``.
 REVENUE_BAR = 1.5
+#: The product section's bar: ``journey activation`` / ``journey health`` ≤ this × ``journey metrics``.
+PRODUCT_BAR = 2.0
 #: Threads of both sides of the ingest comparison (polars: POLARS_MAX_THREADS, DuckDB: threads).
 THREADS = 2
 FUNNEL_STEPS = ["website_visit", "pricing_page_viewed", "trial_started"]
@@ -826,6 +844,87 @@ def _count(doc: dict[str, Any] | None, key: str) -> int | None:
     return None if doc is None else len(doc[key])
 
 
+def _time_against_reference(
+    size: str,
+    client: str,
+    runs: int,
+    tmp: Path,
+    env: dict[str, str],
+    label: str,
+    cmds: dict[str, list[str]],
+    reference: str,
+    keep: Any,
+) -> tuple[dict[str, Any], dict[str, float | None], dict[str, list[dict[str, Any]]]]:
+    """``journey <cmds[c]>`` for every ``c`` as subprocesses, interleaved: summary, ratios, runs.
+
+    The pattern of the revenue and product sections: each command through
+    ``time_command`` (``bench/procs.py``: wall time from start to exit, imports
+    included, peak RSS, the 1-minute load average as it started), ``runs``
+    times, their order rotated run by run, the store made current before every
+    round (untimed). A command that had to build the store inside the timing is
+    not counted and run again (twice at most). ``keep(c, doc)`` gets every
+    run's JSON (None when it failed); with one run, every command but
+    ``reference`` runs once more, untimed, for the reproducibility check.
+    Returns per command its medians (``commands``), the ratios of every other
+    command's median wall time to ``reference``'s (``"<c>/<reference>"``), and
+    every run's entry.
+    """
+    names = list(cmds)
+    samples: dict[str, list[dict[str, Any]]] = {c: [] for c in names}
+
+    def one(c: str) -> dict[str, Any]:
+        for attempt in range(3):
+            entry, doc = time_command(c, client, env, tmp, cmds)
+            if not entry["store_built"] or attempt == 2:
+                break
+            print(
+                f"[{size}] journey {c} built the store inside the timing "
+                f"({entry['wall_s']:.1f} s, not counted); again",
+                flush=True,
+            )
+            ensure_store_untimed(client, env, tmp, size)
+        entry["discarded_runs"] = attempt
+        keep(c, doc)
+        return entry
+
+    for r in range(runs):
+        ensure_store_untimed(client, env, tmp, size)
+        for c in names[r % len(names) :] + names[: r % len(names)]:
+            entry = one(c)
+            samples[c].append(entry)
+            shown = entry.get("error") or f"{entry['wall_s']:.2f} s wall"
+            print(
+                f"[{size}] {label} run {r + 1}/{runs} journey {c:<12} {shown}  "
+                f"rss {_fmt(entry['rss_mb'], ' MB', 0)}  load {entry['load_1min']:.2f}"
+                + ("  (store built inside the timing)" if entry["store_built"] else ""),
+                flush=True,
+            )
+    if runs < 2:  # a second, untimed run for the reproducibility check
+        for c in names:
+            if c != reference:
+                one(c)
+    commands: dict[str, Any] = {}
+    for c, entries in samples.items():
+        ok = [x for x in entries if "error" not in x and not x["store_built"]]
+        commands[c] = {
+            "args": cmds[c],
+            "median_wall_s": _med([x["wall_s"] for x in ok]),
+            "all_wall_s": [round(x["wall_s"], 3) for x in ok],
+            "load_1min": [x["load_1min"] for x in ok],  # as each of all_wall_s started
+            "peak_rss_mb": max((x["rss_mb"] or 0 for x in ok), default=None),
+            "store_built_in_timing": sum(x["store_built"] for x in entries),
+            "discarded_runs": sum(x["discarded_runs"] for x in entries),
+            "errors": [x["error"] for x in entries if "error" in x],
+        }
+    ref = commands[reference]["median_wall_s"]
+    ratios = {
+        f"{c}/{reference}": v["median_wall_s"] / ref if v["median_wall_s"] and ref else None
+        for c, v in commands.items()
+        if c != reference
+    }
+    return commands, ratios, samples
+
+
 def bench_revenue(
     size: str, spec: dict[str, Any], runs: int, tmp: Path, env: dict[str, str]
 ) -> dict[str, Any]:
@@ -843,61 +942,14 @@ def bench_revenue(
     """
     import revenue
 
-    client = spec["client"]
-    names = list(revenue.COMMANDS)
-    samples: dict[str, list[dict[str, Any]]] = {c: [] for c in names}
-    docs: dict[str, list[Any]] = {c: [] for c in names}
+    docs: dict[str, list[Any]] = {c: [] for c in revenue.COMMANDS}
 
-    def one(c: str) -> dict[str, Any]:
-        for attempt in range(3):
-            entry, doc = time_command(c, client, env, tmp, revenue.COMMANDS)
-            if not entry["store_built"] or attempt == 2:
-                break
-            print(
-                f"[{size}] journey {c} built the store inside the timing "
-                f"({entry['wall_s']:.1f} s, not counted); again",
-                flush=True,
-            )
-            ensure_store_untimed(client, env, tmp, size)
-        entry["discarded_runs"] = attempt
+    def keep(c: str, doc: Any) -> None:
         docs[c].append(revenue.metrics_excerpt(doc) if c == revenue.REFERENCE else doc)
-        return entry
 
-    for r in range(runs):
-        ensure_store_untimed(client, env, tmp, size)
-        for c in names[r % len(names) :] + names[: r % len(names)]:
-            entry = one(c)
-            samples[c].append(entry)
-            shown = entry.get("error") or f"{entry['wall_s']:.2f} s wall"
-            print(
-                f"[{size}] revenue run {r + 1}/{runs} journey {c:<12} {shown}  "
-                f"rss {_fmt(entry['rss_mb'], ' MB', 0)}  load {entry['load_1min']:.2f}"
-                + ("  (store built inside the timing)" if entry["store_built"] else ""),
-                flush=True,
-            )
-    if runs < 2:  # a second, untimed run for the reproducibility check
-        for c in names:
-            if c != revenue.REFERENCE:
-                one(c)
-    commands: dict[str, Any] = {}
-    for c, entries in samples.items():
-        ok = [x for x in entries if "error" not in x and not x["store_built"]]
-        commands[c] = {
-            "args": revenue.COMMANDS[c],
-            "median_wall_s": _med([x["wall_s"] for x in ok]),
-            "all_wall_s": [round(x["wall_s"], 3) for x in ok],
-            "load_1min": [x["load_1min"] for x in ok],  # as each of all_wall_s started
-            "peak_rss_mb": max((x["rss_mb"] or 0 for x in ok), default=None),
-            "store_built_in_timing": sum(x["store_built"] for x in entries),
-            "discarded_runs": sum(x["discarded_runs"] for x in entries),
-            "errors": [x["error"] for x in entries if "error" in x],
-        }
-    ref = commands[revenue.REFERENCE]["median_wall_s"]
-    ratios = {
-        f"{c}/{revenue.REFERENCE}": v["median_wall_s"] / ref if v["median_wall_s"] and ref else None
-        for c, v in commands.items()
-        if c != revenue.REFERENCE
-    }
+    commands, ratios, samples = _time_against_reference(
+        size, spec["client"], runs, tmp, env, "revenue", revenue.COMMANDS, revenue.REFERENCE, keep
+    )
     checks: dict[str, Any] = {
         "reproducible": {c: revenue.reproducible(d) for c, d in docs.items()},
     }
@@ -919,6 +971,70 @@ def bench_revenue(
             "channels": None if attr is None else len(attr["attribution"]),
             "forecast_cohorts_used": None if fc is None else fc["cohorts_used"],
             "forecast_months": None if fc is None else len(fc["months"]),
+        },
+        "runs": samples,
+    }
+
+
+def bench_product(
+    size: str, spec: dict[str, Any], runs: int, tmp: Path, env: dict[str, str]
+) -> dict[str, Any]:
+    """``journey activation`` and ``journey health`` against ``journey metrics``, all ``--json``.
+
+    Timed exactly as the revenue section (``_time_against_reference``: the three
+    commands of ``engines/product.py`` ``COMMANDS`` as subprocesses, ``runs``
+    times, interleaved and rotated, the store made current before every round,
+    a run that built the store not counted and run again, the 1-minute load
+    average with every measurement); the bar: each ≤ ``PRODUCT_BAR`` ×
+    ``journey metrics``. Checks of every run's JSON: the same in every run
+    (with one run, activation and health run once more, untimed; for metrics a
+    digest of the document), activation's candidates sorted by phi descending
+    and at most 20, health's accounts sorted by score ascending and its
+    ``auc_backtest`` in [0, 1] or null.
+    """
+    import product
+    import revenue
+
+    docs: dict[str, list[Any]] = {c: [] for c in product.COMMANDS}
+    shape: dict[str, list[dict[str, Any]]] = {"activation": [], "health": []}
+
+    def keep(c: str, doc: Any) -> None:
+        if c == product.REFERENCE:
+            docs[c].append(product.metrics_excerpt(doc))
+            return
+        docs[c].append(doc)
+        if doc is not None:
+            check = product.activation_checks if c == "activation" else product.health_checks
+            shape[c].append(check(doc))
+
+    commands, ratios, samples = _time_against_reference(
+        size, spec["client"], runs, tmp, env, "product", product.COMMANDS, product.REFERENCE, keep
+    )
+    act = next((d for d in reversed(docs["activation"]) if d is not None), None)
+    hl = next((d for d in reversed(docs["health"]) if d is not None), None)
+    top = (act or {}).get("candidates") or [None]
+    return {
+        "bar": PRODUCT_BAR,
+        "commands": commands,
+        "ratios": ratios,
+        "checks": {
+            "reproducible": {c: revenue.reproducible(d) for c, d in docs.items()},
+            # the first run whose JSON failed a check, else the last run's
+            "activation": product.first_failure(shape["activation"]),
+            "health": product.first_failure(shape["health"]),
+            "runs_checked": {c: len(v) for c, v in shape.items()},
+        },
+        "answer": {
+            "signups_seen": None if act is None else act["accounts"],
+            "retained": None if act is None else act["retained"],
+            "top_candidate": top[0],
+            "health_month": None if hl is None else hl["month"],
+            "paying_accounts": None if hl is None else len(hl["accounts"]),
+            "auc_backtest": None if hl is None else hl["auc_backtest"],
+            "backtest": None if hl is None else hl["backtest"],
+            "metrics_json_chars": next(
+                (d["chars"] for d in docs[product.REFERENCE] if d is not None), None
+            ),
         },
         "runs": samples,
     }
@@ -1149,6 +1265,9 @@ def bench_size(
         if "revenue" not in skip:
             load["revenue"] = os.getloadavg()[0]
             out["revenue"] = bench_revenue(size, spec, runs["revenue"], tmp, env)
+        if "product" not in skip:
+            load["product"] = os.getloadavg()[0]
+            out["product"] = bench_product(size, spec, runs["product"], tmp, env)
         if "run" not in skip and demo is not None:
             load["run"] = os.getloadavg()[0]
             out["run"] = bench_run(size, spec["client"], tmp, env, runs["run"], demo)
@@ -1255,6 +1374,10 @@ def bars(size: str, s: dict[str, Any]) -> list[dict[str, Any]]:
         rv = s["revenue"]
         for c in ("attribution", "forecast"):
             bar(f"{c} vs journey metrics", rv["ratios"][f"{c}/metrics"], "<=", rv["bar"], speed)
+    if "product" in s:
+        pr = s["product"]
+        for c in ("activation", "health"):
+            bar(f"{c} vs journey metrics", pr["ratios"][f"{c}/metrics"], "<=", pr["bar"], speed)
     if "run" in s:
         run = s["run"]
         bar("run vs run demo", run["ratio"], "<=", 2.0, at10)
@@ -1464,17 +1587,17 @@ def _print_analytics(an: dict[str, Any], runs: dict[str, int]) -> None:
         )
 
 
-def _print_revenue(rev: dict[str, Any], runs: dict[str, int]) -> None:
-    print(
-        f"revenue: journey attribution / forecast against journey metrics, each --json as a "
-        f"subprocess (medians of {runs['revenue']} runs, store built before):"
-    )
+def _print_timed_commands(sec: dict[str, Any], digest: str | None = None) -> None:
+    """The revenue and product sections' table, ratios against the bar and "same JSON every run".
+
+    ``digest``: the command whose JSON is compared as a digest (a difference is then only "differs").
+    """
     print(
         f"  {'command':<14}{'median wall s':>14}{'/ metrics':>10}{'peak RSS MiB':>14}"
         f"  wall s per run (1-min load average)"
     )
-    for c, v in rev["commands"].items():
-        ratio = rev["ratios"].get(f"{c}/metrics")
+    for c, v in sec["commands"].items():
+        ratio = sec["ratios"].get(f"{c}/metrics")
         per_run = ", ".join(
             f"{w:.2f} ({la:.1f})" for w, la in zip(v["all_wall_s"], v["load_1min"], strict=True)
         )
@@ -1488,21 +1611,31 @@ def _print_revenue(rev: dict[str, Any], runs: dict[str, int]) -> None:
             f"{_fmt(v['peak_rss_mb'], '', 0):>14}  {per_run}{extra}"
         )
     ratios = ", ".join(
-        f"{k} {_fmt(x)} ({'—' if x is None else 'met' if x <= rev['bar'] else 'NOT met'})"
-        for k, x in rev["ratios"].items()
+        f"{k} {_fmt(x)} ({'—' if x is None else 'met' if x <= sec['bar'] else 'NOT met'})"
+        for k, x in sec["ratios"].items()
     )
-    print(f"  ratios (bar ≤ {rev['bar']}×): {ratios}")
-    ch = rev["checks"]
+    print(f"  ratios (bar ≤ {sec['bar']}×): {ratios}")
     same = []
-    for c, v in ch["reproducible"].items():
+    for c, v in sec["checks"]["reproducible"].items():
         if v is None:
             same.append(f"{c} not checked")
         elif v["identical"]:
-            same.append(f"{c} yes ({v['runs']} runs)")
+            same.append(f"{c} yes ({v['runs']} runs" + (", digest)" if c == digest else ")"))
+        elif c == digest:
+            same.append(f"{c} NO (the documents' digests differ)")
         else:
             rel = "shape differs" if v["max_rel"] is None else f"max rel. diff {v['max_rel']:.1e}"
             same.append(f"{c} NO ({rel}; {v['difference']})")
     print("  same JSON every run: " + ", ".join(same))
+
+
+def _print_revenue(rev: dict[str, Any], runs: dict[str, int]) -> None:
+    print(
+        f"revenue: journey attribution / forecast against journey metrics, each --json as a "
+        f"subprocess (medians of {runs['revenue']} runs, store built before):"
+    )
+    _print_timed_commands(rev)
+    ch = rev["checks"]
     ms = ch["model_sums"]
     if ms is not None:
         verdict = (
@@ -1521,6 +1654,59 @@ def _print_revenue(rev: dict[str, Any], runs: dict[str, int]) -> None:
             f"  answer: {a['paths']['converting']:,} converting and "
             f"{a['paths']['non_converting']:,} non-converting paths, {a['channels']} channels; "
             f"forecast over {a['forecast_cohorts_used']} cohorts, {a['forecast_months']} months"
+        )
+
+
+def _print_product(pr: dict[str, Any], runs: dict[str, int]) -> None:
+    print(
+        f"product: journey activation / health against journey metrics, each --json as a "
+        f"subprocess (medians of {runs['product']} runs, store built before):"
+    )
+    _print_timed_commands(pr, digest="metrics")
+    ch = pr["checks"]
+    n = ch["runs_checked"]
+    a = ch["activation"]
+    if a is not None:
+        ties = (
+            ""
+            if a["ties_ordered"] == "ok"
+            else f"; tie order NOT as documented: {a['ties_ordered']}"
+        )
+        print(
+            f"  activation ({n['activation']} runs checked): {a['candidates']} candidates, "
+            f"≤ 20: {'yes' if a['at_most_top'] else 'NO'}; sorted by phi descending: "
+            + ("yes" if a["sorted_by_phi"] == "ok" else "NO: " + a["sorted_by_phi"])
+            + ties
+        )
+    h = ch["health"]
+    if h is not None:
+        ties = "" if h["ties_ordered"] == "ok" else f"; ties NOT by account_id: {h['ties_ordered']}"
+        print(
+            f"  health ({n['health']} runs checked): {h['accounts']:,} accounts sorted by score "
+            "ascending: "
+            + ("yes" if h["sorted_by_score"] == "ok" else "NO: " + h["sorted_by_score"])
+            + f"; auc_backtest {_fmt(h['auc_backtest'], '', 3)} in [0, 1] or null: "
+            + ("yes" if h["auc_in_range"] else "NO")
+            + ties
+        )
+    ans = pr["answer"]
+    top = ans["top_candidate"]
+    if ans["signups_seen"] is not None:
+        best = (
+            "no candidate"
+            if top is None
+            else f"top candidate {top['event']!r} ≥ {top['times']}× within {top['days']} d "
+            f"(phi {top['phi']:.3f})"
+        )
+        print(
+            f"  answer: {ans['signups_seen']:,} sign-ups seen, {ans['retained']:,} retained, {best}"
+        )
+    if ans["health_month"] is not None:
+        bt = ans["backtest"]
+        print(
+            f"  answer: health at the end of {ans['health_month']}: {ans['paying_accounts']:,} "
+            f"paying accounts; backtest {bt['months'][0]} – {bt['months'][-1]} over "
+            f"{bt['account_months']:,} account-months, {bt['churned']:,} churned"
         )
 
 
@@ -1600,6 +1786,8 @@ def print_table(report: dict[str, Any]) -> None:
             _print_analytics(s["analytics"], runs)
         if "revenue" in s:
             _print_revenue(s["revenue"], runs)
+        if "product" in s:
+            _print_product(s["product"], runs)
         if "run" in s:
             _print_run(s["run"], s["size"], runs)
         if "explore" in s:
@@ -1725,6 +1913,7 @@ def main() -> None:
         "metrics": args.runs,
         "analytics": args.runs,
         "revenue": args.runs,
+        "product": args.runs,
         "ingest": args.ingest_runs or args.runs,
         "run": args.run_runs or args.runs,
         "explore": args.explore_runs or args.runs,
