@@ -45,6 +45,7 @@ from journeylib.analysis.journey_map import (
     JourneyMapData,
     journey_map_data,
     map_sections,
+    opportunity_backlog,
     opportunity_frame,
     persona_map_data,
     report_view,
@@ -71,6 +72,12 @@ from journeylib.analysis.personas import (
     persona_profile,
     persona_rules_text,
 )
+from journeylib.analysis.product import (
+    account_health_of,
+    activation_finder,
+    activation_frame,
+    health_frame,
+)
 from journeylib.analysis.segments import (
     FEATURE_COLUMNS,
     persona_segment_crosstab,
@@ -96,6 +103,10 @@ from journeylib.analysis.touchpoints import (
 )
 
 __all__ = [
+    "account_health_of",
+    "activation_finder",
+    "activation_frame",
+    "health_frame",
     "AUDIENCES",
     "CHECK_NAMES",
     "CONVERSION_WINDOW",
@@ -130,6 +141,7 @@ __all__ = [
     "moments",
     "notes",
     "onboarding_steps",
+    "opportunity_backlog",
     "opportunity_frame",
     "pain_points",
     "paths_json",

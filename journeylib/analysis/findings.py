@@ -29,15 +29,19 @@ from journeylib.analysis._shares import STATUS_WORDS, inert_markdown
 from journeylib.analysis.breakdowns import SMALL_N
 from journeylib.analysis.stages import largest_drop
 from journeylib.formatting import format_month, format_p_value, format_value
+from journeylib.i18n import N_, ngettext
 from journeylib.i18n import gettext as _
-from journeylib.i18n import ngettext
 from journeylib.metrics.acquisition import MODELS
 from journeylib.metrics.catalog import get_metric
 from journeylib.metrics.value import ALL_CHANNELS
 
 __all__ = [
     "MIN_GROUP",
+    "COMPONENT_LABELS",
+    "activation_finding",
+    "anomaly_lines",
     "attribution_finding",
+    "auc_words",
     "breakdown_finding",
     "cac_finding",
     "correlation_finding",
@@ -47,6 +51,8 @@ __all__ = [
     "funnel_finding",
     "goal_label",
     "goals_finding",
+    "health_finding",
+    "component_label",
     "lifecycle_finding",
     "markov_finding",
     "milestone_finding",
@@ -475,11 +481,14 @@ def recommendations(
 ) -> list[dict[str, str]]:
     """The opportunity map's top ``n`` rows as recommendations in words.
 
-    Each is ``{title, why, ideas}``: *title* names the touchpoint and stage,
-    *why* its accounts lost, drop-off and MRR at stake (the opportunity
-    map's rule: volume × drop-off × revenue at risk), *ideas* the template's
-    opportunities for that stage (joined with "; ", or the current language's
-    list separator), empty when it lists none.
+    Each is ``{title, why, evidence, ideas}``: *title* names the touchpoint and
+    stage, *why* its accounts lost, drop-off and MRR at stake (the opportunity
+    map's rule: volume × drop-off × revenue at risk), *evidence* the tickets
+    and detractor comments behind it when ``opportunities`` is an
+    :func:`~journeylib.analysis.opportunity_backlog` (empty otherwise, or when
+    nothing was found), *ideas* the template's opportunities for that stage
+    (joined with "; ", or the current language's list separator), empty when
+    it lists none.
     """
     ideas_of = {s.label: list(s.opportunities) for s in template.stages}
     ideas_of.update({s.id: list(s.opportunities) for s in template.stages})
@@ -498,11 +507,32 @@ def recommendations(
                     drop=format_value(r["drop_off"], "fraction"),
                     risk=format_value(r["revenue_at_risk"], "currency", currency=currency),
                 ),
+                "evidence": _evidence(r),
                 # The template's own texts, listed with the language's separator.
                 "ideas": _("; ").join(ideas_of.get(r["stage"], [])),
             }
         )
     return out
+
+
+def _evidence(row: Mapping[str, Any]) -> str:
+    """The tickets and detractor comments of a backlog row in words ("" when there are none)."""
+    parts = []
+    if row.get("tickets"):
+        parts.append(
+            _("Its lost accounts opened {n} tickets: {categories}.").format(
+                n=format_value(row["tickets"], "count"), categories=row["ticket_categories"]
+            )
+        )
+    if row.get("detractors") and row.get("detractor_comments"):
+        parts.append(
+            _("Detractors at this stage ({n}) said: {comments}.").format(
+                n=format_value(row["detractors"], "count"), comments=row["detractor_comments"]
+            )
+        )
+    if len(parts) == 2:
+        return _("{first} {second}").format(first=parts[0], second=parts[1])
+    return parts[0] if parts else ""
 
 
 def recommendations_markdown(recommendations: Sequence[Mapping[str, str]]) -> str:
@@ -522,6 +552,8 @@ def recommendations_markdown(recommendations: Sequence[Mapping[str, str]]) -> st
         line = _("{n}. **{title}.** {why}").format(
             n=i, title=inert_markdown(r["title"]), why=inert_markdown(r["why"])
         )
+        if r.get("evidence"):
+            line += " " + inert_markdown(r["evidence"])
         if r.get("ideas"):
             line += " " + _("Ideas: {ideas}.").format(ideas=inert_markdown(r["ideas"]))
         lines.append(line)
@@ -972,3 +1004,206 @@ def forecast_finding(forecast: Mapping[str, Any] | None, currency: str) -> str |
             round(base),
         )
     return text.format(**args)
+
+
+# ---------------------------------------------------------------- analytics.md §9–11
+def activation_finding(
+    result: Mapping[str, Any] | None,
+    configured: str | None = None,
+    *,
+    paid: bool = True,
+) -> str | None:
+    """The activation finder's best predictor in words, compared with client.yaml's activation event.
+
+    Reads a result of :func:`journeylib.metrics.activation.activation_candidates`.
+    The first sentence gives the top candidate (event, times, days), the share
+    of those who did it that were retained against the share of all sign-ups
+    (``paid``: paying three months after signing up; otherwise active 60–90
+    days after) and its phi; the second compares ``configured``: the best phi
+    of that event among the candidates, or that it is not among them. None
+    without candidates.
+
+    Examples:
+        >>> r = {"accounts": 200, "retained": 50, "candidates": [
+        ...     {"event": "integration_connected", "times": 1, "days": 7, "share": 0.25,
+        ...      "precision": 0.8, "recall": 0.8, "phi": 0.733},
+        ...     {"event": "first_report_created", "times": 1, "days": 30, "share": 0.3,
+        ...      "precision": 0.6, "recall": 0.72, "phi": 0.52}]}
+        >>> print(activation_finding(r, "first_report_created"))
+        Sign-ups that did integration_connected at least once within 7 days of signing up were paying three months later in 80.0% of cases, against 25.0% of all sign-ups (phi 0.73). The configured activation event, first_report_created, predicts less well (best phi 0.52).
+    """
+    cands = (result or {}).get("candidates") or []
+    if not cands:
+        return None
+    best = cands[0]
+    base = _num((result or {}).get("retained"))
+    total = _num((result or {}).get("accounts"))
+    args = {
+        "event": best["event"],
+        "days": format_value(best["days"], "count"),
+        "precision": format_value(best["precision"], "fraction"),
+        "base": format_value(base / total if base is not None and total else None, "fraction"),
+        "phi": format_value(best["phi"], digits=2),
+    }
+    times = int(best["times"])
+    if paid:
+        first = ngettext(
+            "Sign-ups that did {event} at least once within {days} days of signing up were "
+            "paying three months later in {precision} of cases, against {base} of all sign-ups "
+            "(phi {phi}).",
+            "Sign-ups that did {event} at least {times} times within {days} days of signing up "
+            "were paying three months later in {precision} of cases, against {base} of all "
+            "sign-ups (phi {phi}).",
+            times,
+        )
+    else:
+        first = ngettext(
+            "Sign-ups that did {event} at least once within {days} days of signing up were "
+            "still active 60–90 days later in {precision} of cases, against {base} of all "
+            "sign-ups (phi {phi}).",
+            "Sign-ups that did {event} at least {times} times within {days} days of signing up "
+            "were still active 60–90 days later in {precision} of cases, against {base} of all "
+            "sign-ups (phi {phi}).",
+            times,
+        )
+    text = first.format(times=format_value(times, "count"), **args)
+    if not configured:
+        return text
+    if configured == best["event"]:
+        second = _("That is the configured activation event.")
+    else:
+        mine = [c for c in cands if c["event"] == configured]
+        if mine:
+            second = _(
+                "The configured activation event, {configured}, predicts less well (best phi {phi})."
+            ).format(configured=configured, phi=format_value(mine[0]["phi"], digits=2))
+        else:
+            second = ngettext(
+                "The configured activation event, {configured}, is not the best predictor.",
+                "The configured activation event, {configured}, is not among the {n} best "
+                "predictors.",
+                len(cands),
+            ).format(configured=configured, n=format_value(len(cands), "count"))
+    return _("{first} {second}").format(first=text, second=second)
+
+
+#: Plain words for a backtest ROC AUC, from the top: (lowest AUC, words).
+_AUC_WORDS = (
+    (0.8, N_("good")),
+    (0.7, N_("fair")),
+    (0.6, N_("weak")),
+    (0.0, N_("not useful")),
+)
+
+
+def auc_words(auc: float | None) -> str | None:
+    """A backtest ROC AUC in plain words: good (≥ 0.8), fair (≥ 0.7), weak (≥ 0.6), else not useful.
+
+    Examples:
+        >>> auc_words(0.83), auc_words(0.55), auc_words(None)
+        ('good', 'not useful', None)
+    """
+    if auc is None:
+        return None
+    return next(_(words) for lo, words in _AUC_WORDS if auc >= lo)
+
+
+def health_finding(health: Mapping[str, Any] | None, currency: str, *, n: int = 20) -> str | None:
+    """How far to trust the health score (its backtest AUC in words), and what the riskiest pay.
+
+    Reads a result of :func:`journeylib.metrics.health.account_health`. The
+    AUC is the chance that a churned account scored below a kept one (0.5: no
+    better than chance); the ``n`` riskiest accounts' MRR is summed and the
+    component that drags most of them down is named. None without accounts.
+
+    Examples:
+        >>> h = {"auc_backtest": 0.82, "backtest": {"account_months": 900, "churned": 40},
+        ...      "accounts": [{"mrr": 100.0, "weakest": "usage_trend"},
+        ...                   {"mrr": 50.0, "weakest": "usage_trend"},
+        ...                   {"mrr": 10.0, "weakest": "nps"}]}
+        >>> print(health_finding(h, "USD", n=2))
+        Checked on the last six months, a churned account scored below a kept one 82.0% of the time (ROC AUC 0.82, good; 0.5 is no better than chance). The 2 riskiest accounts pay 150 USD of MRR; usage trend drags down most of them.
+    """
+    accounts = (health or {}).get("accounts") or []
+    if not accounts:
+        return None
+    risky = accounts[:n]
+    mrr = sum(_num(a.get("mrr")) or 0.0 for a in risky)
+    counts: dict[str, int] = {}
+    for a in risky:
+        counts[a["weakest"]] = counts.get(a["weakest"], 0) + 1
+    weakest = max(counts, key=lambda k: counts[k])  # ties: the first met
+    second = _(
+        "The {n} riskiest accounts pay {mrr} of MRR; {component} drags down most of them."
+    ).format(
+        n=format_value(len(risky), "count"),
+        mrr=format_value(mrr, "currency", currency=currency),
+        component=component_label(weakest),
+    )
+    auc = _num((health or {}).get("auc_backtest"))
+    if auc is None:
+        first = _(
+            "The score cannot be checked on the last six months: they hold no churn, or no "
+            "account that stayed."
+        )
+    else:
+        first = _(
+            "Checked on the last six months, a churned account scored below a kept one {share} "
+            "of the time (ROC AUC {auc}, {words}; 0.5 is no better than chance)."
+        ).format(
+            share=format_value(auc, "fraction"),
+            auc=format_value(auc, digits=2),
+            words=auc_words(auc),
+        )
+    return _("{first} {second}").format(first=first, second=second)
+
+
+#: The health score's components in words (the keys of ``health.weights``).
+COMPONENT_LABELS: dict[str, str] = {
+    "usage_trend": N_("usage trend"),
+    "breadth": N_("breadth of use"),
+    "support_load": N_("support load"),
+    "nps": N_("NPS"),
+    "mrr_trend": N_("MRR trend"),
+}
+
+
+def component_label(component: str) -> str:
+    """A health component's name in words, in the current language.
+
+    Examples:
+        >>> component_label("support_load")
+        'support load'
+    """
+    return _(COMPONENT_LABELS[component]) if component in COMPONENT_LABELS else component
+
+
+def anomaly_lines(anomalies: Sequence[Mapping[str, Any]] | None, currency: str) -> list[str]:
+    """Each anomaly flag of the metrics document as one line: metric, month, value against its baseline.
+
+    The metric is named by its catalogue label; value and baseline (the median
+    of the 6 months before) are written in the metric's unit; the robust z has
+    one decimal.
+
+    Examples:
+        >>> print(anomaly_lines([{"metric": "cac", "month": "2025-10", "value": 3100.0,
+        ...                        "baseline": 1020.5, "z": 10.44}], "USD")[0])
+        Customer acquisition cost in 2025-10: 3,100 USD against a usual 1,020 USD (median of the 6 months before; robust z 10.4).
+    """
+    out = []
+    for a in anomalies or []:
+        meta = get_metric(str(a.get("metric")))
+        unit = meta.unit if meta else None
+        out.append(
+            _(
+                "{metric} in {month}: {value} against a usual {baseline} (median of the 6 months "
+                "before; robust z {z})."
+            ).format(
+                metric=_(meta.label) if meta else a.get("metric"),
+                month=format_month(a.get("month")),
+                value=format_value(a.get("value"), unit, currency=currency),
+                baseline=format_value(a.get("baseline"), unit, currency=currency),
+                z=format_value(a.get("z"), digits=1),
+            )
+        )
+    return out

@@ -10,7 +10,8 @@ stay one call per result:
 * :func:`journey_map_data` - the current-state, future-state and persona maps
   (their KPI lane is :mod:`journeylib.analysis.map_kpis`);
 * :func:`persona_map_data` - one map per persona;
-* :func:`opportunity_frame` - the opportunity map.
+* :func:`opportunity_frame` - the opportunity map, and :func:`opportunity_backlog`, the
+  same with the tickets and detractor comments behind each row.
 
 Inputs are polars frames (a LazyFrame is collected); the stream is the one of
 :func:`journeylib.stream.journey_events`. Readings chosen where the product
@@ -49,6 +50,7 @@ __all__ = [
     "JourneyMapData",
     "journey_map_data",
     "map_sections",
+    "opportunity_backlog",
     "opportunity_frame",
     "persona_map_data",
     "report_view",
@@ -431,20 +433,21 @@ def _arpa(doc: Mapping[str, Any]) -> float | None:
     return months[-1].get("arpa") if months else None
 
 
-def _opportunities(client: Any, sc: Scope, arpa: float | None) -> pl.DataFrame:
-    """Per touchpoint of every stage but the last: volume, lost accounts, drop-off and score."""
-    schema = {
-        "stage": pl.String,
-        "touchpoint": pl.String,
-        "drop_off": pl.Float64,
-        "volume": pl.Int64,
-        "revenue_at_risk": pl.Float64,
-        "score": pl.Float64,
-        "lost": pl.Int64,
-    }
+def _touchpoint_use(client: Any, sc: Scope) -> tuple[pl.DataFrame, dict[int, int]] | None:
+    """Who met which touchpoint of every stage but the last, and whether it was lost there.
+
+    Returns ``([stage, stage_index, touchpoint, account_id, lost], {stage_index:
+    accounts lost at it})`` over the stage funnel's accounts, touchpoints as
+    ids; None when the template has fewer than two stages or nobody is in the
+    funnel.
+    """
+    return remembered("touchpoint_use", client, sc, lambda: _compute_touchpoint_use(client, sc))
+
+
+def _compute_touchpoint_use(client: Any, sc: Scope) -> tuple[pl.DataFrame, dict[int, int]] | None:
     pairs = stage_pairs(client.template)
     if len(pairs) < 2:
-        return pl.DataFrame(schema=schema)
+        return None
     furthest = remembered(
         "stalled",
         client,
@@ -452,7 +455,7 @@ def _opportunities(client: Any, sc: Scope, arpa: float | None) -> pl.DataFrame:
         lambda: stalled_accounts(sc.stream, sc.accounts, period=sc.period, stages=pairs),
     ).select("account_id", "furthest_index")
     if furthest.height == 0:
-        return pl.DataFrame(schema=schema)
+        return None
     index = pl.DataFrame(
         {"stage": [s for s, _ in pairs], "stage_index": list(range(1, len(pairs) + 1))},
         schema={"stage": pl.String, "stage_index": pl.Int64},
@@ -461,7 +464,6 @@ def _opportunities(client: Any, sc: Scope, arpa: float | None) -> pl.DataFrame:
     lost_stage = dict(
         zip(lost_stage["furthest_index"].to_list(), lost_stage["n"].to_list(), strict=True)
     )
-    tp_label = {tp.id: tp.display for s in client.template.stages for tp in s.touchpoints}
     lf = to_lazy(sc.stream)
     met = collect(  # who met which touchpoint, up to the period's end
         lf.filter(
@@ -476,14 +478,44 @@ def _opportunities(client: Any, sc: Scope, arpa: float | None) -> pl.DataFrame:
         met.join(index, on="stage", how="inner")
         .join(furthest, on="account_id", how="inner")
         .filter(pl.col("stage_index") < len(pairs))
-        .group_by("stage", "stage_index", "touchpoint")
-        .agg(
-            pl.len().cast(pl.Int64).alias("volume"),
-            (pl.col("furthest_index") == pl.col("stage_index")).sum().cast(pl.Int64).alias("lost"),
+        .select(
+            "stage",
+            "stage_index",
+            "touchpoint",
+            "account_id",
+            (pl.col("furthest_index") == pl.col("stage_index")).alias("lost"),
         )
     )
-    if use.height == 0:
+    return use, lost_stage
+
+
+def _opportunities(
+    client: Any, sc: Scope, arpa: float | None, *, ids: bool = False
+) -> pl.DataFrame:
+    """Per touchpoint of every stage but the last: volume, lost accounts, drop-off and score.
+
+    With ``ids`` the touchpoint's id is kept beside its label, as ``touchpoint_id``.
+    """
+    schema = {
+        "stage": pl.String,
+        "touchpoint": pl.String,
+        "drop_off": pl.Float64,
+        "volume": pl.Int64,
+        "revenue_at_risk": pl.Float64,
+        "score": pl.Float64,
+        "lost": pl.Int64,
+    }
+    found = _touchpoint_use(client, sc)
+    if found is None:
         return pl.DataFrame(schema=schema)
+    rows, lost_stage = found
+    tp_label = {tp.id: tp.display for s in client.template.stages for tp in s.touchpoints}
+    use = rows.group_by("stage", "stage_index", "touchpoint").agg(
+        pl.len().cast(pl.Int64).alias("volume"),
+        pl.col("lost").sum().cast(pl.Int64).alias("lost"),
+    )
+    if use.height == 0:
+        return pl.DataFrame(schema={**schema, "touchpoint_id": pl.String} if ids else schema)
     risk = pl.col("stage_index").replace_strict(lost_stage, default=0, return_dtype=pl.Float64)
     out = use.with_columns(
         (pl.col("lost") / pl.col("volume")).alias("drop_off"),
@@ -496,7 +528,10 @@ def _opportunities(client: Any, sc: Scope, arpa: float | None) -> pl.DataFrame:
         )
     )
     top = out["_raw"].max()
+    if ids:
+        schema = {**schema, "touchpoint_id": pl.String}
     out = out.with_columns(
+        pl.col("touchpoint").alias("touchpoint_id"),
         (pl.col("_raw") / top if top else pl.lit(None, dtype=pl.Float64)).alias("score"),
         pl.col("touchpoint").replace_strict(
             tp_label, default=pl.col("touchpoint"), return_dtype=pl.String
@@ -540,4 +575,148 @@ def opportunity_frame(client: Any, doc: Mapping[str, Any], stream: Any) -> pl.Da
         pl.col("stage").replace_strict(
             dict(stage_pairs(client.template)), default=pl.col("stage"), return_dtype=pl.String
         )
+    )
+
+
+#: Detractors are the survey answers scored 0-6 (the NPS rule).
+_DETRACTOR_MAX = 6
+
+
+def _ticket_evidence(client: Any, sc: Scope, lost: pl.DataFrame, top: int) -> pl.DataFrame:
+    """Per (stage, touchpoint id): the tickets its lost accounts opened in the period, top categories."""
+    schema = {
+        "stage": pl.String,
+        "touchpoint_id": pl.String,
+        "tickets": pl.Int64,
+        "ticket_categories": pl.String,
+    }
+    tickets = client.table("tickets")
+    if tickets is None or lost.height == 0:
+        return pl.DataFrame(schema=schema)
+    tickets = collect(
+        filter_period(to_lazy(tickets), "opened_at", sc.period).select("account_id", "category")
+    )
+    per = (
+        lost.join(tickets, on="account_id", how="inner")
+        .with_columns(pl.col("category").fill_null(_("(no category)")))
+        .group_by("stage", "touchpoint_id", "category")
+        .agg(pl.len().cast(pl.Int64).alias("n"))
+        .sort(["n", "category"], descending=[True, False])
+    )
+    return (
+        per.group_by("stage", "touchpoint_id", maintain_order=True)
+        .agg(
+            pl.col("n").sum().alias("tickets"),
+            pl.format("{} ({})", "category", "n")
+            .head(top)
+            .str.join(_("; "))
+            .alias("ticket_categories"),
+        )
+        .cast(schema)
+    )
+
+
+def _detractor_evidence(client: Any, sc: Scope, top: int) -> pl.DataFrame:
+    """Per stage: the period's detractor answers and their most frequent comments."""
+    schema = {"stage": pl.String, "detractors": pl.Int64, "detractor_comments": pl.String}
+    surveys = sc.surveys
+    if surveys is None or "stage" not in surveys.columns:
+        return pl.DataFrame(schema=schema)
+    answers = collect(filter_period(to_lazy(surveys), "responded_at", sc.period))
+    det = answers.filter(pl.col("score") <= _DETRACTOR_MAX, pl.col("stage").is_not_null())
+    comments = (
+        det.filter(pl.col("comment").str.strip_chars().str.len_chars() > 0)
+        .group_by("stage", "comment")
+        .agg(pl.len().cast(pl.Int64).alias("n"))
+        .sort(["n", "comment"], descending=[True, False])
+        .group_by("stage", maintain_order=True)
+        .agg(
+            pl.format("\u201c{}\u201d ({})", pl.col("comment").str.strip_chars(), "n")
+            .head(top)
+            .str.join(_("; "))
+            .alias("detractor_comments")
+        )
+    )
+    counts = det.group_by("stage").agg(pl.len().cast(pl.Int64).alias("detractors"))
+    return counts.join(comments, on="stage", how="left").cast(schema)
+
+
+def opportunity_backlog(
+    client: Any,
+    doc: Mapping[str, Any],
+    stream: Any,
+    *,
+    top_categories: int = 3,
+    top_comments: int = 2,
+) -> pl.DataFrame:
+    """The opportunity map as a backlog: every opportunity with the data behind it.
+
+    The rows and ranking of :func:`opportunity_frame` (drop-off × volume × MRR
+    at stake), each with its evidence:
+
+    * ``tickets`` and ``ticket_categories``: the tickets opened in the period
+      by the opportunity's lost accounts (those that met the touchpoint and got
+      no further than its stage), and their ``top_categories`` most frequent
+      categories with counts, e.g. ``how_to (12); bug (5)``;
+    * ``detractors`` and ``detractor_comments``: the period's survey answers
+      scored 0–6 at the opportunity's stage, and their ``top_comments`` most
+      frequent comments with counts (ties: alphabetical). Surveys name a
+      stage far more often than a touchpoint, so the stage is what links them;
+    * ``ideas``: the template's opportunities for the stage, joined with the
+      language's list separator.
+
+    Evidence that cannot be read (no tickets or surveys table, nothing found)
+    is null; ``tickets`` and ``detractors`` are 0 when the table exists.
+
+    Returns:
+        ``pl.DataFrame[rank, stage, touchpoint, volume, lost, drop_off,
+        revenue_at_risk, score, tickets, ticket_categories, detractors,
+        detractor_comments, ideas]``, best first (``rank`` from 1); ``stage`` and
+        ``touchpoint`` are labels, as in :func:`opportunity_frame`.
+    """
+    sc = scope(client, stream, None)
+    opp = _opportunities(client, sc, _arpa(doc), ids=True).with_row_index("rank", offset=1)
+    found = _touchpoint_use(client, sc)
+    lost = (
+        found[0]
+        .filter("lost")
+        .select("stage", pl.col("touchpoint").alias("touchpoint_id"), "account_id")
+        if found is not None
+        else pl.DataFrame(
+            schema={"stage": pl.String, "touchpoint_id": pl.String, "account_id": pl.String}
+        )
+    )
+    tickets = _ticket_evidence(client, sc, lost, top_categories)
+    detractors = _detractor_evidence(client, sc, top_comments)
+    has_tickets = client.table("tickets") is not None
+    has_surveys = sc.surveys is not None
+    labels = dict(stage_pairs(client.template))
+    ideas = {s.id: _("; ").join(s.opportunities) or None for s in client.template.stages}
+    out = (
+        opp.join(tickets, on=["stage", "touchpoint_id"], how="left")
+        .join(detractors, on="stage", how="left")
+        .with_columns(
+            pl.col("tickets").fill_null(0 if has_tickets else None),
+            pl.col("detractors").fill_null(0 if has_surveys else None),
+            pl.col("stage")
+            .replace_strict(ideas, default=None, return_dtype=pl.String)
+            .alias("ideas"),
+            pl.col("stage").replace_strict(labels, default=pl.col("stage"), return_dtype=pl.String),
+        )
+        .sort("rank")
+    )
+    return out.select(
+        pl.col("rank").cast(pl.Int64),
+        "stage",
+        "touchpoint",
+        "volume",
+        "lost",
+        "drop_off",
+        "revenue_at_risk",
+        "score",
+        pl.col("tickets").cast(pl.Int64),
+        "ticket_categories",
+        pl.col("detractors").cast(pl.Int64),
+        "detractor_comments",
+        "ideas",
     )

@@ -25,6 +25,13 @@ from journeylib.i18n import N_, ngettext
 from journeylib.i18n import gettext as _
 
 __all__ = [
+    "ACTIVATION_CANDIDATES",
+    "CALL_FIRST",
+    "ADD_SUBSCRIPTIONS_FOR_HEALTH",
+    "HEALTH_CSV",
+    "NO_ACTIVATION_CANDIDATES",
+    "NO_ANOMALIES",
+    "RISKIEST_ACCOUNTS",
     "ACCOUNTS_REACHED_PER_PERSONA",
     "ADD_ACTIVATION",
     "ADD_MARKETING_FOR_CAC",
@@ -195,8 +202,33 @@ NO_FORECAST_FIT = N_(
 ADD_SUBSCRIPTIONS_FOR_FORECAST = N_(
     "Add `subscriptions.csv` to the client folder to forecast how many customers stay."
 )
+NO_ANOMALIES = N_(
+    "No monthly figure stood out: in every month scored, each series stayed within 3.5 robust "
+    "standard deviations of the 6 months before it."
+)
+ADD_SUBSCRIPTIONS_FOR_HEALTH = N_(
+    "Add `subscriptions.csv` to the client folder to score the health of paying accounts."
+)
+RISKIEST_ACCOUNTS = N_(
+    "The 20 riskiest paying accounts: health score (0–100), MRR, the component that drags "
+    "each down, and the five components' values"
+)
+CALL_FIRST = N_(
+    "The 10 accounts to call first: lowest health score, with their MRR and what drags each down"
+)
+HEALTH_CSV = N_(
+    "Every paying account, riskiest first, is in `account_health.csv` in the run folder."
+)
 
 # ------------------------------------------------------------------ 06 milestones
+ACTIVATION_CANDIDATES = N_(
+    "The 10 best predictors: share of sign-ups who did it, precision (of those, retained), "
+    "recall (of the retained, did it) and phi"
+)
+NO_ACTIVATION_CANDIDATES = N_(
+    "No candidate: too few sign-ups whose outcome can be seen yet, or all (or none) of them "
+    "retained."
+)
 NO_MILESTONES_HELP = N_(
     "No milestones are configured for this client. Add them to `client.yaml`, one line "
     "each, for example:\n\n"

@@ -30,6 +30,7 @@ from journeylib.charts.milestones import chart_milestone_retention, chart_milest
 from journeylib.charts.opportunities import chart_opportunity_map
 from journeylib.charts.paths import chart_paths
 from journeylib.charts.personas import chart_day_in_life, chart_persona_comparison
+from journeylib.charts.product import chart_activation, chart_anomalies, chart_health_backtest
 from journeylib.charts.retention import chart_retention_heatmap
 from journeylib.charts.revenue import chart_mrr_bridge, chart_mrr_movements, chart_nrr_grr
 from journeylib.charts.support import chart_ticket_mix
@@ -37,6 +38,8 @@ from journeylib.charts.touchpoints import chart_touchpoint_flow
 from journeylib.charts.value import chart_value_curves, payback_table
 
 __all__ = [
+    "chart_activation",
+    "chart_anomalies",
     "chart_attribution",
     "chart_cac_by_channel",
     "chart_cac_by_model",
@@ -45,6 +48,7 @@ __all__ = [
     "chart_forecast",
     "chart_funnel_breakdown",
     "chart_goal_progress",
+    "chart_health_backtest",
     "chart_journey_map",
     "chart_lifecycle",
     "chart_milestone_retention",

@@ -5,10 +5,14 @@ Titles, labels and tooltips are in the current language (:mod:`journeylib.i18n`)
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import altair as alt
 import polars as pl
 
 from journeylib.charts._util import as_month, data, require
+from journeylib.charts.product import anomaly_layer
 from journeylib.charts.theme import BAD, GOOD, INK, MUTED, NEUTRAL
 from journeylib.errors import DataError
 from journeylib.formatting import format_value
@@ -29,7 +33,12 @@ MOVEMENTS = [
 ]
 
 
-def chart_mrr_movements(months: pl.DataFrame, *, title: str | None = None) -> alt.LayerChart:
+def chart_mrr_movements(
+    months: pl.DataFrame,
+    *,
+    title: str | None = None,
+    anomalies: Sequence[Mapping[str, Any]] | None = None,
+) -> alt.LayerChart:
     """Stacked signed bars of the monthly MRR movements with the net new MRR line.
 
     Args:
@@ -38,6 +47,8 @@ def chart_mrr_movements(months: pl.DataFrame, *, title: str | None = None) -> al
             (contraction and churn negative, as in metrics.md); ``mrr`` is
             shown in the tooltip when present.
         title: chart title (default: "MRR movements").
+        anomalies: the metrics document's anomaly flags; a flagged month of
+            the net new MRR is ringed in red (:func:`~journeylib.charts.product.anomaly_layer`).
 
     Returns:
         A layered chart: gains stack above zero, losses below, the net new MRR
@@ -96,7 +107,8 @@ def chart_mrr_movements(months: pl.DataFrame, *, title: str | None = None) -> al
     line = line_base.mark_line(color=INK, strokeWidth=2)
     points = line_base.mark_point(color=INK, filled=True, size=50)
     zero = alt.Chart(data([{"y": 0}])).mark_rule(color=MUTED).encode(y=alt.Y("y:Q"))
-    return alt.layer(bars, zero, line, points).properties(
+    rings = anomaly_layer(anomalies, {"net_new_mrr": _("Net new MRR")}, y="net_new_mrr")
+    return alt.layer(bars, zero, line, points, *([rings] if rings else [])).properties(
         title=alt.Title(
             _("MRR movements") if title is None else title,
             subtitle=_("Bars: movements (losses below zero); line: net new MRR"),
@@ -211,12 +223,19 @@ def chart_mrr_bridge(
     )
 
 
-def chart_nrr_grr(months: pl.DataFrame, *, title: str | None = None) -> alt.LayerChart:
+def chart_nrr_grr(
+    months: pl.DataFrame,
+    *,
+    title: str | None = None,
+    anomalies: Sequence[Mapping[str, Any]] | None = None,
+) -> alt.LayerChart:
     """Lines of monthly net and gross revenue retention, with the 100 % line.
 
     Args:
         months: ``month, nrr_1m, grr_1m`` (fractions; null months leave gaps).
         title: chart title (default: "Monthly NRR and GRR").
+        anomalies: the metrics document's anomaly flags; flagged months of
+            NRR or GRR are ringed in red (:func:`~journeylib.charts.product.anomaly_layer`).
 
     Returns:
         A layered line chart.
@@ -258,7 +277,10 @@ def chart_nrr_grr(months: pl.DataFrame, *, title: str | None = None) -> alt.Laye
         .mark_rule(color=MUTED, strokeDash=[4, 4])
         .encode(y=alt.Y("y:Q"))
     )
-    return alt.layer(base.mark_line(), base.mark_point(filled=True), ref).properties(
+    rings = anomaly_layer(anomalies, {"nrr_1m": nrr, "grr_1m": grr}, y="value")
+    return alt.layer(
+        base.mark_line(), base.mark_point(filled=True), ref, *([rings] if rings else [])
+    ).properties(
         title=alt.Title(
             _("Monthly NRR and GRR") if title is None else title,
             subtitle=_("Dashed line: 100 % (revenue kept in full)"),

@@ -27,6 +27,7 @@ import polars as pl
 from IPython.display import HTML, Markdown, display
 
 from journeylib.formatting import format_month, format_value
+from journeylib.frames import write_csv_for_people
 from journeylib.i18n import gettext, set_default_language
 from journeylib.ingest.client import Client
 from journeylib.metrics import forecast, metrics_document, resolve_period, with_period
@@ -111,6 +112,20 @@ class Step:
             path = self.out_dir / FORECAST_FILE
             path.write_text(json.dumps(out, indent=1, allow_nan=False) + "\n", encoding="utf-8")
         return out
+
+    def save_csv(self, frame: pl.DataFrame, name: str) -> Path | None:
+        """Write ``frame`` to ``out_dir/name`` as a CSV for people; None without a run folder.
+
+        The file opens safely in a spreadsheet
+        (:func:`journeylib.frames.write_csv_for_people`: UTF-8 with a BOM, text
+        cells that start like a formula get a leading ``'``). ``name`` is a
+        plain file name ending in ``.csv``: it cannot leave the run folder.
+        """
+        if Path(name).name != name or not name.endswith(".csv") or name.startswith("."):
+            raise ValueError(f"not a plain .csv file name: {name!r}")
+        if self.out_dir is None:
+            return None
+        return write_csv_for_people(frame, self.out_dir / name)
 
     @property
     def intro(self) -> str:

@@ -231,6 +231,48 @@ ANALYSES: tuple[dict[str, Any], ...] = (
         ),
     },
     {
+        "id": "anomalies",
+        "charts": ("05_anomalies",),
+        "label": N_("Months that stood out"),
+        "definition": N_(
+            "Each monthly series (MRR, customers, new customers, net new MRR, expansion MRR, "
+            "logo, simple and gross MRR churn, NRR and GRR, ARPA, quick ratio, CAC) is scored "
+            "in every month that has its 6 preceding months: robust z = (value − their median) "
+            "/ (1.4826 × their median absolute deviation). A month is flagged when |z| is 3.5 "
+            "or more; six equal months (a deviation of 0) flag nothing."
+        ),
+    },
+    {
+        "id": "account_health",
+        "charts": ("05_health_backtest",),
+        "label": N_("Account health"),
+        "definition": N_(
+            "For each account paying in a month, five signals ranked among that month's paying "
+            "accounts (percentile = average rank of ties ÷ accounts × 100): usage trend (events "
+            "in the 30 days before the month's end + 1, over the 30 days before those + 1), "
+            "breadth (distinct touchpoints in the last 30 days), support load (minus the "
+            "tickets of the last 90 days), NPS (the latest survey score; without one, the "
+            "median of the month's scored accounts) and MRR trend (MRR over MRR three months "
+            "before; when that was 0, the month's median). Score = their mean weighted by "
+            "health.weights (equal by default). Backtest: the score at the end of each of the "
+            "six months before the last, against churn the month after (paying, then not); "
+            "ROC AUC = the chance a churned account scored below a kept one, ties counting half."
+        ),
+    },
+    {
+        "id": "activation_finder",
+        "charts": ("06_activation",),
+        "label": N_("Activation finder"),
+        "definition": N_(
+            "Among the period's sign-ups whose outcome can be seen, retained = paying in the "
+            "third month after the sign-up month (without subscriptions: any activity 60 to 90 "
+            "days after signing up). For every event done by 5 % of them or more, n of 1, 2, 3, "
+            "5, 10 and d of 1, 7, 14, 30 days: did it at least n times within d days of signing "
+            "up. Precision = retained among those who did; recall = did among the retained; "
+            "phi = the correlation of the two yes/no answers. Ranked by phi."
+        ),
+    },
+    {
         "id": "retention_forecast",
         "charts": ("05_survival", "05_forecast"),
         "label": N_("Retention forecast"),
@@ -286,13 +328,15 @@ def executive_summary(
     (:func:`~journeylib.analysis.findings.forecast_finding`) ends the findings.
 
     Returns:
-        ``{kpis, goals, dropoffs, findings, warnings, period, currency}``:
+        ``{kpis, goals, dropoffs, findings, anomalies, warnings, period, currency}``:
         ``kpis`` are headline figures with the change against the previous
         month (or cohort); ``dropoffs`` the three stage transitions that lose
         the largest share of accounts (ties: more accounts lost first);
         ``findings`` sentences (:mod:`journeylib.analysis.findings`: the
         largest drop in accounts, the steepest drops in share, the goals, MRR,
-        the retention forecast);
+        the retention forecast); ``anomalies`` one line per anomaly flag of the
+        document (:func:`~journeylib.analysis.findings.anomaly_lines`: metric,
+        month, value against its baseline);
         ``warnings`` data-quality lines
         (rejected rows per table, then the months the default period left out:
         ``data_quality.period_cut``).
@@ -444,6 +488,7 @@ def executive_summary(
         "goals": goals,
         "dropoffs": dropoffs,
         "findings": [f for f in found if f],
+        "anomalies": findings.anomaly_lines(doc.get("anomalies") or [], str(currency or "")),
         "warnings": warnings,
         "period": period,
         "currency": currency,

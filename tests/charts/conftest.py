@@ -9,7 +9,10 @@ import pytest
 
 from journeylib.analysis import JourneyMapData
 from journeylib.charts import (
+    chart_activation,
+    chart_anomalies,
     chart_attribution,
+    chart_health_backtest,
     chart_cac_by_channel,
     chart_correlation,
     chart_day_in_life,
@@ -742,4 +745,52 @@ def all_charts(
         "correlation": chart_correlation(analytics["correlation"]),
         "retention_breakdown": chart_retention_breakdown(analytics["retention_breakdown"]),
         "funnel_breakdown": chart_funnel_breakdown(analytics["funnel_breakdown"]),
+        **product_charts(revenue_months),
+    }
+
+
+def product_charts(revenue_months: pl.DataFrame) -> dict:
+    """The activation finder, health backtest and anomaly charts, on small hand-made inputs."""
+    candidates = [
+        {"event": e, "times": t, "days": d, "share": s, "precision": p, "recall": r, "phi": phi}
+        for e, t, d, s, p, r, phi in [
+            ("integration_connected", 1, 7, 0.22, 0.91, 0.80, 0.78),
+            ("integration_connected", 1, 14, 0.25, 0.85, 0.84, 0.74),
+            ("payment_submitted", 1, 30, 0.21, 0.86, 0.71, 0.69),
+            ("first_report_created", 1, 30, 0.18, 0.80, 0.55, 0.55),
+            ("login", 3, 30, 0.15, 0.75, 0.45, 0.44),
+        ]
+    ]
+    scores = pl.DataFrame(
+        {
+            "score": [5.0, 12.0, 18.0, 33.0, 45.0, 51.0, 64.0, 70.0, 88.0, 97.0] * 20,
+            "churned": [True, True, False, False, True, False, False, False, False, False] * 20,
+        }
+    )
+    rows = revenue_months.to_dicts()
+    flags = [
+        {
+            "metric": "net_new_mrr",
+            "month": rows[-1]["month"],
+            "value": rows[-1]["net_new_mrr"],
+            "baseline": rows[-4]["net_new_mrr"],
+            "z": 4.2,
+        },
+        {
+            "metric": "grr_1m",
+            "month": rows[-2]["month"],
+            "value": rows[-2]["grr_1m"],
+            "baseline": rows[-5]["grr_1m"],
+            "z": -3.9,
+        },
+    ]
+    doc = {"revenue": {"months": rows}, "anomalies": flags}
+    return {
+        "activation": chart_activation(
+            candidates, configured="first_report_created", base_rate=0.3
+        ),
+        "health_backtest": chart_health_backtest(scores),
+        "anomalies": chart_anomalies(doc, currency="USD"),
+        "mrr_movements_flagged": chart_mrr_movements(revenue_months, anomalies=flags),
+        "nrr_grr_flagged": chart_nrr_grr(revenue_months, anomalies=flags),
     }
