@@ -488,12 +488,18 @@ def recommendations(
     :func:`~journeylib.analysis.opportunity_backlog` (empty otherwise, or when
     nothing was found), *ideas* the template's opportunities for that stage
     (joined with "; ", or the current language's list separator), empty when
-    it lists none.
+    it lists none. A stage's detractor comments and ideas are given with its
+    first recommendation only, not repeated with its later ones.
     """
     ideas_of = {s.label: list(s.opportunities) for s in template.stages}
     ideas_of.update({s.id: list(s.opportunities) for s in template.stages})
     out = []
+    seen: set[str] = set()
     for r in opportunities.head(n).iter_rows(named=True):
+        first_of_stage = r["stage"] not in seen
+        seen.add(r["stage"])
+        if not first_of_stage:  # the stage's comments and ideas were given with its first row
+            r = {**r, "detractor_comments": None}
         out.append(
             {
                 "title": _("Improve {touchpoint} in {stage}").format(
@@ -509,7 +515,7 @@ def recommendations(
                 ),
                 "evidence": _evidence(r),
                 # The template's own texts, listed with the language's separator.
-                "ideas": _("; ").join(ideas_of.get(r["stage"], [])),
+                "ideas": _("; ").join(ideas_of.get(r["stage"], [])) if first_of_stage else "",
             }
         )
     return out

@@ -50,7 +50,9 @@ Readings of the spec chosen here (the "natural reading" rule):
   :data:`~journeylib.config.HEALTH_COMPONENTS` order): what drags the account
   down.
 * A component left out of ``health.weights`` weighs 0; the score is
-  Σ weight × percentile / Σ weight.
+  Σ weight × percentile / Σ weight, rounded to 10 decimals (so accounts
+  with equal percentiles tie exactly in the ranking and the backtest, free of
+  the float noise of the sum's order).
 * The backtest months are the six calendar months before E whatever the
   period's start (the data before the period is the past the score is checked
   on); months without paying accounts add nothing.
@@ -228,7 +230,8 @@ def _month_scores(
     return out.with_columns(
         pl.lit(month_from_index(month_idx)).alias("month"),
         pl.lit(month_idx, dtype=pl.Int64).alias("_idx"),
-        (score / total).alias("score"),
+        # rounded as metrics.json rounds: equal scores tie exactly, whatever the order of the sum
+        (score / total).round(10).alias("score"),
     )
 
 

@@ -338,3 +338,32 @@ def test_step_save_csv_neutralises_and_stays_in_the_run_folder(tmp_path):
         period=("2025-01", "2025-01"),
     )
     assert nowhere.save_csv(frame, "x.csv") is None
+
+
+def test_a_stages_comments_and_ideas_come_with_its_first_recommendation_only():
+    import types
+
+    row = {
+        "stage": "Consideration",
+        "touchpoint": "Pricing",
+        "volume": 10,
+        "lost": 5,
+        "drop_off": 0.5,
+        "revenue_at_risk": 100.0,
+        "tickets": 0,
+        "ticket_categories": None,
+        "detractors": 2,
+        "detractor_comments": "\u201cToo dear\u201d (2)",
+    }
+    frame = pl.DataFrame([row, {**row, "touchpoint": "Reviews"}, {**row, "stage": "Decision"}])
+    template = types.SimpleNamespace(
+        stages=[
+            types.SimpleNamespace(
+                id="consideration", label="Consideration", opportunities=["Demo"]
+            ),
+            types.SimpleNamespace(id="decision", label="Decision", opportunities=["Call"]),
+        ]
+    )
+    recs = findings.recommendations(frame, template, "USD")
+    assert [r["ideas"] for r in recs] == ["Demo", "", "Call"]
+    assert ["Too dear" in r["evidence"] for r in recs] == [True, False, True]

@@ -431,7 +431,7 @@ def test_a_client_folder_and_the_client_in_memory_agree_on_the_new_panels(ex, cl
         e.breakdown.value = "acquisition_channel"
         e.path_start.value = "signed_up"
         e.interval.value = "month"
-        e.persona.value = e.persona.options[1][1]
+        e.persona.value = e.persona.options[2][1]  # a persona with funnel drivers
     for p in NEW:
         assert ex.results[p].equals(from_store.results[p]), p
         assert ex.charts[p].to_dict() == from_store.charts[p].to_dict(), p

@@ -15,8 +15,9 @@ for demos, tests and benchmarks. The story it tells:
   fewer sign up for a trial, fewer reach checkout, fewer pay. Accounts that
   reach a later stage of ``b2b_saas_8_stage`` always have events of the earlier
   ones (for the accounts first seen in the data).
-* payment is followed by onboarding; the first report (the activation and
-  first-value event) comes days later, by persona. Billing starts on the first
+* payment is followed by onboarding (a data source may already be connected
+  in the trial, see below); the first report (the activation and first-value
+  event) comes days later, by persona. Billing starts on the first
   of the month after payment.
 * monthly subscriptions with new, expansion, contraction, churn and
   reactivation; low engagement raises churn. About 6 % of the accounts are
@@ -31,7 +32,31 @@ for demos, tests and benchmarks. The story it tells:
   purpose not mapped by the shipped templates, so the unmapped-events section
   has something to show.
 
-Scale: about 33 events per account over 12 months and about 50 over 24 months
+Three signals are planted for the product analytics of analytics.md to find:
+
+* **an early event that predicts retention** (§9, the activation finder):
+  about a fifth of the trial users are a good fit; 95 % of them connect a data
+  source (``integration_connected``) within a few days of signing up, in the
+  trial; those always start a checkout and almost all buy, get value and stay
+  (0.15 × the usual churn hazard). The others rarely connect in the trial and
+  buy less often; half of their adopters connect during onboarding (churn
+  hazard × 0.7) and the adopters who never connect mostly leave within two
+  months. So "integration_connected within 30 (or 14) days" ranks first, ahead
+  of the payment events and of the configured activation event
+  (``first_report_created``): the report can suggest a better one.
+* **a usage drop before churn** (§10, account health): in the last three paid
+  months before a churn, use fades (× 0.85, 0.6, then 0.25 in the last month),
+  the account opens 3.5 times as many tickets, answers surveys more often and
+  about 2.5 points lower, and often removes seats in its last two months; the
+  health score's backtested ROC AUC is about 0.85–0.9.
+* **a one-month spike in one KPI** (§11, anomaly flags): in the third month
+  before the data's end (2025-10 in the 12-month demo), a trade show of the
+  ``events`` channel (campaign ``saas_summit``) costs three times a usual
+  month's whole marketing budget and brings no extra customers, so that
+  month's CAC jumps (robust z about 10 or more). The other series keep their
+  sampling noise, which the six-month robust z also flags now and then.
+
+Scale: about 35 events per account over 12 months and about 52 over 24 months
 (anonymous visitors included), so ``journey synth DIR --accounts 200000
 --months 24`` writes roughly 10 M events. Everything is vectorised with numpy
 and polars (Python loops only over tables, months and event kinds), and

@@ -21,18 +21,29 @@ from journeylib.sources.synth.parameters import (
     CH_HAZARD,
     CH_SIGNUP,
     CHANNELS,
+    CHURN_SEAT_REMOVAL,
     COUNTRIES,
     COUNTRY_P,
     DAY,
+    HAZARD_EARLY,
+    HAZARD_LATE,
+    HAZARD_UNCONNECTED,
     HOUR,
     INDUSTRIES,
     NAME_A,
     NAME_B,
     NAME_C,
     P_ADOPT,
+    P_ADOPT_FIT,
     P_CHANNEL,
+    P_CONNECT_DAYS,
+    P_CONNECT_FIT,
+    P_CONNECT_LATE_ADOPTED,
+    P_CONNECT_LATE_OTHER,
+    P_CONNECT_OTHER,
     P_DECIDE,
     P_FIRST_REPORT_DAYS,
+    P_FIT,
     P_HAZARD,
     P_INDUSTRY,
     P_PAY_DELAY_DAYS,
@@ -99,22 +110,51 @@ def draw_accounts(
     signup = np.where(legacy, first_seen + (rng.uniform(0, 20, n) * DAY).astype(np.int64), signup)
     signed &= signup < t_end
     consider = signed | (rng.random(n) < 0.45)
-    decide = signed & ~legacy & (rng.random(n) < P_DECIDE[persona])
-    checkout = decide & (rng.random(n) < 0.85)
+    checkout_at = signup + (rng.gamma(2.0, P_PAY_DELAY_DAYS[persona] / 2.0) * DAY).astype(np.int64)
+    # The planted "aha moment" (analytics.md §9 finds it): connecting a data source
+    # (integration_connected). Trial users whose problem the product fits connect one
+    # within days of signing up, in the trial, and almost all of them buy and stay; the
+    # others rarely connect in the trial and buy less often. Trial connectors always
+    # start a checkout, so the onboarding-stage event in the trial keeps the stage
+    # funnel nested.
+    trial = signed & ~legacy & (checkout_at < t_end)
+    fit = trial & (rng.random(n) < P_FIT[persona])
+    early = trial & (rng.random(n) < np.where(fit, P_CONNECT_FIT, P_CONNECT_OTHER))
+    early_at = signup + np.minimum(
+        (rng.exponential(P_CONNECT_DAYS, n) * DAY).astype(np.int64) + HOUR,
+        (checkout_at - signup) // 2,
+    )
+    p_decide = np.where(fit, 0.97, P_DECIDE[persona])
+    decide = (signed & ~legacy & (rng.random(n) < p_decide)) | early
+    checkout = (decide & (rng.random(n) < np.where(fit, 0.97, 0.85))) | early
     variant = rng.integers(0, 2, n)
-    # the treatment (a one-page checkout) converts better at both steps
+    # the treatment (a one-page checkout) converts better at both steps; accounts that
+    # fit rarely drop out of the checkout
     p_select = np.where(variant == 1, 0.80, 0.66)
     p_pay = np.where(variant == 1, 0.70, 0.58)
+    p_select = np.where(fit, 1 - (1 - p_select) * 0.02, p_select)
+    p_pay = np.where(fit, 1 - (1 - p_pay) * 0.02, p_pay)
     selected = checkout & (rng.random(n) < p_select)
     paid = (selected & (rng.random(n) < p_pay)) | legacy
-    checkout_at = signup + (rng.gamma(2.0, P_PAY_DELAY_DAYS[persona] / 2.0) * DAY).astype(np.int64)
     selected_at = checkout_at + rng.integers(30, 300, n)
     paid_at = selected_at + rng.integers(30, 600, n)
     paid &= legacy | (paid_at < t_end)
-    adopted = paid & ((rng.random(n) < P_ADOPT[persona]) | legacy)
+    p_adopt = np.where(fit, P_ADOPT_FIT, P_ADOPT[persona])
+    adopted = paid & ((rng.random(n) < p_adopt) | legacy)
     first_report_at = paid_at + (rng.gamma(2.0, P_FIRST_REPORT_DAYS[persona] / 2.0) * DAY).astype(
         np.int64
     )
+    # The other buyers connect during onboarding, most adopters and few of the rest;
+    # adopters who never connect rarely get past their first renewals.
+    late = (
+        paid
+        & ~legacy
+        & ~early
+        & (rng.random(n) < np.where(adopted, P_CONNECT_LATE_ADOPTED, P_CONNECT_LATE_OTHER))
+    )
+    late_at = paid_at + (rng.exponential(1.0, n) * DAY).astype(np.int64) + HOUR
+    connect_at = np.where(late, late_at, early_at)
+    unconnected = adopted & ~legacy & ~early & ~late
     # Some payers who never reach value never even log in ("ghosts"): customers drop a
     # product they do not understand, often without cancelling.
     ghost = paid & ~adopted & ~legacy & (rng.random(n) < 0.4)
@@ -122,8 +162,15 @@ def draw_accounts(
     pay_month = np.searchsorted(ms, paid_at, side="right") - 1
     first_month = np.where(legacy, 0, pay_month + 1)
     hazard = np.clip(
-        P_HAZARD[persona] * CH_HAZARD[channel] / eng**0.8 * np.where(legacy, 0.6, 1.0), 0.003, 0.5
+        P_HAZARD[persona]
+        * CH_HAZARD[channel]
+        / eng**0.8
+        * np.where(legacy, 0.6, 1.0)
+        * np.where(early, HAZARD_EARLY, np.where(late, HAZARD_LATE, 1.0)),
+        0.003,
+        0.5,
     )
+    hazard = np.where(unconnected, np.maximum(hazard, HAZARD_UNCONNECTED), hazard)
     return {
         "n": np.int64(n),
         "persona": persona,
@@ -142,6 +189,10 @@ def draw_accounts(
         "consider": consider,
         "decide": decide,
         "checkout": checkout,
+        "fit": fit,
+        "early_connect": early,
+        "connected": early | late,
+        "connect_at": connect_at,
         "variant": variant,
         "selected": selected,
         "paid": paid,
@@ -190,9 +241,10 @@ def draw_subscriptions(
     u = rng.random(r)
     grows = ~seg_first & w["adopted"][acc]  # only accounts that use the product grow
     p_add = np.array([0.045, 0.06, 0.07])[pers] * np.minimum(w["eng"][acc], 2.0)
-    add = grows & (u < p_add)
-    remove = ~seg_first & (u > 1 - 0.015)
-    upgrade = grows & (rng.random(r) < 0.015) & ~add
+    leaving = churn_at - month <= 2  # accounts on their way out remove seats, never add
+    add = grows & ~leaving & (u < p_add)
+    remove = ~seg_first & ((u > 1 - 0.015) | (leaving & (u < CHURN_SEAT_REMOVAL)))
+    upgrade = grows & ~leaving & (rng.random(r) < 0.015) & ~add
     step = np.ceil(seats0[acc] * rng.uniform(0.1, 0.4, r)).astype(np.int64)
     delta = np.where(add, step, 0) - np.where(remove, step, 0)
     cum = np.cumsum(delta)

@@ -26,8 +26,8 @@ from journeylib.sources.synth.parameters import (
     CONSIDER_P,
     DAY,
     EV,
+    FADE,
     FIRST_EVENT,
-    HOUR,
     P_ADVOCATE,
     P_LOGIN,
     P_REPORT,
@@ -123,13 +123,10 @@ def add_pre_purchase_events(
         user=1 + rng.integers(0, w["users"][acc]),
     )
     ad = w["adopted"][pa]
-    integ = pa[rng.random(pa.size) < np.where(ad, 0.75, 0.3)]
-    ev.add(
-        integ,
-        p[integ] + (rng.exponential(3.0, integ.size) * DAY).astype(np.int64) + HOUR,
-        "integration_connected",
-        user=1,
-    )
+    # a data source: connected in the trial by the accounts that fit (the planted
+    # activation signal), else during onboarding by most adopters and few others
+    con = np.flatnonzero(w["connected"])
+    ev.add(con, w["connect_at"][con], "integration_connected", user=1)
     fr = pa[ad]
     ev.add(fr, w["first_report_at"][fr], "first_report_created", user=1)
     done = fr[rng.random(fr.size) < 0.85]
@@ -160,7 +157,7 @@ def add_activity_events(
     pers = w["persona"][acc]
     eng = w["eng"][acc]
     ad = w["adopted"][acc]
-    fading = np.where(rows["to_churn"] <= 2, 0.45, 1.0)  # usage fades before churn
+    fading = FADE[np.minimum(rows["to_churn"], FADE.size - 1)]  # use falls before churn
     users = w["users"][acc]
     base = ms[month]
     span = mlen[month]
@@ -176,20 +173,20 @@ def add_activity_events(
 
     act = eng * fading
     ghost = w["ghost"][acc]
-    emit(np.where(ad, P_LOGIN[pers] * act, np.where(ghost, 0.0, 2.0)), "login")
+    emit(np.where(ad, P_LOGIN[pers] * act, np.where(ghost, 0.0, 2.0 * fading)), "login")
     emit(np.where(ad, P_REPORT[pers] * act, 0.0), "report_created")
     emit(np.where(ad, 0.5 * act, 0.0), "dashboard_shared")
     emit(
-        np.where(ad & (tenure < 3), 0.35 * users / users.max(initial=1) + 0.2, 0.0),
+        np.where(ad & (tenure < 3), 0.35 * users / users.max(initial=1) + 0.2, 0.1 * act * ad),
         "invite_sent",
         user_any=False,
     )
     emit(np.where(ad, np.minimum(0.15 + 0.12 * tenure, 2.0) * act, 0.0), "feature_used_advanced")
-    emit(np.where(ghost, 0.0, 0.6 * np.exp(-tenure / 4.0) + 0.05), "help_center_search")
-    emit(np.where(ghost, 0.0, 0.25), "settings_viewed")
+    emit(np.where(ghost, 0.0, (0.6 * np.exp(-tenure / 4.0) + 0.05) * fading), "help_center_search")
+    emit(np.where(ghost, 0.0, 0.25 * fading), "settings_viewed")
     renew = ad & (tenure >= 1)
     emit(
-        np.where(renew, 0.3, 0.0),
+        np.where(renew, 0.3 * fading, 0.0),
         "renewal_email_opened",
         user_any=False,
         channel=CH["email"],
@@ -206,7 +203,7 @@ def add_activity_events(
         campaign=CAMP["renewal_reminders"],
     )
     emit(
-        np.where(renew, 0.4, 0.0),
+        np.where(renew, 0.6 * act, 0.0),
         "changelog_viewed",
         channel=CH["email"],
         campaign=CAMP["product_updates"],

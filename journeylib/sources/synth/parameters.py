@@ -78,14 +78,37 @@ P_SIGNUP = np.array([0.42, 0.36, 0.30])
 CH_SIGNUP = np.array([1.0, 0.85, 0.6, 1.5, 1.1, 1.3, 1.2, 1.2])
 CH_HAZARD = np.array([1.0, 1.15, 1.3, 0.7, 1.0, 0.85, 0.9, 0.95])
 P_SIGNUP_DELAY_DAYS = np.array([4.0, 10.0, 20.0])
-P_DECIDE = np.array([0.55, 0.60, 0.65])
+P_DECIDE = np.array([0.20, 0.22, 0.25])  # reach the decision (trial users who do not fit)
 P_PAY_DELAY_DAYS = np.array([6.0, 13.0, 26.0])  # trial/evaluation length before checkout
-P_ADOPT = np.array([0.85, 0.90, 0.93])
+# The planted activation signal (integration_connected): trial users the product fits
+# (share per persona) connect a data source early in the trial and buy and stay; the
+# others rarely connect in the trial. Later, most adopters connect during onboarding.
+# Connected accounts churn less; adopters who never connect churn fast.
+P_FIT = np.array([0.17, 0.19, 0.21])
+P_CONNECT_FIT = 0.95
+P_CONNECT_OTHER = 0.003
+P_CONNECT_DAYS = 1.5  # mean days from sign-up to the trial connection
+P_ADOPT_FIT = 0.99
+P_CONNECT_LATE_ADOPTED = 0.5  # other adopters connecting during onboarding
+P_CONNECT_LATE_OTHER = 0.03  # payers who never adopt
+HAZARD_EARLY = 0.15  # churn hazard multipliers: trial connectors, onboarding connectors
+HAZARD_LATE = 0.7
+HAZARD_UNCONNECTED = 0.75  # the least monthly churn hazard of adopters who never connect
+P_ADOPT = np.array([0.50, 0.55, 0.60])  # buyers who get value (who do not fit)
 P_FIRST_REPORT_DAYS = np.array([1.5, 4.0, 11.0])  # from payment to the first report
 P_HAZARD = np.array([0.045, 0.025, 0.012])  # monthly churn hazard of an adopted account
 P_LOGIN = np.array([8.0, 14.0, 22.0])  # logins per paid month
 P_REPORT = np.array([3.0, 5.0, 8.0])
 P_TICKETS = np.array([0.20, 0.35, 0.70])  # tickets per paid month
+# The planted churn warning (analytics.md §10 scores it): in the months before an
+# account churns its use falls (factor by months left, index = months to the churn
+# month: 1 = the last paid month), it opens more tickets, answers surveys more often
+# and lower, and removes seats.
+FADE = np.array([1.0, 0.25, 0.6, 0.85, 1.0])  # index 4: four or more months left
+CHURN_TICKETS = 3.5  # ticket rate multiplier in the last three paid months
+CHURN_SURVEY = 0.3  # extra answer probability in the last two paid months
+CHURN_NPS = -2.5  # score shift then
+CHURN_SEAT_REMOVAL = 0.25  # probability of removing seats in each of the last two months
 P_ADVOCATE = np.array([0.45, 0.5, 0.55])  # among accounts that expanded
 P_USERS = np.array([[1, 3], [3, 12], [8, 40]])  # users per account: [low, high]
 P_SEATS = np.array([[1, 5], [5, 25], [15, 80]])
@@ -129,6 +152,16 @@ NAME_C = [
 # organic and paid search follow the B2B averages quoted in journey-knowledge.md.
 CAC = {"organic_search": 942.0, "paid_search": 1907.0, "social": 1450.0, "referral": 420.0,
         "email": 380.0, "partner": 1250.0, "events": 2600.0}
+# The planted anomaly: the summit of the events channel, in the third month before the
+# data's end (2025-10 in the 12-month demo), costs SPIKE_SHARE times the month's usual
+# marketing spend (some twenty times the campaign's usual spend) and brings no extra
+# customers: that month's CAC spikes. Only in data of SPIKE_MIN_MONTHS or more, where
+# the detector has six earlier months to compare with.
+SPIKE_CHANNEL = "events"
+SPIKE_CAMPAIGN = "saas_summit"
+SPIKE_SHARE = 3.0
+SPIKE_MONTHS_BEFORE_END = 3
+SPIKE_MIN_MONTHS = 10
 CPM = {"paid_search": 38.0, "social": 11.0, "email": 4.0, "partner": 25.0, "events": 90.0}
 CTR = {"paid_search": 0.032, "social": 0.009, "email": 0.021, "partner": 0.015, "events": 0.006}
 

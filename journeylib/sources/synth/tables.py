@@ -22,6 +22,9 @@ from journeylib.sources.synth.parameters import (
     CH,
     CHANNEL_CAMPAIGNS,
     CHANNELS,
+    CHURN_NPS,
+    CHURN_SURVEY,
+    CHURN_TICKETS,
     COMMENTS,
     CPM,
     CTR,
@@ -30,6 +33,11 @@ from journeylib.sources.synth.parameters import (
     P_TICKET_CHANNEL,
     P_TICKETS,
     QUERIES,
+    SPIKE_CAMPAIGN,
+    SPIKE_CHANNEL,
+    SPIKE_MIN_MONTHS,
+    SPIKE_MONTHS_BEFORE_END,
+    SPIKE_SHARE,
     STAGE_NPS,
     STAGE_TOUCHPOINT,
     STAGES,
@@ -49,6 +57,7 @@ def draw_tickets(
     acc, month, tenure = rows["acc"], rows["month"], rows["tenure"]
     pers = w["persona"][acc]
     lam = P_TICKETS[pers] * np.where(tenure == 0, 1.8, 1.0) * w["eng"][acc] ** 0.3
+    lam = lam * np.where(rows["to_churn"] <= 3, CHURN_TICKETS, 1.0)  # trouble before churn
     lam = np.where(w["ghost"][acc], 0.0, lam)
     k = rng.poisson(lam)
     g, _ = expand_groups(k)
@@ -96,6 +105,7 @@ def draw_surveys(
     acc, month, tenure = rows["acc"], rows["month"], rows["tenure"]
     # more answers in the first month (the post-purchase survey), then a steady trickle
     p_answer = np.where(tenure == 0, 0.45, 0.10)
+    p_answer = p_answer + np.where(rows["to_churn"] <= 2, CHURN_SURVEY, 0.0)  # unhappy, and say so
     take = np.flatnonzero(rng.random(acc.size) < p_answer)
     a, t = acc[take], tenure[take]
     r = take.size
@@ -118,7 +128,7 @@ def draw_surveys(
     latent = (
         STAGE_NPS[stage]
         + 1.1 * np.log(w["eng"][a]) / 0.45 * 0.5
-        + np.where(churn_soon, -1.8, 0.0)
+        + np.where(churn_soon, CHURN_NPS, 0.0)
         + np.where(adv, 0.8, 0.0)
         + np.array([-0.2, 0.1, 0.3])[w["persona"][a]]
         + rng.normal(0, 1.6, r)
@@ -168,12 +178,22 @@ def draw_marketing(rng: np.random.Generator, w: dict, months: int, ms: np.ndarra
     out: dict[str, list] = {
         k: [] for k in ["month", "channel", "campaign", "spend", "impressions", "clicks"]
     }
+    paid_channels = [CH[c] for c in CHANNELS if c != "direct"]
+    total = (smooth[:, paid_channels] * np.array([CAC[CHANNELS[i]] for i in paid_channels])).sum(
+        axis=1
+    ) + 150.0 * len(paid_channels)  # the month's usual spend, all campaigns
     for c in CHANNELS:
         if c == "direct":
             continue
         ci = CH[c]
         for camp, share in CHANNEL_CAMPAIGNS[c]:
             base = (smooth[:, ci] * CAC[c] + 150.0) * share  # a floor: campaigns run every month
+            if c == SPIKE_CHANNEL and camp == SPIKE_CAMPAIGN and months >= SPIKE_MIN_MONTHS:
+                # the planted anomaly (analytics.md §11 flags it): one month's trade show
+                # costs several times the channel's usual spend and brings no extra
+                # customers, so the month's CAC jumps
+                k = months - SPIKE_MONTHS_BEFORE_END
+                base[k] += SPIKE_SHARE * total[k]
             spend = np.round(base * np.exp(rng.normal(0, 0.12, months)), 2)
             if c in CPM:
                 imp = np.round(spend / CPM[c] * 1000 * np.exp(rng.normal(0, 0.1, months))).astype(
