@@ -1188,23 +1188,20 @@ def anomaly_lines(anomalies: Sequence[Mapping[str, Any]] | None, currency: str) 
     """Each anomaly flag of the metrics document as one line: metric, month, value against its baseline.
 
     The metric is named by its catalogue label; value and baseline (the median
-    of the 6 months before) are written in the metric's unit; the robust z has
-    one decimal.
+    of the 6 months before, "usual") are written in the metric's unit; the
+    robust z has one decimal. The report's appendix defines both.
 
     Examples:
         >>> print(anomaly_lines([{"metric": "cac", "month": "2025-10", "value": 3100.0,
         ...                        "baseline": 1020.5, "z": 10.44}], "USD")[0])
-        Customer acquisition cost in 2025-10: 3,100 USD against a usual 1,020 USD (median of the 6 months before; robust z 10.4).
+        Customer acquisition cost in 2025-10: 3,100 USD against a usual 1,020 USD (robust z 10.4).
     """
     out = []
     for a in anomalies or []:
         meta = get_metric(str(a.get("metric")))
         unit = meta.unit if meta else None
         out.append(
-            _(
-                "{metric} in {month}: {value} against a usual {baseline} (median of the 6 months "
-                "before; robust z {z})."
-            ).format(
+            _("{metric} in {month}: {value} against a usual {baseline} (robust z {z}).").format(
                 metric=_(meta.label) if meta else a.get("metric"),
                 month=format_month(a.get("month")),
                 value=format_value(a.get("value"), unit, currency=currency),

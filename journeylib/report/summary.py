@@ -239,7 +239,8 @@ ANALYSES: tuple[dict[str, Any], ...] = (
             "logo, simple and gross MRR churn, NRR and GRR, ARPA, quick ratio, CAC) is scored "
             "in every month that has its 6 preceding months: robust z = (value − their median) "
             "/ (1.4826 × their median absolute deviation). A month is flagged when |z| is 3.5 "
-            "or more; six equal months (a deviation of 0) flag nothing."
+            "or more; six equal months (a deviation of 0) flag nothing. The usual value is "
+            "that median."
         ),
     },
     {
@@ -315,6 +316,10 @@ def report_metrics(
     return list(dict.fromkeys([*SUMMARY_METRICS, nrr, *goals, *template_kpis]))
 
 
+#: How many anomaly flags the executive summary lists (those with the largest |robust z|).
+SUMMARY_ANOMALIES = 2
+
+
 def executive_summary(
     metrics: Mapping[str, Any] | None,
     catalog: Sequence[Mapping[str, Any]] | None = None,
@@ -328,7 +333,8 @@ def executive_summary(
     (:func:`~journeylib.analysis.findings.forecast_finding`) ends the findings.
 
     Returns:
-        ``{kpis, goals, dropoffs, findings, anomalies, warnings, period, currency}``:
+        ``{kpis, goals, dropoffs, findings, anomalies, anomalies_more, warnings,
+        period, currency}``:
         ``kpis`` are headline figures with the change against the previous
         month (or cohort); ``dropoffs`` the three stage transitions that lose
         the largest share of accounts (ties: more accounts lost first);
@@ -336,7 +342,9 @@ def executive_summary(
         largest drop in accounts, the steepest drops in share, the goals, MRR,
         the retention forecast); ``anomalies`` one line per anomaly flag of the
         document (:func:`~journeylib.analysis.findings.anomaly_lines`: metric,
-        month, value against its baseline);
+        month, value against its baseline), the :data:`SUMMARY_ANOMALIES` with
+        the largest robust z, and ``anomalies_more`` how many more flags the
+        report's step 5 shows;
         ``warnings`` data-quality lines
         (rejected rows per table, then the months the default period left out:
         ``data_quality.period_cut``).
@@ -442,6 +450,12 @@ def executive_summary(
     found.append(findings.mrr_finding(months, str(currency or "")))
     found.append(findings.forecast_finding(forecast, str(currency or "")))
 
+    # The summary lists the SUMMARY_ANOMALIES flags that stand out most (largest |z|), in the
+    # document's order (month, then metric); step 5 of the report shows them all.
+    flags = [a for a in doc.get("anomalies") or [] if _num(a.get("z")) is not None]
+    top = sorted(range(len(flags)), key=lambda i: -abs(flags[i]["z"]))[:SUMMARY_ANOMALIES]
+    shown_flags = [flags[i] for i in sorted(top)]
+
     period = doc.get("period")
     if not (isinstance(period, Mapping) and period.get("start") and period.get("end")):
         period = None
@@ -488,7 +502,8 @@ def executive_summary(
         "goals": goals,
         "dropoffs": dropoffs,
         "findings": [f for f in found if f],
-        "anomalies": findings.anomaly_lines(doc.get("anomalies") or [], str(currency or "")),
+        "anomalies": findings.anomaly_lines(shown_flags, str(currency or "")),
+        "anomalies_more": len(flags) - len(shown_flags),
         "warnings": warnings,
         "period": period,
         "currency": currency,

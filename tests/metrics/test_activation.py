@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-import duckdb
 import polars as pl
 import pytest
 from hypothesis import example, given, settings
@@ -437,11 +436,8 @@ def test_matches_the_reference(data):
 
 # ---------------------------------------------------------------- engine parity
 @pytest.fixture(scope="module")
-def duck():
-    con = duckdb.connect()
-    con.execute("SET TimeZone='UTC'")
-    yield con
-    con.close()
+def duck(_duckdb_con):
+    return _duckdb_con  # tests/conftest.py's session connection, in UTC
 
 
 @settings(max_examples=30, deadline=None)

@@ -278,10 +278,36 @@ def test_every_flag_recomputes_from_the_documents_months(document):
         assert abs(a["z"]) >= 3.5
 
 
-def test_the_executive_summary_lists_each_flag(document):
+def test_the_executive_summary_lists_the_flags_that_stand_out_most(document):
+    from journeylib.report.summary import SUMMARY_ANOMALIES, executive_summary
+
+    flags = document["anomalies"]
+    summary = executive_summary(document)
+    lines = summary["anomalies"]
+    assert len(lines) == min(len(flags), SUMMARY_ANOMALIES)
+    assert summary["anomalies_more"] == len(flags) - len(lines)
+    largest = sorted(flags, key=lambda a: -abs(a["z"]))[: len(lines)]
+    shown = [a for a in flags if a in largest]  # in the document's order
+    for line, a in zip(lines, shown, strict=True):
+        assert a["month"] in line and "robust z" in line
+
+
+def test_the_summary_keeps_the_largest_flags_in_month_order():
     from journeylib.report.summary import executive_summary
 
-    lines = executive_summary(document)["anomalies"]
-    assert len(lines) == len(document["anomalies"])
-    for line, a in zip(lines, document["anomalies"], strict=True):
-        assert a["month"] in line and "robust z" in line
+    def flag(metric, month, z):
+        return {"metric": metric, "month": month, "value": 1.0, "baseline": 0.5, "z": z}
+
+    doc = {
+        "currency": "USD",
+        "anomalies": [
+            flag("mrr", "2025-03", 4.0),
+            flag("cac", "2025-05", -9.0),
+            flag("arpa", "2025-06", 3.6),
+            flag("customers", "2025-07", 5.0),
+        ],
+    }
+    summary = executive_summary(doc)
+    assert [line.split(" in ")[1][:7] for line in summary["anomalies"]] == ["2025-05", "2025-07"]
+    assert summary["anomalies_more"] == 2
+    assert executive_summary({"anomalies": []})["anomalies"] == []

@@ -14,7 +14,6 @@ import math
 import statistics
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -549,11 +548,8 @@ def test_health_scores_match_the_reference_and_their_properties(data):
 
 
 @pytest.fixture(scope="module")
-def duck():
-    con = duckdb.connect()
-    con.execute("SET TimeZone='UTC'")
-    yield con
-    con.close()
+def duck(_duckdb_con):
+    return _duckdb_con  # tests/conftest.py's session connection, in UTC
 
 
 def test_account_health_same_on_polars_lazy_and_duckdb(duck):
