@@ -1151,13 +1151,15 @@ def health(
     for col in ("score", f"MRR ({c.config.currency})"):
         table.add_column(col, justify="right", no_wrap=True)
     table.add_column("what drags it down (its value)")
+    whole = ("breadth", "support_load", "nps")  # counts and scores: no decimals
     for r in doc["accounts"][:top]:
         weakest = r["weakest"]
         table.add_row(
             escape(r["account_id"]),
             f"{r['score']:.1f}",
             format_value(r["mrr"], digits=0),
-            f"{weakest.replace('_', ' ')} ({format_value(r['components'][weakest], digits=2)})",
+            f"{weakest.replace('_', ' ')} "
+            f"({format_value(r['components'][weakest], digits=0 if weakest in whole else 2)})",
         )
     out.print(table)
 

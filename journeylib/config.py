@@ -210,9 +210,6 @@ class EngagementConfig(_Strict):
     weights: dict[str, float]
 
 
-#: The components of the account health score (analytics.md §10), in the order they are shown.
-
-
 HealthComponent = Literal["usage_trend", "breadth", "support_load", "nps", "mrr_trend"]
 #: The components of the account health score (analytics.md §10), in the order they are shown.
 HEALTH_COMPONENTS: tuple[str, ...] = get_args(HealthComponent)

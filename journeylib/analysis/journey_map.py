@@ -505,6 +505,8 @@ def _opportunities(
         "score": pl.Float64,
         "lost": pl.Int64,
     }
+    if ids:
+        schema = {**schema, "touchpoint_id": pl.String}
     found = _touchpoint_use(client, sc)
     if found is None:
         return pl.DataFrame(schema=schema)
@@ -515,7 +517,7 @@ def _opportunities(
         pl.col("lost").sum().cast(pl.Int64).alias("lost"),
     )
     if use.height == 0:
-        return pl.DataFrame(schema={**schema, "touchpoint_id": pl.String} if ids else schema)
+        return pl.DataFrame(schema=schema)
     risk = pl.col("stage_index").replace_strict(lost_stage, default=0, return_dtype=pl.Float64)
     out = use.with_columns(
         (pl.col("lost") / pl.col("volume")).alias("drop_off"),
@@ -528,8 +530,6 @@ def _opportunities(
         )
     )
     top = out["_raw"].max()
-    if ids:
-        schema = {**schema, "touchpoint_id": pl.String}
     out = out.with_columns(
         pl.col("touchpoint").alias("touchpoint_id"),
         (pl.col("_raw") / top if top else pl.lit(None, dtype=pl.Float64)).alias("score"),
@@ -625,13 +625,14 @@ def _detractor_evidence(client: Any, sc: Scope, top: int) -> pl.DataFrame:
     answers = collect(filter_period(to_lazy(surveys), "responded_at", sc.period))
     det = answers.filter(pl.col("score") <= _DETRACTOR_MAX, pl.col("stage").is_not_null())
     comments = (
-        det.filter(pl.col("comment").str.strip_chars().str.len_chars() > 0)
+        det.with_columns(pl.col("comment").str.strip_chars())
+        .filter(pl.col("comment").str.len_chars() > 0)
         .group_by("stage", "comment")
         .agg(pl.len().cast(pl.Int64).alias("n"))
         .sort(["n", "comment"], descending=[True, False])
         .group_by("stage", maintain_order=True)
         .agg(
-            pl.format("\u201c{}\u201d ({})", pl.col("comment").str.strip_chars(), "n")
+            pl.format("\u201c{}\u201d ({})", "comment", "n")
             .head(top)
             .str.join(_("; "))
             .alias("detractor_comments")

@@ -115,7 +115,10 @@ def health_frame(health: Mapping[str, Any], accounts: Any) -> pl.DataFrame:
         if c not in info.columns:
             info = info.with_columns(pl.lit(None, dtype=pl.String).alias(c))
     out = frame.join(
-        info.cast({"name": pl.String, "persona": pl.String}), on="account_id", how="left"
+        info.cast({"name": pl.String, "persona": pl.String}),
+        on="account_id",
+        how="left",
+        maintain_order="left",  # riskiest first, as the health document lists them
     )
     return out.select(
         "account_id", "name", "persona", "mrr", "score", "weakest", *HEALTH_COMPONENTS

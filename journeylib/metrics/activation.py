@@ -36,14 +36,17 @@ Readings of the spec chosen here (the "natural reading" rule):
 * "Constant on either side": a predictor every account meets, or none, has no
   phi and is left out; so is every predictor when all accounts, or none, were
   retained (``candidates`` is then empty).
-* Ties of phi are exact: two predictors with the same four cell counts have
-  the same phi; otherwise the float phi decides.
+* Ties of phi are exact: predictors are ordered by phi computed in rational
+  arithmetic (the sign of n11·n00 − n10·n01 and its square over the four
+  margins), so two predictors whose phi is mathematically equal tie, and the
+  spec's tie rule orders them, even when their floats differ in the last bit.
 """
 
 from __future__ import annotations
 
-import datetime as dt  # noqa: F401  (used by the doctests)
+import datetime as dt
 import math
+from fractions import Fraction
 from typing import Any
 
 import narwhals as nw
@@ -211,7 +214,11 @@ def activation_candidates(
                     continue
                 n11, n10, n01 = mr, m - mr, n_ret - mr
                 n00 = n_acc - m - n01
-                phi = (n11 * n00 - n10 * n01) / math.sqrt(m * (n_acc - m) * n_ret * (n_acc - n_ret))
+                num = n11 * n00 - n10 * n01
+                den = m * (n_acc - m) * n_ret * (n_acc - n_ret)
+                phi = num / math.sqrt(den)
+                # phi² = num² / den exactly: equal phis tie exactly, whatever the float rounding
+                exact = Fraction(num * num, den) * (1 if num >= 0 else -1)
                 found.append(
                     {
                         "event": row["event"],
@@ -221,8 +228,11 @@ def activation_candidates(
                         "precision": mr / m,
                         "recall": mr / n_ret,
                         "phi": phi,
+                        "_exact": exact,
                     }
                 )
-    found.sort(key=lambda c: (-c["phi"], c["times"], c["days"], c["event"]))
+    found.sort(key=lambda c: (-c["_exact"], c["times"], c["days"], c["event"]))
+    for c in found:
+        del c["_exact"]
     out["candidates"] = found[:top]
     return out

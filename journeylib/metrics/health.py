@@ -36,7 +36,8 @@ Readings of the spec chosen here (the "natural reading" rule):
   mapping); events that map to none add activity but no breadth.
 * MRR(m) of an account is the sum of its subscriptions rows of month m; an
   account without a row in m − 3 has MRR(m − 3) = 0, so its ``mrr_trend`` is
-  the month's median. "0 in m + 1" likewise includes having no row.
+  the month's median. The ratio is taken between the amounts in whole
+  micro-units, so 59.70 / 19.90 ties with 30 / 10. "0 in m + 1" likewise includes having no row.
 * A survey is *scored* when its ``score`` is not null; "latest before end" is
   the greatest ``responded_at`` < end (equal instants: the later row of the
   table). When no paying account of the month has a score (or there is no
@@ -96,7 +97,7 @@ def _mrr_by_month(subscriptions: Any, first: int, last: int) -> pl.DataFrame:
     """``[account_id, month_idx, mrr]``: each account's summed MRR per month of ``[first, last]``."""
     lf = to_lazy(subscriptions)
     out = collect(
-        lf.filter(months_filter(lf, "month", first, last))
+        lf.filter(~nw.col("account_id").is_null(), months_filter(lf, "month", first, last))
         .select("account_id", "month", "mrr")
         .group_by("account_id", "month")
         .agg(nw.col("mrr").sum())
@@ -213,7 +214,7 @@ def _month_scores(
             .otherwise(0.0)
             .alias("support_load"),
             pl.when(pl.col("mrr_before") > 0)
-            .then(pl.col("mrr") / pl.col("mrr_before"))
+            .then((pl.col("mrr") * 1e6).round() / (pl.col("mrr_before") * 1e6).round())
             .alias("mrr_trend"),
         )
         .with_columns(
@@ -289,6 +290,8 @@ def health_scores(
         [('b', 0.6666666666666666, -1.0, 65.0), ('a', 1.0, 0.0, 85.0)]
     """
     weights = dict.fromkeys(HEALTH_COMPONENTS, 1.0) if weights is None else weights
+    if not any(weights.get(c, 0.0) > 0 for c in HEALTH_COMPONENTS):
+        raise ValueError(f"no health component weighs more than 0: {dict(weights)!r}")
     idx = sorted(month_index(m) for m in months)
     if not idx:
         return pl.DataFrame(schema=_SCORES_SCHEMA)

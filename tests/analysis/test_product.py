@@ -365,3 +365,12 @@ def test_a_stages_comments_and_ideas_come_with_its_first_recommendation_only():
     recs = findings.recommendations(frame, template, "USD")
     assert [r["ideas"] for r in recs] == ["Demo", "", "Call"]
     assert ["Too dear" in r["evidence"] for r in recs] == [True, False, True]
+
+
+def test_an_empty_funnel_gives_an_empty_backlog(world):
+    from journeylib.metrics.period import with_period
+
+    client, doc, stream = world
+    later = with_period(client, "2030-01", "2030-02")  # nobody is in this period's funnel
+    backlog = md.opportunity_backlog(later, doc, stream)
+    assert backlog.height == 0 and "ticket_categories" in backlog.columns

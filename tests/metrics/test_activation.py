@@ -467,3 +467,29 @@ def test_same_answer_on_duckdb(duck, data):
     )
     assert (on_duck["accounts"], on_duck["retained"]) == (eager["accounts"], eager["retained"])
     assert_candidates(on_duck["candidates"], eager["candidates"])
+
+
+def test_equal_phis_follow_the_tie_rule_not_float_noise():
+    """x (16 did it, 8 retained) and y (11, 6) have the same phi, sqrt(400/11)/sqrt(800), of 60
+    sign-ups with 20 retained; as floats they differ in the last bit, and the rule orders them."""
+    signup = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    ids = [f"a{i:02d}" for i in range(60)]
+    accounts = pl.DataFrame({"account_id": ids, "signup_at": [signup] * 60})
+    retained = ids[:20]
+    did_x = ids[:8] + ids[20:28]  # 8 retained, 8 not
+    did_y = ids[8:14] + ids[28:33]  # 6 retained, 5 not
+    events = pl.DataFrame(
+        {
+            "account_id": did_x + did_y,
+            "event": ["x"] * len(did_x) + ["y"] * len(did_y),
+            "timestamp": [signup] * (len(did_x) + len(did_y)),
+        }
+    )
+    subs = pl.DataFrame(
+        {"account_id": retained, "month": [dt.date(2024, 4, 1)] * 20, "mrr": [5.0] * 20}
+    )
+    out = activation_candidates(accounts, events, subs, period=("2024-01", "2024-01"))
+    got = [(c["event"], c["days"]) for c in out["candidates"]]
+    # all eight tie on phi: fewer days first, then the event name (y's float is the larger one)
+    assert got == [(e, d) for d in (1, 7, 14, 30) for e in ("x", "y")]
+    assert out["candidates"][0]["phi"] < out["candidates"][1]["phi"]  # the floats differ

@@ -646,3 +646,26 @@ def test_unknown_health_key_is_one_line(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_client_config(_client_yaml(tmp_path, "health:\n  weight: {nps: 1}\n"))
     assert "\n" not in str(info.value) and "health.weight" in str(info.value)
+
+
+def test_equal_mrr_ratios_of_decimal_amounts_tie():
+    """19.90 → 59.70 and 10 → 30 are both a tripling: the same mrr_trend and percentile."""
+    subs = pl.DataFrame(
+        {
+            "account_id": ["a", "b", "c"] * 2,
+            "month": [dt.date(2024, 1, 1)] * 3 + [dt.date(2024, 4, 1)] * 3,
+            "mrr": [19.90, 10.0, 10.0, 59.70, 30.0, 10.0],
+        }
+    )
+    stream = pl.DataFrame(
+        schema={
+            "account_id": pl.String,
+            "timestamp": pl.Datetime("us", "UTC"),
+            "touchpoint": pl.String,
+        }
+    )
+    s = health_scores(stream, subs, months=["2024-04"]).sort("account_id")
+    assert s["mrr_trend"].to_list() == [3.0, 3.0, 1.0]
+    assert s["mrr_trend_pct"].to_list() == pytest.approx([250 / 3, 250 / 3, 100 / 3])
+    with pytest.raises(ValueError):
+        health_scores(stream, subs, months=["2024-04"], weights={"nps": 0.0})
