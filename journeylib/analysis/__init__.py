@@ -76,6 +76,7 @@ from journeylib.analysis.product import (
     account_health_of,
     activation_finder,
     activation_frame,
+    call_first,
     health_frame,
 )
 from journeylib.analysis.segments import (
@@ -106,6 +107,7 @@ __all__ = [
     "account_health_of",
     "activation_finder",
     "activation_frame",
+    "call_first",
     "health_frame",
     "AUDIENCES",
     "CHECK_NAMES",

@@ -15,11 +15,19 @@ import polars as pl
 
 from journeylib.analysis.findings import component_label
 from journeylib.config import HEALTH_COMPONENTS
+from journeylib.i18n import N_
+from journeylib.i18n import gettext as _
 from journeylib.metrics.activation import activation_candidates
 from journeylib.metrics.health import health_json, health_months, health_scores
 from journeylib.metrics.period import resolve_period
 
-__all__ = ["account_health_of", "activation_finder", "activation_frame", "health_frame"]
+__all__ = [
+    "account_health_of",
+    "activation_finder",
+    "activation_frame",
+    "call_first",
+    "health_frame",
+]
 
 
 def activation_finder(client: Any) -> dict[str, Any]:
@@ -123,3 +131,31 @@ def health_frame(health: Mapping[str, Any], accounts: Any) -> pl.DataFrame:
     return out.select(
         "account_id", "name", "persona", "mrr", "score", "weakest", *HEALTH_COMPONENTS
     )
+
+
+#: The headers of :func:`call_first`'s table (translated where shown).
+_CALL_FIRST = {
+    "name": N_("account"),
+    "mrr": N_("MRR"),
+    "score": N_("health score"),
+    "weakest": N_("what drags it down"),
+}
+
+
+def call_first(at_risk: pl.DataFrame, *, n: int = 10) -> tuple[pl.DataFrame, dict[str, str]]:
+    """The ``n`` riskiest accounts of :func:`health_frame` for the report, and their formats.
+
+    Returns:
+        ``(frame, formats)``: the account's name (its id when it has none),
+        MRR, health score and the component that drags it down, under headers
+        in the current language; ``formats`` is the ``show`` formats of those
+        headers (MRR as money, the score with one decimal).
+    """
+    head = {k: _(v) for k, v in _CALL_FIRST.items()}
+    frame = at_risk.head(n).select(
+        pl.coalesce("name", "account_id").alias(head["name"]),
+        pl.col("mrr").alias(head["mrr"]),
+        pl.col("score").alias(head["score"]),
+        pl.col("weakest").alias(head["weakest"]),
+    )
+    return frame, {head["mrr"]: "money", head["score"]: "num1"}

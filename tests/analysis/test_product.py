@@ -374,3 +374,26 @@ def test_an_empty_funnel_gives_an_empty_backlog(world):
     later = with_period(client, "2030-01", "2030-02")  # nobody is in this period's funnel
     backlog = md.opportunity_backlog(later, doc, stream)
     assert backlog.height == 0 and "ticket_categories" in backlog.columns
+
+
+def test_call_first_names_its_columns_in_the_language_and_falls_back_to_the_id():
+    from journeylib.analysis.product import call_first
+    from journeylib.i18n import use_language
+
+    at_risk = pl.DataFrame(
+        {
+            "account_id": ["a1", "a2", "a3"],
+            "name": ["Acme", None, "Zed"],
+            "persona": [None, None, None],
+            "mrr": [10.0, 20.0, 30.0],
+            "score": [5.0, 6.0, 7.0],
+            "weakest": ["NPS", "usage trend", "NPS"],
+        }
+    )
+    frame, formats = call_first(at_risk, n=2)
+    assert frame.columns == ["account", "MRR", "health score", "what drags it down"]
+    assert frame["account"].to_list() == ["Acme", "a2"]
+    assert formats == {"MRR": "money", "health score": "num1"}
+    with use_language("zh"):
+        frame, formats = call_first(at_risk)
+    assert frame.columns[0] == "账户" and set(formats) <= set(frame.columns)
