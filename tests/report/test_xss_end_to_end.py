@@ -25,6 +25,8 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PWN = "document.documentElement.setAttribute('data-pwned','1')"
 PAYLOAD = f'<script>{PWN}</script><img src=x onerror="{PWN}">'
 LINK = "[link](https://evil.example)"
+FORMULA = '=HYPERLINK("https://evil.example","open") '
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +55,16 @@ def poisoned(tmp_path_factory):
     for table, cols in fields.items():
         f = path / f"{table}.csv"
         df = pl.read_csv(f, infer_schema=False)
-        _poison(df, cols).write_csv(f)
+        df = _poison(df, cols)
+        if table == "accounts":  # and some names that a spreadsheet would run as a formula
+            formula = pl.int_range(pl.len()) % 5 == 1
+            df = df.with_columns(
+                pl.when(formula)
+                .then(pl.lit(FORMULA) + pl.col("name"))
+                .otherwise(pl.col("name"))
+                .alias("name")
+            )
+        df.write_csv(f)
     cfg = yaml.safe_load((path / "client.yaml").read_text())
     cfg["client"] = "Acme " + PAYLOAD
     for p in cfg.get("personas", []):
@@ -78,6 +89,29 @@ def test_payloads_in_every_text_field_never_run(poisoned, tmp_path, language):
     assert result.status == "ok", result.error
     for page in ("report.html", "analysis.html"):
         _never_runs(result.run_dir / page, tmp_path / f"chrome-{page}")
+    _no_live_formula(result.run_dir / "account_health.csv", expect_defused=True)
+    _no_live_formula(result.run_dir / "opportunities.csv", expect_defused=False)
+
+
+def _no_live_formula(path: Path, *, expect_defused: bool) -> None:
+    """No text cell of a CSV written for people starts like a formula (quality.md)."""
+    import csv
+
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        cells = [cell for row in csv.reader(f) for cell in row]
+    assert cells, path
+    live = [c for c in cells if c.startswith(FORMULA_STARTS) and not _number(c)]
+    assert live == [], (path.name, live[:3])
+    if expect_defused:  # the poisoned names are there, as text
+        assert any(c.startswith("'" + FORMULA) for c in cells), path.name
+
+
+def _number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
 
 
 def _never_runs(page: Path, profile: Path) -> None:
