@@ -702,6 +702,11 @@ def _need_subscriptions(c: Any, client: str, what: str, why: str) -> None:
         )
 
 
+def _present(c: Any, *names: str) -> dict[str, Any]:
+    """The client's tables among ``names`` that it has (optional tables may be missing)."""
+    return {n: c.tables[n] for n in names if c.tables.get(n) is not None}
+
+
 def _print_json(doc: Any) -> None:
     sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
 
@@ -913,9 +918,8 @@ def attribution(
     engine = check_engine(engine)
     _, c, per = _analysis_input(client, period)
     _need_subscriptions(c, client, "attribution", "the conversions are first paid months")
-    names = ("events", "subscriptions", "accounts", "marketing")
     frames = frames_to_engine(
-        {n: c.tables[n] for n in names if c.tables.get(n) is not None},
+        _present(c, "events", "subscriptions", "accounts", "marketing"),
         engine,
         spark_master=spark_master,
     )
@@ -1037,9 +1041,8 @@ def activation(
 
     engine = check_engine(engine)
     _, c, per = _analysis_input(client, period)
-    names = ("accounts", "events", "subscriptions")
     frames = frames_to_engine(
-        {n: c.tables[n] for n in names if c.tables.get(n) is not None},
+        _present(c, "accounts", "events", "subscriptions"),
         engine,
         spark_master=spark_master,
     )
@@ -1110,12 +1113,8 @@ def health(
     engine = check_engine(engine)
     store, c, per = _analysis_input(client, period)
     _need_subscriptions(c, client, "account health", "the scored accounts are the paying ones")
-    names = ("subscriptions", "tickets", "surveys")
     frames = frames_to_engine(
-        {
-            "stream": store.stream(),
-            **{n: c.tables[n] for n in names if c.tables.get(n) is not None},
-        },
+        {"stream": store.stream(), **_present(c, "subscriptions", "tickets", "surveys")},
         engine,
         spark_master=spark_master,
     )

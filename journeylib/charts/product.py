@@ -20,7 +20,7 @@ from journeylib.charts._util import data, note_chart, require
 from journeylib.charts.theme import BAD, INK, MUTED, NEUTRAL
 from journeylib.formatting import format_value
 from journeylib.i18n import gettext as _
-from journeylib.metrics.anomalies import ACQUISITION_SERIES, WINDOW
+from journeylib.metrics.anomalies import WINDOW, monthly_series
 from journeylib.metrics.catalog import get_metric
 from journeylib.months import month_from_index, month_index
 
@@ -214,12 +214,6 @@ def chart_health_backtest(scores: pl.DataFrame, *, title: str | None = None) -> 
     )
 
 
-def _series(doc: Mapping[str, Any], metric: str) -> list[dict[str, Any]]:
-    section = "acquisition" if metric in ACQUISITION_SERIES else "revenue"
-    rows = (doc.get(section) or {}).get("months") or []
-    return [{"month": r["month"], "value": r.get(metric)} for r in rows if r.get("month")]
-
-
 def chart_anomalies(
     doc: Mapping[str, Any],
     anomalies: Sequence[Mapping[str, Any]] | None = None,
@@ -264,7 +258,7 @@ def chart_anomalies(
         meta = get_metric(metric)
         unit = meta.unit if meta else None
         fmt = _AXIS_FORMAT.get(unit or "", "~s")
-        series = _series(doc, metric)
+        series = [{"month": m, "value": v} for m, v in monthly_series(doc, metric)]
         for r in series:
             r["text"] = format_value(r["value"], unit, currency=currency)
         mine = [a for a in flags if a["metric"] == metric]

@@ -35,7 +35,17 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
-__all__ = ["ACQUISITION_SERIES", "REVENUE_SERIES", "WINDOW", "THRESHOLD", "anomalies", "robust_z"]
+from journeylib.months import month_from_index, month_index
+
+__all__ = [
+    "ACQUISITION_SERIES",
+    "REVENUE_SERIES",
+    "THRESHOLD",
+    "WINDOW",
+    "anomalies",
+    "monthly_series",
+    "robust_z",
+]
 
 #: The keys of ``revenue.months[]`` that are scored, in the spec's order.
 REVENUE_SERIES: tuple[str, ...] = (
@@ -98,15 +108,19 @@ def robust_z(history: Sequence[float], value: float) -> tuple[float, float | Non
     return float(med), float(z), abs(z) >= THRESHOLD
 
 
-def _series(rows: Sequence[Mapping[str, Any]] | None, key: str) -> dict[str, float]:
-    """``{month: value}`` of one key of a document's month rows, nulls left out."""
-    return {r["month"]: r[key] for r in rows or () if r.get(key) is not None and r.get("month")}
+def monthly_series(doc: Mapping[str, Any], metric: str) -> list[tuple[str, Any]]:
+    """``(month, value)`` of one scored series of a metrics document, in its order (values may be null).
 
+    ``cac`` is read from ``acquisition.months``, the other series from
+    ``revenue.months``; rows without a month are left out.
 
-def _previous(month: str, k: int) -> str:
-    year, mon = int(month[:4]), int(month[5:7])
-    idx = year * 12 + mon - 1 - k
-    return f"{idx // 12:04d}-{idx % 12 + 1:02d}"
+    Examples:
+        >>> monthly_series({"acquisition": {"months": [{"month": "2025-01", "cac": None}]}}, "cac")
+        [('2025-01', None)]
+    """
+    section = "acquisition" if metric in ACQUISITION_SERIES else "revenue"
+    rows = (doc.get(section) or {}).get("months") or []
+    return [(r["month"], r.get(metric)) for r in rows if r.get("month")]
 
 
 def anomalies(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -127,27 +141,23 @@ def anomalies(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
         ...  for a in anomalies({"acquisition": {"months": months}})]
         [('cac', '2025-07', 300, 100.5, 67.3)]
     """
-    sections = (
-        ((doc.get("revenue") or {}).get("months"), REVENUE_SERIES),
-        ((doc.get("acquisition") or {}).get("months"), ACQUISITION_SERIES),
-    )
     out: list[dict[str, Any]] = []
-    for rows, keys in sections:
-        for key in keys:
-            series = _series(rows, key)
-            for month, value in series.items():
-                before = [_previous(month, k) for k in range(WINDOW, 0, -1)]
-                if not all(m in series for m in before):
-                    continue
-                baseline, z, flagged = robust_z([series[m] for m in before], value)
-                if flagged:
-                    out.append(
-                        {
-                            "metric": key,
-                            "month": month,
-                            "value": value,
-                            "baseline": baseline,
-                            "z": z,
-                        }
-                    )
+    for key in (*REVENUE_SERIES, *ACQUISITION_SERIES):
+        series = {m: v for m, v in monthly_series(doc, key) if v is not None}
+        for month, value in series.items():
+            idx = month_index(month)
+            before = [month_from_index(idx - k) for k in range(WINDOW, 0, -1)]
+            if not all(m in series for m in before):
+                continue
+            baseline, z, flagged = robust_z([series[m] for m in before], value)
+            if flagged:
+                out.append(
+                    {
+                        "metric": key,
+                        "month": month,
+                        "value": value,
+                        "baseline": baseline,
+                        "z": z,
+                    }
+                )
     return sorted(out, key=lambda r: (r["month"], r["metric"]))

@@ -70,7 +70,14 @@ import polars as pl
 
 from journeylib.config import HEALTH_COMPONENTS
 from journeylib.frames import collect, day_number, to_lazy
-from journeylib.months import month_from_index, month_index, months_filter, period_index
+from journeylib.months import (
+    month_end,
+    month_from_index,
+    month_index,
+    month_index_expr,
+    months_filter,
+    period_index,
+)
 
 __all__ = [
     "BACKTEST_MONTHS",
@@ -89,8 +96,7 @@ _EPOCH = dt.date(1970, 1, 1)
 
 def _end_day(month_idx: int) -> int:
     """Day number (days since 1970-01-01) of the first day after the month."""
-    nxt = month_from_index(month_idx + 1)
-    return (dt.date(int(nxt[:4]), int(nxt[5:7]), 1) - _EPOCH).days
+    return (month_end(month_from_index(month_idx)).date() - _EPOCH).days
 
 
 def _mrr_by_month(subscriptions: Any, first: int, last: int) -> pl.DataFrame:
@@ -104,9 +110,7 @@ def _mrr_by_month(subscriptions: Any, first: int, last: int) -> pl.DataFrame:
     )
     return out.select(
         "account_id",
-        (pl.col("month").dt.year().cast(pl.Int64) * 12 + pl.col("month").dt.month() - 1).alias(
-            "month_idx"
-        ),
+        month_index_expr("month").alias("month_idx"),
         pl.col("mrr").cast(pl.Float64),
     )
 
@@ -191,7 +195,7 @@ def _month_scores(
         .group_by("account_id")
         .agg(pl.len().alias("tickets"))
     )
-    end_at = dt.datetime.combine(_EPOCH + dt.timedelta(days=end), dt.time(), tzinfo=dt.UTC)
+    end_at = month_end(month_from_index(month_idx))
     latest = (
         surveys.filter(pl.col("responded_at") < end_at)
         .with_row_index("_row")
