@@ -28,8 +28,10 @@ step, so a reader sees the old store or the new one, never half of one; an
 interrupted build leaves the previous store as it was and removes its
 temporary folder. A lock file serialises builds of one client: a second
 command that finds a build under way waits for it and then uses its store.
-The version before the current one is kept (a reader that opened it just
-before the switch can finish); older ones are removed.
+Each version has a folder of its own (``v-<key[:16]>-<random>``), also when a
+rebuild has the same key. The version before the current one is kept (a
+reader that opened it just before the switch can finish); older ones are
+removed.
 """
 
 from __future__ import annotations
@@ -288,9 +290,9 @@ def _build(client_dir: Path, root: Path, key: str, progress: Progress | None) ->
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         _check_interrupt()
-        folder = root / f"v-{key[:16]}"
-        if folder.exists():  # a leftover of the same key that is not current
-            shutil.rmtree(folder)
+        # A name of its own, even when the key is the current one's (``rebuild``):
+        # a reader may still be reading the version this one replaces.
+        folder = root / f"v-{key[:16]}-{tmp.name.removeprefix('.tmp-')}"
         os.rename(tmp, folder)
         pointer = root / ".current.json.part"
         pointer.write_text(json.dumps({"key": key, "folder": folder.name}), encoding="utf-8")

@@ -85,7 +85,7 @@ def store_root(client_dir: Path) -> Path:
 
 
 class StoreFiles:
-    """The paths of one store version's files (``v-<key>/``).
+    """The paths of one store version's files (``v-<key[:16]>-<random>/``).
 
     Examples:
         >>> f = StoreFiles(Path("/s/v-ab"))

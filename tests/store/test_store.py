@@ -156,6 +156,22 @@ def test_interrupted_ingest_leaves_the_previous_store(tmp_path, monkeypatch):
     )
 
 
+def test_a_rebuild_leaves_the_version_a_reader_opened(tmp_path):
+    # Two runs of one client at once: the second's ``journey ingest`` (same key)
+    # must not remove the files the first is reading.
+    path = _csv_client(tmp_path)
+    first = ensure_store(path)
+    second = ensure_store(path, rebuild=True)
+    assert second.key == first.key and second.files.folder != first.files.folder
+    assert first.files.folder.exists()
+    assert metrics_json(metrics_document(first.client())) == metrics_json(
+        metrics_document(second.client())
+    )
+    third = ensure_store(path, rebuild=True)
+    assert not first.files.folder.exists()  # the current and the previous version are kept
+    assert second.files.folder.exists() and third.files.folder.exists()
+
+
 def test_two_builds_at_once_leave_one_good_store(tmp_path):
     path = _csv_client(tmp_path)
     script = textwrap.dedent(
