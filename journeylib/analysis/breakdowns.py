@@ -67,7 +67,7 @@ from scipy.stats import chi2_contingency
 
 from journeylib.analysis._properties import check_columns, property_values
 from journeylib.analysis._shares import stage_ids
-from journeylib.frames import collect, to_lazy
+from journeylib.frames import collect, engine_of, to_lazy
 from journeylib.metrics._ledger import paid_rows
 from journeylib.metrics._signups import signups
 from journeylib.metrics.funnels import FunnelResult, wilson_interval
@@ -75,7 +75,7 @@ from journeylib.metrics.period import period_view, resolve_period
 from journeylib.metrics.retention import activity_retention
 from journeylib.metrics.revenue import revenue_retention
 from journeylib.metrics.stages import stage_entries
-from journeylib.months import in_period, period_index
+from journeylib.months import in_period, months_filter, period_index
 from journeylib.stream import journey_events
 
 __all__ = [
@@ -248,11 +248,12 @@ def retention_breakdown(
     first, last = period_index(period)
     ids = collect(signups(accounts, first, last).select(nw.col("account_id").cast(nw.String)))
     vals, order = _values(accounts, column, ids["account_id"])
+    active = _active_months(events, first, last)
     groups = []
     tested: list[tuple[int, int]] = []
     for value in order:
         members = _members(vals, value)
-        long = activity_retention(_only(accounts, members), events, period=period)
+        long = activity_retention(_only(accounts, members), active, period=period)
         pooled = _pooled(long, pl.col("active"))
         month3 = pooled.filter(pl.col("k") == _TEST_MONTH)
         tested.append((int(month3["kept"].sum()), int(month3["n"].sum())))
@@ -262,6 +263,25 @@ def retention_breakdown(
         "p_value": proportions_p_value(tested),
         "activity_retention": groups,
     }
+
+
+def _active_months(events: Any, first: int, last: int) -> Any:
+    """The (account, month) pairs with a raw event in months ``first``..``last``, one row each.
+
+    All :func:`activity_retention` reads of the events (``account_id`` and the
+    month of ``timestamp``, as the month's first instant): computed once for
+    every group instead of reading the raw events once per group. On polars
+    it is collected (one row per active account-month, a small frame next to
+    the events); DuckDB and Spark keep their events, read per group.
+    """
+    if engine_of(events) != "polars":
+        return events
+    lf = to_lazy(events)
+    return collect(
+        lf.filter(~nw.col("account_id").is_null(), months_filter(lf, "timestamp", first, last))
+        .select("account_id", nw.col("timestamp").dt.truncate("1mo"))
+        .unique()
+    )
 
 
 def logo_retention_breakdown(

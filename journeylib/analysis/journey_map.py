@@ -31,7 +31,7 @@ import narwhals as nw
 import polars as pl
 
 from journeylib.analysis._scope import Scope, remembered, scope, touchpoint_frame
-from journeylib.analysis.map_kpis import kpi_lane
+from journeylib.analysis.map_kpis import NOT_PER_PERSONA, kpi_lane
 from journeylib.analysis.personas import persona_labels
 from journeylib.analysis.stages import stage_pairs
 from journeylib.formatting import format_value
@@ -279,7 +279,7 @@ def journey_map_data(
     if persona is not None:
         seg = with_period(restrict_to_segment(client, {"persona": persona}), *sc.period)
         # only the sections the map reads: a persona's whole document would cost 4x more
-        kpi_doc = document_sections(seg, sc.period, map_sections(client))
+        kpi_doc = document_sections(seg, sc.period, map_sections(client, persona=persona))
     # a persona's own document holds its stage funnel (restricted to its accounts)
     st = _stage_frame(client, kpi_doc, sc, None)
     emotion = _emotion_frame(client, sc)
@@ -413,15 +413,28 @@ def report_view(data: JourneyMapData, *, max_kpis: int = 3) -> JourneyMapData:
 
 
 # ---------------------------------------------------------------- opportunity map
-def map_sections(client: Any) -> frozenset[str]:
+def map_sections(client: Any, *, persona: str | None = None) -> frozenset[str]:
     """The metrics-document sections a journey map reads.
 
     Those of the template's stage KPIs and of the client's goals
     (:func:`journeylib.metrics.goals.metric_sections`), ``revenue`` (the
-    opportunities' ARPA) and ``stages`` (the stage lane).
+    opportunities' ARPA) and ``stages`` (the stage lane). A persona's map
+    (``persona``) shows neither the KPIs a persona's accounts cannot give
+    (:data:`~journeylib.analysis.map_kpis.NOT_PER_PERSONA`: visitors, search,
+    CAC) nor the goals of other segments, and its own goals are evaluated on
+    their own sections: only its template KPIs' sections are read.
+
+    Examples:
+        >>> from types import SimpleNamespace as N
+        >>> c = N(template=N(stages=[N(kpis=["cac", "ttfv_days_median"])]), config=N(goals=[]))
+        >>> sorted(map_sections(c)), sorted(map_sections(c, persona="smb"))
+        (['acquisition', 'onboarding', 'revenue', 'stages'], ['onboarding', 'revenue', 'stages'])
     """
     wanted = {k for s in client.template.stages for k in s.kpis}
-    wanted |= {g.metric for g in client.config.goals}
+    if persona is None:
+        wanted |= {g.metric for g in client.config.goals}
+    else:
+        wanted -= NOT_PER_PERSONA
     sections = {"revenue", "stages"}
     for metric in wanted:
         sections |= metric_sections(metric) or set()
@@ -448,12 +461,7 @@ def _compute_touchpoint_use(client: Any, sc: Scope) -> tuple[pl.DataFrame, dict[
     pairs = stage_pairs(client.template)
     if len(pairs) < 2:
         return None
-    furthest = remembered(
-        "stalled",
-        client,
-        sc,
-        lambda: stalled_accounts(sc.stream, sc.accounts, period=sc.period, stages=pairs),
-    ).select("account_id", "furthest_index")
+    furthest, met = _account_use(client, sc)
     if furthest.height == 0:
         return None
     index = pl.DataFrame(
@@ -463,16 +471,6 @@ def _compute_touchpoint_use(client: Any, sc: Scope) -> tuple[pl.DataFrame, dict[
     lost_stage = furthest.group_by("furthest_index").agg(pl.len().cast(pl.Int64).alias("n"))
     lost_stage = dict(
         zip(lost_stage["furthest_index"].to_list(), lost_stage["n"].to_list(), strict=True)
-    )
-    lf = to_lazy(sc.stream)
-    met = collect(  # who met which touchpoint, up to the period's end
-        lf.filter(
-            ~nw.col("account_id").is_null(),
-            ~nw.col("touchpoint").is_null(),
-            months_filter(lf, "timestamp", last=period_index(sc.period)[1]),
-        )
-        .select("account_id", "touchpoint", "stage")
-        .unique()
     )
     use = (
         met.join(index, on="stage", how="inner")
@@ -487,6 +485,43 @@ def _compute_touchpoint_use(client: Any, sc: Scope) -> tuple[pl.DataFrame, dict[
         )
     )
     return use, lost_stage
+
+
+def _account_use(client: Any, sc: Scope) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per account of the stage funnel its furthest stage, and who met which touchpoint.
+
+    ``([account_id, furthest_index], [account_id, touchpoint, stage])``. Both
+    are facts of each account alone: a persona's are the whole client's (kept
+    from the all-accounts map drawn first) restricted to the persona's
+    accounts, instead of reading the stream again for every persona.
+    """
+    stream, persona = sc.origin
+    if persona is not None and stream is not None:
+        furthest, met = _account_use(client, scope(client, stream, None))
+        mine = sc.accounts.select("account_id")
+        return (
+            furthest.join(mine, on="account_id", how="semi"),
+            met.join(mine, on="account_id", how="semi"),
+        )
+    return remembered("account_use", client, sc, lambda: _compute_account_use(client, sc))
+
+
+def _compute_account_use(client: Any, sc: Scope) -> tuple[pl.DataFrame, pl.DataFrame]:
+    pairs = stage_pairs(client.template)
+    furthest = stalled_accounts(sc.stream, sc.accounts, period=sc.period, stages=pairs).select(
+        "account_id", "furthest_index"
+    )
+    lf = to_lazy(sc.stream)
+    met = collect(  # who met which touchpoint, up to the period's end
+        lf.filter(
+            ~nw.col("account_id").is_null(),
+            ~nw.col("touchpoint").is_null(),
+            months_filter(lf, "timestamp", last=period_index(sc.period)[1]),
+        )
+        .select("account_id", "touchpoint", "stage")
+        .unique()
+    )
+    return furthest, met
 
 
 def _opportunities(

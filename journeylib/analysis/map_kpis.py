@@ -22,11 +22,11 @@ from journeylib.i18n import gettext as _
 from journeylib.metrics.catalog import get_metric
 from journeylib.metrics.goals import metric_history, metric_value
 
-__all__ = ["kpi_lane"]
+__all__ = ["NOT_PER_PERSONA", "kpi_lane"]
 
 # Metrics of anonymous or company-wide data (visitors, search, marketing spend) that
 # a persona's own accounts cannot give: left off the persona maps.
-_NOT_PER_PERSONA = frozenset(
+NOT_PER_PERSONA = frozenset(
     {"visitors", "website_visitors", "branded_search_share", "ctr", "cac", "cac_payback_months"}
 )
 
@@ -126,7 +126,7 @@ def kpi_lane(
     for s in client.template.stages:
         for kpi in s.kpis:
             meta = get_metric(kpi)
-            if meta is None or (persona is not None and kpi in _NOT_PER_PERSONA):
+            if meta is None or (persona is not None and kpi in NOT_PER_PERSONA):
                 continue
             goal = _goal_for(doc, kpi, persona)
             if kpi == "stage_conversion":

@@ -458,8 +458,12 @@ def stall_summary(
     period: tuple[str, str],
     stages: Sequence[Any],
     as_of: dt.datetime | None = None,
+    stalled: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Where accounts stall: per stage, the accounts whose furthest stage it is.
+
+    ``stalled``: the :func:`stalled_accounts` of the same arguments, when the
+    caller has them already (they are not computed again).
 
     ``share`` = those accounts / the accounts that entered any stage (null
     when none did); ``median_days_since_last_event`` over them (see
@@ -478,7 +482,11 @@ def stall_summary(
         ...     stages=["aware", "buy"]).rows()
         [('aware', 'aware', 1, 0.5, 1.0), ('buy', 'buy', 1, 0.5, 0.0)]
     """
-    per = stalled_accounts(stream, accounts, period=period, stages=stages, as_of=as_of)
+    per = (
+        stalled
+        if stalled is not None
+        else stalled_accounts(stream, accounts, period=period, stages=stages, as_of=as_of)
+    )
     pairs = _stage_pairs(stages)
     total = per.height
     agg = per.group_by("furthest_index").agg(

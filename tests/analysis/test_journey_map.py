@@ -154,6 +154,37 @@ def test_persona_maps_add_up_to_the_whole(world):
     assert len(chart_persona_maps(maps).to_dict()["vconcat"]) == len(maps)
 
 
+def test_a_persona_s_opportunities_from_the_whole_client_equal_its_own(world):
+    # The persona map reads each account's furthest stage and touchpoints from the
+    # all-accounts answer, kept to the persona's accounts: the same as reading the
+    # persona's own stream (a scope with no origin is computed from scratch).
+    from journeylib.analysis._scope import scope
+
+    client, doc, stream = world
+    arpa = doc["revenue"]["months"][-1]["arpa"]
+    for persona in client.tables["accounts"]["persona"].drop_nulls().unique().sort():
+        sc = scope(client, stream, persona)
+        fresh = dataclasses.replace(sc, origin=(None, None))
+        assert fresh.stream is sc.stream
+        got = md._opportunities(client, sc, arpa)
+        assert got.height > 0
+        assert got.equals(md._opportunities(client, fresh, arpa))
+        furthest, met = md._account_use(client, sc)
+        assert set(furthest["account_id"]) <= set(sc.accounts["account_id"])
+        assert set(met["account_id"]) <= set(sc.accounts["account_id"])
+
+
+def test_a_persona_map_reads_only_its_kpis_sections(world):
+    client, _doc, _stream = world
+    kpis = {k for s in client.template.stages for k in s.kpis}
+    assert kpis & {"cac", "ctr", "branded_search_share"}, "the template shows company-wide KPIs"
+    whole = md.map_sections(client)
+    mine = md.map_sections(client, persona="x")
+    assert mine <= whole and {"revenue", "stages"} <= mine
+    assert "acquisition" in whole
+    assert "acquisition" not in mine
+
+
 def test_opportunity_frame_definitions(world):
     client, doc, stream = world
     opp = md.opportunity_frame(client, doc, stream)

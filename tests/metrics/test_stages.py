@@ -200,6 +200,9 @@ def test_stalled_accounts_and_summary(constructor):
         ("s3", "Buy", 0, 0.0, None),
         ("s4", "Renew", 0, 0.0, None),
     ]
+    # the stalled accounts the caller has already are summarised, not computed again
+    given = stall_summary(None, None, period=PERIOD, stages=STAGES, stalled=per)
+    assert given.rows() == summary.rows()
 
 
 # ---------------------------------------------------------------- visitors

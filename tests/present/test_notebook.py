@@ -61,6 +61,26 @@ def test_setup_on_the_demo(demo):
         demo.period = ("2025-01", "2025-02")  # type: ignore[misc]
 
 
+def test_activity_months_are_the_months_of_the_raw_events(demo):
+    from journeylib.metrics.retention import activity_retention
+
+    months = demo.activity_months.collect()
+    events = demo.client.tables["events"]
+    events = events.collect() if isinstance(events, pl.LazyFrame) else events
+    raw = (
+        events.filter(pl.col("account_id").is_not_null())
+        .select("account_id", pl.col("timestamp").dt.truncate("1mo"))
+        .unique()
+        .sort("account_id", "timestamp")
+    )
+    assert months.sort("account_id", "timestamp").equals(raw)
+    assert months.height < events.height / 10
+    everyone = activity_retention(demo.accounts, events, period=demo.period)
+    assert activity_retention(demo.accounts, months, period=demo.period).equals(everyone)
+    bare = dataclasses.replace(demo, store=None)
+    assert bare.activity_months is demo.client.tables["events"]
+
+
 def test_setup_takes_the_notebook_parameters(reports, tmp_path, monkeypatch):
     calls = []
     real = notebook.ensure_store
