@@ -31,6 +31,14 @@ if HAS_SPARK and os.environ.get("JOURNEY_ALL_ENGINES") == "1":
     ENGINES.append("pyspark")
 
 
+@pytest.fixture(autouse=True)
+def _no_kept_results(monkeypatch):
+    """Each test starts without the results a notebook's ``setup`` keeps for the process."""
+    from journeylib.metrics import _memo
+
+    monkeypatch.setattr(_memo, "_KEPT", None)
+
+
 @pytest.fixture(scope="session")
 def _duckdb_con():
     import duckdb

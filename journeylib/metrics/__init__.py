@@ -5,6 +5,7 @@ Every definition lives in the metrics definitions (metric catalogue:
 DuckDB or PySpark through narwhals), polars frames or plain values out.
 """
 
+from journeylib.metrics._memo import keep_results
 from journeylib.metrics.catalog import CATALOG, catalog_rows, get_metric
 from journeylib.metrics.document import metrics_document, metrics_json, summary_lines
 from journeylib.metrics.period import resolve_period, with_period
@@ -13,6 +14,7 @@ __all__ = [
     "CATALOG",
     "catalog_rows",
     "get_metric",
+    "keep_results",
     "metrics_document",
     "metrics_json",
     "resolve_period",

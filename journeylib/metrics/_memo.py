@@ -14,20 +14,39 @@ its ``id`` while the block lasts): the frames live until the block ends, so
 keep it to one computation (the metrics document opens one per set of
 sections, the client's or a goal segment's). The metric functions never change
 a frame in place, so a result cannot go stale inside the block.
+
+A notebook's kernel calls the functions of one client's frames cell after
+cell (the stage funnel, the stalled accounts, the drop-off paths all start
+from each account's stage entries): :func:`keep_results`, called by the
+notebooks' ``setup``, keeps the last :data:`KEPT` results for the rest of the
+process, with their frames, outside any block too.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import contextvars
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-_RESULTS: contextvars.ContextVar[dict[tuple[str, int], tuple[Any, Any]] | None] = (
+_Key = tuple[Hashable, tuple[int, ...]]
+_RESULTS: contextvars.ContextVar[dict[_Key, tuple[tuple[Any, ...], Any]] | None] = (
     contextvars.ContextVar("journeylib_shared_results", default=None)
 )
+
+#: How many results :func:`keep_results` keeps (the oldest go first).
+KEPT = 16
+_KEPT: collections.OrderedDict[_Key, tuple[tuple[Any, ...], Any]] | None = None
+
+
+def keep_results() -> None:
+    """From now on in this process, :func:`once` keeps its last ``KEPT`` results, in any block or none."""
+    global _KEPT
+    if _KEPT is None:
+        _KEPT = collections.OrderedDict()
 
 
 @contextlib.contextmanager
@@ -40,8 +59,11 @@ def shared_results() -> Iterator[None]:
         _RESULTS.reset(token)
 
 
-def once(kind: str, frame: Any, compute: Callable[[], T]) -> T:
+def once(kind: Hashable, frame: Any, compute: Callable[[], T]) -> T:
     """``compute()``, or the result already computed for ``kind`` of this ``frame`` in the block.
+
+    ``frame`` may be a tuple of frames: the result is then shared by calls
+    with the same objects, in the same order.
 
     Examples:
         >>> calls = []
@@ -51,15 +73,28 @@ def once(kind: str, frame: Any, compute: Callable[[], T]) -> T:
         ...     b = once("n", frame, lambda: calls.append(1) or len(calls))
         >>> a, b, len(calls)
         (1, 1, 1)
+        >>> once("n", frame, lambda: calls.append(1) or len(calls))  # outside: computed again
+        2
     """
+    frames = frame if isinstance(frame, tuple) else (frame,)
+    key = (kind, tuple(id(f) for f in frames))
     memo = _RESULTS.get()
-    if memo is None:
+    for store in (memo, _KEPT):
+        if store is None:
+            continue
+        hit = store.get(key)
+        if hit is not None and all(a is b for a, b in zip(hit[0], frames, strict=True)):
+            if store is _KEPT:
+                _KEPT.move_to_end(key)
+            result: T = hit[1]
+            return result
+    if memo is None and _KEPT is None:
         return compute()
-    key = (kind, id(frame))
-    hit = memo.get(key)
-    if hit is not None and hit[0] is frame:
-        result: T = hit[1]
-        return result
     result = compute()
-    memo[key] = (frame, result)
+    if memo is not None:
+        memo[key] = (frames, result)
+    if _KEPT is not None:
+        _KEPT[key] = (frames, result)
+        while len(_KEPT) > KEPT:
+            _KEPT.popitem(last=False)
     return result

@@ -85,10 +85,34 @@ STREAMING_ABOVE_ROWS = 5_000_000
 
 
 def _streaming(client: Any) -> bool:
-    """Whether the document of ``client`` is computed streaming (see STREAMING_ABOVE_ROWS)."""
+    """Whether the document of ``client`` is computed streaming (see STREAMING_ABOVE_ROWS).
+
+    The events are counted by the client's quality report. A client restricted
+    to a segment (``restrict_to_segment``: a persona's map, a segment goal)
+    keeps the whole client's report: its events are estimated as the whole's
+    times its share of the accounts (a persona of a third of a 10 M client is
+    held in memory, at about 0.15 GB).
+
+    Examples:
+        >>> import types
+        >>> lazy = pl.LazyFrame({"account_id": ["a"]})
+        >>> q = {"events": {"rows_valid": 9_000_000}, "accounts": {"rows_valid": 300}}
+        >>> whole = types.SimpleNamespace(tables={"events": lazy,
+        ...     "accounts": pl.DataFrame({"account_id": range(300)})}, quality=q)
+        >>> third = types.SimpleNamespace(tables={"events": lazy,
+        ...     "accounts": pl.DataFrame({"account_id": range(100)})}, quality=q)
+        >>> _streaming(whole), _streaming(third)
+        (True, False)
+    """
     events = client.tables.get("events")
+    if not isinstance(events, pl.LazyFrame):
+        return False
     rows = client.quality.get("events", {}).get("rows_valid", 0)
-    return isinstance(events, pl.LazyFrame) and rows > STREAMING_ABOVE_ROWS
+    accounts = client.tables.get("accounts")
+    loaded = client.quality.get("accounts", {}).get("rows_valid", 0)
+    if isinstance(accounts, pl.DataFrame) and 0 < accounts.height < loaded:
+        rows = rows * accounts.height / loaded
+    return rows > STREAMING_ABOVE_ROWS
 
 
 def _core(
@@ -185,7 +209,7 @@ def _sections(
                 queries, period=period, branded_terms=cfg.branded_terms
             )
         )
-    if subs is not None and want("acquisition"):
+    if subs is not None and want("acquisition") and (sections is None or "attribution" in sections):
         attributed = acquisition.attribution(
             events, subs, accounts, period=period, window_days=cfg.attribution_window_days
         )
@@ -398,7 +422,10 @@ def document_sections(
     ``period``, the sections named in ``sections`` (None: all), rounded as in
     ``metrics.json``, then ``anomalies`` (when all sections or ``"anomalies"``
     are asked for; read from the ``revenue`` and ``acquisition`` sections)
-    and ``goals``. A goal whose metric lies in a section
+    and ``goals``. Named alone, ``acquisition`` leaves its ``attribution`` and
+    ``cac_by_model`` None (the five models and the Markov paths: the
+    section's costliest part, which no goal and no map KPI reads); name
+    ``"attribution"`` too for them. A goal whose metric lies in a section
     left out reads as not computable. ``given`` holds sections the caller
     computed itself (the same rows), merged in before the goals are evaluated.
     No ``schema_version`` or ``data_quality``.

@@ -28,6 +28,7 @@ from journeylib.metrics._keys import (
     keyed,
     month_part,
 )
+from journeylib.metrics._memo import once
 from journeylib.months import filter_period, in_period, months_filter, period_index
 
 __all__ = [
@@ -76,9 +77,25 @@ def _period_entries(
 
     Returns a polars frame ``[account_id, (by), stage, stage_index, entered_at]``
     (one row per stage the account entered; ``stage_index`` 0-based in template
-    order) and the normalised stage pairs.
+    order) and the normalised stage pairs. The stage funnel, the stalled
+    accounts and the stage entries of one stream and accounts table share it
+    (``_memo.once``: in the metrics document, and in a notebook's kernel).
     """
     pairs = _stage_pairs(stages)
+    return once(
+        ("period_entries", tuple(period), tuple(pairs), by),
+        (stream, accounts),
+        lambda: (_compute_period_entries(stream, accounts, period, pairs, by), pairs),
+    )
+
+
+def _compute_period_entries(
+    stream: Any,
+    accounts: Any,
+    period: tuple[str, str],
+    pairs: list[tuple[str, str]],
+    by: str | None,
+) -> pl.DataFrame:
     _, last = period_index(period)
     acc_cols = ["account_id"] + ([by] if by is not None else [])
     acc = (
@@ -118,7 +135,7 @@ def _period_entries(
     df = df.join(index, on="stage", how="inner").select(
         *acc_cols, "stage", "stage_index", pl.col("entered_at").cast(pl.Datetime("us", "UTC"))
     )
-    return df, pairs
+    return df
 
 
 def _entries_by_key(

@@ -30,7 +30,13 @@ from journeylib.formatting import format_month, format_value
 from journeylib.frames import write_csv_for_people
 from journeylib.i18n import gettext, set_default_language
 from journeylib.ingest.client import Client
-from journeylib.metrics import forecast, metrics_document, resolve_period, with_period
+from journeylib.metrics import (
+    forecast,
+    keep_results,
+    metrics_document,
+    resolve_period,
+    with_period,
+)
 from journeylib.paths import resolve_client_dir
 from journeylib.present import render
 from journeylib.present.tables import frame_html
@@ -201,8 +207,12 @@ def setup(
     same period) the document is read from that file; otherwise it is computed.
     The client's ``language`` becomes the kernel's
     (:func:`journeylib.i18n.set_default_language`): the words and numbers of
-    the tables, charts and findings that follow are written in it.
+    the tables, charts and findings that follow are written in it. The
+    kernel keeps the intermediate results the metric functions share
+    (:func:`journeylib.metrics.keep_results`): the notebook's cells call them
+    on the same stream and accounts, which are computed once.
     """
+    keep_results()
     client_dir = resolve_client_dir(Path(data_dir) / client if data_dir else client)
     store = ensure_store(client_dir, progress=print)
     c = with_period(store.client(), period_start, period_end)

@@ -7,7 +7,8 @@ import weakref
 
 import polars as pl
 
-from journeylib.metrics._memo import once, shared_results
+from journeylib.metrics import _memo
+from journeylib.metrics._memo import keep_results, once, shared_results
 
 
 def test_once_computes_once_per_frame_inside_the_block_only():
@@ -38,3 +39,47 @@ def test_nested_blocks_do_not_share_and_frames_go_when_the_block_ends():
     del frame
     gc.collect()
     assert ref() is None
+
+
+def test_kept_results_outlive_the_block_and_the_oldest_go(monkeypatch):
+    monkeypatch.setattr(_memo, "KEPT", 2)
+    a, b, c = (pl.DataFrame({"x": [i]}) for i in range(3))
+    calls: list[str] = []
+
+    def compute(name: str) -> str:
+        calls.append(name)
+        return name
+
+    keep_results()
+    assert once("k", a, lambda: compute("a1")) == "a1"
+    assert once("k", a, lambda: compute("a2")) == "a1"  # kept, no block needed
+    with shared_results():
+        assert once("k", a, lambda: compute("a3")) == "a1"
+    assert once("k", (a, b), lambda: compute("ab")) == "ab"  # a tuple of frames
+    assert once("k", (b, a), lambda: compute("ba")) == "ba"  # order matters
+    assert once("k", (a, b), lambda: compute("ab2")) == "ab"
+    once("k", c, lambda: compute("c1"))  # a third result: the oldest (a) goes
+    assert once("k", a, lambda: compute("a4")) == "a4"
+    assert calls == ["a1", "ab", "ba", "c1", "a4"]
+
+
+def test_a_notebook_kernel_finds_each_account_s_stage_entries_once(monkeypatch):
+    from journeylib.metrics import stages
+    from tests.metrics.test_stages import PERIOD, STAGES, accounts, day, stream
+
+    acc = accounts([("a", day(1), "x"), ("b", day(1), "x")])
+    ev = stream([("a", None, day(1), "s1", None), ("b", None, day(2), "s2", None)])
+    real = stages._compute_period_entries
+    calls = []
+    monkeypatch.setattr(stages, "_compute_period_entries", lambda *a: calls.append(1) or real(*a))
+    funnel = stages.stage_funnel(ev, acc, period=PERIOD, stages=STAGES)
+    stages.stalled_accounts(ev, acc, period=PERIOD, stages=STAGES)
+    assert len(calls) == 2  # no kept results: each computes its own
+    keep_results()  # what setup() does in a notebook's kernel
+    assert stages.stage_funnel(ev, acc, period=PERIOD, stages=STAGES).equals(funnel)
+    stalled = stages.stalled_accounts(ev, acc, period=PERIOD, stages=STAGES)
+    stages.stage_entries(ev, acc, period=PERIOD, stages=STAGES)
+    assert len(calls) == 3
+    assert stalled["furthest_stage"].to_list() == ["s1", "s2"]
+    other = stages.stage_funnel(ev, acc, period=("2024-01", "2024-01"), stages=STAGES)
+    assert len(calls) == 4 and other.height == funnel.height  # another period: computed
