@@ -32,6 +32,12 @@ def _reached_text(r: dict[str, Any]) -> str:
 def chart_milestone_times(per_account: pl.DataFrame, *, title: str | None = None) -> alt.LayerChart:
     """Box plots of days to each milestone (accounts that reached it), with reached shares.
 
+    Each box is drawn from its five numbers, computed here: the whiskers span
+    the minimum and the maximum, the box the quartiles (linear interpolation,
+    as Vega-Lite's own box plot), the white tick is the median. The chart
+    holds one row per milestone, however many accounts there are (the raw
+    days of 200,000 accounts made a 2 MB chart).
+
     Args:
         per_account: ``milestone, account_id, days, reached`` (bool; ``days``
             null when not reached).
@@ -42,10 +48,14 @@ def chart_milestone_times(per_account: pl.DataFrame, *, title: str | None = None
 
     Examples:
         >>> import polars as pl
-        >>> p = pl.DataFrame({"milestone": ["activated"] * 3, "account_id": ["a", "b", "c"],
-        ...     "days": [1.0, 3.0, None], "reached": [True, True, False]})
-        >>> chart_milestone_times(p).to_dict()["layer"][0]["mark"]["type"]
-        'boxplot'
+        >>> p = pl.DataFrame({"milestone": ["activated"] * 4, "account_id": ["a", "b", "c", "d"],
+        ...     "days": [1.0, 3.0, 5.0, None], "reached": [True, True, True, False]})
+        >>> spec = chart_milestone_times(p).to_dict()
+        >>> [layer["mark"]["type"] for layer in spec["layer"]]
+        ['rule', 'bar', 'tick', 'text']
+        >>> box = spec["datasets"][spec["layer"][0]["data"]["name"]][0]
+        >>> [box[k] for k in ("low", "q1", "median", "q3", "high")]
+        [1.0, 2.0, 3.0, 4.0, 5.0]
     """
     df = require(per_account, ["milestone", "account_id", "days", "reached"], name="per_account")
     df = df.with_columns(pl.col("milestone").cast(pl.String))
@@ -65,19 +75,26 @@ def chart_milestone_times(per_account: pl.DataFrame, *, title: str | None = None
         }
         for r in summary.iter_rows(named=True)
     ]
-    reached = df.filter(pl.col("reached").fill_null(False) & pl.col("days").is_not_null())
-    pts = reached.select("milestone", "days")
+    days = pl.col("days")
+    boxes = (
+        df.filter(pl.col("reached").fill_null(False) & days.is_not_null())
+        .group_by("milestone", maintain_order=True)
+        .agg(
+            days.min().alias("low"),
+            days.quantile(0.25, interpolation="linear").alias("q1"),
+            days.median().alias("median"),
+            days.quantile(0.75, interpolation="linear").alias("q3"),
+            days.max().alias("high"),
+        )
+    )
     y = alt.Y("milestone:N", sort=names, title=None)
     x_scale = alt.Scale(domain=[0, top_all * 1.75])
-    box = (
-        alt.Chart(data(pts))
-        .mark_boxplot(extent="min-max", size=18, color=NEUTRAL)
-        .encode(
-            y=y,
-            x=alt.X(
-                "days:Q", title=_("Days from signup (accounts that reached it)"), scale=x_scale
-            ),
-        )
+    x = alt.X("low:Q", title=_("Days from signup (accounts that reached it)"), scale=x_scale)
+    base = alt.Chart(data(boxes)).encode(y=y)
+    whisker = base.mark_rule(color=NEUTRAL).encode(x=x, x2="high:Q")
+    box = base.mark_bar(size=18, color=NEUTRAL).encode(x=alt.X("q1:Q", scale=x_scale), x2="q3:Q")
+    median = base.mark_tick(color="white", size=18, thickness=2).encode(
+        x=alt.X("median:Q", scale=x_scale)
     )
     text = (
         alt.Chart(data(labels))
@@ -86,7 +103,9 @@ def chart_milestone_times(per_account: pl.DataFrame, *, title: str | None = None
     )
     if title is None:
         title = _("Days from signup to each milestone")
-    return alt.layer(box, text).properties(title=title, width=640, height=alt.Step(40))
+    return alt.layer(whisker, box, median, text).properties(
+        title=title, width=640, height=alt.Step(40)
+    )
 
 
 def chart_milestone_retention(

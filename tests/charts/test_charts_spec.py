@@ -13,6 +13,7 @@ from journeylib.charts import (
     chart_attribution,
     chart_cac_by_channel,
     chart_journey_map,
+    chart_milestone_times,
     chart_mrr_bridge,
     chart_mrr_movements,
     chart_ordered_funnel,
@@ -106,7 +107,7 @@ EXPECTED_MARKS = {
     "nrr_grr": {"line", "point", "rule"},
     "cac_by_channel": {"bar", "text"},
     "attribution": {"bar"},
-    "milestone_times": {"boxplot", "text"},
+    "milestone_times": {"rule", "bar", "tick", "text"},
     "milestone_retention": {"rule", "point", "text"},
     "nps_over_tenure": {"line", "area", "point", "rule"},
     "ticket_mix": {"bar"},
@@ -121,6 +122,30 @@ EXPECTED_MARKS = {
 @pytest.mark.parametrize("name", sorted(EXPECTED_MARKS))
 def test_mark_types(all_charts, name):
     assert marks(all_charts[name].to_dict()) == EXPECTED_MARKS[name]
+
+
+def test_milestone_boxes_hold_five_numbers_whatever_the_accounts():
+    n = 10_000
+    days = [float((i * 7919) % 365) for i in range(n)]
+    per = pl.DataFrame(
+        {
+            "milestone": ["a"] * n + ["b"] * n,
+            "account_id": [f"x{i}" for i in range(n)] * 2,
+            "days": days + [d / 2 for d in days],
+            "reached": [True] * n + [i % 2 == 0 for i in range(n)],
+        }
+    )
+    spec = chart_milestone_times(per).to_dict()
+    boxes = [r for r in inline_rows(spec) if "q1" in r]
+    assert [r["milestone"] for r in boxes] == ["a", "b"]
+    halves = [d / 2 for i, d in enumerate(days) if i % 2 == 0]
+    for box, reached in zip(boxes, [days, halves], strict=True):
+        s = pl.Series(reached)
+        assert box["low"] == s.min() and box["high"] == s.max()
+        assert box["median"] == s.median()
+        assert box["q1"] == s.quantile(0.25, interpolation="linear")
+        assert box["q3"] == s.quantile(0.75, interpolation="linear")
+    assert len(str(spec)) < 10_000  # no row per account
 
 
 def test_stage_funnel_spec(stages):
