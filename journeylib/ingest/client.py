@@ -17,7 +17,7 @@ lazy (:mod:`journeylib.ingest.lazy`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,66 @@ from journeylib.ingest.validate import validate_table
 from journeylib.paths import find_table_file, resolve_client_dir
 from journeylib.schemas import TABLE_ORDER, TABLES
 
-__all__ = ["Client", "data_quality", "load_client", "load_settings", "write_rejected"]
+__all__ = [
+    "STREAM_SOURCES",
+    "Client",
+    "StoredStream",
+    "data_quality",
+    "load_client",
+    "load_settings",
+    "stored_stream",
+    "with_stored_stream",
+    "write_rejected",
+]
+
+#: The tables the journey stream is built from (raw events and the derived ones).
+STREAM_SOURCES = ("events", "accounts", "subscriptions", "tickets", "surveys")
+
+
+@dataclass(frozen=True, eq=False)
+class StoredStream:
+    """A client's journey stream as its store holds it, with what it was built from.
+
+    Attributes:
+        frame: the stream (``journeylib.stream.journey_events`` of the client),
+            a LazyFrame over the store's files.
+        made_from: the template and the :data:`STREAM_SOURCES` tables (the
+            objects themselves, None for an absent table) of the client it
+            belongs to: a client whose template or any of those tables was
+            replaced since (filtered by hand, converted to another engine)
+            no longer has it (:func:`stored_stream`).
+    """
+
+    frame: pl.LazyFrame
+    made_from: tuple[Any, ...]
+
+
+def _stream_inputs(client: Client) -> tuple[Any, ...]:
+    return (client.template, *(client.tables.get(t) for t in STREAM_SOURCES))
+
+
+def stored_stream(client: Any) -> pl.LazyFrame | None:
+    """The client's stored journey stream, when it still matches its template and tables, else None.
+
+    Examples:
+        >>> import types
+        >>> stored_stream(types.SimpleNamespace(tables={})) is None
+        True
+    """
+    stored = getattr(client, "stream", None)
+    if not isinstance(stored, StoredStream):
+        return None
+    now = _stream_inputs(client)
+    if len(now) != len(stored.made_from) or any(
+        a is not b for a, b in zip(now, stored.made_from, strict=True)
+    ):
+        return None
+    return stored.frame
+
+
+def with_stored_stream(client: Client, frame: pl.LazyFrame) -> Client:
+    """``client`` with ``frame`` as its stored journey stream (made from its tables as they are)."""
+    return replace(client, stream=StoredStream(frame, _stream_inputs(client)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,6 +111,9 @@ class Client:
             (an empty frame when nothing was quarantined).
         quality: per loaded table, ``{rows_in, rows_valid, rows_rejected, reasons}``.
         sources: per loaded table, the file it was read from.
+        stream: the journey stream kept with the client by its store
+            (:func:`stored_stream` reads it: None once the tables it was built
+            from were replaced); None for a client read from its raw files.
     """
 
     name: str
@@ -62,6 +124,7 @@ class Client:
     rejected: dict[str, pl.DataFrame] = field(default_factory=dict)
     quality: dict[str, dict[str, Any]] = field(default_factory=dict)
     sources: dict[str, Path] = field(default_factory=dict)
+    stream: StoredStream | None = None
 
     def table(self, name: str) -> pl.DataFrame | pl.LazyFrame | None:
         """The valid rows of table ``name``, or None when the client has no such table."""

@@ -18,6 +18,7 @@ import narwhals as nw
 import polars as pl
 
 from journeylib.frames import engine_of, to_lazy
+from journeylib.ingest.client import stored_stream, with_stored_stream
 
 __all__ = ["restrict_to_accounts", "restrict_to_segment"]
 
@@ -109,4 +110,8 @@ def restrict_to_segment(client: Any, segment: dict[str, str]) -> Any:
     others = {k: v for k, v in client.tables.items() if k != "accounts"}
     tables = {"accounts": keep, **restrict_to_accounts(others, ids)}
     tables = {name: tables[name] for name in client.tables}  # the client's table order
-    return dataclasses.replace(client, tables=tables)
+    out = dataclasses.replace(client, tables=tables)
+    stream = stored_stream(client)
+    if stream is not None:  # the store's stream, kept to the same accounts
+        out = with_stored_stream(out, restrict_to_accounts({"stream": stream}, ids)["stream"])
+    return out

@@ -54,7 +54,13 @@ from typing import Any
 import polars as pl
 import pyarrow.parquet as pq
 
-from journeylib.ingest.client import Client, data_quality, load_client, load_settings
+from journeylib.ingest.client import (
+    Client,
+    data_quality,
+    load_client,
+    load_settings,
+    with_stored_stream,
+)
 from journeylib.ingest.lazy import bound_scan_memory
 from journeylib.paths import parquet_files, resolve_client_dir
 from journeylib.schemas import TABLE_ORDER, TABLES
@@ -102,7 +108,9 @@ class Store:
         ``events`` is a LazyFrame over the stored month files (the metrics read
         it streaming); the other tables are read into memory (they are small).
         Settings that do not shape the store (period, goals, currency …) come
-        from ``client.yaml`` as it is now.
+        from ``client.yaml`` as it is now. The stored journey stream comes with
+        it (``Client.stream``): the metrics read it instead of building the
+        stream from the tables again.
         """
         cfg, template = load_settings(self.client_dir)
         quality = json.loads(self.files.quality.read_text(encoding="utf-8"))["tables"]
@@ -114,7 +122,7 @@ class Store:
             tables[table] = self.table(table)
             q = self.files.quarantine(table)
             rejected[table] = pl.read_parquet(q) if q.exists() else pl.DataFrame()
-        return Client(
+        client = Client(
             name=self.client_dir.name,
             path=self.client_dir,
             config=cfg,
@@ -124,6 +132,7 @@ class Store:
             quality=quality,
             sources={t: Path(p) for t, p in self.manifest["sources"].items()},
         )
+        return with_stored_stream(client, self.stream())
 
     def table(self, name: str) -> pl.DataFrame | pl.LazyFrame:
         """A stored valid table: ``events`` lazily (with ``seq``), the others in memory."""

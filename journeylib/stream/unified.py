@@ -14,6 +14,7 @@ import polars as pl
 
 from journeylib.config import JourneyTemplate
 from journeylib.frames import collect, engine_of, to_lazy
+from journeylib.ingest.client import stored_stream
 from journeylib.stream.derived import DERIVED_COLUMNS, TS, derived_lazy, empty_frame, null_text
 
 __all__ = ["STREAM_COLUMNS", "events", "journey_events", "map_events"]
@@ -199,6 +200,9 @@ def journey_events(
         [('a', 'pageview', 'awareness', 'events', 0), ('a', 'signed_up', 'conversion', 'accounts', 2), (None, 'pageview', 'awareness', 'events', 1)]
     """
     if not isinstance(tables, Mapping) and hasattr(tables, "tables"):
+        stored = _stored(tables, template, sort=sort)
+        if stored is not None:
+            return stored if lazy else stored.collect()
         if template is None:
             template = tables.template
         tables = tables.tables
@@ -235,6 +239,22 @@ def journey_events(
     if sort:
         stream = stream.sort("account_id", "timestamp", "seq", nulls_last=True)
     return stream.to_native() if lazy else collect(stream)
+
+
+def _stored(client: Any, template: JourneyTemplate | None, *, sort: bool) -> pl.LazyFrame | None:
+    """The stream a client's store keeps (``Client.stream``), when it answers this call.
+
+    Only for ``sort=False`` (the stored files are sorted by account, time and
+    seq when read in order, but a plan over them need not keep that order)
+    and the client's own template. The rows are those :func:`journey_events`
+    builds from the client's tables, read instead of derived and mapped again;
+    for a client restricted to some accounts (``restrict_to_segment``), the
+    derived rows keep the whole client's ``seq`` numbers, in the same order.
+    """
+    if sort or (template is not None and template is not client.template):
+        return None
+    frame = stored_stream(client)
+    return None if frame is None else frame.select(*STREAM_COLUMNS)
 
 
 #: ``stream.events(client)``: a short alias of :func:`journey_events`.

@@ -80,6 +80,40 @@ def test_parquet_client_same_document_and_sorted_stream(parquet_client):
     assert_frame_equal(store.stream().collect(), journey_events(raw))
 
 
+def test_the_metrics_read_the_stored_stream_while_it_matches_the_tables(parquet_client):
+    import dataclasses
+
+    from journeylib.ingest.client import stored_stream
+    from journeylib.ingest.restrict import restrict_to_segment
+    from journeylib.metrics.period import with_period
+    from journeylib.stream import journey_events
+
+    raw = load_client(parquet_client, lazy=True)
+    c = ensure_store(parquet_client).client()
+    order = ["account_id", "timestamp", "seq"]
+    built = journey_events(raw, sort=False).sort(order, nulls_last=True)
+    assert stored_stream(c) is not None
+    assert journey_events(c, sort=False, lazy=True) is not None
+    assert_frame_equal(journey_events(c, sort=False).sort(order, nulls_last=True), built)
+    assert stored_stream(with_period(c, "2024-02", "2024-03")) is not None  # settings only
+    # another table or template: built from the tables again
+    fewer = dataclasses.replace(c, tables={**c.tables, "tickets": c.tables["tickets"].head(3)})
+    assert stored_stream(fewer) is None
+    assert journey_events(fewer, sort=False).height < built.height
+    other = dataclasses.replace(c, template=c.template.model_copy())
+    assert stored_stream(other) is None
+    # a segment: the stored stream of its accounts, the rows journey_events builds for it
+    persona = c.tables["accounts"]["persona"].drop_nulls().sort()[0]
+    seg, seg_raw = (restrict_to_segment(x, {"persona": persona}) for x in (c, raw))
+    assert stored_stream(seg) is not None
+    rows = ["account_id", "timestamp", "event", "source", "stage", "touchpoint"]
+    got = journey_events(seg, sort=False).select(rows).sort(rows, nulls_last=True)
+    want = journey_events(seg_raw, sort=False).select(rows).sort(rows, nulls_last=True)
+    assert got.height > 0
+    assert_frame_equal(got, want)
+    assert metrics_json(metrics_document(seg)) == metrics_json(metrics_document(seg_raw))
+
+
 def test_marts_agree_with_a_fresh_build(parquet_client):
     store = ensure_store(parquet_client)
     c = store.client()
