@@ -19,7 +19,7 @@ from journeylib.frames import to_lazy, to_polars
 from journeylib.ingest.restrict import restrict_to_accounts
 from journeylib.metrics.period import resolve_period
 from journeylib.months import filter_period
-from journeylib.stream import touchpoint_inventory
+from journeylib.stream import touchpoint_inventory, touchpoint_table
 
 T = TypeVar("T")
 
@@ -86,12 +86,41 @@ def remembered(kind: str, client: Any, sc: Scope, compute: Callable[[], T]) -> T
 
 
 def touchpoint_frame(client: Any, sc: Scope) -> pl.DataFrame:
-    """The template's touchpoints with their events and accounts in the period."""
+    """The template's touchpoints with their events and accounts in the period.
+
+    A persona's counts come from one pass over the whole client's stream,
+    grouped by touchpoint and persona, kept for every persona's map.
+    """
+    columns = ["stage", "touchpoint", "label", "kind", "events", "accounts"]
+    stream, persona = sc.origin
+    if persona is not None and stream is not None:
+        whole = scope(client, stream, None)
+        counts = remembered("touchpoints_by_persona", client, whole, lambda: _by_persona(whole))
+        mine = counts.filter(pl.col("persona") == persona).drop("persona")
+        return touchpoint_table(client.template, mine).select(columns)
 
     def compute() -> pl.DataFrame:
         inv = touchpoint_inventory(
             filter_period(to_lazy(sc.stream), "timestamp", sc.period).to_native(), client.template
         )
-        return inv.select("stage", "touchpoint", "label", "kind", "events", "accounts")
+        return inv.select(columns)
 
     return remembered("touchpoints", client, sc, compute)
+
+
+def _by_persona(sc: Scope) -> pl.DataFrame:
+    """``[touchpoint, persona, rows, accounts]`` of the scope's period (accounts with a persona)."""
+    personas = sc.accounts.lazy().select("account_id", "persona").drop_nulls("persona")
+    rows = filter_period(to_lazy(sc.stream), "timestamp", sc.period).to_native()
+    rows = rows.lazy() if isinstance(rows, pl.DataFrame) else rows
+    return (
+        rows.filter(pl.col("touchpoint").is_not_null(), pl.col("account_id").is_not_null())
+        .select("account_id", "touchpoint")
+        .join(personas, on="account_id", how="inner")
+        .group_by("touchpoint", "persona")
+        .agg(
+            pl.len().cast(pl.Int64).alias("rows"),
+            pl.col("account_id").n_unique().cast(pl.Int64).alias("accounts"),
+        )
+        .collect()
+    )

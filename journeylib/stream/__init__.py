@@ -36,7 +36,12 @@ and the derived events of :mod:`journeylib.stream.derived`;
 """
 
 from journeylib.stream.derived import DERIVED_EVENTS, derived_events
-from journeylib.stream.inventory import account_stage_entries, touchpoint_inventory, unmapped_events
+from journeylib.stream.inventory import (
+    account_stage_entries,
+    touchpoint_inventory,
+    touchpoint_table,
+    unmapped_events,
+)
 from journeylib.stream.unified import STREAM_COLUMNS, events, journey_events, map_events
 
 __all__ = [
@@ -48,5 +53,6 @@ __all__ = [
     "journey_events",
     "map_events",
     "touchpoint_inventory",
+    "touchpoint_table",
     "unmapped_events",
 ]

@@ -12,7 +12,7 @@ from journeylib.frames import collect, to_lazy
 from journeylib.stream.derived import TS
 from journeylib.stream.unified import map_events
 
-__all__ = ["account_stage_entries", "touchpoint_inventory", "unmapped_events"]
+__all__ = ["account_stage_entries", "touchpoint_inventory", "touchpoint_table", "unmapped_events"]
 
 
 def _distinct_counts(stream: nw.LazyFrame[Any], keys: list[str]) -> pl.DataFrame:
@@ -97,8 +97,37 @@ def touchpoint_inventory(
     if total_accounts is None:
         accounts = lf.filter(~nw.col("account_id").is_null())
         total_accounts = int(collect(accounts.select(nw.col("account_id").n_unique())).item())
-    by_tp = {r["touchpoint"]: r for r in counts.iter_rows(named=True)}
     vis = {r["touchpoint"]: r["visitors"] for r in visitors.iter_rows(named=True)}
+    return touchpoint_table(template, counts, vis, total_accounts)
+
+
+def touchpoint_table(
+    template: JourneyTemplate,
+    counts: pl.DataFrame,
+    visitors: dict[str, int] | None = None,
+    total_accounts: int | None = None,
+) -> pl.DataFrame:
+    """:func:`touchpoint_inventory`'s table from counts made elsewhere.
+
+    Args:
+        template: the journey template (its touchpoints, in order).
+        counts: ``[touchpoint, rows, accounts]``: the stream rows mapped to each
+            touchpoint and the distinct accounts among them (touchpoints left
+            out count 0).
+        visitors: distinct anonymous visitors per touchpoint (absent: 0).
+        total_accounts: the share's denominator (None: no share).
+
+    Examples:
+        >>> from journeylib.config import JourneyTemplate
+        >>> tpl = JourneyTemplate.model_validate({"stages": [{"id": "awareness", "label": "A",
+        ...     "touchpoints": [{"id": "website", "events": ["pageview"]},
+        ...                     {"id": "blog", "events": ["blog_read"]}]}]})
+        >>> c = pl.DataFrame({"touchpoint": ["website"], "rows": [5], "accounts": [2]})
+        >>> touchpoint_table(tpl, c, total_accounts=4).select("touchpoint", "events", "share").rows()
+        [('website', 5, 0.5), ('blog', 0, 0.0)]
+    """
+    by_tp = {r["touchpoint"]: r for r in counts.iter_rows(named=True)}
+    vis = visitors or {}
     rows = []
     for stage in template.stages:
         for tp in stage.touchpoints:

@@ -158,7 +158,7 @@ def test_a_persona_s_opportunities_from_the_whole_client_equal_its_own(world):
     # The persona map reads each account's furthest stage and touchpoints from the
     # all-accounts answer, kept to the persona's accounts: the same as reading the
     # persona's own stream (a scope with no origin is computed from scratch).
-    from journeylib.analysis._scope import scope
+    from journeylib.analysis._scope import scope, touchpoint_frame
 
     client, doc, stream = world
     arpa = doc["revenue"]["months"][-1]["arpa"]
@@ -169,6 +169,7 @@ def test_a_persona_s_opportunities_from_the_whole_client_equal_its_own(world):
         got = md._opportunities(client, sc, arpa)
         assert got.height > 0
         assert got.equals(md._opportunities(client, fresh, arpa))
+        assert touchpoint_frame(client, sc).equals(touchpoint_frame(client, fresh))
         furthest, met = md._account_use(client, sc)
         assert set(furthest["account_id"]) <= set(sc.accounts["account_id"])
         assert set(met["account_id"]) <= set(sc.accounts["account_id"])
