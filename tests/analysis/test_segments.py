@@ -111,3 +111,28 @@ def test_persona_segment_crosstab():
     out = segments.persona_segment_crosstab(acc, seg)
     assert out.columns == ["persona", "S1", "S2", "S10", "total"]
     assert out.rows() == [("unassigned", 1, 0, 0, 1), ("x", 1, 0, 1, 2), ("y", 0, 1, 0, 1)]
+
+
+def test_a_large_client_is_clustered_from_the_sample_s_centres(monkeypatch):
+    # Above the sample size, k is chosen on a sample and every account is then
+    # assigned by one k-means run from the sample's centres: the obvious groups
+    # still come out whole, every account assigned, the same answer twice.
+    sizes = [5, 6, 7, 8, 300, 320, 340, 360, 5000, 6000, 7000, 8000]
+    acc = pl.DataFrame(
+        {
+            "account_id": [f"x{i:03d}" for i in range(120)],
+            "first_seen_at": [ts(1)] * 120,
+            "company_size": sizes * 10,
+            "industry": (["a"] * 4 + ["b"] * 4 + ["c"] * 4) * 10,
+        }
+    )
+    monkeypatch.setattr(segments, "_K_SAMPLE", 30)
+    assign, desc = segments.suggest_segments(acc, None, None, seed=2, k_range=(3,))
+    again = segments.suggest_segments(acc, None, None, seed=2, k_range=(3,))
+    assert assign.equals(again[0]) and desc.equals(again[1])
+    assert assign.height == 120 and desc["size"].to_list() == [40, 40, 40]
+    per_group = (
+        assign.join(acc, on="account_id").group_by("industry").agg(pl.col("segment").n_unique())
+    )
+    assert per_group["segment"].to_list() == [1, 1, 1]
+    assert desc["silhouette"][0] is not None
