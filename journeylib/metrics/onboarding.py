@@ -20,6 +20,7 @@ import polars as pl
 
 from journeylib.frames import US_PER_DAY, collect, elapsed_us, to_lazy
 from journeylib.metrics._keys import account_month_key, keyed
+from journeylib.metrics._memo import once
 from journeylib.metrics._signups import (
     account_events,
     data_end,
@@ -192,8 +193,13 @@ def first_value_times(
         ...                   event="report")["days"].to_list()
         [2.5, None]
     """
-    out = collect(_first_value_lazy(accounts, stream, period=period, event=event))
-    return out.sort("signup_at", "account_id").with_columns(pl.col("days").cast(pl.Float64))
+
+    def compute() -> pl.DataFrame:
+        out = collect(_first_value_lazy(accounts, stream, period=period, event=event))
+        return out.sort("signup_at", "account_id").with_columns(pl.col("days").cast(pl.Float64))
+
+    # a notebook asks for one milestone's times several times (times, revenue, stuck accounts)
+    return once(("first_value_times", tuple(period), event), (accounts, stream), compute)
 
 
 def time_to_first_value(
