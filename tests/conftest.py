@@ -32,11 +32,13 @@ if HAS_SPARK and os.environ.get("JOURNEY_ALL_ENGINES") == "1":
 
 
 @pytest.fixture(autouse=True)
-def _no_kept_results(monkeypatch):
-    """Each test starts without the results a notebook's ``setup`` keeps for the process."""
+def _no_kept_results():
+    """Each test starts and ends without the results a notebook's ``setup`` keeps for the process."""
     from journeylib.metrics import _memo
 
-    monkeypatch.setattr(_memo, "_KEPT", None)
+    _memo._KEPT = None
+    yield
+    _memo._KEPT = None
 
 
 @pytest.fixture(scope="session")

@@ -39,6 +39,7 @@ __all__ = [
     "data_quality",
     "load_client",
     "load_settings",
+    "stored_mart",
     "stored_stream",
     "with_stored_stream",
     "write_rejected",
@@ -60,14 +61,31 @@ class StoredStream:
             belongs to: a client whose template or any of those tables was
             replaced since (filtered by hand, converted to another engine)
             no longer has it (:func:`stored_stream`).
+        marts: marts of the same store that answer questions about the raw
+            events (``account_days``, ``activity_months``), as LazyFrames
+            (:func:`stored_mart`).
     """
 
     frame: pl.LazyFrame
     made_from: tuple[Any, ...]
+    marts: dict[str, pl.LazyFrame] = field(default_factory=dict)
 
 
 def _stream_inputs(client: Client) -> tuple[Any, ...]:
     return (client.template, *(client.tables.get(t) for t in STREAM_SOURCES))
+
+
+def _current(client: Any) -> StoredStream | None:
+    """The client's :class:`StoredStream` while its template and tables are those it was made from."""
+    stored = getattr(client, "stream", None)
+    if not isinstance(stored, StoredStream):
+        return None
+    now = _stream_inputs(client)
+    if len(now) != len(stored.made_from) or any(
+        a is not b for a, b in zip(now, stored.made_from, strict=True)
+    ):
+        return None
+    return stored
 
 
 def stored_stream(client: Any) -> pl.LazyFrame | None:
@@ -78,20 +96,21 @@ def stored_stream(client: Any) -> pl.LazyFrame | None:
         >>> stored_stream(types.SimpleNamespace(tables={})) is None
         True
     """
-    stored = getattr(client, "stream", None)
-    if not isinstance(stored, StoredStream):
-        return None
-    now = _stream_inputs(client)
-    if len(now) != len(stored.made_from) or any(
-        a is not b for a, b in zip(now, stored.made_from, strict=True)
-    ):
-        return None
-    return stored.frame
+    stored = _current(client)
+    return None if stored is None else stored.frame
 
 
-def with_stored_stream(client: Client, frame: pl.LazyFrame) -> Client:
-    """``client`` with ``frame`` as its stored journey stream (made from its tables as they are)."""
-    return replace(client, stream=StoredStream(frame, _stream_inputs(client)))
+def stored_mart(client: Any, name: str) -> pl.LazyFrame | None:
+    """A mart of the client's store, when its stream still matches its tables (else None)."""
+    stored = _current(client)
+    return None if stored is None else stored.marts.get(name)
+
+
+def with_stored_stream(
+    client: Client, frame: pl.LazyFrame, marts: dict[str, pl.LazyFrame] | None = None
+) -> Client:
+    """``client`` with ``frame`` (and ``marts``) as its stored stream, made from its tables as they are."""
+    return replace(client, stream=StoredStream(frame, _stream_inputs(client), dict(marts or {})))
 
 
 @dataclass(frozen=True, eq=False)

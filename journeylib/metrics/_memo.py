@@ -73,8 +73,6 @@ def once(kind: Hashable, frame: Any, compute: Callable[[], T]) -> T:
         ...     b = once("n", frame, lambda: calls.append(1) or len(calls))
         >>> a, b, len(calls)
         (1, 1, 1)
-        >>> once("n", frame, lambda: calls.append(1) or len(calls))  # outside: computed again
-        2
     """
     frames = frame if isinstance(frame, tuple) else (frame,)
     key = (kind, tuple(id(f) for f in frames))

@@ -338,8 +338,10 @@ def stickiness(activity: Any, *, period: tuple[str, str]) -> pl.DataFrame:
     first, last = period_index(period)
     rows, key, time = _activity(activity, None)
     rows = rows.filter(months_filter(rows, time, first, last))
+    # the mart has one row per account and active day: its rows are the days
+    days = day_number(time).n_unique() if time == "timestamp" else nw.len()
     per_account = rows.group_by(key, month_index_of(time).cast(nw.Int64).alias("m")).agg(
-        day_number(time).n_unique().cast(nw.Int64).alias("n")
+        days.cast(nw.Int64).alias("n")
     )
     counts = collect(per_account.group_by("m", "n").agg(nw.len().cast(nw.Int64).alias("accounts")))
     months = pl.DataFrame({"m": pl.int_range(first, last + 1, eager=True).cast(pl.Int64)})

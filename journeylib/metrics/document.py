@@ -18,7 +18,7 @@ import polars as pl
 
 from journeylib.formatting import format_value
 from journeylib.frames import engine_of, to_lazy
-from journeylib.ingest.client import data_quality
+from journeylib.ingest.client import data_quality, stored_mart
 from journeylib.ingest.restrict import restrict_to_segment
 from journeylib.metrics import (
     acquisition,
@@ -56,6 +56,11 @@ def _rows(df: pl.DataFrame | None, columns: list[str] | None = None) -> list[dic
     if columns is not None:
         df = df.select(columns)
     return df.to_dicts()
+
+
+def _or(mart: Any, events: Any) -> Any:
+    """The store's mart when the client has it (the same answer, fewer rows), else the raw events."""
+    return events if mart is None else mart
 
 
 def _clean(value: Any) -> Any:
@@ -271,7 +276,9 @@ def _sections(
     ret = None
     if want("retention"):
         ret = {
-            "activity": retention.activity_retention_matrix(accounts, events, period=period),
+            "activity": retention.activity_retention_matrix(
+                accounts, _or(stored_mart(client, "activity_months"), events), period=period
+            ),
             "revenue": _rows(revenue.revenue_retention(subs, period=period))
             if subs is not None
             else None,
@@ -280,7 +287,9 @@ def _sections(
     # ---- stickiness (analytics.md § 2), from the raw events
     sticky = None
     if want("stickiness"):
-        sticky = activity.stickiness_rows(events, period=period)
+        sticky = activity.stickiness_rows(
+            _or(stored_mart(client, "account_days"), events), period=period
+        )
 
     # ---- stages
     stage_rows = n_visitors = None

@@ -114,6 +114,29 @@ def test_the_metrics_read_the_stored_stream_while_it_matches_the_tables(parquet_
     assert metrics_json(metrics_document(seg)) == metrics_json(metrics_document(seg_raw))
 
 
+def test_the_document_reads_the_activity_marts_of_the_store(parquet_client, monkeypatch):
+    from journeylib.ingest.client import stored_mart
+    from journeylib.metrics import activity, retention
+
+    c = ensure_store(parquet_client).client()
+    assert stored_mart(c, "account_days") is not None
+    months = stored_mart(c, "activity_months").collect()
+    assert months.columns == ["account_id", "timestamp"]
+    seen = {}
+    for module, name in ((activity, "stickiness_rows"), (retention, "activity_retention_matrix")):
+        real = getattr(module, name)
+
+        def spy(*args, _real=real, _name=name, **kw):
+            seen[_name] = args[0 if _name == "stickiness_rows" else 1]
+            return _real(*args, **kw)
+
+        monkeypatch.setattr(module, name, spy)
+    doc = metrics_json(metrics_document(c))
+    assert "day" in seen["stickiness_rows"].collect_schema().names()
+    assert seen["activity_retention_matrix"] is not c.tables["events"]
+    assert doc == metrics_json(metrics_document(load_client(parquet_client, lazy=True)))
+
+
 def test_marts_agree_with_a_fresh_build(parquet_client):
     store = ensure_store(parquet_client)
     c = store.client()
