@@ -27,7 +27,9 @@ __all__ = ["Scope", "remembered", "scope", "touchpoint_frame"]
 
 #: How many results :func:`remembered` keeps (a notebook draws a few maps of one client).
 _REMEMBER = 32
-_RESULTS: collections.OrderedDict[tuple[Any, ...], tuple[Any, Any]] = collections.OrderedDict()
+_RESULTS: collections.OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] = (
+    collections.OrderedDict()
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,20 +68,21 @@ def remembered(kind: str, client: Any, sc: Scope, compute: Callable[[], T]) -> T
     A notebook draws the current and future-state maps, the service blueprint
     and the opportunity table of one client from the same stream: each needs
     the same stalled accounts, touchpoint counts and comment sentiment. Equal
-    scopes are those of the same stream object (kept alive here, so its id is
-    not reused), persona, period and client settings; the last few results
-    are kept.
+    scopes are those of the same stream, accounts table, client settings and
+    template objects (kept alive here, so their ids are not reused), persona
+    and period; the last few results are kept.
     """
     stream, persona = sc.origin
     if stream is None:
         return compute()
-    key = (kind, id(stream), persona, sc.period, id(client.config), id(client.template))
+    held = (stream, sc.accounts, client.config, client.template)
+    key = (kind, persona, sc.period, *(id(x) for x in held))
     hit = _RESULTS.get(key)
-    if hit is not None and hit[0] is stream:
+    if hit is not None and all(a is b for a, b in zip(hit[0], held, strict=True)):
         _RESULTS.move_to_end(key)
         return hit[1]
     result = compute()
-    _RESULTS[key] = (stream, result)
+    _RESULTS[key] = (held, result)
     while len(_RESULTS) > _REMEMBER:
         _RESULTS.popitem(last=False)
     return result

@@ -290,7 +290,8 @@ def suggest_segments(
     (``n_init=10``, ``random_state=seed``) clusters it; with ``k=None`` the k of
     ``k_range`` with the best silhouette score (on a sample of at most 3,000
     accounts, drawn with ``seed``) wins; above 20,000 accounts k is chosen on
-    a seeded sample of 20,000 (whose distinct rows also bound k), and every
+    a seeded sample of 20,000 (whose distinct rows also bound k; a given ``k``
+    is bounded by every account's), and every
     account is then clustered by k-means started from the sample's centres
     (one run: at 200,000 accounts 0.05 s instead of 0.5 s, the same segments
     for all but a few accounts). Segments are numbered ``S1``, ``S2``, …
@@ -398,6 +399,7 @@ def suggest_segments(
                 if sel is not x:  # every account, from the sample's centres
                     labels = fit(k, x, init=model.cluster_centers_).labels_
     else:
+        n_distinct = len(np.unique(x.round(9), axis=0))  # a given k: bounded by every account
         k = max(1, min(int(k), n_distinct))
         labels = fit(k).labels_
         if 2 <= k <= n - 1 and len(set(labels.tolist())) > 1:

@@ -18,8 +18,8 @@ a frame in place, so a result cannot go stale inside the block.
 A notebook's kernel calls the functions of one client's frames cell after
 cell (the stage funnel, the stalled accounts, the drop-off paths all start
 from each account's stage entries): :func:`keep_results`, called by the
-notebooks' ``setup``, keeps the last :data:`KEPT` results for the rest of the
-process, with their frames, outside any block too.
+notebooks' ``setup``, keeps the last :data:`KEPT` results computed outside a
+block for the rest of the process, with their frames.
 """
 
 from __future__ import annotations
@@ -43,7 +43,11 @@ _KEPT: collections.OrderedDict[_Key, tuple[tuple[Any, ...], Any]] | None = None
 
 
 def keep_results() -> None:
-    """From now on in this process, :func:`once` keeps its last ``KEPT`` results, in any block or none."""
+    """From now on in this process, :func:`once` keeps its last ``KEPT`` results computed outside a block.
+
+    Inside a :func:`shared_results` block (a metrics document) the kept
+    results are read, but new ones stay the block's and go with it.
+    """
     global _KEPT
     if _KEPT is None:
         _KEPT = collections.OrderedDict()
@@ -89,9 +93,9 @@ def once(kind: Hashable, frame: Any, compute: Callable[[], T]) -> T:
     if memo is None and _KEPT is None:
         return compute()
     result = compute()
-    if memo is not None:
+    if memo is not None:  # a block's results go with the block (and their frames with them)
         memo[key] = (frames, result)
-    if _KEPT is not None:
+    elif _KEPT is not None:
         _KEPT[key] = (frames, result)
         while len(_KEPT) > KEPT:
             _KEPT.popitem(last=False)

@@ -108,9 +108,10 @@ class Store:
         ``events`` is a LazyFrame over the stored month files (the metrics read
         it streaming); the other tables are read into memory (they are small).
         Settings that do not shape the store (period, goals, currency …) come
-        from ``client.yaml`` as it is now. The stored journey stream comes with
-        it (``Client.stream``): the metrics read it instead of building the
-        stream from the tables again.
+        from ``client.yaml`` as it is now. The stored journey stream and the
+        activity marts come with it (``Client.stream``) while the store is
+        current (its key is the client's now): the metrics read them instead
+        of building the stream from the tables again.
         """
         cfg, template = load_settings(self.client_dir)
         quality = json.loads(self.files.quality.read_text(encoding="utf-8"))["tables"]
@@ -132,6 +133,8 @@ class Store:
             quality=quality,
             sources={t: Path(p) for t, p in self.manifest["sources"].items()},
         )
+        if store_key(self.client_dir, cfg, template) != self.key:
+            return client  # edited since this version was built: its stream is not this template's
         marts = {
             "account_days": self.mart("account_days"),
             "activity_months": self.activity_months(),

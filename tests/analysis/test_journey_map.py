@@ -175,6 +175,20 @@ def test_a_persona_s_opportunities_from_the_whole_client_equal_its_own(world):
         assert set(met["account_id"]) <= set(sc.accounts["account_id"])
 
 
+def test_a_segment_of_the_same_stream_and_settings_is_not_served_the_whole_s_result(world):
+    from journeylib.analysis._scope import scope
+    from journeylib.ingest.restrict import restrict_to_segment
+
+    client, doc, stream = world
+    arpa = doc["revenue"]["months"][-1]["arpa"]
+    persona = client.tables["accounts"]["persona"].drop_nulls().mode().sort()[0]
+    whole = md._opportunities(client, scope(client, stream, None), arpa)
+    seg = restrict_to_segment(client, {"persona": persona})
+    assert seg.config is client.config and seg.template is client.template
+    part = md._opportunities(seg, scope(seg, stream, None), arpa)
+    assert part["volume"].sum() < whole["volume"].sum()
+
+
 def test_a_persona_map_reads_only_its_kpis_sections(world):
     client, _doc, _stream = world
     kpis = {k for s in client.template.stages for k in s.kpis}

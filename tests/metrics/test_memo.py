@@ -60,7 +60,11 @@ def test_kept_results_outlive_the_block_and_the_oldest_go(monkeypatch):
     assert once("k", (a, b), lambda: compute("ab2")) == "ab"
     once("k", c, lambda: compute("c1"))  # a third result: the oldest (a) goes
     assert once("k", a, lambda: compute("a4")) == "a4"
-    assert calls == ["a1", "ab", "ba", "c1", "a4"]
+    with shared_results():  # a block's own results go with the block
+        assert once("block", b, lambda: compute("b1")) == "b1"
+        assert once("block", b, lambda: compute("b2")) == "b1"
+    assert once("block", b, lambda: compute("b3")) == "b3"
+    assert calls == ["a1", "ab", "ba", "c1", "a4", "b1", "b3"]
 
 
 def test_a_notebook_kernel_finds_each_account_s_stage_entries_once(monkeypatch):

@@ -135,6 +135,10 @@ def test_the_document_reads_the_activity_marts_of_the_store(parquet_client, monk
     assert "day" in seen["stickiness_rows"].collect_schema().names()
     assert seen["activity_retention_matrix"] is not c.tables["events"]
     assert doc == metrics_json(metrics_document(load_client(parquet_client, lazy=True)))
+    # a store that is no longer current (template or files edited since) gives no stored stream
+    store = ensure_store(parquet_client)
+    monkeypatch.setattr(store_build, "store_key", lambda *_a: "edited since")
+    assert stored_mart(store.client(), "account_days") is None
 
 
 def test_marts_agree_with_a_fresh_build(parquet_client):
