@@ -63,6 +63,11 @@ def shared_results() -> Iterator[None]:
         _RESULTS.reset(token)
 
 
+def keeping() -> bool:
+    """Whether results computed outside a block are kept (:func:`keep_results` was called)."""
+    return _KEPT is not None
+
+
 def once(kind: Hashable, frame: Any, compute: Callable[[], T]) -> T:
     """``compute()``, or the result already computed for ``kind`` of this ``frame`` in the block.
 

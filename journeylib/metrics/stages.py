@@ -28,8 +28,15 @@ from journeylib.metrics._keys import (
     keyed,
     month_part,
 )
-from journeylib.metrics._memo import once
-from journeylib.months import filter_period, in_period, months_filter, period_index
+from journeylib.metrics._memo import keeping, once
+from journeylib.months import (
+    filter_period,
+    in_period,
+    month_from_index,
+    month_start,
+    months_filter,
+    period_index,
+)
 
 __all__ = [
     "stage_entries",
@@ -87,6 +94,67 @@ def _period_entries(
         (stream, accounts),
         lambda: (_compute_period_entries(stream, accounts, period, pairs, by), pairs),
     )
+
+
+def remember_period_entries(
+    stream: Any,
+    accounts: pl.DataFrame,
+    entered: pl.LazyFrame,
+    *,
+    period: tuple[str, str],
+    stages: Sequence[Any],
+) -> bool:
+    """Hand the kept results the period entries of ``stream`` read from each account's stage entries.
+
+    ``entered``: one row per account with ``account_id`` and one
+    ``entered_<stage>`` column per stage: its first journey event of that
+    stage, over the whole stream (the store's ``accounts`` mart). An account
+    entered a stage by the period's end exactly when that first event is before
+    the end, so the entries of :func:`_period_entries` are these, kept to the
+    accounts first seen in the period: what the stage funnel, the stalled
+    accounts and the stage entries of this ``stream`` and ``accounts`` then
+    read, without a pass over the stream. Only where results are kept
+    (``_memo.keep_results``: a notebook's kernel). Returns False, remembering
+    nothing, when they are not or a stage has no column.
+    """
+    pairs = _stage_pairs(stages)
+    names = entered.collect_schema().names()
+    cols = [f"entered_{s}" for s, _ in pairs]
+    if not keeping() or "account_id" not in names or any(c not in names for c in cols):
+        return False
+    _, last = period_index(period)
+    end = pl.lit(month_start(month_from_index(last + 1)), dtype=pl.Datetime("us", "UTC"))
+
+    def compute() -> tuple[pl.DataFrame, list[tuple[str, str]]]:
+        acc = (
+            to_lazy(accounts)
+            .filter(in_period("first_seen_at", period))
+            .select("account_id")
+            .unique()
+            .to_native()
+        )
+        index = pl.LazyFrame(
+            {"stage": [s for s, _ in pairs], "stage_index": list(range(len(pairs)))},
+            schema={"stage": pl.String, "stage_index": pl.Int64},
+        )
+        return (
+            entered.select("account_id", *cols)
+            .join(acc, on="account_id", how="semi")
+            .unpivot(index="account_id", on=cols, variable_name="stage", value_name="entered_at")
+            .filter(pl.col("entered_at").is_not_null(), pl.col("entered_at") < end)
+            .with_columns(pl.col("stage").str.strip_prefix("entered_"))
+            .join(index, on="stage", how="inner")
+            .select(
+                "account_id",
+                "stage",
+                "stage_index",
+                pl.col("entered_at").cast(pl.Datetime("us", "UTC")),
+            )
+            .collect()
+        ), pairs
+
+    once(("period_entries", tuple(period), tuple(pairs), None), (stream, accounts), compute)
+    return True
 
 
 def _compute_period_entries(

@@ -37,6 +37,7 @@ from journeylib.metrics import (
     resolve_period,
     with_period,
 )
+from journeylib.metrics.stages import remember_period_entries
 from journeylib.paths import resolve_client_dir
 from journeylib.present import render
 from journeylib.present.tables import frame_html
@@ -198,7 +199,8 @@ def setup(
     the tables, charts and findings that follow are written in it. The
     kernel keeps the intermediate results the metric functions share
     (:func:`journeylib.metrics.keep_results`): the notebook's cells call them
-    on the same stream and accounts, which are computed once.
+    on the same stream and accounts, which are computed once; each account's
+    stage entries are read from the store's ``accounts`` mart up front.
     """
     keep_results()
     client_dir = resolve_client_dir(Path(data_dir) / client if data_dir else client)
@@ -209,7 +211,7 @@ def setup(
     doc = _run_document(out_dir, c)
     if doc is None:
         doc = metrics_document(c)
-    return Step(
+    step = Step(
         client_dir=client_dir,
         out_dir=out_dir,
         client=c,
@@ -221,6 +223,16 @@ def setup(
         period=(doc["period"]["start"], doc["period"]["end"]),
         store=store,
     )
+    # Each account's stage entries, read from the store's accounts mart: the stage funnel,
+    # the stalled accounts and the stage entries of this stream need no pass over it.
+    remember_period_entries(
+        step.stream,
+        c.tables["accounts"],
+        store.mart("accounts"),
+        period=step.period,
+        stages=[(s.id, s.label) for s in c.template.stages],
+    )
+    return step
 
 
 def _run_document(out_dir: Path | None, client: Client) -> dict[str, Any] | None:

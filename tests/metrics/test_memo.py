@@ -6,6 +6,7 @@ import gc
 import weakref
 
 import polars as pl
+import pytest
 
 from journeylib.metrics import _memo
 from journeylib.metrics._memo import keep_results, once, shared_results
@@ -87,3 +88,38 @@ def test_a_notebook_kernel_finds_each_account_s_stage_entries_once(monkeypatch):
     assert stalled["furthest_stage"].to_list() == ["s1", "s2"]
     other = stages.stage_funnel(ev, acc, period=("2024-01", "2024-01"), stages=STAGES)
     assert len(calls) == 4 and other.height == funnel.height  # another period: computed
+
+
+def test_period_entries_read_from_each_account_s_first_entries_equal_the_stream_s(monkeypatch):
+    from journeylib.metrics import stages
+    from tests.metrics.test_stages import PERIOD, STAGES, accounts, day, stream
+
+    acc = accounts([("a", day(1), "x"), ("b", day(1), "x"), ("c", day(1), "x")])
+    rows = [
+        ("a", None, day(1), "s1", None),
+        ("a", None, day(3), "s2", None),
+        ("b", None, day(2), "s1", None),
+        ("b", None, day(3, month=3), "s3", None),  # after the period: not entered by its end
+        ("c", None, day(5), "s2", None),
+    ]
+    ev = stream(rows)
+    # each account's first event of each stage over the whole stream (the accounts mart)
+    firsts = ev.group_by("account_id", "stage").agg(pl.col("timestamp").min())
+    mart = (
+        firsts.pivot(on="stage", index="account_id", values="timestamp")
+        .rename({s: f"entered_{s}" for s in ("s1", "s2", "s3")})
+        .with_columns(pl.lit(None, pl.Datetime("us", "UTC")).alias("entered_s4"))
+    )
+    want = stages.stage_funnel(ev, acc, period=PERIOD, stages=STAGES)
+    stalled = stages.stalled_accounts(ev, acc, period=PERIOD, stages=STAGES)
+    assert not stages.remember_period_entries(ev, acc, mart.lazy(), period=PERIOD, stages=STAGES)
+    keep_results()
+    assert not stages.remember_period_entries(
+        ev, acc, mart.drop("entered_s4").lazy(), period=PERIOD, stages=STAGES
+    )  # a stage without its column
+    assert stages.remember_period_entries(ev, acc, mart.lazy(), period=PERIOD, stages=STAGES)
+    monkeypatch.setattr(
+        stages, "_compute_period_entries", lambda *a: pytest.fail("read the stream again")
+    )
+    assert stages.stage_funnel(ev, acc, period=PERIOD, stages=STAGES).equals(want)
+    assert stages.stalled_accounts(ev, acc, period=PERIOD, stages=STAGES).equals(stalled)
