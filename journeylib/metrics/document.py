@@ -81,11 +81,9 @@ def _clean(value: Any) -> Any:
 
 #: Above this many valid events (read lazily from Parquet), the document keeps the
 #: journey stream lazy and runs every query on polars' streaming engine: each
-#: metric then re-reads the events instead of holding the stream in memory. At
-#: 10 M events: 0.98 GB peak instead of 1.72 GB (over the 1.5 GB one process of
-#: a report may take), for 6.1 s instead of 5.1 s; at 50 M about 4.7 GB
-#: instead of 6.6 GB in about the same time. At 5 M the stream in memory holds
-#: about 0.4 GB.
+#: metric then re-reads the stream instead of holding it in memory. From a store
+#: at 10 M events: 0.54-0.6 GB peak in 3.6-4.2 s, against 1.3 GB in 3.5-3.7 s
+#: in memory (1.5 GB is what one process of a report may take).
 STREAMING_ABOVE_ROWS = 5_000_000
 
 
