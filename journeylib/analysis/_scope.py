@@ -13,6 +13,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import narwhals as nw
 import polars as pl
 
 from journeylib.frames import to_lazy, to_polars
@@ -20,6 +21,7 @@ from journeylib.ingest.restrict import restrict_to_accounts
 from journeylib.metrics.period import resolve_period
 from journeylib.months import filter_period
 from journeylib.stream import touchpoint_inventory, touchpoint_table
+from journeylib.stream.inventory import distinct_counts
 
 T = TypeVar("T")
 
@@ -113,17 +115,7 @@ def touchpoint_frame(client: Any, sc: Scope) -> pl.DataFrame:
 
 def _by_persona(sc: Scope) -> pl.DataFrame:
     """``[touchpoint, persona, rows, accounts]`` of the scope's period (accounts with a persona)."""
-    personas = sc.accounts.lazy().select("account_id", "persona").drop_nulls("persona")
-    rows = filter_period(to_lazy(sc.stream), "timestamp", sc.period).to_native()
-    rows = rows.lazy() if isinstance(rows, pl.DataFrame) else rows
-    return (
-        rows.filter(pl.col("touchpoint").is_not_null(), pl.col("account_id").is_not_null())
-        .select("account_id", "touchpoint")
-        .join(personas, on="account_id", how="inner")
-        .group_by("touchpoint", "persona")
-        .agg(
-            pl.len().cast(pl.Int64).alias("rows"),
-            pl.col("account_id").n_unique().cast(pl.Int64).alias("accounts"),
-        )
-        .collect()
-    )
+    personas = to_lazy(sc.accounts.select("account_id", "persona").drop_nulls("persona"))
+    rows = filter_period(to_lazy(sc.stream), "timestamp", sc.period)
+    mapped = rows.filter(~nw.col("touchpoint").is_null()).select("account_id", "touchpoint")
+    return distinct_counts(mapped.join(personas, on="account_id"), ["touchpoint", "persona"])

@@ -12,11 +12,20 @@ from journeylib.frames import collect, to_lazy
 from journeylib.stream.derived import TS
 from journeylib.stream.unified import map_events
 
-__all__ = ["account_stage_entries", "touchpoint_inventory", "touchpoint_table", "unmapped_events"]
+__all__ = [
+    "account_stage_entries",
+    "distinct_counts",
+    "touchpoint_inventory",
+    "touchpoint_table",
+    "unmapped_events",
+]
 
 
-def _distinct_counts(stream: nw.LazyFrame[Any], keys: list[str]) -> pl.DataFrame:
-    """Per ``keys``: rows, and distinct non-null account_ids (two group-bys; engine-agnostic)."""
+def distinct_counts(stream: nw.LazyFrame[Any], keys: list[str]) -> pl.DataFrame:
+    """Per ``keys``: ``rows``, and ``accounts``, the distinct non-null account_ids (Int64 both).
+
+    Two group-bys, on any engine.
+    """
     per_account = stream.group_by(*keys, "account_id").agg(nw.len().alias("_rows"))
     return collect(
         per_account.group_by(*keys).agg(
@@ -44,7 +53,7 @@ def unmapped_events(stream: Any) -> pl.DataFrame:
         [('x', 'events', 2, 1)]
     """
     lf = to_lazy(stream).filter(nw.col("touchpoint").is_null())
-    out = _distinct_counts(lf, ["event", "source"])
+    out = distinct_counts(lf, ["event", "source"])
     return out.select("event", "source", "rows", "accounts").sort(
         ["rows", "event", "source"], descending=[True, False, False]
     )
@@ -84,7 +93,7 @@ def touchpoint_inventory(
         [('website', 2, 2, 1.0), ('blog', 0, 0, 0.0)]
     """
     lf = to_lazy(stream)
-    counts = _distinct_counts(lf.filter(~nw.col("touchpoint").is_null()), ["touchpoint"])
+    counts = distinct_counts(lf.filter(~nw.col("touchpoint").is_null()), ["touchpoint"])
     visitors = collect(
         lf.filter(
             ~nw.col("touchpoint").is_null()
