@@ -126,32 +126,15 @@ def remember_period_entries(
     end = pl.lit(month_start(month_from_index(last + 1)), dtype=pl.Datetime("us", "UTC"))
 
     def compute() -> tuple[pl.DataFrame, list[tuple[str, str]]]:
-        acc = (
-            to_lazy(accounts)
-            .filter(in_period("first_seen_at", period))
-            .select("account_id")
-            .unique()
-            .to_native()
-        )
-        index = pl.LazyFrame(
-            {"stage": [s for s, _ in pairs], "stage_index": list(range(len(pairs)))},
-            schema={"stage": pl.String, "stage_index": pl.Int64},
-        )
-        return (
+        firsts = (
             entered.select("account_id", *cols)
-            .join(acc, on="account_id", how="semi")
+            .join(_period_accounts(accounts, period, ["account_id"]).to_native(), on="account_id")
             .unpivot(index="account_id", on=cols, variable_name="stage", value_name="entered_at")
             .filter(pl.col("entered_at").is_not_null(), pl.col("entered_at") < end)
             .with_columns(pl.col("stage").str.strip_prefix("entered_"))
-            .join(index, on="stage", how="inner")
-            .select(
-                "account_id",
-                "stage",
-                "stage_index",
-                pl.col("entered_at").cast(pl.Datetime("us", "UTC")),
-            )
             .collect()
-        ), pairs
+        )
+        return _indexed(firsts, pairs, ["account_id"]), pairs
 
     once(("period_entries", tuple(period), tuple(pairs), None), (stream, accounts), compute)
     return True
@@ -166,12 +149,7 @@ def _compute_period_entries(
 ) -> pl.DataFrame:
     _, last = period_index(period)
     acc_cols = ["account_id"] + ([by] if by is not None else [])
-    acc = (
-        to_lazy(accounts)
-        .filter(in_period("first_seen_at", period))
-        .select(*acc_cols)
-        .unique(subset=["account_id"])
-    )
+    acc = _period_accounts(accounts, period, acc_cols)
     lf = to_lazy(stream)
     ev = lf.filter(
         ~nw.col("account_id").is_null(),
@@ -196,14 +174,28 @@ def _compute_period_entries(
             .select(*acc_cols, "stage", "entered_at")
         )
         df = collect(entries)
+    return _indexed(df, pairs, acc_cols)
+
+
+def _period_accounts(accounts: Any, period: tuple[str, str], acc_cols: list[str]) -> Any:
+    """The accounts first seen in the period, one row each: ``acc_cols`` (narwhals, lazy)."""
+    return (
+        to_lazy(accounts)
+        .filter(in_period("first_seen_at", period))
+        .select(*acc_cols)
+        .unique(subset=["account_id"])
+    )
+
+
+def _indexed(df: pl.DataFrame, pairs: list[tuple[str, str]], acc_cols: list[str]) -> pl.DataFrame:
+    """``[*acc_cols, stage, stage_index, entered_at]``: entries with their stage's 0-based index."""
     index = pl.DataFrame(
         {"stage": [s for s, _ in pairs], "stage_index": list(range(len(pairs)))},
         schema={"stage": pl.String, "stage_index": pl.Int64},
     )
-    df = df.join(index, on="stage", how="inner").select(
+    return df.join(index, on="stage", how="inner").select(
         *acc_cols, "stage", "stage_index", pl.col("entered_at").cast(pl.Datetime("us", "UTC"))
     )
-    return df
 
 
 def _entries_by_key(
