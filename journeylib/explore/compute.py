@@ -81,6 +81,7 @@ from journeylib.metrics import acquisition, activity, retention, stages, with_pe
 from journeylib.metrics.document import document_sections
 from journeylib.months import filter_period, month_end, month_start
 from journeylib.store.key import package_source, source_digest
+from journeylib.store.marts import active_months
 
 __all__ = [
     "AUTO_ITEMS",
@@ -153,21 +154,6 @@ def stage_funnel(sc: Scope) -> pl.DataFrame:
         )
 
     return sc.memo("stage_funnel", compute)
-
-
-def active_months(account_months: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per account and month with a raw event, at the month's first instant: ``[account_id, timestamp]``.
-
-    Examples:
-        >>> m = pl.LazyFrame({"account_id": ["a", "a"], "month": ["2024-01", "2024-02"],
-        ...                   "events": [3, 0]})
-        >>> active_months(m).collect().rows()  # doctest: +ELLIPSIS
-        [('a', datetime.datetime(2024, 1, 1, 0, 0, tzinfo=...))]
-    """
-    return account_months.filter(pl.col("events") > 0).select(
-        "account_id",
-        (pl.col("month") + "-01").str.strptime(pl.Date, "%Y-%m-%d").cast(_TS).alias("timestamp"),
-    )
 
 
 def activity_retention(sc: Scope) -> pl.DataFrame:

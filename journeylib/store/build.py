@@ -66,7 +66,7 @@ from journeylib.paths import parquet_files, resolve_client_dir
 from journeylib.schemas import TABLE_ORDER, TABLES
 from journeylib.store.key import code_version, store_key
 from journeylib.store.layout import MARTS, STORE_FORMAT, StoreFiles, store_root
-from journeylib.store.marts import build_marts, stream_aggregates, with_keys
+from journeylib.store.marts import active_months, build_marts, stream_aggregates, with_keys
 from journeylib.stream import journey_events
 
 __all__ = ["Store", "ensure_store", "read_store"]
@@ -151,25 +151,13 @@ class Store:
         return _scan_parts(self.files.mart("stream"))
 
     def activity_months(self) -> pl.LazyFrame:
-        """The months each account was active in: ``[account_id, timestamp]``, one row per month.
+        """The months each account was active in (:func:`~journeylib.store.marts.active_months`).
 
-        ``timestamp`` is the first instant (UTC) of a month with at least one
-        raw event of the account, read from the ``account_months`` mart
-        (``events > 0``). Everything
-        :func:`journeylib.metrics.retention.activity_retention` reads of the
-        raw events, so it gives the same answer from a twentieth of the rows
-        (at 10 M events: 0.67 M).
+        ``[account_id, timestamp]``, one row per account and month with a raw
+        event: what activity retention reads of the raw events, from a
+        twentieth of the rows (at 10 M events: 0.67 M).
         """
-        return (
-            self.mart("account_months")
-            .filter(pl.col("events") > 0)
-            .select(
-                "account_id",
-                (pl.col("month") + "-01")
-                .str.to_datetime("%Y-%m-%d", time_unit="us", time_zone="UTC")
-                .alias("timestamp"),
-            )
-        )
+        return active_months(self.mart("account_months"))
 
     def mart(self, name: str) -> pl.LazyFrame:
         """A mart by name (``accounts``, ``account_months``, ``account_touchpoints``, ``account_days``, ``stream``)."""

@@ -53,6 +53,7 @@ from journeylib.frames import collect, to_lazy
 from journeylib.months import month_index_expr, month_index_of, month_label_expr
 
 __all__ = [
+    "active_months",
     "build_marts",
     "month_activity",
     "with_keys",
@@ -62,6 +63,28 @@ __all__ = [
     "stage_entries",
     "touchpoint_months",
 ]
+
+
+def active_months(account_months: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per account and month with a raw event, at the month's first instant: ``[account_id, timestamp]``.
+
+    From the ``account_months`` mart (``events > 0``): everything
+    :func:`journeylib.metrics.retention.activity_retention` reads of the raw
+    events, so it gives the same answer from far fewer rows.
+
+    Examples:
+        >>> m = pl.LazyFrame({"account_id": ["a", "a"], "month": ["2024-01", "2024-02"],
+        ...                   "events": [3, 0]})
+        >>> active_months(m).collect().rows()  # doctest: +ELLIPSIS
+        [('a', datetime.datetime(2024, 1, 1, 0, 0, tzinfo=...))]
+    """
+    return account_months.filter(pl.col("events") > 0).select(
+        "account_id",
+        (pl.col("month") + "-01")
+        .str.strptime(pl.Date, "%Y-%m-%d")
+        .cast(pl.Datetime("us", "UTC"))
+        .alias("timestamp"),
+    )
 
 
 def _known(stream: Any) -> nw.LazyFrame[Any]:
