@@ -499,9 +499,9 @@ def _folder_mb(folder: Path) -> float:
 # The progress lines of `journey ingest` that end each phase of a build (journeylib.store.build).
 INGEST_PHASES = [
     ("validated ", "start_read_validate"),  # interpreter, imports, store key, load_client
-    ("writing the valid events", "tables_quarantine"),  # small tables, quarantine, quality
-    ("writing the journey stream", "events_sorted"),  # events by month, each month sorted
-    ("store ready in", "stream_marts"),  # the journey stream's buckets and the marts
+    ("splitting the valid events", "tables_quarantine"),  # small tables, quarantine, quality
+    ("writing the valid events, the journey", "events_split"),  # events into account buckets
+    ("store ready in", "buckets"),  # each bucket: its stream, events by month, marts
 ]
 
 

@@ -11,17 +11,22 @@ the rules of :func:`journeylib.ingest.client.load_client` (same quarantine,
 same reasons, rows in = valid + rejected), then writes, into a temporary
 folder next to the store:
 
-1. the valid tables as typed Parquet; the events with ``seq`` (their order in
-   the raw export, which breaks ties between events at the same time exactly
-   as before), split by month and each month sorted by account, time and seq.
-   The events are written once unsorted into month folders, streaming, and
-   each month is then sorted on its own, so memory holds one month at a time;
-2. the quarantine and the quality counts;
-3. the journey stream, split into buckets of consecutive account ids (the
-   anonymous rows last), each bucket sorted: reading the buckets in order
-   reads the stream sorted by account, time and seq, without a sort;
-4. the marts (:mod:`journeylib.store.marts`) from the stored stream;
-5. ``manifest.json`` last.
+1. the valid tables but the events as typed Parquet, the quarantine and the
+   quality counts;
+2. the valid events with ``seq`` (their order in the raw export, which breaks
+   ties between events at the same time exactly as before), split unsorted
+   into buckets of consecutive account ids (streaming: one pass over the raw
+   files); the rows without an account go last, one bucket per month;
+3. bucket by bucket, in order: the bucket's journey stream (its raw events
+   and the derived events of its accounts, mapped to the template) sorted
+   once, by account, time and seq, and written as the bucket's stream file;
+   its raw rows, in that order, appended to the events table's month files
+   (one row group per bucket and month, so each month's file is sorted by
+   account, time and seq); and its rows of the marts
+   (:mod:`journeylib.store.marts`), final since a bucket holds every row of
+   its accounts. Memory holds a bucket at a time (three, with the threads
+   that read the next bucket and compute the marts while one is written);
+4. ``manifest.json`` last.
 
 The folder is then renamed into place and ``current.json`` replaced in one
 step, so a reader sees the old store or the new one, never half of one; an
@@ -48,12 +53,15 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pyarrow.parquet as pq
 
+from journeylib.config import JourneyTemplate
+from journeylib.frames import collect
 from journeylib.ingest.client import (
     Client,
     data_quality,
@@ -62,21 +70,27 @@ from journeylib.ingest.client import (
     with_stored_stream,
 )
 from journeylib.ingest.lazy import bound_scan_memory
+from journeylib.months import month_index_expr
 from journeylib.paths import parquet_files, resolve_client_dir
 from journeylib.schemas import TABLE_ORDER, TABLES
 from journeylib.store.key import code_version, store_key
 from journeylib.store.layout import MARTS, STORE_FORMAT, StoreFiles, store_root
-from journeylib.store.marts import active_months, build_marts, stream_aggregates, with_keys
-from journeylib.stream import journey_events
+from journeylib.store.marts import active_months, build_marts, stream_aggregates
+from journeylib.stream import STREAM_COLUMNS, journey_events, map_events
+from journeylib.stream.derived import derived_lazy
 
 __all__ = ["Store", "ensure_store", "read_store"]
 
 Progress = Callable[[str], None]
 
-#: Rows of the journey stream per bucket (the unit sorted in memory).
-STREAM_BUCKET_ROWS = 1_000_000
-#: Rows per row group of the unsorted scratch files (each open part buffers one).
-SCRATCH_ROW_GROUP = 65_536
+#: Rows of the journey stream per bucket (the unit sorted in memory). At 50 M
+#: events the build held 1.2 GB with buckets of 0.5 M rows, 1.6 GB with 1 M.
+STREAM_BUCKET_ROWS = 500_000
+#: Rows per row group of the unsorted scratch files: every open part (one per
+#: bucket, a hundred at 50 M events) buffers one (64 Ki rows: 1.45 GB at 50 M; 16 Ki: 1.1 GB).
+SCRATCH_ROW_GROUP = 16_384
+#: Threads beside the main one while the buckets are written (see _write).
+_WORKERS = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -366,11 +380,14 @@ def _remove_leftovers(root: Path) -> None:
 
 
 def _write(client: Client, files: StoreFiles, progress: Progress | None) -> dict[str, int]:
-    """Write a loaded client's tables, quarantine, quality, stream and marts under ``files``."""
+    """Write a loaded client's tables, quarantine, quality, events, stream and marts under ``files``.
+
+    The tables the derived journey events come from are taken out of
+    ``client.tables`` (memory holds them once, split by bucket).
+    """
     rows: dict[str, int] = {}
-    (files.folder / "tables").mkdir()
-    (files.folder / "quarantine").mkdir()
-    (files.folder / "marts").mkdir()
+    for sub in ("tables", "quarantine", "marts"):
+        (files.folder / sub).mkdir()
     for table, frame in client.tables.items():
         if table == "events":
             continue
@@ -382,135 +399,281 @@ def _write(client: Client, files: StoreFiles, progress: Progress | None) -> dict
     quality = data_quality(client)
     (files.quality).write_text(json.dumps(quality, indent=1, default=str), encoding="utf-8")
 
+    ids = client.tables["accounts"].get_column("account_id").drop_nulls().unique().sort()
+    n_stream = client.quality.get("events", {}).get("rows_valid", 0) + 3 * ids.len()
+    bucket, anonymous = _bucket_of(ids, n_stream)  # anonymous: the first bucket without account
     events = client.tables["events"].lazy()
     events = events.select(list(TABLES["events"].columns)).with_row_index("seq")
     events = events.with_columns(pl.col("seq").cast(pl.Int64))
+    event_schema = events.collect_schema()
+    _say(progress, f"{client.name}: splitting the valid events by account …")
+    scratch = files.folder / ".scratch"
+    events.with_columns(bucket("timestamp")).sink_parquet(
+        pl.PartitionBy(scratch, key="_b", include_key=False),
+        mkdir=True,
+        compression="uncompressed",  # read once, right away
+        # small row groups: every open part buffers one before writing it
+        row_group_size=SCRATCH_ROW_GROUP,
+    )
+    raw_parts = {int(p.name.split("=", 1)[1]): p for p in scratch.glob("_b=*")}
+    n_events = sum(
+        pq.read_metadata(f).num_rows for p in raw_parts.values() for f in p.glob("*.parquet")
+    )
+    split = _Split(client, bucket, anonymous)
     _say(
-        progress, f"{client.name}: writing the valid events, sorted by account and time, by month …"
+        progress,
+        f"{client.name}: writing the valid events, the journey stream and the marts, by account …",
     )
-    rows["events"] = _write_sorted(
-        events,
-        files.table("events"),
-        key=pl.col("timestamp").dt.strftime("%Y-%m"),
-        name="month",
-        scratch=files.folder / ".scratch-events",
-    )
-
-    stored = {**client.tables, "events": _scan_parts(files.table("events"))}
-    stream = journey_events(stored, client.template, sort=False, lazy=True)
-    # Buckets of consecutive account ids: bucket = how many boundaries an id reaches (a
-    # per-row comparison, streaming; a join with a table of ids held ~0.5 GB more at 10 M).
-    ids = client.tables["accounts"].get_column("account_id").drop_nulls().unique().sort()
-    n_stream = client.quality.get("events", {}).get("rows_valid", 0) + 3 * ids.len()
-    per_bucket = max(1, math.ceil(ids.len() / max(1, math.ceil(n_stream / STREAM_BUCKET_ROWS))))
-    bounds = ids.gather(list(range(per_bucket, ids.len(), per_bucket))).to_list()
-    bucket = pl.sum_horizontal(
-        pl.lit(0, dtype=pl.Int32), *[(pl.col("account_id") >= b).cast(pl.Int32) for b in bounds]
-    )
-    anonymous = len(bounds) + 1  # the last bucket
-    stream = stream.with_columns(
-        pl.when(pl.col("account_id").is_null()).then(anonymous).otherwise(bucket).alias("_b")
-    )
-    _say(progress, f"{client.name}: writing the journey stream and the marts …")
     keys = (
         ids.to_frame()
         .with_row_index("account_key")
         .select(pl.col("account_key").cast(pl.UInt32), "account_id")
     )
-    small: list[dict[str, pl.DataFrame]] = []
-    with (
-        _PartWriter(files.mart("account_days")) as days,
-        _PartWriter(files.mart("account_touchpoints")) as touchpoints,
-    ):
+    events_dir, stream_dir = files.table("events"), files.mart("stream")
+    events_dir.mkdir()
+    stream_dir.mkdir()
+    rows["events"] = rows["stream"] = 0
 
-        def each(frame: pl.DataFrame) -> None:
-            # a bucket holds every row of its accounts: its aggregates are final for them
-            agg = stream_aggregates(frame, client.config)
-            days.write(with_keys(agg.pop("days"), keys))
-            touchpoints.write(with_keys(agg.pop("touchpoints"), keys))
-            small.append(agg)
+    def sorted_bucket(b: int) -> tuple[pl.DataFrame, int]:
+        """The bucket's journey stream, sorted, and how many of its rows are derived.
 
-        rows["stream"] = _write_sorted(
-            stream,
-            files.mart("stream"),
-            key=pl.format("{}", pl.col("_b").cast(pl.String).str.zfill(4)),
-            name="bucket",
-            scratch=files.folder / ".scratch-stream",
-            drop=("_b",),
-            each=each,
+        The derived rows' seq count from ``n_events`` here: the caller adds
+        those of the buckets before (:meth:`_Split.derived_seq`). One sort:
+        seq breaks every tie.
+        """
+        if b in raw_parts:
+            raw = pl.read_parquet(list(raw_parts[b].glob("*.parquet")), hive_partitioning=False)
+        else:
+            raw = pl.DataFrame(schema=event_schema)
+        parts = [journey_events({"events": raw}, client.template, sort=False)]
+        derived = split.derived(b, client.template)
+        if derived is not None:
+            parts.append(derived.with_columns(pl.col("seq") + n_events))
+        stream = pl.concat(parts).sort("account_id", "timestamp", "seq", nulls_last=True)
+        return stream, 0 if derived is None else derived.height
+
+    def marts(stream: pl.DataFrame, b: int) -> dict[str, pl.DataFrame]:
+        # a bucket holds every row of its accounts: its marts are final for them
+        return build_marts(
+            split.tables(b),
+            None,
+            client.config,
+            client.template,
+            aggregates=stream_aggregates(stream, client.config),
+            keys=keys,
         )
-        if not small:  # no journey event at all: the marts of an empty stream
-            each(_scan_parts(files.mart("stream")).collect())
-    aggregates = {k: pl.concat([p[k] for p in small]) for k in small[0]}
-    marts = build_marts(client.tables, None, client.config, client.template, aggregates=aggregates)
-    rows["mart_account_days"] = days.rows
-    rows["mart_account_touchpoints"] = touchpoints.rows
-    for name, frame in marts.items():
-        frame.write_parquet(files.mart(name))
-        rows[f"mart_{name}"] = frame.height
+
+    with contextlib.ExitStack() as open_files:
+        writers = {
+            name: open_files.enter_context(_PartWriter(files.mart(name)))
+            for name in ("accounts", "account_months", "account_touchpoints", "account_days")
+        }
+        months = _MonthWriters(events_dir, open_files)
+
+        def write(label: str, stream: pl.DataFrame, done: Future[dict[str, pl.DataFrame]]) -> None:
+            folder = stream_dir / f"bucket={label}"
+            folder.mkdir()
+            stream.write_parquet(folder / "part-0.parquet")
+            rows["stream"] += stream.height
+            # the bucket's raw rows, in the stream's order, are its valid events sorted
+            ev = stream.filter(pl.col("source") == "events").select(event_schema.names())
+            months.write(ev)
+            rows["events"] += ev.height
+            for name, frame in done.result().items():
+                writers[name].write(frame)
+
+        # Two threads beside this one: while a bucket is written here, its marts
+        # are computed and the next bucket is read and sorted.
+        order = sorted(raw_parts.keys() | split.buckets())
+        with ThreadPoolExecutor(_WORKERS) as pool:
+            ahead = pool.submit(sorted_bucket, order[0]) if order else None
+            for i, b in enumerate(order):
+                _check_interrupt()
+                assert ahead is not None
+                stream, n_derived = ahead.result()
+                ahead = pool.submit(sorted_bucket, order[i + 1]) if i + 1 < len(order) else None
+                if n_derived:
+                    stream = stream.with_columns(
+                        pl.when(pl.col("source") != "events")
+                        .then(pl.col("seq") + split.derived_seq(b, n_derived))
+                        .otherwise(pl.col("seq"))
+                    )
+                write(f"{b:06d}", stream, pool.submit(marts, stream, b))
+                del stream
+                split.done(b)
+                if b in raw_parts:
+                    shutil.rmtree(raw_parts[b])
+            # no rows at all: one empty part keeps the columns and types
+            empty = pl.DataFrame(schema=event_schema)
+            if not order:
+                stream = journey_events({"events": empty}, client.template)
+                write("none", stream, pool.submit(marts, stream, anonymous))
+            if not rows["events"]:
+                months.write(empty, label="none")
+    shutil.rmtree(scratch, ignore_errors=True)
+    for name, writer in writers.items():
+        rows[f"mart_{name}"] = writer.rows
     return rows
 
 
-def _write_sorted(
-    lf: pl.LazyFrame,
-    target: Path,
-    *,
-    key: pl.Expr,
-    name: str,
-    scratch: Path,
-    drop: tuple[str, ...] = (),
-    each: Callable[[pl.DataFrame], object] | None = None,
-) -> int:
-    """Write ``lf`` as ``target/<name>=<key>/part-0.parquet``, each part sorted by account, time, seq.
+#: The tables the derived journey events come from, and the column of a row's time
+#: (which places a row without an account: only surveys may have one).
+_DERIVED_FROM = {
+    "accounts": "signup_at",
+    "subscriptions": "month",
+    "tickets": "opened_at",
+    "surveys": "responded_at",
+}
+#: The columns of those tables that the derived events and the marts read (kept, split by bucket).
+_READ = {
+    "accounts": ("account_id", "first_seen_at", "signup_at", "persona", "acquisition_channel"),
+    "subscriptions": ("account_id", "month", "mrr", "plan"),
+    "tickets": ("ticket_id", "account_id", "opened_at", "resolved_at"),
+    "surveys": ("response_id", "account_id", "responded_at"),
+}
 
-    Two passes: the rows go unsorted into one folder per key (streaming), then
-    each folder is read, sorted and written on its own, so memory holds one
-    part at a time; ``each`` is called with every sorted part. The scratch
-    files are written uncompressed: they are read once, right away. Returns
-    the rows written.
+
+class _Split:
+    """The tables the derived journey events come from, split by bucket of accounts.
+
+    Each bucket's derived rows are derived from its accounts' rows alone: an
+    account's derived events depend on its own rows and on the subscriptions
+    table's last month, which is the whole table's. Their seq numbers are
+    those of the whole client's derived rows (:func:`derived_lazy` numbers
+    them by account first, the rows without an account first of all): those
+    of the buckets before, plus the bucket's own.
     """
-    lf.with_columns(key.alias("_part")).sink_parquet(
-        pl.PartitionBy(scratch, key="_part", include_key=False),
-        mkdir=True,
-        compression="uncompressed",
-        # small row groups: every open part buffers one before writing it
-        row_group_size=SCRATCH_ROW_GROUP,
+
+    def __init__(self, client: Client, bucket: Callable[[str], pl.Expr], anonymous: int) -> None:
+        tables = {t: client.tables.pop(t) for t in _DERIVED_FROM if t in client.tables}
+        subs = tables.get("subscriptions")
+        self.subscriptions_end: int | None = (
+            subs.select(month_index_expr("month").max()).item() if subs is not None else None
+        )
+        self._empty: dict[str, pl.DataFrame] = {}
+        self._parts: dict[str, dict[int, pl.DataFrame]] = {}
+        for t in list(tables):
+            table = tables.pop(t)
+            table = table.select(c for c in _READ[t] if c in table.columns)
+            self._empty[t] = table.clear()
+            parts = table.with_columns(bucket(_DERIVED_FROM[t])).partition_by("_b", as_dict=True)
+            self._parts[t] = {int(k[0]): f.drop("_b") for k, f in parts.items()}  # type: ignore[call-overload]
+        # the rows without an account (the last buckets) come first in seq, by time
+        self._first: dict[int, int] = {}
+        self._next = 0
+        for b in sorted(b for b in self.buckets() if b >= anonymous):
+            lf = derived_lazy(**self.tables(b), subscriptions_end=self.subscriptions_end)
+            self._first[b] = self._next
+            self._next += 0 if lf is None else collect(lf.select("seq")).height
+
+    def buckets(self) -> set[int]:
+        """The buckets with a row in any of the tables."""
+        return {b for parts in self._parts.values() for b in parts}
+
+    def tables(self, b: int) -> dict[str, pl.DataFrame]:
+        """The bucket's rows of each table (an empty frame when it has none)."""
+        return {t: self._parts[t].get(b, self._empty[t]) for t in self._parts}
+
+    def derived(self, b: int, template: JourneyTemplate) -> pl.DataFrame | None:
+        """The bucket's derived journey events, mapped, with seq counted from 0; None when none."""
+        lf = derived_lazy(**self.tables(b), subscriptions_end=self.subscriptions_end)
+        if lf is None:
+            return None
+        frame = map_events(collect(lf), template).select(STREAM_COLUMNS)
+        return frame if frame.height else None
+
+    def derived_seq(self, b: int, n: int) -> int:
+        """What to add to the seq of bucket ``b``'s ``n`` derived rows (called in bucket order)."""
+        if b in self._first:
+            return self._first[b]
+        start, self._next = self._next, self._next + n
+        return start
+
+    def done(self, b: int) -> None:
+        """Forget the bucket's rows."""
+        for parts in self._parts.values():
+            parts.pop(b, None)
+
+
+def _bucket_of(ids: pl.Series, n_stream: int) -> tuple[Callable[[str], pl.Expr], int]:
+    """The bucket ``_b`` of each row (given the column of its time), and the first bucket without account.
+
+    Buckets are runs of consecutive account ids of about ``STREAM_BUCKET_ROWS``
+    stream rows: ``ids`` are the account ids, sorted; ``n_stream`` the
+    stream's expected rows. A row's bucket is how many bucket boundaries its
+    id reaches (a per-row comparison, streaming: a join with a table of ids
+    held about 0.5 GB more at 10 M events). The rows without an account come
+    last, one bucket per month of their time: the stream orders them by time
+    (at 50 M events they were 4.4 M rows, too many for one bucket).
+    """
+    per_bucket = max(1, math.ceil(ids.len() / max(1, math.ceil(n_stream / STREAM_BUCKET_ROWS))))
+    bounds = ids.gather(list(range(per_bucket, ids.len(), per_bucket))).to_list()
+    reached = pl.sum_horizontal(
+        pl.lit(0, dtype=pl.Int32), *[(pl.col("account_id") >= b).cast(pl.Int32) for b in bounds]
     )
-    total = 0
-    target.mkdir(parents=True, exist_ok=True)
-    _check_interrupt()
-    for part in sorted(scratch.iterdir()) if scratch.exists() else []:
-        _check_interrupt()
-        label = part.name.split("=", 1)[1]
-        frame = (
-            pl.scan_parquet(sorted(part.glob("*.parquet")), hive_partitioning=False)
-            .sort("account_id", "timestamp", "seq", nulls_last=True)
-            .drop(*drop)
-            .collect()
+    anonymous = len(bounds) + 1
+
+    def bucket(at: str) -> pl.Expr:
+        month = month_index_expr(at).cast(pl.Int32)
+        return (
+            pl.when(pl.col("account_id").is_null())
+            .then(anonymous + month)
+            .otherwise(reached)
+            .alias("_b")
         )
-        out = target / f"{name}={label}"
-        out.mkdir()
-        frame.write_parquet(out / "part-0.parquet")
-        if each is not None:
-            each(frame)
-        total += frame.height
-        shutil.rmtree(part)
-    shutil.rmtree(scratch, ignore_errors=True)
-    if total == 0:  # no rows: one empty part keeps the columns and types
-        out = target / f"{name}=none"
-        out.mkdir()
-        schema = lf.collect_schema()
-        pl.DataFrame(schema={c: t for c, t in schema.items() if c not in drop}).write_parquet(
-            out / "part-0.parquet"
+
+    return bucket, anonymous
+
+
+#: The events' columns of few distinct values: dictionary-encoded in the stored files
+#: (the ids are not: an id dictionary is dropped as too big after costing the time
+#: to build it; writing a bucket's months took 0.38 s with every column tried, 0.22 s so).
+_FEW_VALUES = ["event", "channel", "campaign", "variant"]
+
+
+class _MonthWriters:
+    """The events table, one file per month, written a bucket at a time.
+
+    Each bucket's rows of a month go to that month's file as a row group of
+    their own: the buckets come in account order and each is sorted, so each
+    month's file is sorted by account, time and seq.
+    """
+
+    def __init__(self, folder: Path, open_files: contextlib.ExitStack) -> None:
+        self.folder = folder
+        self._open = open_files
+        self._writers: dict[str, _PartWriter] = {}
+
+    def write(self, events: pl.DataFrame, *, label: str | None = None) -> None:
+        """Append ``events`` (sorted) to their months' files (all to ``month=<label>`` when given)."""
+        if label is not None:
+            self._writer(label).write(events)
+            return
+        ts = pl.col("timestamp")
+        month = (ts.dt.year().cast(pl.Int32) * 12 + ts.dt.month().cast(pl.Int32) - 1).alias("_m")
+        by_month = events.with_columns(month).partition_by(
+            "_m", as_dict=True, include_key=False, maintain_order=True
         )
-    return total
+        for (m,), part in sorted(by_month.items()):
+            year, month0 = divmod(int(m), 12)  # type: ignore[call-overload]
+            self._writer(f"{year:04d}-{month0 + 1:02d}").write(part)
+
+    def _writer(self, label: str) -> _PartWriter:
+        if label not in self._writers:
+            folder = self.folder / f"month={label}"
+            folder.mkdir()
+            self._writers[label] = self._open.enter_context(
+                _PartWriter(folder / "part-0.parquet", dictionary=_FEW_VALUES)
+            )
+        return self._writers[label]
 
 
 class _PartWriter:
     """One Parquet file written a part at a time (one row group per part): memory holds one part."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, dictionary: bool | list[str] = True) -> None:
         self.path = path
+        self.dictionary = dictionary
         self.rows = 0
         self._writer: pq.ParquetWriter | None = None
 
@@ -520,8 +683,12 @@ class _PartWriter:
     def write(self, frame: pl.DataFrame) -> None:
         """Append ``frame`` (same columns and types as the first part)."""
         table = frame.to_arrow()
+        if self._writer is not None and table.schema != self._writer.schema:
+            table = table.cast(self._writer.schema)  # a column of nulls only, say
         if self._writer is None:
-            self._writer = pq.ParquetWriter(self.path, table.schema, compression="zstd")
+            self._writer = pq.ParquetWriter(
+                self.path, table.schema, compression="zstd", use_dictionary=self.dictionary
+            )
         self._writer.write_table(table)
         self.rows += frame.height
 

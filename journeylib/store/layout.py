@@ -23,11 +23,12 @@ read-only::
           account_months.parquet     one row per account × month with activity or MRR
           account_touchpoints.parquet  one row per account × month × touchpoint
           account_days.parquet       one row per account × day with activity
-          stream/bucket=NNNN/part-0.parquet
+          stream/bucket=NNNNNN/part-0.parquet
                                      the journey event stream, sorted by account_id,
                                      timestamp, seq; buckets are ranges of account ids in
-                                     order (anonymous rows in the last bucket), so reading
-                                     the buckets in order reads the sorted stream
+                                     order (then the rows without an account, a bucket per
+                                     month), so reading the buckets in name order reads
+                                     the sorted stream
 
 A job on another engine (Spark) that writes these files with these columns
 gives a store every reader of the workbench can open (``docs/scaling.md``).

@@ -248,6 +248,7 @@ def build_marts(
     template: JourneyTemplate,
     *,
     aggregates: dict[str, pl.DataFrame] | None = None,
+    keys: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
     """The four small marts of a client, from its valid tables and journey stream.
 
@@ -262,6 +263,9 @@ def build_marts(
             without ``days`` and ``touchpoints`` (a caller that wrote those marts
             itself, part by part) the result lacks ``account_days`` and
             ``account_touchpoints``.
+        keys: ``[account_key, account_id]`` of the whole client, when ``tables``
+            and ``aggregates`` hold some of its accounts only (the store builds
+            the marts bucket by bucket); by default the keys are numbered here.
 
     Returns:
         ``{"accounts", "account_months", "account_touchpoints", "account_days"}``
@@ -271,7 +275,11 @@ def build_marts(
     accounts: pl.DataFrame = tables["accounts"]
     subs: pl.DataFrame | None = tables.get("subscriptions")
     ids = accounts.select("account_id").unique().sort("account_id")
-    acc = ids.with_row_index("account_key").join(accounts, on="account_id", how="left")
+    if keys is None:
+        ids = ids.with_row_index("account_key")
+    else:
+        ids = ids.join(keys, on="account_id", how="left", maintain_order="left")
+    acc = ids.join(accounts, on="account_id", how="left")
     acc = acc.select(
         pl.col("account_key").cast(pl.UInt32),
         "account_id",
@@ -308,7 +316,7 @@ def build_marts(
     else:
         acc = acc.with_columns(
             pl.lit(None, dtype=pl.String).alias(c)
-            for c in ("first_paid_month", "last_paid_month", "plan")
+            for c in ("plan", "first_paid_month", "last_paid_month")  # the order above
         )
 
     months = agg["months"]
@@ -362,15 +370,15 @@ def build_marts(
             "movement",
         )
     )
-    keys = acc.select("account_id", "account_key")
+    keyed = acc.select("account_id", "account_key")
     out = {
         "accounts": acc.sort("account_key"),
-        "account_months": with_keys(account_months, keys),
+        "account_months": with_keys(account_months, keyed),
     }
     if "touchpoints" in agg:
-        out["account_touchpoints"] = with_keys(agg["touchpoints"], keys)
+        out["account_touchpoints"] = with_keys(agg["touchpoints"], keyed)
     if "days" in agg:
-        out["account_days"] = with_keys(agg["days"], keys)
+        out["account_days"] = with_keys(agg["days"], keyed)
     return out
 
 

@@ -133,7 +133,9 @@ def _stamped_rows(
     return _derived_rows(lf, timestamp=nw.col(column), event=event, key=key)
 
 
-def _subscription_events(subscriptions: Any) -> list[nw.LazyFrame[Any]]:
+def _subscription_events(
+    subscriptions: Any, last_month: int | None = None
+) -> list[nw.LazyFrame[Any]]:
     """The revenue moments of data.md from the monthly MRR snapshot.
 
     With p = the account's MRR in month m−1 (0 when m−1 has no row) and c its
@@ -141,8 +143,11 @@ def _subscription_events(subscriptions: Any) -> list[nw.LazyFrame[Any]]:
     paid before), renewed (c>0, p>0) with expanded/contracted beside it when
     c≠p, churned (c=0 on an explicit row with p>0; or at m+1 for a paid month m
     whose m+1 has no row, as long as m+1 is not after the table's last month).
+    ``last_month`` is that month's index (``months.month_index_of``) when the
+    table given is a part of the whole (the store's buckets of accounts).
     """
     subs = to_lazy(subscriptions)
+    last = nw.col("_mi").max() if last_month is None else nw.lit(last_month, dtype=nw.Int64())
     s = (
         subs.select(
             nw.col("account_id"),
@@ -160,7 +165,7 @@ def _subscription_events(subscriptions: Any) -> list[nw.LazyFrame[Any]]:
             .cum_sum()
             .over("account_id", order_by="_mi")
             .alias("_paid_cum"),
-            nw.col("_mi").max().alias("_last_mi"),
+            last.alias("_last_mi"),
         )
         .with_columns(
             nw.when((nw.col("_prev_mi") == nw.col("_mi") - 1).fill_null(False))
@@ -193,14 +198,24 @@ def _subscription_events(subscriptions: Any) -> list[nw.LazyFrame[Any]]:
 
 
 def derived_lazy(
-    *, accounts: Any = None, subscriptions: Any = None, tickets: Any = None, surveys: Any = None
+    *,
+    accounts: Any = None,
+    subscriptions: Any = None,
+    tickets: Any = None,
+    surveys: Any = None,
+    subscriptions_end: int | None = None,
 ) -> nw.LazyFrame[Any] | None:
-    """The derived rows with seq numbered from 0, or None when no table was given."""
+    """The derived rows with seq numbered from 0, or None when no table was given.
+
+    ``subscriptions_end``: the month index of the whole subscriptions table's
+    last month, when the tables given hold some of the accounts only (see
+    :func:`_subscription_events`); by default the last month of the table given.
+    """
     parts: list[nw.LazyFrame[Any]] = []
     if accounts is not None:
         parts.append(_stamped_rows(accounts, "signup_at", "signed_up", skip_null=True))
     if subscriptions is not None:
-        parts.extend(_subscription_events(subscriptions))
+        parts.extend(_subscription_events(subscriptions, subscriptions_end))
     if tickets is not None:
         parts.append(_stamped_rows(tickets, "opened_at", "ticket_opened", key="ticket_id"))
         parts.append(

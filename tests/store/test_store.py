@@ -149,6 +149,43 @@ def test_marts_agree_with_a_fresh_build(parquet_client):
         assert_frame_equal(store.mart(name).collect(), frame)
 
 
+def test_a_store_of_many_buckets_holds_the_same_rows_sorted(tmp_path, monkeypatch):
+    """Buckets of a few accounts each: the events, the stream and the marts are those of one bucket."""
+    from journeylib.stream import journey_events
+
+    path = _csv_client(tmp_path)
+    _with_bad_rows(path)
+    # survey answers without an account (first in the derived rows' seq) and of
+    # accounts the accounts table does not list (before and after every bucket's ids)
+    surveys = pl.read_csv(path / "surveys.csv", infer_schema=False)
+    others = pl.Series([None, None, "0-unlisted", "ZZ-unlisted"], dtype=pl.String)
+    ids = surveys.get_column("account_id").scatter(list(range(others.len())), others)
+    surveys = surveys.with_columns(ids)
+    surveys.write_csv(path / "surveys.csv")
+    raw = load_client(path)
+    whole = journey_events(raw)
+    assert whole["account_id"].null_count() > 0  # anonymous rows: the last bucket
+    derived = whole.filter(pl.col("source") == "surveys")
+    assert derived["account_id"].null_count() == 2
+    monkeypatch.setattr(store_build, "STREAM_BUCKET_ROWS", 300)
+    store = ensure_store(path)
+    buckets = sorted(store.files.mart("stream").glob("bucket=*/part-0.parquet"))
+    assert len(buckets) >= 8
+    assert_frame_equal(store.stream().collect(), whole)
+    c = store.client()
+    assert_frame_equal(c.tables["events"].collect().sort("seq").drop("seq"), raw.tables["events"])
+    months = sorted(store.files.table("events").glob("month=*/part-0.parquet"))
+    assert len(months) == raw.tables["events"]["timestamp"].dt.strftime("%Y-%m").n_unique()
+    for part in months:
+        frame = pl.read_parquet(part)
+        assert frame.equals(frame.sort("account_id", "timestamp", "seq", nulls_last=True))
+        assert (frame["timestamp"].dt.strftime("%Y-%m") == part.parent.name[6:]).all()
+    fresh = build_marts(raw.tables, whole, raw.config, raw.template)
+    for name, frame in fresh.items():
+        assert_frame_equal(store.mart(name).collect(), frame)
+    assert metrics_json(metrics_document(c)) == metrics_json(metrics_document(raw))
+
+
 def test_current_store_is_reused_and_rebuild_builds(parquet_client):
     first = ensure_store(parquet_client)
     again = ensure_store(parquet_client)

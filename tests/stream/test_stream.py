@@ -706,3 +706,26 @@ def test_subscription_events_match_a_brute_force_reading(mrr):
     )
     got = {(a, e, t.month - 1) for a, e, t in triples(derived_events(subscriptions=subs))}
     assert got == _reference_events(mrr)
+
+
+def test_a_part_of_the_subscriptions_churns_up_to_the_whole_tables_last_month():
+    """The store derives each bucket's rows from its accounts alone, with the whole table's end."""
+    from journeylib.frames import collect
+    from journeylib.months import month_index_expr
+    from journeylib.stream.derived import derived_lazy
+
+    subs = pl.DataFrame(
+        {"account_id": ["a", "b", "b", "b"], "mrr": [10.0, 5.0, 5.0, 5.0]},
+    ).with_columns(
+        month=pl.Series([dt.date(2024, 1, 1), *(dt.date(2024, m, 1) for m in (1, 2, 3))])
+    )
+    end = subs.select(month_index_expr("month").max()).item()
+    a = subs.filter(pl.col("account_id") == "a")
+
+    def churns(frame, **kw):
+        rows = collect(derived_lazy(subscriptions=frame, **kw)).filter(pl.col("event") == "churned")
+        return rows["timestamp"].dt.date().to_list()
+
+    assert churns(subs) == [dt.date(2024, 2, 1)]  # a paid January only: churned on February 1st
+    assert churns(a) == []  # alone, January is the table's last month: not churned yet
+    assert churns(a, subscriptions_end=end) == [dt.date(2024, 2, 1)]
