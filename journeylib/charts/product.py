@@ -74,7 +74,9 @@ def chart_activation(
     )
     heading = _("Which early action goes with staying") if title is None else title
     if df is None or df.height == 0:
-        return note_chart(heading, _("No candidate: too few sign-ups with a known outcome."))
+        return note_chart(_("No candidate: too few sign-ups with a known outcome.")).properties(
+            title=heading
+        )
     rows = []
     mine_done = False
     for i, r in enumerate(df.iter_rows(named=True)):
@@ -170,7 +172,9 @@ def chart_health_backtest(scores: pl.DataFrame, *, title: str | None = None) -> 
     )
     heading = _("Churn the month after, by health score") if title is None else title
     if df.height == 0:
-        return note_chart(heading, _("No backtest: no month with a known outcome."))
+        return note_chart(_("No backtest: no month with a known outcome.")).properties(
+            title=heading
+        )
     rows = []
     for lo, hi in _BANDS:
         last = hi == _BANDS[-1][1]
@@ -251,7 +255,9 @@ def chart_anomalies(
     flags = list(doc.get("anomalies") or [] if anomalies is None else anomalies)
     heading = _("Months that stood out") if title is None else title
     if not flags:
-        return note_chart(heading, _("No monthly figure stood out: every robust z is under 3.5."))
+        return note_chart(
+            _("No monthly figure stood out: every robust z is under 3.5.")
+        ).properties(title=heading)
     metrics = list(dict.fromkeys(str(a["metric"]) for a in flags))
     panels = []
     for metric in metrics:
