@@ -71,7 +71,7 @@ from journeylib.ingest.client import (
     with_stored_stream,
 )
 from journeylib.ingest.lazy import bound_scan_memory
-from journeylib.months import month_index_expr
+from journeylib.months import month_from_index, month_index_expr
 from journeylib.paths import parquet_files, resolve_client_dir
 from journeylib.schemas import TABLE_ORDER, TABLES
 from journeylib.store.key import code_version, store_key
@@ -88,7 +88,8 @@ Progress = Callable[[str], None]
 #: events the build held 1.2 GB with buckets of 0.5 M rows, 1.6 GB with 1 M.
 STREAM_BUCKET_ROWS = 500_000
 #: Rows per row group of the unsorted scratch files: every open part (one per
-#: bucket, a hundred at 50 M events) buffers one (64 Ki rows: 1.45 GB at 50 M; 16 Ki: 1.1 GB).
+#: bucket, about 130 at 50 M events with the months of the rows without an
+#: account) buffers one (64 Ki rows: 1.45 GB at 50 M; 16 Ki: 1.1 GB).
 SCRATCH_ROW_GROUP = 16_384
 #: Threads beside the main one while the buckets are written (see _write).
 _WORKERS = 2
@@ -402,7 +403,8 @@ def _write(client: Client, files: StoreFiles, progress: Progress | None) -> dict
 
     ids = client.tables["accounts"].get_column("account_id").drop_nulls().unique().sort()
     n_stream = client.quality.get("events", {}).get("rows_valid", 0) + 3 * ids.len()
-    bucket, anonymous = _bucket_of(ids, n_stream)  # anonymous: the first bucket without account
+    # anonymous: the base of the buckets of the rows without an account (+ their month's index)
+    bucket, anonymous = _bucket_of(ids, n_stream)
     events = client.tables["events"].lazy()
     events = events.select(list(TABLES["events"].columns)).with_row_index("seq")
     events = events.with_columns(pl.col("seq").cast(pl.Int64))
@@ -546,7 +548,9 @@ class _Split:
     of the buckets before, plus the bucket's own.
     """
 
-    def __init__(self, client: Client, bucket: Callable[[str], pl.Expr], anonymous: int) -> None:
+    def __init__(
+        self, client: Client, bucket: Callable[[str, bool], pl.Expr], anonymous: int
+    ) -> None:
         tables = {t: client.tables.pop(t) for t in _DERIVED_FROM if t in client.tables}
         subs = tables.get("subscriptions")
         self.subscriptions_end: int | None = (
@@ -555,6 +559,7 @@ class _Split:
         self._empty: dict[str, pl.DataFrame] = {}
         self._parts: dict[str, dict[int, pl.DataFrame]] = {}
         for t in list(tables):
+            _check_interrupt()
             table = tables.pop(t)
             table = table.select(c for c in _READ[t] if c in table.columns)
             self._empty[t] = table.clear()
@@ -669,14 +674,12 @@ class _MonthWriters:
         if label is not None:
             self._writer(label).write(events)
             return
-        ts = pl.col("timestamp")
-        month = (ts.dt.year().cast(pl.Int32) * 12 + ts.dt.month().cast(pl.Int32) - 1).alias("_m")
-        by_month = events.with_columns(month).partition_by(
+        # partitioned by the month's index: 0.08 s a million rows, by its label 0.14 s
+        by_month = events.with_columns(month_index_expr("timestamp").alias("_m")).partition_by(
             "_m", as_dict=True, include_key=False, maintain_order=True
         )
         for (m,), part in sorted(by_month.items()):
-            year, month0 = divmod(int(m), 12)  # type: ignore[call-overload]
-            self._writer(f"{year:04d}-{month0 + 1:02d}").write(part)
+            self._writer(month_from_index(int(m))).write(part)  # type: ignore[call-overload]
 
     def _writer(self, label: str) -> _PartWriter:
         if label not in self._writers:
@@ -703,8 +706,6 @@ class _PartWriter:
     def write(self, frame: pl.DataFrame) -> None:
         """Append ``frame`` (same columns and types as the first part)."""
         table = frame.to_arrow()
-        if self._writer is not None and table.schema != self._writer.schema:
-            table = table.cast(self._writer.schema)  # a column of nulls only, say
         if self._writer is None:
             self._writer = pq.ParquetWriter(
                 self.path, table.schema, compression="zstd", use_dictionary=self.dictionary

@@ -14,9 +14,9 @@ Definitions (UTC, as every metric):
     ``account_key`` (UInt32, the account's position in ``account_id`` order:
     the integer key of the other marts' dictionary), ``account_id``,
     ``first_seen_at``, ``signup_at``, ``signup_month`` (``YYYY-MM``),
-    ``persona``, ``channel`` (``acquisition_channel``), ``first_paid_month``
-    and ``last_paid_month`` (months with ``mrr`` > 0), ``plan`` (the plan of
+    ``persona``, ``channel`` (``acquisition_channel``), ``plan`` (the plan of
     the last paid month; the alphabetically first when it has several rows),
+    ``first_paid_month`` and ``last_paid_month`` (months with ``mrr`` > 0),
     ``events`` (raw events of the account), one ``entered_<stage>`` per stage
     of the template (the first journey event mapped to that stage),
     ``activated_at`` (the first ``activation.event`` no later than
