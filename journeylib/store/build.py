@@ -130,7 +130,7 @@ class Store:
         of building the stream from the tables again.
         """
         cfg, template = load_settings(self.client_dir)
-        quality = json.loads(self.files.quality.read_text(encoding="utf-8"))["tables"]
+        quality = self.quality()
         tables: dict[str, Any] = {}
         rejected: dict[str, pl.DataFrame] = {}
         for table in TABLE_ORDER:
@@ -156,6 +156,10 @@ class Store:
             "activity_months": self.activity_months(),
         }
         return with_stored_stream(client, self.stream(), marts)
+
+    def quality(self) -> dict[str, Any]:
+        """Rows in, valid, rejected and reasons per table (``quality.json``), tables read or not."""
+        return dict(json.loads(self.files.quality.read_text(encoding="utf-8"))["tables"])
 
     def table(self, name: str) -> pl.DataFrame | pl.LazyFrame:
         """A stored valid table: ``events`` lazily (with ``seq``), the others in memory."""
