@@ -172,12 +172,13 @@ def validate(client: ClientArg) -> None:
 
 
 def _print_quality(c: Any) -> None:
-    _print_quality_table(f"{c.config.client} — {c.path}", data_quality(c)["tables"])
+    _print_quality_table(c.config.client, c.path, data_quality(c)["tables"])
 
 
-def _print_quality_table(title: str, dq: dict[str, Any]) -> None:
+def _print_quality_table(name: str, path: Path, dq: dict[str, Any]) -> None:
+    """The quality table of a client (``name``, its folder ``path``): ``dq`` as data_quality's tables."""
     # Client text is escaped: rich would take "[beta]" in a name or path for markup.
-    table = Table(title=escape(title), title_justify="left")
+    table = Table(title=escape(f"{name} — {path}"), title_justify="left")
     for col in ("table", "rows in", "valid", "rejected", "top reasons"):
         table.add_column(
             col, justify="right" if col in ("rows in", "valid", "rejected") else "left"
@@ -365,7 +366,7 @@ def ingest(
         raise typer.Exit(130) from None
     # from quality.json: the tables are not read again (at 50 M events 0.5 GB)
     cfg, _template = load_settings(store.client_dir)
-    _print_quality_table(f"{cfg.client} — {store.client_dir}", store.quality())
+    _print_quality_table(cfg.client, store.client_dir, store.quality())
     state = "built" if store.built else "current, reused (--rebuild builds it anew)"
     out.print(f"store {state}: {store.files.folder}", markup=False, soft_wrap=True)
 

@@ -451,9 +451,9 @@ def _write(client: Client, files: StoreFiles, progress: Progress | None) -> dict
         those of the buckets before (:meth:`_Split.derived_seq`). One sort:
         seq breaks every tie.
         """
-        files = [f for b in unit for f in raw_parts.get(b, [])]
-        if files:
-            raw = pl.read_parquet(files, hive_partitioning=False)
+        scratch_files = [f for b in unit for f in raw_parts.get(b, [])]
+        if scratch_files:
+            raw = pl.read_parquet(scratch_files, hive_partitioning=False)
         else:
             raw = pl.DataFrame(schema=event_schema)
         parts = [journey_events({"events": raw}, client.template, sort=False)]
@@ -590,7 +590,7 @@ class _Split:
         out = {}
         for t, parts in self._parts.items():
             found = [parts[b] for b in unit if b in parts]
-            out[t] = pl.concat(found) if len(found) > 1 else found[0] if found else self._empty[t]
+            out[t] = pl.concat(found) if found else self._empty[t]
         return out
 
     def derived(self, unit: tuple[int, ...], template: JourneyTemplate) -> pl.DataFrame | None:
