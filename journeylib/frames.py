@@ -2,7 +2,9 @@
 
 ``to_lazy`` / ``collect`` / ``to_polars`` move between native frames (polars,
 DuckDB, Spark), narwhals LazyFrames and small polars results; ``engine_of``
-names a native frame's engine. ``epoch_us`` / ``elapsed_us`` are portable time
+names a native frame's engine. ``account_parts`` / ``whole`` read a frame given
+in parts that each hold every row of their accounts (the client store's
+stream, read bucket by bucket). ``epoch_us`` / ``elapsed_us`` are portable time
 arithmetic (month selection lives in :mod:`journeylib.months`).
 ``write_csv_for_people`` writes a CSV meant to be opened in a spreadsheet, its
 text cells neutralised against formula injection (``neutralise_formulas``).
@@ -23,6 +25,8 @@ import narwhals as nw
 import polars as pl
 
 __all__ = [
+    "account_parts",
+    "whole",
     "day_number",
     "epoch_us",
     "elapsed_us",
@@ -94,6 +98,39 @@ def to_lazy(native: Any) -> nw.LazyFrame[Any]:
     """Any native frame (or narwhals frame) as a narwhals LazyFrame (eager frames are made lazy)."""
     frame = nw.from_native(native)
     return frame.lazy() if isinstance(frame, nw.DataFrame) else frame
+
+
+def account_parts(frame: Any) -> list[Any]:
+    """The parts of a frame given in account parts, or ``[frame]`` for a frame given whole.
+
+    A frame in *account parts* is a list (or tuple) of polars frames with the
+    same columns, each holding every row of its accounts (rows without an
+    account may be in any part): the client store's journey stream, one part
+    per bucket (``Store.stream_parts``). A function that computes per account
+    reads one part at a time, in the memory of one part, and adds the parts'
+    results; any other function reads :func:`whole`.
+
+    Examples:
+        >>> a, b = pl.LazyFrame({"account_id": ["a"]}), pl.LazyFrame({"account_id": ["b"]})
+        >>> len(account_parts([a, b])), account_parts(a) == [a]
+        (2, True)
+    """
+    return list(frame) if isinstance(frame, list | tuple) else [frame]
+
+
+def whole(frame: Any) -> Any:
+    """A frame given in account parts as one polars LazyFrame (lazily); any other frame as it is.
+
+    Examples:
+        >>> a, b = pl.LazyFrame({"x": [1]}), pl.LazyFrame({"x": [2]})
+        >>> whole([a, b]).collect()["x"].to_list()
+        [1, 2]
+    """
+    if not isinstance(frame, list | tuple):
+        return frame
+    if not frame:
+        raise ValueError("a frame in account parts needs at least one part")
+    return pl.concat([p.lazy() for p in frame], how="vertical")
 
 
 def with_optional(lf: nw.LazyFrame[Any], columns: dict[str, Any]) -> nw.LazyFrame[Any]:

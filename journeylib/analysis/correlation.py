@@ -52,7 +52,7 @@ from scipy.stats import fisher_exact
 
 from journeylib.analysis._properties import DEFAULT_PROPERTIES, check_columns, property_values
 from journeylib.errors import ConfigError, check_choice
-from journeylib.frames import collect, missing_values, to_lazy
+from journeylib.frames import account_parts, collect, missing_values, to_lazy, whole
 from journeylib.metrics.funnels import check_funnel_args, ordered_funnel
 from journeylib.months import filter_period
 
@@ -127,7 +127,9 @@ def funnel_correlation(
     Args:
         stream: the journey stream (or raw events) on any narwhals-supported
             engine: ``account_id``, ``timestamp``, ``event``, and optionally
-            ``source`` (raw events are ``events``) and ``seq``.
+            ``source`` (raw events are ``events``) and ``seq``; or the store's
+            stream in account parts (``Store.stream_parts``): the candidate
+            events are then counted part by part, in the memory of one part.
         accounts: the accounts table (``account_id`` and the property columns), any engine.
         steps: event names e1 … en (raw or derived), at least two.
         window: conversion window (``14d``, ``300s``, ``5m``, ``1h`` or seconds).
@@ -164,21 +166,24 @@ def funnel_correlation(
     """
     step_list, w_sec = _check_args(steps, window=window, mode=mode)
     columns = _property_columns(accounts, properties)
-    lf = to_lazy(stream)
+    parts = account_parts(stream)
+    lf = to_lazy(whole(stream))
     _check_steps_exist(lf, step_list)
     funnel = ordered_funnel(lf, steps=step_list, window=w_sec, mode=mode, period=period)
     groups = _groups(funnel.accounts, len(step_list), w_sec)
     totals = groups.group_by("success").len()
     s_total = int(totals.filter(pl.col("success"))["len"].sum())
     f_total = int(totals.filter(~pl.col("success"))["len"].sum())
-    raw = _raw_events(lf, groups, step_list, period)
-    occurred = (
-        raw.join(groups, on="account_id", how="inner")
-        .filter((pl.col("timestamp") >= pl.col("_lo")) & (pl.col("timestamp") <= pl.col("_hi")))
-        .select("account_id", "event", "success")
-        .unique()
-    )
-    events = _stats(_counts(occurred, ["event"]), s_total, f_total, ["event"], _EVENT_SCHEMA)
+    # the candidate events' counts, part by part for a stream in account parts (an
+    # account's rows are all in one part, so the parts' counts add up)
+    counted = [
+        _counts(
+            _occurred(to_lazy(part) if len(parts) > 1 else lf, groups, step_list, period), ["event"]
+        )
+        for part in parts
+    ]
+    event_counts = counted[0] if len(counted) == 1 else _added(counted, ["event"])
+    events = _stats(event_counts, s_total, f_total, ["event"], _EVENT_SCHEMA)
     props = [
         property_values(accounts, column, among=groups["account_id"])
         .drop_nulls("value")
@@ -386,6 +391,25 @@ def _raw_events(
         rows.select(account.alias("account_id"), "timestamp", nw.col("event").cast(nw.String))
     )
     return out.with_columns(pl.col("timestamp").cast(pl.Datetime("us", "UTC")))
+
+
+def _occurred(
+    lf: nw.LazyFrame[Any], groups: pl.DataFrame, steps: list[str], period: tuple[str, str] | None
+) -> pl.DataFrame:
+    """One row per (account, candidate event) that occurred in the account's window, with ``success``."""
+    raw = _raw_events(lf, groups, steps, period)
+    return (
+        raw.join(groups, on="account_id", how="inner")
+        .filter((pl.col("timestamp") >= pl.col("_lo")) & (pl.col("timestamp") <= pl.col("_hi")))
+        .select("account_id", "event", "success")
+        .unique()
+    )
+
+
+def _added(counts: list[pl.DataFrame | None], keys: list[str]) -> pl.DataFrame:
+    """The successes and failures per candidate of the parts of a stream, added."""
+    both = pl.concat([c for c in counts if c is not None])
+    return both.group_by(keys).agg(pl.col("success_count").sum(), pl.col("failure_count").sum())
 
 
 def _counts(occurred: pl.DataFrame | None, keys: list[str]) -> pl.DataFrame | None:

@@ -45,7 +45,7 @@ import polars as pl
 
 from journeylib.analysis._shares import stage_ids
 from journeylib.errors import ConfigError, check_choice
-from journeylib.frames import collect, engine_of, to_lazy
+from journeylib.frames import account_parts, collect, engine_of, to_lazy, whole
 from journeylib.metrics.stages import stage_entries
 from journeylib.months import filter_period, months_filter, period_index
 
@@ -137,7 +137,10 @@ def paths(
     Args:
         stream: the journey stream (``account_id``, ``timestamp``, ``event``,
             ``touchpoint``, ``source``, ``seq``) or the raw events table, as a
-            native frame of any engine.
+            native frame of any engine; or the store's stream in account parts
+            (``Store.stream_parts``, :func:`journeylib.frames.account_parts`):
+            with ``presorted``, paths are found part by part, in the memory
+            of one part, and their counts added.
         period: closed range of calendar months (None: every row).
         start: the item paths begin with (an event, or a touchpoint id at touchpoint level).
         end: the item paths end with; not together with ``start``.
@@ -180,27 +183,38 @@ def paths(
             found=f"start={start!r}, end={end!r}",
             fix="give either a start or an end",
         )
+    parts = account_parts(stream)
+    stream = whole(stream)
     lf, item, raw = _prepared(stream, level)
     anchor = start if start is not None else end
     joins = False
     if anchor is not None:
         joins = _anchor_rows_join(lf, item, raw, anchor, where="start" if start else "end")
-    if presorted and isinstance(stream, pl.DataFrame | pl.LazyFrame):
-        # each account's path, in order: its rows are counted as they come
-        kept = _rows_in_order(
-            lf.to_native(),
-            item,
-            ["account_id", item],
-            period=period,
-            accounts=accounts,
-            start=start,
-            end=end,
-            steps=steps,
-            derived=joins,
-        )
-        if kept is not None:
+    if presorted and all(isinstance(p, pl.DataFrame | pl.LazyFrame) for p in parts):
+        # each account's path, in order: its rows are counted as they come, part by part
+        if len(parts) > 1:
+            parts = [_prepared(part, level)[0].to_native() for part in parts]
+        else:
+            parts = [lf.to_native()]
+        counts = []
+        for part in parts:
+            kept = _rows_in_order(
+                part,
+                item,
+                ["account_id", item],
+                period=period,
+                accounts=accounts,
+                start=start,
+                end=end,
+                steps=steps,
+                derived=joins,
+            )
+            if kept is None:
+                break
+            counts.append(_step_counts(kept, item))
+        else:
             return _result(
-                _step_counts(kept, item),
+                _summed(counts),
                 level=level,
                 start=start,
                 end=end,
@@ -594,6 +608,14 @@ def _run_starts(rows: pl.LazyFrame, item: str, first: int) -> pl.LazyFrame:
             (idx - pl.when(pl.col("_new")).then(idx).forward_fill() + first).alias("_pos")
         )
     )
+
+
+def _summed(counts: list[pl.DataFrame]) -> pl.DataFrame:
+    """The ``(step, item, next, n)`` counts of the parts of a stream in account parts, added."""
+    if len(counts) == 1:
+        return counts[0]
+    both = pl.concat(counts)
+    return both.group_by("step", "item", "next").agg(pl.col("n").sum()).cast(_COUNTS)
 
 
 def _step_counts(kept: pl.DataFrame, item: str) -> pl.DataFrame:

@@ -64,7 +64,8 @@ def account_health_of(client: Any, stream: Any) -> tuple[dict[str, Any], pl.Data
 
     Args:
         client: a loaded client (its period's last month E is scored).
-        stream: its journey stream (touchpoints for ``breadth``).
+        stream: its journey stream (touchpoints for ``breadth``), whole or in
+            account parts (``Store.stream_parts``).
 
     Returns:
         ``(health, backtest)``: :func:`~journeylib.metrics.health.health_json`

@@ -31,7 +31,15 @@ import narwhals as nw
 import polars as pl
 
 from journeylib.errors import ConfigError, check_choice
-from journeylib.frames import collect, day_number, engine_of, missing_values, to_lazy
+from journeylib.frames import (
+    account_parts,
+    collect,
+    day_number,
+    engine_of,
+    missing_values,
+    to_lazy,
+    whole,
+)
 from journeylib.months import month_from_index, month_index_of, months_filter, period_index
 
 __all__ = ["INTERVALS", "lifecycle", "lifecycle_json", "stickiness", "stickiness_rows"]
@@ -196,6 +204,29 @@ def _previous_buckets(pairs: nw.LazyFrame[Any], key: str, packed: bool) -> nw.La
     )
 
 
+def _lifecycle_counts(
+    activity: Any, events: Sequence[str] | None, interval: str, first: int, last: int
+) -> pl.DataFrame:
+    """``[b, active, new, returning]`` of the buckets ``first − 1 … last`` with activity."""
+    rows, key, time = _activity(activity, events)
+    on_polars = engine_of(rows.to_native()) == "polars"
+    date_cast = on_polars and rows.collect_schema()[time] == nw.Date
+    bucket = _bucket_expr(time, interval, date_cast=date_cast)
+    pairs = rows.select(key, bucket.alias("b")).filter(nw.col("b") <= last)
+    packed = key == "account_key" and on_polars
+    prev = nw.col("prev")
+    return collect(
+        _previous_buckets(pairs, key, packed)
+        .filter(nw.col("b") >= first - 1)
+        .group_by("b")
+        .agg(
+            nw.len().cast(nw.Int64).alias("active"),
+            prev.is_null().cast(nw.Int64).sum().alias("new"),
+            (prev == nw.col("b") - 1).cast(nw.Int64).sum().alias("returning"),
+        )
+    )
+
+
 def lifecycle(
     activity: Any,
     *,
@@ -217,6 +248,10 @@ def lifecycle(
         activity: the raw events (``account_id``, ``timestamp``; ``event`` with
             ``events``) or the store's ``account_days`` mart (``account_id``,
             ``day``), on any engine; rows without an account are not activity.
+            Either may be given in account parts
+            (:func:`journeylib.frames.account_parts`; the mart's:
+            ``Store.mart_parts``): counted part by part, in the memory of
+            one (without ``events``).
         period: closed range of calendar months.
         interval: ``day``, ``week`` (Monday to Sunday) or ``month``.
         events: count only these raw events as activity (raw events input only).
@@ -246,25 +281,13 @@ def lifecycle(
         fix="use interval 'week'",
         error=ConfigError,
     )
-    rows, key, time = _activity(activity, events)
     first_day, last_day = _period_days(period)
     first, last = _bucket_of(first_day, interval), _bucket_of(last_day, interval)
-    on_polars = engine_of(rows.to_native()) == "polars"
-    date_cast = on_polars and rows.collect_schema()[time] == nw.Date
-    bucket = _bucket_expr(time, interval, date_cast=date_cast)
-    pairs = rows.select(key, bucket.alias("b")).filter(nw.col("b") <= last)
-    packed = key == "account_key" and on_polars
-    prev = nw.col("prev")
-    counts = collect(
-        _previous_buckets(pairs, key, packed)
-        .filter(nw.col("b") >= first - 1)
-        .group_by("b")
-        .agg(
-            nw.len().cast(nw.Int64).alias("active"),
-            prev.is_null().cast(nw.Int64).sum().alias("new"),
-            (prev == nw.col("b") - 1).cast(nw.Int64).sum().alias("returning"),
-        )
-    )
+    # in account parts, counted part by part (an account's rows are in one part); with an
+    # events filter as a whole (an event must be in some row of the whole)
+    given = account_parts(activity) if events is None else [whole(activity)]
+    parts = [_lifecycle_counts(p, events, interval, first, last) for p in given]
+    counts = parts[0] if len(parts) == 1 else pl.concat(parts).group_by("b").agg(pl.all().sum())
     # The grid of every bucket (zeros where nobody was active) is built after
     # collecting: one row per bucket.
     grid = (

@@ -69,7 +69,7 @@ import narwhals as nw
 import polars as pl
 
 from journeylib.config import HEALTH_COMPONENTS
-from journeylib.frames import collect, day_number, to_lazy
+from journeylib.frames import account_parts, collect, day_number, to_lazy
 from journeylib.months import (
     month_end,
     month_from_index,
@@ -113,6 +113,36 @@ def _mrr_by_month(subscriptions: Any, first: int, last: int) -> pl.DataFrame:
         month_index_expr("month").alias("month_idx"),
         pl.col("mrr").cast(pl.Float64),
     )
+
+
+def _usage(stream: Any, months: list[int]) -> pl.DataFrame:
+    """``[_idx, account_id, recent, prior, breadth]``: each account's raw events of each month.
+
+    For the month index ``_idx`` ending on day E: ``recent`` = events of the
+    30 days before E, ``prior`` = of the 30 before those, ``breadth`` =
+    distinct touchpoints of the recent ones; accounts without an event in the
+    60 days have no row. A stream in account parts is read part by part (an
+    account's rows are in one part), in the memory of one part.
+    """
+    parts = account_parts(stream)
+    if len(parts) > 1:
+        return pl.concat([_usage(part, months) for part in parts])
+    activity = _activity(stream, months[0] - 2, months[-1])  # 60 days before the end of lo
+    frames = []
+    for m in months:
+        end = _end_day(m)
+        recent = pl.col("day") >= end - 30
+        frames.append(
+            activity.filter(pl.col("day") >= end - 60, pl.col("day") < end)
+            .group_by("account_id")
+            .agg(
+                pl.col("n").filter(recent).sum().alias("recent"),
+                pl.col("n").filter(~recent).sum().alias("prior"),
+                pl.col("touchpoint").filter(recent).drop_nulls().n_unique().alias("breadth"),
+            )
+            .select(pl.lit(m, dtype=pl.Int64).alias("_idx"), pl.all())
+        )
+    return pl.concat(frames)
 
 
 def _activity(stream: Any, first: int, last: int) -> pl.DataFrame:
@@ -171,7 +201,7 @@ def _percentile(col: str) -> pl.Expr:
 def _month_scores(
     month_idx: int,
     mrr: pl.DataFrame,
-    activity: pl.DataFrame,
+    usage: pl.DataFrame,
     tickets: pl.DataFrame,
     surveys: pl.DataFrame,
     weights: Mapping[str, float],
@@ -183,13 +213,7 @@ def _month_scores(
     before = mrr.filter(pl.col("month_idx") == month_idx - 3).select(
         "account_id", pl.col("mrr").alias("mrr_before")
     )
-    act = activity.filter(pl.col("day") >= end - 60, pl.col("day") < end)
-    recent = pl.col("day") >= end - 30
-    usage = act.group_by("account_id").agg(
-        pl.col("n").filter(recent).sum().alias("recent"),
-        pl.col("n").filter(~recent).sum().alias("prior"),
-        pl.col("touchpoint").filter(recent).drop_nulls().n_unique().alias("breadth"),
-    )
+    usage = usage.filter(pl.col("_idx") == month_idx).drop("_idx")
     load = (
         tickets.filter(pl.col("day") >= end - 90, pl.col("day") < end)
         .group_by("account_id")
@@ -264,7 +288,8 @@ def health_scores(
 
     Args:
         stream: journey stream, or raw events (``account_id``, ``timestamp``,
-            ``touchpoint`` and ``source`` when present).
+            ``touchpoint`` and ``source`` when present); or the store's stream
+            in account parts (``Store.stream_parts``), read part by part.
         subscriptions: subscriptions table (``account_id``, ``month``, ``mrr``).
         tickets: tickets table (``account_id``, ``opened_at``), or None.
         surveys: surveys table (``account_id``, ``responded_at``, ``score``), or None.
@@ -301,10 +326,10 @@ def health_scores(
         return pl.DataFrame(schema=_SCORES_SCHEMA)
     lo, hi = idx[0], idx[-1]
     mrr = _mrr_by_month(subscriptions, lo - 3, hi + 1)
-    activity = _activity(stream, lo - 2, hi)  # 60 days before the end of lo
+    usage = _usage(stream, idx)
     tk = _tickets(tickets, lo - 3, hi)  # 90 days before the end of lo
     sv = _surveys(surveys, hi)
-    frames = [_month_scores(m, mrr, activity, tk, sv, weights) for m in idx]
+    frames = [_month_scores(m, mrr, usage, tk, sv, weights) for m in idx]
     out = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
     if out.height == 0:
         return pl.DataFrame(schema=_SCORES_SCHEMA)

@@ -74,14 +74,28 @@ class Step:
     store: Store | None = None
 
     @property
-    def account_days(self) -> pl.LazyFrame | pl.DataFrame:
-        """Raw-event activity per account and day: the store's ``account_days`` mart.
+    def stream_parts(self) -> list[pl.LazyFrame] | pl.LazyFrame:
+        """The journey stream in account parts (``Store.stream_parts``): one bucket at a time.
 
-        What :func:`journeylib.metrics.activity.lifecycle` reads fastest; the raw
-        events when the step was built without a store (same answers).
+        What the functions that compute per account read in the memory of one
+        part (:func:`journeylib.analysis.paths.paths`, ``funnel_correlation``,
+        ``account_health_of``); the stream whole when the step was built
+        without a store (same answers).
         """
         if self.store is not None:
-            return self.store.mart("account_days")
+            return self.store.stream_parts()
+        return self.stream
+
+    @property
+    def account_days(self) -> list[pl.LazyFrame] | pl.LazyFrame | pl.DataFrame:
+        """Raw-event activity per account and day: the store's ``account_days`` mart, in account parts.
+
+        What :func:`journeylib.metrics.activity.lifecycle` reads fastest, part
+        by part (``Store.mart_parts``); the raw events when the step was built
+        without a store (same answers).
+        """
+        if self.store is not None:
+            return self.store.mart_parts("account_days")
         return self.client.tables["events"]
 
     @property

@@ -45,6 +45,7 @@ import contextlib
 import dataclasses
 import fcntl
 import functools
+import itertools
 import json
 import math
 import os
@@ -91,6 +92,9 @@ STREAM_BUCKET_ROWS = 500_000
 #: bucket, about 130 at 50 M events with the months of the rows without an
 #: account) buffers one (64 Ki rows: 1.45 GB at 50 M; 16 Ki: 1.1 GB).
 SCRATCH_ROW_GROUP = 16_384
+#: Rows of a per-account mart per part (Store.mart_parts): at 100 M events the
+#: account_days mart has about 60 M rows; a part of 4 M is read in about 0.1 GB.
+MART_PART_ROWS = 4_000_000
 #: Threads beside the main one while the buckets are written (see _write).
 _WORKERS = 2
 
@@ -169,6 +173,53 @@ class Store:
     def stream(self) -> pl.LazyFrame:
         """The journey stream as a LazyFrame; collected, its rows are sorted by account, time, seq."""
         return _scan_parts(self.files.mart("stream"))
+
+    def stream_parts(self) -> list[pl.LazyFrame]:
+        """The journey stream in account parts: one LazyFrame per bucket file, in order.
+
+        Each part holds every row of its accounts, sorted by account, time,
+        seq (the rows without an account are in parts of their own, by
+        month): what :func:`journeylib.frames.account_parts` reads. Functions
+        that compute per account (``paths``, ``funnel_correlation``,
+        ``health_scores``) read one part at a time, in the memory of one.
+        """
+        return [
+            pl.scan_parquet(f, hive_partitioning=False)
+            for f in parquet_files(self.files.mart("stream"))
+        ]
+
+    def mart_parts(self, name: str, *, rows: int = MART_PART_ROWS) -> list[pl.LazyFrame]:
+        """A per-account mart in account parts of about ``rows`` rows (at least one part).
+
+        The marts are written bucket by bucket, one row group (or more) per
+        bucket, in account-key order: a part is a run of row groups, read as
+        the mart filtered to their ``account_key`` range (the other row groups
+        are skipped by their statistics). Each part holds every row of its
+        accounts, since an account's rows are all in one bucket.
+        """
+        path = self.files.mart(name)
+        meta = pq.read_metadata(path)
+        col = meta.schema.names.index("account_key")
+        ranges: list[list[int]] = []
+        size = 0
+        for i in range(meta.num_row_groups):
+            group = meta.row_group(i)
+            stats = group.column(col).statistics
+            if group.num_rows == 0:
+                continue
+            if stats is None or not stats.has_min_max:
+                return [pl.scan_parquet(path)]
+            lo, hi = int(stats.min), int(stats.max)
+            if ranges and size + group.num_rows <= rows and lo > ranges[-1][1]:
+                ranges[-1][1] = hi
+                size += group.num_rows
+            else:
+                ranges.append([lo, hi])
+                size = group.num_rows
+        if len(ranges) < 2 or any(a[1] >= b[0] for a, b in itertools.pairwise(ranges)):
+            return [pl.scan_parquet(path)]  # one part, or not in key order: read whole
+        key = pl.col("account_key")
+        return [pl.scan_parquet(path).filter(key.is_between(lo, hi)) for lo, hi in ranges]
 
     def activity_months(self) -> pl.LazyFrame:
         """The months each account was active in (:func:`~journeylib.store.marts.active_months`).

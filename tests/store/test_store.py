@@ -339,3 +339,58 @@ def test_cleanup_of_unused_store(tmp_path):
     shutil.rmtree(s.root)
     assert read_store(path) is None
     assert ensure_store(path).built
+
+
+def test_the_parts_of_a_store_of_many_buckets_give_the_answers_of_the_whole(tmp_path, monkeypatch):
+    """Paths, drivers, health and lifecycle read part by part equal the same read whole."""
+    from journeylib.analysis.correlation import funnel_correlation
+    from journeylib.analysis.paths import paths
+    from journeylib.metrics.activity import lifecycle
+    from journeylib.metrics.health import health_scores
+
+    path = _csv_client(tmp_path)
+    monkeypatch.setattr(store_build, "STREAM_BUCKET_ROWS", 300)
+    store = ensure_store(path)
+    c = store.client()
+    parts = store.stream_parts()
+    assert len(parts) >= 8
+    whole = store.stream().collect()
+    assert_frame_equal(pl.concat([p.collect() for p in parts]), whole)
+    # every account's rows are in one part
+    owners = (
+        pl.concat(
+            [
+                p.select("account_id").unique().with_columns(pl.lit(i).alias("part"))
+                for i, p in enumerate(parts)
+            ]
+        )
+        .collect()
+        .drop_nulls("account_id")
+    )
+    assert owners["account_id"].is_unique().all()
+    period = ("2024-01", "2024-04")
+    for anchor in ({"start": "signed_up"}, {}, {"end": "subscription_started"}, {"end": "login"}):
+        got = paths(parts, period=period, steps=4, presorted=True, **anchor)
+        want = paths(whole, period=period, steps=4, **anchor)  # the general path, no presort
+        assert got.accounts == want.accounts > 0, anchor
+        assert_frame_equal(got.nodes, want.nodes)
+        assert_frame_equal(got.edges, want.edges)
+    steps = ["signed_up", "subscription_started"]
+    got = funnel_correlation(parts, c.tables["accounts"], steps=steps, window="30d", period=period)
+    want = funnel_correlation(whole, c.tables["accounts"], steps=steps, window="30d", period=period)
+    assert got.success_total == want.success_total > 0
+    assert_frame_equal(got.events, want.events)
+    assert got.events.height > 0
+    args = (c.tables["subscriptions"], c.tables["tickets"], c.tables["surveys"])
+    months = ["2024-03", "2024-04"]
+    got = health_scores(parts, *args, months=months)
+    assert got.height > 0
+    assert_frame_equal(got, health_scores(whole, *args, months=months))
+    days = store.mart_parts("account_days", rows=100)
+    assert len(days) >= 3
+    assert_frame_equal(pl.concat([d.collect() for d in days]), store.mart("account_days").collect())
+    for interval in ("day", "week", "month"):
+        assert_frame_equal(
+            lifecycle(days, period=period, interval=interval),
+            lifecycle(c.tables["events"], period=period, interval=interval),
+        )
