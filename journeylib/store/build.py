@@ -92,6 +92,10 @@ STREAM_BUCKET_ROWS = 500_000
 #: bucket, about 130 at 50 M events with the months of the rows without an
 #: account) buffers one (64 Ki rows: 1.45 GB at 50 M; 16 Ki: 1.1 GB).
 SCRATCH_ROW_GROUP = 16_384
+#: The codec of the stream's, the events' and the marts' files: snappy writes a
+#: bucket's stream in 0.10 s and its months in 0.13 s where zstd took 0.17 s and
+#: 0.26 s (0.5 M rows), and reads as fast, for files about 1.4 times as big.
+COMPRESSION = "snappy"
 #: Rows of a per-account mart per part (Store.mart_parts): at 100 M events the
 #: account_days mart has about 60 M rows; a part of 4 M is read in about 0.1 GB.
 MART_PART_ROWS = 4_000_000
@@ -535,7 +539,7 @@ def _write(client: Client, files: StoreFiles, progress: Progress | None) -> dict
         def write(label: str, stream: pl.DataFrame, done: Future[dict[str, pl.DataFrame]]) -> None:
             folder = stream_dir / f"bucket={label}"
             folder.mkdir()
-            stream.write_parquet(folder / "part-0.parquet")
+            stream.write_parquet(folder / "part-0.parquet", compression=COMPRESSION)
             rows["stream"] += stream.height
             # the bucket's raw rows, in the stream's order, are its valid events sorted
             ev = stream.filter(pl.col("source") == "events").select(event_schema.names())
@@ -806,7 +810,7 @@ class _PartWriter:
         table = frame.to_arrow()
         if self._writer is None:
             self._writer = pq.ParquetWriter(
-                self.path, table.schema, compression="zstd", use_dictionary=self.dictionary
+                self.path, table.schema, compression=COMPRESSION, use_dictionary=self.dictionary
             )
         self._writer.write_table(table)
         self.rows += frame.height
