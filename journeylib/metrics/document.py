@@ -262,12 +262,8 @@ def _sections(
             .sort("cohort")
         )
     if cfg.engagement is not None and subs is not None and want("onboarding"):
-        eng = onboarding.engagement_scores(
+        onb["engagement_mean_weighted_events"] = onboarding.latest_engagement(
             stream, subs, weights=cfg.engagement.weights, period=period, accounts=accounts
-        )
-        last = eng.filter(pl.col("month") == eng["month"].max()) if eng.height else eng
-        onb["engagement_mean_weighted_events"] = (
-            float(last["raw_score"].mean()) if last.height else None
         )
 
     # ---- retention

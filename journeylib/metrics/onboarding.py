@@ -30,12 +30,19 @@ from journeylib.metrics._signups import (
     signups,
 )
 from journeylib.metrics._values import none_if_nan
-from journeylib.months import month_index_of, month_label_expr, months_filter, period_index
+from journeylib.months import (
+    month_from_index,
+    month_index_of,
+    month_label_expr,
+    months_filter,
+    period_index,
+)
 
 __all__ = [
     "activation",
     "engagement_scores",
     "first_value_summary",
+    "latest_engagement",
     "first_value_times",
     "time_to_first_value",
 ]
@@ -368,3 +375,39 @@ def engagement_scores(
         .select(month_label_expr("month_idx").alias("month"), "account_id", "raw_score", "score")
         .cast(_ENGAGEMENT_SCHEMA)
     )
+
+
+def latest_engagement(
+    stream: Any,
+    subscriptions: Any,
+    *,
+    weights: Mapping[str, float],
+    period: tuple[str, str],
+    accounts: Any = None,
+) -> float | None:
+    """The mean ``raw_score`` of :func:`engagement_scores` in its latest month (None: no month).
+
+    That month is the period's latest with a paying account; a month's scores
+    read that month's rows only, so it alone is computed (the metrics
+    document's ``engagement_mean_weighted_events``).
+
+    Examples:
+        >>> t = lambda m: dt.datetime(2024, m, 1, tzinfo=dt.UTC)
+        >>> stream = pl.DataFrame({"account_id": ["a", "a", "b"],
+        ...     "event": ["login", "invite", "login"], "timestamp": [t(1), t(2), t(2)]})
+        >>> subs = pl.DataFrame({"account_id": ["a", "b", "a"],
+        ...     "month": [dt.date(2024, m, 1) for m in (1, 2, 3)], "mrr": [10.0, 10.0, 0.0]})
+        >>> latest_engagement(stream, subs, weights={"login": 1, "invite": 5},
+        ...     period=("2024-01", "2024-03"))
+        1.0
+    """
+    first, last = period_index(period)
+    found = collect(paying_months(subscriptions, first, last).select(nw.col("month_idx").max()))
+    latest = found.item() if found.height else None
+    if latest is None:
+        return None
+    month = month_from_index(int(latest))
+    eng = engagement_scores(
+        stream, subscriptions, weights=weights, period=(month, month), accounts=accounts
+    )
+    return float(eng["raw_score"].mean()) if eng.height else None

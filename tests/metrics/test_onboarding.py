@@ -13,6 +13,7 @@ from journeylib.metrics.onboarding import (
     activation,
     engagement_scores,
     first_value_times,
+    latest_engagement,
     time_to_first_value,
 )
 
@@ -294,6 +295,38 @@ def test_engagement_scores_percentile_rank(constructor, with_accounts):
         ("2024-01", "d", 0.0, 25.0),
         ("2024-02", "a", 1.0, 100.0),
     ]
+
+
+def test_latest_engagement_is_the_mean_of_the_latest_paying_month(constructor):
+    weights = {"login": 1, "invite": 5}
+    ev = stream(
+        [
+            ("a", "login", ts(2024, 1, 2)),
+            ("a", "invite", ts(2024, 2, 3)),  # Feb: a 5
+            ("b", "login", ts(2024, 2, 4)),  # Feb: b 1
+            ("a", "invite", ts(2024, 3, 1)),  # Mar: nobody pays
+        ]
+    )
+    sb = subs(
+        [
+            ("a", dt.date(2024, 1, 1), 10.0),
+            ("a", dt.date(2024, 2, 1), 10.0),
+            ("b", dt.date(2024, 2, 1), 10.0),
+            ("c", dt.date(2024, 2, 1), 10.0),  # c: no events → 0
+            ("a", dt.date(2024, 3, 1), 0.0),
+        ]
+    )
+    args = {"weights": weights, "period": ("2024-01", "2024-03")}
+    # March has no paying account: February's mean, (5 + 1 + 0) / 3
+    got = latest_engagement(constructor(ev), constructor(sb), **args)
+    assert got == pytest.approx(2.0)
+    every = engagement_scores(constructor(ev), constructor(sb), **args)
+    last = every.filter(pl.col("month") == every["month"].max())
+    assert got == last["raw_score"].mean()
+    nobody = latest_engagement(
+        constructor(ev), constructor(sb), weights=weights, period=("2024-03", "2024-03")
+    )
+    assert nobody is None
 
 
 def test_engagement_scores_without_weights_all_tie(constructor):
