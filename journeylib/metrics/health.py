@@ -127,7 +127,7 @@ def _usage(stream: Any, months: list[int]) -> pl.DataFrame:
     parts = account_parts(stream)
     if len(parts) > 1:
         return pl.concat([_usage(part, months) for part in parts])
-    activity = _activity(stream, months[0] - 2, months[-1])  # 60 days before the end of lo
+    activity = _activity(parts[0], months[0] - 2, months[-1])  # 60 days before the end of lo
     frames = []
     for m in months:
         end = _end_day(m)
@@ -321,7 +321,7 @@ def health_scores(
     weights = dict.fromkeys(HEALTH_COMPONENTS, 1.0) if weights is None else weights
     if not any(weights.get(c, 0.0) > 0 for c in HEALTH_COMPONENTS):
         raise ValueError(f"no health component weighs more than 0: {dict(weights)!r}")
-    idx = sorted(month_index(m) for m in months)
+    idx = sorted({month_index(m) for m in months})  # a month named twice is scored once
     if not idx:
         return pl.DataFrame(schema=_SCORES_SCHEMA)
     lo, hi = idx[0], idx[-1]

@@ -74,7 +74,7 @@ class Step:
     store: Store | None = None
 
     @property
-    def stream_parts(self) -> list[pl.LazyFrame] | pl.LazyFrame:
+    def stream_parts(self) -> list[pl.LazyFrame] | pl.LazyFrame | pl.DataFrame:
         """The journey stream in account parts (``Store.stream_parts``): one bucket at a time.
 
         What the functions that compute per account read in the memory of one

@@ -182,8 +182,8 @@ class Store:
         """The journey stream in account parts: one LazyFrame per bucket file, in order.
 
         Each part holds every row of its accounts, sorted by account, time,
-        seq (the rows without an account are in parts of their own, by
-        month): what :func:`journeylib.frames.account_parts` reads. Functions
+        seq (the rows without an account are in parts of their own, one or
+        more months each): what :func:`journeylib.frames.account_parts` reads. Functions
         that compute per account (``paths``, ``funnel_correlation``,
         ``health_scores``) read one part at a time, in the memory of one.
         """
@@ -199,7 +199,9 @@ class Store:
         bucket, in account-key order: a part is a run of row groups, read as
         the mart filtered to their ``account_key`` range (the other row groups
         are skipped by their statistics). Each part holds every row of its
-        accounts, since an account's rows are all in one bucket.
+        accounts, since an account's rows are all in one bucket. A mart whose
+        row groups have no key statistics, a null key, or overlapping ranges
+        is one part, read whole.
         """
         path = self.files.mart(name)
         meta = pq.read_metadata(path)
@@ -211,8 +213,8 @@ class Store:
             stats = group.column(col).statistics
             if group.num_rows == 0:
                 continue
-            if stats is None or not stats.has_min_max:
-                return [pl.scan_parquet(path)]
+            if stats is None or not stats.has_min_max or stats.null_count:
+                return [pl.scan_parquet(path)]  # no range, or rows a range would not keep
             lo, hi = int(stats.min), int(stats.max)
             if ranges and size + group.num_rows <= rows and lo > ranges[-1][1]:
                 ranges[-1][1] = hi

@@ -386,6 +386,15 @@ def test_the_parts_of_a_store_of_many_buckets_give_the_answers_of_the_whole(tmp_
     got = health_scores(parts, *args, months=months)
     assert got.height > 0
     assert_frame_equal(got, health_scores(whole, *args, months=months))
+    # one part (a small store's stream is one bucket), and a month named twice
+    assert_frame_equal(health_scores([store.stream()], *args, months=months), got)
+    assert_frame_equal(health_scores(whole, *args, months=[*months, months[0]]), got)
+    one = paths([store.stream()], period=period, steps=4, presorted=True, start="signed_up")
+    assert_frame_equal(one.edges, paths(whole, period=period, steps=4, start="signed_up").edges)
+    drivers = funnel_correlation(
+        [store.stream()], c.tables["accounts"], steps=steps, window="30d", period=period
+    )
+    assert_frame_equal(drivers.events, want.events)
     days = store.mart_parts("account_days", rows=100)
     assert len(days) >= 3
     assert_frame_equal(pl.concat([d.collect() for d in days]), store.mart("account_days").collect())
