@@ -2,9 +2,9 @@
 
 ``to_lazy`` / ``collect`` / ``to_polars`` move between native frames (polars,
 DuckDB, Spark), narwhals LazyFrames and small polars results; ``engine_of``
-names a native frame's engine. ``account_parts`` / ``whole`` read a frame given
-in parts that each hold every row of their accounts (the client store's
-stream, read bucket by bucket). ``epoch_us`` / ``elapsed_us`` are portable time
+names a native frame's engine. ``account_parts`` / ``whole`` / ``added_up`` read a
+frame given in parts that each hold every row of their accounts (the client
+store's stream, read bucket by bucket). ``epoch_us`` / ``elapsed_us`` are portable time
 arithmetic (month selection lives in :mod:`journeylib.months`).
 ``write_csv_for_people`` writes a CSV meant to be opened in a spreadsheet, its
 text cells neutralised against formula injection (``neutralise_formulas``).
@@ -26,6 +26,7 @@ import polars as pl
 
 __all__ = [
     "account_parts",
+    "added_up",
     "whole",
     "day_number",
     "epoch_us",
@@ -116,6 +117,23 @@ def account_parts(frame: Any) -> list[Any]:
         (2, True)
     """
     return list(frame) if isinstance(frame, list | tuple) else [frame]
+
+
+def added_up(results: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
+    """The results of the parts of a frame in account parts, added: summed per ``keys``.
+
+    Each result has one row per key and counts in its other columns; the
+    parts hold disjoint accounts, so the whole's counts are the sums (a
+    single result is returned as it is).
+
+    Examples:
+        >>> a = pl.DataFrame({"k": ["x", "y"], "n": [1, 2]})
+        >>> added_up([a, pl.DataFrame({"k": ["x"], "n": [5]})], ["k"]).sort("k").rows()
+        [('x', 6), ('y', 2)]
+    """
+    if len(results) == 1:
+        return results[0]
+    return pl.concat(results).group_by(keys).agg(pl.all().sum())
 
 
 def whole(frame: Any) -> Any:

@@ -52,7 +52,7 @@ from scipy.stats import fisher_exact
 
 from journeylib.analysis._properties import DEFAULT_PROPERTIES, check_columns, property_values
 from journeylib.errors import ConfigError, check_choice
-from journeylib.frames import account_parts, collect, missing_values, to_lazy, whole
+from journeylib.frames import account_parts, added_up, collect, missing_values, to_lazy, whole
 from journeylib.metrics.funnels import check_funnel_args, ordered_funnel
 from journeylib.months import filter_period
 
@@ -182,8 +182,7 @@ def funnel_correlation(
         )
         for part in parts
     ]
-    event_counts = counted[0] if len(counted) == 1 else _added(counted, ["event"])
-    events = _stats(event_counts, s_total, f_total, ["event"], _EVENT_SCHEMA)
+    events = _stats(added_up(counted, ["event"]), s_total, f_total, ["event"], _EVENT_SCHEMA)
     props = [
         property_values(accounts, column, among=groups["account_id"])
         .drop_nulls("value")
@@ -404,12 +403,6 @@ def _occurred(
         .select("account_id", "event", "success")
         .unique()
     )
-
-
-def _added(counts: list[pl.DataFrame | None], keys: list[str]) -> pl.DataFrame:
-    """The successes and failures per candidate of the parts of a stream, added."""
-    both = pl.concat([c for c in counts if c is not None])
-    return both.group_by(keys).agg(pl.col("success_count").sum(), pl.col("failure_count").sum())
 
 
 def _counts(occurred: pl.DataFrame | None, keys: list[str]) -> pl.DataFrame | None:

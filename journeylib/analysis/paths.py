@@ -45,7 +45,7 @@ import polars as pl
 
 from journeylib.analysis._shares import stage_ids
 from journeylib.errors import ConfigError, check_choice
-from journeylib.frames import account_parts, collect, engine_of, to_lazy, whole
+from journeylib.frames import account_parts, added_up, collect, engine_of, to_lazy, whole
 from journeylib.metrics.stages import stage_entries
 from journeylib.months import filter_period, months_filter, period_index
 
@@ -192,10 +192,10 @@ def paths(
         joins = _anchor_rows_join(lf, item, raw, anchor, where="start" if start else "end")
     if presorted and all(isinstance(p, pl.DataFrame | pl.LazyFrame) for p in parts):
         # each account's path, in order: its rows are counted as they come, part by part
-        if len(parts) > 1:
-            parts = [_prepared(part, level)[0].to_native() for part in parts]
-        else:
+        if len(parts) == 1:
             parts = [lf.to_native()]
+        else:
+            parts = [_prepared(part, level)[0].to_native() for part in parts]
         counts = []
         for part in parts:
             kept = _rows_in_order(
@@ -214,7 +214,7 @@ def paths(
             counts.append(_step_counts(kept, item))
         else:
             return _result(
-                _summed(counts),
+                added_up(counts, ["step", "item", "next"]),
                 level=level,
                 start=start,
                 end=end,
@@ -608,14 +608,6 @@ def _run_starts(rows: pl.LazyFrame, item: str, first: int) -> pl.LazyFrame:
             (idx - pl.when(pl.col("_new")).then(idx).forward_fill() + first).alias("_pos")
         )
     )
-
-
-def _summed(counts: list[pl.DataFrame]) -> pl.DataFrame:
-    """The ``(step, item, next, n)`` counts of the parts of a stream in account parts, added."""
-    if len(counts) == 1:
-        return counts[0]
-    both = pl.concat(counts)
-    return both.group_by("step", "item", "next").agg(pl.col("n").sum()).cast(_COUNTS)
 
 
 def _step_counts(kept: pl.DataFrame, item: str) -> pl.DataFrame:

@@ -33,6 +33,7 @@ import polars as pl
 from journeylib.errors import ConfigError, check_choice
 from journeylib.frames import (
     account_parts,
+    added_up,
     collect,
     day_number,
     engine_of,
@@ -286,8 +287,7 @@ def lifecycle(
     # in account parts, counted part by part (an account's rows are in one part); with an
     # events filter as a whole (an event must be in some row of the whole)
     given = account_parts(activity) if events is None else [whole(activity)]
-    parts = [_lifecycle_counts(p, events, interval, first, last) for p in given]
-    counts = parts[0] if len(parts) == 1 else pl.concat(parts).group_by("b").agg(pl.all().sum())
+    counts = added_up([_lifecycle_counts(p, events, interval, first, last) for p in given], ["b"])
     # The grid of every bucket (zeros where nobody was active) is built after
     # collecting: one row per bucket.
     grid = (
