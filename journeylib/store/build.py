@@ -61,6 +61,7 @@ from typing import Any
 
 import polars as pl
 import pyarrow.parquet as pq
+from polars.io.partition import FileProviderArgs
 
 from journeylib.config import JourneyTemplate
 from journeylib.frames import collect
@@ -72,7 +73,7 @@ from journeylib.ingest.client import (
     with_stored_stream,
 )
 from journeylib.ingest.lazy import bound_scan_memory
-from journeylib.months import month_from_index, month_index_expr
+from journeylib.months import month_index_expr
 from journeylib.paths import parquet_files, resolve_client_dir
 from journeylib.schemas import TABLE_ORDER, TABLES
 from journeylib.store.key import code_version, store_key
@@ -99,6 +100,9 @@ COMPRESSION = "snappy"
 #: Rows of a per-account mart per part (Store.mart_parts): at 100 M events the
 #: account_days mart has about 60 M rows; a part of 4 M is read in about 0.1 GB.
 MART_PART_ROWS = 4_000_000
+#: Rows per row group of the events' month files: each open month buffers one
+#: while the stream's raw rows are split by month.
+MONTH_ROW_GROUP = 65_536
 #: Threads beside the main one while the buckets are written (see _write).
 _WORKERS = 2
 
@@ -516,8 +520,9 @@ def _write(client: Client, files: StoreFiles, progress: Progress | None) -> dict
         parts = [journey_events({"events": raw}, client.template, sort=False)]
         derived = split.derived(unit, client.template)
         if derived is not None:
-            parts.append(derived.with_columns(pl.col("seq") + n_events))
-        stream = pl.concat(parts).sort("account_id", "timestamp", "seq", nulls_last=True)
+            # in seq order after the raw rows (which come in it): what the sort keeps
+            parts.append(derived.with_columns(pl.col("seq") + n_events).sort("seq"))
+        stream = _in_journey_order(pl.concat(parts))
         return stream, 0 if derived is None else derived.height
 
     def marts(stream: pl.DataFrame, unit: tuple[int, ...]) -> dict[str, pl.DataFrame]:
@@ -536,17 +541,13 @@ def _write(client: Client, files: StoreFiles, progress: Progress | None) -> dict
             name: open_files.enter_context(_PartWriter(files.mart(name)))
             for name in ("accounts", "account_months", "account_touchpoints", "account_days")
         }
-        months = _MonthWriters(events_dir, open_files)
 
         def write(label: str, stream: pl.DataFrame, done: Future[dict[str, pl.DataFrame]]) -> None:
             folder = stream_dir / f"bucket={label}"
             folder.mkdir()
             stream.write_parquet(folder / "part-0.parquet", compression=COMPRESSION)
             rows["stream"] += stream.height
-            # the bucket's raw rows, in the stream's order, are its valid events sorted
-            ev = stream.filter(pl.col("source") == "events").select(event_schema.names())
-            months.write(ev)
-            rows["events"] += ev.height
+            rows["events"] += int((stream.get_column("source") == "events").sum())
             for name, frame in done.result().items():
                 writers[name].write(frame)
 
@@ -571,12 +572,14 @@ def _write(client: Client, files: StoreFiles, progress: Progress | None) -> dict
                 for b in unit:
                     shutil.rmtree(scratch / f"_b={b}", ignore_errors=True)
             # no rows at all: one empty part keeps the columns and types
-            empty = pl.DataFrame(schema=event_schema)
             if not units:
-                stream = journey_events({"events": empty}, client.template)
+                stream = journey_events(
+                    {"events": pl.DataFrame(schema=event_schema)}, client.template
+                )
                 write("none", stream, pool.submit(marts, stream, (anonymous,)))
-            if not rows["events"]:
-                months.write(empty, label="none")
+    _check_interrupt()
+    _say(progress, f"{client.name}: writing the valid events by month …")
+    _write_months(stream_dir, events_dir, event_schema, rows["events"])
     shutil.rmtree(scratch, ignore_errors=True)
     for name, writer in writers.items():
         rows[f"mart_{name}"] = writer.rows
@@ -708,6 +711,41 @@ def _units(buckets: list[int], sizes: dict[int, int], anonymous: int) -> list[tu
     return units
 
 
+def _in_journey_order(stream: pl.DataFrame) -> pl.DataFrame:
+    """``stream`` sorted by account_id, timestamp and seq (nulls last): the journey stream's order.
+
+    The same rows as ``stream.sort("account_id", "timestamp", "seq",
+    nulls_last=True)``, sorted faster: rows put in seq order first (seq is
+    unique, and the bucket's rows mostly come in that order already) are
+    sorted stably on one unsigned integer that packs the account's rank
+    among the frame's accounts above the time's microseconds since the
+    frame's first one, so ties keep seq's order. A sort on the three columns
+    took 0.16 s for a bucket of 0.47 M rows, with the string ids; this takes
+    0.05 s. A frame whose rank and time do not fit in 63 bits together, or
+    that has a null time, or accounts and rows without one mixed, is sorted
+    on the three columns.
+    """
+    if not stream.get_column("seq").is_sorted():
+        stream = stream.sort("seq")
+    account, ts = stream.get_column("account_id"), stream.get_column("timestamp")
+    nulls = account.null_count()
+    if stream.height < 2 or ts.null_count() or 0 < nulls < stream.height:
+        return stream.sort("account_id", "timestamp", "seq", nulls_last=True)
+    if nulls:  # rows without an account only: by time, then seq
+        return stream.sort("timestamp", maintain_order=True)
+    micros = pl.col("timestamp").dt.epoch("us")
+    lo, hi = stream.select(micros.min().alias("lo"), micros.max().alias("hi")).row(0)
+    ids = account.unique().sort()
+    bits = (hi - lo).bit_length()
+    if bits + ids.len().bit_length() > 63:
+        return stream.sort("account_id", "timestamp", "seq", nulls_last=True)
+    rank = pl.col("account_id").replace_strict(
+        ids, pl.int_range(ids.len(), dtype=pl.UInt64, eager=True), return_dtype=pl.UInt64
+    )
+    key = (rank * (1 << bits) + (micros - lo).cast(pl.UInt64)).alias("_order")
+    return stream.with_columns(key).sort("_order", maintain_order=True).drop("_order")
+
+
 def _reached(bounds: pl.Series, ids: pl.Series) -> pl.Series:
     """How many of the sorted ``bounds`` each id is at or after (0 for a null id)."""
     return bounds.search_sorted(ids, side="right").cast(pl.Int32)
@@ -754,45 +792,44 @@ def _bucket_of(ids: pl.Series, n_stream: int) -> tuple[Callable[[str, bool], pl.
     return bucket, anonymous
 
 
-#: The events' columns of few distinct values: dictionary-encoded in the stored files
-#: (the ids are not: an id dictionary is dropped as too big after costing the time
-#: to build it; writing a bucket's months took 0.38 s with every column tried, 0.22 s so).
-_FEW_VALUES = ["event", "channel", "campaign", "variant"]
+def _write_months(stream_dir: Path, events_dir: Path, schema: pl.Schema, n: int) -> None:
+    """Write the events table, one file per month, from the stream's ``n`` raw rows.
 
-
-class _MonthWriters:
-    """The events table, one file per month, written a bucket at a time.
-
-    Each bucket's rows of a month go to that month's file as a row group of
-    their own: the buckets come in account order and each is sorted, so each
-    month's file is sorted by account, time and seq.
+    One streaming pass over the stream's files in bucket order: their raw
+    rows (``source == 'events'``), in that order, are each month's rows
+    sorted by account, time and seq (the sink keeps the order of the rows
+    within a partition). Writing each bucket's rows of each month as a row
+    group of its own took 4.5 s at 10 M events (24 buckets × 24 months of
+    small writes on one thread); this pass, 2.7 s on two. Small row groups
+    bound the memory the open months buffer. A client without events gets
+    one empty file, ``month=none``.
     """
+    if not n:
+        (events_dir / "month=none").mkdir()
+        pl.DataFrame(schema=schema).write_parquet(events_dir / "month=none" / "part-0.parquet")
+        return
+    raw = pl.scan_parquet(parquet_files(stream_dir), hive_partitioning=False).filter(
+        pl.col("source") == "events"
+    )
 
-    def __init__(self, folder: Path, open_files: contextlib.ExitStack) -> None:
-        self.folder = folder
-        self._open = open_files
-        self._writers: dict[str, _PartWriter] = {}
+    def path(args: FileProviderArgs) -> str:
+        label = args.partition_keys.item(0, 0)
+        return f"month={label}/part-{args.index_in_partition}.parquet"
 
-    def write(self, events: pl.DataFrame, *, label: str | None = None) -> None:
-        """Append ``events`` (sorted) to their months' files (all to ``month=<label>`` when given)."""
-        if label is not None:
-            self._writer(label).write(events)
-            return
-        # partitioned by the month's index: 0.08 s a million rows, by its label 0.14 s
-        by_month = events.with_columns(month_index_expr("timestamp").alias("_m")).partition_by(
-            "_m", as_dict=True, include_key=False, maintain_order=True
-        )
-        for (m,), part in sorted(by_month.items()):
-            self._writer(month_from_index(int(m))).write(part)  # type: ignore[call-overload]
-
-    def _writer(self, label: str) -> _PartWriter:
-        if label not in self._writers:
-            folder = self.folder / f"month={label}"
-            folder.mkdir()
-            self._writers[label] = self._open.enter_context(
-                _PartWriter(folder / "part-0.parquet", dictionary=_FEW_VALUES)
-            )
-        return self._writers[label]
+    raw.select(schema.names()).with_columns(
+        pl.col("timestamp").dt.strftime("%Y-%m").alias("_month")
+    ).sink_parquet(
+        pl.PartitionBy(
+            events_dir,
+            key="_month",
+            include_key=False,
+            file_path_provider=path,
+            approximate_bytes_per_file=None,
+        ),
+        mkdir=True,
+        compression=COMPRESSION,
+        row_group_size=MONTH_ROW_GROUP,
+    )
 
 
 class _PartWriter:
