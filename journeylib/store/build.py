@@ -19,13 +19,16 @@ folder next to the store:
    files); the rows without an account go last, one bucket per month;
 3. bucket by bucket, in order: the bucket's journey stream (its raw events
    and the derived events of its accounts, mapped to the template) sorted
-   once, by account, time and seq, and written as the bucket's stream file;
-   its raw rows, in that order, appended to the events table's month files
-   (one row group per bucket and month, so each month's file is sorted by
-   account, time and seq); and its rows of the marts
+   once, by account, time and seq (:func:`_in_journey_order`), and written as
+   the bucket's stream file; and its rows of the marts
    (:mod:`journeylib.store.marts`), final since a bucket holds every row of
-   its accounts. Memory holds a bucket at a time (three, with the threads
-   that read the next bucket and compute the marts while one is written);
+   its accounts. Memory holds about three buckets: the one written, the next
+   one read and sorted, and the one whose marts are computed, on two threads
+   beside the main one (a bucket's marts are written after the next
+   bucket's stream, so the main thread does not wait for them);
+   then the events table: the stream's raw rows, in its order, split by
+   month in one streaming pass (:func:`_write_months`), so each month's file
+   is sorted by account, time and seq;
 4. ``manifest.json`` last.
 
 The folder is then renamed into place and ``current.json`` replaced in one
@@ -542,19 +545,24 @@ def _write(client: Client, files: StoreFiles, progress: Progress | None) -> dict
             for name in ("accounts", "account_months", "account_touchpoints", "account_days")
         }
 
-        def write(label: str, stream: pl.DataFrame, done: Future[dict[str, pl.DataFrame]]) -> None:
+        def write(label: str, stream: pl.DataFrame) -> None:
             folder = stream_dir / f"bucket={label}"
             folder.mkdir()
             stream.write_parquet(folder / "part-0.parquet", compression=COMPRESSION)
             rows["stream"] += stream.height
             rows["events"] += int((stream.get_column("source") == "events").sum())
+
+        def write_marts(unit: tuple[int, ...], done: Future[dict[str, pl.DataFrame]]) -> None:
             for name, frame in done.result().items():
                 writers[name].write(frame)
+            split.done(unit)
 
-        # Two threads beside this one: while a bucket is written here, its marts
-        # are computed and the next bucket is read and sorted.
+        # Two threads beside this one: while a bucket's stream is written here,
+        # its marts are computed and the next bucket is read and sorted; the
+        # marts are written once the next bucket's stream is (no wait for them).
         with ThreadPoolExecutor(_WORKERS) as pool:
             ahead = pool.submit(sorted_bucket, units[0]) if units else None
+            pending: tuple[tuple[int, ...], Future[dict[str, pl.DataFrame]]] | None = None
             for i, unit in enumerate(units):
                 _check_interrupt()
                 assert ahead is not None
@@ -566,17 +574,24 @@ def _write(client: Client, files: StoreFiles, progress: Progress | None) -> dict
                         .then(pl.col("seq") + split.derived_seq(unit, n_derived))
                         .otherwise(pl.col("seq"))
                     )
-                write(f"{unit[0]:06d}", stream, pool.submit(marts, stream, unit))
+                done = pool.submit(marts, stream, unit)
+                write(f"{unit[0]:06d}", stream)
                 del stream
-                split.done(unit)
                 for b in unit:
                     shutil.rmtree(scratch / f"_b={b}", ignore_errors=True)
+                if pending is not None:
+                    write_marts(*pending)
+                pending = (unit, done)
+            if pending is not None:
+                write_marts(*pending)
             # no rows at all: one empty part keeps the columns and types
             if not units:
                 stream = journey_events(
                     {"events": pl.DataFrame(schema=event_schema)}, client.template
                 )
-                write("none", stream, pool.submit(marts, stream, (anonymous,)))
+                done = pool.submit(marts, stream, (anonymous,))
+                write("none", stream)
+                write_marts((anonymous,), done)
     _check_interrupt()
     _say(progress, f"{client.name}: writing the valid events by month …")
     _write_months(stream_dir, events_dir, event_schema, rows["events"])
