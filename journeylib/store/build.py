@@ -27,8 +27,8 @@ folder next to the store:
    beside the main one (a bucket's marts are written after the next
    bucket's stream, so the main thread does not wait for them);
    then the events table: the stream's raw rows, in its order, split by
-   month in one streaming pass (:func:`_write_months`), so each month's file
-   is sorted by account, time and seq;
+   month in one streaming pass (:func:`_write_months`), so each month is
+   sorted by account, time and seq;
 4. ``manifest.json`` last.
 
 The folder is then renamed into place and ``current.json`` replaced in one
@@ -76,7 +76,7 @@ from journeylib.ingest.client import (
     with_stored_stream,
 )
 from journeylib.ingest.lazy import bound_scan_memory
-from journeylib.months import month_index_expr
+from journeylib.months import month_index_expr, month_label_expr
 from journeylib.paths import parquet_files, resolve_client_dir
 from journeylib.schemas import TABLE_ORDER, TABLES
 from journeylib.store.key import code_version, store_key
@@ -103,9 +103,9 @@ COMPRESSION = "snappy"
 #: Rows of a per-account mart per part (Store.mart_parts): at 100 M events the
 #: account_days mart has about 60 M rows; a part of 4 M is read in about 0.1 GB.
 MART_PART_ROWS = 4_000_000
-#: Rows per row group of the events' month files: each open month buffers one
-#: while the stream's raw rows are split by month.
-MONTH_ROW_GROUP = 65_536
+#: Rows per row group of the events' month files: each open month (up to 128)
+#: buffers one while the stream's raw rows are split by month.
+MONTH_ROW_GROUP = 32_768
 #: Threads beside the main one while the buckets are written (see _write).
 _WORKERS = 2
 
@@ -808,43 +808,61 @@ def _bucket_of(ids: pl.Series, n_stream: int) -> tuple[Callable[[str, bool], pl.
 
 
 def _write_months(stream_dir: Path, events_dir: Path, schema: pl.Schema, n: int) -> None:
-    """Write the events table, one file per month, from the stream's ``n`` raw rows.
+    """Write the events table, a folder per month, from the stream's ``n`` raw rows.
 
     One streaming pass over the stream's files in bucket order: their raw
     rows (``source == 'events'``), in that order, are each month's rows
     sorted by account, time and seq (the sink keeps the order of the rows
     within a partition). Writing each bucket's rows of each month as a row
     group of its own took 4.5 s at 10 M events (24 buckets × 24 months of
-    small writes on one thread); this pass, 2.7 s on two. Small row groups
-    bound the memory the open months buffer. A client without events gets
-    one empty file, ``month=none``.
+    small writes on one thread); this pass, 2.6 s on two. Small row groups
+    bound the memory the open months buffer (polars keeps at most 128 files
+    open: each buffers one row group).
+
+    A month is one file, ``part-0.parquet``, unless polars had to close it
+    while more than 128 months were open: its rows then go on in
+    ``part-000001.parquet`` and on, which sort after ``part-0.parquet`` and in
+    order by name (what :func:`journeylib.paths.parquet_files` reads). A
+    client without events gets one empty file, ``month=none``.
     """
     if not n:
         (events_dir / "month=none").mkdir()
-        pl.DataFrame(schema=schema).write_parquet(events_dir / "month=none" / "part-0.parquet")
+        pl.DataFrame(schema=schema).write_parquet(
+            events_dir / "month=none" / "part-0.parquet", compression=COMPRESSION
+        )
         return
     raw = pl.scan_parquet(parquet_files(stream_dir), hive_partitioning=False).filter(
         pl.col("source") == "events"
     )
-
-    def path(args: FileProviderArgs) -> str:
-        label = args.partition_keys.item(0, 0)
-        return f"month={label}/part-{args.index_in_partition}.parquet"
-
     raw.select(schema.names()).with_columns(
-        pl.col("timestamp").dt.strftime("%Y-%m").alias("_month")
-    ).sink_parquet(
+        month_index_expr("timestamp").alias("_month")
+    ).with_columns(month_label_expr("_month").alias("_month")).sink_parquet(
         pl.PartitionBy(
             events_dir,
             key="_month",
             include_key=False,
-            file_path_provider=path,
+            file_path_provider=_month_file,
             approximate_bytes_per_file=None,
         ),
         mkdir=True,
         compression=COMPRESSION,
         row_group_size=MONTH_ROW_GROUP,
     )
+
+
+def _month_file(args: FileProviderArgs) -> str:
+    """The path of a month's file (``month=YYYY-MM/part-0.parquet``, then ``part-000001.parquet`` on).
+
+    Examples:
+        >>> _month_file(FileProviderArgs(index_in_partition=0,
+        ...                              partition_keys=pl.DataFrame({"_month": ["2024-03"]})))
+        'month=2024-03/part-0.parquet'
+        >>> _month_file(FileProviderArgs(index_in_partition=12,
+        ...                              partition_keys=pl.DataFrame({"_month": ["2024-03"]})))
+        'month=2024-03/part-000012.parquet'
+    """
+    label, i = args.partition_keys.item(0, 0), args.index_in_partition
+    return f"month={label}/part-{i if i == 0 else f'{i:06d}'}.parquet"
 
 
 class _PartWriter:

@@ -17,6 +17,8 @@ read-only::
           events/month=YYYY-MM/part-0.parquet
                                      valid events sorted by account_id, timestamp, seq;
                                      seq (Int64) = the row's order in the raw export
+                                     (part-000001.parquet … follow in a month that
+                                     polars had to close: more than 128 months)
         quarantine/<table>.parquet   rejected rows as read (text) plus reason
         marts/
           accounts.parquet           one row per account (see journeylib.store.marts)

@@ -448,3 +448,80 @@ def test_a_bucket_is_put_in_journey_order_as_by_the_three_columns(rows, order, a
     )
     expected = frame.sort("account_id", "timestamp", "seq", nulls_last=True)
     assert_frame_equal(store_build._in_journey_order(frame), expected)
+
+
+def test_a_month_written_in_several_files_is_read_in_order(tmp_path):
+    """When polars must close a month's file (more months than open files), its parts read in order.
+
+    Run in a child process with polars allowed 3 open files for 6 months: every
+    month gets files ``part-0``, ``part-000001`` … beyond ``part-000009``, and
+    the events table as the store reads it holds every row, each month sorted.
+    """
+    script = textwrap.dedent(
+        """
+        import datetime as dt, random, sys
+        from pathlib import Path
+        import polars as pl
+        from journeylib.paths import parquet_files
+        from journeylib.store import build
+
+        root = Path(sys.argv[1])
+        stream, events = root / "stream", root / "events"
+        events.mkdir(parents=True)
+        rng, seq, start = random.Random(1), 0, dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+        for k in range(24):
+            n = 5000
+            frame = pl.DataFrame({
+                "seq": pl.int_range(seq, seq + n, eager=True),
+                "account_id": [f"a{k:02d}_{rng.randrange(30):02d}" for _ in range(n)],
+                "timestamp": [start + dt.timedelta(minutes=rng.randrange(6 * 30 * 24 * 60))
+                              for _ in range(n)],
+                "source": ["events"] * n,
+            }).with_columns(pl.col("timestamp").cast(pl.Datetime("us", "UTC")))
+            seq += n
+            (stream / f"bucket={k:06d}").mkdir(parents=True)
+            frame.sort("account_id", "timestamp", "seq").write_parquet(
+                stream / f"bucket={k:06d}" / "part-0.parquet")
+        build.MONTH_ROW_GROUP = 500
+        build._write_months(stream, events, pl.Schema(
+            {"seq": pl.Int64, "account_id": pl.String, "timestamp": pl.Datetime("us", "UTC")}), seq)
+        months = sorted(events.iterdir())
+        files = [len(list(m.iterdir())) for m in months]
+        read = pl.read_parquet(parquet_files(events), hive_partitioning=False)
+        label = pl.col("timestamp").dt.strftime("%Y-%m")
+        in_order = read.with_columns(label.alias("m")).group_by("m", maintain_order=True).agg(
+            pl.struct("account_id", "timestamp", "seq").is_sorted().alias("ok"))
+        print(len(months), min(files), read.height, seq, in_order["ok"].all(),
+              read.select(label.is_sorted()).item())
+        """
+    )
+    env = {**os.environ, "POLARS_MAX_OPEN_SINKS": "3"}
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    months, fewest_files, rows, expected, sorted_months, months_in_order = done.stdout.split()
+    assert int(months) >= 6
+    assert int(fewest_files) > 10  # part-000010 sorts after part-000009, not after part-0000001
+    assert rows == expected
+    assert sorted_months == "True"
+    assert months_in_order == "True"
+
+
+@pytest.mark.parametrize("accounts", [2, 40])
+def test_journey_order_of_times_far_apart_packed_or_not(accounts):
+    """Times 2^61 µs apart: with 2 accounts the key just fits in 63 bits; with 40 the sort falls back."""
+    ids = [f"acc{i:02d}" for i in range(accounts)] * 2
+    micros = [2**60] * accounts + [-(2**60)] * accounts
+    frame = pl.DataFrame(
+        {
+            "account_id": ids[::-1],
+            "timestamp": pl.Series(micros).cast(pl.Datetime("us", "UTC")),
+            "seq": range(2 * accounts),
+        }
+    )
+    expected = frame.sort("account_id", "timestamp", "seq", nulls_last=True)
+    assert_frame_equal(store_build._in_journey_order(frame), expected)
