@@ -868,9 +868,8 @@ def _month_file(args: FileProviderArgs) -> str:
 class _PartWriter:
     """One Parquet file written a part at a time (one row group per part): memory holds one part."""
 
-    def __init__(self, path: Path, *, dictionary: bool | list[str] = True) -> None:
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self.dictionary = dictionary
         self.rows = 0
         self._writer: pq.ParquetWriter | None = None
 
@@ -881,9 +880,7 @@ class _PartWriter:
         """Append ``frame`` (same columns and types as the first part)."""
         table = frame.to_arrow()
         if self._writer is None:
-            self._writer = pq.ParquetWriter(
-                self.path, table.schema, compression=COMPRESSION, use_dictionary=self.dictionary
-            )
+            self._writer = pq.ParquetWriter(self.path, table.schema, compression=COMPRESSION)
         self._writer.write_table(table)
         self.rows += frame.height
 
