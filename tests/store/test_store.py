@@ -428,8 +428,9 @@ def test_the_parts_of_a_store_of_many_buckets_give_the_answers_of_the_whole(tmp_
 def test_a_bucket_is_put_in_journey_order_as_by_the_three_columns(rows, order, anonymous):
     """The packed-key sort of a bucket equals sorting on account, time and seq, nulls last.
 
-    Accounts with and without rows, ties in time (kept in seq order), null times,
-    times far apart (the fallback when they do not fit), rows given out of seq order.
+    Accounts with and without rows, ties in time (kept in seq order), null times
+    and mixed buckets (both sorted on the three columns), times 2^45 µs apart,
+    rows given out of seq order. The 63-bit limit: the test after the next.
     """
     if anonymous:  # a bucket of rows without an account
         rows = [(None, t) for _, t in rows]
