@@ -831,9 +831,7 @@ def _write_months(stream_dir: Path, events_dir: Path, schema: pl.Schema, n: int)
             events_dir / "month=none" / "part-0.parquet", compression=COMPRESSION
         )
         return
-    raw = pl.scan_parquet(parquet_files(stream_dir), hive_partitioning=False).filter(
-        pl.col("source") == "events"
-    )
+    raw = _scan_parts(stream_dir).filter(pl.col("source") == "events")
     raw.select(schema.names()).with_columns(
         month_index_expr("timestamp").alias("_month")
     ).with_columns(month_label_expr("_month").alias("_month")).sink_parquet(
