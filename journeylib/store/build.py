@@ -76,7 +76,7 @@ from journeylib.ingest.client import (
     with_stored_stream,
 )
 from journeylib.ingest.lazy import bound_scan_memory
-from journeylib.months import month_index_expr, month_label_expr
+from journeylib.months import month_from_index, month_index_expr
 from journeylib.paths import parquet_files, resolve_client_dir
 from journeylib.schemas import TABLE_ORDER, TABLES
 from journeylib.store.key import code_version, store_key
@@ -832,9 +832,11 @@ def _write_months(stream_dir: Path, events_dir: Path, schema: pl.Schema, n: int)
         )
         return
     raw = _scan_parts(stream_dir).filter(pl.col("source") == "events")
+    # the month's index as the key (its label is made once per file, by _month_file):
+    # a label made per row was a fifth of the pass
     raw.select(schema.names()).with_columns(
-        month_index_expr("timestamp").alias("_month")
-    ).with_columns(month_label_expr("_month").alias("_month")).sink_parquet(
+        month_index_expr("timestamp").cast(pl.Int32).alias("_month")
+    ).sink_parquet(
         pl.PartitionBy(
             events_dir,
             key="_month",
@@ -851,15 +853,18 @@ def _write_months(stream_dir: Path, events_dir: Path, schema: pl.Schema, n: int)
 def _month_file(args: FileProviderArgs) -> str:
     """The path of a month's file (``month=YYYY-MM/part-0.parquet``, then ``part-000001.parquet`` on).
 
+    The partition key is the month's index (:func:`~journeylib.months.month_index_expr`).
+
     Examples:
         >>> _month_file(FileProviderArgs(index_in_partition=0,
-        ...                              partition_keys=pl.DataFrame({"_month": ["2024-03"]})))
+        ...                              partition_keys=pl.DataFrame({"_month": [24290]})))
         'month=2024-03/part-0.parquet'
         >>> _month_file(FileProviderArgs(index_in_partition=12,
-        ...                              partition_keys=pl.DataFrame({"_month": ["2024-03"]})))
+        ...                              partition_keys=pl.DataFrame({"_month": [24290]})))
         'month=2024-03/part-000012.parquet'
     """
-    label, i = args.partition_keys.item(0, 0), args.index_in_partition
+    label = month_from_index(int(args.partition_keys.item(0, 0)))
+    i = args.index_in_partition
     return f"month={label}/part-{i if i == 0 else f'{i:06d}'}.parquet"
 
 
