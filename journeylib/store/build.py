@@ -815,7 +815,7 @@ def _write_months(stream_dir: Path, events_dir: Path, schema: pl.Schema, n: int)
     sorted by account, time and seq (the sink keeps the order of the rows
     within a partition). Writing each bucket's rows of each month as a row
     group of its own took 4.5 s at 10 M events (24 buckets × 24 months of
-    small writes on one thread); this pass, 2.6 s on two. Small row groups
+    small writes on one thread); this pass, 2.2 s on two. Small row groups
     bound the memory the open months buffer (polars keeps at most 128 files
     open: each buffers one row group).
 
