@@ -81,7 +81,7 @@ from journeylib.paths import parquet_files, resolve_client_dir
 from journeylib.schemas import TABLE_ORDER, TABLES
 from journeylib.store.key import code_version, store_key
 from journeylib.store.layout import MARTS, STORE_FORMAT, StoreFiles, store_root
-from journeylib.store.marts import active_months, build_marts, stream_aggregates
+from journeylib.store.marts import active_months, build_marts, sorted_stream_aggregates
 from journeylib.stream import STREAM_COLUMNS, journey_events, map_events
 from journeylib.stream.derived import derived_lazy
 
@@ -535,7 +535,7 @@ def _write(client: Client, files: StoreFiles, progress: Progress | None) -> dict
             None,
             client.config,
             client.template,
-            aggregates=stream_aggregates(stream, client.config),
+            aggregates=sorted_stream_aggregates(stream, client.config),
             keys=keys,
         )
 

