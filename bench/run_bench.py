@@ -10,8 +10,10 @@ run by run; medians over ``--runs``):
 * **ingest**: ``journey ingest <client> --rebuild`` (wall time and peak RSS of
   the child process) against DuckDB doing the same read → sort → partitioned
   Parquet write of the same raw files (``engines/duckdb_ingest.py``), both on
-  the same number of threads (2). The stores go to a temporary
-  ``JOURNEY_STORE_DIR`` per size, removed at the end;
+  the same number of threads (2); and polars doing that same job
+  (``engines/polars_ingest.py``), which shows how much of the ratio is the
+  yardstick's own work. The stores go to a temporary ``JOURNEY_STORE_DIR``
+  per size, removed at the end;
 * **metrics**: each engine in its own child process (peak RSS from the child's
   VmHWM):
 
@@ -177,6 +179,10 @@ def child(engine: str, spec_path: str, out_path: str) -> None:
         import duckdb_ingest
 
         res = duckdb_ingest.run(spec)
+    elif engine == "polars_ingest":
+        import polars_ingest
+
+        res = polars_ingest.run(spec)
     elif engine == "pandas":
         import pandas_impl
 
@@ -524,8 +530,9 @@ def bench_ingest(
 ) -> dict[str, Any]:
     """``journey ingest <client> --rebuild`` against DuckDB's read → sort → partitioned write.
 
-    Both in child processes on ``THREADS`` threads, interleaved, the order
-    rotated run by run. The library's store goes to the size's temporary
+    And polars doing DuckDB's job (``engines/polars_ingest.py``): how much of
+    the ratio is the yardstick's own work. Each in a child process on
+    ``THREADS`` threads, interleaved, the order rotated run by run. The library's store goes to the size's temporary
     ``JOURNEY_STORE_DIR`` (the last one built stays for the other sections);
     DuckDB's copy is removed after each run.
     """
@@ -537,10 +544,10 @@ def bench_ingest(
         "ingest_tmp": str(tmp / "duckdb-spill"),
         "threads": THREADS,
     }
-    names = ["ingest", "duckdb_ingest"]
+    names = ["ingest", "duckdb_ingest", "polars_ingest"]
     samples: dict[str, list[dict[str, Any]]] = {e: [] for e in names}
     for r in range(runs):
-        for e in names[r % 2 :] + names[: r % 2]:
+        for e in names[r % len(names) :] + names[: r % len(names)]:
             if e == "ingest":
                 res = procs.measured(
                     ["ingest", client, "--rebuild"], env=ienv, log=tmp / "ingest.log"
@@ -553,7 +560,7 @@ def bench_ingest(
                 if res["exit"] != 0:
                     entry["error"] = res.get("error") or f"exit {res['exit']}"
             else:
-                res = run_child("duckdb_ingest", dspec, tmp)
+                res = run_child(e, dspec, tmp, env=ienv if e == "polars_ingest" else None)
                 entry = {
                     "wall_s": res["wall"],
                     "rss_mb": res["rss_mb"],
@@ -561,7 +568,7 @@ def bench_ingest(
                 }
                 if "error" in res:
                     entry["error"] = res["error"]
-                if r == runs - 1 and "error" not in res:
+                if r == runs - 1 and "error" not in res and e == "duckdb_ingest":
                     entry["out_mb"] = _folder_mb(Path(dspec["ingest_out"]))
                 for d in (dspec["ingest_out"], dspec["ingest_tmp"]):
                     shutil.rmtree(d, ignore_errors=True)
@@ -582,11 +589,14 @@ def bench_ingest(
             "errors": [x["error"] for x in v if "error" in x],
         }
     a, b = summary["ingest"]["median_wall_s"], summary["duckdb_ingest"]["median_wall_s"]
+    p = summary["polars_ingest"]["median_wall_s"]
     folder = _store_folder(client, env)
     return {
         "threads": THREADS,
         "engines": summary,
         "ratio": a / b if a and b else None,
+        # DuckDB's job done by polars, against DuckDB: the floor of the ratio on polars
+        "polars_yardstick_ratio": p / b if p and b else None,
         "store_mb": _folder_mb(folder) if folder else None,
         "duckdb_out_mb": next(
             (x["out_mb"] for x in samples["duckdb_ingest"] if "out_mb" in x), None
@@ -1722,6 +1732,10 @@ def _print_ingest(ing: dict[str, Any], runs: dict[str, int]) -> None:
     print(
         f"  ingest/duckdb_ingest {_fmt(ing['ratio'])}; store {_fmt(ing['store_mb'], ' MiB', 0)}, "
         f"DuckDB's copy {_fmt(ing['duckdb_out_mb'], ' MiB', 0)}"
+    )
+    print(
+        f"  polars_ingest/duckdb_ingest {_fmt(ing.get('polars_yardstick_ratio'))}: "
+        "DuckDB's job alone (read, sort, write by month) done by polars"
     )
 
 
