@@ -17,6 +17,7 @@ lazy (:mod:`journeylib.ingest.lazy`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -133,6 +134,8 @@ class Client:
         stream: the journey stream kept with the client by its store
             (:func:`stored_stream` reads it: None once the tables it was built
             from were replaced); None for a client read from its raw files.
+        events_parts: the lazily loaded events table and its parts
+            (:meth:`event_parts` reads them); None for events read in memory.
     """
 
     name: str
@@ -144,10 +147,23 @@ class Client:
     quality: dict[str, dict[str, Any]] = field(default_factory=dict)
     sources: dict[str, Path] = field(default_factory=dict)
     stream: StoredStream | None = None
+    events_parts: tuple[pl.LazyFrame, Callable[[int], list[pl.LazyFrame]]] | None = None
 
     def table(self, name: str) -> pl.DataFrame | pl.LazyFrame | None:
         """The valid rows of table ``name``, or None when the client has no such table."""
         return self.tables.get(name)
+
+    def event_parts(self, rows: int) -> list[pl.LazyFrame] | None:
+        """The valid events in parts of about ``rows`` file rows, in order, each with ``seq``.
+
+        ``seq`` is a row's position among all the valid rows, as
+        ``tables["events"].with_row_index("seq")`` numbers them
+        (:class:`journeylib.ingest.lazy.LazyTable`). Only for an events table
+        loaded lazily from Parquet and not replaced since; None otherwise.
+        """
+        if self.events_parts is None or self.tables.get("events") is not self.events_parts[0]:
+            return None
+        return self.events_parts[1](rows)
 
 
 # ------------------------------------------------------------------ the client
@@ -227,6 +243,7 @@ def load_client(arg: str | Path, *, lazy: bool = False) -> Client:
     rejected: dict[str, pl.DataFrame] = {}
     quality: dict[str, dict[str, Any]] = {}
     valid_ids: pl.Series | None = None
+    events_parts: tuple[pl.LazyFrame, Callable[[int], list[pl.LazyFrame]]] | None = None
     sources = {t: d.path for t, d in read.items()}
     # Accounts first: the others check against its valid rows. Then the smallest
     # first: each table as read is let go once validated (holding every table twice,
@@ -251,6 +268,8 @@ def load_client(arg: str | Path, *, lazy: bool = False) -> Client:
         assert lt is not None  # lazy_schema said it can be scanned
         tables["events"], rejected["events"], quality["events"] = lt.valid, lt.rejected, lt.quality
         sources["events"] = scanned
+        if lt.parts is not None:
+            events_parts = (lt.valid, lt.parts)
     order = {t: i for i, t in enumerate(TABLE_ORDER)}
 
     def in_order(d: dict[str, Any]) -> dict[str, Any]:
@@ -265,6 +284,7 @@ def load_client(arg: str | Path, *, lazy: bool = False) -> Client:
         rejected=in_order(rejected),
         quality=in_order(quality),
         sources=in_order(sources),
+        events_parts=events_parts,
     )
 
 

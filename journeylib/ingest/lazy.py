@@ -43,15 +43,17 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from journeylib.errors import DataError, first_line
 from journeylib.ingest.read import unreadable_column
 from journeylib.ingest.validate import quarantined
-from journeylib.paths import parquet_source, scan_parquet
+from journeylib.paths import parquet_files, parquet_source, scan_parquet
 from journeylib.schemas import (
     DUPLICATE_EVENT,
     ROW,
@@ -124,12 +126,82 @@ class LazyTable:
         valid: the valid rows in canonical columns and dtypes, file order, not read yet.
         rejected: the quarantined rows as read (all columns as text) plus ``reason``.
         quality: ``{rows_in, rows_valid, rows_rejected, reasons: {reason: count}}``.
+        parts: ``parts(rows)``, the valid rows in parts read one after another
+            (:func:`_parts`); None for a table built by hand.
     """
 
-    def __init__(self, valid: pl.LazyFrame, rejected: pl.DataFrame, quality: dict[str, Any]):
+    def __init__(
+        self,
+        valid: pl.LazyFrame,
+        rejected: pl.DataFrame,
+        quality: dict[str, Any],
+        parts: Callable[[int], list[pl.LazyFrame]] | None = None,
+    ):
         self.valid = valid
         self.rejected = rejected
         self.quality = quality
+        self.parts = parts
+
+
+def _row_group_runs(sizes: list[int], rows: int) -> list[tuple[int, int]]:
+    """``(first row, rows)`` of runs of consecutive row groups of at least ``rows`` rows each.
+
+    ``sizes`` are the row groups' rows, in the order the table is read; the
+    last run takes what is left. A run never splits a row group, so each is
+    decoded once.
+
+    Examples:
+        >>> _row_group_runs([4, 4, 4, 9, 1], 8)
+        [(0, 8), (8, 13), (21, 1)]
+        >>> _row_group_runs([], 8)
+        []
+    """
+    runs: list[tuple[int, int]] = []
+    start = size = 0
+    for n in sizes:
+        size += n
+        if size >= rows:
+            runs.append((start, size))
+            start, size = start + size, 0
+    if size:
+        runs.append((start, size))
+    return runs
+
+
+def _parts(
+    scan: pl.LazyFrame, exprs: list[pl.Expr], files: list[Path], bad_rows: pl.Series
+) -> Callable[[int], list[pl.LazyFrame]]:
+    """``parts(rows)``: the valid rows as LazyFrames of about ``rows`` file rows each, in order.
+
+    Each part is a slice of the scan along its files' row groups (polars reads
+    only those row groups) minus the quarantined rows, with ``seq``: a row's
+    position among all the valid rows, as ``valid.with_row_index("seq")``
+    numbers them (its file row number less the quarantined rows before it).
+    One streaming pass per part bounds what a pass holds: the client store
+    splits the events part by part (:mod:`journeylib.store.build`).
+    """
+
+    def seq_of(row: pl.Series) -> pl.Series:
+        row = row.cast(pl.Int64)
+        return row - bad_rows.search_sorted(row, side="left").cast(pl.Int64)
+
+    def parts(rows: int) -> list[pl.LazyFrame]:
+        sizes = []
+        for f in files:
+            meta = pq.read_metadata(f)
+            sizes += [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+        out = []
+        for first, n in _row_group_runs(sizes, rows):
+            part = scan.slice(first, n).select(ROW, *exprs)
+            if bad_rows.len():
+                part = part.filter(~pl.col(ROW).is_in(bad_rows.implode()))
+                seq = pl.col(ROW).map_batches(seq_of, return_dtype=pl.Int64, is_elementwise=True)
+            else:
+                seq = pl.col(ROW).cast(pl.Int64)
+            out.append(part.select(seq.alias("seq"), pl.exclude(ROW)))
+        return out
+
+    return parts
 
 
 def lazy_schema(path: Path, *, timezone: str = "UTC") -> pl.Schema | None:
@@ -293,7 +365,8 @@ def _scan_events(
     valid = scan.select(ROW, *fast)
     if outcome.bad_rows.len():
         valid = valid.filter(~pl.col(ROW).is_in(outcome.bad_rows.implode()))
-    return LazyTable(valid.drop(ROW), outcome.rejected, outcome.quality)
+    parts = _parts(scan, fast, parquet_files(path), outcome.bad_rows)
+    return LazyTable(valid.drop(ROW), outcome.rejected, outcome.quality, parts)
 
 
 def _validate(

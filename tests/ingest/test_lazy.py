@@ -126,13 +126,14 @@ def _write_events(folder: Folder, events: pl.DataFrame, *, partitioned: bool = F
     path = folder.write()
     (path / "events.csv").unlink()
     if not partitioned:
-        events.write_parquet(path / "events.parquet")
+        # small row groups: the parts of the lazy table (LazyTable.parts) split the file
+        events.write_parquet(path / "events.parquet", row_group_size=4)
         return path
     month = pl.col("timestamp").dt.strftime("%Y-%m").fill_null("none")
     for (key,), part in events.with_row_index("_i").group_by(month.alias("m")):
         d = path / "events" / f"month={key}"
         d.mkdir(parents=True, exist_ok=True)
-        part.drop("_i").write_parquet(d / "part-0.parquet")
+        part.drop("_i").write_parquet(d / "part-0.parquet", row_group_size=4)
     return path
 
 
@@ -146,6 +147,13 @@ def _assert_same(path: Path) -> None:
     assert lazy.quality == eager.quality
     assert list(lazy.tables) == list(eager.tables)
     assert lazy.sources["events"] == eager.sources["events"]
+    # read part by part, the valid rows and their seq are the whole table's
+    numbered = ev.with_row_index("seq").with_columns(pl.col("seq").cast(pl.Int64)).collect()
+    for rows in (1, 5, 10**9):
+        parts = lazy.event_parts(rows)
+        assert parts is not None
+        got = pl.concat([p.collect() for p in parts]) if parts else numbered.clear()
+        assert got.equals(numbered), rows
 
 
 def test_typed_parquet_same_as_eager(folder: Folder) -> None:
@@ -434,3 +442,19 @@ def test_the_journey_command_bounds_the_prefetch(monkeypatch):
     )
     cli.main()
     assert seen["v"] == "2"
+
+
+def test_the_parts_are_those_of_the_loaded_table_only(folder: Folder) -> None:
+    import dataclasses
+
+    path = _write_events(folder, _EVENTS, partitioned=True)
+    lazy = load_client(path, lazy=True)
+    parts = lazy.event_parts(5)
+    assert parts is not None and len(parts) > 1
+    assert [p.collect_schema().names()[0] for p in parts] == ["seq"] * len(parts)
+    # tables replaced (a period, a segment): the parts would be the old table's
+    narrowed = dataclasses.replace(
+        lazy, tables={**lazy.tables, "events": lazy.tables["events"].head(2)}
+    )
+    assert narrowed.event_parts(5) is None
+    assert load_client(path).event_parts(5) is None  # read in memory

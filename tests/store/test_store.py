@@ -189,6 +189,40 @@ def test_a_store_of_many_buckets_holds_the_same_rows_sorted(tmp_path, monkeypatc
     assert metrics_json(metrics_document(c)) == metrics_json(metrics_document(raw))
 
 
+def test_a_parquet_client_split_in_many_parts_gives_the_same_store(tmp_path, monkeypatch):
+    """The events split part by part (a few row groups each), with quarantined rows in them."""
+    from journeylib.stream import journey_events
+
+    path = tmp_path / "parts"
+    synthesize(path, accounts=80, months=4, seed=5, start="2024-01", fmt="parquet")
+    events = pl.concat(
+        [pl.read_parquet(f) for f in sorted((path / "events").rglob("*.parquet"))]
+        if (path / "events").is_dir()
+        else [pl.read_parquet(path / "events.parquet")]
+    )
+    shutil.rmtree(path / "events", ignore_errors=True)
+    (path / "events.parquet").unlink(missing_ok=True)
+    # an unknown account and an exact copy in the middle: quarantined, their seq skipped
+    bad = events.slice(10, 2).with_columns(pl.lit("NOPE").alias("account_id"))
+    events = pl.concat([events.slice(0, 500), bad, events.slice(0, 1), events.slice(500)])
+    (path / "events").mkdir()
+    half = events.height // 2
+    events.slice(0, half).write_parquet(path / "events" / "a.parquet", row_group_size=97)
+    events.slice(half).write_parquet(path / "events" / "b.parquet", row_group_size=97)
+    raw = load_client(path)
+    assert raw.quality["events"]["rows_rejected"] == 3
+    lazy = load_client(path, lazy=True)
+    assert len(lazy.event_parts(100) or []) > 4
+    monkeypatch.setattr(store_build, "SPLIT_PART_ROWS", 100)
+    monkeypatch.setattr(store_build, "STREAM_BUCKET_ROWS", 400)
+    store = ensure_store(path)
+    c = store.client()
+    assert_frame_equal(c.tables["events"].collect().sort("seq").drop("seq"), raw.tables["events"])
+    assert_frame_equal(store.stream().collect(), journey_events(raw))
+    assert c.quality == raw.quality
+    assert metrics_json(metrics_document(c)) == metrics_json(metrics_document(raw))
+
+
 def test_current_store_is_reused_and_rebuild_builds(parquet_client):
     first = ensure_store(parquet_client)
     again = ensure_store(parquet_client)
