@@ -55,18 +55,22 @@ def _stream() -> pl.DataFrame:
         ("b", t(1, 10), "signed_up", None, None, "accounts"),  # derived: not activity
         (None, t(1, 2), "visit", "web", "aware", "events"),  # anonymous: in no mart
     ]
-    return pl.DataFrame(
-        rows,
-        schema={
-            "account_id": pl.String,
-            "timestamp": pl.Datetime("us", "UTC"),
-            "event": pl.String,
-            "touchpoint": pl.String,
-            "stage": pl.String,
-            "source": pl.String,
-        },
-        orient="row",
-    )
+    return _frame(rows)
+
+
+def _frame(rows: list[tuple]) -> pl.DataFrame:
+    """A stream of ``(account, time, event, touchpoint, stage, source)`` rows."""
+    return pl.DataFrame(rows, schema=_SCHEMA, orient="row")
+
+
+_SCHEMA = {
+    "account_id": pl.String,
+    "timestamp": pl.Datetime("us", "UTC"),
+    "event": pl.String,
+    "touchpoint": pl.String,
+    "stage": pl.String,
+    "source": pl.String,
+}
 
 
 def _tables() -> dict[str, pl.DataFrame]:
@@ -207,7 +211,7 @@ _EVENTS = st.sampled_from(["visit", "login", "report", "signed_up"])
 def test_sorted_aggregates_are_the_aggregates(rows):
     tp = {"visit": ("web", "aware"), "login": ("app", "use"), "report": ("app", "use")}
     start = dt.datetime(2024, 1, 1, tzinfo=UTC)
-    s = pl.DataFrame(
+    s = _frame(
         [
             (
                 a,
@@ -217,16 +221,7 @@ def test_sorted_aggregates_are_the_aggregates(rows):
                 "events" if raw else "accounts",
             )
             for a, h, e, raw in rows
-        ],
-        schema={
-            "account_id": pl.String,
-            "timestamp": pl.Datetime("us", "UTC"),
-            "event": pl.String,
-            "touchpoint": pl.String,
-            "stage": pl.String,
-            "source": pl.String,
-        },
-        orient="row",
+        ]
     ).sort("account_id", "timestamp", nulls_last=True)
     got = sorted_stream_aggregates(s, CONFIG)
     for key, frame in stream_aggregates(s, CONFIG).items():
