@@ -16,8 +16,9 @@ folder next to the store:
 2. the valid events with ``seq`` (their order in the raw export, which breaks
    ties between events at the same time exactly as before), split unsorted
    into buckets of consecutive account ids (streaming: one pass over the raw
-   files, in parts of ``SPLIT_PART_ROWS`` rows); the rows without an account
-   go last, one bucket per month;
+   files, in parts of about ``SPLIT_PART_ROWS`` rows where the files' row
+   groups allow it); the rows without an account go last, one bucket per
+   month;
 3. bucket by bucket, in order: the bucket's journey stream (its raw events
    and the derived events of its accounts, mapped to the template) sorted
    once, by account, time and seq (:func:`_in_journey_order`), and written as
@@ -94,12 +95,14 @@ Progress = Callable[[str], None]
 STREAM_BUCKET_ROWS = 500_000
 #: Rows per row group of the unsorted scratch files: every open part (one per
 #: bucket, about 130 at 50 M events with the months of the rows without an
-#: account) buffers one (64 Ki rows: 1.45 GB at 50 M; 16 Ki: 1.1 GB).
+#: account) buffers one (64 Ki rows: 1.45 GB at 50 M; 16 Ki: 1.1 GB, both
+#: measured when the split was one pass).
 SCRATCH_ROW_GROUP = 16_384
 #: File rows of the events split in one streaming pass (``Client.event_parts``).
 #: One pass over all of them let rows pile up before polars' partitioned writer
 #: as it pleased: the same 50 M build peaked at 1.15 to 1.81 GiB in the split
-#: (five builds); by parts of 1 M rows, at 0.89 to 0.95 GiB (three).
+#: (five builds); by parts of 1 M rows, at 0.89 to 0.95 GiB (three). A part
+#: is a run of whole row groups: a file of one huge row group is one part.
 SPLIT_PART_ROWS = 1_000_000
 #: The codec of the stream's, the events' and the marts' files: snappy writes a
 #: bucket's stream in 0.10 s and its months in 0.13 s where zstd took 0.17 s and
