@@ -532,9 +532,10 @@ def bench_ingest(
 
     And polars doing DuckDB's job (``engines/polars_ingest.py``): how much of
     the ratio is the yardstick's own work. Each in a child process on
-    ``THREADS`` threads, interleaved, the order rotated run by run. The library's store goes to the size's temporary
-    ``JOURNEY_STORE_DIR`` (the last one built stays for the other sections);
-    DuckDB's copy is removed after each run.
+    ``THREADS`` threads, interleaved, the order rotated run by run. The
+    library's store goes to the size's temporary ``JOURNEY_STORE_DIR`` (the
+    last one built stays for the other sections); the yardsticks' copies are
+    removed after each run.
     """
     client = spec["client"]
     ienv = dict(env, POLARS_MAX_THREADS=str(THREADS))

@@ -20,6 +20,7 @@ from polars.testing import assert_frame_equal
 
 from journeylib.ingest.client import load_client
 from journeylib.metrics import metrics_document, metrics_json
+from journeylib.paths import find_table_file, parquet_files
 from journeylib.sources.synth import synthesize
 from journeylib.store import build as store_build
 from journeylib.store import ensure_store, read_store, store_root
@@ -195,13 +196,13 @@ def test_a_parquet_client_split_in_many_parts_gives_the_same_store(tmp_path, mon
 
     path = tmp_path / "parts"
     synthesize(path, accounts=80, months=4, seed=5, start="2024-01", fmt="parquet")
-    events = pl.concat(
-        [pl.read_parquet(f) for f in sorted((path / "events").rglob("*.parquet"))]
-        if (path / "events").is_dir()
-        else [pl.read_parquet(path / "events.parquet")]
-    )
-    shutil.rmtree(path / "events", ignore_errors=True)
-    (path / "events.parquet").unlink(missing_ok=True)
+    source = find_table_file(path, "events")
+    assert source is not None
+    events = pl.read_parquet(parquet_files(source), hive_partitioning=False)
+    if source.is_dir():
+        shutil.rmtree(source)
+    else:
+        source.unlink()
     # an unknown account and an exact copy in the middle: quarantined, their seq skipped
     bad = events.slice(10, 2).with_columns(pl.lit("NOPE").alias("account_id"))
     events = pl.concat([events.slice(0, 500), bad, events.slice(0, 1), events.slice(500)])
